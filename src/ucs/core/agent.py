@@ -1,0 +1,190 @@
+"""An agent's availability and the time accounting behind every User statistic.
+
+Time is accounted by accrual: each agent carries the set of buckets it is in right now (its
+``Activity``) and the moment it was last brought up to date. ``accrue(now)`` adds the elapsed
+time to those buckets; the aggregate calls it after every event that touched the agent, then
+sets the new activity. The status buckets (ready, aux, acw, offline) partition time exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ucs.core.directory import AgentConfig, Membership, QueueType
+from ucs.core.ids import QueueId
+from ucs.core.model import Status
+
+__all__ = ["Activity", "Agent", "DayStats", "QueueFigures"]
+
+
+@dataclass(slots=True)
+class QueueFigures:
+    """An agent's figures in one queue for the current day."""
+
+    answered: int = 0
+    unanswered: int = 0
+    ringtime: float = 0.0
+    talktime: float = 0.0
+    transferred: int = 0
+    transferred_external: int = 0
+    suspendtime: float = 0.0
+
+
+@dataclass(slots=True)
+class DayStats:
+    """Everything counted for the current day; reset at local midnight."""
+
+    readytime: float = 0.0
+    idletime: float = 0.0
+    auxtime: float = 0.0
+    acwtime: float = 0.0
+    offlinetime: float = 0.0
+    auxtimes: dict[str, float] = field(default_factory=dict)
+    in_ringtime: float = 0.0
+    in_talktime: float = 0.0
+    out_ringtime: float = 0.0
+    out_talktime: float = 0.0
+    in_calls_answered: int = 0
+    in_calls_unanswered: int = 0
+    out_calls_answered: int = 0
+    out_calls_unanswered: int = 0
+    transferred: int = 0
+    transferred_external: int = 0
+    queues: dict[QueueId, QueueFigures] = field(default_factory=dict)
+
+    def queue(self, queue: QueueId) -> QueueFigures:
+        figures = self.queues.get(queue)
+        if figures is None:
+            figures = self.queues[queue] = QueueFigures()
+        return figures
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What an agent is doing right now, as far as the statistics are concerned."""
+
+    status: Status = Status.OFFLINE
+    reason: str | None = None
+    idle: bool = False
+    """READY with no call at all: ringing, talking or held."""
+    ringing_in: QueueId | None = None
+    """An incoming call of this queue rings the agent."""
+    talking_in: tuple[QueueId, ...] = ()
+    """Incoming queue calls the agent is on (connected, held or consulting)."""
+    ringing_out: tuple[QueueId, ...] = ()
+    """Campaign calls the agent dialled that are not answered yet."""
+    talking_out: tuple[QueueId, ...] = ()
+    """Campaign calls the agent is on."""
+    suspended: tuple[QueueId, ...] = ()
+    """Queues the agent is suspended in while logged in."""
+
+
+def _accrue(stats: DayStats, act: Activity, dt: float) -> None:
+    if act.status is Status.READY:
+        stats.readytime += dt
+        if act.idle:
+            stats.idletime += dt
+    elif act.status is Status.AUX:
+        stats.auxtime += dt
+        key = act.reason or ""
+        stats.auxtimes[key] = stats.auxtimes.get(key, 0.0) + dt
+    elif act.status is Status.ACW:
+        stats.acwtime += dt
+    else:
+        stats.offlinetime += dt
+    if act.ringing_in is not None:
+        stats.in_ringtime += dt
+        stats.queue(act.ringing_in).ringtime += dt
+    if act.talking_in:
+        stats.in_talktime += dt
+        for q in act.talking_in:
+            stats.queue(q).talktime += dt
+    if act.ringing_out:
+        stats.out_ringtime += dt
+        for q in act.ringing_out:
+            stats.queue(q).ringtime += dt
+    if act.talking_out:
+        stats.out_talktime += dt
+        for q in act.talking_out:
+            stats.queue(q).talktime += dt
+    for q in act.suspended:
+        stats.queue(q).suspendtime += dt
+
+
+def _secs(x: float) -> int:
+    return round(x)
+
+
+@dataclass(slots=True)
+class Agent:
+    """One agent's live state: availability, suspensions, and today's statistics."""
+
+    config: AgentConfig
+    since: float
+    """When the statistics were last brought up to date (``accrue``)."""
+    status: Status = Status.OFFLINE
+    reason: str | None = None
+    status_since: float = 0.0
+    acw_until: float | None = None
+    """End of automatic wrap-up; ``None`` for a manual ACW or no ACW at all."""
+    available_since: float = 0.0
+    """When the agent last became free for queue calls (longest-idle strategy)."""
+    suspended: set[QueueId] = field(default_factory=set)
+    stats: DayStats = field(default_factory=DayStats)
+    activity: Activity = field(default_factory=Activity)
+
+    @property
+    def id(self) -> int:
+        return self.config.id
+
+    def accrue(self, now: float) -> None:
+        """Add the time since the last accrual to the buckets of the current activity."""
+        dt = now - self.since
+        if dt > 0:
+            _accrue(self.stats, self.activity, dt)
+            self.since = now
+
+    def stats_at(self, now: float) -> DayStats:
+        """Today's statistics as of ``now``, without changing anything."""
+        dt = now - self.since
+        if dt <= 0:
+            return self.stats
+        copy = DayStats(
+            **{
+                name: getattr(self.stats, name)
+                for name in DayStats.__dataclass_fields__
+                if name not in ("auxtimes", "queues")
+            },
+            auxtimes=dict(self.stats.auxtimes),
+            queues={
+                q: QueueFigures(**{n: getattr(f, n) for n in QueueFigures.__dataclass_fields__})
+                for q, f in self.stats.queues.items()
+            },
+        )
+        _accrue(copy, self.activity, dt)
+        return copy
+
+    def new_day(self, now: float) -> None:
+        """Start a new day of statistics at ``now`` (local midnight)."""
+        self.accrue(now)
+        self.stats = DayStats()
+        self.since = now
+
+    def queue_wire(self, m: Membership, qtype: QueueType, stats: DayStats) -> dict[str, object]:
+        f = stats.queues.get(m.queue) or QueueFigures()
+        wire: dict[str, object] = {
+            "answered": f.answered,
+            "priorities": m.priority,
+            "queue_id": m.queue,
+            "ringtime": _secs(f.ringtime),
+            "supervisor": m.supervisor,
+            "suspended": m.queue in self.suspended,
+            "suspendtime": _secs(f.suspendtime),
+            "talktime": _secs(f.talktime),
+            "team_id": m.team_id,
+            "transferred": f.transferred,
+            "transferred_external": f.transferred_external,
+            "type": int(qtype),
+            "unanswered": f.unanswered,
+        }
+        return wire

@@ -1,0 +1,204 @@
+"""A call: states 0–5, causes −1…8, who is on it, and how it looks to each agent.
+
+A call has a *caller* and, once someone is rung or connected, a *connected* party. An incoming
+queue call may ring several agents at once (``offers``, the hunt group). Each agent sees the call
+from its own side: ``INCOMING`` when it is the called side, ``OUTGOING`` when it placed the call.
+
+Legal moves of ``state`` (anything else raises ``InvalidState`` naming the state and the move)::
+
+    NEW ─► CONNECTING ─► RINGING ─► CONNECTED ◄─► HELD
+               ▲            │           │  ▲
+               └────────────┘           ▼  │
+              (ring timeout)         SUSPENDED
+    every state ─► ended (cause ≠ −1, ``disconnected`` set)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ucs.core.errors import InvalidState
+from ucs.core.ids import AgentId, LineId, QueueId, UniqueId
+from ucs.core.model import CallState, Cause, Direction, Party
+
+__all__ = ["TRANSITIONS", "AccountCode", "Call", "Offer"]
+
+TRANSITIONS: dict[CallState, frozenset[CallState]] = {
+    CallState.NEW: frozenset({CallState.CONNECTING, CallState.RINGING}),
+    CallState.CONNECTING: frozenset({CallState.RINGING, CallState.CONNECTED}),
+    CallState.RINGING: frozenset({CallState.CONNECTING, CallState.CONNECTED}),
+    CallState.CONNECTED: frozenset({CallState.HELD, CallState.SUSPENDED, CallState.RINGING}),
+    CallState.HELD: frozenset({CallState.CONNECTED, CallState.SUSPENDED, CallState.RINGING}),
+    CallState.SUSPENDED: frozenset({CallState.CONNECTED, CallState.RINGING}),
+}
+"""Moves between live states; CONNECTED/HELD → RINGING is a blind transfer to a new party."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCode:
+    code: str
+    sub: str | None = None
+
+    def wire(self) -> dict[str, str | None]:
+        return {"accountCode": self.code, "subAccountCode": self.sub}
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A queue call ringing one agent's phone."""
+
+    agent: AgentId
+    line: LineId
+    party: Party
+    started: float
+    expires: float | None
+
+
+@dataclass(slots=True)
+class Call:
+    uniqueid: UniqueId
+    id: int
+    origin: Direction
+    """INCOMING when it came from outside (trunk), OUTGOING when one of our lines placed it."""
+    created: float
+    caller: Party
+    called_number: str
+    called_name: str | None = None
+    called_number_norm: str | None = None
+    connected_party: Party | None = None
+    state: CallState = CallState.NEW
+    cause: Cause = Cause.NOT_SET
+    connected_at: float | None = None
+    disconnected: float | None = None
+    queue_id: QueueId | None = None
+    """The incoming queue the call came through."""
+    outbound_id: QueueId | None = None
+    """The campaign an agent dialled it under."""
+    data: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    external_id: str | None = None
+    recorded: bool = False
+    account_codes: list[AccountCode] = field(default_factory=list)
+    # distribution
+    enqueued_at: float | None = None
+    offers: dict[AgentId, Offer] = field(default_factory=dict)
+    tried: set[AgentId] = field(default_factory=set)
+    # transfer
+    consult_for: UniqueId | None = None
+    """This is a consultation call about that (suspended) call."""
+    consultation: UniqueId | None = None
+    """The consultation call made about this one."""
+    transferred_by: AgentId | None = None
+    """The agent who last transferred the call (counted once it reaches its target)."""
+    pending: str | None = None
+    """A switch operation asked for and not yet confirmed (``"transfer"``)."""
+
+    @property
+    def ended(self) -> bool:
+        return self.cause is not Cause.NOT_SET
+
+    @property
+    def waiting(self) -> bool:
+        """Waiting in a queue for an agent (no one rings, no one talks)."""
+        return (
+            not self.ended
+            and self.queue_id is not None
+            and self.enqueued_at is not None
+            and self.connected_party is None
+            and not self.offers
+        )
+
+    def move(self, to: CallState) -> None:
+        if self.ended:
+            raise InvalidState(f"call {self.uniqueid} has ended (cause {int(self.cause)})")
+        if to is self.state:
+            return
+        if to not in TRANSITIONS.get(self.state, frozenset()):
+            raise InvalidState(
+                f"call {self.uniqueid} cannot go from {self.state.name} to {to.name}"
+            )
+        self.state = to
+
+    def end(self, cause: Cause, now: float) -> None:
+        if self.ended:
+            return
+        if cause is Cause.NOT_SET:
+            raise ValueError("a call cannot end with cause NOT_SET")
+        self.cause = cause
+        self.disconnected = now
+        self.offers.clear()
+
+    def side_of(self, agent: AgentId) -> str | None:
+        """``"caller"``, ``"connected"`` or ``"offered"`` for an agent on the call, else None."""
+        if self.caller.user_id == agent:
+            return "caller"
+        if self.connected_party is not None and self.connected_party.user_id == agent:
+            return "connected"
+        if agent in self.offers:
+            return "offered"
+        return None
+
+    def agents(self) -> set[AgentId]:
+        found = set(self.offers)
+        for p in (self.caller, self.connected_party):
+            if p is not None and p.user_id is not None:
+                found.add(p.user_id)
+        return found
+
+    def view(
+        self,
+        viewer: AgentId | None,
+        now: float,
+        *,
+        left: tuple[Cause, float] | None = None,
+    ) -> dict[str, object]:
+        """The Call object as ``viewer`` sees it (``None``: the record, as the caller placed it).
+
+        ``left`` is ``(cause, when)`` for an agent who has just left a call that goes on
+        without them (an offer that timed out or was picked up elsewhere, a transfer).
+        """
+        side = self.side_of(viewer) if viewer is not None else None
+        connected = self.connected_party
+        state = self.state
+        if side == "offered" and viewer is not None:
+            connected = self.offers[viewer].party
+            state = CallState.RINGING
+        if side == "caller" or (side is None and self.origin is Direction.OUTGOING):
+            direction = Direction.OUTGOING
+        else:
+            direction = Direction.INCOMING
+        number = self.called_number if direction is Direction.OUTGOING else self.caller.number
+        cause, disconnected = self.cause, self.disconnected
+        if left is not None:
+            cause, disconnected = left
+        blank = Party(type=self.caller.type, number="")
+        wire: dict[str, object] = {
+            "called_name": self.called_name,
+            "called_number": self.called_number,
+            "called_number_norm": self.called_number_norm,
+            **self.caller.wire("caller"),
+            **(connected or blank).wire("connected"),
+            "cause": int(cause),
+            "connected": self.connected_at,
+            "created": self.created,
+            "data": self.data,
+            "direction": direction.value,
+            "disconnected": disconnected,
+            "external_id": self.external_id,
+            "id": self.id,
+            "name": self.name,
+            "now": now,
+            "number": number,
+            "outbound_id": self.outbound_id,
+            "recorded": self.recorded,
+            "state": int(state),
+            "subcalls": len(self.offers),
+            "uniqueid": self.uniqueid,
+        }
+        if connected is None:
+            for key in ("internal", "muted"):
+                wire[f"connected_{key}"] = False
+            wire["connected_type"] = None
+            wire["connected_number"] = None
+        return wire

@@ -1,0 +1,146 @@
+"""Configuration the core decides with: agents, lines, queues, memberships and AUX reasons.
+
+The storage layer loads it; the core only reads it. Lookups are indexed once per directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from types import MappingProxyType
+from typing import Any
+
+from ucs.core.ids import AgentId, LineId, QueueId
+
+__all__ = [
+    "AgentConfig",
+    "Directory",
+    "LineConfig",
+    "Membership",
+    "QueueConfig",
+    "QueueType",
+    "Strategy",
+]
+
+
+class QueueType(IntEnum):
+    OUTGOING = 0  # a campaign, used by dial()
+    INCOMING = 1  # callers wait and are distributed to agents
+
+
+class Strategy(str, Enum):
+    """How an incoming queue picks the agent to ring."""
+
+    RING_ALL = "ringall"  # hunt group: every available agent rings at once
+    LONGEST_IDLE = "longest-idle"  # the agent free for the longest time
+    ROUND_ROBIN = "round-robin"  # members in turn, remembering where the last call went
+    FEWEST_CALLS = "fewest-calls"  # the agent who answered fewest calls of this queue today
+    PRIORITY = "priority"  # best (lowest) priority number first, then longest idle
+
+
+@dataclass(frozen=True, slots=True)
+class QueueConfig:
+    id: QueueId
+    name: str
+    type: QueueType = QueueType.INCOMING
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    ring_timeout: float = 15.0
+    """Seconds an offer rings one agent before the next is tried."""
+    wrapup: float = 0.0
+    """Seconds of automatic ACW after a call of this queue (0: none)."""
+    weight: int = 0
+    """Callers of heavier queues are served first when queues share agents."""
+    number: str | None = None
+    """The number callers dial to reach the queue (shown as ``called_number``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    queue: QueueId
+    priority: int = 1
+    """Lower is preferred by the ``priority`` strategy."""
+    supervisor: bool = False
+    """A supervisor watches the queue and is not offered its calls."""
+    team_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineConfig:
+    id: LineId
+    identifier: str
+    """What the agent types to pair the phone (``phone1``)."""
+    extension: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    id: AgentId
+    username: str
+    firstname: str = ""
+    lastname: str = ""
+    displayname: str = ""
+    email: str = ""
+    external_id: str | None = None
+    group_id: int | None = None
+    locale: str = "en"
+    number: str | None = None
+    superuser: bool = False
+    primary_extension: int | None = None
+    memberships: tuple[Membership, ...] = ()
+    lines: tuple[LineId, ...] = ()
+    """The agent's own phones, listed first when choosing one (any phone may be paired)."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        full = f"{self.firstname} {self.lastname}".strip()
+        return self.displayname or full or self.username
+
+    def membership(self, queue: QueueId) -> Membership | None:
+        for m in self.memberships:
+            if m.queue == queue:
+                return m
+        return None
+
+
+@dataclass(frozen=True)
+class Directory:
+    agents: Mapping[AgentId, AgentConfig]
+    lines: Mapping[LineId, LineConfig]
+    queues: Mapping[QueueId, QueueConfig]
+    aux_reasons: tuple[str, ...] = ("Lunch", "Break", "Meeting", "Training")
+    region: str = "CZ"
+    _by_username: Mapping[str, AgentConfig] = field(init=False, repr=False)
+    _by_identifier: Mapping[str, LineConfig] = field(init=False, repr=False)
+    _by_extension: Mapping[str, LineConfig] = field(init=False, repr=False)
+    _members: Mapping[QueueId, tuple[AgentId, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        members: dict[QueueId, list[AgentId]] = {q: [] for q in self.queues}
+        for a in sorted(self.agents.values(), key=lambda a: a.id):
+            for m in a.memberships:
+                if m.queue in members and not m.supervisor:
+                    members[m.queue].append(a.id)
+        indices: dict[str, Mapping[Any, Any]] = {
+            "_by_username": {a.username: a for a in self.agents.values()},
+            "_by_identifier": {ln.identifier: ln for ln in self.lines.values()},
+            "_by_extension": {ln.extension: ln for ln in self.lines.values()},
+            "_members": {q: tuple(v) for q, v in members.items()},
+        }
+        for name, index in indices.items():
+            object.__setattr__(self, name, MappingProxyType(dict(index)))
+
+    def agent_by_username(self, username: str) -> AgentConfig | None:
+        return self._by_username.get(username)
+
+    def line_by_identifier(self, identifier: str) -> LineConfig | None:
+        return self._by_identifier.get(identifier)
+
+    def line_by_extension(self, extension: str) -> LineConfig | None:
+        return self._by_extension.get(extension)
+
+    def members(self, queue: QueueId) -> tuple[AgentId, ...]:
+        """Agents who take calls of ``queue`` (supervisors excluded), by id."""
+        return self._members.get(queue, ())

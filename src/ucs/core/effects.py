@@ -1,0 +1,210 @@
+"""What the core decides: the output of ``Center.handle``. The runtime carries them out.
+
+Three families: answers and messages to clients, commands to the switch, records to storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ucs.core.ids import AgentId, ClientId, LineId, RequestId, UniqueId
+from ucs.core.model import Cause, Party, Phase, Status
+
+__all__ = [
+    "CallRecord",
+    "Effect",
+    "Hangup",
+    "Hold",
+    "Mute",
+    "Originate",
+    "PickUp",
+    "Push",
+    "Redirect",
+    "Refuse",
+    "Reply",
+    "Ring",
+    "Send",
+    "SessionRecord",
+    "StatusRecord",
+    "StopRinging",
+    "SwitchEffect",
+    "Transfer",
+    "Unhold",
+]
+
+
+# --- clients -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The result of a client's request."""
+
+    client: ClientId
+    request: RequestId
+    result: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """A request refused with a wire code; nothing changed."""
+
+    client: ClientId
+    request: RequestId
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A message for every connection of an agent's session (all its tabs and scripts)."""
+
+    agent: AgentId
+    type: str
+    """``user.changed``, ``call.changed``, ``session.changed``, ``session.ended``, ``error``."""
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """A message for one connection."""
+
+    client: ClientId
+    type: str
+    body: Mapping[str, Any]
+
+
+# --- switch --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    """Ring the phone on ``line`` with the call; ``caller`` is what its display shows."""
+
+    uniqueid: UniqueId
+    line: LineId
+    caller: Party
+
+
+@dataclass(frozen=True, slots=True)
+class StopRinging:
+    uniqueid: UniqueId
+    line: LineId
+    cause: Cause
+
+
+@dataclass(frozen=True, slots=True)
+class PickUp:
+    """Make the ringing phone on ``line`` answer (auto-answer)."""
+
+    uniqueid: UniqueId
+    line: LineId
+
+
+@dataclass(frozen=True, slots=True)
+class Originate:
+    """Call from the phone on ``line`` to ``number``: to ``target`` when it is one of our lines."""
+
+    uniqueid: UniqueId
+    line: LineId
+    number: str
+    target: LineId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    uniqueid: UniqueId
+    line: LineId
+
+
+@dataclass(frozen=True, slots=True)
+class Unhold:
+    uniqueid: UniqueId
+    line: LineId
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    uniqueid: UniqueId
+    line: LineId
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Join the far party of ``uniqueid`` (suspended) with the far party of ``consultation``;
+    the agent's phone leaves both. Confirmed by ``Transferred`` or ``SwitchFailed``."""
+
+    uniqueid: UniqueId
+    consultation: UniqueId
+    line: LineId
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """Blind transfer: send the far party of the call to ``number`` (``target``: our line);
+    the agent's phone on ``line`` leaves the call."""
+
+    uniqueid: UniqueId
+    line: LineId
+    number: str
+    target: LineId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    """End the whole call."""
+
+    uniqueid: UniqueId
+    cause: Cause
+
+
+SwitchEffect = (
+    Ring | StopRinging | PickUp | Originate | Hold | Unhold | Mute | Transfer | Redirect | Hangup
+)
+
+
+# --- storage -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """A finished call for the call records (CDR)."""
+
+    call: Mapping[str, Any]
+    account_codes: tuple[tuple[str, str | None], ...]
+    queue_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecord:
+    """The agent's availability changed (the status log)."""
+
+    agent: AgentId
+    status: Status
+    reason: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """The agent's session changed: phase and phone (``phase`` None: logged out)."""
+
+    agent: AgentId
+    phase: Phase | None
+    identifier: str | None
+    line: LineId | None
+
+
+Effect = (
+    Reply
+    | Refuse
+    | Push
+    | Send
+    | SwitchEffect
+    | CallRecord
+    | StatusRecord
+    | SessionRecord
+)

@@ -1,0 +1,66 @@
+"""One exception tree for every refusal the core makes, each with its wire code.
+
+::
+
+    UcsError                      (code: the wire string the component and the SDK see)
+    ├── InvalidState              INVALID_STATE      not allowed in the current state
+    ├── InvalidArgument           INVALID_ARGUMENT   a missing, mistyped or out-of-range argument
+    ├── Unauthorized              UNAUTHORIZED       refused credentials or SSO token
+    ├── NotFound                  NOT_FOUND          unknown queue, call, identifier, reason …
+    └── TooManyAttempts           TOO_MANY_ATTEMPTS  too many failed logins for one username
+
+A refused command changes nothing: the core raises before it mutates anything.
+Messages are for people and name the offending value.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "ERROR_CODES",
+    "InvalidArgument",
+    "InvalidState",
+    "NotFound",
+    "TooManyAttempts",
+    "UcsError",
+    "Unauthorized",
+]
+
+
+class UcsError(Exception):
+    """Base of every refusal; ``code`` is the wire code."""
+
+    code: ClassVar[str] = "ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_wire(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class InvalidState(UcsError):
+    code = "INVALID_STATE"
+
+
+class InvalidArgument(UcsError):
+    code = "INVALID_ARGUMENT"
+
+
+class Unauthorized(UcsError):
+    code = "UNAUTHORIZED"
+
+
+class NotFound(UcsError):
+    code = "NOT_FOUND"
+
+
+class TooManyAttempts(UcsError):
+    code = "TOO_MANY_ATTEMPTS"
+
+
+ERROR_CODES: dict[str, type[UcsError]] = {
+    cls.code: cls for cls in (InvalidState, InvalidArgument, Unauthorized, NotFound, TooManyAttempts)
+}

@@ -1,0 +1,158 @@
+"""Everything that can happen to the core: the input of ``Center.handle(event, now)``.
+
+Adapters make these: the operator protocol (a client connected, sent a command), the switch (a
+caller arrived, a phone answered, a party hung up), and administration (new configuration).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ucs.core.directory import Directory
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
+from ucs.core.model import Cause
+
+__all__ = [
+    "Answered",
+    "Attach",
+    "Command",
+    "Connect",
+    "Disconnect",
+    "Event",
+    "HungUp",
+    "Reconfigure",
+    "RemoteAnswered",
+    "RemoteFailed",
+    "RemoteRinging",
+    "SwitchFailed",
+    "Transferred",
+    "TrunkCall",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """A component or SDK connection opened; it starts in CREDENTIALS."""
+
+    client: ClientId
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """A connection closed. The agent's session and calls go on."""
+
+    client: ClientId
+
+
+@dataclass(frozen=True, slots=True)
+class Attach:
+    """A connection proved (by a session token the adapter checked) that it is this agent's."""
+
+    client: ClientId
+    agent: AgentId
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A method of ``window.ucsOperator`` called by a client."""
+
+    client: ClientId
+    request: RequestId
+    method: str
+    args: Sequence[Any] | Mapping[str, Any] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkCall:
+    """A call from outside arrives, into a queue or to an extension."""
+
+    number: str
+    queue: QueueId | None = None
+    extension: str | None = None
+    name: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    channel: str | None = None
+    uniqueid: UniqueId | None = None
+    """Set by the simulator when it wants to know the id in advance; else the core picks one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The phone on ``line`` picked the call up (by command, auto-answer or handset)."""
+
+    uniqueid: UniqueId
+    line: LineId
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteRinging:
+    """The outside number an agent dialled (or a call was sent to) is ringing."""
+
+    uniqueid: UniqueId
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAnswered:
+    """The outside number answered."""
+
+    uniqueid: UniqueId
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFailed:
+    """The outside number could not be reached (busy, invalid, rejected, no answer)."""
+
+    uniqueid: UniqueId
+    cause: Cause
+
+
+@dataclass(frozen=True, slots=True)
+class HungUp:
+    """A party hung up: the phone on ``line``, or the outside party when ``line`` is None."""
+
+    uniqueid: UniqueId
+    line: LineId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transferred:
+    """The switch joined the suspended caller with the consultation's far party."""
+
+    uniqueid: UniqueId
+    consultation: UniqueId
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchFailed:
+    """The switch could not carry out an operation the core asked for."""
+
+    uniqueid: UniqueId
+    operation: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconfigure:
+    """Administration changed agents, lines, queues, memberships or AUX reasons."""
+
+    directory: Directory
+
+
+Event = (
+    Connect
+    | Disconnect
+    | Attach
+    | Command
+    | TrunkCall
+    | Answered
+    | RemoteRinging
+    | RemoteAnswered
+    | RemoteFailed
+    | HungUp
+    | Transferred
+    | SwitchFailed
+    | Reconfigure
+)
+
