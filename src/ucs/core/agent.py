@@ -129,6 +129,8 @@ class Agent:
     """End of automatic wrap-up; ``None`` for a manual ACW or no ACW at all."""
     available_since: float = 0.0
     """When the agent last became free for queue calls (longest-idle strategy)."""
+    free: bool = False
+    """Free for a queue call at the end of the last step (see ``Center.free``)."""
     suspended: set[QueueId] = field(default_factory=set)
     stats: DayStats = field(default_factory=DayStats)
     activity: Activity = field(default_factory=Activity)

@@ -10,6 +10,7 @@ Legal moves of ``state`` (anything else raises ``InvalidState`` naming the state
                ▲            │           │  ▲
                └────────────┘           ▼  │
               (ring timeout)         SUSPENDED
+    CONNECTED / HELD / SUSPENDED ─► RINGING or CONNECTING   (transferred to a new party)
     every state ─► ended (cause ≠ −1, ``disconnected`` set)
 """
 
@@ -28,11 +29,16 @@ TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     CallState.NEW: frozenset({CallState.CONNECTING, CallState.RINGING}),
     CallState.CONNECTING: frozenset({CallState.RINGING, CallState.CONNECTED}),
     CallState.RINGING: frozenset({CallState.CONNECTING, CallState.CONNECTED}),
-    CallState.CONNECTED: frozenset({CallState.HELD, CallState.SUSPENDED, CallState.RINGING}),
-    CallState.HELD: frozenset({CallState.CONNECTED, CallState.SUSPENDED, CallState.RINGING}),
-    CallState.SUSPENDED: frozenset({CallState.CONNECTED, CallState.RINGING}),
+    CallState.CONNECTED: frozenset(
+        {CallState.HELD, CallState.SUSPENDED, CallState.RINGING, CallState.CONNECTING}
+    ),
+    CallState.HELD: frozenset(
+        {CallState.CONNECTED, CallState.SUSPENDED, CallState.RINGING, CallState.CONNECTING}
+    ),
+    CallState.SUSPENDED: frozenset({CallState.CONNECTED, CallState.RINGING, CallState.CONNECTING}),
 }
-"""Moves between live states; CONNECTED/HELD → RINGING is a blind transfer to a new party."""
+"""Moves between live states. From a call in progress, RINGING or CONNECTING is a transfer:
+the caller is put through to a new party that rings (our line) or is being dialled (outside)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +95,16 @@ class Call:
     """This is a consultation call about that (suspended) call."""
     consultation: UniqueId | None = None
     """The consultation call made about this one."""
-    transferred_by: AgentId | None = None
-    """The agent who last transferred the call (counted once it reaches its target)."""
-    pending: str | None = None
-    """A switch operation asked for and not yet confirmed (``"transfer"``)."""
+    handled_by: AgentId | None = None
+    """The agent who answered it from the queue: its statistics and wrap-up are theirs."""
+    ring_expires: float | None = None
+    """When a phone rung directly (not by a queue) gives up: cause 6."""
+    target: Party | None = None
+    """Who the call is being put through to, until they ring or answer."""
+    pending: Party | None = None
+    """The target of a transfer asked of the switch and not yet confirmed."""
+    pending_by: AgentId | None = None
+    """The agent who asked for that transfer."""
 
     @property
     def ended(self) -> bool:

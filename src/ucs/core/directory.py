@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -29,7 +29,7 @@ class QueueType(IntEnum):
     INCOMING = 1  # callers wait and are distributed to agents
 
 
-class Strategy(str, Enum):
+class Strategy(StrEnum):
     """How an incoming queue picks the agent to ring."""
 
     RING_ALL = "ringall"  # hunt group: every available agent rings at once

@@ -14,6 +14,7 @@ from ucs.core.model import Cause, Party, Phase, Status
 
 __all__ = [
     "CallRecord",
+    "Created",
     "Effect",
     "Hangup",
     "Hold",
@@ -74,6 +75,14 @@ class Send:
     client: ClientId
     type: str
     body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """The core gave a new outside call this uniqueid (the switch maps its channel to it)."""
+
+    uniqueid: UniqueId
+    channel: str | None
 
 
 # --- switch --------------------------------------------------------------------------------
@@ -199,7 +208,8 @@ class SessionRecord:
 
 
 Effect = (
-    Reply
+    Created
+    | Reply
     | Refuse
     | Push
     | Send

@@ -62,5 +62,6 @@ class TooManyAttempts(UcsError):
 
 
 ERROR_CODES: dict[str, type[UcsError]] = {
-    cls.code: cls for cls in (InvalidState, InvalidArgument, Unauthorized, NotFound, TooManyAttempts)
+    cls.code: cls
+    for cls in (InvalidState, InvalidArgument, Unauthorized, NotFound, TooManyAttempts)
 }

@@ -118,10 +118,11 @@ class HungUp:
 
 @dataclass(frozen=True, slots=True)
 class Transferred:
-    """The switch joined the suspended caller with the consultation's far party."""
+    """The switch carried out a transfer of the call: joined it with the consultation's far
+    party (attended), or sent its far party to the number asked for (blind: no consultation)."""
 
     uniqueid: UniqueId
-    consultation: UniqueId
+    consultation: UniqueId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,4 +156,3 @@ Event = (
     | SwitchFailed
     | Reconfigure
 )
-

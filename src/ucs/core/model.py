@@ -5,7 +5,7 @@ Call, User and Queue objects as the component and the SDK receive them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 from ucs.core.ids import AgentId, LineId
 
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     """The component's state (not to be confused with the agent's availability)."""
 
     CREDENTIALS = "CREDENTIALS"  # nobody logged in
@@ -35,7 +35,7 @@ class Phase(str, Enum):
     READY = "READY"  # phone confirmed, component working
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The agent's availability."""
 
     OFFLINE = "OFFLINE"  # logged out of the queues
@@ -70,12 +70,12 @@ class Cause(IntEnum):
     TRANSFER = 8  # transferred
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     INCOMING = "INCOMING"
     OUTGOING = "OUTGOING"
 
 
-class PartyType(str, Enum):
+class PartyType(StrEnum):
     LINE = "line"  # a telephone of ours
     TRUNK = "trunk"  # the outside world
 
@@ -125,18 +125,23 @@ class Party:
 
 
 def _party_fields(prefix: str) -> tuple[str, ...]:
-    names = ("channel", "extension", "group_id", "internal", "line_id", "muted", "name")
-    names += ("number", "number_norm", "type", "user_id", "username")
+    names = (
+        "channel extension group_id internal line_id muted name number number_norm type "
+        "user_id username"
+    ).split()
     return tuple(f"{prefix}_{n}" for n in names)
 
 
-CALL_FIELDS: frozenset[str] = frozenset(
-    ("called_name", "called_number", "called_number_norm")
-    + _party_fields("caller")
-    + _party_fields("connected")
-    + ("cause", "connected", "created", "data", "direction", "disconnected", "external_id")
-    + ("id", "name", "now", "number", "outbound_id", "recorded", "state", "subcalls")
-    + ("uniqueid",)
+CALL_FIELDS: frozenset[str] = (
+    frozenset(
+        (
+            "called_name called_number called_number_norm cause connected created data "
+            "direction disconnected external_id id name now number outbound_id recorded state "
+            "subcalls uniqueid"
+        ).split()
+    )
+    | frozenset(_party_fields("caller"))
+    | frozenset(_party_fields("connected"))
 )
 """Every field of the document's Call object, and no other."""
 

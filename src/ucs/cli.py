@@ -1,0 +1,53 @@
+"""The ``ucs`` command."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import typer
+
+from ucs.core.sso import make_token
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, help="ucs: open contact-center server.")
+
+DEMO_SSO_SECRET = "demo-sso-secret"
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", envvar="UCS_HOST"),
+    port: int = typer.Option(8080, envvar="UCS_PORT"),
+    db: str = typer.Option("sqlite:///ucs.db", envvar="UCS_DB"),
+    demo: bool = typer.Option(False, "--demo", help="Fill an empty database with demo data."),
+) -> None:
+    """Start the contact-center server."""
+    typer.echo(
+        "ucs serve: the network server is not built yet. This release holds the contact-center "
+        "core and its tests (run `make test`); the server arrives in the next release.",
+        err=True,
+    )
+    raise typer.Exit(code=1)
+
+
+@app.command("sso-token")
+def sso_token(
+    username: str,
+    secret: str = typer.Option(
+        None, envvar="UCS_SSO_SECRET", help="The SSO secret (demo: demo-sso-secret)."
+    ),
+) -> None:
+    """Print a valid SSO token for USERNAME (CONTRACT §4)."""
+    typer.echo(
+        make_token(
+            secret or os.environ.get("UCS_SSO_SECRET") or DEMO_SSO_SECRET,
+            username,
+            int(time.time()),
+        )
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,383 @@
+"""The methods of ``window.ucsOperator`` as the server carries them out.
+
+Each handler gets arguments already checked by ``session.bind`` and raises a ``UcsError``
+before changing anything when it refuses; what it returns is the request's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ucs.core import transfer
+from ucs.core.call import AccountCode, Call
+from ucs.core.center import Center
+from ucs.core.directory import QueueType
+from ucs.core.effects import Hold, Mute, PickUp, Unhold
+from ucs.core.errors import InvalidArgument, InvalidState, NotFound, Unauthorized
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId
+from ucs.core.model import CallState, Cause, Phase, Status
+from ucs.core.sso import verify_token
+from ucs.core.views import phones_wire, user_wire
+
+__all__ = ["HANDLERS"]
+
+Handler = Callable[[Center, ClientId, AgentId | None, dict[str, Any]], Any]
+
+
+def login(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    username: str = a["username"]
+    c.throttle.check(username, c.now)
+    cfg = c.directory.agent_by_username(username)
+    if cfg is None or not c.passwords(cfg, a["password"]):
+        c.throttle.failed(username, c.now)
+        raise Unauthorized("wrong username or password")
+    c.throttle.succeeded(username)
+    c.join(client, cfg.id)
+    return c.welcome(cfg.id)
+
+
+def sso(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    username: str = a["username"]
+    c.throttle.check(username, c.now)
+    cfg = c.directory.agent_by_username(username)
+    try:
+        if cfg is None:
+            raise Unauthorized(f"no agent {username!r} on this server")
+        verify_token(c.sso_secret, username, a["token"], c.now, c.replay, c.sso_window)
+    except Unauthorized:
+        c.throttle.failed(username, c.now)
+        raise
+    c.throttle.succeeded(username)
+    c.join(client, cfg.id)
+    return c.welcome(cfg.id)
+
+
+def logout(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    if c.agent_calls.get(me):
+        raise InvalidState("hang up or transfer your calls before logging out")
+    c.end_session(me)
+    return None
+
+
+def _phones(c: Center, me: AgentId) -> list[dict[str, Any]]:
+    own = list(c.agents[me].config.lines)
+    others = sorted(ln for ln in c.directory.lines if ln not in own)
+    free = [ln for ln in own + others if c.line_owner.get(ln) in (None, me)]
+    return phones_wire(c.directory, free)
+
+
+def select_identifier(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    identifier: str = a["identifier"].strip()
+    line = c.directory.line_by_identifier(identifier)
+    if line is None:
+        raise NotFound(f"no phone with identifier {identifier!r}")
+    owner = c.line_owner.get(line.id)
+    if owner is not None and owner != me:
+        raise InvalidState(f"phone {identifier!r} is in use by another agent")
+    s = c.sessions[me]
+    if s.line is not None and s.line != line.id and c.line_owner.get(s.line) == me:
+        del c.line_owner[s.line]
+    c.line_owner[line.id] = me
+    s.phase, s.identifier, s.line = Phase.DEVICE, identifier, line.id
+    c.session_changed(me)
+    return {"identifier": identifier, "line": line.id, "phones": _phones(c, me)}
+
+
+def provision(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    s = c.sessions[me]
+    if s.phase is Phase.IDENTIFY:
+        if s.last_identifier is None:
+            raise InvalidState("choose a phone first (selectIdentifier)")
+        select_identifier(c, client, agent, {"identifier": s.last_identifier})
+    s.phase = Phase.READY
+    c.session_changed(me)
+    c._dirty.add(me)
+    return c.state_object(me)
+
+
+def identify(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    if c.agent_calls.get(me):
+        raise InvalidState("cannot change phones during a call")
+    s = c.sessions[me]
+    if s.line is not None and c.line_owner.get(s.line) == me:
+        del c.line_owner[s.line]
+    s.last_identifier = s.identifier or s.last_identifier
+    s.phase, s.identifier, s.line = Phase.IDENTIFY, None, None
+    c.session_changed(me)
+    c._dirty.add(me)
+    return {"phones": _phones(c, me)}
+
+
+def change_status(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    status: Status = a["status"]
+    reason: str | None = a["reason"]
+    if status is Status.AUX:
+        if reason is None:
+            raise InvalidArgument(
+                f"AUX needs a reason: one of {', '.join(c.directory.aux_reasons)}"
+            )
+        if reason not in c.directory.aux_reasons:
+            raise InvalidArgument(
+                f"unknown AUX reason {reason!r}: one of {', '.join(c.directory.aux_reasons)}"
+            )
+    elif reason is not None:
+        raise InvalidArgument(f"only AUX takes a reason, not {status.value}")
+    c.set_status(me, status, reason)
+    return user_wire(c.agents[me], c.directory, c.sessions.get(me), c.now)
+
+
+def _membership_queue(c: Center, me: AgentId, queue: int) -> QueueId:
+    q = QueueId(queue)
+    if c.agents[me].config.membership(q) is None or q not in c.directory.queues:
+        raise NotFound(f"queue {queue} is not one of your queues")
+    return q
+
+
+def suspend(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    q = _membership_queue(c, me, a["queue"])
+    c.agents[me].suspended.add(q)
+    c._dirty.add(me)
+    return user_wire(c.agents[me], c.directory, c.sessions.get(me), c.now)["queues"][q]
+
+
+def resume(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    q = _membership_queue(c, me, a["queue"])
+    c.agents[me].suspended.discard(q)
+    c._dirty.add(me)
+    return user_wire(c.agents[me], c.directory, c.sessions.get(me), c.now)["queues"][q]
+
+
+def _my_line(c: Center, me: AgentId) -> LineId:
+    line = c.sessions[me].line
+    if line is None:
+        raise InvalidState("no phone is paired")
+    return line
+
+
+def answer(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    line = _my_line(c, me)
+    ringing = [
+        call
+        for call in c.calls_of(me)
+        if call.side_of(me) == "offered"
+        or (call.side_of(me) == "connected" and call.state is CallState.RINGING)
+    ]
+    if not ringing:
+        raise InvalidState("no call is ringing")
+    call = ringing[0]
+    for other in c.calls_of(me):
+        if (
+            other is not call
+            and other.state is CallState.CONNECTED
+            and other.side_of(me)
+            in (
+                "caller",
+                "connected",
+            )
+        ):
+            other.move(CallState.HELD)
+            c._out.append(Hold(other.uniqueid, line))
+            c.touch(other)
+    c._out.append(PickUp(call.uniqueid, line))
+    return c.view(call, me)
+
+
+def _focus(c: Center, me: AgentId) -> Call:
+    call = c.focus(me)
+    if call is None:
+        raise InvalidState("you have no call")
+    return call
+
+
+def hangup(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    call = _focus(c, me)
+    side = call.side_of(me)
+    if side == "offered":
+        c.reject_offer(call, call.offers[me])
+    elif side == "connected" and call.state is CallState.RINGING:
+        c.end_call(call, Cause.REJECTED)
+    else:
+        c.end_call(call, Cause.CALLER_HANGUP if side == "caller" else Cause.CALLED_HANGUP)
+    return None
+
+
+def _talking(c: Center, me: AgentId, *, verb: str) -> Call:
+    call = _focus(c, me)
+    if call.side_of(me) not in ("caller", "connected") or call.state not in (
+        CallState.CONNECTED,
+        CallState.HELD,
+    ):
+        raise InvalidState(f"cannot {verb} a call that is {call.state.name.lower()}")
+    return call
+
+
+def hold(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    call = _talking(c, me, verb="hold")
+    if call.state is CallState.HELD:
+        raise InvalidState("the call is already held")
+    call.move(CallState.HELD)
+    c._out.append(Hold(call.uniqueid, _my_line(c, me)))
+    c.touch(call)
+    return c.view(call, me)
+
+
+def unhold(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    mine = c.calls_of(me)
+    if any(x.state is CallState.CONNECTED and x.side_of(me) != "offered" for x in mine):
+        raise InvalidState("hold or hang up the current call first")
+    waiting = [
+        x
+        for x in mine
+        if x.state in (CallState.HELD, CallState.SUSPENDED) and x.side_of(me) != "offered"
+    ]
+    if not waiting:
+        raise InvalidState("no call is on hold")
+    call = max(waiting, key=lambda x: (x.state is CallState.SUSPENDED, x.created))
+    if call.consultation is not None:
+        raise InvalidState("hang up the consultation call first")
+    if call.pending is not None:
+        raise InvalidState("the call is being transferred")
+    call.move(CallState.CONNECTED)
+    c._out.append(Unhold(call.uniqueid, _my_line(c, me)))
+    c.touch(call)
+    return c.view(call, me)
+
+
+def mute(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    call = _talking(c, me, verb="mute")
+    if call.side_of(me) == "caller":
+        call.caller = call.caller.with_muted(not call.caller.muted)
+        muted = call.caller.muted
+    else:
+        assert call.connected_party is not None
+        call.connected_party = call.connected_party.with_muted(not call.connected_party.muted)
+        muted = call.connected_party.muted
+    c._out.append(Mute(call.uniqueid, _my_line(c, me), muted))
+    c.touch(call)
+    return c.view(call, me)
+
+
+def dial(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    line = _my_line(c, me)
+    if a["line"] is not None and a["line"] != line:
+        raise NotFound(f"line {a['line']} is not your line (yours is {line})")
+    consult_for = transfer.suspended_without_consultation(c, me)
+    busy = [
+        x
+        for x in c.calls_of(me)
+        if x.state not in (CallState.HELD, CallState.SUSPENDED) or x.side_of(me) == "offered"
+    ]
+    if busy:
+        raise InvalidState("hold, transfer or hang up the current call before dialling")
+    outbound = None if consult_for is not None else _campaign(c, me, a["queue"])
+    plan = transfer.plan_target(c, me, a["number"])
+    call = transfer.originate(c, me, line, plan, data=a["data"])
+    if outbound is not None:
+        call.outbound_id = outbound
+    if consult_for is not None:
+        consult_for.consultation = call.uniqueid
+        call.consult_for = consult_for.uniqueid
+        c.touch(consult_for)
+    c.touch(call)
+    return c.view(call, me)
+
+
+def _campaign(c: Center, me: AgentId, queue: int | str) -> QueueId | None:
+    """The outgoing queue a call is dialled under (``None``: a direct call)."""
+    mine = [
+        m.queue
+        for m in c.agents[me].config.memberships
+        if (q := c.directory.queues.get(m.queue)) is not None and q.type is QueueType.OUTGOING
+    ]
+    if queue == "directCall":
+        return None
+    if queue == "undefined":
+        return mine[0] if len(mine) == 1 else None
+    assert isinstance(queue, int)
+    q = c.directory.queues.get(QueueId(queue))
+    if q is None or c.agents[me].config.membership(QueueId(queue)) is None:
+        raise NotFound(f"queue {queue} is not one of your queues")
+    if q.type is not QueueType.OUTGOING:
+        raise InvalidArgument(f"queue {queue} is an incoming queue; dial needs a campaign")
+    return q.id
+
+
+def account_code(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    call = c.participated(me, a["uniqueid"])
+    if call is None:
+        raise NotFound(f"no call {a['uniqueid']!r} of yours")
+    code = AccountCode(a["accountCode"], a["subAccountCode"])
+    if a["override"]:
+        call.account_codes = [code]
+    else:
+        call.account_codes.append(code)
+    if call.ended:
+        c._out.append(c.record(call))
+    return [x.wire() for x in call.account_codes]
+
+
+def state(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    return c.state_object(c.require(agent))
+
+
+def ringing_sound(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    me = c.require(agent)
+    c.sessions[me].ringing_sound = a["ringingSound"]
+    c.session_changed(me)
+    return a["ringingSound"]
+
+
+def set_theme(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    if agent is not None and agent in c.sessions:
+        c.sessions[agent].theme = a["theme"]
+        c.session_changed(agent)
+    return a["theme"]
+
+
+def local(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    """Methods the component carries out alone; the server only checks their arguments."""
+    return None
+
+
+HANDLERS: dict[str, Handler] = {
+    "login": login,
+    "sso": sso,
+    "logout": logout,
+    "selectIdentifier": select_identifier,
+    "provision": provision,
+    "identify": identify,
+    "changeStatus": change_status,
+    "suspend": suspend,
+    "resume": resume,
+    "answer": answer,
+    "dial": dial,
+    "hangup": hangup,
+    "transfer": transfer.start,
+    "finishTransfer": transfer.finish,
+    "blindTransfer": transfer.blind,
+    "hold": hold,
+    "unhold": unhold,
+    "mute": mute,
+    "setAccountCode": account_code,
+    "state": state,
+    "selectRingingSound": ringing_sound,
+    "testRingingSound": local,
+    "stopRingingSoundTest": local,
+    "notify": local,
+    "setTheme": set_theme,
+}

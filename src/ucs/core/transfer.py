@@ -1,0 +1,216 @@
+"""Dialling and transfers: the target of a number, click-to-dial, attended and blind transfer.
+
+Attended transfer: ``transfer()`` puts the call in SUSPENDED (the caller waits) and, with a
+number, dials the consultation at once; otherwise the next ``dial()`` is the consultation.
+``finishTransfer()`` asks the switch to join the caller with the consultation's far party; the
+switch confirms (``Transferred``) or fails (``SwitchFailed``), and only then does anything move.
+If the consultation fails or is hung up, the agent goes back to the caller with ``unhold()``.
+Blind transfer sends the far party to the number at once, with the same confirmation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ucs.core.call import Call
+from ucs.core.effects import Hold, Originate, Push, Redirect, Transfer
+from ucs.core.errors import InvalidArgument, InvalidState
+from ucs.core.events import SwitchFailed, Transferred
+from ucs.core.ids import AgentId, ClientId, LineId
+from ucs.core.model import CallState, Cause, Direction, Party, PartyType
+from ucs.core.numbers import parse_dialable
+
+if TYPE_CHECKING:
+    from ucs.core.center import Center
+
+__all__ = ["Target", "blind", "confirmed", "failed", "finish", "originate", "plan_target", "start"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a number leads: one of our lines, or the outside world."""
+
+    number: str
+    party: Party
+    line: LineId | None
+
+
+def plan_target(c: Center, me: AgentId, number: Any) -> Target:
+    """Check a number and find where it leads, changing nothing."""
+    d = parse_dialable(number, c.directory.region)
+    line = c.directory.line_by_extension(d.digits)
+    if line is not None:
+        if line.id == c.sessions[me].line:
+            raise InvalidArgument(f"{d.raw} is your own phone")
+        return Target(d.digits, c.line_party(line), line.id)
+    party = Party(type=PartyType.TRUNK, number=d.digits, number_norm=d.e164)
+    return Target(d.digits, party, None)
+
+
+def originate(c: Center, me: AgentId, line: LineId, t: Target, *, data: dict[str, Any]) -> Call:
+    call = c.new_call(
+        origin=Direction.OUTGOING,
+        caller=c.agent_party(me, line),
+        called_number=t.number,
+        uid=None,
+    )
+    call.called_number_norm = t.party.number_norm
+    call.called_name = t.party.name
+    call.data = data
+    call.target = t.party
+    call.move(CallState.CONNECTING)
+    c._out.append(Originate(call.uniqueid, line, t.number, t.line))
+    c.touch(call)
+    return call
+
+
+def suspended_without_consultation(c: Center, me: AgentId) -> Call | None:
+    for call in c.calls_of(me):
+        if call.state is CallState.SUSPENDED and call.consultation is None:
+            return call
+    return None
+
+
+def _transferable(c: Center, me: AgentId) -> Call:
+    call = c.focus(me)
+    if call is None:
+        raise InvalidState("you have no call to transfer")
+    if call.side_of(me) not in ("caller", "connected") or call.state not in (
+        CallState.CONNECTED,
+        CallState.HELD,
+        CallState.SUSPENDED,
+    ):
+        raise InvalidState(f"cannot transfer a call that is {call.state.name.lower()}")
+    if call.pending is not None:
+        raise InvalidState("the call is already being transferred")
+    return call
+
+
+def start(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    """``transfer([number])``: the caller waits (SUSPENDED); with a number, consult it."""
+    me = c.require(agent)
+    call = _transferable(c, me)
+    if call.state is CallState.SUSPENDED:
+        raise InvalidState("a transfer is already in progress")
+    line = c.sessions[me].line
+    assert line is not None
+    target = plan_target(c, me, a["number"]) if a["number"] is not None else None
+    if call.state is CallState.CONNECTED:
+        c._out.append(Hold(call.uniqueid, line))
+    call.move(CallState.SUSPENDED)
+    c.touch(call)
+    if target is None:
+        return c.view(call, me)
+    consultation = originate(c, me, line, target, data={})
+    consultation.consult_for = call.uniqueid
+    call.consultation = consultation.uniqueid
+    c.touch(call)
+    return c.view(consultation, me)
+
+
+def finish(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    """``finishTransfer()``: join the waiting caller with the consultation's far party."""
+    me = c.require(agent)
+    for call in c.calls_of(me):
+        if call.state is CallState.SUSPENDED and call.consultation is not None:
+            consultation = c.calls.get(call.consultation)
+            break
+    else:
+        raise InvalidState("no transfer in progress: call transfer() and dial() first")
+    if consultation is None or consultation.state not in (CallState.RINGING, CallState.CONNECTED):
+        raise InvalidState("the consultation call is not ringing or connected yet")
+    if call.pending is not None:
+        raise InvalidState("the call is already being transferred")
+    target = consultation.connected_party
+    assert target is not None
+    line = c.sessions[me].line
+    assert line is not None
+    call.pending, call.pending_by = target, me
+    c._out.append(Transfer(call.uniqueid, consultation.uniqueid, line))
+    return None
+
+
+def blind(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    """``blindTransfer(number)``: send the far party to the number, without consultation."""
+    me = c.require(agent)
+    call = _transferable(c, me)
+    if call.consultation is not None:
+        raise InvalidState("hang up the consultation call first")
+    target = plan_target(c, me, a["number"])
+    line = c.sessions[me].line
+    assert line is not None
+    call.pending, call.pending_by = target.party, me
+    c._out.append(Redirect(call.uniqueid, line, target.number, target.line))
+    return None
+
+
+def confirmed(c: Center, ev: Transferred) -> None:
+    """The switch carried out a transfer: the agent leaves, the target takes their place."""
+    call = c.calls.get(ev.uniqueid)
+    if call is None or call.pending is None or call.pending_by is None:
+        return
+    me, target = call.pending_by, call.pending
+    call.pending = call.pending_by = None
+    state = CallState.CONNECTED
+    if ev.consultation is not None:
+        consultation = c.calls.get(ev.consultation)
+        if consultation is not None:
+            target = consultation.connected_party or target
+            state = consultation.state
+            c.end_call(consultation, Cause.TRANSFER, hangup=False)
+    else:
+        state = CallState.RINGING if target.type is PartyType.LINE else CallState.CONNECTING
+    if call.caller.user_id == me:
+        assert call.connected_party is not None
+        call.caller, call.connected_party = call.connected_party, target
+    else:
+        call.connected_party = target
+    call.move(state)
+    c.leave(call, me, Cause.TRANSFER)
+    if call.queue_id is not None and call.handled_by == me:
+        stats = c.agents[me].stats
+        figures = stats.queue(call.queue_id)
+        if target.user_id is not None:
+            stats.transferred += 1
+            figures.transferred += 1
+        else:
+            stats.transferred_external += 1
+            figures.transferred_external += 1
+        c.wrap_up(me, call)
+        call.handled_by = None
+    c.touch(call)
+
+
+def failed(c: Center, ev: SwitchFailed) -> None:
+    """The switch could not do what the core asked: undo what moved, tell the agents."""
+    call = c.calls.get(ev.uniqueid)
+    if call is None:
+        return
+    told = set(call.agents())
+    op = ev.operation
+    if op in ("transfer", "blind_transfer"):
+        if call.pending_by is not None:
+            told.add(call.pending_by)
+        call.pending = call.pending_by = None
+    elif op == "hold" and call.state is CallState.HELD:
+        call.move(CallState.CONNECTED)
+    elif op == "unhold" and call.state is CallState.CONNECTED:
+        call.move(CallState.HELD)
+    elif op == "ring":
+        if call.offers:
+            for offer in list(call.offers.values()):
+                c.end_offer(call, offer, Cause.UNAVAILABLE, counted=False)
+        else:
+            c.end_call(call, Cause.UNAVAILABLE)
+    elif op == "originate":
+        c.end_call(call, Cause.UNAVAILABLE)
+    c.touch(call)
+    message = f"the switch could not {op.replace('_', ' ')} call {call.uniqueid}"
+    if ev.reason:
+        message += f": {ev.reason}"
+    from ucs.core.center import SWITCH_FAILURE
+
+    for agent in sorted(told):
+        if agent in c.sessions:
+            c._out.append(Push(agent, "error", {"code": SWITCH_FAILURE, "message": message}))

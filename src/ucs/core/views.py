@@ -1,0 +1,100 @@
+"""Wire forms built from the live state: the User object and the state object."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ucs.core.agent import Agent
+from ucs.core.directory import Directory, LineConfig
+from ucs.core.ids import LineId
+from ucs.core.model import Phase
+from ucs.core.session import Session
+
+__all__ = ["line_wire", "phones_wire", "session_wire", "user_wire"]
+
+
+def _secs(x: float) -> int:
+    return round(x)
+
+
+def line_wire(line: LineConfig) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "identifier": line.identifier,
+        "extension": line.extension,
+        "name": line.name,
+    }
+
+
+def _agent_lines(agent: Agent, directory: Directory, paired: LineId | None) -> list[LineId]:
+    ids: list[LineId] = list(agent.config.lines)
+    if paired is not None and paired not in ids:
+        ids.append(paired)
+    return [i for i in ids if i in directory.lines]
+
+
+def user_wire(
+    agent: Agent, directory: Directory, session: Session | None, now: float
+) -> dict[str, Any]:
+    """The User object of the document, with today's statistics as of ``now``."""
+    s = agent.stats_at(now)
+    c = agent.config
+    queues: dict[int, dict[str, object]] = {}
+    for m in c.memberships:
+        q = directory.queues.get(m.queue)
+        if q is not None:
+            queues[m.queue] = agent.queue_wire(m, q.type, s)
+    paired = session.line if session is not None else None
+    return {
+        "acwtime": _secs(s.acwtime),
+        "auxtime": _secs(s.auxtime),
+        "auxtimes": {k: _secs(v) for k, v in sorted(s.auxtimes.items())},
+        "data": dict(c.data),
+        "displayname": c.name,
+        "email": c.email,
+        "external_id": c.external_id,
+        "firstname": c.firstname,
+        "group_id": c.group_id,
+        "id": c.id,
+        "idletime": _secs(s.idletime),
+        "in_calls_answered": s.in_calls_answered,
+        "in_calls_unanswered": s.in_calls_unanswered,
+        "in_ringtime": _secs(s.in_ringtime),
+        "in_talktime": _secs(s.in_talktime),
+        "lastname": c.lastname,
+        "lines": [line_wire(directory.lines[i]) for i in _agent_lines(agent, directory, paired)],
+        "locale": c.locale,
+        "number": c.number,
+        "out_calls_answered": s.out_calls_answered,
+        "out_calls_unanswered": s.out_calls_unanswered,
+        "out_ringtime": _secs(s.out_ringtime),
+        "out_talktime": _secs(s.out_talktime),
+        "primary_extension": c.primary_extension,
+        "queues": queues,
+        "readytime": _secs(s.readytime),
+        "ringtime": _secs(s.in_ringtime + s.out_ringtime),
+        "status": agent.status.value,
+        "superuser": c.superuser,
+        "talktime": _secs(s.in_talktime + s.out_talktime),
+        "transferred": s.transferred,
+        "transferred_external": s.transferred_external,
+    }
+
+
+def session_wire(session: Session | None, agent: Agent) -> dict[str, Any]:
+    """What the component shows of the session besides the User object and the calls."""
+    return {
+        "state": (session.phase if session is not None else Phase.CREDENTIALS).value,
+        "identifier": session.identifier if session is not None else None,
+        "line": session.line if session is not None else None,
+        "ringingSound": session.ringing_sound if session is not None else "default",
+        "theme": session.theme if session is not None else "default",
+        "status": agent.status.value,
+        "reason": agent.reason,
+        "acwUntil": agent.acw_until,
+    }
+
+
+def phones_wire(directory: Directory, ids: Iterable[LineId]) -> list[dict[str, Any]]:
+    return [line_wire(directory.lines[i]) for i in ids if i in directory.lines]

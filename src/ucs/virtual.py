@@ -1,0 +1,174 @@
+"""A whole contact center on a virtual clock: the core and the simulated switch wired together.
+
+No asyncio and no real time: ``advance(seconds)`` jumps from deadline to deadline, so a day of a
+contact center runs in a moment. The tests use it; so can anyone asking "what if" of a queue
+configuration.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ucs.core.center import Center
+from ucs.core.directory import AgentConfig, Directory
+from ucs.core.effects import (
+    CallRecord,
+    Created,
+    Effect,
+    Push,
+    Refuse,
+    Reply,
+    Send,
+    StatusRecord,
+)
+from ucs.core.errors import ERROR_CODES, UcsError
+from ucs.core.events import Command, Connect, Event, TrunkCall
+from ucs.core.ids import ClientId, QueueId, RequestId, UniqueId
+from ucs.core.model import Cause
+from ucs.core.session import Throttle
+from ucs.switch.simulated import OPERATIONS, SimulatedSwitch
+
+__all__ = ["VirtualCenter"]
+
+
+def _plain_passwords(passwords: dict[str, str]) -> Callable[[AgentConfig, str], bool]:
+    def check(agent: AgentConfig, password: str) -> bool:
+        return passwords.get(agent.username) == password
+
+    return check
+
+
+class VirtualCenter:
+    """The core and the simulated switch, with a clock that only moves when told to."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        *,
+        start: float,
+        passwords: dict[str, str],
+        sso_secret: str = "",
+        tz: Any = None,
+        switch: SimulatedSwitch | None = None,
+        throttle: Throttle | None = None,
+    ) -> None:
+        from datetime import UTC
+
+        self.now = start
+        self.center = Center(
+            directory,
+            start,
+            passwords=_plain_passwords(passwords),
+            sso_secret=sso_secret,
+            tz=tz or UTC,
+            throttle=throttle,
+        )
+        self.switch = switch or SimulatedSwitch(region=directory.region)
+        self.effects: list[Effect] = []
+        """Every effect the core produced, in order."""
+        self.inbox: dict[ClientId, list[tuple[str, dict[str, Any]]]] = {}
+        """Messages each connection received (pushes to its agent and sends to it)."""
+        self.records: dict[UniqueId, CallRecord] = {}
+        self.status_log: list[StatusRecord] = []
+        self._replies: dict[RequestId, Reply | Refuse] = {}
+        self._request = 0
+        self._client = 0
+
+    # --- feeding the core --------------------------------------------------------------------
+
+    def feed(self, event: Event) -> list[Effect]:
+        """Give one event to the core and carry out every consequence that is immediate."""
+        produced: list[Effect] = []
+        queue: deque[Event] = deque([event])
+        while queue:
+            ev = queue.popleft()
+            effects = self.center.handle(ev, self.now)
+            produced.extend(effects)
+            queue.extend(self._carry_out(effects))
+        return produced
+
+    def _carry_out(self, effects: Iterable[Effect]) -> list[Event]:
+        follow: list[Event] = []
+        for eff in effects:
+            self.effects.append(eff)
+            if type(eff) in OPERATIONS or type(eff).__name__ in ("StopRinging", "Hangup"):
+                follow.extend(self.switch.apply(eff, self.now))  # type: ignore[arg-type]
+            elif isinstance(eff, Reply | Refuse):
+                self._replies[eff.request] = eff
+            elif isinstance(eff, Push):
+                session = self.center.sessions.get(eff.agent)
+                for client in session.clients if session else ():
+                    self.inbox.setdefault(client, []).append((eff.type, dict(eff.body)))
+            elif isinstance(eff, Send):
+                self.inbox.setdefault(eff.client, []).append((eff.type, dict(eff.body)))
+            elif isinstance(eff, CallRecord):
+                self.records[UniqueId(str(eff.call["uniqueid"]))] = eff
+            elif isinstance(eff, StatusRecord):
+                self.status_log.append(eff)
+        return follow
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass, firing every deadline on the way in order."""
+        until = self.now + seconds
+        while True:
+            core = self.center.next_deadline()
+            sw = self.switch.next_deadline()
+            nxt = min(core, sw) if sw is not None else core
+            if nxt > until:
+                break
+            self.now = max(self.now, nxt)
+            if sw is not None and sw <= core:
+                for ev in self.switch.on_deadline(self.now):
+                    self.feed(ev)
+            else:
+                effects = self.center.on_deadline(self.now)
+                for ev in self._carry_out(effects):
+                    self.feed(ev)
+        self.now = until
+
+    # --- what a client does ------------------------------------------------------------------
+
+    def connect(self) -> ClientId:
+        self._client += 1
+        client = ClientId(self._client)
+        self.feed(Connect(client))
+        return client
+
+    def call(self, client: ClientId, method: str, *args: Any) -> Any:
+        """Call a method as a client would; a refusal raises the matching ``UcsError``."""
+        self._request += 1
+        request = RequestId(str(self._request))
+        self.feed(Command(client, request, method, list(args)))
+        answer = self._replies.pop(request)
+        if isinstance(answer, Refuse):
+            raise ERROR_CODES.get(answer.code, UcsError)(answer.message)
+        return answer.result
+
+    def agent_ready(self, username: str, password: str, identifier: str) -> ClientId:
+        """Log in, pair and confirm a phone, and go READY: a working agent."""
+        client = self.connect()
+        self.call(client, "login", username, password)
+        self.call(client, "selectIdentifier", identifier)
+        self.call(client, "provision")
+        self.call(client, "changeStatus", "READY")
+        return client
+
+    def caller(self, queue: int, number: str = "+420601123456", **kw: Any) -> UniqueId:
+        """An outside caller rings into a queue; returns the call's uniqueid."""
+        effects = self.feed(TrunkCall(number=number, queue=QueueId(queue), **kw))
+        return next(e.uniqueid for e in effects if isinstance(e, Created))
+
+    def caller_hangs_up(self, uid: UniqueId) -> None:
+        self.feed(self.switch.caller_hangup(uid))
+
+    def messages(self, client: ClientId, type_: str | None = None) -> list[dict[str, Any]]:
+        return [body for t, body in self.inbox.get(client, []) if type_ is None or t == type_]
+
+    def calls_seen(self, client: ClientId) -> list[tuple[str, dict[str, Any]]]:
+        """``(what, call)`` of every call message the connection got."""
+        return [(b["what"], b["call"]) for b in self.messages(client, "call.changed")]
+
+    def cause_of(self, uid: UniqueId) -> Cause:
+        return Cause(int(self.records[uid].call["cause"]))
