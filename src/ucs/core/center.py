@@ -708,15 +708,17 @@ class Center:
                 continue
             seq = int(uid.rsplit(".", 1)[-1]) if uid.rsplit(".", 1)[-1].isdigit() else 0
             waiting.append(acd.Waiting(uid, q.weight, call.enqueued_at or call.created, seq))
-        taken: set[AgentId] = set()
+        available = {a for a in self.sessions if self.free(a)}
         for w in acd.order_waiting(waiting):
+            if not available:
+                return
             call = self.calls[w.uniqueid]
             queue_id: QueueId = call.queue_id  # type: ignore[assignment]
             q = self.directory.queues[queue_id]
             candidates = []
             for agent in self.directory.members(queue_id):
                 a = self.agents.get(agent)
-                if a is None or agent in taken or queue_id in a.suspended or not self.free(agent):
+                if a is None or agent not in available or queue_id in a.suspended:
                     continue
                 m = a.config.membership(queue_id)
                 f = a.stats.queues.get(queue_id)
@@ -737,7 +739,7 @@ class Center:
             chosen = acd.pick(q.strategy, fresh, last=self.rr_last.get(queue_id))
             for agent in chosen:
                 self._offer(call, agent, q.ring_timeout)
-                taken.add(agent)
+                available.discard(agent)
 
     def _offer(self, call: Call, agent: AgentId, ring_timeout: float) -> None:
         line = self.sessions[agent].line

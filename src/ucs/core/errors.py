@@ -6,7 +6,7 @@
     ├── InvalidState              INVALID_STATE      not allowed in the current state
     ├── InvalidArgument           INVALID_ARGUMENT   a missing, mistyped or out-of-range argument
     ├── Unauthorized              UNAUTHORIZED       refused credentials or SSO token
-    ├── NotFound                  NOT_FOUND          unknown queue, call, identifier, reason …
+    ├── NotFound                  NOT_FOUND          unknown queue, call, phone identifier or line
     └── TooManyAttempts           TOO_MANY_ATTEMPTS  too many failed logins for one username
 
 A refused command changes nothing: the core raises before it mutates anything.

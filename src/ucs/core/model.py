@@ -108,9 +108,9 @@ class Party:
         return replace(self, muted=muted)
 
     def wire(self, prefix: str) -> dict[str, object]:
-        return {
+        """The party's fields of the Call object; only the caller has an ``_extension``."""
+        wire: dict[str, object] = {
             f"{prefix}_channel": self.channel,
-            f"{prefix}_extension": self.extension,
             f"{prefix}_group_id": self.group_id,
             f"{prefix}_internal": self.internal,
             f"{prefix}_line_id": self.line_id,
@@ -122,12 +122,14 @@ class Party:
             f"{prefix}_user_id": self.user_id,
             f"{prefix}_username": self.username,
         }
+        if prefix == "caller":
+            wire["caller_extension"] = self.extension
+        return wire
 
 
 def _party_fields(prefix: str) -> tuple[str, ...]:
     names = (
-        "channel extension group_id internal line_id muted name number number_norm type "
-        "user_id username"
+        "channel group_id internal line_id muted name number number_norm type user_id username"
     ).split()
     return tuple(f"{prefix}_{n}" for n in names)
 
@@ -135,7 +137,8 @@ def _party_fields(prefix: str) -> tuple[str, ...]:
 CALL_FIELDS: frozenset[str] = (
     frozenset(
         (
-            "called_name called_number called_number_norm cause connected created data "
+            "called_name called_number called_number_norm caller_extension cause connected "
+            "created data "
             "direction disconnected external_id id name now number outbound_id recorded state "
             "subcalls uniqueid"
         ).split()

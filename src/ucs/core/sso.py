@@ -79,9 +79,11 @@ def verify_token(
     if len(digest) != _DIGEST or not rest.startswith(name):
         raise Unauthorized(f"SSO token was not made for user {username!r}")
     ts_bytes = rest[len(name) :]
-    if not ts_bytes or not ts_bytes.isdigit() or len(ts_bytes) > 12:
+    ts = ts_bytes.decode("ascii") if ts_bytes.isascii() else ""
+    # Plain decimal digits with no leading zero: otherwise the token of user "agent10" would
+    # read as user "agent1" with the timestamp "0…".
+    if not ts.isdigit() or len(ts) > 12 or ts != str(int(ts)):
         raise Unauthorized("SSO token has no valid timestamp")
-    ts = ts_bytes.decode("ascii")
     if abs(now - int(ts)) > window:
         raise Unauthorized(f"SSO token timestamp {ts} is outside the {int(window)} s window")
     if not hmac.compare_digest(digest, _digest(secret, username, ts)):
