@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src/ucs/core src/ucs/switch
+	$(BIN)/mypy --strict src/ucs
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n auto -q

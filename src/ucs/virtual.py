@@ -22,13 +22,14 @@ from ucs.core.effects import (
     Reply,
     Send,
     StatusRecord,
+    SwitchEffect,
 )
 from ucs.core.errors import ERROR_CODES, UcsError
 from ucs.core.events import Command, Connect, Event, TrunkCall
 from ucs.core.ids import ClientId, QueueId, RequestId, UniqueId
 from ucs.core.model import Cause
 from ucs.core.session import Throttle
-from ucs.switch.simulated import OPERATIONS, SimulatedSwitch
+from ucs.switch.simulated import SimulatedSwitch
 
 __all__ = ["VirtualCenter"]
 
@@ -93,8 +94,8 @@ class VirtualCenter:
         follow: list[Event] = []
         for eff in effects:
             self.effects.append(eff)
-            if type(eff) in OPERATIONS or type(eff).__name__ in ("StopRinging", "Hangup"):
-                follow.extend(self.switch.apply(eff, self.now))  # type: ignore[arg-type]
+            if isinstance(eff, SwitchEffect):
+                follow.extend(self.switch.apply(eff, self.now))
             elif isinstance(eff, Reply | Refuse):
                 self._replies[eff.request] = eff
             elif isinstance(eff, Push):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from ucs.core import acd
+from ucs.core import acd, methods, transfer
 from ucs.core.agent import Activity, Agent
 from ucs.core.call import Call, Offer
 from ucs.core.directory import AgentConfig, Directory, LineConfig, QueueType, Strategy
@@ -36,7 +36,7 @@ from ucs.core.effects import (
     StatusRecord,
     StopRinging,
 )
-from ucs.core.errors import InvalidState, UcsError
+from ucs.core.errors import SWITCH_FAILURE, InvalidState, UcsError
 from ucs.core.events import (
     Answered,
     Attach,
@@ -65,8 +65,6 @@ __all__ = ["DIRECT_RING_TIMEOUT", "SWITCH_FAILURE", "Center", "PasswordCheck", "
 PasswordCheck = Callable[[AgentConfig, str], bool]
 """Tells whether a password is an agent's (argon2 in production; the core never sees hashes)."""
 
-SWITCH_FAILURE = "SWITCH_FAILURE"
-"""Code of the ``error`` message sent when the switch could not do what an agent asked."""
 
 _LIVE = (CallState.CONNECTED, CallState.SUSPENDED, CallState.HELD)
 DIRECT_RING_TIMEOUT = 30.0
@@ -180,8 +178,6 @@ class Center:
         return out
 
     def _command(self, ev: Command) -> None:
-        from ucs.core import methods  # the method handlers, kept in their own module
-
         if ev.client not in self.clients:
             self.clients[ev.client] = None
         agent = self.clients[ev.client]
@@ -618,13 +614,9 @@ class Center:
         self.end_call(call, Cause.CALLER_HANGUP if outside_is_caller else Cause.CALLED_HANGUP)
 
     def _on_transferred(self, ev: Transferred) -> None:
-        from ucs.core import transfer
-
         transfer.confirmed(self, ev)
 
     def _on_switch_failed(self, ev: SwitchFailed) -> None:
-        from ucs.core import transfer
-
         transfer.failed(self, ev)
 
     def _on_reconfigure(self, ev: Reconfigure) -> None:

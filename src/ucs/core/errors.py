@@ -10,6 +10,10 @@
     └── TooManyAttempts           TOO_MANY_ATTEMPTS  too many failed logins for one username
 
 A refused command changes nothing: the core raises before it mutates anything.
+
+``SWITCH_FAILURE`` is not a refusal: it is the code of the ``error`` message an agent's
+connections get when the switch could not carry out what was asked (the command itself had
+already been accepted).
 Messages are for people and name the offending value.
 """
 
@@ -19,6 +23,7 @@ from typing import ClassVar
 
 __all__ = [
     "ERROR_CODES",
+    "SWITCH_FAILURE",
     "InvalidArgument",
     "InvalidState",
     "NotFound",
@@ -26,6 +31,9 @@ __all__ = [
     "UcsError",
     "Unauthorized",
 ]
+
+
+SWITCH_FAILURE = "SWITCH_FAILURE"
 
 
 class UcsError(Exception):

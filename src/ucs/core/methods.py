@@ -7,11 +7,10 @@ before changing anything when it refuses; what it returns is the request's resul
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ucs.core import transfer
 from ucs.core.call import AccountCode, Call
-from ucs.core.center import Center
 from ucs.core.directory import QueueType
 from ucs.core.effects import Hold, Mute, PickUp, Unhold
 from ucs.core.errors import InvalidArgument, InvalidState, NotFound, Unauthorized
@@ -20,9 +19,12 @@ from ucs.core.model import CallState, Cause, Phase, Status
 from ucs.core.sso import verify_token
 from ucs.core.views import phones_wire, user_wire
 
+if TYPE_CHECKING:
+    from ucs.core.center import Center
+
 __all__ = ["HANDLERS"]
 
-Handler = Callable[[Center, ClientId, AgentId | None, dict[str, Any]], Any]
+Handler = Callable[["Center", ClientId, AgentId | None, dict[str, Any]], Any]
 
 
 def login(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:

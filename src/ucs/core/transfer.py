@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ucs.core.call import Call
 from ucs.core.effects import Hold, Originate, Push, Redirect, Transfer
-from ucs.core.errors import InvalidArgument, InvalidState
+from ucs.core.errors import SWITCH_FAILURE, InvalidArgument, InvalidState
 from ucs.core.events import SwitchFailed, Transferred
 from ucs.core.ids import AgentId, ClientId, LineId
 from ucs.core.model import CallState, Cause, Direction, Party, PartyType
@@ -209,8 +209,6 @@ def failed(c: Center, ev: SwitchFailed) -> None:
     message = f"the switch could not {op.replace('_', ' ')} call {call.uniqueid}"
     if ev.reason:
         message += f": {ev.reason}"
-    from ucs.core.center import SWITCH_FAILURE
-
     for agent in sorted(told):
         if agent in c.sessions:
             c._out.append(Push(agent, "error", {"code": SWITCH_FAILURE, "message": message}))
