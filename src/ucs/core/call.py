@@ -103,8 +103,9 @@ class Call:
     """Who the call is being put through to, until they ring or answer."""
     pending: Party | None = None
     """The target of a transfer asked of the switch and not yet confirmed."""
-    pending_by: AgentId | None = None
-    """The agent who asked for that transfer."""
+    asked_by: AgentId | None = None
+    """The agent whose last command on this call the switch is carrying out (answer, hold,
+    mute, transfer …): the one told if the switch fails it."""
 
     @property
     def ended(self) -> bool:

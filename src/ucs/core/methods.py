@@ -189,6 +189,7 @@ def answer(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
             other.move(CallState.HELD)
             c._out.append(Hold(other.uniqueid, line))
             c.touch(other)
+    call.asked_by = me
     c._out.append(PickUp(call.uniqueid, line))
     return c.view(call, me)
 
@@ -229,6 +230,7 @@ def hold(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
     if call.state is CallState.HELD:
         raise InvalidState("the call is already held")
     call.move(CallState.HELD)
+    call.asked_by = me
     c._out.append(Hold(call.uniqueid, _my_line(c, me)))
     c.touch(call)
     return c.view(call, me)
@@ -252,6 +254,7 @@ def unhold(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
     if call.pending is not None:
         raise InvalidState("the call is being transferred")
     call.move(CallState.CONNECTED)
+    call.asked_by = me
     c._out.append(Unhold(call.uniqueid, _my_line(c, me)))
     c.touch(call)
     return c.view(call, me)
@@ -267,6 +270,7 @@ def mute(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
         assert call.connected_party is not None
         call.connected_party = call.connected_party.with_muted(not call.connected_party.muted)
         muted = call.connected_party.muted
+    call.asked_by = me
     c._out.append(Mute(call.uniqueid, _my_line(c, me), muted))
     c.touch(call)
     return c.view(call, me)

@@ -126,7 +126,7 @@ def finish(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
     assert target is not None
     line = c.sessions[me].line
     assert line is not None
-    call.pending, call.pending_by = target, me
+    call.pending, call.asked_by = target, me
     c._out.append(Transfer(call.uniqueid, consultation.uniqueid, line))
     return None
 
@@ -140,7 +140,7 @@ def blind(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any])
     target = plan_target(c, me, a["number"])
     line = c.sessions[me].line
     assert line is not None
-    call.pending, call.pending_by = target.party, me
+    call.pending, call.asked_by = target.party, me
     c._out.append(Redirect(call.uniqueid, line, target.number, target.line))
     return None
 
@@ -148,10 +148,10 @@ def blind(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any])
 def confirmed(c: Center, ev: Transferred) -> None:
     """The switch carried out a transfer: the agent leaves, the target takes their place."""
     call = c.calls.get(ev.uniqueid)
-    if call is None or call.pending is None or call.pending_by is None:
+    if call is None or call.pending is None or call.asked_by is None:
         return
-    me, target = call.pending_by, call.pending
-    call.pending = call.pending_by = None
+    me, target = call.asked_by, call.pending
+    call.pending = call.asked_by = None
     state = CallState.CONNECTED
     if ev.consultation is not None:
         consultation = c.calls.get(ev.consultation)
@@ -187,12 +187,12 @@ def failed(c: Center, ev: SwitchFailed) -> None:
     call = c.calls.get(ev.uniqueid)
     if call is None:
         return
-    told = set(call.agents())
     op = ev.operation
+    # The agent who asked is told; for what no one asked (ringing, dialling) everyone on it.
+    asked = op in ("answer", "hold", "unhold", "mute", "transfer", "blind_transfer")
+    told = {call.asked_by} if asked and call.asked_by is not None else call.agents()
     if op in ("transfer", "blind_transfer"):
-        if call.pending_by is not None:
-            told.add(call.pending_by)
-        call.pending = call.pending_by = None
+        call.pending = None
     elif op == "hold" and call.state is CallState.HELD:
         call.move(CallState.CONNECTED)
     elif op == "unhold" and call.state is CallState.CONNECTED:
