@@ -14,27 +14,22 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from ucs.core import acd, methods, transfer
-from ucs.core.agent import Activity, Agent
-from ucs.core.call import Call, Offer
-from ucs.core.directory import AgentConfig, Directory, LineConfig, QueueType, Strategy
+from ucs.core import distribution, methods, publish, reconfigure, telephony, transfer, views
+from ucs.core.agent import Agent
+from ucs.core.call import Call
+from ucs.core.directory import AgentConfig, Directory, LineConfig
 from ucs.core.effects import (
     CallRecord,
-    Created,
     Effect,
     Hangup,
-    Push,
     Refuse,
     Reply,
-    Ring,
     Send,
     SessionRecord,
     StatusRecord,
-    StopRinging,
 )
 from ucs.core.errors import SWITCH_FAILURE, InvalidState, UcsError
 from ucs.core.events import (
@@ -58,7 +53,6 @@ from ucs.core.model import CallState, Cause, Direction, Party, PartyType, Phase,
 from ucs.core.numbers import normalize
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
-from ucs.core.views import session_wire, user_wire
 
 __all__ = ["DIRECT_RING_TIMEOUT", "SWITCH_FAILURE", "Center", "PasswordCheck", "next_midnight"]
 
@@ -76,14 +70,6 @@ def next_midnight(now: float, tz: tzinfo) -> float:
     """The first local midnight after ``now``."""
     today = datetime.fromtimestamp(now, tz).date()
     return datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz).timestamp()
-
-
-@dataclass(slots=True)
-class _Seen:
-    """What an agent's connections were last told about one call."""
-
-    state: int
-    connected: bool
 
 
 class Center:
@@ -126,7 +112,7 @@ class Center:
         self._queued: dict[UniqueId, None] = {}
         self._linked: dict[UniqueId, set[AgentId]] = {}
         self._participants: dict[UniqueId, set[AgentId]] = {}
-        self._seen: dict[tuple[UniqueId, AgentId], _Seen] = {}
+        self._seen: dict[tuple[UniqueId, AgentId], publish.Seen] = {}
         self._timers: list[tuple[float, int, str, Any]] = []
         self._timer_seq = 0
         self._out: list[Effect] = []
@@ -172,8 +158,8 @@ class Center:
             self._new_day(self.midnight)
 
     def _finish(self) -> list[Effect]:
-        self._distribute()
-        self._publish()
+        distribution.distribute(self)
+        publish.publish(self)
         out, self._out = self._out, []
         return out
 
@@ -208,7 +194,7 @@ class Center:
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:
             self.join(ev.client, ev.agent)
-            self._out.append(Send(ev.client, "session.joined", self.welcome(ev.agent)))
+            self._out.append(Send(ev.client, "session.joined", views.welcome(self, ev.agent)))
         else:
             self.clients[ev.client] = None
             self._out.append(Send(ev.client, "session.ended", {}))
@@ -230,40 +216,6 @@ class Center:
             self._dirty.add(agent)
         session.clients.add(client)
         self.clients[client] = agent
-
-    def welcome(self, agent: AgentId) -> dict[str, Any]:
-        """Everything a connection joining the agent's session needs to show it."""
-        a = self.agents[agent]
-        session = self.sessions.get(agent)
-        queues = [
-            {"id": q.id, "name": q.name, "type": int(q.type)}
-            for m in a.config.memberships
-            if (q := self.directory.queues.get(m.queue)) is not None
-        ]
-        return {
-            "user": user_wire(a, self.directory, session, self.now),
-            "session": session_wire(session, a),
-            "calls": [self.view(c, agent) for c in self.calls_of(agent)],
-            "queues": queues,
-            "reasons": list(self.directory.aux_reasons),
-        }
-
-    def state_object(self, agent: AgentId) -> dict[str, Any]:
-        """The state object of CONTRACT §5 (``onReady``, ``onStateChange``, ``state()``)."""
-        a = self.agents[agent]
-        session = self.sessions.get(agent)
-        calls = self.calls_of(agent)
-        focus = self.focus(agent)
-        return {
-            "state": (session.phase if session else Phase.CREDENTIALS).value,
-            "user": user_wire(a, self.directory, session, self.now),
-            "calls": [self.view(c, agent) for c in calls],
-            "call": self.view(focus, agent) if focus is not None else None,
-            "identifier": session.identifier if session else None,
-            "line": session.line if session else None,
-            "ringingSound": session.ringing_sound if session else "default",
-            "theme": session.theme if session else "default",
-        }
 
     def end_session(self, agent: AgentId) -> None:
         """Log the agent out: availability OFFLINE, phone released, every connection told."""
@@ -379,7 +331,7 @@ class Center:
         if call.ended:
             return
         for offer in list(call.offers.values()):
-            self.end_offer(call, offer, cause, counted=True)
+            distribution.end_offer(self, call, offer, cause, counted=True)
         agents_on = call.agents()
         call.end(cause, self.now)
         if hangup:
@@ -387,7 +339,7 @@ class Center:
         if call.outbound_id is not None and call.connected_at is None:
             caller = call.caller.user_id
             if caller is not None and caller in self.agents:
-                self._count_out(caller, call.outbound_id, answered=False)
+                telephony.count_out(self, caller, call.outbound_id, answered=False)
         if call.consult_for is not None:
             original = self.calls.get(call.consult_for)
             if original is not None and original.consultation == call.uniqueid:
@@ -496,185 +448,28 @@ class Center:
 
     # ------------------------------------------------------------------ switch events
 
-    def _on_trunk_call(self, ev: TrunkCall) -> None:
-        caller = self.trunk_party(ev.number, ev.name, ev.channel)
-        queue = self.directory.queues.get(ev.queue) if ev.queue is not None else None
-        line = self.directory.line_by_extension(ev.extension) if ev.extension else None
-        called = (queue.number or str(queue.id)) if queue else (ev.extension or "")
-        call = self.new_call(
-            origin=Direction.INCOMING, caller=caller, called_number=called, uid=ev.uniqueid
-        )
-        call.data = dict(ev.data)
-        call.state = CallState.CONNECTING
-        if queue is not None and queue.type is QueueType.INCOMING:
-            call.queue_id = queue.id
-            call.called_name = queue.name
-            call.enqueued_at = self.now
-        elif line is not None:
-            call.connected_party = self.line_party(line)
-            call.called_name = call.connected_party.name
-            call.move(CallState.RINGING)
-            self._out.append(Ring(call.uniqueid, line.id, caller))
-        else:
-            self.end_call(call, Cause.INVALID_NUMBER)
-        self.touch(call)
-        self._out.append(Created(call.uniqueid, ev.channel))
-
-    def _on_answered(self, ev: Answered) -> None:
-        call = self.calls.get(ev.uniqueid)
-        if call is None:
-            return
-        offer = next((o for o in call.offers.values() if o.line == ev.line), None)
-        if offer is not None:
-            self._queue_answer(call, offer)
-        elif (
-            call.connected_party is not None
-            and call.connected_party.line_id == ev.line
-            and call.state in (CallState.RINGING, CallState.CONNECTING)
-        ):
-            self._connect(call)
-
-    def _queue_answer(self, call: Call, offer: Offer) -> None:
-        for other in list(call.offers.values()):
-            if other.agent != offer.agent:
-                self.end_offer(call, other, Cause.PICKUP, counted=False)
-        call.offers.clear()
-        call.connected_party = offer.party
-        call.handled_by = offer.agent
-        call.enqueued_at = None
-        self._connect(call)
-        self.rr_last[call.queue_id] = offer.agent  # type: ignore[index]
-        a = self.agents[offer.agent]
-        a.stats.in_calls_answered += 1
-        a.stats.queue(call.queue_id).answered += 1  # type: ignore[arg-type]
-
-    def _connect(self, call: Call) -> None:
-        call.move(CallState.CONNECTED)
-        if call.connected_at is None:
-            call.connected_at = self.now
-        self.touch(call)
-
-    def _on_remote_ringing(self, ev: RemoteRinging) -> None:
-        call = self.calls.get(ev.uniqueid)
-        if call is None or call.state not in (CallState.NEW, CallState.CONNECTING):
-            return
-        if call.target is not None:
-            call.connected_party, call.target = call.target, None
-        call.move(CallState.RINGING)
-        self.touch(call)
-
-    def _on_remote_answered(self, ev: RemoteAnswered) -> None:
-        call = self.calls.get(ev.uniqueid)
-        if call is None or call.state not in (
-            CallState.NEW,
-            CallState.CONNECTING,
-            CallState.RINGING,
-        ):
-            return
-        if call.target is not None:
-            call.connected_party, call.target = call.target, None
-        first = call.connected_at is None
-        self._connect(call)
-        caller = call.caller.user_id
-        if first and call.outbound_id is not None and caller is not None:
-            self._count_out(caller, call.outbound_id, answered=True)
-
-    def _count_out(self, agent: AgentId, queue: QueueId, *, answered: bool) -> None:
-        a = self.agents.get(agent)
-        if a is None:
-            return
-        if answered:
-            a.stats.out_calls_answered += 1
-            a.stats.queue(queue).answered += 1
-        else:
-            a.stats.out_calls_unanswered += 1
-            a.stats.queue(queue).unanswered += 1
-        self._dirty.add(agent)
-
-    def _on_remote_failed(self, ev: RemoteFailed) -> None:
-        call = self.calls.get(ev.uniqueid)
-        if call is None:
-            return
-        cause = ev.cause if ev.cause not in (Cause.NOT_SET,) else Cause.UNKNOWN
-        self.end_call(call, cause)
-
-    def _on_hung_up(self, ev: HungUp) -> None:
-        call = self.calls.get(ev.uniqueid)
-        if call is None:
-            return
-        if ev.line is not None:
-            offer = next((o for o in call.offers.values() if o.line == ev.line), None)
-            if offer is not None:  # the agent rejected a queue offer on the handset
-                self.reject_offer(call, offer)
-                return
-        if ev.line is None:
-            outside_is_caller = call.caller.type is PartyType.TRUNK
-        else:
-            outside_is_caller = call.caller.line_id == ev.line
-        self.end_call(call, Cause.CALLER_HANGUP if outside_is_caller else Cause.CALLED_HANGUP)
-
     def _on_transferred(self, ev: Transferred) -> None:
         transfer.confirmed(self, ev)
 
     def _on_switch_failed(self, ev: SwitchFailed) -> None:
         transfer.failed(self, ev)
 
-    def _on_reconfigure(self, ev: Reconfigure) -> None:
-        d = ev.directory
-        self.directory = d
-        for cfg in d.agents.values():
-            a = self.agents.get(cfg.id)
-            if a is None:
-                self.agents[cfg.id] = Agent(
-                    config=cfg, since=self.now, status_since=self.now, available_since=self.now
-                )
-            else:
-                a.config = cfg
-                a.suspended &= {m.queue for m in cfg.memberships}
-            self._dirty.add(cfg.id)
-        for agent in [a for a in self.agents if a not in d.agents]:
-            if agent in self.sessions and not self.agent_calls.get(agent):
-                self.end_session(agent)
-            if agent not in self.sessions:
-                del self.agents[agent]
-                self._dirty.discard(agent)
-        for call in list(self.calls.values()):
-            if call.queue_id is not None and call.queue_id not in d.queues and call.waiting:
-                self.end_call(call, Cause.UNAVAILABLE)
-
     _EVENTS: ClassVar[dict[type, Callable[[Center, Any], None]]] = {
         Connect: _on_connect,
         Disconnect: _on_disconnect,
         Attach: _on_attach,
-        TrunkCall: _on_trunk_call,
-        Answered: _on_answered,
-        RemoteRinging: _on_remote_ringing,
-        RemoteAnswered: _on_remote_answered,
-        RemoteFailed: _on_remote_failed,
-        HungUp: _on_hung_up,
+        TrunkCall: telephony.on_trunk_call,
+        Answered: telephony.on_answered,
+        RemoteRinging: telephony.on_remote_ringing,
+        RemoteAnswered: telephony.on_remote_answered,
+        RemoteFailed: telephony.on_remote_failed,
+        HungUp: telephony.on_hung_up,
         Transferred: _on_transferred,
         SwitchFailed: _on_switch_failed,
-        Reconfigure: _on_reconfigure,
+        Reconfigure: reconfigure.on_reconfigure,
     }
 
     # ------------------------------------------------------------------ offers and distribution
-
-    def end_offer(self, call: Call, offer: Offer, cause: Cause, *, counted: bool) -> None:
-        """Stop ringing one agent; an offer that ends unanswered counts as unanswered."""
-        call.offers.pop(offer.agent, None)
-        self._out.append(StopRinging(call.uniqueid, offer.line, cause))
-        self.leave(call, offer.agent, cause)
-        a = self.agents.get(offer.agent)
-        if counted and a is not None and call.queue_id is not None:
-            a.stats.in_calls_unanswered += 1
-            a.stats.queue(call.queue_id).unanswered += 1
-        self._dirty.add(offer.agent)
-        if not call.offers and not call.ended and call.connected_party is None:
-            call.move(CallState.CONNECTING)
-        self.touch(call)
-
-    def reject_offer(self, call: Call, offer: Offer) -> None:
-        self.end_offer(call, offer, Cause.REJECTED, counted=True)
 
     def free(self, agent: AgentId) -> bool:
         """Free for a queue call: READY, phone confirmed, on no call and rung by none."""
@@ -688,64 +483,6 @@ class Center:
             and session.line is not None
             and not self.agent_calls.get(agent)
         )
-
-    def _distribute(self) -> None:
-        if not self._queued:
-            return
-        waiting: list[acd.Waiting] = []
-        for uid in self._queued:
-            call = self.calls[uid]
-            q = self.directory.queues.get(call.queue_id)  # type: ignore[arg-type]
-            if q is None or (call.offers and q.strategy is not Strategy.RING_ALL):
-                continue
-            seq = int(uid.rsplit(".", 1)[-1]) if uid.rsplit(".", 1)[-1].isdigit() else 0
-            waiting.append(acd.Waiting(uid, q.weight, call.enqueued_at or call.created, seq))
-        available = {a for a in self.sessions if self.free(a)}
-        for w in acd.order_waiting(waiting):
-            if not available:
-                return
-            call = self.calls[w.uniqueid]
-            queue_id: QueueId = call.queue_id  # type: ignore[assignment]
-            q = self.directory.queues[queue_id]
-            candidates = []
-            for agent in self.directory.members(queue_id):
-                a = self.agents.get(agent)
-                if a is None or agent not in available or queue_id in a.suspended:
-                    continue
-                m = a.config.membership(queue_id)
-                f = a.stats.queues.get(queue_id)
-                candidates.append(
-                    acd.Candidate(
-                        agent=agent,
-                        available_since=a.available_since if a.free else self.now,
-                        priority=m.priority if m else 1,
-                        answered=f.answered if f else 0,
-                    )
-                )
-            if not candidates:
-                continue
-            fresh = [c for c in candidates if c.agent not in call.tried]
-            if not fresh and not call.offers:
-                call.tried.clear()
-                fresh = candidates
-            chosen = acd.pick(q.strategy, fresh, last=self.rr_last.get(queue_id))
-            for agent in chosen:
-                self._offer(call, agent, q.ring_timeout)
-                available.discard(agent)
-
-    def _offer(self, call: Call, agent: AgentId, ring_timeout: float) -> None:
-        line = self.sessions[agent].line
-        assert line is not None
-        expires = self.now + ring_timeout if ring_timeout > 0 else None
-        party = self.agent_party(agent, line)
-        call.offers[agent] = Offer(agent, line, party, self.now, expires)
-        call.tried.add(agent)
-        if call.state is not CallState.RINGING:
-            call.move(CallState.RINGING)
-        if expires is not None:
-            self._arm(expires, "offer", (call.uniqueid, agent, expires))
-        self._out.append(Ring(call.uniqueid, line, call.caller))
-        self.touch(call)
 
     # ------------------------------------------------------------------ timers
 
@@ -775,7 +512,7 @@ class Center:
         if kind == "offer":
             uid, agent, _ = key
             call = self.calls[uid]
-            self.end_offer(call, call.offers[agent], Cause.UNAVAILABLE, counted=True)
+            distribution.end_offer(self, call, call.offers[agent], Cause.UNAVAILABLE, counted=True)
         elif kind == "direct":
             self.end_call(self.calls[key[0]], Cause.UNAVAILABLE)
         elif kind == "acw":
@@ -788,93 +525,3 @@ class Center:
         self.midnight = next_midnight(midnight, self.tz)
 
     # ------------------------------------------------------------------ telling the clients
-
-    def activity(self, agent: Agent) -> Activity:
-        aid = AgentId(agent.config.id)
-        ringing_in: QueueId | None = None
-        talking_in: list[QueueId] = []
-        ringing_out: list[QueueId] = []
-        talking_out: list[QueueId] = []
-        calls = self.calls_of(aid)
-        for c in calls:
-            if aid in c.offers and c.queue_id is not None:
-                ringing_in = c.queue_id
-            elif c.handled_by == aid and c.queue_id is not None and c.state in _LIVE:
-                talking_in.append(c.queue_id)
-            elif c.outbound_id is not None and c.caller.user_id == aid:
-                if c.state in _LIVE:
-                    talking_out.append(c.outbound_id)
-                else:
-                    ringing_out.append(c.outbound_id)
-        logged_in = agent.status is not Status.OFFLINE
-        return Activity(
-            status=agent.status,
-            reason=agent.reason,
-            idle=agent.status is Status.READY and not calls,
-            ringing_in=ringing_in,
-            talking_in=tuple(talking_in),
-            ringing_out=tuple(ringing_out),
-            talking_out=tuple(talking_out),
-            suspended=tuple(sorted(agent.suspended)) if logged_in else (),
-        )
-
-    def _publish(self) -> None:
-        for (uid, agent), cause in self._left.items():
-            call = self.calls.get(uid) or self.ended.get(uid)
-            if call is not None:
-                self._push_call(call, agent, cause)
-        for uid in self._changed:
-            call = self.calls.get(uid)
-            if call is not None:
-                for agent in sorted(call.agents()):
-                    self._push_call(call, agent, None)
-            else:
-                self._linked.pop(uid, None)
-        self._changed.clear()
-        self._left.clear()
-        for aid in sorted(self._dirty):
-            a = self.agents.get(aid)
-            if a is None:
-                continue
-            a.accrue(self.now)
-            a.activity = self.activity(a)
-            free = self.free(aid)
-            if free and not a.free:
-                a.available_since = self.now
-            a.free = free
-            if aid in self.sessions:
-                body = {"user": user_wire(a, self.directory, self.sessions.get(aid), self.now)}
-                self._out.append(Push(aid, "user.changed", body))
-        self._dirty.clear()
-        for aid in sorted(self._session_changed):
-            if aid in self.sessions:
-                body = session_wire(self.sessions[aid], self.agents[aid])
-                self._out.append(Push(aid, "session.changed", body))
-        self._session_changed.clear()
-
-    def _push_call(self, call: Call, agent: AgentId, left: Cause | None) -> None:
-        """Tell the agent's connections about the call, naming the moment (``what``)."""
-        key = (call.uniqueid, agent)
-        seen = self._seen.get(key)
-        if left is not None:
-            if seen is None:
-                return  # never told about it: nothing to take back
-            del self._seen[key]
-            view = call.view(agent, self.now, left=(left, call.disconnected or self.now))
-            what = "hangup"
-        else:
-            view = call.view(agent, self.now)
-            offered = call.side_of(agent) == "offered"
-            state = CallState.RINGING if offered else call.state
-            if seen is None:
-                seen = self._seen[key] = _Seen(state=-1, connected=False)
-            if state == CallState.RINGING and seen.state != CallState.RINGING:
-                what = "ringing"
-            elif state == CallState.CONNECTED and not seen.connected:
-                what = "connect"
-                seen.connected = True
-            else:
-                what = "change"
-            seen.state = int(state)
-        if agent in self.sessions:
-            self._out.append(Push(agent, "call.changed", {"what": what, "call": view}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ucs.core import transfer
+from ucs.core import distribution, transfer, views
 from ucs.core.call import AccountCode, Call
 from ucs.core.directory import QueueType
 from ucs.core.effects import Hold, Mute, PickUp, Unhold
@@ -36,7 +36,7 @@ def login(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any])
         raise Unauthorized("wrong username or password")
     c.throttle.succeeded(username)
     c.join(client, cfg.id)
-    return c.welcome(cfg.id)
+    return views.welcome(c, cfg.id)
 
 
 def sso(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
@@ -52,7 +52,7 @@ def sso(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -
         raise
     c.throttle.succeeded(username)
     c.join(client, cfg.id)
-    return c.welcome(cfg.id)
+    return views.welcome(c, cfg.id)
 
 
 def logout(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
@@ -98,7 +98,7 @@ def provision(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, A
     s.phase = Phase.READY
     c.session_changed(me)
     c._dirty.add(me)
-    return c.state_object(me)
+    return views.state_object(c, me)
 
 
 def identify(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
@@ -206,7 +206,7 @@ def hangup(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
     call = _focus(c, me)
     side = call.side_of(me)
     if side == "offered":
-        c.reject_offer(call, call.offers[me])
+        distribution.reject_offer(c, call, call.offers[me])
     elif side == "connected" and call.state is CallState.RINGING:
         c.end_call(call, Cause.REJECTED)
     else:
@@ -338,7 +338,7 @@ def account_code(c: Center, client: ClientId, agent: AgentId | None, a: dict[str
 
 
 def state(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
-    return c.state_object(c.require(agent))
+    return views.state_object(c, c.require(agent))
 
 
 def ringing_sound(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:

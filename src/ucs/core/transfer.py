@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ucs.core import distribution
 from ucs.core.call import Call
 from ucs.core.effects import Hold, Originate, Push, Redirect, Transfer
 from ucs.core.errors import SWITCH_FAILURE, InvalidArgument, InvalidState
@@ -200,7 +201,7 @@ def failed(c: Center, ev: SwitchFailed) -> None:
     elif op == "ring":
         if call.offers:
             for offer in list(call.offers.values()):
-                c.end_offer(call, offer, Cause.UNAVAILABLE, counted=False)
+                distribution.end_offer(c, call, offer, Cause.UNAVAILABLE, counted=False)
         else:
             c.end_call(call, Cause.UNAVAILABLE)
     elif op == "originate":

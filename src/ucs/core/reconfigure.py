@@ -1,0 +1,38 @@
+"""Administration changed the configuration: agents, lines, queues, memberships, AUX reasons."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ucs.core.agent import Agent
+from ucs.core.events import Reconfigure
+from ucs.core.model import Cause
+
+if TYPE_CHECKING:
+    from ucs.core.center import Center
+
+__all__ = ["on_reconfigure"]
+
+
+def on_reconfigure(c: Center, ev: Reconfigure) -> None:
+    d = ev.directory
+    c.directory = d
+    for cfg in d.agents.values():
+        a = c.agents.get(cfg.id)
+        if a is None:
+            c.agents[cfg.id] = Agent(
+                config=cfg, since=c.now, status_since=c.now, available_since=c.now
+            )
+        else:
+            a.config = cfg
+            a.suspended &= {m.queue for m in cfg.memberships}
+        c._dirty.add(cfg.id)
+    for agent in [a for a in c.agents if a not in d.agents]:
+        if agent in c.sessions and not c.agent_calls.get(agent):
+            c.end_session(agent)
+        if agent not in c.sessions:
+            del c.agents[agent]
+            c._dirty.discard(agent)
+    for call in list(c.calls.values()):
+        if call.queue_id is not None and call.queue_id not in d.queues and call.waiting:
+            c.end_call(call, Cause.UNAVAILABLE)
