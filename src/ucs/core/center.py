@@ -186,18 +186,24 @@ class Center:
         self.clients.setdefault(ev.client, None)
 
     def _on_disconnect(self, ev: Disconnect) -> None:
-        agent = self.clients.pop(ev.client, None)
-        session = self.sessions.get(agent) if agent is not None else None
-        if session is not None:
-            session.clients.discard(ev.client)
+        self.detach(ev.client)
+        del self.clients[ev.client]
 
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:
             self.join(ev.client, ev.agent)
             self._out.append(Send(ev.client, "session.joined", views.welcome(self, ev.agent)))
         else:
-            self.clients[ev.client] = None
+            self.detach(ev.client)
             self._out.append(Send(ev.client, "session.ended", {}))
+
+    def detach(self, client: ClientId) -> None:
+        """The connection leaves whatever session it was in; it is in CREDENTIALS after."""
+        agent = self.clients.get(client)
+        session = self.sessions.get(agent) if agent is not None else None
+        if session is not None:
+            session.clients.discard(client)
+        self.clients[client] = None
 
     def require(self, agent: AgentId | None) -> AgentId:
         if agent is None or agent not in self.sessions:  # bind() refuses these before
@@ -206,9 +212,7 @@ class Center:
 
     def join(self, client: ClientId, agent: AgentId) -> None:
         """Attach a connection to the agent's session, opening the session if there is none."""
-        old = self.clients.get(client)
-        if old is not None and old != agent and old in self.sessions:
-            self.sessions[old].clients.discard(client)
+        self.detach(client)
         session = self.sessions.get(agent)
         if session is None:
             session = self.sessions[agent] = Session()
