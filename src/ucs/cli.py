@@ -24,12 +24,32 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="Fill an empty database with demo data."),
 ) -> None:
     """Start the contact-center server."""
-    typer.echo(
-        "ucs serve: the network server is not built yet. This release holds the contact-center "
-        "core and its tests (run `make test`); the server arrives in the next release.",
-        err=True,
+    import uvicorn
+
+    from ucs.web.server import Settings, create_app, demo_server
+
+    if not demo:
+        typer.echo(
+            "ucs serve: only the demo (--demo) runs in this release: configuration and call "
+            "records are kept in memory until database storage arrives.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    settings = Settings(
+        host=host,
+        port=port,
+        db=db,
+        demo=demo,
+        sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
+        admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
+        region=os.environ.get("UCS_REGION", "CZ"),
     )
-    raise typer.Exit(code=1)
+    server = demo_server(settings)
+    typer.echo(
+        f"ucs: demo contact center on http://{host}:{port} (kept in memory; --db is not used "
+        "yet). Admin token and SSO secret: see CONTRACT §2."
+    )
+    uvicorn.run(create_app(server), host=host, port=port, log_level="info")
 
 
 @app.command("sso-token")

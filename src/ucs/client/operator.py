@@ -1,0 +1,310 @@
+"""``ucs.client.Operator``: the component's API in Python names, async first (CONTRACT §8).
+
+One WebSocket to the server; requests carry ids and are answered by a result or a coded error;
+events carry sequence numbers. When the connection drops, the client reconnects with backoff,
+resumes its session from the last sequence number it saw, and sends again the requests still
+waiting for an answer (with the same ids, so the server never carries one out twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+__all__ = ["Event", "EventStream", "Operator", "OperatorError"]
+
+_TYPES = {
+    "call.changed": "call",
+    "user.changed": "user",
+    "session.changed": "state",
+    "session.joined": "session",
+    "session.ended": "logout",
+    "error": "error",
+}
+
+
+class OperatorError(Exception):
+    """A refused request; ``code`` is the wire code (INVALID_STATE, NOT_FOUND …)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the server told this session: ``type`` is ``call``, ``user``, ``state``,
+    ``session``, ``logout`` or ``error``."""
+
+    type: str
+    data: dict[str, Any]
+    seq: int | None = None
+
+    @property
+    def call(self) -> dict[str, Any]:
+        call: dict[str, Any] = self.data["call"]
+        return call
+
+    @property
+    def what(self) -> str | None:
+        """For ``call`` events: ``ringing``, ``connect``, ``hangup`` or ``change``."""
+        what: str | None = self.data.get("what")
+        return what
+
+    @property
+    def user(self) -> dict[str, Any]:
+        user: dict[str, Any] = self.data["user"]
+        return user
+
+
+class EventStream:
+    """The events of one ``Operator.events()`` call, in order; ``close()`` stops listening."""
+
+    def __init__(self, queue: asyncio.Queue[Event], listeners: list[asyncio.Queue[Event]]):
+        self._queue = queue
+        self._listeners = listeners
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._queue.get()
+
+    def close(self) -> None:
+        if self._queue in self._listeners:
+            self._listeners.remove(self._queue)
+
+
+def _ws_url(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    path = parts.path.rstrip("/") + "/ws"
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+@dataclass
+class _Pending:
+    message: str
+    future: asyncio.Future[Any]
+
+
+@dataclass
+class Operator:
+    """A connection to a ucs server acting for one agent."""
+
+    url: str
+    reconnect: bool = True
+    timeout: float = 10.0
+    _ws: ClientConnection | None = field(default=None, init=False, repr=False)
+    _reader: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
+    _pending: dict[str, _Pending] = field(default_factory=dict, init=False, repr=False)
+    _listeners: list[asyncio.Queue[Event]] = field(default_factory=list, init=False, repr=False)
+    _session: str | None = field(default=None, init=False, repr=False)
+    _seq: int = field(default=0, init=False, repr=False)
+    _closing: bool = field(default=False, init=False, repr=False)
+    _connected: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+
+    # --- connection --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Operator:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def connect(self) -> None:
+        await self._open()
+        self._reader = asyncio.create_task(self._read_forever())
+
+    async def _open(self) -> None:
+        self._ws = await connect(_ws_url(self.url), max_size=16 * 1024 * 1024)
+        hello: dict[str, Any] = {"v": 1, "type": "hello"}
+        if self._session is not None:
+            hello["resume"] = {"session": self._session, "seq": self._seq}
+        await self._ws.send(json.dumps(hello))
+        for pending in list(self._pending.values()):
+            await self._ws.send(pending.message)
+        self._connected.set()
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._ws is not None:
+            await self._ws.close()
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(ConnectionError("operator closed"))
+
+    async def _read_forever(self) -> None:
+        delay = 0.2
+        while not self._closing:
+            ws = self._ws
+            try:
+                assert ws is not None
+                async for raw in ws:
+                    delay = 0.2
+                    self._receive(json.loads(raw))
+            except (ConnectionClosed, OSError):
+                pass
+            if self._closing or not self.reconnect:
+                break
+            self._connected.clear()
+            while not self._closing:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                try:
+                    await self._open()
+                    break
+                except (OSError, ConnectionClosed):
+                    continue
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(ConnectionError("connection to the server lost"))
+
+    def _receive(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        if kind in ("result", "error") and "id" in msg:
+            pending = self._pending.pop(str(msg["id"]), None)
+            if pending is None or pending.future.done():
+                return
+            if kind == "result":
+                pending.future.set_result(msg.get("result"))
+            else:
+                pending.future.set_exception(OperatorError(msg["code"], msg["message"]))
+            return
+        if isinstance(kind, str) and kind in _TYPES:
+            seq = msg.get("seq")
+            if isinstance(seq, int):
+                if seq <= self._seq:
+                    return  # already seen before a reconnect
+                self._seq = seq
+            if kind == "session.ended":
+                self._session = None
+            data = {k: v for k, v in msg.items() if k not in ("v", "type", "seq")}
+            event = Event(_TYPES[kind], data, seq if isinstance(seq, int) else None)
+            for queue in self._listeners:
+                queue.put_nowait(event)
+
+    async def _request(self, method: str, *args: Any) -> Any:
+        rid = str(next(self._ids))
+        message = json.dumps(
+            {"v": 1, "type": "request", "id": rid, "method": method, "args": list(args)}
+        )
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[rid] = _Pending(message, future)
+        await asyncio.wait_for(self._connected.wait(), self.timeout)
+        assert self._ws is not None
+        with contextlib.suppress(ConnectionClosed):
+            await self._ws.send(message)
+        try:
+            return await asyncio.wait_for(future, self.timeout)
+        finally:
+            self._pending.pop(rid, None)
+
+    def events(self) -> EventStream:
+        """Every event from the moment this is called, as an async iterator."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._listeners.append(queue)
+        return EventStream(queue, self._listeners)
+
+    # --- the API -----------------------------------------------------------------------------
+
+    async def login(self, username: str, password: str, remember: bool = False) -> Any:
+        result = await self._request("login", username, password, remember)
+        self._session = result.get("session") if isinstance(result, dict) else None
+        return result
+
+    async def sso(self, username: str, token: str, provider: str | None = None) -> Any:
+        result = await self._request("sso", username, token, provider)
+        self._session = result.get("session") if isinstance(result, dict) else None
+        return result
+
+    async def logout(self) -> Any:
+        result = await self._request("logout")
+        self._session = None
+        return result
+
+    async def select_identifier(self, identifier: str) -> Any:
+        return await self._request("selectIdentifier", identifier)
+
+    async def provision(self) -> Any:
+        return await self._request("provision")
+
+    async def identify(self) -> Any:
+        return await self._request("identify")
+
+    async def change_status(self, status: str, reason: str | None = None) -> Any:
+        return await self._request("changeStatus", status, reason)
+
+    async def suspend(self, queue: int) -> Any:
+        return await self._request("suspend", queue)
+
+    async def resume(self, queue: int) -> Any:
+        return await self._request("resume", queue)
+
+    async def answer(self) -> Any:
+        return await self._request("answer")
+
+    async def dial(
+        self,
+        number: str,
+        queue: int | str | None = None,
+        line: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Any:
+        return await self._request("dial", number, queue, line, data)
+
+    async def hangup(self) -> Any:
+        return await self._request("hangup")
+
+    async def transfer(self, number: str | None = None) -> Any:
+        return await self._request("transfer", number)
+
+    async def finish_transfer(self) -> Any:
+        return await self._request("finishTransfer")
+
+    async def blind_transfer(self, number: str) -> Any:
+        return await self._request("blindTransfer", number)
+
+    async def hold(self) -> Any:
+        return await self._request("hold")
+
+    async def unhold(self) -> Any:
+        return await self._request("unhold")
+
+    async def mute(self) -> Any:
+        return await self._request("mute")
+
+    async def set_account_code(
+        self,
+        uniqueid: str,
+        account_code: str,
+        sub_account_code: str | None = None,
+        override: bool = False,
+    ) -> Any:
+        return await self._request(
+            "setAccountCode", uniqueid, account_code, sub_account_code, override
+        )
+
+    async def state(self) -> Any:
+        return await self._request("state")
+
+    async def select_ringing_sound(self, sound: str) -> Any:
+        return await self._request("selectRingingSound", sound)
+
+    async def set_theme(self, theme: str) -> Any:
+        return await self._request("setTheme", theme)

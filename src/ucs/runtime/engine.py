@@ -1,0 +1,155 @@
+"""The engine: events in, the core decides, effects out, one timer at the next deadline.
+
+Everything runs on the event loop's thread, one event at a time, so the core needs no locks.
+Switch effects go to the simulated switch, whose answers come straight back as events; client
+effects go to the hub (the WebSocket connections); storage effects go to the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from ucs.core.center import Center
+from ucs.core.effects import (
+    CallRecord,
+    Created,
+    Effect,
+    Push,
+    Refuse,
+    Reply,
+    Send,
+    SessionRecord,
+    StatusRecord,
+    SwitchEffect,
+)
+from ucs.core.events import Event
+from ucs.switch.simulated import SimulatedSwitch
+
+__all__ = ["EffectSink", "Engine"]
+
+log = logging.getLogger("ucs.engine")
+
+ClientEffect = Reply | Refuse | Push | Send
+StorageEffect = CallRecord | StatusRecord | SessionRecord
+
+
+class EffectSink(Protocol):
+    """Where the engine hands effects of one family (the hub, the store)."""
+
+    def deliver(self, effect: Effect) -> None: ...
+
+
+class _Discard:
+    def deliver(self, effect: Effect) -> None:
+        return None
+
+
+class Engine:
+    """Drives a ``Center`` and a ``SimulatedSwitch`` on the running event loop."""
+
+    def __init__(
+        self,
+        center: Center,
+        switch: SimulatedSwitch,
+        *,
+        clients: EffectSink | None = None,
+        store: EffectSink | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.center = center
+        self.switch = switch
+        self.clients: EffectSink = clients or _Discard()
+        self.store: EffectSink = store or _Discard()
+        self.clock = clock
+        self.handled = 0
+        self.observers: list[Callable[[Event, list[Effect], float], None]] = []
+        """Called after each event with its effects and the seconds it took (metrics)."""
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None
+
+    def submit(self, event: Event) -> list[Effect]:
+        """Handle one event now, and every switch event that follows from it at once.
+
+        Returns the effects of ``event`` itself (the follow-ups are carried out too).
+        """
+        first: list[Effect] | None = None
+        pending: deque[Event] = deque([event])
+        while pending:
+            ev = pending.popleft()
+            started = time.perf_counter()
+            effects = self.center.handle(ev, self.clock())
+            pending.extend(self._dispatch(effects))
+            self._observe(ev, effects, time.perf_counter() - started)
+            if first is None:
+                first = effects
+        self._rearm()
+        return first or []
+
+    def _observe(self, event: Event, effects: list[Effect], seconds: float) -> None:
+        self.handled += 1
+        for observer in self.observers:
+            try:
+                observer(event, effects, seconds)
+            except Exception:  # an observer never breaks the engine
+                log.exception("observer failed")
+
+    def _dispatch(self, effects: list[Effect]) -> list[Event]:
+        follow: list[Event] = []
+        now = self.clock()
+        for effect in effects:
+            if isinstance(effect, SwitchEffect):
+                follow.extend(self.switch.apply(effect, now))
+            elif isinstance(effect, ClientEffect):
+                self.clients.deliver(effect)
+            elif isinstance(effect, StorageEffect):
+                self.store.deliver(effect)
+            elif isinstance(effect, Created):
+                continue  # the caller of submit() reads it from the returned effects
+        return follow
+
+    # --- the one timer -----------------------------------------------------------------------
+
+    def _rearm(self) -> None:
+        core = self.center.next_deadline()
+        sw = self.switch.next_deadline()
+        deadline = min(core, sw) if sw is not None else core
+        if deadline == self._deadline and self._timer is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._timer, self._deadline = None, None
+            return
+        delay = max(0.0, deadline - self.clock())
+        self._deadline = deadline
+        self._timer = loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._timer, self._deadline = None, None
+        now = self.clock()
+        events: list[Event] = []
+        sw = self.switch.next_deadline()
+        if sw is not None and sw <= now:
+            events.extend(self.switch.on_deadline(now))
+        if self.center.next_deadline() <= now:
+            effects = self.center.on_deadline(now)
+            events.extend(self._dispatch(effects))
+        for ev in events:
+            self.submit(ev)
+        self._rearm()
+
+    def start(self) -> None:
+        """Arm the timer; call once the event loop runs."""
+        self._rearm()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._deadline = None, None

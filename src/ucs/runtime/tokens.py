@@ -1,0 +1,31 @@
+"""Session tokens: what a connection shows to rejoin its agent's session after a reconnect."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from ucs.core.ids import AgentId
+
+__all__ = ["Tokens"]
+
+
+@dataclass
+class Tokens:
+    """Random bearer tokens, each bound to one agent until that agent logs out."""
+
+    _agent: dict[str, AgentId] = field(default_factory=dict)
+
+    def issue(self, agent: AgentId) -> str:
+        token = secrets.token_urlsafe(32)
+        self._agent[token] = agent
+        return token
+
+    def agent(self, token: object) -> AgentId | None:
+        if not isinstance(token, str) or len(token) > 128:
+            return None
+        return self._agent.get(token)
+
+    def revoke(self, agent: AgentId) -> None:
+        for token in [t for t, a in self._agent.items() if a == agent]:
+            del self._agent[token]

@@ -1,0 +1,3 @@
+"""The REST API under ``/api``, guarded by the admin token."""
+
+__all__: list[str] = []

@@ -1,0 +1,54 @@
+"""The simulator API (CONTRACT §7): outside callers into queues, and their hangup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from ucs.core.directory import QueueType
+from ucs.core.effects import Created
+from ucs.core.events import TrunkCall
+from ucs.core.ids import QueueId, UniqueId
+from ucs.web.api.auth import require_admin
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/sim", tags=["simulator"], dependencies=[Depends(require_admin)])
+
+
+class SimCall(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    queue: int = Field(gt=0, description="The incoming queue the caller rings.")
+    from_: str = Field(alias="from", min_length=1, max_length=64, pattern=r"^\+?[0-9 ()./-]+$")
+    name: str | None = Field(default=None, max_length=128)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Started(BaseModel):
+    uniqueid: str
+
+
+@router.post("/calls", status_code=status.HTTP_201_CREATED, response_model=Started)
+async def start_call(body: SimCall, request: Request) -> Started:
+    """An outside caller rings into an incoming queue."""
+    server = request.app.state.server
+    queue = server.center.directory.queues.get(QueueId(body.queue))
+    if queue is None or queue.type is not QueueType.INCOMING:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incoming queue {body.queue}")
+    event = TrunkCall(number=body.from_, queue=QueueId(body.queue), name=body.name, data=body.data)
+    effects = server.engine.submit(event)
+    created = next(e for e in effects if isinstance(e, Created))
+    return Started(uniqueid=created.uniqueid)
+
+
+@router.post("/calls/{uniqueid}/hangup", status_code=status.HTTP_204_NO_CONTENT)
+async def hang_up(uniqueid: str, request: Request) -> None:
+    """The outside party of a live call hangs up."""
+    server = request.app.state.server
+    uid = UniqueId(uniqueid)
+    if uid not in server.center.calls:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live call {uniqueid}")
+    server.engine.submit(server.switch.caller_hangup(uid))

@@ -1,0 +1,46 @@
+"""A real server on a free loopback port, for tests that speak to it over sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+
+from ucs.web.server import Server, Settings, create_app, demo_server
+
+
+@dataclass
+class Running:
+    server: Server
+    url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[Running]:
+    """The demo server (in memory) listening on 127.0.0.1 at a free port."""
+    port = _free_port()
+    server = demo_server(Settings(port=port, demo=True))
+    config = uvicorn.Config(create_app(server), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
+    yield Running(server, f"http://127.0.0.1:{port}")
+    uv.should_exit = True
+    await task
