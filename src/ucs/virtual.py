@@ -72,6 +72,7 @@ class VirtualCenter:
         self.inbox: dict[ClientId, list[tuple[str, dict[str, Any]]]] = {}
         """Messages each connection received (pushes to its agent and sends to it)."""
         self.records: dict[UniqueId, CallRecord] = {}
+        """The call records of finished calls."""
         self.status_log: list[StatusRecord] = []
         self._replies: dict[RequestId, Reply | Refuse] = {}
         self._request = 0
@@ -104,7 +105,7 @@ class VirtualCenter:
                     self.inbox.setdefault(client, []).append((eff.type, dict(eff.body)))
             elif isinstance(eff, Send):
                 self.inbox.setdefault(eff.client, []).append((eff.type, dict(eff.body)))
-            elif isinstance(eff, CallRecord):
+            elif isinstance(eff, CallRecord) and not eff.live:
                 self.records[UniqueId(str(eff.call["uniqueid"]))] = eff
             elif isinstance(eff, StatusRecord):
                 self.status_log.append(eff)

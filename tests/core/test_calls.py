@@ -78,7 +78,12 @@ def _dialled(vc: VirtualCenter, client: ClientId, number: str, *args: Any) -> Un
 
 
 def _records_of(vc: VirtualCenter, uid: str) -> list[CallRecord]:
-    return [e for e in vc.effects if isinstance(e, CallRecord) and e.call["uniqueid"] == uid]
+    """The records of the finished call (live progress records left out)."""
+    return [
+        e
+        for e in vc.effects
+        if isinstance(e, CallRecord) and not e.live and e.call["uniqueid"] == uid
+    ]
 
 
 # --- answer and hang up ----------------------------------------------------------------------

@@ -8,7 +8,9 @@ sets the new activity. The status buckets (ready, aux, acw, offline) partition t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ucs.core.directory import AgentConfig, Membership, QueueType
 from ucs.core.ids import QueueId
@@ -171,6 +173,44 @@ class Agent:
         self.accrue(now)
         self.stats = DayStats()
         self.since = now
+
+    def to_state(self, day_end: float) -> dict[str, Any]:
+        """What must survive a restart; ``day_end`` is when these statistics expire."""
+        stats = asdict(self.stats)
+        stats["queues"] = {str(q): f for q, f in stats["queues"].items()}
+        return {
+            "status": self.status.value,
+            "reason": self.reason,
+            "status_since": self.status_since,
+            "acw_until": self.acw_until,
+            "available_since": self.available_since,
+            "suspended": sorted(self.suspended),
+            "since": self.since,
+            "day_end": day_end,
+            "stats": stats,
+        }
+
+    def restore(self, state: Mapping[str, Any], now: float) -> None:
+        """Take back what ``to_state`` saved. Statistics of an earlier day are dropped; the
+        time the server was down counts for the status the agent had."""
+        self.status = Status(state["status"])
+        self.reason = state.get("reason")
+        self.status_since = float(state.get("status_since") or now)
+        acw_until = state.get("acw_until")
+        self.acw_until = float(acw_until) if acw_until is not None else None
+        self.available_since = float(state.get("available_since") or now)
+        self.suspended = {QueueId(int(q)) for q in state.get("suspended", ())}
+        if float(state.get("day_end") or 0) > now:
+            raw = dict(state["stats"])
+            queues = {
+                QueueId(int(q)): QueueFigures(**f) for q, f in dict(raw.pop("queues")).items()
+            }
+            self.stats = DayStats(**raw, queues=queues)
+            self.since = min(float(state["since"]), now)
+        else:
+            self.stats = DayStats()
+            self.since = now
+        self.activity = Activity(status=self.status, reason=self.reason)
 
     def queue_wire(self, m: Membership, qtype: QueueType, stats: DayStats) -> dict[str, object]:
         f = stats.queues.get(m.queue) or QueueFigures()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
@@ -149,6 +149,43 @@ class Center:
                 self._fire(entry)
         return self._finish()
 
+    def restore(
+        self,
+        agents: Mapping[AgentId, Mapping[str, Any]],
+        sessions: Mapping[AgentId, Mapping[str, Any]],
+        now: float,
+    ) -> list[Effect]:
+        """Take back the agents and sessions saved before a restart (``AgentRecord`` and
+        ``SessionRecord``): everyone logged in before is logged in after, with the same phone,
+        status and today's statistics. Connections come back with ``Attach``."""
+        self._begin(now)
+        for aid, state in agents.items():
+            a = self.agents.get(aid)
+            if a is not None:
+                a.restore(state, self.now)
+                if a.status is Status.ACW and a.acw_until is not None:
+                    self._arm(a.acw_until, "acw", (aid, a.acw_until))
+                self._dirty.add(aid)
+        for aid, saved in sessions.items():
+            if aid not in self.agents or saved.get("phase") is None:
+                continue
+            line = saved.get("line")
+            session = Session(
+                phase=Phase(saved["phase"]),
+                identifier=saved.get("identifier"),
+                line=LineId(line) if line is not None else None,
+                last_identifier=saved.get("last_identifier"),
+                ringing_sound=saved.get("ringing_sound") or "default",
+                theme=saved.get("theme") or "default",
+            )
+            if session.line is not None and session.line not in self.directory.lines:
+                session.phase, session.identifier, session.line = Phase.IDENTIFY, None, None
+            self.sessions[aid] = session
+            if session.line is not None:
+                self.line_owner[session.line] = aid
+            self._dirty.add(aid)
+        return self._finish()
+
     # ------------------------------------------------------------------ the three steps
 
     def _begin(self, now: float) -> None:
@@ -240,7 +277,11 @@ class Center:
 
     def _record_session(self, agent: AgentId) -> None:
         s = self.sessions[agent]
-        self._out.append(SessionRecord(agent, s.phase, s.identifier, s.line))
+        self._out.append(
+            SessionRecord(
+                agent, s.phase, s.identifier, s.line, s.last_identifier, s.ringing_sound, s.theme
+            )
+        )
 
     # ------------------------------------------------------------------ availability
 
@@ -365,11 +406,12 @@ class Center:
             if call.queue_id is not None and call.handled_by == agent:
                 self.wrap_up(agent, call)
 
-    def record(self, call: Call) -> CallRecord:
+    def record(self, call: Call, *, live: bool = False) -> CallRecord:
         return CallRecord(
             call=call.view(None, self.now),
             account_codes=tuple((a.code, a.sub) for a in call.account_codes),
             queue_id=call.queue_id,
+            live=live,
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:

@@ -13,6 +13,7 @@ from ucs.core.ids import AgentId, ClientId, LineId, RequestId, UniqueId
 from ucs.core.model import Cause, Party, Phase, Status
 
 __all__ = [
+    "AgentRecord",
     "CallRecord",
     "Created",
     "Effect",
@@ -180,11 +181,22 @@ SwitchEffect = (
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """A finished call for the call records (CDR)."""
+    """A call for the call records (CDR): finished, or still ``live`` (kept so that a call
+    in progress when the server dies is still recorded after the restart)."""
 
     call: Mapping[str, Any]
     account_codes: tuple[tuple[str, str | None], ...]
     queue_id: int | None
+    live: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    """An agent's availability, suspensions and today's statistics, to restore after a
+    restart (``Agent.to_state``)."""
+
+    agent: AgentId
+    state: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +217,9 @@ class SessionRecord:
     phase: Phase | None
     identifier: str | None
     line: LineId | None
+    last_identifier: str | None = None
+    ringing_sound: str = "default"
+    theme: str = "default"
 
 
 Effect = (
@@ -215,6 +230,7 @@ Effect = (
     | Send
     | SwitchEffect
     | CallRecord
+    | AgentRecord
     | StatusRecord
     | SessionRecord
 )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ucs.core.agent import Activity, Agent
 from ucs.core.call import Call
-from ucs.core.effects import Push
+from ucs.core.effects import AgentRecord, Push
 from ucs.core.ids import AgentId, QueueId
 from ucs.core.model import CallState, Cause, Status
 from ucs.core.views import session_wire, user_wire
@@ -73,6 +73,7 @@ def publish(c: Center) -> None:
         if call is not None:
             for agent in sorted(call.agents()):
                 push_call(c, call, agent, None)
+            c._out.append(c.record(call, live=True))
         else:
             c._linked.pop(uid, None)
     c._changed.clear()
@@ -87,6 +88,7 @@ def publish(c: Center) -> None:
         if free and not a.free:
             a.available_since = c.now
         a.free = free
+        c._out.append(AgentRecord(aid, a.to_state(c.midnight)))
         if aid in c.sessions:
             body = {"user": user_wire(a, c.directory, c.sessions.get(aid), c.now)}
             c._out.append(Push(aid, "user.changed", body))
