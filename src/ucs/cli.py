@@ -26,15 +26,8 @@ def serve(
     """Start the contact-center server."""
     import uvicorn
 
-    from ucs.web.server import Settings, create_app, demo_server
+    from ucs.web.server import Settings, build_server, create_app
 
-    if not demo:
-        typer.echo(
-            "ucs serve: only the demo (--demo) runs in this release: configuration and call "
-            "records are kept in memory until database storage arrives.",
-            err=True,
-        )
-        raise typer.Exit(code=2)
     settings = Settings(
         host=host,
         port=port,
@@ -44,11 +37,10 @@ def serve(
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
         region=os.environ.get("UCS_REGION", "CZ"),
     )
-    server = demo_server(settings)
-    typer.echo(
-        f"ucs: demo contact center on http://{host}:{port} (kept in memory; --db is not used "
-        "yet). Admin token and SSO secret: see CONTRACT §2."
-    )
+    server = build_server(settings)
+    typer.echo(f"ucs: contact center on http://{host}:{port} (database {db})")
+    if not os.environ.get("UCS_ADMIN_TOKEN"):
+        typer.echo(f"ucs: admin token: {settings.admin_token}")
     uvicorn.run(create_app(server), host=host, port=port, log_level="info")
 
 

@@ -6,11 +6,12 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import uvicorn
 
-from ucs.web.server import Server, Settings, create_app, demo_server
+from ucs.web.server import Server, Settings, build_server, create_app
 
 
 @dataclass
@@ -32,10 +33,10 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def running() -> AsyncIterator[Running]:
-    """The demo server (in memory) listening on 127.0.0.1 at a free port."""
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    """The demo server on a fresh SQLite database, on 127.0.0.1 at a free port."""
     port = _free_port()
-    server = demo_server(Settings(port=port, demo=True))
+    server = build_server(Settings(port=port, demo=True, db=f"sqlite:///{tmp_path}/ucs.db"))
     config = uvicorn.Config(create_app(server), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

@@ -21,6 +21,10 @@ class Tokens:
         self._agent[token] = agent
         return token
 
+    def adopt(self, token: str, agent: AgentId) -> None:
+        """Take back a token issued before a restart."""
+        self._agent[token] = agent
+
     def agent(self, token: object) -> AgentId | None:
         if not isinstance(token, str) or len(token) > 128:
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,21 +12,30 @@ from datetime import tzinfo
 from typing import Any
 
 from argon2 import PasswordHasher
-from argon2.exceptions import Argon2Error
+from argon2.exceptions import Argon2Error, InvalidHashError
 from fastapi import FastAPI, WebSocket
 
 from ucs.core.center import Center
-from ucs.core.directory import AgentConfig, Directory
+from ucs.core.directory import AgentConfig
+from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
+from ucs.core.ids import AgentId
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens
+from ucs.storage.store import Store, TokenIssued, TokensRevoked
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.api import sim
 from ucs.web.hub import Hub
 from ucs.web.ws import operator_socket
 
-__all__ = ["Server", "Settings", "create_app", "demo_server"]
+__all__ = ["Server", "Settings", "build_server", "create_app", "password_hasher"]
 
 log = logging.getLogger("ucs.server")
+
+
+def password_hasher() -> PasswordHasher:
+    """argon2id with OWASP's recommended minimum cost (19 MiB, 2 passes), so that checking a
+    password holds the engine for milliseconds, not tens of them."""
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 @dataclass
@@ -46,9 +56,9 @@ class Server:
     """Everything one running server holds, built once and passed to the routes."""
 
     settings: Settings
-    directory: Directory
+    store: Store
     password_hashes: dict[str, str]
-    hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    hasher: PasswordHasher = field(default_factory=password_hasher)
     center: Center = field(init=False)
     switch: SimulatedSwitch = field(init=False)
     hub: Hub = field(init=False)
@@ -59,18 +69,20 @@ class Server:
         kwargs: dict[str, Any] = {}
         if self.settings.tz is not None:
             kwargs["tz"] = self.settings.tz
+        directory = self.store.load_directory(self.settings.region)
         self.center = Center(
-            self.directory,
+            directory,
             time.time(),
             passwords=self.check_password,
             sso_secret=self.settings.sso_secret,
+            first_seq=self.store.max_seq() + 1,
             **kwargs,
         )
-        self.switch = SimulatedSwitch(region=self.directory.region)
+        self.switch = SimulatedSwitch(region=directory.region)
         self.hub = Hub(self._clients_of)
-        self.engine = Engine(self.center, self.switch, clients=self.hub)
+        self.engine = Engine(self.center, self.switch, clients=self.hub, store=self.store)
 
-    def _clients_of(self, agent: Any) -> set[Any]:
+    def _clients_of(self, agent: AgentId) -> set[Any]:
         session = self.center.sessions.get(agent)
         return set(session.clients) if session is not None else set()
 
@@ -80,19 +92,65 @@ class Server:
             return False
         try:
             return self.hasher.verify(stored, password)
-        except Argon2Error:
+        except (Argon2Error, InvalidHashError):
             return False
 
+    def issue_token(self, agent: AgentId) -> str:
+        token = self.tokens.issue(agent)
+        self.store.deliver(TokenIssued(token, agent))
+        return token
 
-def demo_server(settings: Settings) -> Server:
-    """A server with the demo data of CONTRACT §2 (kept in memory)."""
-    from ucs.demo import DEMO_ADMIN_TOKEN, DEMO_PASSWORDS, DEMO_SSO_SECRET, demo_directory
+    def revoke_tokens(self, agent: AgentId) -> None:
+        self.tokens.revoke(agent)
+        self.store.deliver(TokensRevoked(agent))
 
-    settings.sso_secret = settings.sso_secret or DEMO_SSO_SECRET
-    settings.admin_token = settings.admin_token or DEMO_ADMIN_TOKEN
-    hasher = PasswordHasher()
-    hashes = {user: hasher.hash(password) for user, password in DEMO_PASSWORDS.items()}
-    return Server(settings, demo_directory(settings.region), hashes, hasher)
+    def resume(self) -> None:
+        """After a start: calls live at the last stop end with cause 0; agents, phones,
+        statuses, statistics and session tokens come back as they were."""
+        now = time.time()
+        ended = self.store.end_live_calls(now)
+        if ended:
+            log.warning("%d calls were live when the server stopped; recorded with cause 0", ended)
+        effects = self.center.restore(self.store.agent_states(), self.store.sessions(), now)
+        for effect in effects:
+            if isinstance(effect, CallRecord | AgentRecord | SessionRecord | StatusRecord):
+                self.store.deliver(effect)
+        for token, agent in self.store.tokens().items():
+            if agent in self.center.sessions:
+                self.tokens.adopt(token, agent)
+
+
+def build_server(settings: Settings) -> Server:
+    """Open (and migrate) the database, seed the demo data into an empty one, and resume."""
+    from ucs.demo import (
+        DEMO_ADMIN_TOKEN,
+        DEMO_PASSWORDS,
+        DEMO_PHONE_SECRETS,
+        DEMO_SSO_SECRET,
+        demo_directory,
+    )
+
+    store = Store(settings.db)
+    store.migrate()
+    hasher = password_hasher()
+    if settings.demo and store.is_empty():
+        hashes = {user: hasher.hash(pw) for user, pw in DEMO_PASSWORDS.items()}
+        store.seed(demo_directory(settings.region), hashes, DEMO_PHONE_SECRETS)
+        store.set_setting("sso_secret", DEMO_SSO_SECRET)
+        store.set_setting("admin_token", DEMO_ADMIN_TOKEN)
+    if not settings.sso_secret:
+        settings.sso_secret = store.setting("sso_secret") or ""
+    if not settings.admin_token:
+        stored = store.setting("admin_token")
+        if stored is None:
+            stored = secrets.token_urlsafe(24)
+            store.set_setting("admin_token", stored)
+            log.warning("generated an admin token; `ucs serve` prints it at start")
+        settings.admin_token = stored
+    server = Server(settings, store, store.password_hashes(), hasher)
+    server.resume()
+    store.start()
+    return server
 
 
 def create_app(server: Server) -> FastAPI:
@@ -101,9 +159,11 @@ def create_app(server: Server) -> FastAPI:
         server.engine.start()
         yield
         server.engine.stop()
+        server.store.stop()
 
     app = FastAPI(
         title="ucs",
+        summary="Contact-center server: administration, reports and the call simulator.",
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
@@ -117,8 +177,8 @@ def create_app(server: Server) -> FastAPI:
 
     app.include_router(sim.router)
 
-    @app.get("/healthz")
+    @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "agents": len(server.center.sessions)}
+        return {"status": "ok", "sessions": len(server.center.sessions)}
 
     return app

@@ -124,10 +124,10 @@ class _Session:
             if method in ("login", "sso") and isinstance(result, dict):
                 agent = server.center.clients.get(self.conn.id)
                 if agent is not None:
-                    self.token = server.tokens.issue(agent)
+                    self.token = server.issue_token(agent)
                     result = {**result, "session": self.token}
             elif method == "logout" and before is not None:
-                server.tokens.revoke(before)
+                server.revoke_tokens(before)
                 server.hub.forget_agent(before)
                 self.token = None
             text = encode({"type": "result", "id": rid, "result": result})

@@ -1,0 +1,155 @@
+"""The tables. Alembic's migrations (``migrations/versions``) create them; keep both in step."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "agent_lines",
+    "agent_state",
+    "agents",
+    "aux_reasons",
+    "cdr",
+    "lines",
+    "memberships",
+    "metadata",
+    "queues",
+    "sessions",
+    "settings",
+    "status_log",
+    "tokens",
+]
+
+metadata = MetaData()
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(128), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("firstname", String(128), nullable=False, default=""),
+    Column("lastname", String(128), nullable=False, default=""),
+    Column("displayname", String(256), nullable=False, default=""),
+    Column("email", String(256), nullable=False, default=""),
+    Column("external_id", String(128)),
+    Column("group_id", Integer),
+    Column("locale", String(16), nullable=False, default="en"),
+    Column("number", String(64)),
+    Column("superuser", Boolean, nullable=False, default=False),
+    Column("primary_extension", Integer),
+    Column("data", JSON, nullable=False, default=dict),
+)
+
+lines = Table(
+    "lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("identifier", String(128), nullable=False, unique=True),
+    Column("extension", String(32), nullable=False, unique=True),
+    Column("name", String(128), nullable=False, default=""),
+    Column("secret", String(256), nullable=False, default=""),
+)
+
+agent_lines = Table(
+    "agent_lines",
+    metadata,
+    Column("agent_id", Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_id", Integer, ForeignKey("lines.id", ondelete="CASCADE"), primary_key=True),
+)
+
+queues = Table(
+    "queues",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("type", Integer, nullable=False),
+    Column("strategy", String(32), nullable=False),
+    Column("ring_timeout", Float, nullable=False),
+    Column("wrapup", Float, nullable=False),
+    Column("weight", Integer, nullable=False, default=0),
+    Column("number", String(32)),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("agent_id", Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("queue_id", Integer, ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
+    Column("priority", Integer, nullable=False, default=1),
+    Column("supervisor", Boolean, nullable=False, default=False),
+    Column("team_id", Integer),
+)
+
+aux_reasons = Table(
+    "aux_reasons",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+cdr = Table(
+    "cdr",
+    metadata,
+    Column("uniqueid", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False, index=True),
+    Column("queue_id", Integer, index=True),
+    Column("created", Float, nullable=False, index=True),
+    Column("live", Boolean, nullable=False, index=True),
+    Column("call", JSON, nullable=False),
+    Column("account_codes", JSON, nullable=False, default=list),
+)
+
+status_log = Table(
+    "status_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent_id", Integer, nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(64)),
+    Column("at", Float, nullable=False, index=True),
+)
+
+agent_state = Table(
+    "agent_state",
+    metadata,
+    Column("agent_id", Integer, primary_key=True),
+    Column("state", JSON, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("agent_id", Integer, primary_key=True),
+    Column("phase", String(16), nullable=False),
+    Column("identifier", String(128)),
+    Column("line", Integer),
+    Column("last_identifier", String(128)),
+    Column("ringing_sound", String(32), nullable=False, default="default"),
+    Column("theme", String(32), nullable=False, default="default"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token", String(128), primary_key=True),
+    Column("agent_id", Integer, nullable=False, index=True),
+)

@@ -1,0 +1,477 @@
+"""The store: configuration, call records, the status log, agents' state and sessions.
+
+Reads happen at start-up and for the REST API; writes of the core's records go through one
+writer thread that commits them in small batches, so the event loop never waits for the disk
+and a killed server loses at most the last few milliseconds. SQLite (WAL) by default,
+PostgreSQL by URL; the schema is Alembic's (``migrate``).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ucs.core.directory import (
+    AgentConfig,
+    Directory,
+    LineConfig,
+    Membership,
+    QueueConfig,
+    QueueType,
+    Strategy,
+)
+from ucs.core.effects import AgentRecord, CallRecord, Effect, SessionRecord, StatusRecord
+from ucs.core.ids import AgentId, LineId, QueueId
+from ucs.core.model import Cause
+from ucs.storage import schema as t
+
+__all__ = ["Store", "TokenIssued", "TokensRevoked", "database_url"]
+
+log = logging.getLogger("ucs.store")
+
+
+def database_url(url: str) -> str:
+    """SQLAlchemy's URL for ``url``: ``postgresql://`` uses psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class TokenIssued:
+    __slots__ = ("agent", "token")
+
+    def __init__(self, token: str, agent: AgentId) -> None:
+        self.token, self.agent = token, agent
+
+
+class TokensRevoked:
+    __slots__ = ("agent",)
+
+    def __init__(self, agent: AgentId) -> None:
+        self.agent = agent
+
+
+_Write = Effect | TokenIssued | TokensRevoked | Callable[[Connection], None]
+
+
+def _seq(uniqueid: str) -> int:
+    tail = uniqueid.rsplit(".", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = database_url(url)
+        self.engine: Engine = create_engine(self.url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._queue: queue.Queue[_Write | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self.errors = 0
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the database schema up to date (Alembic ``upgrade head``)."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(resources.files("ucs.storage") / "migrations"))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            counts = [
+                conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (t.agents, t.lines, t.queues)
+            ]
+        return not any(counts)
+
+    # --- configuration -----------------------------------------------------------------------
+
+    def load_directory(self, region: str) -> Directory:
+        with self.engine.connect() as conn:
+            member_rows = conn.execute(select(t.memberships)).mappings().all()
+            own_lines = conn.execute(select(t.agent_lines)).mappings().all()
+            agents = {}
+            for row in conn.execute(select(t.agents).order_by(t.agents.c.id)).mappings():
+                aid = AgentId(row["id"])
+                agents[aid] = AgentConfig(
+                    id=aid,
+                    username=row["username"],
+                    firstname=row["firstname"],
+                    lastname=row["lastname"],
+                    displayname=row["displayname"],
+                    email=row["email"],
+                    external_id=row["external_id"],
+                    group_id=row["group_id"],
+                    locale=row["locale"],
+                    number=row["number"],
+                    superuser=row["superuser"],
+                    primary_extension=row["primary_extension"],
+                    data=dict(row["data"] or {}),
+                    memberships=tuple(
+                        Membership(
+                            QueueId(m["queue_id"]), m["priority"], m["supervisor"], m["team_id"]
+                        )
+                        for m in member_rows
+                        if m["agent_id"] == aid
+                    ),
+                    lines=tuple(LineId(x["line_id"]) for x in own_lines if x["agent_id"] == aid),
+                )
+            lines = {
+                LineId(r["id"]): LineConfig(
+                    LineId(r["id"]), r["identifier"], r["extension"], r["name"]
+                )
+                for r in conn.execute(select(t.lines)).mappings()
+            }
+            queues = {
+                QueueId(r["id"]): QueueConfig(
+                    QueueId(r["id"]),
+                    r["name"],
+                    QueueType(r["type"]),
+                    Strategy(r["strategy"]),
+                    r["ring_timeout"],
+                    r["wrapup"],
+                    r["weight"],
+                    r["number"],
+                )
+                for r in conn.execute(select(t.queues)).mappings()
+            }
+            reasons = tuple(
+                r[0]
+                for r in conn.execute(
+                    select(t.aux_reasons.c.name).order_by(t.aux_reasons.c.position)
+                )
+            )
+        return Directory(agents, lines, queues, reasons, region)
+
+    def password_hashes(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.agents.c.username, t.agents.c.password_hash))
+            return {r[0]: r[1] for r in rows}
+
+    def seed(
+        self,
+        directory: Directory,
+        password_hashes: Mapping[str, str],
+        line_secrets: Mapping[str, str],
+    ) -> None:
+        """Fill an empty database with ``directory`` (the demo data)."""
+        with self.engine.begin() as conn:
+            for q in directory.queues.values():
+                conn.execute(insert(t.queues).values(_queue_row(q)))
+            for ln in directory.lines.values():
+                conn.execute(
+                    insert(t.lines).values(
+                        id=ln.id,
+                        identifier=ln.identifier,
+                        extension=ln.extension,
+                        name=ln.name,
+                        secret=line_secrets.get(ln.identifier, ""),
+                    )
+                )
+            for a in directory.agents.values():
+                conn.execute(
+                    insert(t.agents).values(
+                        **_agent_row(a), password_hash=password_hashes[a.username]
+                    )
+                )
+                _write_agent_links(conn, a)
+            for i, reason in enumerate(directory.aux_reasons):
+                conn.execute(insert(t.aux_reasons).values(name=reason, position=i))
+
+    def setting(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)).first()
+            return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            _upsert(conn, t.settings, {"key": key, "value": value}, ["key"])
+
+    # --- what a restart needs ----------------------------------------------------------------
+
+    def agent_states(self) -> dict[AgentId, dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return {
+                AgentId(r["agent_id"]): dict(r["state"])
+                for r in conn.execute(select(t.agent_state)).mappings()
+            }
+
+    def sessions(self) -> dict[AgentId, dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return {
+                AgentId(r["agent_id"]): dict(r) for r in conn.execute(select(t.sessions)).mappings()
+            }
+
+    def tokens(self) -> dict[str, AgentId]:
+        with self.engine.connect() as conn:
+            return {r[0]: AgentId(r[1]) for r in conn.execute(select(t.tokens))}
+
+    def max_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(t.cdr.c.seq))).scalar() or 0)
+
+    def end_live_calls(self, now: float) -> int:
+        """Calls that were live when the server stopped end now with cause 0 (unknown)."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(t.cdr).where(t.cdr.c.live.is_(True))).mappings().all()
+            for r in rows:
+                call = dict(r["call"])
+                call.update(cause=int(Cause.UNKNOWN), disconnected=now, now=now)
+                conn.execute(
+                    t.cdr.update()
+                    .where(t.cdr.c.uniqueid == r["uniqueid"])
+                    .values(live=False, call=call)
+                )
+        return len(rows)
+
+    # --- call records ------------------------------------------------------------------------
+
+    def cdr(
+        self,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        queue_id: int | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        query = select(t.cdr).where(t.cdr.c.live.is_(False))
+        if since is not None:
+            query = query.where(t.cdr.c.created >= since)
+        if until is not None:
+            query = query.where(t.cdr.c.created < until)
+        if queue_id is not None:
+            query = query.where(t.cdr.c.queue_id == queue_id)
+        query = query.order_by(t.cdr.c.created, t.cdr.c.seq).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            return [
+                {**dict(r["call"]), "account_codes": list(r["account_codes"] or [])}
+                for r in conn.execute(query).mappings()
+            ]
+
+    # --- the writer --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._write_forever, name="ucs-store", daemon=True
+            )
+            self._writer.start()
+
+    def deliver(self, effect: Any) -> None:
+        """Queue one record (a storage effect of the core, or a token change) for writing."""
+        self._queue.put(effect)
+
+    def run(self, work: Callable[[Connection], None]) -> None:
+        """Queue a piece of work for the writer, in order with the records."""
+        self._queue.put(work)
+
+    def flush(self) -> None:
+        """Wait until everything queued so far is written."""
+        if self._writer is None:
+            self._drain()
+        else:
+            self._queue.join()
+
+    def stop(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(timeout=10)
+            self._writer = None
+        self.engine.dispose()
+
+    def _write_forever(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                self._queue.task_done()
+                return
+            batch: list[_Write] = [first]
+            while len(batch) < 500:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    self._queue.task_done()
+                    break
+                batch.append(item)
+            try:
+                with self.engine.begin() as conn:
+                    self._apply(conn, batch)
+            except Exception:
+                self.errors += 1
+                log.exception("could not write %d records", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _drain(self) -> None:
+        batch: list[_Write] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self._queue.task_done()
+            if item is not None:
+                batch.append(item)
+        if batch:
+            with self.engine.begin() as conn:
+                self._apply(conn, batch)
+
+    def _apply(self, conn: Connection, batch: Iterable[_Write]) -> None:
+        calls: dict[str, CallRecord] = {}
+        agents: dict[AgentId, AgentRecord] = {}
+        for item in batch:
+            if isinstance(item, CallRecord):
+                calls[str(item.call["uniqueid"])] = item
+                continue
+            if calls:  # keep the order of records relative to other work
+                self._write_calls(conn, calls.values())
+                calls = {}
+            if isinstance(item, AgentRecord):
+                agents[item.agent] = item
+            elif isinstance(item, StatusRecord):
+                conn.execute(
+                    insert(t.status_log).values(
+                        agent_id=item.agent,
+                        status=item.status.value,
+                        reason=item.reason,
+                        at=item.at,
+                    )
+                )
+            elif isinstance(item, SessionRecord):
+                if item.phase is None:
+                    conn.execute(delete(t.sessions).where(t.sessions.c.agent_id == item.agent))
+                else:
+                    _upsert(
+                        conn,
+                        t.sessions,
+                        {
+                            "agent_id": item.agent,
+                            "phase": item.phase.value,
+                            "identifier": item.identifier,
+                            "line": item.line,
+                            "last_identifier": item.last_identifier,
+                            "ringing_sound": item.ringing_sound,
+                            "theme": item.theme,
+                        },
+                        ["agent_id"],
+                    )
+            elif isinstance(item, TokenIssued):
+                conn.execute(insert(t.tokens).values(token=item.token, agent_id=item.agent))
+            elif isinstance(item, TokensRevoked):
+                conn.execute(delete(t.tokens).where(t.tokens.c.agent_id == item.agent))
+            elif callable(item):
+                item(conn)
+        self._write_calls(conn, calls.values())
+        for record in agents.values():
+            _upsert(
+                conn,
+                t.agent_state,
+                {"agent_id": record.agent, "state": dict(record.state)},
+                ["agent_id"],
+            )
+
+    @staticmethod
+    def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
+        for r in records:
+            uid = str(r.call["uniqueid"])
+            _upsert(
+                conn,
+                t.cdr,
+                {
+                    "uniqueid": uid,
+                    "seq": _seq(uid),
+                    "queue_id": r.queue_id,
+                    "created": float(r.call["created"]),
+                    "live": r.live,
+                    "call": dict(r.call),
+                    "account_codes": [
+                        {"accountCode": code, "subAccountCode": sub}
+                        for code, sub in r.account_codes
+                    ],
+                },
+                ["uniqueid"],
+            )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
+    dialect = conn.dialect.name
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = maker(table).values(**values)
+    update = {k: v for k, v in values.items() if k not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+
+
+def _queue_row(q: QueueConfig) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "name": q.name,
+        "type": int(q.type),
+        "strategy": q.strategy.value,
+        "ring_timeout": q.ring_timeout,
+        "wrapup": q.wrapup,
+        "weight": q.weight,
+        "number": q.number,
+    }
+
+
+def _agent_row(a: AgentConfig) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "username": a.username,
+        "firstname": a.firstname,
+        "lastname": a.lastname,
+        "displayname": a.displayname,
+        "email": a.email,
+        "external_id": a.external_id,
+        "group_id": a.group_id,
+        "locale": a.locale,
+        "number": a.number,
+        "superuser": a.superuser,
+        "primary_extension": a.primary_extension,
+        "data": dict(a.data),
+    }
+
+
+def _write_agent_links(conn: Connection, a: AgentConfig) -> None:
+    conn.execute(delete(t.memberships).where(t.memberships.c.agent_id == a.id))
+    conn.execute(delete(t.agent_lines).where(t.agent_lines.c.agent_id == a.id))
+    for m in a.memberships:
+        conn.execute(
+            insert(t.memberships).values(
+                agent_id=a.id,
+                queue_id=m.queue,
+                priority=m.priority,
+                supervisor=m.supervisor,
+                team_id=m.team_id,
+            )
+        )
+    for line in a.lines:
+        conn.execute(insert(t.agent_lines).values(agent_id=a.id, line_id=line))
