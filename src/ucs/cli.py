@@ -63,3 +63,7 @@ def sso_token(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from ucs.core.center import Center
 from ucs.core.effects import (
+    AgentRecord,
     CallRecord,
     Created,
     Effect,
@@ -35,7 +36,7 @@ __all__ = ["EffectSink", "Engine"]
 log = logging.getLogger("ucs.engine")
 
 ClientEffect = Reply | Refuse | Push | Send
-StorageEffect = CallRecord | StatusRecord | SessionRecord
+StorageEffect = CallRecord | StatusRecord | SessionRecord | AgentRecord
 
 
 class EffectSink(Protocol):

@@ -1,0 +1,102 @@
+"""The server is killed (-9) in the middle of the day and started again: nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ucs.client import Operator
+from ucs.storage.store import Store
+
+pytestmark = pytest.mark.anyio
+
+ADMIN = {"Authorization": "Bearer demo-admin-token"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _start(db: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "ucs.cli", "serve", "--demo", "--db", db, "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the server did not start")
+
+
+async def test_kill_9_during_a_call_loses_no_agent_statistic_or_record(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/ucs.db"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _start(db, port)
+    try:
+        async with Operator(url, reconnect=False) as op:
+            await op.login("agent1", "agent1-pass")
+            await op.select_identifier("phone1")
+            await op.provision()
+            await op.change_status("READY")
+            events = op.events()
+            async with httpx.AsyncClient(base_url=url, headers=ADMIN) as http:
+                first = (
+                    await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601111111"})
+                ).json()["uniqueid"]
+                async with asyncio.timeout(5):
+                    async for e in events:
+                        if e.type == "call" and e.what == "ringing":
+                            break
+                await op.answer()
+                await asyncio.sleep(1.2)
+                await http.post(f"/api/sim/calls/{first}/hangup")
+                second = (
+                    await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601222222"})
+                ).json()["uniqueid"]
+                await asyncio.sleep(0.2)
+                await op.answer()
+                await asyncio.sleep(0.5)
+                before = await op.state()
+                assert before["call"]["state"] == 3
+        await asyncio.sleep(0.3)  # the writer commits within milliseconds
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    proc = _start(db, port)
+    try:
+        async with Operator(url, reconnect=False) as op:
+            welcome = await op.login("agent1", "agent1-pass")
+            assert welcome["session"]
+            after = await op.state()
+            assert (after["state"], after["identifier"]) == ("READY", "phone1")
+            user = after["user"]
+            assert user["status"] == "READY"
+            assert user["in_calls_answered"] == 2
+            assert user["in_talktime"] >= 1
+            assert after["calls"] == []
+    finally:
+        proc.terminate()
+        proc.wait()
+    store = Store(db)
+    records = {r["uniqueid"]: r for r in store.cdr()}
+    store.stop()
+    assert records[first]["cause"] == 3
+    assert records[second]["cause"] == 0 and records[second]["disconnected"] is not None
