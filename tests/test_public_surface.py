@@ -12,7 +12,9 @@ import ucs
 
 CORE = Path(ucs.__file__).parent / "core"
 MODULES = sorted(
-    m.name for m in pkgutil.walk_packages([str(Path(ucs.__file__).parent)], prefix="ucs.")
+    m.name
+    for m in pkgutil.walk_packages([str(Path(ucs.__file__).parent)], prefix="ucs.")
+    if not m.name.startswith("ucs.storage.migrations.")  # Alembic's scripts, run by Alembic
 )
 
 
