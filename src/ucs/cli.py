@@ -36,6 +36,9 @@ def serve(
         sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
         region=os.environ.get("UCS_REGION", "CZ"),
+        allowed_origins=tuple(
+            o.strip() for o in os.environ.get("UCS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ),
     )
     server = build_server(settings)
     typer.echo(f"ucs: contact center on http://{host}:{port} (database {db})")

@@ -263,6 +263,18 @@ class Store:
                 for r in conn.execute(query).mappings()
             ]
 
+    def abandoned_since(self, since: float) -> dict[int, int]:
+        """Per queue: callers who hung up before anyone answered, since ``since``."""
+        query = select(t.cdr.c.queue_id, t.cdr.c.call).where(
+            t.cdr.c.live.is_(False), t.cdr.c.queue_id.is_not(None), t.cdr.c.created >= since
+        )
+        counts: dict[int, int] = {}
+        with self.engine.connect() as conn:
+            for queue_id, call in conn.execute(query):
+                if call.get("connected") is None and call.get("cause") == int(Cause.CALLER_HANGUP):
+                    counts[queue_id] = counts.get(queue_id, 0) + 1
+        return counts
+
     # --- the writer --------------------------------------------------------------------------
 
     def start(self) -> None:

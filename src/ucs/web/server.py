@@ -14,6 +14,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
 from fastapi import FastAPI, WebSocket
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from ucs.core.center import Center
 from ucs.core.directory import AgentConfig
@@ -23,8 +25,10 @@ from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens
 from ucs.storage.store import Store, TokenIssued, TokensRevoked
 from ucs.switch.simulated import SimulatedSwitch
-from ucs.web.api import sim
+from ucs.web.api import reports, sim
 from ucs.web.hub import Hub
+from ucs.web.metrics import Metrics
+from ucs.web.origins import OriginPolicy
 from ucs.web.ws import operator_socket
 
 __all__ = ["Server", "Settings", "build_server", "create_app", "password_hasher"]
@@ -176,9 +180,20 @@ def create_app(server: Server) -> FastAPI:
         await operator_socket(websocket, server)
 
     app.include_router(sim.router)
+    app.include_router(reports.router)
+    metrics = Metrics(server)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, Any]:
+        """Liveness: the server answers and its engine runs."""
         return {"status": "ok", "sessions": len(server.center.sessions)}
 
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    allowed: tuple[str, ...] | None = server.settings.allowed_origins
+    if not allowed:
+        allowed = None if server.settings.demo else ()
+    app.add_middleware(OriginPolicy, allowed=allowed)
     return app

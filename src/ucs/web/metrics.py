@@ -1,0 +1,74 @@
+"""``/metrics`` for Prometheus: sessions, calls by state, callers waiting, command latency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from ucs.core.effects import Effect
+from ucs.core.events import Command, Event
+from ucs.core.model import CallState
+
+if TYPE_CHECKING:
+    from ucs.web.server import Server
+
+__all__ = ["Metrics"]
+
+
+class _Live(Collector):
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        c = self.server.center
+        sessions = GaugeMetricFamily("ucs_sessions", "Agents logged in")
+        sessions.add_metric([], len(c.sessions))
+        yield sessions
+        connections = GaugeMetricFamily("ucs_connections", "Open operator connections")
+        connections.add_metric([], len(self.server.hub.connections))
+        yield connections
+        calls = GaugeMetricFamily("ucs_calls", "Live calls by state", labels=["state"])
+        counts = {s: 0 for s in CallState}
+        for call in c.calls.values():
+            counts[call.state] += 1
+        for state, n in counts.items():
+            calls.add_metric([state.name.lower()], n)
+        yield calls
+        waiting = GaugeMetricFamily(
+            "ucs_callers_waiting", "Callers waiting for an agent", labels=["queue"]
+        )
+        per_queue = {q: 0 for q in c.directory.queues}
+        for call in c.calls.values():
+            if call.queue_id is not None and call.connected_party is None:
+                per_queue[call.queue_id] = per_queue.get(call.queue_id, 0) + 1
+        for q, n in sorted(per_queue.items()):
+            waiting.add_metric([str(q)], n)
+        yield waiting
+
+
+class Metrics:
+    def __init__(self, server: Server) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(_Live(server))
+        self.latency = Histogram(
+            "ucs_command_seconds",
+            "Time the core takes to carry out a command",
+            ["method"],
+            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
+            registry=self.registry,
+        )
+        server.engine.observers.append(self.observe)
+
+    def observe(self, event: Event, effects: list[Effect], seconds: float) -> None:
+        if isinstance(event, Command):
+            method = event.method if isinstance(event.method, str) else "?"
+            if len(method) > 32 or not method.isalnum():
+                method = "other"
+            self.latency.labels(method).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,104 @@
+"""Reports, metrics, health and the origin allow-list, over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+
+import httpx
+import pytest
+
+from tests.server.conftest import Running
+from ucs.client import Operator
+
+pytestmark = pytest.mark.anyio
+
+ADMIN = {"Authorization": "Bearer demo-admin-token"}
+
+
+async def _agent(url: str, n: int) -> Operator:
+    op = Operator(url)
+    await op.connect()
+    await op.login(f"agent{n}", f"agent{n}-pass")
+    await op.select_identifier(f"phone{n}")
+    await op.provision()
+    await op.change_status("READY")
+    return op
+
+
+async def test_cdr_and_statistics_after_a_call(running: Running) -> None:
+    op = await _agent(running.url, 2)
+    try:
+        events = op.events()
+        async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+            r = await http.post("/api/sim/calls", json={"queue": 1, "from": "601 123 456"})
+            uid = r.json()["uniqueid"]
+            async with asyncio.timeout(5):
+                async for e in events:
+                    if e.type == "call" and e.what == "ringing":
+                        break
+            await op.answer()
+            await op.set_account_code(uid, "SALES", "renewal")
+            await op.hangup()
+            await asyncio.to_thread(running.server.store.flush)
+            cdr = (await http.get("/api/cdr")).json()
+            assert [c["uniqueid"] for c in cdr] == [uid]
+            record = cdr[0]
+            assert record["cause"] == 4 and record["caller_number_norm"] == "+420601123456"
+            assert record["account_codes"] == [
+                {"accountCode": "SALES", "subAccountCode": "renewal"}
+            ]
+            text = (await http.get("/api/cdr", params={"format": "csv"})).text
+            rows = list(csv.DictReader(io.StringIO(text)))
+            assert rows[0]["uniqueid"] == uid and "SALES" in rows[0]["account_codes"]
+            agents = (await http.get("/api/stats/agents")).json()
+            agent2 = next(u for u in agents if u["id"] == 2)
+            assert agent2["in_calls_answered"] == 1 and agent2["status"] == "ACW"
+            queues = {q["queue_id"]: q for q in (await http.get("/api/stats/queues")).json()}
+            assert queues[1]["answered"] == 1 and queues[1]["waiting"] == 0
+            assert queues[1]["logged_in"] == 1
+            metrics = (await http.get("/metrics")).text
+            assert "ucs_sessions 1.0" in metrics
+            assert 'ucs_command_seconds_count{method="answer"} 1.0' in metrics
+    finally:
+        await op.close()
+
+
+async def test_reports_need_the_admin_token(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        for path in ("/api/cdr", "/api/stats/agents", "/api/stats/queues"):
+            assert (await http.get(path)).status_code == 401
+        bad = {"Authorization": "Bearer wrong"}
+        assert (await http.get("/api/cdr", headers=bad)).status_code == 401
+        assert (await http.get("/healthz")).json()["status"] == "ok"
+        assert (await http.get("/api/openapi.json")).status_code == 200
+        assert (await http.get("/api/cdr?limit=0", headers=ADMIN)).status_code == 422
+
+
+async def test_cors_and_private_network_preflight_for_an_allowed_origin(running: Running) -> None:
+    crm = "https://crm.example.com"
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        r = await http.options(
+            "/api/sim/calls",
+            headers={
+                "Origin": crm,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Private-Network": "true",
+            },
+        )
+        assert r.status_code == 204
+        assert r.headers["access-control-allow-origin"] == crm
+        assert r.headers["access-control-allow-private-network"] == "true"
+        r = await http.get("/healthz", headers={"Origin": crm})
+        assert r.headers["access-control-allow-origin"] == crm
+
+
+async def test_an_origin_not_on_the_list_is_refused(running: Running) -> None:
+    from ucs.web.origins import OriginPolicy
+
+    policy = OriginPolicy(lambda *a: None, ["https://crm.example.com"])  # type: ignore[arg-type,return-value]
+    scope = {"type": "http", "scheme": "http", "headers": [(b"host", b"ucs.local:8080")]}
+    assert policy.permits("https://crm.example.com", scope)
+    assert policy.permits("http://ucs.local:8080", scope)  # the server's own pages
+    assert not policy.permits("https://evil.example.com", scope)
