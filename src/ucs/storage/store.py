@@ -201,6 +201,56 @@ class Store:
         with self.engine.begin() as conn:
             _upsert(conn, t.settings, {"key": key, "value": value}, ["key"])
 
+    # --- administration (REST API, CLI) ------------------------------------------------------
+
+    def rows(self, table: Table, **where: Any) -> list[dict[str, Any]]:
+        query = select(table)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query.order_by(*table.primary_key)).mappings()]
+
+    def insert(self, table: Table, values: Mapping[str, Any]) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(table).values(**values))
+            key = result.inserted_primary_key
+            return int(key[0]) if key and key[0] is not None else 0
+
+    def update(self, table: Table, key: int, values: Mapping[str, Any]) -> bool:
+        if not values:
+            return bool(self.rows(table, **{table.primary_key.columns.keys()[0]: key}))
+        pk = next(iter(table.primary_key.columns))
+        with self.engine.begin() as conn:
+            return conn.execute(table.update().where(pk == key).values(**values)).rowcount > 0
+
+    def delete(self, table: Table, key: int) -> bool:
+        pk = next(iter(table.primary_key.columns))
+        with self.engine.begin() as conn:
+            return conn.execute(delete(table).where(pk == key)).rowcount > 0
+
+    def set_agent_links(self, agent: AgentConfig) -> None:
+        with self.engine.begin() as conn:
+            _write_agent_links(conn, agent)
+
+    def set_membership(self, values: Mapping[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            _upsert(conn, t.memberships, dict(values), ["agent_id", "queue_id"])
+
+    def remove_membership(self, queue_id: int, agent_id: int) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(t.memberships).where(
+                    t.memberships.c.queue_id == queue_id, t.memberships.c.agent_id == agent_id
+                )
+            )
+            return result.rowcount > 0
+
+    def set_aux_reasons(self, reasons: Iterable[str]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.aux_reasons))
+            for i, reason in enumerate(reasons):
+                conn.execute(insert(t.aux_reasons).values(name=reason, position=i))
+
     # --- what a restart needs ----------------------------------------------------------------
 
     def agent_states(self) -> dict[AgentId, dict[str, Any]]:

@@ -25,7 +25,7 @@ from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens
 from ucs.storage.store import Store, TokenIssued, TokensRevoked
 from ucs.switch.simulated import SimulatedSwitch
-from ucs.web.api import reports, sim
+from ucs.web.api import admin, reports, sim
 from ucs.web.hub import Hub
 from ucs.web.metrics import Metrics
 from ucs.web.origins import OriginPolicy
@@ -181,6 +181,7 @@ def create_app(server: Server) -> FastAPI:
 
     app.include_router(sim.router)
     app.include_router(reports.router)
+    app.include_router(admin.router)
     metrics = Metrics(server)
 
     @app.get("/healthz", tags=["health"])

@@ -1,0 +1,335 @@
+"""Administration: agents (argon2 password hashes), phones and lines, queues, memberships,
+AUX reasons and the SSO secret. Every change is stored, then the core is reconfigured."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+
+from ucs.core.directory import QueueType, Strategy
+from ucs.core.events import Reconfigure
+from ucs.storage import schema as t
+from ucs.web.api.auth import require_admin
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["administration"], dependencies=[Depends(require_admin)])
+
+_NAME = r"^[A-Za-z0-9._@+-]{1,128}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MembershipIn(_Model):
+    queue: int = Field(gt=0)
+    priority: int = Field(1, ge=0, le=1000)
+    supervisor: bool = False
+    team_id: int | None = Field(None, ge=0)
+
+
+class AgentPatch(_Model):
+    username: str | None = Field(None, pattern=_NAME)
+    password: str | None = Field(None, min_length=1, max_length=256)
+    firstname: str | None = Field(None, max_length=128)
+    lastname: str | None = Field(None, max_length=128)
+    displayname: str | None = Field(None, max_length=256)
+    email: str | None = Field(None, max_length=256)
+    external_id: str | None = Field(None, max_length=128)
+    group_id: int | None = Field(None, ge=0)
+    locale: str | None = Field(None, pattern=r"^(en|cs)$")
+    number: str | None = Field(None, max_length=64)
+    superuser: bool | None = None
+    primary_extension: int | None = Field(None, ge=0)
+    data: dict[str, Any] | None = None
+    memberships: list[MembershipIn] | None = None
+    lines: list[int] | None = None
+
+
+class AgentIn(AgentPatch):
+    username: str = Field(pattern=_NAME)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LinePatch(_Model):
+    identifier: str | None = Field(None, pattern=_NAME)
+    extension: str | None = Field(None, pattern=r"^[0-9]{2,8}$")
+    name: str | None = Field(None, max_length=128)
+    secret: str | None = Field(None, max_length=256)
+
+
+class LineIn(LinePatch):
+    identifier: str = Field(pattern=_NAME)
+    extension: str = Field(pattern=r"^[0-9]{2,8}$")
+
+
+class QueuePatch(_Model):
+    name: str | None = Field(None, min_length=1, max_length=128)
+    type: QueueType | None = None
+    strategy: Strategy | None = None
+    ring_timeout: float | None = Field(None, ge=0, le=600)
+    wrapup: float | None = Field(None, ge=0, le=3600)
+    weight: int | None = Field(None, ge=0, le=1000)
+    number: str | None = Field(None, pattern=r"^[0-9]{1,16}$")
+
+
+class QueueIn(QueuePatch):
+    name: str = Field(min_length=1, max_length=128)
+    type: QueueType = QueueType.INCOMING
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    ring_timeout: float = Field(15.0, ge=0, le=600)
+    wrapup: float = Field(0.0, ge=0, le=3600)
+
+
+class Reasons(_Model):
+    reasons: list[str] = Field(max_length=100)
+
+
+class Secret(_Model):
+    secret: str = Field(min_length=8, max_length=256)
+
+
+async def _reconfigure(request: Request) -> None:
+    server = request.app.state.server
+    directory = await asyncio.to_thread(server.store.load_directory, server.settings.region)
+    server.password_hashes = await asyncio.to_thread(server.store.password_hashes)
+    server.engine.submit(Reconfigure(directory))
+
+
+async def _store(call: Any, *args: Any) -> Any:
+    try:
+        return await asyncio.to_thread(call, *args)
+    except IntegrityError as err:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "conflicts with an existing record (duplicate or in use)"
+        ) from err
+
+
+def _agent_out(server: Any, row: dict[str, Any]) -> dict[str, Any]:
+    row = {k: v for k, v in row.items() if k != "password_hash"}
+    cfg = server.center.directory.agents.get(row["id"])
+    row["memberships"] = [
+        {"queue": m.queue, "priority": m.priority, "supervisor": m.supervisor, "team_id": m.team_id}
+        for m in (cfg.memberships if cfg else ())
+    ]
+    row["lines"] = list(cfg.lines) if cfg else []
+    return row
+
+
+def _check_links(server: Any, body: AgentPatch) -> None:
+    d = server.center.directory
+    for m in body.memberships or []:
+        if m.queue not in d.queues:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no queue {m.queue}")
+    for line in body.lines or []:
+        if line not in d.lines:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no line {line}")
+
+
+async def _write_links(server: Any, agent_id: int, body: AgentPatch) -> None:
+    def work() -> None:
+        with server.store.engine.begin() as conn:
+            if body.memberships is not None:
+                conn.execute(t.memberships.delete().where(t.memberships.c.agent_id == agent_id))
+                for m in body.memberships:
+                    conn.execute(
+                        t.memberships.insert().values(
+                            agent_id=agent_id,
+                            queue_id=m.queue,
+                            priority=m.priority,
+                            supervisor=m.supervisor,
+                            team_id=m.team_id,
+                        )
+                    )
+            if body.lines is not None:
+                conn.execute(t.agent_lines.delete().where(t.agent_lines.c.agent_id == agent_id))
+                for line in dict.fromkeys(body.lines):
+                    conn.execute(t.agent_lines.insert().values(agent_id=agent_id, line_id=line))
+
+    await _store(work)
+
+
+# --- agents ------------------------------------------------------------------------------------
+
+
+@router.get("/agents")
+async def list_agents(request: Request) -> list[dict[str, Any]]:
+    server = request.app.state.server
+    return [_agent_out(server, r) for r in await _store(server.store.rows, t.agents)]
+
+
+@router.get("/agents/{agent_id}")
+async def get_agent(agent_id: int, request: Request) -> dict[str, Any]:
+    server = request.app.state.server
+    rows = await _store(lambda: server.store.rows(t.agents, id=agent_id))
+    if not rows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
+    return _agent_out(server, rows[0])
+
+
+@router.post("/agents", status_code=status.HTTP_201_CREATED)
+async def create_agent(body: AgentIn, request: Request) -> dict[str, Any]:
+    server = request.app.state.server
+    _check_links(server, body)
+    values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_none=True)
+    values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
+    values.setdefault("data", {})
+    agent_id = await _store(server.store.insert, t.agents, values)
+    await _write_links(server, agent_id, body)
+    await _reconfigure(request)
+    return await get_agent(agent_id, request)
+
+
+@router.patch("/agents/{agent_id}")
+async def update_agent(agent_id: int, body: AgentPatch, request: Request) -> dict[str, Any]:
+    server = request.app.state.server
+    _check_links(server, body)
+    values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_unset=True)
+    if body.password is not None:
+        values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
+    if not await _store(server.store.update, t.agents, agent_id, values):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
+    await _write_links(server, agent_id, body)
+    await _reconfigure(request)
+    return await get_agent(agent_id, request)
+
+
+@router.delete("/agents/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_agent(agent_id: int, request: Request) -> Response:
+    server = request.app.state.server
+    if server.center.agent_calls.get(agent_id):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"agent {agent_id} is on a call")
+    if not await _store(server.store.delete, t.agents, agent_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
+    await _reconfigure(request)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- lines and queues --------------------------------------------------------------------------
+
+
+def _crud(
+    name: str,
+    table: Any,
+    model_in: type[_Model],
+    model_patch: type[_Model],
+    hide: tuple[str, ...] = (),
+) -> None:
+    def out(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k not in hide}
+
+    async def list_all(request: Request) -> list[dict[str, Any]]:
+        return [out(r) for r in await _store(request.app.state.server.store.rows, table)]
+
+    async def get_one(item_id: int, request: Request) -> dict[str, Any]:
+        store = request.app.state.server.store
+        rows = await _store(lambda: store.rows(table, id=item_id))
+        if not rows:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name[:-1]} {item_id}")
+        return out(rows[0])
+
+    async def create(body: Any, request: Request) -> dict[str, Any]:
+        values = body.model_dump(mode="json", exclude_none=True)
+        item_id = await _store(request.app.state.server.store.insert, table, values)
+        await _reconfigure(request)
+        return await get_one(item_id, request)
+
+    async def update(item_id: int, body: Any, request: Request) -> dict[str, Any]:
+        values = body.model_dump(mode="json", exclude_unset=True)
+        if not await _store(request.app.state.server.store.update, table, item_id, values):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name[:-1]} {item_id}")
+        await _reconfigure(request)
+        return await get_one(item_id, request)
+
+    async def remove(item_id: int, request: Request) -> Response:
+        if not await _store(request.app.state.server.store.delete, table, item_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name[:-1]} {item_id}")
+        await _reconfigure(request)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    create.__annotations__["body"] = model_in
+    update.__annotations__["body"] = model_patch
+    router.add_api_route(f"/{name}", list_all, methods=["GET"], name=f"list_{name}")
+    router.add_api_route(f"/{name}/{{item_id}}", get_one, methods=["GET"], name=f"get_{name}")
+    router.add_api_route(
+        f"/{name}", create, methods=["POST"], status_code=201, name=f"create_{name}"
+    )
+    router.add_api_route(f"/{name}/{{item_id}}", update, methods=["PATCH"], name=f"update_{name}")
+    router.add_api_route(
+        f"/{name}/{{item_id}}",
+        remove,
+        methods=["DELETE"],
+        status_code=204,
+        name=f"delete_{name}",
+        response_class=Response,
+    )
+
+
+_crud("lines", t.lines, LineIn, LinePatch, hide=("secret",))
+_crud("queues", t.queues, QueueIn, QueuePatch)
+
+
+# --- memberships, reasons, SSO -----------------------------------------------------------------
+
+
+@router.put("/queues/{queue_id}/members/{agent_id}")
+async def set_member(
+    queue_id: int, agent_id: int, body: MembershipIn, request: Request
+) -> dict[str, Any]:
+    """Make the agent a member of the queue (or change its priority, supervisor flag, team)."""
+    d = request.app.state.server.center.directory
+    if queue_id not in d.queues or agent_id not in d.agents or body.queue != queue_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no queue {queue_id} or agent {agent_id}")
+    await _store(
+        request.app.state.server.store.set_membership,
+        {
+            "agent_id": agent_id,
+            "queue_id": queue_id,
+            "priority": body.priority,
+            "supervisor": body.supervisor,
+            "team_id": body.team_id,
+        },
+    )
+    await _reconfigure(request)
+    return body.model_dump()
+
+
+@router.delete("/queues/{queue_id}/members/{agent_id}", status_code=204, response_class=Response)
+async def remove_member(queue_id: int, agent_id: int, request: Request) -> Response:
+    if not await _store(request.app.state.server.store.remove_membership, queue_id, agent_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such membership")
+    await _reconfigure(request)
+    return Response(status_code=204)
+
+
+@router.get("/aux-reasons")
+async def get_reasons(request: Request) -> Reasons:
+    return Reasons(reasons=list(request.app.state.server.center.directory.aux_reasons))
+
+
+@router.put("/aux-reasons")
+async def set_reasons(body: Reasons, request: Request) -> Reasons:
+    reasons = [r.strip() for r in body.reasons]
+    if any(not r or len(r) > 64 for r in reasons) or len(set(reasons)) != len(reasons):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "reasons must be distinct, non-empty, at most 64 characters",
+        )
+    await _store(request.app.state.server.store.set_aux_reasons, reasons)
+    await _reconfigure(request)
+    return Reasons(reasons=reasons)
+
+
+@router.put("/settings/sso-secret", status_code=204, response_class=Response)
+async def set_sso_secret(body: Secret, request: Request) -> Response:
+    """Change the SSO pre-shared secret (tokens made with the old one stop working)."""
+    server = request.app.state.server
+    await _store(server.store.set_setting, "sso_secret", body.secret)
+    server.settings.sso_secret = body.secret
+    server.center.sso_secret = body.secret
+    return Response(status_code=204)

@@ -1,0 +1,117 @@
+"""Administration over REST: agents, lines, queues, memberships, AUX reasons, the SSO secret."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.server.conftest import Running
+from ucs.client import Operator, OperatorError
+from ucs.core.sso import make_token
+
+pytestmark = pytest.mark.anyio
+
+ADMIN = {"Authorization": "Bearer demo-admin-token"}
+
+
+async def test_a_new_agent_queue_and_phone_work_at_once(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        q = await http.post(
+            "/api/queues",
+            json={"name": "Billing", "strategy": "round-robin", "ring_timeout": 10, "wrapup": 5},
+        )
+        assert q.status_code == 201, q.text
+        queue = q.json()
+        assert queue["type"] == 1 and queue["strategy"] == "round-robin"
+        ln = await http.post("/api/lines", json={"identifier": "desk9", "extension": "1009"})
+        assert ln.status_code == 201 and "secret" not in ln.json()
+        a = await http.post(
+            "/api/agents",
+            json={
+                "username": "dana",
+                "password": "dana-pass-1",
+                "firstname": "Dana",
+                "memberships": [{"queue": queue["id"], "priority": 2}],
+                "lines": [ln.json()["id"]],
+            },
+        )
+        assert a.status_code == 201, a.text
+        agent = a.json()
+        assert "password_hash" not in agent and "password" not in agent
+        assert agent["memberships"] == [
+            {"queue": queue["id"], "priority": 2, "supervisor": False, "team_id": None}
+        ]
+        async with Operator(running.url) as op:
+            welcome = await op.login("dana", "dana-pass-1")
+            assert welcome["user"]["queues"][str(queue["id"])]["priorities"] == 2
+            await op.select_identifier("desk9")
+            await op.provision()
+            await op.change_status("READY")
+            r = await http.post(
+                "/api/sim/calls", json={"queue": queue["id"], "from": "+420601999999"}
+            )
+            assert r.status_code == 201
+            r = await http.patch(f"/api/agents/{agent['id']}", json={"password": "new-pass-22"})
+            assert r.status_code == 200
+        async with Operator(running.url) as op:
+            with pytest.raises(OperatorError) as refused:
+                await op.login("dana", "dana-pass-1")
+            assert refused.value.code == "UNAUTHORIZED"
+            await op.login("dana", "new-pass-22")
+
+
+async def test_bad_input_is_refused_clearly_and_changes_nothing(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        before = (await http.get("/api/agents")).json()
+        assert (await http.get("/api/agents/999")).status_code == 404
+        assert (await http.patch("/api/agents/999", json={"firstname": "x"})).status_code == 404
+        assert (await http.delete("/api/queues/999")).status_code == 404
+        r = await http.post("/api/agents", json={"username": "agent1", "password": "x"})
+        assert r.status_code == 409
+        r = await http.post("/api/agents", json={"username": "bad name", "password": "x"})
+        assert r.status_code == 422
+        r = await http.post(
+            "/api/agents", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 422
+        r = await http.post(
+            "/api/agents", json={"username": "eve", "password": "x", "memberships": [{"queue": 99}]}
+        )
+        assert r.status_code == 422
+        r = await http.post("/api/lines", json={"identifier": "phone9", "extension": "1001"})
+        assert r.status_code == 409
+        r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch", "Lunch"]})
+        assert r.status_code == 422
+        assert (await http.get("/api/agents")).json() == before
+        async with httpx.AsyncClient(base_url=running.url) as anonymous:
+            assert (await anonymous.get("/api/agents")).status_code == 401
+
+
+async def test_reasons_memberships_and_sso_secret(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch", "Coaching"]})
+        assert r.json() == {"reasons": ["Lunch", "Coaching"]}
+        r = await http.put("/api/queues/2/members/2", json={"queue": 2, "priority": 3})
+        assert r.status_code == 200
+        agent2 = (await http.get("/api/agents/2")).json()
+        assert {"queue": 2, "priority": 3, "supervisor": False, "team_id": None} in agent2[
+            "memberships"
+        ]
+        assert (await http.delete("/api/queues/2/members/2")).status_code == 204
+        assert (await http.delete("/api/queues/2/members/2")).status_code == 404
+        r = await http.put("/api/settings/sso-secret", json={"secret": "a-new-secret"})
+        assert r.status_code == 204
+        async with Operator(running.url) as op:
+            with pytest.raises(OperatorError):
+                await op.change_status("AUX", "Coaching")
+            old = make_token("demo-sso-secret", "agent2", int(running.server.center.now) + 1)
+            with pytest.raises(OperatorError) as refused:
+                await op.sso("agent2", old, "CRM")
+            assert refused.value.code == "UNAUTHORIZED"
+            import time
+
+            await op.sso("agent2", make_token("a-new-secret", "agent2", int(time.time())), "CRM")
+            await op.select_identifier("phone2")
+            await op.provision()
+            user = await op.change_status("AUX", "Coaching")
+            assert user["status"] == "AUX"
