@@ -20,3 +20,10 @@ def test_queue_call_rings_an_agent_who_answers_and_hangs_up(vc: VirtualCenter) -
     assert user["status"] == "ACW"  # Support has 10 s of wrap-up
     vc.advance(10)
     assert vc.call(agent, "state")["user"]["status"] == "READY"
+
+
+def test_the_simulated_switch_is_a_switch() -> None:
+    from ucs.switch import SimulatedSwitch, Switch
+
+    switch: Switch = SimulatedSwitch()
+    assert switch.next_deadline() is None

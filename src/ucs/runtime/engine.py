@@ -1,7 +1,7 @@
 """The engine: events in, the core decides, effects out, one timer at the next deadline.
 
 Everything runs on the event loop's thread, one event at a time, so the core needs no locks.
-Switch effects go to the simulated switch, whose answers come straight back as events; client
+Switch effects go to the switch (``ucs.switch.base.Switch``), whose answers come back as events; client
 effects go to the hub (the WebSocket connections); storage effects go to the store.
 """
 
@@ -29,7 +29,7 @@ from ucs.core.effects import (
     SwitchEffect,
 )
 from ucs.core.events import Event
-from ucs.switch.simulated import SimulatedSwitch
+from ucs.switch.base import Switch
 
 __all__ = ["EffectSink", "Engine"]
 
@@ -51,12 +51,12 @@ class _Discard:
 
 
 class Engine:
-    """Drives a ``Center`` and a ``SimulatedSwitch`` on the running event loop."""
+    """Drives a ``Center`` and a ``Switch`` on the running event loop."""
 
     def __init__(
         self,
         center: Center,
-        switch: SimulatedSwitch,
+        switch: Switch,
         *,
         clients: EffectSink | None = None,
         store: EffectSink | None = None,

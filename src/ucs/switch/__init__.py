@@ -1,3 +1,6 @@
-"""Telephone switches: the simulated one built in, real ones (SIP) behind the same effects."""
+"""Telephone switches: the simulated one built in, real ones (SIP) behind the same Protocol."""
 
-__all__: list[str] = []
+from ucs.switch.base import Switch
+from ucs.switch.simulated import SimulatedSwitch
+
+__all__ = ["SimulatedSwitch", "Switch"]
