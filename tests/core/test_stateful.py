@@ -54,6 +54,8 @@ from ucs.switch.simulated import OPERATIONS
 from ucs.virtual import VirtualCenter
 
 TOL = 1e-6
+REFUSED = object()
+"""What a command the core refused returns in these tests."""
 _LIVE = (CallState.CONNECTED, CallState.HELD, CallState.SUSPENDED)
 
 # ---------------------------------------------------------------------------------- directory
@@ -261,7 +263,7 @@ class CenterMachine(RuleBasedStateMachine):
                 f"{method}{tuple(args)!r} was refused ({answer.code}: {answer.message}) "
                 "but changed the state:\n" + "\n".join(changed)
             )
-            return None
+            return REFUSED
         return answer.result
 
     def agent_of(self, who: int) -> AgentId:
@@ -453,8 +455,21 @@ class CenterMachine(RuleBasedStateMachine):
 
     # --- agents' buttons -------------------------------------------------------------------
 
-    @rule(who=busy_whos)
+    @rule(who=st.integers(0, 9))
     def answer(self, who: int) -> None:
+        """0–4: agents 1–5 click answer; 5–9: one whose phone rings does."""
+        ringing = sorted(
+            {a for x in self.c.calls.values() for a in x.offers}
+            | {
+                x.connected_party.user_id
+                for x in self.c.calls.values()
+                if x.state is CallState.RINGING
+                and x.connected_party is not None
+                and x.connected_party.user_id is not None
+            }
+        )
+        if who >= 5 and ringing:
+            who = ringing[who % len(ringing)] - 1
         self.act(who, "answer")
 
     @rule(who=busy_whos)
@@ -504,7 +519,7 @@ class CenterMachine(RuleBasedStateMachine):
     def attended_transfer(self, who: int, number: Any, wait: int, finish: bool) -> None:
         """Suspend the call and consult ``number``, then (maybe) join them."""
         agent = self.agent_of(who)
-        if self.act(agent - 1, "transfer", number) is None:
+        if self.act(agent - 1, "transfer", number) is REFUSED:
             return
         assert self.vc is not None
         self.vc.advance(wait)
@@ -515,9 +530,17 @@ class CenterMachine(RuleBasedStateMachine):
     def finish_transfer(self, who: int) -> None:
         self.act(who, "finishTransfer")
 
-    @rule(who=busy_whos, number=numbers)
-    def blind_transfer(self, who: int, number: Any) -> None:
-        self.act(who, "blindTransfer", number)
+    @rule(who=busy_whos, number=numbers, picks_up=st.booleans())
+    def blind_transfer(self, who: int, number: Any, picks_up: bool) -> None:
+        """Send the far party to ``number``; when that is a colleague, (maybe) they answer."""
+        if isinstance(number, str) and number.startswith("@"):
+            number = self.extension(number)
+        if self.act(who, "blindTransfer", number) is REFUSED or not picks_up:
+            return
+        line = self.c.directory.line_by_extension(str(number))
+        owner = self.c.line_owner.get(line.id) if line is not None else None
+        if owner is not None:
+            self.act(owner - 1, "answer")
 
     @rule(
         who=whos,

@@ -1,8 +1,9 @@
 """The engine: events in, the core decides, effects out, one timer at the next deadline.
 
 Everything runs on the event loop's thread, one event at a time, so the core needs no locks.
-Switch effects go to the switch (``ucs.switch.base.Switch``), whose answers come back as events; client
-effects go to the hub (the WebSocket connections); storage effects go to the store.
+Switch effects go to the switch (``ucs.switch.base.Switch``), whose answers come back as
+events; client effects go to the hub (the WebSocket connections); storage effects go to the
+store.
 """
 
 from __future__ import annotations
