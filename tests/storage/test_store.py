@@ -1,0 +1,99 @@
+"""The store on SQLite and PostgreSQL: schema, configuration, records, and a restart."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
+from ucs.core.ids import AgentId, LineId
+from ucs.core.model import Phase, Status
+from ucs.demo import DEMO_PHONE_SECRETS, demo_directory
+from ucs.storage.store import Store, TokenIssued, TokensRevoked
+from ucs.web.server import Settings, build_server
+
+
+def _call(uid: str, cause: int, created: float = 100.0) -> dict[str, object]:
+    return {"uniqueid": uid, "created": created, "cause": cause, "connected": None}
+
+
+def test_migrations_run_twice_and_the_demo_data_round_trips(db_url: str) -> None:
+    store = Store(db_url)
+    store.migrate()
+    store.migrate()
+    assert store.is_empty()
+    d = demo_directory()
+    store.seed(d, {a.username: f"hash-{a.username}" for a in d.agents.values()}, DEMO_PHONE_SECRETS)
+    assert not store.is_empty()
+    again = store.load_directory("CZ")
+    assert (again.agents, again.lines, again.queues) == (d.agents, d.lines, d.queues)
+    assert again.aux_reasons == d.aux_reasons
+    assert store.password_hashes()["agent1"] == "hash-agent1"
+    store.stop()
+
+
+def test_records_are_written_in_order_and_the_last_word_wins(db_url: str) -> None:
+    store = Store(db_url)
+    store.migrate()
+    store.start()
+    store.deliver(CallRecord(_call("10.1", -1), (), 1, live=True))
+    store.deliver(CallRecord(_call("10.1", 3), (("SALES", None),), 1))
+    store.deliver(CallRecord(_call("10.2", -1, 101.0), (), 2, live=True))
+    store.deliver(StatusRecord(AgentId(1), Status.AUX, "Lunch", 5.0))
+    store.deliver(AgentRecord(AgentId(1), {"status": "AUX"}))
+    store.deliver(AgentRecord(AgentId(1), {"status": "READY"}))
+    store.deliver(SessionRecord(AgentId(1), Phase.READY, "phone1", LineId(1)))
+    store.deliver(SessionRecord(AgentId(2), Phase.DEVICE, "phone2", LineId(2)))
+    store.deliver(SessionRecord(AgentId(2), None, None, None))
+    store.deliver(TokenIssued("tok-1", AgentId(1)))
+    store.deliver(TokenIssued("tok-2", AgentId(2)))
+    store.deliver(TokensRevoked(AgentId(2)))
+    store.flush()
+    cdr = store.cdr()
+    assert [c["uniqueid"] for c in cdr] == ["10.1"]
+    assert cdr[0]["account_codes"] == [{"accountCode": "SALES", "subAccountCode": None}]
+    assert store.abandoned_since(0) == {1: 1}
+    assert store.agent_states() == {1: {"status": "READY"}}
+    assert set(store.sessions()) == {1}
+    assert store.tokens() == {"tok-1": 1}
+    assert store.max_seq() == 2
+    assert store.end_live_calls(200.0) == 1
+    ended = {c["uniqueid"]: c for c in store.cdr()}
+    assert ended["10.2"]["cause"] == 0 and ended["10.2"]["disconnected"] == 200.0
+    store.stop()
+
+
+@pytest.mark.anyio
+async def test_a_restarted_server_resumes_agents_from_the_database(db_url: str) -> None:
+    from ucs.core.events import Command, Connect
+    from ucs.core.ids import ClientId, RequestId
+
+    def command(server: object, client: int, method: str, *args: object) -> object:
+        effects = server.engine.submit(  # type: ignore[attr-defined]
+            Command(ClientId(client), RequestId(method), method, list(args))
+        )
+        return effects
+
+    first = build_server(Settings(demo=True, db=db_url))
+    first.engine.submit(Connect(ClientId(1)))
+    command(first, 1, "login", "agent2", "agent2-pass")
+    command(first, 1, "selectIdentifier", "phone2")
+    command(first, 1, "provision")
+    command(first, 1, "changeStatus", "AUX", "Meeting")
+    command(first, 1, "suspend", 1)
+    await asyncio.to_thread(first.store.flush)
+    first.store.stop()
+
+    second = build_server(Settings(demo=True, db=db_url))
+    session = second.center.sessions[AgentId(2)]
+    assert (session.phase, session.identifier) == (Phase.READY, "phone2")
+    agent = second.center.agents[AgentId(2)]
+    assert (agent.status, agent.reason, agent.suspended) == (Status.AUX, "Meeting", {1})
+    assert second.center.line_owner == {LineId(2): AgentId(2)}
+    second.store.stop()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
