@@ -4,9 +4,9 @@ AUX reasons and the SSO secret. Every change is stored, then the core is reconfi
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["administration"], dependencies=[Depends(require_admin)])
 
 _NAME = r"^[A-Za-z0-9._@+-]{1,128}$"
+Id = Annotated[int, Path(gt=0, le=2_147_483_647)]
 
 
 class _Model(BaseModel):
@@ -27,10 +28,10 @@ class _Model(BaseModel):
 
 
 class MembershipIn(_Model):
-    queue: int = Field(gt=0)
+    queue: int = Field(gt=0, le=2_147_483_647)
     priority: int = Field(1, ge=0, le=1000)
     supervisor: bool = False
-    team_id: int | None = Field(None, ge=0)
+    team_id: int | None = Field(None, ge=0, le=2_147_483_647)
 
 
 class AgentPatch(_Model):
@@ -41,14 +42,14 @@ class AgentPatch(_Model):
     displayname: str | None = Field(None, max_length=256)
     email: str | None = Field(None, max_length=256)
     external_id: str | None = Field(None, max_length=128)
-    group_id: int | None = Field(None, ge=0)
+    group_id: int | None = Field(None, ge=0, le=2_147_483_647)
     locale: str | None = Field(None, pattern=r"^(en|cs)$")
     number: str | None = Field(None, max_length=64)
     superuser: bool | None = None
-    primary_extension: int | None = Field(None, ge=0)
+    primary_extension: int | None = Field(None, ge=0, le=2_147_483_647)
     data: dict[str, Any] | None = None
     memberships: list[MembershipIn] | None = None
-    lines: list[int] | None = None
+    lines: list[Annotated[int, Field(gt=0, le=2_147_483_647)]] | None = None
 
 
 class AgentIn(AgentPatch):
@@ -131,7 +132,7 @@ def _check_links(server: Any, body: AgentPatch) -> None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no line {line}")
 
 
-async def _write_links(server: Any, agent_id: int, body: AgentPatch) -> None:
+async def _write_links(server: Any, agent_id: Id, body: AgentPatch) -> None:
     def work() -> None:
         with server.store.engine.begin() as conn:
             if body.memberships is not None:
@@ -164,7 +165,7 @@ async def list_agents(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/agents/{agent_id}")
-async def get_agent(agent_id: int, request: Request) -> dict[str, Any]:
+async def get_agent(agent_id: Id, request: Request) -> dict[str, Any]:
     server = request.app.state.server
     rows = await _store(lambda: server.store.rows(t.agents, id=agent_id))
     if not rows:
@@ -186,7 +187,7 @@ async def create_agent(body: AgentIn, request: Request) -> dict[str, Any]:
 
 
 @router.patch("/agents/{agent_id}")
-async def update_agent(agent_id: int, body: AgentPatch, request: Request) -> dict[str, Any]:
+async def update_agent(agent_id: Id, body: AgentPatch, request: Request) -> dict[str, Any]:
     server = request.app.state.server
     _check_links(server, body)
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_unset=True)
@@ -200,7 +201,7 @@ async def update_agent(agent_id: int, body: AgentPatch, request: Request) -> dic
 
 
 @router.delete("/agents/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_agent(agent_id: int, request: Request) -> Response:
+async def delete_agent(agent_id: Id, request: Request) -> Response:
     server = request.app.state.server
     if server.center.agent_calls.get(agent_id):
         raise HTTPException(status.HTTP_409_CONFLICT, f"agent {agent_id} is on a call")
@@ -226,7 +227,7 @@ def _crud(
     async def list_all(request: Request) -> list[dict[str, Any]]:
         return [out(r) for r in await _store(request.app.state.server.store.rows, table)]
 
-    async def get_one(item_id: int, request: Request) -> dict[str, Any]:
+    async def get_one(item_id: Id, request: Request) -> dict[str, Any]:
         store = request.app.state.server.store
         rows = await _store(lambda: store.rows(table, id=item_id))
         if not rows:
@@ -239,14 +240,14 @@ def _crud(
         await _reconfigure(request)
         return await get_one(item_id, request)
 
-    async def update(item_id: int, body: Any, request: Request) -> dict[str, Any]:
+    async def update(item_id: Id, body: Any, request: Request) -> dict[str, Any]:
         values = body.model_dump(mode="json", exclude_unset=True)
         if not await _store(request.app.state.server.store.update, table, item_id, values):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name[:-1]} {item_id}")
         await _reconfigure(request)
         return await get_one(item_id, request)
 
-    async def remove(item_id: int, request: Request) -> Response:
+    async def remove(item_id: Id, request: Request) -> Response:
         if not await _store(request.app.state.server.store.delete, table, item_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name[:-1]} {item_id}")
         await _reconfigure(request)
@@ -279,7 +280,7 @@ _crud("queues", t.queues, QueueIn, QueuePatch)
 
 @router.put("/queues/{queue_id}/members/{agent_id}")
 async def set_member(
-    queue_id: int, agent_id: int, body: MembershipIn, request: Request
+    queue_id: Id, agent_id: Id, body: MembershipIn, request: Request
 ) -> dict[str, Any]:
     """Make the agent a member of the queue (or change its priority, supervisor flag, team)."""
     d = request.app.state.server.center.directory
@@ -300,7 +301,7 @@ async def set_member(
 
 
 @router.delete("/queues/{queue_id}/members/{agent_id}", status_code=204, response_class=Response)
-async def remove_member(queue_id: int, agent_id: int, request: Request) -> Response:
+async def remove_member(queue_id: Id, agent_id: Id, request: Request) -> Response:
     if not await _store(request.app.state.server.store.remove_membership, queue_id, agent_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such membership")
     await _reconfigure(request)

@@ -27,11 +27,11 @@ _CSV_FIELDS = [*sorted(CALL_FIELDS), "account_codes"]
 async def call_records(
     request: Request,
     format: Literal["json", "csv"] = "json",
-    since: float | None = Query(None, description="Calls created at or after (Unix time)."),
-    until: float | None = Query(None, description="Calls created before (Unix time)."),
-    queue: int | None = Query(None, gt=0),
+    since: float | None = Query(None, ge=0, le=1e11, description="Created at or after (Unix)."),
+    until: float | None = Query(None, ge=0, le=1e11, description="Created before (Unix time)."),
+    queue: int | None = Query(None, gt=0, le=2_147_483_647),
     limit: int = Query(1000, ge=1, le=100_000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
 ) -> Any:
     """Finished calls as Call objects with their account codes, oldest first."""
     store = request.app.state.server.store

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from ucs.core.directory import QueueType
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/sim", tags=["simulator"], dependencies=[Depends(
 class SimCall(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    queue: int = Field(gt=0, description="The incoming queue the caller rings.")
+    queue: int = Field(gt=0, le=2_147_483_647, description="The incoming queue the caller rings.")
     from_: str = Field(alias="from", min_length=1, max_length=64, pattern=r"^\+?[0-9 ()./-]+$")
     name: str | None = Field(default=None, max_length=128)
     data: dict[str, Any] = Field(default_factory=dict)
@@ -45,7 +45,7 @@ async def start_call(body: SimCall, request: Request) -> Started:
 
 
 @router.post("/calls/{uniqueid}/hangup", status_code=status.HTTP_204_NO_CONTENT)
-async def hang_up(uniqueid: str, request: Request) -> None:
+async def hang_up(uniqueid: Annotated[str, Path(max_length=64)], request: Request) -> None:
     """The outside party of a live call hangs up."""
     server = request.app.state.server
     uid = UniqueId(uniqueid)
