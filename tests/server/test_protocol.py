@@ -130,3 +130,24 @@ def test_a_slow_connection_is_closed_and_never_holds_up_the_others() -> None:
         assert hub.missed(AgentId(1), 10) is not None
 
     asyncio.run(scenario())
+
+
+async def test_passwords_are_checked_off_the_loop_and_not_kept(running: Running) -> None:
+    calls: list[str] = []
+    original = running.server._verify
+
+    def spy(stored: str, password: str) -> bool:
+        import threading
+
+        calls.append(threading.current_thread().name)
+        return original(stored, password)
+
+    running.server._verify = spy  # type: ignore[method-assign]
+    ws = await _ws(running)
+    wrong = await _request(ws, "1", "login", "agent1", "nope")
+    assert wrong["code"] == "UNAUTHORIZED"
+    right = await _request(ws, "2", "login", "agent1", "agent1-pass")
+    assert right["type"] == "result"
+    assert len(calls) == 2 and all(name != "MainThread" for name in calls)
+    assert running.server._verified == {}
+    await ws.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -20,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from ucs.core.center import Center
 from ucs.core.directory import AgentConfig
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
+from ucs.core.errors import UcsError
 from ucs.core.ids import AgentId
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens
@@ -68,6 +70,7 @@ class Server:
     hub: Hub = field(init=False)
     engine: Engine = field(init=False)
     tokens: Tokens = field(default_factory=Tokens)
+    _verified: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         kwargs: dict[str, Any] = {}
@@ -90,10 +93,35 @@ class Server:
         session = self.center.sessions.get(agent)
         return set(session.clients) if session is not None else set()
 
+    async def verify_ahead(self, username: object, password: object) -> None:
+        """Check a password in a worker thread just before the core asks for it."""
+        if not isinstance(username, str) or not isinstance(password, str):
+            return
+        stored = self.password_hashes.get(username)
+        if stored is None or len(password) > 256:
+            return
+        try:  # a locked username is refused by the core anyway: spend no hashing on it
+            self.center.throttle.check(username, time.time())
+        except UcsError:
+            return
+        ok = await asyncio.to_thread(self._verify, stored, password)
+        self._verified[(username, password)] = ok
+
+    def forget_ahead(self, username: object, password: object) -> None:
+        """Drop what ``verify_ahead`` kept, used or not: no password stays in memory."""
+        if isinstance(username, str) and isinstance(password, str):
+            self._verified.pop((username, password), None)
+
     def check_password(self, agent: AgentConfig, password: str) -> bool:
+        ahead = self._verified.pop((agent.username, password), None)
+        if ahead is not None:
+            return ahead
         stored = self.password_hashes.get(agent.username)
         if stored is None:
             return False
+        return self._verify(stored, password)
+
+    def _verify(self, stored: str, password: str) -> bool:
         try:
             return self.hasher.verify(stored, password)
         except (Argon2Error, InvalidHashError):

@@ -52,7 +52,7 @@ class _Session:
         self.token: str | None = None
         self.answers: OrderedDict[str, str] = OrderedDict()
 
-    def handle(self, text: str) -> None:
+    async def handle(self, text: str) -> None:
         if len(text.encode("utf-8")) > MAX_MESSAGE:
             self.conn.send(_protocol_error(f"message larger than {MAX_MESSAGE} bytes"))
             return
@@ -66,7 +66,7 @@ class _Session:
             return
         kind = msg.get("type")
         if kind == "request":
-            self.request(msg)
+            await self.request(msg)
         elif kind == "hello":
             self.hello(msg)
         elif kind == "ping":
@@ -94,7 +94,7 @@ class _Session:
             self.conn.send(text)
         server.engine.submit(Attach(self.conn.id, agent))
 
-    def request(self, msg: dict[str, Any]) -> None:
+    async def request(self, msg: dict[str, Any]) -> None:
         rid = msg.get("id")
         if isinstance(rid, bool) or not isinstance(rid, str | int) or len(str(rid)) > 64:
             self.conn.send(_protocol_error("request needs an id (a string or number)"))
@@ -112,8 +112,17 @@ class _Session:
             self.conn.send(text)
             return
         server = self.server
+        if method == "login" and isinstance(args, list) and len(args) >= 2:
+            # Check the password off the event loop (argon2 takes milliseconds); the core
+            # then only looks the answer up.
+            await server.verify_ahead(args[0], args[1])
         before = server.center.clients.get(self.conn.id)
-        effects = server.engine.submit(Command(self.conn.id, RequestId(str(rid)), method, args))
+        try:
+            command = Command(self.conn.id, RequestId(str(rid)), method, args)
+            effects = server.engine.submit(command)
+        finally:
+            if method == "login" and isinstance(args, list) and len(args) >= 2:
+                server.forget_ahead(args[0], args[1])
         answer = next((e for e in effects if isinstance(e, Reply | Refuse)), None)
         if isinstance(answer, Refuse):
             text = encode(
@@ -153,7 +162,7 @@ async def operator_socket(ws: WebSocket, server: Server) -> None:
             if text is None:
                 data = message.get("bytes") or b""
                 text = data.decode("utf-8", errors="replace")
-            session.handle(text)
+            await session.handle(text)
     except WebSocketDisconnect:
         pass
     finally:
