@@ -135,17 +135,23 @@ class Engine:
 
     def _fire(self) -> None:
         self._timer, self._deadline = None, None
-        now = self.clock()
-        events: list[Event] = []
-        sw = self.switch.next_deadline()
-        if sw is not None and sw <= now:
-            events.extend(self.switch.on_deadline(now))
-        if self.center.next_deadline() <= now:
-            effects = self.center.on_deadline(now)
-            events.extend(self._dispatch(effects))
-        for ev in events:
-            self.submit(ev)
-        self._rearm()
+        try:
+            now = self.clock()
+            events: list[Event] = []
+            sw = self.switch.next_deadline()
+            if sw is not None and sw <= now:
+                events.extend(self.switch.on_deadline(now))
+            if self.center.next_deadline() <= now:
+                effects = self.center.on_deadline(now)
+                events.extend(self._dispatch(effects))
+            for ev in events:
+                self.submit(ev)
+        except Exception:
+            # A failure here is a bug; the timer must live on all the same, or ring timeouts,
+            # wrap-ups and the day's roll-over would stop for everyone.
+            log.exception("timer handling failed")
+        finally:
+            self._rearm()
 
     def start(self) -> None:
         """Arm the timer; call once the event loop runs."""
