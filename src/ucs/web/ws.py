@@ -120,6 +120,19 @@ class _Session:
         try:
             command = Command(self.conn.id, RequestId(str(rid)), method, args)
             effects = server.engine.submit(command)
+        except Exception:
+            log.exception("request %r (%s) failed", rid, method)
+            self.conn.send(
+                encode(
+                    {
+                        "type": "error",
+                        "id": rid,
+                        "code": "INTERNAL_ERROR",
+                        "message": "the server failed to carry out the request",
+                    }
+                )
+            )
+            return
         finally:
             if method == "login" and isinstance(args, list) and len(args) >= 2:
                 server.forget_ahead(args[0], args[1])
