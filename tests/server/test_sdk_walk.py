@@ -38,6 +38,7 @@ async def test_login_phone_ready_queue_call_answer_hold_transfer_hangup(running:
         await op2.provision()
 
         events = op.events()
+        log = op.events()
         async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
             r = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420601123456"})
             assert r.status_code == 201
@@ -65,6 +66,17 @@ async def test_login_phone_ready_queue_call_answer_hold_transfer_hangup(running:
             state = await op.state()
             assert state["calls"] == [] and state["user"]["transferred"] == 1
             assert state["user"]["in_calls_answered"] == 1
+            support = state["user"]["queues"]["1"]
+            assert (support["answered"], support["transferred"], support["unanswered"]) == (1, 1, 0)
+            assert state["user"]["status"] == "ACW"  # Support's wrap-up after the transfer
+            seen = [
+                (e.what, e.call["uniqueid"], e.call["state"], e.call["cause"])
+                for e in log.drain()
+                if e.type == "call"
+            ]
+            queue_call = [x[:3] for x in seen if x[1] == uid]
+            assert ("change", uid, 5) in queue_call and ("change", uid, 4) in queue_call
+            assert ("hangup", uid, 4) in queue_call or ("hangup", uid, 3) in queue_call
             r = await http.post(f"/api/sim/calls/{uid}/hangup")
             assert r.status_code == 204
             consultation_end = await _next(events2, "call", "hangup")

@@ -79,6 +79,13 @@ class EventStream:
     async def __anext__(self) -> Event:
         return await self._queue.get()
 
+    def drain(self) -> list[Event]:
+        """The events received and not yet taken, at once, without waiting."""
+        taken = []
+        while not self._queue.empty():
+            taken.append(self._queue.get_nowait())
+        return taken
+
     def close(self) -> None:
         if self._queue in self._listeners:
             self._listeners.remove(self._queue)
