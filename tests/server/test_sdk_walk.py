@@ -76,7 +76,9 @@ async def test_login_phone_ready_queue_call_answer_hold_transfer_hangup(running:
             ]
             queue_call = [x[:3] for x in seen if x[1] == uid]
             assert ("change", uid, 5) in queue_call and ("change", uid, 4) in queue_call
-            assert ("hangup", uid, 4) in queue_call or ("hangup", uid, 3) in queue_call
+            assert queue_call[:2] == [("ringing", uid, 2), ("connect", uid, 3)]
+            left = [x for x in seen if x[1] == uid and x[0] == "hangup"]
+            assert [x[3] for x in left] == [8]  # agent1 left the call by transferring it
             r = await http.post(f"/api/sim/calls/{uid}/hangup")
             assert r.status_code == 204
             consultation_end = await _next(events2, "call", "hangup")
