@@ -100,3 +100,36 @@ async def test_kill_9_during_a_call_loses_no_agent_statistic_or_record(tmp_path:
     store.stop()
     assert records[first]["cause"] == 3
     assert records[second]["cause"] == 0 and records[second]["disconnected"] is not None
+
+
+async def test_an_sdk_client_resumes_its_session_after_the_server_restarts(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path}/ucs.db"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _start(db, port)
+    async with Operator(url) as op:
+        try:
+            await op.login("agent3", "agent3-pass")
+            await op.select_identifier("phone3")
+            await op.provision()
+            await op.change_status("AUX", "Meeting")
+            await asyncio.sleep(0.3)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        proc = _start(db, port)
+        try:
+            async with asyncio.timeout(15):
+                while True:  # the client reconnects by itself, with backoff
+                    try:
+                        state = await op.state()
+                        break
+                    except (ConnectionError, TimeoutError):
+                        await asyncio.sleep(0.2)
+            assert (state["state"], state["identifier"]) == ("READY", "phone3")
+            assert state["user"]["status"] == "AUX"
+        finally:
+            proc.terminate()
+            proc.wait()
