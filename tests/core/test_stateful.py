@@ -16,7 +16,7 @@ Three machines:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from functools import partial
 from typing import Any
@@ -168,23 +168,6 @@ def _activity(c: Center, agent: Agent) -> Activity:
     return activity
 
 
-def _plain(value: Any) -> Any:
-    """A value as nested lists and reprs, sets and dicts sorted: equal states, equal text.
-
-    Frozen dataclasses (parties, offers) are shown by their ``repr``; mutable ones field by field.
-    """
-    if isinstance(value, set | frozenset):
-        return sorted(repr(v) for v in value)
-    if isinstance(value, dict):
-        return sorted((repr(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    params = getattr(type(value), "__dataclass_params__", None)
-    if params is not None and not params.frozen:
-        return [(f.name, _plain(getattr(value, f.name))) for f in fields(value)]
-    return repr(value)
-
-
 def _counters(s: DayStats) -> tuple[Any, ...]:
     """The statistics a command may change at once (times accrue by themselves)."""
     return (
@@ -223,24 +206,27 @@ class CenterMachine(RuleBasedStateMachine):
         return self.vc.center
 
     def describe(self) -> list[str]:
-        """Everything a command could change, a line per item (statistics as counters only)."""
+        """Everything a command could change, a line per item (statistics as counters only).
+
+        Plain ``repr``: what a command leaves alone prints the same, set and dict order included.
+        """
         c = self.c
         assert self.vc is not None
-        lines = [f"session {a}: {_plain(s)}" for a, s in sorted(c.sessions.items())]
+        lines = [f"session {a}: {s!r}" for a, s in c.sessions.items()]
         lines += [
             f"agent {a.id}: {a.status.value} {a.reason} since {a.status_since} acw "
-            f"{a.acw_until} suspended {sorted(a.suspended)} free {a.free} "
-            f"{_plain(a.activity)} {_counters(a.stats)}"
-            for a in sorted(c.agents.values(), key=lambda a: a.id)
+            f"{a.acw_until} suspended {a.suspended} free {a.free} {a.activity!r} "
+            f"{_counters(a.stats)}"
+            for a in c.agents.values()
         ]
-        lines += [f"call {u}: {_plain(x)}" for u, x in sorted(c.calls.items())]
-        lines += [f"ended {u}: {x.account_codes!r}" for u, x in sorted(c.ended.items())]
+        lines += [f"call {u}: {x!r}" for u, x in c.calls.items()]
+        lines += [f"ended {u}: {x.account_codes!r}" for u, x in c.ended.items()]
         lines += [
-            f"phones {_plain(c.line_owner)}",
-            f"connections {_plain(c.clients)}",
-            f"agent calls {_plain({a: u for a, u in c.agent_calls.items() if u})}",
+            f"phones {c.line_owner}",
+            f"connections {c.clients}",
+            f"agent calls {c.agent_calls}",
             f"seq {c.seq}",
-            f"switch ringing {_plain(self.vc.switch.ringing)}",
+            f"switch ringing {self.vc.switch.ringing}",
         ]
         return lines
 

@@ -127,7 +127,7 @@ def test_a_slow_connection_is_closed_and_never_holds_up_the_others() -> None:
                 quick.queue.get_nowait()
         assert slow.closed and slow.overflowed
         assert not quick.closed
-        assert hub.missed(AgentId(1), 10) is not None
+        assert hub.missed(AgentId(1), hub.current(AgentId(1)) - 5) is not None
 
     asyncio.run(scenario())
 
@@ -151,3 +151,42 @@ async def test_passwords_are_checked_off_the_loop_and_not_kept(running: Running)
     assert len(calls) == 2 and all(name != "MainThread" for name in calls)
     assert running.server._verified == {}
     await ws.close()
+
+
+async def test_retries_after_a_reconnect_are_not_carried_out_twice(running: Running) -> None:
+    ws = await _ws(running)
+    login = await _request(ws, "1", "login", "agent1", "agent1-pass")
+    token = login["result"]["session"]
+    await _request(ws, "2", "selectIdentifier", "phone1")
+    await _request(ws, "3", "provision")
+    first = await _request(ws, "4", "dial", "+420601123456")
+    await ws.close()
+    back = await connect(running.url.replace("http", "ws") + "/ws")
+    await back.send(json.dumps({"v": 1, "type": "hello", "resume": {"session": token, "seq": 0}}))
+    again = await _request(back, "4", "dial", "+420601123456")
+    assert again == first and len(running.server.center.calls) == 1
+    other_tab = await _ws(running)
+    await _request(other_tab, "1", "login", "agent1", "agent1-pass")
+    own = await _request(other_tab, "4", "state")  # the same id in another tab is its own
+    assert own["type"] == "result" and own["result"]["state"] == "READY"
+    await back.close()
+    await other_tab.close()
+
+
+async def test_a_deleted_agents_token_opens_nothing(running: Running) -> None:
+    import httpx
+
+    admin = {"Authorization": "Bearer demo-admin-token"}
+    async with httpx.AsyncClient(base_url=running.url, headers=admin) as http:
+        r = await http.post("/api/agents", json={"username": "temp", "password": "temp-pass"})
+        temp = r.json()["id"]
+        ws = await _ws(running)
+        token = (await _request(ws, "1", "login", "temp", "temp-pass"))["result"]["session"]
+        await ws.close()
+        assert (await http.delete(f"/api/agents/{temp}")).status_code == 204
+        r = await http.post("/api/agents", json={"username": "newhire", "password": "n-pass"})
+        assert r.json()["id"] != temp  # ids are never reused
+    back = await connect(running.url.replace("http", "ws") + "/ws")
+    await back.send(json.dumps({"v": 1, "type": "hello", "resume": {"session": token, "seq": 0}}))
+    assert json.loads(await back.recv())["resumed"] is False
+    await back.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ucs.client import Operator
+from ucs.client import Operator, OperatorError
 from ucs.storage.store import Store
 
 pytestmark = pytest.mark.anyio
@@ -126,7 +126,8 @@ async def test_an_sdk_client_resumes_its_session_after_the_server_restarts(
                     try:
                         state = await op.state()
                         break
-                    except (ConnectionError, TimeoutError):
+                    except OperatorError as err:
+                        assert err.code == "UNAVAILABLE"
                         await asyncio.sleep(0.2)
             assert (state["state"], state["identifier"]) == ("READY", "phone3")
             assert state["user"]["status"] == "AUX"

@@ -10,6 +10,7 @@ from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecor
 from ucs.core.ids import AgentId, LineId
 from ucs.core.model import Phase, Status
 from ucs.demo import DEMO_PHONE_SECRETS, demo_directory
+from ucs.storage import schema
 from ucs.storage.store import Store, TokenIssued, TokensRevoked
 from ucs.web.server import Settings, build_server
 
@@ -30,6 +31,10 @@ def test_migrations_run_twice_and_the_demo_data_round_trips(db_url: str) -> None
     assert (again.agents, again.lines, again.queues) == (d.agents, d.lines, d.queues)
     assert again.aux_reasons == d.aux_reasons
     assert store.password_hashes()["agent1"] == "hash-agent1"
+    new = store.insert(schema.agents, {"username": "new", "password_hash": "h", "data": {}})
+    assert new == 5  # after the seeded ids, on every database
+    store.delete(schema.agents, new)
+    assert store.insert(schema.agents, {"username": "newer", "password_hash": "h", "data": {}}) == 6
     store.stop()
 
 

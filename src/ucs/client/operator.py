@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import WebSocketException
 
 __all__ = ["Event", "EventStream", "Operator", "OperatorError"]
 
@@ -69,7 +69,9 @@ class Event:
 class EventStream:
     """The events of one ``Operator.events()`` call, in order; ``close()`` stops listening."""
 
-    def __init__(self, queue: asyncio.Queue[Event], listeners: list[asyncio.Queue[Event]]):
+    def __init__(
+        self, queue: asyncio.Queue[Event | None], listeners: list[asyncio.Queue[Event | None]]
+    ):
         self._queue = queue
         self._listeners = listeners
 
@@ -77,13 +79,18 @@ class EventStream:
         return self
 
     async def __anext__(self) -> Event:
-        return await self._queue.get()
+        event = await self._queue.get()
+        if event is None:
+            raise StopAsyncIteration
+        return event
 
     def drain(self) -> list[Event]:
         """The events received and not yet taken, at once, without waiting."""
         taken = []
         while not self._queue.empty():
-            taken.append(self._queue.get_nowait())
+            event = self._queue.get_nowait()
+            if event is not None:
+                taken.append(event)
         return taken
 
     def close(self) -> None:
@@ -115,7 +122,9 @@ class Operator:
     _reader: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
     _pending: dict[str, _Pending] = field(default_factory=dict, init=False, repr=False)
-    _listeners: list[asyncio.Queue[Event]] = field(default_factory=list, init=False, repr=False)
+    _listeners: list[asyncio.Queue[Event | None]] = field(
+        default_factory=list, init=False, repr=False
+    )
     _session: str | None = field(default=None, init=False, repr=False)
     _seq: int = field(default=0, init=False, repr=False)
     _closing: bool = field(default=False, init=False, repr=False)
@@ -152,9 +161,14 @@ class Operator:
                 await self._reader
         if self._ws is not None:
             await self._ws.close()
+        self._fail_pending("the operator was closed")
+        for queue in self._listeners:
+            queue.put_nowait(None)  # ends every events() iteration
+
+    def _fail_pending(self, why: str) -> None:
         for pending in self._pending.values():
             if not pending.future.done():
-                pending.future.set_exception(ConnectionError("operator closed"))
+                pending.future.set_exception(OperatorError("UNAVAILABLE", why))
 
     async def _read_forever(self) -> None:
         delay = 0.2
@@ -165,22 +179,20 @@ class Operator:
                 async for raw in ws:
                     delay = 0.2
                     self._receive(json.loads(raw))
-            except (ConnectionClosed, OSError):
+            except (WebSocketException, OSError):
                 pass
+            self._connected.clear()
             if self._closing or not self.reconnect:
                 break
-            self._connected.clear()
             while not self._closing:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 try:
                     await self._open()
                     break
-                except (OSError, ConnectionClosed):
-                    continue
-        for pending in self._pending.values():
-            if not pending.future.done():
-                pending.future.set_exception(ConnectionError("connection to the server lost"))
+                except (OSError, WebSocketException, TimeoutError):
+                    continue  # the server is away or restarting: try again, with backoff
+        self._fail_pending("the connection to the server was lost")
 
     def _receive(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
@@ -192,6 +204,12 @@ class Operator:
                 pending.future.set_result(msg.get("result"))
             else:
                 pending.future.set_exception(OperatorError(msg["code"], msg["message"]))
+            return
+        if kind == "hello":
+            if not msg.get("resumed"):
+                self._seq = 0  # a new session: its numbers are new too
+            elif isinstance(msg.get("seq"), int) and msg["seq"] < self._seq:
+                self._seq = msg["seq"]
             return
         if isinstance(kind, str) and kind in _TYPES:
             seq = msg.get("seq")
@@ -212,32 +230,40 @@ class Operator:
             {"v": 1, "type": "request", "id": rid, "method": method, "args": list(args)}
         )
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[rid] = _Pending(message, future)
-        await asyncio.wait_for(self._connected.wait(), self.timeout)
-        assert self._ws is not None
-        with contextlib.suppress(ConnectionClosed):
-            await self._ws.send(message)
         try:
-            return await asyncio.wait_for(future, self.timeout)
+            self._pending[rid] = _Pending(message, future)
+            async with asyncio.timeout(self.timeout):
+                await self._connected.wait()
+                if self._ws is not None:
+                    with contextlib.suppress(WebSocketException):
+                        await self._ws.send(message)  # else sent again on reconnect
+                return await future
+        except TimeoutError:
+            raise OperatorError(
+                "UNAVAILABLE", f"no answer from the server within {self.timeout} s"
+            ) from None
         finally:
-            self._pending.pop(rid, None)
+            self._pending.pop(rid, None)  # never sent again once the caller gave up
 
     def events(self) -> EventStream:
         """Every event from the moment this is called, as an async iterator."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._listeners.append(queue)
         return EventStream(queue, self._listeners)
 
     # --- the API -----------------------------------------------------------------------------
 
     async def login(self, username: str, password: str, remember: bool = False) -> Any:
-        result = await self._request("login", username, password, remember)
-        self._session = result.get("session") if isinstance(result, dict) else None
-        return result
+        return self._joined(await self._request("login", username, password, remember))
 
     async def sso(self, username: str, token: str, provider: str | None = None) -> Any:
-        result = await self._request("sso", username, token, provider)
-        self._session = result.get("session") if isinstance(result, dict) else None
+        return self._joined(await self._request("sso", username, token, provider))
+
+    def _joined(self, result: Any) -> Any:
+        if isinstance(result, dict):
+            self._session = result.get("session")
+            seq = result.get("seq")
+            self._seq = seq if isinstance(seq, int) else 0
         return result
 
     async def logout(self) -> Any:

@@ -81,15 +81,17 @@ class Engine:
         """
         first: list[Effect] | None = None
         pending: deque[Event] = deque([event])
-        while pending:
-            ev = pending.popleft()
-            started = time.perf_counter()
-            effects = self.center.handle(ev, self.clock())
-            pending.extend(self._dispatch(effects))
-            self._observe(ev, effects, time.perf_counter() - started)
-            if first is None:
-                first = effects
-        self._rearm()
+        try:
+            while pending:
+                ev = pending.popleft()
+                started = time.perf_counter()
+                effects = self.center.handle(ev, self.clock())
+                pending.extend(self._dispatch(effects))
+                self._observe(ev, effects, time.perf_counter() - started)
+                if first is None:
+                    first = effects
+        finally:
+            self._rearm()  # whatever happened, the next deadline is kept
         return first or []
 
     def _observe(self, event: Event, effects: list[Effect], seconds: float) -> None:
@@ -145,7 +147,10 @@ class Engine:
                 effects = self.center.on_deadline(now)
                 events.extend(self._dispatch(effects))
             for ev in events:
-                self.submit(ev)
+                try:
+                    self.submit(ev)
+                except Exception:
+                    log.exception("event %r failed", ev)
         except Exception:
             # A failure here is a bug; the timer must live on all the same, or ring timeouts,
             # wrap-ups and the day's roll-over would stop for everyone.

@@ -30,6 +30,9 @@ class Tokens:
             return None
         return self._agent.get(token)
 
-    def revoke(self, agent: AgentId) -> None:
-        for token in [t for t, a in self._agent.items() if a == agent]:
+    def revoke(self, agent: AgentId) -> list[str]:
+        """Forget every token of the agent; returns them."""
+        gone = [t for t, a in self._agent.items() if a == agent]
+        for token in gone:
             del self._agent[token]
+        return gone

@@ -50,6 +50,7 @@ agents = Table(
     Column("superuser", Boolean, nullable=False, default=False),
     Column("primary_extension", Integer),
     Column("data", JSON, nullable=False, default=dict),
+    sqlite_autoincrement=True,
 )
 
 lines = Table(
@@ -60,6 +61,7 @@ lines = Table(
     Column("extension", String(32), nullable=False, unique=True),
     Column("name", String(128), nullable=False, default=""),
     Column("secret", String(256), nullable=False, default=""),
+    sqlite_autoincrement=True,
 )
 
 agent_lines = Table(
@@ -80,6 +82,7 @@ queues = Table(
     Column("wrapup", Float, nullable=False),
     Column("weight", Integer, nullable=False, default=0),
     Column("number", String(32)),
+    sqlite_autoincrement=True,
 )
 
 memberships = Table(

@@ -17,7 +17,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -191,6 +202,15 @@ class Store:
                 _write_agent_links(conn, a)
             for i, reason in enumerate(directory.aux_reasons):
                 conn.execute(insert(t.aux_reasons).values(name=reason, position=i))
+            if conn.dialect.name == "postgresql":
+                # Explicit ids leave PostgreSQL's counters behind: move them past the seed.
+                for table in (t.agents, t.lines, t.queues):
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
+                        )
+                    )
 
     def setting(self, key: str) -> str | None:
         with self.engine.connect() as conn:

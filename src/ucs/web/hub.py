@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ class Hub:
         self.queue_limit = queue_limit
         self.connections: dict[ClientId, Connection] = {}
         self.seq: dict[AgentId, int] = {}
+        # Sequence numbers start from the start time in milliseconds, so that they only grow,
+        # across restarts too: a client's last number is never ahead of a new server's.
+        self.base = int(time.time() * 1000)
         self.history: dict[AgentId, deque[tuple[int, str]]] = {}
         self._next = 0
 
@@ -88,7 +92,7 @@ class Hub:
 
     def deliver(self, effect: Effect) -> None:
         if isinstance(effect, Push):
-            seq = self.seq.get(effect.agent, 0) + 1
+            seq = self.seq.get(effect.agent, self.base) + 1
             self.seq[effect.agent] = seq
             text = encode({"type": effect.type, "seq": seq, **effect.body})
             kept = self.history.setdefault(effect.agent, deque(maxlen=self.history_size))
@@ -105,12 +109,18 @@ class Hub:
     def missed(self, agent: AgentId, after: int) -> list[str] | None:
         """The pushes to ``agent`` after sequence ``after``; None when some are no longer kept."""
         kept = self.history.get(agent, deque())
-        current = self.seq.get(agent, 0)
-        if after >= current:
+        current = self.current(agent)
+        if after == current:
             return []
+        if after > current:
+            return None  # numbers from before a restart: only the snapshot can tell
         if not kept or kept[0][0] > after + 1:
             return None
         return [text for seq, text in kept if seq > after]
+
+    def current(self, agent: AgentId) -> int:
+        """The sequence number of the agent's last push."""
+        return self.seq.get(agent, self.base)
 
     def forget_agent(self, agent: AgentId) -> None:
         """The agent logged out: its history is of no use to anyone."""

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class Server:
     hub: Hub = field(init=False)
     engine: Engine = field(init=False)
     tokens: Tokens = field(default_factory=Tokens)
+    answers: dict[str, OrderedDict[str, str]] = field(default_factory=dict, repr=False)
+    """Answers to recent requests, by session token (or connection): see ``ws.py``."""
     _verified: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -88,6 +91,14 @@ class Server:
         self.switch = SimulatedSwitch(region=directory.region)
         self.hub = Hub(self._clients_of)
         self.engine = Engine(self.center, self.switch, clients=self.hub, store=self.store)
+        self.engine.observers.append(self._watch)
+
+    def _watch(self, event: Any, effects: list[Any], seconds: float) -> None:
+        for effect in effects:
+            if isinstance(effect, SessionRecord) and effect.phase is None:
+                # The session ended (logout, agent removed): its tokens and history go too.
+                self.revoke_tokens(effect.agent)
+                self.hub.forget_agent(effect.agent)
 
     def _clients_of(self, agent: AgentId) -> set[Any]:
         session = self.center.sessions.get(agent)
@@ -133,7 +144,8 @@ class Server:
         return token
 
     def revoke_tokens(self, agent: AgentId) -> None:
-        self.tokens.revoke(agent)
+        for token in self.tokens.revoke(agent):
+            self.answers.pop(f"t:{token}", None)
         self.store.deliver(TokensRevoked(agent))
 
     def resume(self) -> None:

@@ -43,14 +43,28 @@ async def _pump(ws: WebSocket, conn: Connection) -> None:
         await ws.send_text(text)
 
 
+def _credentials(method: str, args: list[Any] | dict[str, Any]) -> tuple[Any, Any] | None:
+    """The username and password of a ``login`` request, positional or by name."""
+    if method != "login":
+        return None
+    if isinstance(args, list):
+        return (args[0], args[1]) if len(args) >= 2 else None
+    return args.get("username"), args.get("password")
+
+
 class _Session:
-    """What one connection remembers: its token and the answers to its recent requests."""
+    """One connection's protocol state: its session token, if it has one."""
 
     def __init__(self, server: Server, conn: Connection) -> None:
         self.server = server
         self.conn = conn
         self.token: str | None = None
-        self.answers: OrderedDict[str, str] = OrderedDict()
+
+    def _answers(self) -> OrderedDict[str, str]:
+        """Answers to recent requests, kept by the server per session token (so that they
+        outlive a reconnect) or, before login, per connection."""
+        key = f"t:{self.token}" if self.token else f"c:{self.conn.id}"
+        return self.server.answers.setdefault(key, OrderedDict())
 
     async def handle(self, text: str) -> None:
         if len(text.encode("utf-8")) > MAX_MESSAGE:
@@ -79,17 +93,20 @@ class _Session:
         server = self.server
         agent = None
         seq = 0
+        token = None
         if isinstance(resume, dict):
-            agent = server.tokens.agent(resume.get("session"))
+            token = resume.get("session")
+            agent = server.tokens.agent(token)
             raw_seq = resume.get("seq")
             seq = raw_seq if isinstance(raw_seq, int) and raw_seq >= 0 else 0
-        if agent is None or agent not in server.center.sessions:
+        if agent is None or agent not in server.center.sessions or not isinstance(token, str):
             self.conn.send(encode({"type": "hello", "protocol": 1, "resumed": False}))
             if isinstance(resume, dict):
                 self.conn.send(encode({"type": "session.ended"}))
             return
-        self.token = resume["session"] if isinstance(resume, dict) else None
-        self.conn.send(encode({"type": "hello", "protocol": 1, "resumed": True}))
+        self.token = token
+        current = server.hub.current(agent)
+        self.conn.send(encode({"type": "hello", "protocol": 1, "resumed": True, "seq": current}))
         for text in server.hub.missed(agent, seq) or []:
             self.conn.send(text)
         server.engine.submit(Attach(self.conn.id, agent))
@@ -99,9 +116,9 @@ class _Session:
         if isinstance(rid, bool) or not isinstance(rid, str | int) or len(str(rid)) > 64:
             self.conn.send(_protocol_error("request needs an id (a string or number)"))
             return
-        key = f"{self.token or ''}/{rid}"
-        if key in self.answers:  # a retry of a request already carried out
-            self.conn.send(self.answers[key])
+        answers = self._answers()
+        if str(rid) in answers:  # a retry of a request already carried out
+            self.conn.send(answers[str(rid)])
             return
         method = msg.get("method")
         args = msg.get("args", [])
@@ -112,30 +129,23 @@ class _Session:
             self.conn.send(text)
             return
         server = self.server
-        if method == "login" and isinstance(args, list) and len(args) >= 2:
+        credentials = _credentials(method, args)
+        if credentials is not None:
             # Check the password off the event loop (argon2 takes milliseconds); the core
             # then only looks the answer up.
-            await server.verify_ahead(args[0], args[1])
-        before = server.center.clients.get(self.conn.id)
+            await server.verify_ahead(*credentials)
         try:
             command = Command(self.conn.id, RequestId(str(rid)), method, args)
             effects = server.engine.submit(command)
         except Exception:
             log.exception("request %r (%s) failed", rid, method)
-            self.conn.send(
-                encode(
-                    {
-                        "type": "error",
-                        "id": rid,
-                        "code": "INTERNAL_ERROR",
-                        "message": "the server failed to carry out the request",
-                    }
-                )
-            )
+            failure = {"type": "error", "id": rid, "code": "INTERNAL_ERROR"}
+            failure["message"] = "the server failed to carry out the request"
+            self.conn.send(encode(failure))
             return
         finally:
-            if method == "login" and isinstance(args, list) and len(args) >= 2:
-                server.forget_ahead(args[0], args[1])
+            if credentials is not None:
+                server.forget_ahead(*credentials)
         answer = next((e for e in effects if isinstance(e, Reply | Refuse)), None)
         if isinstance(answer, Refuse):
             text = encode(
@@ -147,16 +157,18 @@ class _Session:
                 agent = server.center.clients.get(self.conn.id)
                 if agent is not None:
                     self.token = server.issue_token(agent)
-                    result = {**result, "session": self.token}
-            elif method == "logout" and before is not None:
-                server.revoke_tokens(before)
-                server.hub.forget_agent(before)
+                    answers = self._answers()
+                    result = {**result, "session": self.token, "seq": server.hub.current(agent)}
+            elif method == "logout":
                 self.token = None
             text = encode({"type": "result", "id": rid, "result": result})
-        self.answers[f"{self.token or ''}/{rid}"] = text
-        while len(self.answers) > _REPLAY_CACHE:
-            self.answers.popitem(last=False)
+        answers[str(rid)] = text
+        while len(answers) > _REPLAY_CACHE:
+            answers.popitem(last=False)
         self.conn.send(text)
+
+    def closed(self) -> None:
+        self.server.answers.pop(f"c:{self.conn.id}", None)
 
 
 async def operator_socket(ws: WebSocket, server: Server) -> None:
@@ -179,6 +191,7 @@ async def operator_socket(ws: WebSocket, server: Server) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        session.closed()
         server.engine.submit(Disconnect(conn.id))
         server.hub.forget(conn)
         if not pump.done():

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "aux_reasons",
@@ -73,6 +74,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("extension"),
         sa.UniqueConstraint("identifier"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "queues",
@@ -85,6 +87,7 @@ def upgrade() -> None:
         sa.Column("weight", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=32), nullable=True),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "sessions",
