@@ -44,6 +44,7 @@ def test_records_are_written_in_order_and_the_last_word_wins(db_url: str) -> Non
     store.start()
     store.deliver(CallRecord(_call("10.1", -1), (), 1, live=True))
     store.deliver(CallRecord(_call("10.1", 3), (("SALES", None),), 1))
+    store.deliver(CallRecord(_call("10.1", -1), (), 1, live=True))  # late: must not undo it
     store.deliver(CallRecord(_call("10.2", -1, 101.0), (), 2, live=True))
     store.deliver(StatusRecord(AgentId(1), Status.AUX, "Lunch", 5.0))
     store.deliver(AgentRecord(AgentId(1), {"status": "AUX"}))
@@ -54,6 +55,8 @@ def test_records_are_written_in_order_and_the_last_word_wins(db_url: str) -> Non
     store.deliver(TokenIssued("tok-1", AgentId(1)))
     store.deliver(TokenIssued("tok-2", AgentId(2)))
     store.deliver(TokensRevoked(AgentId(2)))
+    store.flush()
+    store.deliver(CallRecord(_call("10.1", -1), (), 1, live=True))  # in a batch of its own
     store.flush()
     cdr = store.cdr()
     assert [c["uniqueid"] for c in cdr] == ["10.1"]
@@ -102,3 +105,30 @@ async def test_a_restarted_server_resumes_agents_from_the_database(db_url: str) 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_a_failed_write_is_tried_again_and_a_bad_record_costs_no_other(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(db_url)
+    store.migrate()
+    real = store._apply
+    failures = {"left": 2}
+
+    def flaky(conn: object, batch: list[object]) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("database is locked")
+        if any(isinstance(x, StatusRecord) and x.reason == "poison" for x in batch):
+            raise ValueError("a record the database refuses")
+        real(conn, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_apply", flaky)
+    store.start()
+    store.deliver(CallRecord(_call("20.1", 3), (), 1))
+    store.deliver(StatusRecord(AgentId(1), Status.AUX, "poison", 1.0))
+    store.deliver(CallRecord(_call("20.2", 4), (), 1))
+    store.flush()
+    assert [c["uniqueid"] for c in store.cdr()] == ["20.1", "20.2"]
+    assert store.errors == 1
+    store.stop()

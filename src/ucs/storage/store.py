@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from typing import Any
@@ -394,14 +395,31 @@ class Store:
                     break
                 batch.append(item)
             try:
-                with self.engine.begin() as conn:
-                    self._apply(conn, batch)
-            except Exception:
-                self.errors += 1
-                log.exception("could not write %d records", len(batch))
+                self._commit(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    def _commit(self, batch: list[_Write]) -> None:
+        """Write a batch; on failure try again a few times (a lock, a lost connection), then
+        record by record, so that one bad record never costs the others."""
+        for attempt in range(4):
+            try:
+                with self.engine.begin() as conn:
+                    self._apply(conn, batch)
+                return
+            except Exception:
+                if attempt == 3:
+                    break
+                time.sleep(0.05 * 4**attempt)
+        log.exception("could not write %d records at once; writing them one by one", len(batch))
+        for item in batch:
+            try:
+                with self.engine.begin() as conn:
+                    self._apply(conn, [item])
+            except Exception:
+                self.errors += 1
+                log.exception("could not write %r", item)
 
     def _drain(self) -> None:
         batch: list[_Write] = []
@@ -422,7 +440,10 @@ class Store:
         agents: dict[AgentId, AgentRecord] = {}
         for item in batch:
             if isinstance(item, CallRecord):
-                calls[str(item.call["uniqueid"])] = item
+                uid = str(item.call["uniqueid"])
+                earlier = calls.get(uid)
+                if earlier is None or earlier.live or not item.live:  # the final record stays
+                    calls[uid] = item
                 continue
             if calls:  # keep the order of records relative to other work
                 self._write_calls(conn, calls.values())
@@ -491,6 +512,8 @@ class Store:
                     ],
                 },
                 ["uniqueid"],
+                # A live record never overwrites the final one of the same call.
+                only_if=t.cdr.c.live.is_(True) if r.live else None,
             )
 
 
@@ -503,12 +526,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
+def _upsert(
+    conn: Connection,
+    table: Table,
+    values: dict[str, Any],
+    keys: list[str],
+    only_if: Any = None,
+) -> None:
+    """Insert, or update the row with the same ``keys`` (only where ``only_if`` holds)."""
     dialect = conn.dialect.name
     maker = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = maker(table).values(**values)
     update = {k: v for k, v in values.items() if k not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update, where=only_if))
 
 
 def _queue_row(q: QueueConfig) -> dict[str, Any]:
