@@ -148,6 +148,8 @@ whos = st.integers(0, 9)
 """Who clicks: 0–4 agents 1–5, 5–7 one of the agents on a call, 8–9 one at work."""
 busy_whos = st.integers(0, 14)
 """Who clicks a call button: as ``whos``, or 10–14 an agent talking (or at least on a call)."""
+choosing_whos = st.integers(0, 4) | st.integers(15, 19)
+"""Who chooses a phone: 0–4 agents 1–5, 15–19 one of those choosing (IDENTIFY or DEVICE)."""
 picks = st.integers(0, 1_000)
 """An index into a list known only when the rule runs (taken modulo its length)."""
 
@@ -253,7 +255,7 @@ class CenterMachine(RuleBasedStateMachine):
         return answer.result
 
     def agent_of(self, who: int) -> AgentId:
-        """The agent a ``whos`` or ``busy_whos`` value names."""
+        """The agent a ``whos``, ``busy_whos`` or ``choosing_whos`` value names."""
         c = self.c
         talking = sorted(
             {
@@ -266,7 +268,13 @@ class CenterMachine(RuleBasedStateMachine):
         )
         on_call = sorted(a for a, uids in c.agent_calls.items() if uids)
         at_work = sorted(a for a, s in c.sessions.items() if s.phase is Phase.READY)
-        pools = {range(5, 8): on_call, range(8, 10): at_work, range(10, 15): talking or on_call}
+        choosing = sorted(a for a, s in c.sessions.items() if s.phase is not Phase.READY)
+        pools = {
+            range(5, 8): on_call,
+            range(8, 10): at_work,
+            range(10, 15): talking or on_call,
+            range(15, 20): choosing,
+        }
         for span, pool in pools.items():
             if who in span and pool:
                 return pool[who % len(pool)]
@@ -324,10 +332,14 @@ class CenterMachine(RuleBasedStateMachine):
     def login(self, slot: int, agent: int, good: bool) -> None:
         self.cmd(slot, "login", f"agent{agent}", f"pass{agent}" if good else "wrong")
 
-    @rule(agent=agent_ids, phone=st.sampled_from([None, None, 1, 2, 3, 4, 5, 6]))
-    def make_ready(self, agent: int, phone: int | None) -> None:
+    @rule(
+        agent=agent_ids,
+        phone=st.sampled_from([None, None, 1, 2, 3, 4, 5, 6]),
+        confirm=st.sampled_from([True, True, False]),
+    )
+    def make_ready(self, agent: int, phone: int | None, confirm: bool = True) -> None:
         """The usual way in: log in, pair a phone (its own by default), confirm it, go READY,
-        each step of which may be refused."""
+        each step of which may be refused; or stop before confirming the phone."""
         c = self.c
         mine = [i for i, client in enumerate(self.slots) if c.clients.get(client) == agent]
         free = [i for i, client in enumerate(self.slots) if c.clients.get(client) is None]
@@ -335,6 +347,8 @@ class CenterMachine(RuleBasedStateMachine):
         if not mine:
             self.cmd(slot, "login", f"agent{agent}", f"pass{agent}")
         self.cmd(slot, "selectIdentifier", f"phone{phone or agent}")
+        if not confirm:
+            return
         self.cmd(slot, "provision")
         self.cmd(slot, "changeStatus", "READY")
 
@@ -343,13 +357,13 @@ class CenterMachine(RuleBasedStateMachine):
         self.act(who, "logout")
 
     @rule(
-        who=whos,
+        who=choosing_whos,
         phone=st.sampled_from([*(f"phone{i}" for i in (1, 2, 3, 4, 5)), " phone3 ", "phone9"]),
     )
     def select_identifier(self, who: int, phone: str) -> None:
         self.act(who, "selectIdentifier", phone)
 
-    @rule(who=whos)
+    @rule(who=choosing_whos)
     def provision(self, who: int) -> None:
         self.act(who, "provision")
 

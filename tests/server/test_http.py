@@ -95,10 +95,15 @@ async def test_cors_and_private_network_preflight_for_an_allowed_origin(running:
 
 
 async def test_an_origin_not_on_the_list_is_refused(running: Running) -> None:
-    from ucs.web.origins import OriginPolicy
+    from ucs.web.origins import OriginPolicy, own_origins
 
-    policy = OriginPolicy(lambda *a: None, ["https://crm.example.com"])  # type: ignore[arg-type,return-value]
-    scope = {"type": "http", "scheme": "http", "headers": [(b"host", b"ucs.local:8080")]}
+    policy = OriginPolicy(
+        lambda *a: None,  # type: ignore[arg-type,return-value]
+        ["https://crm.example.com"],
+        own_origins("ucs.local", 8080),
+    )
+    scope = {"type": "http", "scheme": "http", "headers": [(b"host", b"rebind.evil:8080")]}
     assert policy.permits("https://crm.example.com", scope)
     assert policy.permits("http://ucs.local:8080", scope)  # the server's own pages
     assert not policy.permits("https://evil.example.com", scope)
+    assert not policy.permits("http://rebind.evil:8080", scope)  # Host is not proof

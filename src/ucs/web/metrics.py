@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 from ucs.core.effects import Effect
 from ucs.core.events import Command, Event
 from ucs.core.model import CallState
+from ucs.core.session import ALIASES, METHODS
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
@@ -65,10 +66,10 @@ class Metrics:
 
     def observe(self, event: Event, effects: list[Effect], seconds: float) -> None:
         if isinstance(event, Command):
-            method = event.method if isinstance(event.method, str) else "?"
-            if len(method) > 32 or not method.isalnum():
-                method = "other"
-            self.latency.labels(method).observe(seconds)
+            method = event.method if isinstance(event.method, str) else ""
+            method = ALIASES.get(method, method)
+            # Only the API's own names become labels: a client cannot grow the metrics.
+            self.latency.labels(method if method in METHODS else "other").observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -8,23 +8,31 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["OriginPolicy"]
+__all__ = ["OriginPolicy", "own_origins"]
+
+
+def own_origins(host: str, port: int) -> list[str]:
+    """The origins of the server's own pages for a configured ``host`` and ``port``."""
+    names = {host}
+    if host in ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1"):
+        names |= {"127.0.0.1", "localhost", "[::1]"}
+    return [f"{scheme}://{name}:{port}" for name in sorted(names) for scheme in ("http", "https")]
 
 
 class OriginPolicy:
-    """ASGI middleware. ``allowed`` None means any origin (the demo's default)."""
+    """ASGI middleware. ``allowed`` None means any origin (the demo's default); ``own`` are the
+    server's own origins (from its configured host and port, never from the request's ``Host``
+    header, which a DNS-rebinding page controls)."""
 
-    def __init__(self, app: ASGIApp, allowed: Iterable[str] | None) -> None:
+    def __init__(
+        self, app: ASGIApp, allowed: Iterable[str] | None, own: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.allowed = None if allowed is None else {o.rstrip("/") for o in allowed}
+        self.own = {o.rstrip("/") for o in own}
 
     def permits(self, origin: str, scope: Scope) -> bool:
-        if self.allowed is None or origin in self.allowed:
-            return True
-        headers = dict(scope.get("headers") or [])
-        host = headers.get(b"host", b"").decode("latin-1")
-        scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", ""), scope.get("scheme"))
-        return origin == f"{scheme}://{host}"
+        return self.allowed is None or origin in self.allowed or origin in self.own
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

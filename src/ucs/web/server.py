@@ -31,7 +31,7 @@ from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.api import admin, reports, sim
 from ucs.web.hub import Hub
 from ucs.web.metrics import Metrics
-from ucs.web.origins import OriginPolicy
+from ucs.web.origins import OriginPolicy, own_origins
 from ucs.web.ws import operator_socket
 
 __all__ = ["Server", "Settings", "build_server", "create_app", "password_hasher"]
@@ -72,6 +72,7 @@ class Server:
     engine: Engine = field(init=False)
     tokens: Tokens = field(default_factory=Tokens)
     answers: dict[str, OrderedDict[str, str]] = field(default_factory=dict, repr=False)
+    reconfiguring: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     """Answers to recent requests, by session token (or connection): see ``ws.py``."""
     _verified: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
 
@@ -236,5 +237,6 @@ def create_app(server: Server) -> FastAPI:
     allowed: tuple[str, ...] | None = server.settings.allowed_origins
     if not allowed:
         allowed = None if server.settings.demo else ()
-    app.add_middleware(OriginPolicy, allowed=allowed)
+    own = own_origins(server.settings.host, server.settings.port)
+    app.add_middleware(OriginPolicy, allowed=allowed, own=own)
     return app

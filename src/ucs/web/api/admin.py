@@ -96,10 +96,14 @@ class Secret(_Model):
 
 
 async def _reconfigure(request: Request) -> None:
+    """Load the configuration as stored and give it to the core. One at a time: a reload that
+    started earlier must never be applied after one that started later."""
     server = request.app.state.server
-    directory = await asyncio.to_thread(server.store.load_directory, server.settings.region)
-    server.password_hashes = await asyncio.to_thread(server.store.password_hashes)
-    server.engine.submit(Reconfigure(directory))
+    async with server.reconfiguring:
+        directory = await asyncio.to_thread(server.store.load_directory, server.settings.region)
+        hashes = await asyncio.to_thread(server.store.password_hashes)
+        server.password_hashes = hashes
+        server.engine.submit(Reconfigure(directory))
 
 
 async def _store(call: Any, *args: Any) -> Any:
