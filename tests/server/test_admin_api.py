@@ -115,3 +115,25 @@ async def test_reasons_memberships_and_sso_secret(running: Running) -> None:
             await op.provision()
             user = await op.change_status("AUX", "Coaching")
             assert user["status"] == "AUX"
+
+
+async def test_review_cases_null_duplicates_mismatch_and_in_use(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        before = (await http.get("/api/agents")).json()
+        assert (await http.patch("/api/agents/1", json={"firstname": None})).status_code == 422
+        assert (await http.patch("/api/queues/1", json={"name": None})).status_code == 422
+        assert (await http.patch("/api/queues/1", json={"number": None})).status_code == 200
+        twice = {"username": "x1", "password": "p", "memberships": [{"queue": 1}, {"queue": 1}]}
+        assert (await http.post("/api/agents", json=twice)).status_code == 422
+        r = await http.put("/api/queues/1/members/2", json={"queue": 2})
+        assert r.status_code == 422
+        after = (await http.get("/api/agents")).json()
+        assert [a["username"] for a in after] == [a["username"] for a in before]
+        async with Operator(running.url) as op:
+            await op.login("agent1", "agent1-pass")
+            await op.select_identifier("phone1")
+            await op.provision()
+            r = await http.delete("/api/lines/1")
+            assert r.status_code == 409 and "agent 1" in r.json()["detail"]
+            await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601000111"})
+            assert (await http.delete("/api/queues/2")).status_code == 409

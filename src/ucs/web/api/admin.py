@@ -4,20 +4,26 @@ AUX reasons and the SSO secret. Every change is stored, then the core is reconfi
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ucs.core.directory import QueueType, Strategy
 from ucs.core.events import Reconfigure
 from ucs.storage import schema as t
-from ucs.web.api.auth import require_admin
+from ucs.web.api.auth import ERRORS, require_admin
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api", tags=["administration"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/api",
+    tags=["administration"],
+    dependencies=[Depends(require_admin)],
+    responses=ERRORS,
+)
 
 _NAME = r"^[A-Za-z0-9._@+-]{1,128}$"
 Id = Annotated[int, Path(gt=0, le=2_147_483_647)]
@@ -26,8 +32,19 @@ Id = Annotated[int, Path(gt=0, le=2_147_483_647)]
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+    """Fields that may be set to null (the others only to a value)."""
+
+    @model_validator(mode="after")
+    def _no_null_where_a_value_is_needed(self) -> Self:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.NULLABLE:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
 
 class MembershipIn(_Model):
+    NULLABLE = frozenset({"team_id"})
     queue: int = Field(gt=0, le=2_147_483_647)
     priority: int = Field(1, ge=0, le=1000)
     supervisor: bool = False
@@ -35,6 +52,7 @@ class MembershipIn(_Model):
 
 
 class AgentPatch(_Model):
+    NULLABLE = frozenset({"external_id", "group_id", "number", "primary_extension"})
     username: str | None = Field(None, pattern=_NAME)
     password: str | None = Field(None, min_length=1, max_length=256)
     firstname: str | None = Field(None, max_length=128)
@@ -70,6 +88,7 @@ class LineIn(LinePatch):
 
 
 class QueuePatch(_Model):
+    NULLABLE = frozenset({"number"})
     name: str | None = Field(None, min_length=1, max_length=128)
     type: QueueType | None = None
     strategy: Strategy | None = None
@@ -128,6 +147,9 @@ def _agent_out(server: Any, row: dict[str, Any]) -> dict[str, Any]:
 
 def _check_links(server: Any, body: AgentPatch) -> None:
     d = server.center.directory
+    queues = [m.queue for m in body.memberships or []]
+    if len(set(queues)) != len(queues):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a queue is listed twice")
     for m in body.memberships or []:
         if m.queue not in d.queues:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no queue {m.queue}")
@@ -136,27 +158,38 @@ def _check_links(server: Any, body: AgentPatch) -> None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no line {line}")
 
 
-async def _write_links(server: Any, agent_id: Id, body: AgentPatch) -> None:
-    def work() -> None:
-        with server.store.engine.begin() as conn:
-            if body.memberships is not None:
-                conn.execute(t.memberships.delete().where(t.memberships.c.agent_id == agent_id))
-                for m in body.memberships:
-                    conn.execute(
-                        t.memberships.insert().values(
-                            agent_id=agent_id,
-                            queue_id=m.queue,
-                            priority=m.priority,
-                            supervisor=m.supervisor,
-                            team_id=m.team_id,
-                        )
+def _save_agent(
+    server: Any, agent_id: int | None, values: dict[str, Any], body: AgentPatch
+) -> int | None:
+    """Insert or update an agent with its memberships and phones, all in one transaction.
+    Returns its id, or None when there is no agent ``agent_id``."""
+    with server.store.engine.begin() as conn:
+        if agent_id is None:
+            agent_id = int(conn.execute(t.agents.insert().values(**values)).inserted_primary_key[0])
+        elif values:
+            if not conn.execute(
+                t.agents.update().where(t.agents.c.id == agent_id).values(**values)
+            ).rowcount:
+                return None
+        elif conn.execute(select(t.agents.c.id).where(t.agents.c.id == agent_id)).first() is None:
+            return None
+        if body.memberships is not None:
+            conn.execute(t.memberships.delete().where(t.memberships.c.agent_id == agent_id))
+            for m in body.memberships:
+                conn.execute(
+                    t.memberships.insert().values(
+                        agent_id=agent_id,
+                        queue_id=m.queue,
+                        priority=m.priority,
+                        supervisor=m.supervisor,
+                        team_id=m.team_id,
                     )
-            if body.lines is not None:
-                conn.execute(t.agent_lines.delete().where(t.agent_lines.c.agent_id == agent_id))
-                for line in dict.fromkeys(body.lines):
-                    conn.execute(t.agent_lines.insert().values(agent_id=agent_id, line_id=line))
-
-    await _store(work)
+                )
+        if body.lines is not None:
+            conn.execute(t.agent_lines.delete().where(t.agent_lines.c.agent_id == agent_id))
+            for line in dict.fromkeys(body.lines):
+                conn.execute(t.agent_lines.insert().values(agent_id=agent_id, line_id=line))
+        return agent_id
 
 
 # --- agents ------------------------------------------------------------------------------------
@@ -184,8 +217,7 @@ async def create_agent(body: AgentIn, request: Request) -> dict[str, Any]:
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_none=True)
     values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
     values.setdefault("data", {})
-    agent_id = await _store(server.store.insert, t.agents, values)
-    await _write_links(server, agent_id, body)
+    agent_id = await _store(_save_agent, server, None, values, body)
     await _reconfigure(request)
     return await get_agent(agent_id, request)
 
@@ -197,9 +229,8 @@ async def update_agent(agent_id: Id, body: AgentPatch, request: Request) -> dict
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_unset=True)
     if body.password is not None:
         values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
-    if not await _store(server.store.update, t.agents, agent_id, values):
+    if await _store(_save_agent, server, agent_id, values, body) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
-    await _write_links(server, agent_id, body)
     await _reconfigure(request)
     return await get_agent(agent_id, request)
 
@@ -224,6 +255,7 @@ def _crud(
     model_in: type[_Model],
     model_patch: type[_Model],
     hide: tuple[str, ...] = (),
+    in_use: Any = None,
 ) -> None:
     def out(row: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if k not in hide}
@@ -252,6 +284,9 @@ def _crud(
         return await get_one(item_id, request)
 
     async def remove(item_id: Id, request: Request) -> Response:
+        busy = in_use(request.app.state.server, item_id) if in_use else None
+        if busy:
+            raise HTTPException(status.HTTP_409_CONFLICT, busy)
         if not await _store(request.app.state.server.store.delete, table, item_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name[:-1]} {item_id}")
         await _reconfigure(request)
@@ -275,8 +310,18 @@ def _crud(
     )
 
 
-_crud("lines", t.lines, LineIn, LinePatch, hide=("secret",))
-_crud("queues", t.queues, QueueIn, QueuePatch)
+def _line_in_use(server: Any, line: int) -> str | None:
+    owner = server.center.line_owner.get(line)
+    return f"line {line} is the phone of agent {owner}, logged in now" if owner else None
+
+
+def _queue_in_use(server: Any, queue: int) -> str | None:
+    live = sum(1 for c in server.center.calls.values() if queue in (c.queue_id, c.outbound_id))
+    return f"queue {queue} has {live} live calls" if live else None
+
+
+_crud("lines", t.lines, LineIn, LinePatch, hide=("secret",), in_use=_line_in_use)
+_crud("queues", t.queues, QueueIn, QueuePatch, in_use=_queue_in_use)
 
 
 # --- memberships, reasons, SSO -----------------------------------------------------------------
@@ -288,7 +333,12 @@ async def set_member(
 ) -> dict[str, Any]:
     """Make the agent a member of the queue (or change its priority, supervisor flag, team)."""
     d = request.app.state.server.center.directory
-    if queue_id not in d.queues or agent_id not in d.agents or body.queue != queue_id:
+    if body.queue != queue_id:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"queue {body.queue} in the body is not {queue_id}",
+        )
+    if queue_id not in d.queues or agent_id not in d.agents:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no queue {queue_id} or agent {agent_id}")
     await _store(
         request.app.state.server.store.set_membership,

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-__all__ = ["require_admin"]
+__all__ = ["ERRORS", "require_admin"]
+
+_bearer = HTTPBearer(auto_error=False, description="The admin token (`UCS_ADMIN_TOKEN`).")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "The admin token is missing or wrong."},
+    404: {"description": "No such record."},
+    409: {"description": "Conflicts with an existing record, or the record is in use."},
+    422: {"description": "Malformed or out-of-range input; nothing was changed."},
+}
+"""The error answers every administration route may give (for the OpenAPI document)."""
 
 
-def require_admin(request: Request) -> None:
+def require_admin(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+) -> None:
     expected: str = request.app.state.server.settings.admin_token
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if (
-        not expected
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(token.strip().encode(), expected.encode())
-    ):
+    given = credentials.credentials if credentials is not None else ""
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="admin token required: Authorization: Bearer <token>",

@@ -14,11 +14,16 @@ from fastapi.responses import Response
 
 from ucs.core.model import CALL_FIELDS, CallState
 from ucs.core.views import user_wire
-from ucs.web.api.auth import require_admin
+from ucs.web.api.auth import ERRORS, require_admin
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api", tags=["reports"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/api",
+    tags=["reports"],
+    dependencies=[Depends(require_admin)],
+    responses=ERRORS,
+)
 
 _CSV_FIELDS = [*sorted(CALL_FIELDS), "account_codes"]
 

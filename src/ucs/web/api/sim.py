@@ -11,11 +11,16 @@ from ucs.core.directory import QueueType
 from ucs.core.effects import Created
 from ucs.core.events import TrunkCall
 from ucs.core.ids import QueueId, UniqueId
-from ucs.web.api.auth import require_admin
+from ucs.web.api.auth import ERRORS, require_admin
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/sim", tags=["simulator"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/api/sim",
+    tags=["simulator"],
+    dependencies=[Depends(require_admin)],
+    responses=ERRORS,
+)
 
 
 class SimCall(BaseModel):
