@@ -28,6 +28,7 @@ def serve(
     import uvicorn
 
     from ucs.web.server import Settings, build_server, create_app
+    from ucs.web.ws import MAX_MESSAGE
 
     settings = Settings(
         host=host,
@@ -43,9 +44,11 @@ def serve(
     )
     server = build_server(settings)
     typer.echo(f"ucs: contact center on http://{host}:{port} (database {db})")
-    if not os.environ.get("UCS_ADMIN_TOKEN"):
-        typer.echo(f"ucs: admin token: {settings.admin_token}")
-    uvicorn.run(create_app(server), host=host, port=port, log_level="info")
+    if settings.admin_token_generated:
+        typer.echo(f"ucs: a new admin token was made (shown this once): {settings.admin_token}")
+    uvicorn.run(
+        create_app(server), host=host, port=port, log_level="info", ws_max_size=2 * MAX_MESSAGE
+    )
 
 
 @app.command("sso-token")

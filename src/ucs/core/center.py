@@ -54,7 +54,14 @@ from ucs.core.numbers import normalize
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
 
-__all__ = ["DIRECT_RING_TIMEOUT", "SWITCH_FAILURE", "Center", "PasswordCheck", "next_midnight"]
+__all__ = [
+    "DIRECT_RING_TIMEOUT",
+    "SWITCH_FAILURE",
+    "Center",
+    "PasswordCheck",
+    "last_midnight",
+    "next_midnight",
+]
 
 PasswordCheck = Callable[[AgentConfig, str], bool]
 """Tells whether a password is an agent's (argon2 in production; the core never sees hashes)."""
@@ -70,6 +77,12 @@ def next_midnight(now: float, tz: tzinfo) -> float:
     """The first local midnight after ``now``."""
     today = datetime.fromtimestamp(now, tz).date()
     return datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz).timestamp()
+
+
+def last_midnight(now: float, tz: tzinfo) -> float:
+    """The local midnight that began the day of ``now`` (days are 23 or 25 h long at DST)."""
+    today = datetime.fromtimestamp(now, tz).date()
+    return datetime.combine(today, time(0), tzinfo=tz).timestamp()
 
 
 class Center:

@@ -136,9 +136,11 @@ class SwitchFailed:
 
 @dataclass(frozen=True, slots=True)
 class Reconfigure:
-    """Administration changed agents, lines, queues, memberships or AUX reasons."""
+    """Administration changed agents, lines, queues, memberships, AUX reasons, or (when given)
+    the SSO secret."""
 
     directory: Directory
+    sso_secret: str | None = None
 
 
 Event = (

@@ -17,6 +17,8 @@ __all__ = ["on_reconfigure"]
 def on_reconfigure(c: Center, ev: Reconfigure) -> None:
     d = ev.directory
     c.directory = d
+    if ev.sso_secret is not None:
+        c.sso_secret = ev.sso_secret
     for cfg in d.agents.values():
         a = c.agents.get(cfg.id)
         if a is None:

@@ -56,6 +56,8 @@ class Settings:
     region: str = "CZ"
     allowed_origins: tuple[str, ...] = ()
     tz: tzinfo | None = None
+    admin_token_generated: bool = False
+    """The admin token was made at this start (``ucs serve`` shows it once)."""
 
 
 @dataclass
@@ -190,7 +192,7 @@ def build_server(settings: Settings) -> Server:
         if stored is None:
             stored = secrets.token_urlsafe(24)
             store.set_setting("admin_token", stored)
-            log.warning("generated an admin token; `ucs serve` prints it at start")
+            settings.admin_token_generated = True
         settings.admin_token = stored
     server = Server(settings, store, store.password_hashes(), hasher)
     server.resume()

@@ -386,5 +386,5 @@ async def set_sso_secret(body: Secret, request: Request) -> Response:
     server = request.app.state.server
     await _store(server.store.set_setting, "sso_secret", body.secret)
     server.settings.sso_secret = body.secret
-    server.center.sso_secret = body.secret
+    server.engine.submit(Reconfigure(server.center.directory, sso_secret=body.secret))
     return Response(status_code=204)

@@ -6,12 +6,12 @@ import asyncio
 import csv
 import io
 import json
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from ucs.core.center import last_midnight
 from ucs.core.model import CALL_FIELDS, CallState
 from ucs.core.views import user_wire
 from ucs.web.api.auth import ERRORS, require_admin
@@ -79,7 +79,7 @@ async def queue_stats(request: Request) -> list[dict[str, Any]]:
     server = request.app.state.server
     c = server.center
     now = max(c.now, server.engine.clock())
-    day_start = datetime.fromtimestamp(c.midnight, c.tz).timestamp() - 86_400
+    day_start = last_midnight(now, c.tz)
     abandoned = await asyncio.to_thread(server.store.abandoned_since, day_start)
     result = []
     for qid, q in sorted(c.directory.queues.items()):
