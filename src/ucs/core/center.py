@@ -359,6 +359,8 @@ class Center:
             self._left.setdefault((uid, agent), call.cause if call.ended else Cause.UNKNOWN)
         for agent in now_on - before:
             self.agent_calls.setdefault(agent, set()).add(uid)
+            if call.side_of(agent) != "offered":
+                self._withdraw_offers(agent, but=uid)
         self._dirty.update(before | now_on)
         self._linked[uid] = now_on
         self._participants.setdefault(uid, set()).update(now_on)
@@ -379,6 +381,16 @@ class Center:
         elif call.ring_expires is None:
             call.ring_expires = self.now + DIRECT_RING_TIMEOUT
             self._arm(call.ring_expires, "direct", (uid, call.ring_expires))
+
+    def _withdraw_offers(self, agent: AgentId, but: UniqueId) -> None:
+        """Another call reached the agent's phone (dialled to it, transferred to it): a queue
+        call ringing there goes back to its queue for someone free, uncounted."""
+        for uid in list(self.agent_calls.get(agent, ())):
+            other = self.calls.get(uid)
+            if uid != but and other is not None and agent in other.offers:
+                distribution.end_offer(
+                    self, other, other.offers[agent], Cause.UNAVAILABLE, counted=False
+                )
 
     def leave(self, call: Call, agent: AgentId, cause: Cause) -> None:
         """``agent`` leaves a call that goes on without them."""

@@ -80,6 +80,8 @@ def select_identifier(c: Center, client: ClientId, agent: AgentId | None, a: dic
     if owner is not None and owner != me:
         raise InvalidState(f"phone {identifier!r} is in use by another agent")
     s = c.sessions[me]
+    if s.line is not None and s.line != line.id and c.agent_calls.get(me):
+        raise InvalidState("cannot change phones during a call")
     if s.line is not None and s.line != line.id and c.line_owner.get(s.line) == me:
         del c.line_owner[s.line]
     c.line_owner[line.id] = me
