@@ -5,12 +5,17 @@ Three machines:
 - ``CenterMachine`` drives a whole ``VirtualCenter`` (the core and the simulated switch on a
   virtual clock) with agents logging in and out, pairing phones, changing status, callers
   arriving and hanging up, agents answering, holding, dialling and transferring, the switch
-  failing, and time passing (across midnight too). After every step it checks the invariants of
-  ``docs/core.md``: the statistics partition time, offers go to free agents only, no caller waits
-  while a free member could take it, calls are indexed and recorded consistently, phones are
-  held by one agent, refused commands change nothing, call ids and uniqueids are sound.
+  failing, administration reshuffling the queues, and time passing (across midnight too).
+  After every step it checks the invariants of ``docs/core.md``: the statistics partition time,
+  offers go to free agents only, no caller waits while a free member could take it, calls are
+  indexed and recorded consistently, phones are held by one agent, refused commands change
+  nothing, call ids and uniqueids are sound.
 - ``AgentMachine`` checks ``Agent`` accrual in isolation against a log of activity segments.
 - ``ThrottleMachine`` checks login throttling against a model of failures per username.
+
+Rules pick agents mostly among those for whom the click means something (on a call, ringing,
+choosing a phone) and dial colleagues by what they are doing (``COLLEAGUES``), so that the
+interesting interleavings come up within the time budget (about 25 s for the file).
 """
 
 from __future__ import annotations
@@ -139,6 +144,7 @@ COLLEAGUES = [
     "@offered",  # the phone of an agent a queue call rings, when there is one
     "@free",  # the phone of an agent free for queue calls
     "@talking",  # the phone of an agent on a call
+    "@unconfirmed",  # the phone of an agent who has chosen it but not confirmed it yet
 ]
 numbers = st.sampled_from(NUMBERS) | st.sampled_from(COLLEAGUES)
 """Numbers to dial or transfer to: half of them a colleague's phone, chosen by what it does."""
@@ -281,12 +287,15 @@ class CenterMachine(RuleBasedStateMachine):
         return AgentId(who % 5 + 1)
 
     def extension(self, which: str) -> str:
-        """The extension of a phone whose agent is offered a call, free, or talking."""
+        """The extension of a phone whose agent is offered a call, free, on a call or has not
+        confirmed it yet (see ``COLLEAGUES``)."""
         c = self.c
         if which == "@offered":
             agents = sorted({a for x in c.calls.values() for a in x.offers})
         elif which == "@free":
             agents = sorted(a for a in c.sessions if c.free(a))
+        elif which == "@unconfirmed":
+            agents = sorted(a for a, s in c.sessions.items() if s.phase is Phase.DEVICE)
         else:
             agents = sorted(a for a, uids in c.agent_calls.items() if uids)
         lines = [s.line for a in agents if (s := c.sessions.get(a)) and s.line is not None]
@@ -312,11 +321,12 @@ class CenterMachine(RuleBasedStateMachine):
     @initialize(
         support=st.sampled_from(list(Strategy)),
         away=st.sets(agent_ids, max_size=AGENTS - 1),
+        unconfirmed=st.sets(agent_ids, max_size=2),
         late=st.booleans(),
     )
-    def setup(self, support: Strategy, away: set[int], late: bool) -> None:
-        """The center at 08:00 (or a minute and a half before midnight), with some agents
-        already at work on their own phones."""
+    def setup(self, support: Strategy, away: set[int], unconfirmed: set[int], late: bool) -> None:
+        """The center at 08:00 (or a minute and a half before midnight), with the agents not
+        ``away`` at work on their own phones, or (``unconfirmed``) about to confirm them."""
         self.start = _last_midnight(MORNING) - 90.0 if late else MORNING
         self.vc = VirtualCenter(
             center_directory(support), start=self.start, passwords=PASSWORDS, tz=PRAGUE
@@ -324,7 +334,7 @@ class CenterMachine(RuleBasedStateMachine):
         self.slots = [self.vc.connect() for _ in range(SLOTS)]
         for agent in range(1, AGENTS + 1):
             if agent not in away:
-                self.make_ready(agent, None)
+                self.make_ready(agent, None, confirm=agent not in unconfirmed)
 
     # --- connections and sessions ----------------------------------------------------------
 
@@ -792,13 +802,13 @@ class CenterMachine(RuleBasedStateMachine):
         c = self.c
         for agent, s in c.sessions.items():
             for client in s.clients:
+                now = f"attached to {c.clients[client]}" if client in c.clients else "gone"
                 assert c.clients.get(client) == agent, (
-                    f"session of agent {agent} lists connection {client}, which is "
-                    f"{'attached to ' + str(c.clients.get(client)) if client in c.clients else 'gone'}"  # noqa: E501
+                    f"session of agent {agent} lists connection {client}, which is {now}"
                 )
 
 
-CenterMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=100, deadline=None)
+CenterMachine.TestCase.settings = settings(max_examples=450, stateful_step_count=100, deadline=None)
 TestCenter = CenterMachine.TestCase
 
 

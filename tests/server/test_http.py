@@ -107,3 +107,13 @@ async def test_an_origin_not_on_the_list_is_refused(running: Running) -> None:
     assert policy.permits("http://ucs.local:8080", scope)  # the server's own pages
     assert not policy.permits("https://evil.example.com", scope)
     assert not policy.permits("http://rebind.evil:8080", scope)  # Host is not proof
+
+
+async def test_the_api_docs_are_served_without_any_cdn(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        page = (await http.get("/api/docs")).text
+        assert "/api/docs/assets/swagger-ui-bundle.js" in page and "cdn" not in page
+        for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+            assert (await http.get(f"/api/docs/assets/{asset}")).status_code == 200
+        spec = (await http.get("/api/openapi.json")).json()
+        assert spec["paths"]["/api/lines"]["post"]["summary"] == "Create a line"

@@ -11,12 +11,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from importlib import resources
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
 from fastapi import FastAPI, WebSocket
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ucs.core.center import Center
@@ -37,6 +40,9 @@ from ucs.web.ws import operator_socket
 __all__ = ["Server", "Settings", "build_server", "create_app", "password_hasher"]
 
 log = logging.getLogger("ucs.server")
+
+_SWAGGER_UI = str(resources.files("fastapi_offline") / "static")
+"""Swagger UI 5 as fastapi-offline ships it, so that /api/docs needs no CDN."""
 
 
 def password_hasher() -> PasswordHasher:
@@ -213,10 +219,21 @@ def create_app(server: Server) -> FastAPI:
         summary="Contact-center server: administration, reports and the call simulator.",
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the bundled Swagger UI: no CDN needed
         redoc_url=None,
     )
     app.state.server = server
+    app.mount("/api/docs/assets", StaticFiles(directory=_SWAGGER_UI), name="swagger-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="ucs: REST API",
+            swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs/assets/favicon.png",
+        )
 
     @app.websocket("/ws")
     async def ws(websocket: WebSocket) -> None:

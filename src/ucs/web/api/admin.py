@@ -294,20 +294,25 @@ def _crud(
 
     create.__annotations__["body"] = model_in
     update.__annotations__["body"] = model_patch
-    router.add_api_route(f"/{name}", list_all, methods=["GET"], name=f"list_{name}")
-    router.add_api_route(f"/{name}/{{item_id}}", get_one, methods=["GET"], name=f"get_{name}")
-    router.add_api_route(
-        f"/{name}", create, methods=["POST"], status_code=201, name=f"create_{name}"
+    one = name[:-1]
+    routes = (
+        ("", list_all, "GET", f"List the {name}", 200),
+        ("/{item_id}", get_one, "GET", f"Get a {one}", 200),
+        ("", create, "POST", f"Create a {one}", 201),
+        ("/{item_id}", update, "PATCH", f"Change a {one}", 200),
+        ("/{item_id}", remove, "DELETE", f"Delete a {one}", 204),
     )
-    router.add_api_route(f"/{name}/{{item_id}}", update, methods=["PATCH"], name=f"update_{name}")
-    router.add_api_route(
-        f"/{name}/{{item_id}}",
-        remove,
-        methods=["DELETE"],
-        status_code=204,
-        name=f"delete_{name}",
-        response_class=Response,
-    )
+    for path, endpoint, method, summary, code in routes:
+        extra: dict[str, Any] = {"response_class": Response} if code == 204 else {}
+        router.add_api_route(
+            f"/{name}{path}",
+            endpoint,
+            methods=[method],
+            summary=summary,
+            status_code=code,
+            name=f"{method.lower()}_{one}{'s' if not path and method == 'GET' else ''}",
+            **extra,
+        )
 
 
 def _line_in_use(server: Any, line: int) -> str | None:
