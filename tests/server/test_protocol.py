@@ -89,7 +89,7 @@ async def test_resume_with_an_unknown_token_ends_the_session(running: Running) -
 async def test_resume_replays_what_the_connection_missed(running: Running) -> None:
     ws = await _ws(running)
     login = await _request(ws, "1", "login", "agent3", "agent3-pass")
-    token = login["result"]["session"]
+    token = login["result"]["token"]
     await _request(ws, "2", "selectIdentifier", "phone3")
     await _request(ws, "3", "provision")
     seq = max(running.server.hub.seq.values())
@@ -156,7 +156,7 @@ async def test_passwords_are_checked_off_the_loop_and_not_kept(running: Running)
 async def test_retries_after_a_reconnect_are_not_carried_out_twice(running: Running) -> None:
     ws = await _ws(running)
     login = await _request(ws, "1", "login", "agent1", "agent1-pass")
-    token = login["result"]["session"]
+    token = login["result"]["token"]
     await _request(ws, "2", "selectIdentifier", "phone1")
     await _request(ws, "3", "provision")
     first = await _request(ws, "4", "dial", "+420601123456")
@@ -181,7 +181,7 @@ async def test_a_deleted_agents_token_opens_nothing(running: Running) -> None:
         r = await http.post("/api/agents", json={"username": "temp", "password": "temp-pass"})
         temp = r.json()["id"]
         ws = await _ws(running)
-        token = (await _request(ws, "1", "login", "temp", "temp-pass"))["result"]["session"]
+        token = (await _request(ws, "1", "login", "temp", "temp-pass"))["result"]["token"]
         await ws.close()
         assert (await http.delete(f"/api/agents/{temp}")).status_code == 204
         r = await http.post("/api/agents", json={"username": "newhire", "password": "n-pass"})

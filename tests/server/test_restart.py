@@ -84,7 +84,7 @@ async def test_kill_9_during_a_call_loses_no_agent_statistic_or_record(tmp_path:
     try:
         async with Operator(url, reconnect=False) as op:
             welcome = await op.login("agent1", "agent1-pass")
-            assert welcome["session"]
+            assert welcome["token"]
             after = await op.state()
             assert (after["state"], after["identifier"]) == ("READY", "phone1")
             user = after["user"]

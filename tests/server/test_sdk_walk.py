@@ -27,7 +27,7 @@ async def _next(events: EventStream, kind: str, what: str | None = None) -> Even
 async def test_login_phone_ready_queue_call_answer_hold_transfer_hangup(running: Running) -> None:
     async with Operator(running.url) as op, Operator(running.url) as op2:
         welcome = await op.login("agent1", "agent1-pass")
-        assert welcome["user"]["status"] == "OFFLINE" and welcome["session"]
+        assert welcome["user"]["status"] == "OFFLINE" and welcome["token"]
         await op.select_identifier("phone1")
         ready = await op.provision()
         assert ready["state"] == "READY" and ready["identifier"] == "phone1"
@@ -106,7 +106,7 @@ async def test_a_second_tab_joins_the_session_and_sees_the_same_events(running: 
         await tab1.select_identifier("phone3")
         await tab1.provision()
         joined = await tab2.login("agent3", "agent3-pass")
-        assert joined["session"] != "" and joined["user"]["id"] == 3
+        assert joined["token"] != "" and joined["user"]["id"] == 3
         events = tab2.events()
         await tab1.change_status("AUX", "Break")
         user = await _next(events, "user")

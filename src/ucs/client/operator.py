@@ -261,7 +261,7 @@ class Operator:
 
     def _joined(self, result: Any) -> Any:
         if isinstance(result, dict):
-            self._session = result.get("session")
+            self._session = result.get("token")
             seq = result.get("seq")
             self._seq = seq if isinstance(seq, int) else 0
         return result

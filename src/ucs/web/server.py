@@ -41,6 +41,8 @@ __all__ = ["Server", "Settings", "build_server", "create_app", "password_hasher"
 
 log = logging.getLogger("ucs.server")
 
+_WIDGET = str(resources.files("ucs") / "widget")
+"""The operator component: plain ES modules, served as they are (no build step)."""
 _SWAGGER_UI = str(resources.files("fastapi_offline") / "static")
 """Swagger UI 5 as fastapi-offline ships it, so that /api/docs needs no CDN."""
 
@@ -239,6 +241,7 @@ def create_app(server: Server) -> FastAPI:
     async def ws(websocket: WebSocket) -> None:
         await operator_socket(websocket, server)
 
+    app.mount("/operator", StaticFiles(directory=_WIDGET, html=True), name="operator")
     app.include_router(sim.router)
     app.include_router(reports.router)
     app.include_router(admin.router)

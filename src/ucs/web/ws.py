@@ -158,7 +158,7 @@ class _Session:
                 if agent is not None:
                     self.token = server.issue_token(agent)
                     answers = self._answers()
-                    result = {**result, "session": self.token, "seq": server.hub.current(agent)}
+                    result = {**result, "token": self.token, "seq": server.hub.current(agent)}
             elif method == "logout":
                 self.token = None
             text = encode({"type": "result", "id": rid, "result": result})

@@ -1,0 +1,123 @@
+// The operator protocol (docs/protocol.md): one WebSocket, requests with ids, sequenced
+// events, resume after a reconnect. The Python SDK speaks the same protocol.
+
+const BACKOFF_MAX = 10000;
+
+export class ProtocolError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "UcsError";
+    this.code = code;
+  }
+}
+
+export class Connection {
+  constructor(url, { onEvent, onStatus, timeout = 15000 } = {}) {
+    this.url = url;
+    this.onEvent = onEvent || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.timeout = timeout;
+    this.session = null; // token to resume with
+    this.seq = 0;
+    this.pending = new Map(); // id -> {message, resolve, reject, timer}
+    this.nextId = 1;
+    this.ws = null;
+    this.open = false;
+    this.closing = false;
+    this.delay = 500;
+    this.waiters = [];
+  }
+
+  connect() {
+    this.closing = false;
+    this._dial();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  _dial() {
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (error) {
+      this._retry();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      const hello = { v: 1, type: "hello" };
+      if (this.session) hello.resume = { session: this.session, seq: this.seq };
+      ws.send(JSON.stringify(hello));
+      for (const pending of this.pending.values()) ws.send(pending.message);
+      this.open = true;
+      this.delay = 500;
+      this.onStatus("open");
+      for (const resolve of this.waiters.splice(0)) resolve();
+    };
+    ws.onmessage = (event) => {
+      let msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      this._receive(msg);
+    };
+    ws.onclose = () => {
+      const was = this.open;
+      this.open = false;
+      this.ws = null;
+      if (this.closing) return;
+      if (was) this.onStatus("lost");
+      this._retry();
+    };
+    ws.onerror = () => {};
+  }
+
+  _retry() {
+    const delay = this.delay;
+    this.delay = Math.min(this.delay * 2, BACKOFF_MAX);
+    setTimeout(() => { if (!this.closing) this._dial(); }, delay + Math.random() * 250);
+  }
+
+  _receive(msg) {
+    if ((msg.type === "result" || msg.type === "error") && msg.id !== undefined) {
+      const pending = this.pending.get(String(msg.id));
+      if (!pending) return;
+      this.pending.delete(String(msg.id));
+      clearTimeout(pending.timer);
+      if (msg.type === "result") pending.resolve(msg.result);
+      else pending.reject(new ProtocolError(msg.code, msg.message));
+      return;
+    }
+    if (msg.type === "hello") {
+      if (!msg.resumed) this.seq = 0;
+      else if (typeof msg.seq === "number" && msg.seq < this.seq) this.seq = msg.seq;
+      this.onEvent(msg);
+      return;
+    }
+    if (typeof msg.seq === "number") {
+      if (msg.seq <= this.seq) return; // seen before the reconnect
+      this.seq = msg.seq;
+    }
+    if (msg.type === "session.ended") this.session = null;
+    this.onEvent(msg);
+  }
+
+  request(method, args) {
+    const id = String(this.nextId++);
+    const message = JSON.stringify({ v: 1, type: "request", id, method, args });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ProtocolError("UNAVAILABLE", "no answer from the server in time"));
+      }, this.timeout);
+      this.pending.set(id, { message, resolve, reject, timer });
+      if (this.open && this.ws) this.ws.send(message);
+    });
+  }
+
+  close() {
+    this.closing = true;
+    if (this.ws) this.ws.close();
+  }
+}

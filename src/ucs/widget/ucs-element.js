@@ -1,0 +1,331 @@
+// <ucs-operator>: the agent's desktop, a view of the controller in an open shadow root (so the
+// CRM's styles do not reach it). Each part re-renders alone, so typing is never interrupted.
+
+import { t } from "./i18n.js";
+import { RINGING_SOUNDS } from "./methods.js";
+
+const STYLE = `
+:host { all: initial; display: block; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  --bg: #f6f7fb; --card: #ffffff; --text: #1d2433; --muted: #667085; --line: #e3e6ee;
+  --accent: #2f6fed; --ok: #1a9d5b; --warn: #d98b00; --bad: #d64545; --hold: #7a5af8; }
+:host([theme="dark"]) { --bg: #141821; --card: #1d2330; --text: #e8ecf4; --muted: #98a2b3;
+  --line: #2c3444; --accent: #6b9bff; }
+* { box-sizing: border-box; }
+.root { background: var(--bg); color: var(--text); border-radius: 12px; padding: 12px;
+  min-width: 300px; max-width: 460px; }
+header { display: flex; align-items: center; gap: 8px; margin-bottom: 10px; }
+header h1 { font-size: 16px; margin: 0; flex: 1; }
+.who { color: var(--muted); font-size: 12px; }
+.banner { background: var(--warn); color: #fff; border-radius: 8px; padding: 6px 10px; margin-bottom: 8px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px; margin-bottom: 10px; }
+.card h2 { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 0 0 8px; }
+label { display: block; font-size: 12px; color: var(--muted); margin: 8px 0 4px; }
+input, select { width: 100%; padding: 8px 10px; border: 1px solid var(--line); border-radius: 8px;
+  background: var(--card); color: var(--text); font: inherit; }
+.check { display: flex; align-items: center; gap: 6px; color: var(--text); font-size: 13px; }
+.check input { width: auto; }
+button { font: inherit; border: 1px solid var(--line); background: var(--card); color: var(--text);
+  border-radius: 8px; padding: 7px 12px; cursor: pointer; }
+button:hover { border-color: var(--accent); }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.ok { background: var(--ok); border-color: var(--ok); color: #fff; }
+button.bad { background: var(--bad); border-color: var(--bad); color: #fff; }
+button:disabled { opacity: .5; cursor: default; }
+.row { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+.row > * { flex: 1; }
+.pill { display: inline-block; border-radius: 999px; padding: 2px 10px; font-size: 12px; color: #fff; }
+.s-READY { background: var(--ok); } .s-AUX { background: var(--warn); } .s-ACW { background: var(--hold); }
+.s-OFFLINE { background: var(--muted); }
+.queue { display: flex; justify-content: space-between; align-items: center; padding: 4px 0;
+  border-bottom: 1px solid var(--line); }
+.queue:last-child { border-bottom: 0; }
+.call .party { font-size: 17px; font-weight: 600; }
+.call .number { color: var(--muted); }
+.call .meta { display: flex; justify-content: space-between; color: var(--muted); font-size: 12px; margin: 4px 0 10px; }
+.buttons { display: flex; gap: 6px; flex-wrap: wrap; }
+.stats { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; }
+.stat b { display: block; font-size: 18px; }
+.stat span { color: var(--muted); font-size: 12px; }
+.note { border-radius: 8px; padding: 8px 10px; margin-top: 6px; display: flex; gap: 8px; color: #fff; }
+.note span { flex: 1; } .note button { padding: 0 6px; background: transparent; border: 0; color: #fff; }
+.n-error { background: var(--bad); } .n-warning { background: var(--warn); }
+.n-success { background: var(--ok); } .n-info { background: var(--accent); }
+.phones button { margin: 4px 4px 0 0; }
+.muted { color: var(--muted); }
+`;
+
+function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
+}
+
+class UcsOperator extends HTMLElement {
+  connect(controller) {
+    this.c = controller;
+    this.shadow = this.attachShadow({ mode: "open" });
+    this.shadow.innerHTML = `<style>${STYLE}</style><div class="root"></div>`;
+    this.root = this.shadow.querySelector(".root");
+    this.phase = undefined;
+    this.statusSince = Date.now();
+    this.lastStatus = null;
+    controller.views.add(this);
+    this.render();
+    this.ticker = setInterval(() => this.tick(), 1000);
+  }
+
+  tr(key) { return t(this.c.lang, key); }
+
+  async act(promise) {
+    try {
+      await promise;
+    } catch (err) {
+      this.c.notify(err.message || String(err), "error", true, 6000, this.c.phase);
+    }
+  }
+
+  render() {
+    const c = this.c;
+    this.setAttribute("theme", c.theme);
+    if (this.phase !== c.phase) {
+      this.phase = c.phase;
+      this.root.innerHTML = `<header><h1>${esc(this.tr("title"))}</h1><span class="who"></span>
+        <button data-lang>${esc(this.tr("language"))}</button></header>
+        <div class="banner" hidden>${esc(this.tr("lost"))}</div><main></main><footer></footer>`;
+      this.root.querySelector("[data-lang]").onclick = () => {
+        c.lang = c.lang === "cs" ? "en" : "cs";
+        this.phase = undefined;
+        c.changed();
+      };
+      this.main = this.root.querySelector("main");
+      this.skeleton();
+    }
+    const user = c.user;
+    this.root.querySelector(".who").textContent = user ? user.displayname : "";
+    this.root.querySelector(".banner").hidden = c.connected || c.phase === null;
+    if (c.phase === "READY") this.renderReady();
+    this.renderNotes();
+  }
+
+  skeleton() {
+    const c = this.c;
+    const m = this.main;
+    if (c.phase === "CREDENTIALS" || c.phase === null) {
+      m.innerHTML = `<form class="card" data-login>
+        <label>${esc(this.tr("username"))}</label><input name="username" autocomplete="username" required>
+        <label>${esc(this.tr("password"))}</label><input name="password" type="password" autocomplete="current-password">
+        <div class="notes-inline"></div>
+        <label class="check"><input type="checkbox" name="remember"> ${esc(this.tr("remember"))}</label>
+        <p><button class="primary" type="submit">${esc(this.tr("login"))}</button></p></form>`;
+      m.querySelector("form").onsubmit = (e) => {
+        e.preventDefault();
+        const f = e.target;
+        this.act(c.api.login(f.username.value.trim(), f.password.value, f.remember.checked));
+      };
+    } else if (c.phase === "IDENTIFY") {
+      const phones = (c.user?.lines || []).map((l) => `<button data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
+      m.innerHTML = `<form class="card" data-identify><h2>${esc(this.tr("choosePhone"))}</h2>
+        <input name="identifier" placeholder="${esc(this.tr("identifierHint"))}" required>
+        <div class="phones">${phones}</div>
+        <p class="row"><button class="primary" type="submit">${esc(this.tr("use"))}</button>
+        <button type="button" data-logout>${esc(this.tr("logout"))}</button></p></form>`;
+      m.querySelector("form").onsubmit = (e) => {
+        e.preventDefault();
+        this.act(c.api.selectIdentifier(e.target.identifier.value.trim()));
+      };
+      for (const b of m.querySelectorAll("[data-phone]")) {
+        b.onclick = (e) => { e.preventDefault(); this.act(c.api.selectIdentifier(b.dataset.phone)); };
+      }
+      m.querySelector("[data-logout]").onclick = () => this.act(c.api.logout());
+    } else if (c.phase === "DEVICE") {
+      m.innerHTML = `<div class="card"><h2>${esc(this.tr("confirmPhone"))}</h2>
+        <p>${esc(this.tr("confirmText"))} <b>${esc(c.identifier)}</b></p>
+        <p class="row"><button class="primary" data-confirm>${esc(this.tr("confirm"))}</button>
+        <button data-change>${esc(this.tr("change"))}</button></p></div>`;
+      m.querySelector("[data-confirm]").onclick = () => this.act(c.api.provision());
+      m.querySelector("[data-change]").onclick = () => this.act(c.api.identify());
+    } else if (c.phase === "READY") {
+      m.innerHTML = `<div class="card" data-status></div><div data-calls></div>
+        <form class="card" data-dial><h2>${esc(this.tr("dial"))}</h2>
+          <div class="row"><input name="number" placeholder="${esc(this.tr("number"))}" inputmode="tel">
+          <select name="queue"></select></div>
+          <p class="row"><button class="ok" type="submit">${esc(this.tr("dial"))}</button>
+          <button type="button" data-transfer>${esc(this.tr("transfer"))}</button>
+          <button type="button" data-blind>${esc(this.tr("blind"))}</button></p></form>
+        <div class="card" data-queues></div><div class="card" data-stats></div>
+        <div class="card" data-settings></div>`;
+      const dial = m.querySelector("[data-dial]");
+      dial.onsubmit = (e) => {
+        e.preventDefault();
+        const q = dial.queue.value;
+        this.act(c.api.dial(dial.number.value, /^\d+$/.test(q) ? Number(q) : q));
+      };
+      m.querySelector("[data-transfer]").onclick = () => this.act(c.api.transfer(dial.number.value || undefined));
+      m.querySelector("[data-blind]").onclick = () => this.act(c.api.blindTransfer(dial.number.value));
+      const campaigns = c.queues.filter((q) => q.type === 0);
+      dial.queue.innerHTML = `<option value="undefined">${esc(this.tr("auto"))}</option>
+        <option value="directCall">${esc(this.tr("direct"))}</option>` +
+        campaigns.map((q) => `<option value="${q.id}">${esc(q.name)}</option>`).join("");
+      this.renderSettings();
+    }
+  }
+
+  renderReady() {
+    const c = this.c;
+    const user = c.user || {};
+    if (user.status !== this.lastStatus) {
+      this.lastStatus = user.status;
+      this.statusSince = Date.now();
+    }
+    const status = this.main.querySelector("[data-status]");
+    const options = [`<option value="READY">${esc(this.tr("READY"))}</option>`]
+      .concat(c.reasons.map((r) => `<option value="AUX:${esc(r)}">${esc(this.tr("AUX"))} · ${esc(r)}</option>`))
+      .concat([`<option value="ACW">${esc(this.tr("ACW"))}</option>`, `<option value="OFFLINE">${esc(this.tr("OFFLINE"))}</option>`]);
+    status.innerHTML = `<div class="row"><span><span class="pill s-${esc(user.status)}">${esc(this.tr(user.status || "OFFLINE"))}${c.reason ? ` · ${esc(c.reason)}` : ""}</span>
+      <span class="muted" data-since>${clock((Date.now() - this.statusSince) / 1000)}</span></span>
+      <select data-change-status>${options.join("")}</select></div>
+      <p class="row muted"><span>${esc(this.tr("phone"))}: <b>${esc(c.identifier)}</b></span>
+      <button data-identify>${esc(this.tr("change"))}</button><button data-logout>${esc(this.tr("logout"))}</button></p>`;
+    const select = status.querySelector("select");
+    select.value = user.status === "AUX" ? `AUX:${c.reason}` : user.status;
+    select.onchange = () => {
+      const [s, reason] = select.value.split(":");
+      this.act(c.api.changeStatus(s, reason));
+    };
+    status.querySelector("[data-identify]").onclick = () => this.act(c.api.identify());
+    status.querySelector("[data-logout]").onclick = () => this.act(c.api.logout());
+    this.renderCalls();
+    this.renderQueues();
+    this.renderStats();
+  }
+
+  renderCalls() {
+    const c = this.c;
+    const box = this.main.querySelector("[data-calls]");
+    const calls = [...c.calls.values()];
+    if (!calls.length) {
+      box.innerHTML = `<div class="card muted">${esc(this.tr("noCall"))}</div>`;
+      return;
+    }
+    const focus = c.focus();
+    box.innerHTML = calls.map((call) => {
+      const incoming = call.direction === "INCOMING";
+      const party = incoming ? (call.caller_name || call.name || call.caller_number) : (call.called_name || call.name || call.called_number);
+      const number = incoming ? call.caller_number : call.called_number;
+      const label = { 1: "dialling", 2: incoming ? "ringing" : "dialling", 3: "connected", 4: "waiting", 5: "held" }[call.state] || "dialling";
+      const mine = incoming ? call.connected_muted : call.caller_muted;
+      const isFocus = focus && focus.uniqueid === call.uniqueid;
+      let buttons = "";
+      if (isFocus) {
+        if (call.state === 2 && incoming) buttons += `<button class="ok" data-do="answer">${esc(this.tr("answer"))}</button>`;
+        if (call.state === 3) buttons += `<button data-do="hold">${esc(this.tr("hold"))}</button><button data-do="mute">${esc(this.tr(mine ? "unmute" : "mute"))}</button>`;
+        if (call.state === 5 || (call.state === 4 && calls.length === 1)) buttons += `<button data-do="unhold">${esc(this.tr(call.state === 4 ? "back" : "unhold"))}</button>`;
+        buttons += `<button class="bad" data-do="hangup">${esc(this.tr("hangup"))}</button>`;
+      }
+      if (call.state === 4 && calls.length > 1) buttons += `<button class="primary" data-do="finishTransfer">${esc(this.tr("finish"))}</button>`;
+      return `<div class="card call" data-uniqueid="${esc(call.uniqueid)}">
+        <h2>${esc(this.tr(incoming ? "incoming" : "outgoing"))} · ${esc(this.tr(label))}</h2>
+        <div class="party">${esc(party || this.tr("unknown"))}</div><div class="number">${esc(number)}</div>
+        <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span><span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
+        <div class="buttons">${buttons}</div>
+        <form class="row" data-code><input name="code" placeholder="${esc(this.tr("accountCode"))}"><button>${esc(this.tr("save"))}</button></form></div>`;
+    }).join("");
+    for (const b of box.querySelectorAll("[data-do]")) b.onclick = () => this.act(c.api[b.dataset.do]());
+    for (const f of box.querySelectorAll("[data-code]")) {
+      f.onsubmit = (e) => {
+        e.preventDefault();
+        const uid = f.closest("[data-uniqueid]").dataset.uniqueid;
+        if (f.code.value.trim()) this.act(c.api.setAccountCode(uid, f.code.value.trim()));
+        f.code.value = "";
+      };
+    }
+    this.tick();
+  }
+
+  renderQueues() {
+    const c = this.c;
+    const box = this.main.querySelector("[data-queues]");
+    const mine = (c.user && c.user.queues) || {};
+    box.innerHTML = `<h2>${esc(this.tr("queues"))}</h2>` + c.queues.map((q) => {
+      const m = mine[q.id] || mine[String(q.id)] || {};
+      return `<div class="queue"><span>${esc(q.name)} ${m.suspended ? `<span class="muted">(${esc(this.tr("suspended"))})</span>` : ""}</span>
+        <button data-queue="${q.id}" data-suspended="${m.suspended ? 1 : 0}">${esc(this.tr(m.suspended ? "resume" : "suspend"))}</button></div>`;
+    }).join("");
+    for (const b of box.querySelectorAll("[data-queue]")) {
+      b.onclick = () => this.act(b.dataset.suspended === "1" ? c.api.resume(Number(b.dataset.queue)) : c.api.suspend(Number(b.dataset.queue)));
+    }
+  }
+
+  renderStats() {
+    const u = this.c.user || {};
+    const box = this.main.querySelector("[data-stats]");
+    const stat = (label, value) => `<div class="stat"><b>${esc(value)}</b><span>${esc(this.tr(label))}</span></div>`;
+    box.innerHTML = `<h2>${esc(this.tr("stats"))}</h2><div class="stats">
+      ${stat("answered", (u.in_calls_answered || 0) + (u.out_calls_answered || 0))}
+      ${stat("missed", u.in_calls_unanswered || 0)}${stat("talk", clock(u.talktime || 0))}
+      ${stat("ready", clock(u.readytime || 0))}${stat("aux", clock(u.auxtime || 0))}${stat("acw", clock(u.acwtime || 0))}</div>`;
+  }
+
+  renderSettings() {
+    const c = this.c;
+    const box = this.main.querySelector("[data-settings]");
+    box.innerHTML = `<div class="row"><label>${esc(this.tr("ringtone"))}<select data-sound>${RINGING_SOUNDS.map((s) => `<option>${s}</option>`).join("")}</select></label>
+      <button data-test>${esc(this.tr("test"))}</button><button data-stop>${esc(this.tr("stop"))}</button></div>
+      <label class="check"><input type="checkbox" data-theme> ${esc(this.tr("theme"))}</label>`;
+    const sound = box.querySelector("[data-sound]");
+    sound.value = c.ringingSound;
+    sound.onchange = () => this.act(c.api.selectRingingSound(sound.value));
+    box.querySelector("[data-test]").onclick = () => this.act(c.api.testRingingSound());
+    box.querySelector("[data-stop]").onclick = () => this.act(c.api.stopRingingSoundTest());
+    const theme = box.querySelector("[data-theme]");
+    theme.checked = c.theme === "dark";
+    theme.onchange = () => this.act(c.api.setTheme(theme.checked ? "dark" : "default"));
+  }
+
+  renderNotes() {
+    const c = this.c;
+    const phase = c.phase || "CREDENTIALS";
+    const notes = c.notifications.filter((n) => !n.boundState || n.boundState === phase);
+    const html = notes.map((n) => `<div class="note n-${esc(n.type)}" role="alert"><span>${esc(n.text)}</span><button data-dismiss="${esc(n.id)}" aria-label="close">×</button></div>`).join("");
+    const inline = this.main && this.main.querySelector(".notes-inline");
+    const footer = this.root.querySelector("footer");
+    if (inline && phase === "CREDENTIALS") {
+      inline.innerHTML = html;
+      footer.innerHTML = "";
+    } else {
+      footer.innerHTML = html;
+    }
+    for (const b of this.root.querySelectorAll("[data-dismiss]")) b.onclick = () => c.dismiss(b.dataset.dismiss);
+  }
+
+  tick() {
+    const now = Date.now() / 1000;
+    for (const el of this.shadow.querySelectorAll("[data-duration]")) {
+      const call = this.c.calls.get(el.dataset.duration);
+      if (call) el.textContent = clock(now - (call.connected || call.created));
+    }
+    const since = this.shadow.querySelector("[data-since]");
+    if (since) since.textContent = clock((Date.now() - this.statusSince) / 1000);
+  }
+}
+
+if (!customElements.get("ucs-operator")) customElements.define("ucs-operator", UcsOperator);
+
+export function mount(controller, renderTo) {
+  let host = document.getElementById(renderTo);
+  if (!host) {
+    host = document.createElement("div");
+    host.id = renderTo;
+    document.body.appendChild(host);
+  }
+  const element = document.createElement("ucs-operator");
+  host.appendChild(element);
+  element.connect(controller);
+  return element;
+}

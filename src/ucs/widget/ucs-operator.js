@@ -1,0 +1,384 @@
+// The operator component: window.ucsOperator's methods, callbacks and state (CONTRACT §5),
+// over the operator protocol. The user interface (ucs-element.js) is a view of this controller;
+// with `headless: true` there is none and the API works alone.
+
+import { Connection, ProtocolError } from "./connection.js";
+import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
+import { Ringer } from "./sounds.js";
+
+const CALLBACKS = [
+  "onConnect", "onCredentials", "onUser", "onIdentify", "onIdentifier", "onDevice", "onReady",
+  "onStateChange", "onCallRinging", "onCallConnect", "onCallHangup", "onCall", "onLogout",
+  "onError",
+];
+
+function error(code, message) {
+  return new ProtocolError(code, message);
+}
+
+function serverUrl(config, base) {
+  const api = config.api || {};
+  const secure = api.secure !== undefined ? Boolean(api.secure) : base.protocol === "https:";
+  const host = api.hostname || base.hostname;
+  const port = api.port || base.port;
+  const path = (api.path || "").replace(/\/+$/, "");
+  const origin = `${secure ? "https" : "http"}://${host}${port ? `:${port}` : ""}`;
+  return { http: origin + path, ws: `${secure ? "wss" : "ws"}://${host}${port ? `:${port}` : ""}${path}/ws` };
+}
+
+export class Controller {
+  constructor(api, base) {
+    this.api = api;
+    this.config = api;
+    this.urls = serverUrl(api, base);
+    this.phase = null; // not known until the server answers
+    this.connected = false;
+    this.user = null;
+    this.calls = new Map();
+    this.focusId = null;
+    this.identifier = null;
+    this.line = null;
+    this.ringingSound = "default";
+    this.theme = THEMES.includes(api.theme) ? api.theme : "default";
+    this.lang = api.lang === "cs" ? "cs" : "en";
+    this.reason = null;
+    this.acwUntil = null;
+    this.queues = [];
+    this.reasons = [];
+    this.phones = [];
+    this.notifications = [];
+    this.views = new Set();
+    this.ringer = new Ringer();
+    this.storageKey = `ucsOperator:${this.urls.http}`;
+    this.connection = new Connection(this.urls.ws, {
+      onEvent: (msg) => this._event(msg),
+      onStatus: (status) => this._status(status),
+    });
+  }
+
+  // --- callbacks and views -------------------------------------------------------------------
+
+  fire(name, ...args) {
+    const callback = this.api[name];
+    if (typeof callback !== "function") return;
+    try {
+      callback.apply(this.api, args);
+    } catch (err) {
+      console.error(`ucs: the ${name} callback failed`, err);
+    }
+  }
+
+  changed() {
+    for (const view of this.views) {
+      try {
+        view.render();
+      } catch (err) {
+        console.error("ucs: the view failed to render", err);
+      }
+    }
+    this._ringing();
+  }
+
+  // --- state ---------------------------------------------------------------------------------
+
+  focus() {
+    const calls = [...this.calls.values()];
+    const rank = (c) => {
+      if (c.state === 3) return 0;
+      if (c.direction === "OUTGOING" && c.state <= 2) return 1;
+      if (c.state === 2) return 2;
+      if (c.state === 4) return 3;
+      return 4;
+    };
+    calls.sort((a, b) => rank(a) - rank(b) || b.created - a.created);
+    return calls[0] || null;
+  }
+
+  stateObject() {
+    return {
+      state: this.phase || "CREDENTIALS",
+      user: this.user,
+      calls: [...this.calls.values()],
+      call: this.focus(),
+      identifier: this.identifier,
+      line: this.line,
+      ringingSound: this.ringingSound,
+      theme: this.theme,
+    };
+  }
+
+  _enter(phase) {
+    if (phase === this.phase) return;
+    this.phase = phase;
+    if (phase === "CREDENTIALS") this.fire("onCredentials");
+    else if (phase === "IDENTIFY") this.fire("onIdentify");
+    else if (phase === "DEVICE") {
+      this.fire("onDevice", { identifier: this.identifier, line: this.line });
+      if (this.config.confirmDevice === false) this.call("provision").catch(() => {});
+    } else if (phase === "READY") this.fire("onReady", this.stateObject());
+  }
+
+  _session(body) {
+    const identifierBefore = this.identifier;
+    this.identifier = body.identifier ?? null;
+    this.line = body.line ?? null;
+    if (body.ringingSound) this.ringingSound = body.ringingSound;
+    if (body.theme) this.theme = body.theme;
+    this.reason = body.reason ?? null;
+    this.acwUntil = body.acwUntil ?? null;
+    if (this.identifier && this.identifier !== identifierBefore) {
+      this.fire("onIdentifier", this.identifier);
+    }
+    this._enter(body.state);
+  }
+
+  _welcome(snapshot) {
+    this.user = snapshot.user;
+    this.queues = snapshot.queues || [];
+    this.reasons = snapshot.reasons || [];
+    this.calls = new Map((snapshot.calls || []).map((c) => [c.uniqueid, c]));
+    this.fire("onUser", this.user);
+    if (snapshot.session) this._session(snapshot.session);
+  }
+
+  _loggedOut() {
+    const was = this.phase !== "CREDENTIALS" && this.phase !== null;
+    this.user = null;
+    this.calls = new Map();
+    this.identifier = null;
+    this.line = null;
+    this.reason = null;
+    this.forget();
+    if (was) this.fire("onLogout");
+    this._enter("CREDENTIALS");
+  }
+
+  // --- protocol ------------------------------------------------------------------------------
+
+  _status(status) {
+    if (status === "open") {
+      const first = !this.connected;
+      this.connected = true;
+      if (first) {
+        this.fire("onConnect");
+        if (!this.connection.session) this._enter("CREDENTIALS");
+      }
+    } else if (status === "lost") {
+      this.connected = false;
+      this.fire("onError", error("CONNECTION_LOST", "the connection to the server was lost"));
+    }
+    this.changed();
+  }
+
+  _event(msg) {
+    switch (msg.type) {
+      case "hello":
+        break;
+      case "session.joined":
+        this._welcome(msg);
+        break;
+      case "session.ended":
+        this._loggedOut();
+        break;
+      case "session.changed":
+        this._session(msg);
+        this.fire("onStateChange", this.stateObject());
+        break;
+      case "user.changed":
+        this.user = msg.user;
+        if (this.phase === "READY") this.fire("onStateChange", this.stateObject());
+        break;
+      case "call.changed": {
+        const call = msg.call;
+        if (msg.what === "hangup") this.calls.delete(call.uniqueid);
+        else this.calls.set(call.uniqueid, call);
+        if (msg.what === "ringing") {
+          this.fire("onCallRinging", call);
+          if (this.config.crmAutoOpen && call.data && call.data.crmUrl) {
+            window.open(call.data.crmUrl, "_blank", "noopener");
+          }
+        } else if (msg.what === "connect") this.fire("onCallConnect", call);
+        else if (msg.what === "hangup") this.fire("onCallHangup", call);
+        this.fire("onCall", call);
+        this.fire("onStateChange", this.stateObject());
+        break;
+      }
+      case "error":
+        this.fire("onError", error(msg.code, msg.message));
+        break;
+      default:
+        return;
+    }
+    this.changed();
+  }
+
+  // --- remembering the login -----------------------------------------------------------------
+
+  remember(token) {
+    try {
+      window.localStorage.setItem(this.storageKey, token);
+    } catch (err) {
+      /* storage may be blocked in a third-party frame: remembering is then not possible */
+    }
+  }
+
+  remembered() {
+    try {
+      return window.localStorage.getItem(this.storageKey);
+    } catch (err) {
+      return null;
+    }
+  }
+
+  forget() {
+    try {
+      window.localStorage.removeItem(this.storageKey);
+    } catch (err) {
+      /* nothing remembered */
+    }
+  }
+
+  // --- the API -------------------------------------------------------------------------------
+
+  allowed(method) {
+    const states = METHODS[method];
+    if (!states.includes(this.phase || "CREDENTIALS")) {
+      throw error(
+        "INVALID_STATE",
+        `${method} is not allowed in ${this.phase} (only in ${states.join(", ")})`,
+      );
+    }
+  }
+
+  async call(name, ...args) {
+    const method = ALIASES[name] || name;
+    if (!(method in METHODS)) throw error("INVALID_ARGUMENT", `unknown method ${name}`);
+    this.allowed(method);
+    while (args.length && args[args.length - 1] === undefined) args.pop();
+    switch (method) {
+      case "notify":
+        return this.notify(...args);
+      case "setTheme":
+        return this.setTheme(args[0]);
+      case "testRingingSound":
+        this.ringer.play(this.ringingSound, { once: true });
+        return undefined;
+      case "stopRingingSoundTest":
+        this.ringer.stop();
+        this._ringing();
+        return undefined;
+      case "state":
+        return this.stateObject();
+      default:
+        break;
+    }
+    const result = await this.connection.request(method, args.map((a) => (a === undefined ? null : a)));
+    return this._after(method, args, result);
+  }
+
+  _after(method, args, result) {
+    switch (method) {
+      case "login":
+      case "sso": {
+        this.connection.session = result.token;
+        if (typeof result.seq === "number") this.connection.seq = result.seq;
+        if (method === "login" && args[2] === true) this.remember(result.token);
+        this._welcome(result);
+        this.changed();
+        return result.user;
+      }
+      case "logout":
+        this.connection.session = null;
+        this._loggedOut();
+        this.changed();
+        return undefined;
+      case "selectIdentifier":
+        this.phones = result.phones || this.phones;
+        return result.identifier;
+      case "identify":
+        this.phones = result.phones || this.phones;
+        return undefined;
+      case "provision":
+        return result;
+      default:
+        return result;
+    }
+  }
+
+  notify(title, type = "info", unique = false, timeout = null, boundState = null, group = null, other = {}) {
+    if (typeof title !== "string" || !title) throw error("INVALID_ARGUMENT", "notify needs a title");
+    if (!["error", "warning", "success", "info"].includes(type)) {
+      throw error("INVALID_ARGUMENT", `type must be error, warning, success or info; got ${type}`);
+    }
+    const values = (other && other.values) || {};
+    const text = title.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+    if (unique) this.notifications = this.notifications.filter((n) => n.title !== title);
+    const note = { id: `n${Date.now()}${Math.random().toString(16).slice(2, 6)}`, title, text, type,
+      boundState: boundState || null, group: group || null, timeout };
+    this.notifications.push(note);
+    if (typeof timeout === "number" && timeout > 0) {
+      setTimeout(() => this.dismiss(note.id), timeout);
+    }
+    this.changed();
+    return note.id;
+  }
+
+  dismiss(id) {
+    this.notifications = this.notifications.filter((n) => n.id !== id);
+    this.changed();
+  }
+
+  async setTheme(theme) {
+    if (!THEMES.includes(theme)) {
+      throw error("INVALID_ARGUMENT", `theme must be one of ${THEMES.join(", ")}; got ${theme}`);
+    }
+    this.theme = theme;
+    this.changed();
+    if (this.phase !== "CREDENTIALS") await this.connection.request("setTheme", [theme]);
+    return theme;
+  }
+
+  _ringing() {
+    if (this.config.headless) return;
+    const ringing = [...this.calls.values()].some((c) => c.state === 2 && c.direction === "INCOMING");
+    if (ringing && this.ringer.playing !== this.ringingSound) this.ringer.play(this.ringingSound);
+    else if (!ringing && this.ringer.playing && !this.testing) this.ringer.stop();
+  }
+
+  start() {
+    if (this.config.autologin) {
+      const token = this.remembered();
+      if (token) this.connection.session = token;
+    }
+    this.connection.connect();
+  }
+}
+
+export function boot(api, base) {
+  if (api.__ucs) return api.__ucs; // loaded twice: one component
+  const controller = new Controller(api, base);
+  Object.defineProperty(api, "__ucs", { value: controller, enumerable: false });
+  for (const name of [...Object.keys(METHODS), ...Object.keys(ALIASES)]) {
+    if (name === "state") continue;
+    api[name] = (...args) => {
+      try {
+        return controller.call(name, ...args);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+  }
+  api.state = () => {
+    controller.allowed("state");
+    return controller.stateObject();
+  };
+  if (!api.headless) {
+    import(new URL("ucs-element.js", base).href)
+      .then((module) => module.mount(controller, api.renderTo || "app"))
+      .catch((err) => console.error("ucs: the interface did not load", err));
+  }
+  controller.start();
+  return controller;
+}
+
+export { CALLBACKS, RINGING_SOUNDS };
