@@ -161,7 +161,7 @@ async def test_a_queue_call_rings_is_answered_held_and_hung_up(
 async def test_the_interface_lives_in_an_open_shadow_root_and_logs_in(
     browser: Any, crm: tuple[Path, str], running: Running, tmp_path: Path
 ) -> None:
-    page = await _open(browser, crm, running, headless=False)
+    page = await _open(browser, crm, running, headless=False, extra="listDevices: true,")
     host = page.locator("ucs-operator")
     await host.locator("input[name=username]").fill("agent3")
     await host.locator("input[name=password]").fill("agent3-pass")

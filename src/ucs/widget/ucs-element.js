@@ -129,7 +129,8 @@ class UcsOperator extends HTMLElement {
         this.act(c.api.login(f.username.value.trim(), f.password.value, f.remember.checked));
       };
     } else if (c.phase === "IDENTIFY") {
-      const phones = (c.user?.lines || []).map((l) => `<button data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
+      const listed = c.config.listDevices ? c.user?.lines || [] : [];
+      const phones = listed.map((l) => `<button data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
       m.innerHTML = `<form class="card" data-identify><h2>${esc(this.tr("choosePhone"))}</h2>
         <input name="identifier" placeholder="${esc(this.tr("identifierHint"))}" required>
         <div class="phones">${phones}</div>
