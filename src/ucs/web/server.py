@@ -16,7 +16,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, HTTPException, WebSocket
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +27,7 @@ from ucs.core.directory import AgentConfig
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.errors import UcsError
 from ucs.core.ids import AgentId
+from ucs.core.sso import make_token
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens
 from ucs.storage.store import Store, TokenIssued, TokensRevoked
@@ -43,6 +44,8 @@ log = logging.getLogger("ucs.server")
 
 _WIDGET = str(resources.files("ucs") / "widget")
 """The operator component: plain ES modules, served as they are (no build step)."""
+_DEMO_CRM = str(resources.files("ucs") / "democrm")
+"""The demo CRM (``/demo/crm/``, demo mode only)."""
 _SWAGGER_UI = str(resources.files("fastapi_offline") / "static")
 """Swagger UI 5 as fastapi-offline ships it, so that /api/docs needs no CDN."""
 
@@ -242,6 +245,16 @@ def create_app(server: Server) -> FastAPI:
         await operator_socket(websocket, server)
 
     app.mount("/operator", StaticFiles(directory=_WIDGET, html=True), name="operator")
+    if server.settings.demo:
+
+        @app.get("/demo/crm/token/{username}", include_in_schema=False)
+        async def demo_sso_token(username: str) -> dict[str, str]:
+            """What a CRM's back end does: make an SSO token (demo mode only)."""
+            if server.center.directory.agent_by_username(username) is None:
+                raise HTTPException(404, f"no agent {username}")
+            return {"token": make_token(server.settings.sso_secret, username, int(time.time()))}
+
+        app.mount("/demo/crm", StaticFiles(directory=_DEMO_CRM, html=True), name="demo-crm")
     app.include_router(sim.router)
     app.include_router(reports.router)
     app.include_router(admin.router)

@@ -217,8 +217,9 @@ class UcsOperator extends HTMLElement {
     const focus = c.focus();
     box.innerHTML = calls.map((call) => {
       const incoming = call.direction === "INCOMING";
-      const party = incoming ? (call.caller_name || call.name || call.caller_number) : (call.called_name || call.name || call.called_number);
+      const named = incoming ? (call.caller_name || call.name) : (call.called_name || call.name);
       const number = incoming ? call.caller_number : call.called_number;
+      const party = named || number;
       const label = { 1: "dialling", 2: incoming ? "ringing" : "dialling", 3: "connected", 4: "waiting", 5: "held" }[call.state] || "dialling";
       const mine = incoming ? call.connected_muted : call.caller_muted;
       const isFocus = focus && focus.uniqueid === call.uniqueid;
@@ -232,7 +233,7 @@ class UcsOperator extends HTMLElement {
       if (call.state === 4 && calls.length > 1) buttons += `<button class="primary" data-do="finishTransfer">${esc(this.tr("finish"))}</button>`;
       return `<div class="card call" data-uniqueid="${esc(call.uniqueid)}">
         <h2>${esc(this.tr(incoming ? "incoming" : "outgoing"))} · ${esc(this.tr(label))}</h2>
-        <div class="party">${esc(party || this.tr("unknown"))}</div><div class="number">${esc(number)}</div>
+        <div class="party">${esc(party || this.tr("unknown"))}</div>${named ? `<div class="number">${esc(number)}</div>` : ""}
         <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span><span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>
         <form class="row" data-code><input name="code" placeholder="${esc(this.tr("accountCode"))}"><button>${esc(this.tr("save"))}</button></form></div>`;

@@ -1,0 +1,54 @@
+"""The demo CRM: SSO from the CRM, screen pop, click-to-dial, status buttons, callback log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import CHROMIUM
+from tests.browser.test_api import SHOTS
+from tests.server.conftest import Running
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+]
+
+
+async def test_the_demo_crm_signs_in_with_sso_pops_a_screen_and_dials(
+    browser: Any, running: Running
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+    await page.goto(f"{running.url}/demo/crm/")
+    await page.select_option("#sso-user", "agent2")
+    await page.wait_for_function("typeof window.ucsOperator.sso === 'function'")
+    await page.click("#sso")
+    host = page.locator("ucs-operator")
+    await host.locator("button[data-phone=phone2]").click()
+    await host.locator("button[data-confirm]").click()
+    await page.click("#status-buttons button[data-status=READY]")
+    await page.wait_for_function("document.getElementById('status-now').textContent === 'READY'")
+    async with httpx.AsyncClient(
+        base_url=running.url, headers={"Authorization": "Bearer demo-admin-token"}
+    ) as http:
+        await http.post("/api/sim/calls", json={"queue": 1, "from": "+420602234567"})
+    await page.locator("#screen-pop:not([hidden])").wait_for()
+    assert "Eva Dvořáková" in await page.inner_text("#pop-body")
+    await host.locator("button[data-do=answer]").click()
+    await host.locator("button[data-do=hangup]").click()
+    await page.locator("#screen-pop").wait_for(state="hidden")
+    await page.click("text=+420603345678")
+    await host.locator(".call >> text=+420603345678").wait_for()
+    await page.screenshot(path=str(SHOTS / "demo-crm.png"), full_page=True)
+    log = await page.inner_text("#log")
+    for name in ("onReady", "onCallRinging", "onCallConnect", "onCallHangup", "onCall"):
+        assert name in log
+
+
+async def test_the_demo_token_endpoint_exists_only_in_demo_mode(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        assert (await http.get("/demo/crm/token/agent1")).json()["token"]
+        assert (await http.get("/demo/crm/token/nobody")).status_code == 404
