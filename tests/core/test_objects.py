@@ -545,3 +545,13 @@ def test_a_uniqueid_already_used_is_not_given_again(vc: VirtualCenter) -> None:
     assert len(created) == 2
     assert old not in created and live not in created
     assert len(set(created)) == 2
+
+
+def test_a_call_id_in_use_is_never_given_again_after_the_ids_wrap(vc: VirtualCenter) -> None:
+    agent = vc.agent_ready("agent2", "agent2-pass", "phone2")
+    long_call = vc.caller(1)
+    vc.call(agent, "answer")
+    first_id = vc.center.calls[long_call].id
+    vc.center._next_id = first_id  # 65,535 calls later the counter comes round to it
+    other = vc.caller(2)
+    assert vc.center.calls[other].id == first_id + 1

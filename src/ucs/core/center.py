@@ -122,6 +122,7 @@ class Center:
         self.midnight = next_midnight(now, tz)
         self.now = now
         self._next_id = 1
+        self._live_ids: set[int] = set()
         self._queued: dict[UniqueId, None] = {}
         self._linked: dict[UniqueId, set[AgentId]] = {}
         self._participants: dict[UniqueId, set[AgentId]] = {}
@@ -342,11 +343,12 @@ class Center:
         return call
 
     def _take_id(self) -> int:
-        live = {c.id for c in self.calls.values()} if len(self.calls) > 60_000 else None
+        """The next call ``id`` in 1–65535 that no live call has (ids rotate)."""
         while True:
             cid = self._next_id
             self._next_id = cid % 65535 + 1
-            if live is None or cid not in live:
+            if cid not in self._live_ids:
+                self._live_ids.add(cid)
                 return cid
 
     def touch(self, call: Call) -> None:
@@ -422,6 +424,7 @@ class Center:
                 self.touch(consultation)
         self.touch(call)
         self.calls.pop(call.uniqueid, None)
+        self._live_ids.discard(call.id)
         self.ended[call.uniqueid] = call
         while len(self.ended) > _RECENT_CALLS:
             old, _ = self.ended.popitem(last=False)
@@ -442,7 +445,8 @@ class Center:
     def calls_of(self, agent: AgentId) -> list[Call]:
         """The agent's live calls, oldest first."""
         found = [self.calls[u] for u in self.agent_calls.get(agent, ()) if u in self.calls]
-        return sorted(found, key=lambda c: (c.created, c.uniqueid))
+        # Same second: the shorter uniqueid is the older ("….9" before "….10").
+        return sorted(found, key=lambda c: (c.created, len(c.uniqueid), c.uniqueid))
 
     def participated(self, agent: AgentId, uid: UniqueId) -> Call | None:
         """A live or recently ended call the agent has been on."""
