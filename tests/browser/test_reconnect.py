@@ -43,7 +43,7 @@ async def test_the_component_shows_the_loss_reconnects_and_resumes(
         banner = page.locator("ucs-operator .banner")
         await banner.wait_for(state="visible")
         proc = _start(db, port)
-        await banner.wait_for(state="hidden", timeout=20_000)
+        await banner.wait_for(state="hidden", timeout=45_000)
         state = await page.evaluate("window.ucsOperator.state()")
         assert (state["state"], state["identifier"]) == ("READY", "phone2")
         assert state["user"]["status"] == "AUX"

@@ -1,7 +1,7 @@
 // The operator protocol (docs/protocol.md): one WebSocket, requests with ids, sequenced
 // events, resume after a reconnect. The Python SDK speaks the same protocol.
 
-const BACKOFF_MAX = 10000;
+const BACKOFF_MAX = 5000;
 
 export class ProtocolError extends Error {
   constructor(code, message) {
