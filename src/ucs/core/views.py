@@ -102,6 +102,7 @@ def session_wire(session: Session | None, agent: Agent) -> dict[str, Any]:
         "theme": session.theme if session is not None else "default",
         "status": agent.status.value,
         "reason": agent.reason,
+        "statusSince": agent.status_since,
         "acwUntil": agent.acw_until,
     }
 

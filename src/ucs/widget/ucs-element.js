@@ -73,8 +73,6 @@ class UcsOperator extends HTMLElement {
     this.shadow.innerHTML = `<style>${STYLE}</style><div class="root"></div>`;
     this.root = this.shadow.querySelector(".root");
     this.phase = undefined;
-    this.statusSince = Date.now();
-    this.lastStatus = null;
     controller.views.add(this);
     this.render();
     this.ticker = setInterval(() => this.tick(), 1000);
@@ -180,16 +178,12 @@ class UcsOperator extends HTMLElement {
   renderReady() {
     const c = this.c;
     const user = c.user || {};
-    if (user.status !== this.lastStatus) {
-      this.lastStatus = user.status;
-      this.statusSince = Date.now();
-    }
     const status = this.main.querySelector("[data-status]");
     const options = [`<option value="READY">${esc(this.tr("READY"))}</option>`]
       .concat(c.reasons.map((r) => `<option value="AUX:${esc(r)}">${esc(this.tr("AUX"))} · ${esc(r)}</option>`))
       .concat([`<option value="ACW">${esc(this.tr("ACW"))}</option>`, `<option value="OFFLINE">${esc(this.tr("OFFLINE"))}</option>`]);
     status.innerHTML = `<div class="row"><span><span class="pill s-${esc(user.status)}">${esc(this.tr(user.status || "OFFLINE"))}${c.reason ? ` · ${esc(c.reason)}` : ""}</span>
-      <span class="muted" data-since>${clock((Date.now() - this.statusSince) / 1000)}</span></span>
+      <span class="muted" data-since></span></span>
       <select data-change-status>${options.join("")}</select></div>
       <p class="row muted"><span>${esc(this.tr("phone"))}: <b>${esc(c.identifier)}</b></span>
       <button data-identify>${esc(this.tr("change"))}</button><button data-logout>${esc(this.tr("logout"))}</button></p>`;
@@ -204,6 +198,7 @@ class UcsOperator extends HTMLElement {
     this.renderCalls();
     this.renderQueues();
     this.renderStats();
+    this.tick();
   }
 
   renderCalls() {
@@ -267,7 +262,7 @@ class UcsOperator extends HTMLElement {
   renderStats() {
     const u = this.c.user || {};
     const box = this.main.querySelector("[data-stats]");
-    const stat = (label, value) => `<div class="stat"><b>${esc(value)}</b><span>${esc(this.tr(label))}</span></div>`;
+    const stat = (label, value) => `<div class="stat"><b data-stat="${label}">${esc(value)}</b><span>${esc(this.tr(label))}</span></div>`;
     box.innerHTML = `<h2>${esc(this.tr("stats"))}</h2><div class="stats">
       ${stat("answered", (u.in_calls_answered || 0) + (u.out_calls_answered || 0))}
       ${stat("missed", u.in_calls_unanswered || 0)}${stat("talk", clock(u.talktime || 0))}
@@ -313,7 +308,17 @@ class UcsOperator extends HTMLElement {
       if (call) el.textContent = clock(now - (call.connected || call.created));
     }
     const since = this.shadow.querySelector("[data-since]");
-    if (since) since.textContent = clock((Date.now() - this.statusSince) / 1000);
+    if (since && this.c.statusSince) since.textContent = clock(now - this.c.statusSince);
+    // Today's times grow between the server's updates: add what passed since the last one.
+    const u = this.c.user;
+    if (u && this.c.phase === "READY") {
+      const extra = (Date.now() - (this.c.userAt || Date.now())) / 1000;
+      const grow = { ready: u.status === "READY", aux: u.status === "AUX", acw: u.status === "ACW" };
+      for (const [key, field] of [["ready", "readytime"], ["aux", "auxtime"], ["acw", "acwtime"]]) {
+        const el = this.shadow.querySelector(`[data-stat="${key}"]`);
+        if (el) el.textContent = clock((u[field] || 0) + (grow[key] ? extra : 0));
+      }
+    }
   }
 }
 

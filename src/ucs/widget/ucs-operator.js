@@ -126,6 +126,7 @@ export class Controller {
     if (body.theme) this.theme = body.theme;
     this.reason = body.reason ?? null;
     this.acwUntil = body.acwUntil ?? null;
+    this.statusSince = body.statusSince ?? null;
     if (this.identifier && this.identifier !== identifierBefore) {
       this.fire("onIdentifier", this.identifier);
     }
@@ -134,6 +135,7 @@ export class Controller {
 
   _welcome(snapshot) {
     this.user = snapshot.user;
+    this.userAt = Date.now();
     this.queues = snapshot.queues || [];
     this.reasons = snapshot.reasons || [];
     this.calls = new Map((snapshot.calls || []).map((c) => [c.uniqueid, c]));
@@ -186,6 +188,7 @@ export class Controller {
         break;
       case "user.changed":
         this.user = msg.user;
+        this.userAt = Date.now();
         if (this.phase === "READY") this.fire("onStateChange", this.stateObject());
         break;
       case "call.changed": {
