@@ -190,3 +190,20 @@ async def test_a_deleted_agents_token_opens_nothing(running: Running) -> None:
     await back.send(json.dumps({"v": 1, "type": "hello", "resume": {"session": token, "seq": 0}}))
     assert json.loads(await back.recv())["resumed"] is False
     await back.close()
+
+
+async def test_a_flood_is_refused_and_others_are_not_slowed(running: Running) -> None:
+    flood = await _ws(running)
+    calm = await _ws(running)
+    ping = json.dumps({"v": 1, "type": "ping"})
+    for _ in range(260):
+        await flood.send(ping)
+    answers = []
+    async with asyncio.timeout(5):
+        while len(answers) < 260:
+            answers.append(json.loads(await flood.recv())["type"])
+    assert answers.count("pong") >= 190 and "error" in answers  # the burst, then refusals
+    await calm.send(ping)
+    assert json.loads(await calm.recv())["type"] == "pong"
+    await flood.close()
+    await calm.close()

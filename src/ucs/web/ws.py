@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +19,16 @@ from ucs.web.hub import Connection, encode
 if TYPE_CHECKING:
     from ucs.web.server import Server
 
-__all__ = ["MAX_MESSAGE", "operator_socket"]
+__all__ = ["BURST", "MAX_MESSAGE", "RATE", "operator_socket"]
 
 log = logging.getLogger("ucs.ws")
 
 MAX_MESSAGE = 64 * 1024
 """Largest message a client may send, in bytes."""
+RATE = 50.0
+"""Messages a second a connection may send, on average …"""
+BURST = 200.0
+"""… and at once. Beyond that its messages are refused; a connection that keeps on is closed."""
 _REPLAY_CACHE = 256
 
 
@@ -59,6 +64,23 @@ class _Session:
         self.server = server
         self.conn = conn
         self.token: str | None = None
+        self.allowance = BURST
+        self.checked = time.monotonic()
+        self.refused = 0
+
+    def _within_rate(self) -> bool:
+        """A token bucket per connection, so that a flood never slows anyone else."""
+        now = time.monotonic()
+        self.allowance = min(BURST, self.allowance + (now - self.checked) * RATE)
+        self.checked = now
+        if self.allowance >= 1:
+            self.allowance -= 1
+            self.refused = 0
+            return True
+        self.refused += 1
+        if self.refused > BURST:
+            self.conn.close()
+        return False
 
     def _answers(self) -> OrderedDict[str, str]:
         """Answers to recent requests, kept by the server per session token (so that they
@@ -67,6 +89,17 @@ class _Session:
         return self.server.answers.setdefault(key, OrderedDict())
 
     async def handle(self, text: str) -> None:
+        if not self._within_rate():
+            self.conn.send(
+                encode(
+                    {
+                        "type": "error",
+                        "code": "TOO_MANY_REQUESTS",
+                        "message": f"more than {int(RATE)} messages a second",
+                    }
+                )
+            )
+            return
         if len(text.encode("utf-8")) > MAX_MESSAGE:
             self.conn.send(_protocol_error(f"message larger than {MAX_MESSAGE} bytes"))
             return
