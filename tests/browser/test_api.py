@@ -11,6 +11,7 @@ import pytest
 
 from tests.browser.conftest import CHROMIUM
 from tests.server.conftest import Running
+from ucs.core.model import CALL_FIELDS, QUEUE_FIELDS, USER_FIELDS
 
 pytestmark = [
     pytest.mark.anyio,
@@ -144,6 +145,10 @@ async def test_a_queue_call_rings_is_answered_held_and_hung_up(
     await page.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
     ringing = await page.evaluate("window.log.find(e => e[0] === 'onCallRinging')[1][0]")
     assert ringing["uniqueid"] == uid and ringing["caller_name"] == "Jan Novák"
+    assert set(ringing) == CALL_FIELDS  # exactly the document's fields
+    user = await page.evaluate("window.ucsOperator.state().user")
+    assert set(user) == USER_FIELDS
+    assert all(set(q) == QUEUE_FIELDS for q in user["queues"].values())
     await page.evaluate("window.ucsOperator.answer()")
     await page.wait_for_function("window.log.some(e => e[0] === 'onCallConnect')")
     held = await page.evaluate("window.ucsOperator.tribute()")

@@ -51,6 +51,8 @@ button:disabled { opacity: .5; cursor: default; }
 .n-error { background: var(--bad); } .n-warning { background: var(--warn); }
 .n-success { background: var(--ok); } .n-info { background: var(--accent); }
 .phones button { margin: 4px 4px 0 0; }
+.keypad { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px; margin-top: 8px; }
+.keypad button { padding: 8px 0; font-size: 16px; font-variant-numeric: tabular-nums; }
 .muted { color: var(--muted); }
 `;
 
@@ -154,6 +156,7 @@ class UcsOperator extends HTMLElement {
         <form class="card" data-dial><h2>${esc(this.tr("dial"))}</h2>
           <div class="row"><input name="number" placeholder="${esc(this.tr("number"))}" inputmode="tel">
           <select name="queue"></select></div>
+          <div class="keypad">${[..."123456789*0#"].map((k) => `<button type="button" data-key="${k}">${k}</button>`).join("")}</div>
           <p class="row"><button class="ok" type="submit">${esc(this.tr("dial"))}</button>
           <button type="button" data-transfer>${esc(this.tr("transfer"))}</button>
           <button type="button" data-blind>${esc(this.tr("blind"))}</button></p></form>
@@ -165,6 +168,9 @@ class UcsOperator extends HTMLElement {
         const q = dial.queue.value;
         this.act(c.api.dial(dial.number.value, /^\d+$/.test(q) ? Number(q) : q));
       };
+      for (const key of m.querySelectorAll("[data-key]")) {
+        key.onclick = () => { dial.number.value += key.dataset.key; };
+      }
       m.querySelector("[data-transfer]").onclick = () => this.act(c.api.transfer(dial.number.value || undefined));
       m.querySelector("[data-blind]").onclick = () => this.act(c.api.blindTransfer(dial.number.value));
       const campaigns = c.queues.filter((q) => q.type === 0);
