@@ -66,7 +66,7 @@ class Hub:
         self,
         clients_of: Callable[[AgentId], Iterable[ClientId]],
         *,
-        history: int = 1000,
+        history: int = 100,
         queue_limit: int = 1000,
     ) -> None:
         self.clients_of = clients_of
