@@ -79,3 +79,29 @@ async def test_notifications_themes_and_languages(
     await page.evaluate("window.ucsOperator.notify('Saved', 'success', false, 200)")
     await host.locator(".n-success").wait_for()
     await host.locator(".n-success").wait_for(state="detached")
+
+
+async def test_after_a_reload_requests_are_carried_out_not_answered_from_memory(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    page = await _open(browser, crm, running, extra="autologin: true,")
+    await page.evaluate(READY)
+    await page.evaluate("window.ucsOperator.changeStatus('READY')")
+    await page.reload()
+    await page.wait_for_function("window.log.some(e => e[0] === 'onReady')")
+    user = await page.evaluate("window.ucsOperator.changeStatus('AUX', 'Lunch')")
+    assert user["status"] == "AUX"  # carried out, not a stored answer to an earlier page
+
+
+async def test_typing_survives_updates_from_the_server(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    page = await _open(browser, crm, running, headless=False)
+    await page.evaluate(READY)
+    ui = page.locator("ucs-operator")
+    await page.evaluate("window.ucsOperator.dial('+420601123456')")
+    code = ui.locator(".call input[name=code]")
+    await code.fill("RENEW")
+    await page.evaluate("window.ucsOperator.changeStatus('AUX', 'Break')")  # pushes arrive
+    await ui.locator(".pill.s-AUX").wait_for()
+    assert await code.input_value() == "RENEW"

@@ -21,6 +21,9 @@ export class Connection {
     this.seq = 0;
     this.pending = new Map(); // id -> {message, resolve, reject, timer}
     this.nextId = 1;
+    // Ids unique to this page: the server answers a repeated id from memory (a retry), and a
+    // reloaded page or another tab may resume the same session.
+    this.prefix = Math.random().toString(36).slice(2, 10);
     this.ws = null;
     this.open = false;
     this.closing = false;
@@ -67,7 +70,7 @@ export class Connection {
       this.open = false;
       this.ws = null;
       if (this.closing) return;
-      if (was) this.onStatus("lost");
+      this.onStatus(was ? "lost" : "unreachable");
       this._retry();
     };
     ws.onerror = () => {};
@@ -104,7 +107,7 @@ export class Connection {
   }
 
   request(method, args) {
-    const id = String(this.nextId++);
+    const id = `${this.prefix}-${this.nextId++}`;
     const message = JSON.stringify({ v: 1, type: "request", id, method, args });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

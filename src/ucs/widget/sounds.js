@@ -24,12 +24,13 @@ export class Ringer {
     this.context = null;
     this.timer = null;
     this.playing = null;
+    this.master = null;
   }
 
   _ctx() {
     const Ctx = window.AudioContext || window.webkitAudioContext;
     if (!Ctx) return null;
-    if (!this.context) this.context = new Ctx();
+    if (!this.context || this.context.state === "closed") this.context = new Ctx();
     if (this.context.state === "suspended") this.context.resume().catch(() => {});
     return this.context;
   }
@@ -52,7 +53,7 @@ export class Ringer {
           gain.gain.setValueAtTime(0.0001, at);
           gain.gain.exponentialRampToValueAtTime(0.15 / freqs.length, at + 0.02);
           gain.gain.exponentialRampToValueAtTime(0.0001, at + length * 0.95);
-          osc.connect(gain).connect(ctx.destination);
+          osc.connect(gain).connect(this.master || ctx.destination);
           osc.start(at);
           osc.stop(at + length);
         }
@@ -63,13 +64,19 @@ export class Ringer {
   }
 
   /** Ring with `name` until stop(); `once` plays it a single time (the test button). */
-  play(name, { once = false } = {}) {
+  play(name, { once = false, done = () => {} } = {}) {
     this.stop();
     this.playing = name;
+    const ctx = this._ctx();
+    if (ctx) {
+      // Everything this play schedules goes through one node, so that stop() silences it all.
+      this.master = ctx.createGain();
+      this.master.connect(ctx.destination);
+    }
     const loop = () => {
       const ms = this._playOnce(name);
       if (!once) this.timer = setTimeout(loop, ms);
-      else this.timer = setTimeout(() => { this.playing = null; }, ms);
+      else this.timer = setTimeout(() => { this.playing = null; done(); }, ms);
     };
     loop();
   }
@@ -78,9 +85,10 @@ export class Ringer {
     clearTimeout(this.timer);
     this.timer = null;
     this.playing = null;
-    if (this.context) {
-      this.context.close().catch(() => {});
-      this.context = null;
+    // Cut off what is scheduled; keep the context (made once, ideally on a click) for later.
+    if (this.master) {
+      this.master.disconnect();
+      this.master = null;
     }
   }
 }

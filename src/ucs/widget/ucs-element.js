@@ -80,7 +80,31 @@ class UcsOperator extends HTMLElement {
     this.ticker = setInterval(() => this.tick(), 1000);
   }
 
+  disconnectedCallback() {
+    clearInterval(this.ticker);
+    if (this.c) this.c.views.delete(this);
+  }
+
   tr(key) { return t(this.c.lang, key); }
+
+  /** Redraw a part of the screen without losing what the agent is typing there. */
+  keep(box, draw) {
+    const drafts = new Map();
+    for (const input of box.querySelectorAll("input")) {
+      const holder = input.closest("[data-uniqueid]");
+      if (input.value) drafts.set(`${holder ? holder.dataset.uniqueid : ""}/${input.name}`, input.value);
+    }
+    const active = this.shadow.activeElement;
+    const focus = active && box.contains(active) && active.name
+      ? `${active.closest("[data-uniqueid]")?.dataset.uniqueid || ""}/${active.name}` : null;
+    draw();
+    for (const input of box.querySelectorAll("input")) {
+      const holder = input.closest("[data-uniqueid]");
+      const key = `${holder ? holder.dataset.uniqueid : ""}/${input.name}`;
+      if (drafts.has(key)) input.value = drafts.get(key);
+      if (key === focus) input.focus();
+    }
+  }
 
   async act(promise) {
     try {
@@ -93,8 +117,9 @@ class UcsOperator extends HTMLElement {
   render() {
     const c = this.c;
     this.setAttribute("theme", c.theme);
-    if (this.phase !== c.phase) {
+    if (this.phase !== c.phase || (c.phase === "DEVICE" && this.shown !== c.identifier)) {
       this.phase = c.phase;
+      this.shown = c.identifier;
       this.root.innerHTML = `<header><h1>${esc(this.tr("title"))}</h1><span class="who"></span>
         <button data-lang>${esc(this.tr("language"))}</button></header>
         <div class="banner" hidden>${esc(this.tr("lost"))}</div><main></main><footer></footer>`;
@@ -108,8 +133,15 @@ class UcsOperator extends HTMLElement {
     }
     const user = c.user;
     this.root.querySelector(".who").textContent = user ? user.displayname : "";
-    this.root.querySelector(".banner").hidden = c.connected || c.phase === null;
-    if (c.phase === "READY") this.renderReady();
+    this.root.querySelector(".banner").hidden = c.connected || !c.trouble;
+    if (c.phase === "READY") {
+      this.renderReady();
+      const box = this.main.querySelector("[data-settings]");
+      const sound = box && box.querySelector("[data-sound]");
+      if (sound && this.shadow.activeElement !== sound) sound.value = c.ringingSound;
+      const theme = box && box.querySelector("[data-theme]");
+      if (theme) theme.checked = c.theme === "dark";
+    }
     this.renderNotes();
   }
 
@@ -185,6 +217,7 @@ class UcsOperator extends HTMLElement {
     const c = this.c;
     const user = c.user || {};
     const status = this.main.querySelector("[data-status]");
+    const refocus = status.contains(this.shadow.activeElement);
     const options = [`<option value="READY">${esc(this.tr("READY"))}</option>`]
       .concat(c.reasons.map((r) => `<option value="AUX:${esc(r)}">${esc(this.tr("AUX"))} · ${esc(r)}</option>`))
       .concat([`<option value="ACW">${esc(this.tr("ACW"))}</option>`, `<option value="OFFLINE">${esc(this.tr("OFFLINE"))}</option>`]);
@@ -195,6 +228,7 @@ class UcsOperator extends HTMLElement {
       <button data-identify>${esc(this.tr("change"))}</button><button data-logout>${esc(this.tr("logout"))}</button></p>`;
     const select = status.querySelector("select");
     select.value = user.status === "AUX" ? `AUX:${c.reason}` : user.status;
+    if (refocus) select.focus(); // keyboard users stay where they were
     select.onchange = () => {
       const [s, reason] = select.value.split(":");
       this.act(c.api.changeStatus(s, reason));
@@ -216,7 +250,7 @@ class UcsOperator extends HTMLElement {
       return;
     }
     const focus = c.focus();
-    box.innerHTML = calls.map((call) => {
+    this.keep(box, () => { box.innerHTML = calls.map((call) => {
       const incoming = call.direction === "INCOMING";
       const named = incoming ? (call.caller_name || call.name) : (call.called_name || call.name);
       const number = incoming ? call.caller_number : call.called_number;
@@ -238,7 +272,7 @@ class UcsOperator extends HTMLElement {
         <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span><span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>
         <form class="row" data-code><input name="code" placeholder="${esc(this.tr("accountCode"))}"><button>${esc(this.tr("save"))}</button></form></div>`;
-    }).join("");
+    }).join(""); });
     for (const b of box.querySelectorAll("[data-do]")) b.onclick = () => this.act(c.api[b.dataset.do]());
     for (const f of box.querySelectorAll("[data-code]")) {
       f.onsubmit = (e) => {

@@ -114,7 +114,9 @@ export class Controller {
     else if (phase === "IDENTIFY") this.fire("onIdentify");
     else if (phase === "DEVICE") {
       this.fire("onDevice", { identifier: this.identifier, line: this.line });
-      if (this.config.confirmDevice === false) this.call("provision").catch(() => {});
+      if (this.config.confirmDevice === false && document.visibilityState !== "hidden") {
+        this.call("provision").catch((err) => this.fire("onError", err));
+      }
     } else if (phase === "READY") this.fire("onReady", this.stateObject());
   }
 
@@ -139,13 +141,15 @@ export class Controller {
     this.queues = snapshot.queues || [];
     this.reasons = snapshot.reasons || [];
     this.calls = new Map((snapshot.calls || []).map((c) => [c.uniqueid, c]));
-    this.fire("onUser", this.user);
+    if (!this.userKnown) this.fire("onUser", this.user); // once a login, not on every resume
+    this.userKnown = true;
     if (snapshot.session) this._session(snapshot.session);
   }
 
   _loggedOut() {
     const was = this.phase !== "CREDENTIALS" && this.phase !== null;
     this.user = null;
+    this.userKnown = false;
     this.calls = new Map();
     this.identifier = null;
     this.line = null;
@@ -167,7 +171,11 @@ export class Controller {
       }
     } else if (status === "lost") {
       this.connected = false;
+      this.trouble = true;
       this.fire("onError", error("CONNECTION_LOST", "the connection to the server was lost"));
+    } else if (status === "unreachable" && !this.trouble) {
+      this.trouble = true;
+      this.fire("onError", error("CONNECTION_LOST", "the server cannot be reached"));
     }
     this.changed();
   }
@@ -197,9 +205,7 @@ export class Controller {
         else this.calls.set(call.uniqueid, call);
         if (msg.what === "ringing") {
           this.fire("onCallRinging", call);
-          if (this.config.crmAutoOpen && call.data && call.data.crmUrl) {
-            window.open(call.data.crmUrl, "_blank", "noopener");
-          }
+          this._autoOpen(call);
         } else if (msg.what === "connect") this.fire("onCallConnect", call);
         else if (msg.what === "hangup") this.fire("onCallHangup", call);
         this.fire("onCall", call);
@@ -213,6 +219,15 @@ export class Controller {
         return;
     }
     this.changed();
+  }
+
+  _autoOpen(call) {
+    // Only for an incoming call, only an http(s) page, and only from the tab the agent sees
+    // (every tab of the session hears the same ring).
+    const url = call.data && call.data.crmUrl;
+    if (!this.config.crmAutoOpen || call.direction !== "INCOMING" || typeof url !== "string") return;
+    if (document.visibilityState !== "visible" || !/^https?:\/\//i.test(url)) return;
+    window.open(url, "_blank", "noopener");
   }
 
   // --- remembering the login -----------------------------------------------------------------
@@ -264,9 +279,11 @@ export class Controller {
       case "setTheme":
         return this.setTheme(args[0]);
       case "testRingingSound":
-        this.ringer.play(this.ringingSound, { once: true });
+        this.testing = true;
+        this.ringer.play(this.ringingSound, { once: true, done: () => { this.testing = false; } });
         return undefined;
       case "stopRingingSoundTest":
+        this.testing = false;
         this.ringer.stop();
         this._ringing();
         return undefined;
@@ -320,13 +337,15 @@ export class Controller {
       boundState: boundState || null, group: group || null, timeout };
     this.notifications.push(note);
     if (typeof timeout === "number" && timeout > 0) {
-      setTimeout(() => this.dismiss(note.id), timeout);
+      note.timer = setTimeout(() => this.dismiss(note.id), timeout);
     }
+    if (this.notifications.length > 50) this.notifications.shift(); // never pile up
     this.changed();
     return note.id;
   }
 
   dismiss(id) {
+    for (const n of this.notifications) if (n.id === id) clearTimeout(n.timer);
     this.notifications = this.notifications.filter((n) => n.id !== id);
     this.changed();
   }
@@ -337,7 +356,9 @@ export class Controller {
     }
     this.theme = theme;
     this.changed();
-    if (this.phase !== "CREDENTIALS") await this.connection.request("setTheme", [theme]);
+    if (this.phase && this.phase !== "CREDENTIALS") {
+      await this.connection.request("setTheme", [theme]); // shared by the session's tabs
+    }
     return theme;
   }
 
