@@ -45,7 +45,6 @@ export class Controller {
     this.acwUntil = null;
     this.queues = [];
     this.reasons = [];
-    this.phones = [];
     this.notifications = [];
     this.views = new Set();
     this.ringer = new Ringer();
@@ -313,10 +312,8 @@ export class Controller {
         this.changed();
         return undefined;
       case "selectIdentifier":
-        this.phones = result.phones || this.phones;
         return result.identifier;
       case "identify":
-        this.phones = result.phones || this.phones;
         return undefined;
       case "provision":
         return result;
