@@ -200,7 +200,8 @@ class Store:
                         **_agent_row(a), password_hash=password_hashes[a.username]
                     )
                 )
-                _write_agent_links(conn, a)
+                _write_memberships(conn, a.id, a.memberships)
+                _write_agent_lines(conn, a.id, a.lines)
             for i, reason in enumerate(directory.aux_reasons):
                 conn.execute(insert(t.aux_reasons).values(name=reason, position=i))
             if conn.dialect.name == "postgresql":
@@ -249,9 +250,35 @@ class Store:
         with self.engine.begin() as conn:
             return conn.execute(delete(table).where(pk == key)).rowcount > 0
 
-    def set_agent_links(self, agent: AgentConfig) -> None:
+    def save_agent(
+        self,
+        agent_id: int | None,
+        values: Mapping[str, Any],
+        memberships: Iterable[Any] | None,
+        lines: Iterable[int] | None,
+    ) -> int | None:
+        """Insert (``agent_id`` None) or update an agent with its memberships and phones, in one
+        transaction; ``None`` memberships or lines are left as they are. Returns the agent's id,
+        or None when there is no agent ``agent_id``."""
         with self.engine.begin() as conn:
-            _write_agent_links(conn, agent)
+            if agent_id is None:
+                result = conn.execute(insert(t.agents).values(**values))
+                agent_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+            elif values:
+                changed = conn.execute(
+                    t.agents.update().where(t.agents.c.id == agent_id).values(**values)
+                )
+                if not changed.rowcount:
+                    return None
+            elif (
+                conn.execute(select(t.agents.c.id).where(t.agents.c.id == agent_id)).first() is None
+            ):
+                return None
+            if memberships is not None:
+                _write_memberships(conn, agent_id, memberships)
+            if lines is not None:
+                _write_agent_lines(conn, agent_id, lines)
+            return agent_id
 
     def set_membership(self, values: Mapping[str, Any]) -> None:
         with self.engine.begin() as conn:
@@ -572,18 +599,23 @@ def _agent_row(a: AgentConfig) -> dict[str, Any]:
     }
 
 
-def _write_agent_links(conn: Connection, a: AgentConfig) -> None:
-    conn.execute(delete(t.memberships).where(t.memberships.c.agent_id == a.id))
-    conn.execute(delete(t.agent_lines).where(t.agent_lines.c.agent_id == a.id))
-    for m in a.memberships:
+def _write_memberships(conn: Connection, agent_id: int, memberships: Iterable[Any]) -> None:
+    """Replace the agent's memberships (anything with queue, priority, supervisor, team_id)."""
+    conn.execute(delete(t.memberships).where(t.memberships.c.agent_id == agent_id))
+    for m in memberships:
         conn.execute(
             insert(t.memberships).values(
-                agent_id=a.id,
+                agent_id=agent_id,
                 queue_id=m.queue,
                 priority=m.priority,
                 supervisor=m.supervisor,
                 team_id=m.team_id,
             )
         )
-    for line in a.lines:
-        conn.execute(insert(t.agent_lines).values(agent_id=a.id, line_id=line))
+
+
+def _write_agent_lines(conn: Connection, agent_id: int, lines: Iterable[int]) -> None:
+    """Replace the agent's own phones."""
+    conn.execute(delete(t.agent_lines).where(t.agent_lines.c.agent_id == agent_id))
+    for line in dict.fromkeys(lines):
+        conn.execute(insert(t.agent_lines).values(agent_id=agent_id, line_id=line))

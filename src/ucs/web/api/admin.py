@@ -8,7 +8,6 @@ from typing import Annotated, Any, ClassVar, Self
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ucs.core.directory import QueueType, Strategy
@@ -158,40 +157,6 @@ def _check_links(server: Any, body: AgentPatch) -> None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no line {line}")
 
 
-def _save_agent(
-    server: Any, agent_id: int | None, values: dict[str, Any], body: AgentPatch
-) -> int | None:
-    """Insert or update an agent with its memberships and phones, all in one transaction.
-    Returns its id, or None when there is no agent ``agent_id``."""
-    with server.store.engine.begin() as conn:
-        if agent_id is None:
-            agent_id = int(conn.execute(t.agents.insert().values(**values)).inserted_primary_key[0])
-        elif values:
-            if not conn.execute(
-                t.agents.update().where(t.agents.c.id == agent_id).values(**values)
-            ).rowcount:
-                return None
-        elif conn.execute(select(t.agents.c.id).where(t.agents.c.id == agent_id)).first() is None:
-            return None
-        if body.memberships is not None:
-            conn.execute(t.memberships.delete().where(t.memberships.c.agent_id == agent_id))
-            for m in body.memberships:
-                conn.execute(
-                    t.memberships.insert().values(
-                        agent_id=agent_id,
-                        queue_id=m.queue,
-                        priority=m.priority,
-                        supervisor=m.supervisor,
-                        team_id=m.team_id,
-                    )
-                )
-        if body.lines is not None:
-            conn.execute(t.agent_lines.delete().where(t.agent_lines.c.agent_id == agent_id))
-            for line in dict.fromkeys(body.lines):
-                conn.execute(t.agent_lines.insert().values(agent_id=agent_id, line_id=line))
-        return agent_id
-
-
 # --- agents ------------------------------------------------------------------------------------
 
 
@@ -217,7 +182,7 @@ async def create_agent(body: AgentIn, request: Request) -> dict[str, Any]:
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_none=True)
     values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
     values.setdefault("data", {})
-    agent_id = await _store(_save_agent, server, None, values, body)
+    agent_id = await _store(server.store.save_agent, None, values, body.memberships, body.lines)
     await _reconfigure(request)
     return await get_agent(agent_id, request)
 
@@ -229,7 +194,10 @@ async def update_agent(agent_id: Id, body: AgentPatch, request: Request) -> dict
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_unset=True)
     if body.password is not None:
         values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
-    if await _store(_save_agent, server, agent_id, values, body) is None:
+    if (
+        await _store(server.store.save_agent, agent_id, values, body.memberships, body.lines)
+        is None
+    ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
     await _reconfigure(request)
     return await get_agent(agent_id, request)

@@ -66,8 +66,7 @@ async def agent_stats(request: Request) -> list[dict[str, Any]]:
     """Every agent's User object with today's statistics."""
     server = request.app.state.server
     c = server.center
-    now = c.now if c.now > 0 else 0
-    now = max(now, server.engine.clock())
+    now = max(c.now, server.engine.clock())
     return [
         user_wire(a, c.directory, c.sessions.get(aid), now) for aid, a in sorted(c.agents.items())
     ]
