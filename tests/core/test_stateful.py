@@ -878,10 +878,12 @@ def _expected(segments: list[_Segment], now: float) -> _Expected:
             e.add("out_ring", dt)
         if act.talking_out:
             e.add("out_talk", dt)
-        for q in act.talking_in + act.talking_out:
-            e.add(f"talk:{q}", dt)
-        for q in act.ringing_out:
-            e.add(f"ring:{q}", dt)
+        # Time on calls of several queues at once is shared out among those queues.
+        for queues in (act.talking_in, act.talking_out):
+            for q in set(queues):
+                e.add(f"talk:{q}", dt / len(set(queues)))
+        for q in set(act.ringing_out):
+            e.add(f"ring:{q}", dt / len(set(act.ringing_out)))
         for q in act.suspended:
             e.add(f"suspend:{q}", dt)
     return e

@@ -9,7 +9,7 @@ sets the new activity. The status buckets (ready, aux, acw, offline) partition t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from ucs.core.directory import AgentConfig, Membership, QueueType
@@ -81,6 +81,26 @@ class Activity:
     """Queues the agent is suspended in while logged in."""
 
 
+_STAT_NAMES = tuple(n for n in DayStats.__dataclass_fields__ if n not in ("auxtimes", "queues"))
+_FIGURE_NAMES = tuple(QueueFigures.__dataclass_fields__)
+
+
+def _flat(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The plain fields of a statistics dataclass (``asdict`` is far slower, and this is done
+    at every change)."""
+    return {n: getattr(obj, n) for n in names}
+
+
+def _split(stats: DayStats, queues: tuple[QueueId, ...], figure: str, dt: float) -> None:
+    """Share ``dt`` out among the queues of the calls the agent is on at once, so that the
+    queues' figures add up to the agent's (time on two calls is still time once)."""
+    distinct = set(queues)
+    share = dt / len(distinct)
+    for q in distinct:
+        f = stats.queue(q)
+        setattr(f, figure, getattr(f, figure) + share)
+
+
 def _accrue(stats: DayStats, act: Activity, dt: float) -> None:
     if act.status is Status.READY:
         stats.readytime += dt
@@ -99,16 +119,13 @@ def _accrue(stats: DayStats, act: Activity, dt: float) -> None:
         stats.queue(act.ringing_in).ringtime += dt
     if act.talking_in:
         stats.in_talktime += dt
-        for q in act.talking_in:
-            stats.queue(q).talktime += dt
+        _split(stats, act.talking_in, "talktime", dt)
     if act.ringing_out:
         stats.out_ringtime += dt
-        for q in act.ringing_out:
-            stats.queue(q).ringtime += dt
+        _split(stats, act.ringing_out, "ringtime", dt)
     if act.talking_out:
         stats.out_talktime += dt
-        for q in act.talking_out:
-            stats.queue(q).talktime += dt
+        _split(stats, act.talking_out, "talktime", dt)
     for q in act.suspended:
         stats.queue(q).suspendtime += dt
 
@@ -154,15 +171,10 @@ class Agent:
         if dt <= 0:
             return self.stats
         copy = DayStats(
-            **{
-                name: getattr(self.stats, name)
-                for name in DayStats.__dataclass_fields__
-                if name not in ("auxtimes", "queues")
-            },
+            **_flat(self.stats, _STAT_NAMES),
             auxtimes=dict(self.stats.auxtimes),
             queues={
-                q: QueueFigures(**{n: getattr(f, n) for n in QueueFigures.__dataclass_fields__})
-                for q, f in self.stats.queues.items()
+                q: QueueFigures(**_flat(f, _FIGURE_NAMES)) for q, f in self.stats.queues.items()
             },
         )
         _accrue(copy, self.activity, dt)
@@ -176,8 +188,9 @@ class Agent:
 
     def to_state(self, day_end: float) -> dict[str, Any]:
         """What must survive a restart; ``day_end`` is when these statistics expire."""
-        stats = asdict(self.stats)
-        stats["queues"] = {str(q): f for q, f in stats["queues"].items()}
+        stats: dict[str, Any] = _flat(self.stats, _STAT_NAMES)
+        stats["auxtimes"] = dict(self.stats.auxtimes)
+        stats["queues"] = {str(q): _flat(f, _FIGURE_NAMES) for q, f in self.stats.queues.items()}
         return {
             "status": self.status.value,
             "reason": self.reason,
