@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -37,6 +38,7 @@ def serve(
         demo=demo,
         sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
+        admin_token_file=os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"),
         region=os.environ.get("UCS_REGION", "CZ"),
         allowed_origins=tuple(
             o.strip() for o in os.environ.get("UCS_ALLOWED_ORIGINS", "").split(",") if o.strip()
@@ -45,7 +47,8 @@ def serve(
     server = build_server(settings)
     typer.echo(f"ucs: contact center on http://{host}:{port} (database {db})")
     if settings.admin_token_generated:
-        typer.echo(f"ucs: a new admin token was made (shown this once): {settings.admin_token}")
+        where = Path(settings.admin_token_file).resolve()
+        typer.echo(f"ucs: a new admin token was written to {where} (readable by you alone)")
     uvicorn.run(
         create_app(server), host=host, port=port, log_level="info", ws_max_size=2 * MAX_MESSAGE
     )
@@ -72,8 +75,23 @@ def sso_token(
 
 _url = typer.Option("http://127.0.0.1:8080", "--url", envvar="UCS_URL", help="The server.")
 _token = typer.Option(
-    "demo-admin-token", "--token", envvar="UCS_ADMIN_TOKEN", help="The admin token."
+    "",
+    "--token",
+    envvar="UCS_ADMIN_TOKEN",
+    help="The admin token (default: the file ucs-admin-token that `ucs serve` wrote, else the "
+    "demo's demo-admin-token).",
+    show_default=False,
 )
+
+
+def _admin_token(given: str) -> str:
+    if given:
+        return given
+    path = Path(os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"))
+    try:
+        return path.read_text().strip() or "demo-admin-token"
+    except OSError:
+        return "demo-admin-token"
 
 
 def _api(url: str, token: str, method: str, path: str, body: Any = None) -> Any:
@@ -84,7 +102,7 @@ def _api(url: str, token: str, method: str, path: str, body: Any = None) -> Any:
             method,
             url.rstrip("/") + path,
             json=body,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {_admin_token(token)}"},
             timeout=30,
         )
     except httpx.HTTPError as err:

@@ -15,6 +15,7 @@ from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
 from ucs.core.model import Cause
 
 __all__ = [
+    "SECRET_METHODS",
     "Answered",
     "Attach",
     "Command",
@@ -54,6 +55,10 @@ class Attach:
     agent: AgentId
 
 
+SECRET_METHODS = frozenset({"login", "sso"})
+"""Methods whose arguments carry a secret (a password, an SSO token): never shown in a log."""
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """A method of ``window.ucsOperator`` called by a client."""
@@ -62,6 +67,14 @@ class Command:
     request: RequestId
     method: str
     args: Sequence[Any] | Mapping[str, Any] = ()
+
+    def __repr__(self) -> str:
+        # Never a password or an SSO token in a log line that shows the command.
+        args = "<hidden>" if self.method in SECRET_METHODS else repr(self.args)
+        return (
+            f"Command(client={self.client}, request={self.request!r}, "
+            f"method={self.method!r}, args={args})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +153,7 @@ class Reconfigure:
     the SSO secret."""
 
     directory: Directory
-    sso_secret: str | None = None
+    sso_secret: str | None = field(default=None, repr=False)
 
 
 Event = (

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 
 from ucs.core.ids import AgentId
 
-__all__ = ["Tokens"]
+__all__ = ["Tokens", "token_digest"]
+
+
+def token_digest(token: str) -> str:
+    """What is kept of a bearer token: its SHA-256. The tokens are random (192 bits or more),
+    so a plain hash is enough, and a stolen database or log shows none of them."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass

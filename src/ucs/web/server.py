@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import time
 from collections import OrderedDict
@@ -12,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -29,7 +31,7 @@ from ucs.core.errors import UcsError
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
 from ucs.runtime.engine import Engine
-from ucs.runtime.tokens import Tokens
+from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.store import Store, TokenIssued, TokensRevoked
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.api import admin, reports, sim
@@ -67,8 +69,12 @@ class Settings:
     region: str = "CZ"
     allowed_origins: tuple[str, ...] = ()
     tz: tzinfo | None = None
+    admin_token_file: str = "ucs-admin-token"
+    """Where a newly made admin token is written (mode 0600), never to the log."""
+    admin_token_digest: str = ""
+    """SHA-256 of the admin token: all the server keeps of it (the database too)."""
     admin_token_generated: bool = False
-    """The admin token was made at this start (``ucs serve`` shows it once)."""
+    """The admin token was made at this start and written to ``admin_token_file``."""
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Server:
     reconfiguring: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     """Answers to recent requests, by session token (or connection): see ``ws.py``."""
     _verified: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
+    _decoy_hash: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         kwargs: dict[str, Any] = {}
@@ -122,15 +129,21 @@ class Server:
         """Check a password in a worker thread just before the core asks for it."""
         if not isinstance(username, str) or not isinstance(password, str):
             return
-        stored = self.password_hashes.get(username)
-        if stored is None or len(password) > 256:
+        if len(password) > 256:
             return
+        # An unknown username costs the same hashing as a known one: timing tells nothing.
+        stored = self.password_hashes.get(username) or self._decoy()
         try:  # a locked username is refused by the core anyway: spend no hashing on it
             self.center.throttle.check(username, time.time())
         except UcsError:
             return
         ok = await asyncio.to_thread(self._verify, stored, password)
         self._verified[(username, password)] = ok
+
+    def _decoy(self) -> str:
+        if not self._decoy_hash:
+            self._decoy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._decoy_hash
 
     def forget_ahead(self, username: object, password: object) -> None:
         """Drop what ``verify_ahead`` kept, used or not: no password stays in memory."""
@@ -178,6 +191,25 @@ class Server:
                 self.tokens.adopt(token, agent)
 
 
+def _admin_token(settings: Settings, store: Store) -> None:
+    """The admin token: from the environment, else the digest in the database, else a new one,
+    written to ``settings.admin_token_file`` (mode 0600) for the administrator to read."""
+    if settings.admin_token:
+        settings.admin_token_digest = token_digest(settings.admin_token)
+        return
+    digest = store.setting("admin_token_sha256")
+    if digest is None:
+        token = secrets.token_urlsafe(32)
+        path = Path(settings.admin_token_file)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+        digest = token_digest(token)
+        store.set_setting("admin_token_sha256", digest)
+        settings.admin_token_generated = True
+    settings.admin_token_digest = digest
+
+
 def build_server(settings: Settings) -> Server:
     """Open (and migrate) the database, seed the demo data into an empty one, and resume."""
     from ucs.demo import (
@@ -195,16 +227,10 @@ def build_server(settings: Settings) -> Server:
         hashes = {user: hasher.hash(pw) for user, pw in DEMO_PASSWORDS.items()}
         store.seed(demo_directory(settings.region), hashes, DEMO_PHONE_SECRETS)
         store.set_setting("sso_secret", DEMO_SSO_SECRET)
-        store.set_setting("admin_token", DEMO_ADMIN_TOKEN)
+        store.set_setting("admin_token_sha256", token_digest(DEMO_ADMIN_TOKEN))
     if not settings.sso_secret:
         settings.sso_secret = store.setting("sso_secret") or ""
-    if not settings.admin_token:
-        stored = store.setting("admin_token")
-        if stored is None:
-            stored = secrets.token_urlsafe(24)
-            store.set_setting("admin_token", stored)
-            settings.admin_token_generated = True
-        settings.admin_token = stored
+    _admin_token(settings, store)
     server = Server(settings, store, store.password_hashes(), hasher)
     server.resume()
     store.start()

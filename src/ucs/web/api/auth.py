@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ucs.runtime.tokens import token_digest
+
 __all__ = ["ERRORS", "require_admin"]
 
 _bearer = HTTPBearer(auto_error=False, description="The admin token (`UCS_ADMIN_TOKEN`).")
@@ -25,9 +27,9 @@ def require_admin(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ) -> None:
-    expected: str = request.app.state.server.settings.admin_token
+    expected: str = request.app.state.server.settings.admin_token_digest
     given = credentials.credentials if credentials is not None else ""
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not expected or not hmac.compare_digest(token_digest(given), expected):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="admin token required: Authorization: Bearer <token>",
