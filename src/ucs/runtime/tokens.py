@@ -19,27 +19,29 @@ def token_digest(token: str) -> str:
 
 @dataclass
 class Tokens:
-    """Random bearer tokens, each bound to one agent until that agent logs out."""
+    """Random bearer tokens, each bound to one agent until that agent logs out. Only their
+    digests are kept, here and in the database."""
 
     _agent: dict[str, AgentId] = field(default_factory=dict)
+    """Agent by token digest."""
 
     def issue(self, agent: AgentId) -> str:
         token = secrets.token_urlsafe(32)
-        self._agent[token] = agent
+        self._agent[token_digest(token)] = agent
         return token
 
-    def adopt(self, token: str, agent: AgentId) -> None:
-        """Take back a token issued before a restart."""
-        self._agent[token] = agent
+    def adopt(self, digest: str, agent: AgentId) -> None:
+        """Take back a token issued before a restart, by its digest."""
+        self._agent[digest] = agent
 
     def agent(self, token: object) -> AgentId | None:
         if not isinstance(token, str) or len(token) > 128:
             return None
-        return self._agent.get(token)
+        return self._agent.get(token_digest(token))
 
     def revoke(self, agent: AgentId) -> list[str]:
-        """Forget every token of the agent; returns them."""
-        gone = [t for t, a in self._agent.items() if a == agent]
-        for token in gone:
-            del self._agent[token]
+        """Forget every token of the agent; returns their digests."""
+        gone = [d for d, a in self._agent.items() if a == agent]
+        for digest in gone:
+            del self._agent[digest]
         return gone

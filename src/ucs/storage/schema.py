@@ -153,6 +153,6 @@ sessions = Table(
 tokens = Table(
     "tokens",
     metadata,
-    Column("token", String(128), primary_key=True),
+    Column("token", String(128), primary_key=True),  # the SHA-256 of the session token
     Column("agent_id", Integer, nullable=False, index=True),
 )

@@ -61,10 +61,12 @@ def database_url(url: str) -> str:
 
 
 class TokenIssued:
-    __slots__ = ("agent", "token")
+    """A session token was issued: ``digest`` is its SHA-256, all that is stored."""
 
-    def __init__(self, token: str, agent: AgentId) -> None:
-        self.token, self.agent = token, agent
+    __slots__ = ("agent", "digest")
+
+    def __init__(self, digest: str, agent: AgentId) -> None:
+        self.digest, self.agent = digest, agent
 
 
 class TokensRevoked:
@@ -315,6 +317,7 @@ class Store:
             }
 
     def tokens(self) -> dict[str, AgentId]:
+        """The agent of each stored session token, by the token's digest."""
         with self.engine.connect() as conn:
             return {r[0]: AgentId(r[1]) for r in conn.execute(select(t.tokens))}
 
@@ -505,7 +508,7 @@ class Store:
                         ["agent_id"],
                     )
             elif isinstance(item, TokenIssued):
-                conn.execute(insert(t.tokens).values(token=item.token, agent_id=item.agent))
+                conn.execute(insert(t.tokens).values(token=item.digest, agent_id=item.agent))
             elif isinstance(item, TokensRevoked):
                 conn.execute(delete(t.tokens).where(t.tokens.c.agent_id == item.agent))
             elif callable(item):

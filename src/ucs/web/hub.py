@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -21,23 +23,56 @@ from ucs.core.ids import AgentId, ClientId
 
 __all__ = ["PROTOCOL_VERSION", "Connection", "Hub", "encode"]
 
+log = logging.getLogger("ucs.ws")
+
 PROTOCOL_VERSION = 1
+_MAX_DEPTH = 64
 
 
 def encode(message: dict[str, Any]) -> str:
-    return json.dumps({"v": PROTOCOL_VERSION, **message}, separators=(",", ":"), default=str)
+    """One message as strict JSON (what a browser's ``JSON.parse`` accepts).
+
+    Values JSON cannot carry (NaN, infinities: from data the REST API took, say) go out as
+    ``null``, as ``JSON.stringify`` does, and nesting deeper than any message needs is cut
+    off, rather than making the whole push fail.
+    """
+    body = {"v": PROTOCOL_VERSION, **message}
+    try:
+        return json.dumps(body, separators=(",", ":"), default=str, allow_nan=False)
+    except (ValueError, RecursionError):
+        log.warning("message of type %r had values JSON cannot carry", message.get("type"))
+        return json.dumps(_plain(body, 0), separators=(",", ":"), default=str)
+
+
+def _plain(value: Any, depth: int) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict | list | tuple):
+        if depth >= _MAX_DEPTH:
+            return None
+        if isinstance(value, dict):
+            return {k: _plain(v, depth + 1) for k, v in value.items()}
+        return [_plain(v, depth + 1) for v in value]
+    return value
 
 
 @dataclass(eq=False)
 class Connection:
+    """One WebSocket's send queue. ``close`` ends it: the socket's task (``ws.py``) wakes on
+    ``ended``, sends what is queued (unless the connection overflowed) and closes the socket
+    with ``code``."""
+
     id: ClientId
     limit: int
     queue: asyncio.Queue[str | None] = field(init=False)
+    ended: asyncio.Event = field(init=False)
     closed: bool = False
     overflowed: bool = False
+    code: int = 1000
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(maxsize=self.limit)
+        self.ended = asyncio.Event()
 
     def send(self, text: str) -> None:
         if self.closed:
@@ -46,17 +81,27 @@ class Connection:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
             self.overflowed = True
-            self.close()
+            self.close(1013)  # try again later: it reconnects and resumes
 
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            while True:  # make room for the end marker
-                try:
-                    self.queue.put_nowait(None)
-                    break
-                except asyncio.QueueFull:
-                    self.queue.get_nowait()
+    def close(self, code: int = 1000) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.code = code
+        if self.overflowed:
+            self.discard()  # nobody will read it: let the messages go now
+        while True:  # make room for the end marker
+            try:
+                self.queue.put_nowait(None)
+                break
+            except asyncio.QueueFull:
+                self.queue.get_nowait()
+        self.ended.set()
+
+    def discard(self) -> None:
+        """Drop whatever is still queued."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
 
 
 class Hub:

@@ -167,12 +167,12 @@ class Server:
 
     def issue_token(self, agent: AgentId) -> str:
         token = self.tokens.issue(agent)
-        self.store.deliver(TokenIssued(token, agent))
+        self.store.deliver(TokenIssued(token_digest(token), agent))
         return token
 
     def revoke_tokens(self, agent: AgentId) -> None:
-        for token in self.tokens.revoke(agent):
-            self.answers.pop(f"t:{token}", None)
+        for digest in self.tokens.revoke(agent):
+            self.answers.pop(f"t:{digest}", None)
         self.store.deliver(TokensRevoked(agent))
 
     def resume(self) -> None:
@@ -186,9 +186,9 @@ class Server:
         for effect in effects:
             if isinstance(effect, CallRecord | AgentRecord | SessionRecord | StatusRecord):
                 self.store.deliver(effect)
-        for token, agent in self.store.tokens().items():
+        for digest, agent in self.store.tokens().items():
             if agent in self.center.sessions:
-                self.tokens.adopt(token, agent)
+                self.tokens.adopt(digest, agent)
 
 
 def _admin_token(settings: Settings, store: Store) -> None:

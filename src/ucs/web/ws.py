@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import math
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
@@ -14,12 +16,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ucs.core.effects import Refuse, Reply
 from ucs.core.events import Attach, Command, Connect, Disconnect
 from ucs.core.ids import RequestId
+from ucs.runtime.tokens import token_digest
 from ucs.web.hub import Connection, encode
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
 
-__all__ = ["BURST", "MAX_MESSAGE", "RATE", "operator_socket"]
+__all__ = ["BURST", "MAX_DEPTH", "MAX_MESSAGE", "RATE", "operator_socket"]
 
 log = logging.getLogger("ucs.ws")
 
@@ -29,21 +32,104 @@ RATE = 50.0
 """Messages a second a connection may send, on average …"""
 BURST = 200.0
 """… and at once. Beyond that its messages are refused; a connection that keeps on is closed."""
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects in a message."""
 _REPLAY_CACHE = 256
+_FLOODED = 1008
+"""Close code of a connection that kept on flooding (policy violation)."""
+_FLUSH = 10.0
+"""Seconds a closing connection gets to take what was queued for it, and the close frame."""
 
 
-def _protocol_error(message: str, request: object = None) -> str:
-    body: dict[str, Any] = {"type": "error", "code": "INVALID_ARGUMENT", "message": message}
+class _Malformed(ValueError):
+    """A message that is not a request the protocol can read; the text says why."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Malformed(f"message is not JSON ({name} is not a JSON number)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Malformed(f"message is not JSON ({text} is too large a number)")
+    return value
+
+
+def _parse(text: str) -> Any:
+    """The message as JSON, strictly: no NaN or infinities, which the server would otherwise
+    pass on to browsers that cannot read them; no lone surrogates, which are no text; no
+    nesting deeper than ``MAX_DEPTH``, which nothing needs and recursion cannot afford."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except _Malformed:
+        raise
+    except RecursionError:
+        raise _Malformed(f"message is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError:
+        raise _Malformed("message is not JSON") from None
+    # Only messages with that many brackets can be that deep, and only escapes make surrogates.
+    deep = text.count("[") + text.count("{") > MAX_DEPTH
+    if deep or "\\u" in text:
+        _check(value)
+    return value
+
+
+def _check(value: Any) -> None:
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise _Malformed("message has a string that is not valid Unicode") from None
+        elif isinstance(item, list | dict):
+            if depth >= MAX_DEPTH:
+                raise _Malformed(f"message is nested deeper than {MAX_DEPTH} levels")
+            if isinstance(item, dict):
+                pending.extend((k, depth) for k in item)
+                pending.extend((v, depth + 1) for v in item.values())
+            else:
+                pending.extend((v, depth + 1) for v in item)
+
+
+def _valid_id(rid: object) -> str | int | None:
+    """A request id as the protocol allows it: a string or integer of at most 64 characters."""
+    if isinstance(rid, bool) or not isinstance(rid, str | int) or len(str(rid)) > 64:
+        return None
+    return rid
+
+
+def _peek_id(text: str) -> str | int | None:
+    """The id of a message that is refused before it is read (too large, too many), so that
+    the client's request still gets its answer. A very large one is not read at all."""
+    if len(text) > 4 * MAX_MESSAGE:
+        return None
+    try:
+        msg = _parse(text)
+    except _Malformed:
+        return None
+    return _valid_id(msg.get("id")) if isinstance(msg, dict) else None
+
+
+def _error(code: str, message: str, request: object = None) -> str:
+    body: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if request is not None:
         body["id"] = request
     return encode(body)
 
 
+def _protocol_error(message: str, request: object = None) -> str:
+    return _error("INVALID_ARGUMENT", message, request)
+
+
 async def _pump(ws: WebSocket, conn: Connection) -> None:
+    """Send what is queued for the connection, until the end marker."""
     while True:
         text = await conn.queue.get()
         if text is None:
-            await ws.close(code=1013 if conn.overflowed else 1000)
             return
         await ws.send_text(text)
 
@@ -65,61 +151,67 @@ class _Session:
         self.conn = conn
         self.token: str | None = None
         self.allowance = BURST
+        self.refused = 0.0
         self.checked = time.monotonic()
-        self.refused = 0
 
     def _within_rate(self) -> bool:
-        """A token bucket per connection, so that a flood never slows anyone else."""
+        """A token bucket per connection, so that a flood never slows anyone else. Refused
+        messages fill a second bucket that drains at the same rate: a connection that goes
+        on sending faster than it is allowed, long after its burst, is closed."""
         now = time.monotonic()
-        self.allowance = min(BURST, self.allowance + (now - self.checked) * RATE)
+        elapsed = now - self.checked
         self.checked = now
+        self.allowance = min(BURST, self.allowance + elapsed * RATE)
+        self.refused = max(0.0, self.refused - elapsed * RATE)
         if self.allowance >= 1:
             self.allowance -= 1
-            self.refused = 0
             return True
         self.refused += 1
         if self.refused > BURST:
-            self.conn.close()
+            self.conn.close(_FLOODED)
         return False
 
     def _answers(self) -> OrderedDict[str, str]:
         """Answers to recent requests, kept by the server per session token (so that they
-        outlive a reconnect) or, before login, per connection."""
-        key = f"t:{self.token}" if self.token else f"c:{self.conn.id}"
+        outlive a reconnect; by its digest, like everything kept of it) or, before login, per
+        connection."""
+        key = f"t:{token_digest(self.token)}" if self.token else f"c:{self.conn.id}"
         return self.server.answers.setdefault(key, OrderedDict())
 
     async def handle(self, text: str) -> None:
         if not self._within_rate():
-            self.conn.send(
-                encode(
-                    {
-                        "type": "error",
-                        "code": "TOO_MANY_REQUESTS",
-                        "message": f"more than {int(RATE)} messages a second",
-                    }
-                )
-            )
+            message = f"more than {int(RATE)} messages a second"
+            self.conn.send(_error("TOO_MANY_REQUESTS", message, _peek_id(text)))
             return
-        if len(text.encode("utf-8")) > MAX_MESSAGE:
-            self.conn.send(_protocol_error(f"message larger than {MAX_MESSAGE} bytes"))
+        if len(text) > MAX_MESSAGE or len(text.encode("utf-8")) > MAX_MESSAGE:
+            message = f"message larger than {MAX_MESSAGE} bytes"
+            self.conn.send(_protocol_error(message, _peek_id(text)))
             return
         try:
-            msg = json.loads(text)
-        except ValueError:
-            self.conn.send(_protocol_error("message is not JSON"))
+            msg = _parse(text)
+        except _Malformed as refused:
+            self.conn.send(_protocol_error(str(refused)))
             return
         if not isinstance(msg, dict):
             self.conn.send(_protocol_error("message must be a JSON object"))
             return
         kind = msg.get("type")
-        if kind == "request":
-            await self.request(msg)
-        elif kind == "hello":
-            self.hello(msg)
-        elif kind == "ping":
-            self.conn.send(encode({"type": "pong"}))
-        else:
-            self.conn.send(_protocol_error(f"unknown message type {kind!r}"))
+        try:
+            if kind == "request":
+                await self.request(msg)
+            elif kind == "hello":
+                self.hello(msg)
+            elif kind == "ping":
+                self.conn.send(encode({"type": "pong"}))
+            else:
+                message = f"unknown message type {str(kind)[:64]!r}"
+                self.conn.send(_protocol_error(message, _valid_id(msg.get("id"))))
+        except Exception:
+            # A bug: logged, answered, and the connection stays open (docs/protocol.md).
+            rid = _valid_id(msg.get("id"))
+            log.exception("message %r of type %r failed", rid, str(kind)[:64])
+            failure = "the server failed to carry out the request"
+            self.conn.send(_error("INTERNAL_ERROR", failure, rid))
 
     def hello(self, msg: dict[str, Any]) -> None:
         resume = msg.get("resume")
@@ -145,13 +237,14 @@ class _Session:
         server.engine.submit(Attach(self.conn.id, agent))
 
     async def request(self, msg: dict[str, Any]) -> None:
-        rid = msg.get("id")
-        if isinstance(rid, bool) or not isinstance(rid, str | int) or len(str(rid)) > 64:
+        rid = _valid_id(msg.get("id"))
+        if rid is None:
             self.conn.send(_protocol_error("request needs an id (a string or number)"))
             return
         answers = self._answers()
-        if str(rid) in answers:  # a retry of a request already carried out
-            self.conn.send(answers[str(rid)])
+        key = json.dumps(rid)  # the id 7 and the id "7" are two requests
+        if key in answers:  # a retry of a request already carried out
+            self.conn.send(answers[key])
             return
         method = msg.get("method")
         args = msg.get("args", [])
@@ -163,19 +256,13 @@ class _Session:
             return
         server = self.server
         credentials = _credentials(method, args)
-        if credentials is not None:
-            # Check the password off the event loop (argon2 takes milliseconds); the core
-            # then only looks the answer up.
-            await server.verify_ahead(*credentials)
         try:
+            if credentials is not None:
+                # Check the password off the event loop (argon2 takes milliseconds); the core
+                # then only looks the answer up.
+                await server.verify_ahead(*credentials)
             command = Command(self.conn.id, RequestId(str(rid)), method, args)
             effects = server.engine.submit(command)
-        except Exception:
-            log.exception("request %r (%s) failed", rid, method)
-            failure = {"type": "error", "id": rid, "code": "INTERNAL_ERROR"}
-            failure["message"] = "the server failed to carry out the request"
-            self.conn.send(encode(failure))
-            return
         finally:
             if credentials is not None:
                 server.forget_ahead(*credentials)
@@ -195,7 +282,7 @@ class _Session:
             elif method == "logout":
                 self.token = None
             text = encode({"type": "result", "id": rid, "result": result})
-        answers[str(rid)] = text
+        answers[key] = text
         while len(answers) > _REPLAY_CACHE:
             answers.popitem(last=False)
         self.conn.send(text)
@@ -204,32 +291,61 @@ class _Session:
         self.server.answers.pop(f"c:{self.conn.id}", None)
 
 
+async def _read(ws: WebSocket, conn: Connection, session: _Session) -> None:
+    """Carry out what the client sends, one message after the other, until it leaves."""
+    while not conn.closed:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            data = message.get("bytes") or b""
+            text = data.decode("utf-8", errors="replace")
+        await session.handle(text)
+
+
 async def operator_socket(ws: WebSocket, server: Server) -> None:
-    """Serve one component or SDK connection until it closes."""
+    """Serve one component or SDK connection until it closes.
+
+    Three things end it: the client leaves; the client floods (``_Session._within_rate``);
+    or its send queue overflows because it does not read (``Connection.send``). The last two
+    close the queue, which wakes this task even while the client sends nothing and its socket
+    takes nothing. The connection then leaves its session at once; the socket gets what was
+    queued (a flood's answers; nothing after an overflow) and the close frame, if the client
+    takes them within ``_FLUSH`` seconds.
+    """
     await ws.accept()
     conn = server.hub.open()
     session = _Session(server, conn)
     server.engine.submit(Connect(conn.id))
     pump = asyncio.create_task(_pump(ws, conn))
+    reader = asyncio.create_task(_read(ws, conn, session))
+    ended = asyncio.create_task(conn.ended.wait())
     try:
-        while not conn.closed:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            text = message.get("text")
-            if text is None:
-                data = message.get("bytes") or b""
-                text = data.decode("utf-8", errors="replace")
-            await session.handle(text)
-    except WebSocketDisconnect:
-        pass
+        await asyncio.wait((reader, pump, ended), return_when=asyncio.FIRST_COMPLETED)
     finally:
+        left = reader.done() and not conn.closed  # the client went away
+        reader.cancel()
+        ended.cancel()
         session.closed()
         server.engine.submit(Disconnect(conn.id))
         server.hub.forget(conn)
-        if not pump.done():
+        if left or conn.overflowed:
             pump.cancel()
-            try:
+        await asyncio.gather(reader, ended, return_exceptions=True)
+        if not left:
+            await _close(ws, conn, pump)
+        pump.cancel()
+        await asyncio.gather(pump, return_exceptions=True)
+
+
+async def _close(ws: WebSocket, conn: Connection, pump: asyncio.Task[None]) -> None:
+    """Send what is still queued (unless the connection overflowed: then nothing), then the
+    close frame with the connection's code, if the client takes them in time."""
+    try:
+        async with asyncio.timeout(_FLUSH):
+            if not conn.overflowed:
                 await pump
-            except (asyncio.CancelledError, Exception):
-                pass
+            await ws.close(code=conn.code)
+    except Exception:  # the client is gone, or takes nothing: the socket closes all the same
+        log.debug("connection %s closed without its close frame", conn.id)

@@ -1,0 +1,44 @@
+"""Upgrading a database made by an earlier version keeps what it had."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import insert, select
+
+from ucs.storage import schema as t
+from ucs.storage.store import Store
+
+
+def _upgrade(store: Store, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("ucs.storage") / "migrations"))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def test_plain_tokens_of_revision_0001_become_digests_and_keep_working(db_url: str) -> None:
+    store = Store(db_url)
+    _upgrade(store, "0001")
+    with store.engine.begin() as conn:
+        conn.execute(insert(t.settings).values(key="admin_token", value="old-admin-token"))
+        conn.execute(
+            insert(t.tokens), [{"token": "tok-a", "agent_id": 1}, {"token": "tok-b", "agent_id": 2}]
+        )
+    store.migrate()
+    assert store.setting("admin_token") is None
+    assert store.setting("admin_token_sha256") == _sha("old-admin-token")
+    assert store.tokens() == {_sha("tok-a"): 1, _sha("tok-b"): 2}
+    with store.engine.connect() as conn:
+        assert sorted(r[0] for r in conn.execute(select(t.tokens.c.token))) == sorted(
+            [_sha("tok-a"), _sha("tok-b")]
+        )
+    store.engine.dispose()
