@@ -127,3 +127,72 @@ async def test_an_sdk_client_resumes_its_session_after_the_server_restarts(
         finally:
             proc.terminate()
             proc.wait()
+
+
+async def _working(url: str, user: str, phone: str, status: tuple[str, ...]) -> Operator:
+    op = Operator(url)
+    await op.__aenter__()
+    await op.login(user, f"{user}-pass")
+    await op.select_identifier(phone)
+    await op.provision()
+    await op.change_status(*status)
+    return op
+
+
+async def test_kill_9_with_calls_talking_ringing_and_waiting(tmp_path: Path) -> None:
+    """Three agents (talking, rung, at lunch) and a caller waiting: after kill -9 and a restart
+    each agent's connection resumes by itself with the same phone, status and figures, and
+    every call that was live is recorded as ended with cause 0."""
+    db = f"sqlite:///{tmp_path}/ucs.db"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _start(db, port)
+    ops: list[Operator] = []
+    try:
+        talking = await _working(url, "agent1", "phone1", ("READY",))
+        rung = await _working(url, "agent3", "phone3", ("READY",))
+        lunch = await _working(url, "agent2", "phone2", ("AUX", "Lunch"))
+        ops = [talking, rung, lunch]
+        async with httpx.AsyncClient(base_url=url, headers=ADMIN) as http:
+            # Support (queue 1): agent1 only, as agent2 is at lunch. Sales (queue 2): ring-all.
+            live = [
+                (await http.post("/api/sim/calls", json={"queue": q, "from": n})).json()["uniqueid"]
+                for q, n in ((1, "+420601000001"), (1, "+420601000002"), (2, "+420601000003"))
+            ]
+        await asyncio.sleep(0.3)
+        await talking.answer()  # the first Support caller; the second waits
+        await asyncio.sleep(0.5)
+        before = [await op.state() for op in ops]
+        assert before[0]["call"]["state"] == 3
+        assert before[1]["call"]["state"] == 2  # the Sales caller rings agent3
+        await asyncio.sleep(0.3)  # the writer commits within milliseconds
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc = _start(db, port)
+        for op, was in zip(ops, before, strict=True):
+            async with asyncio.timeout(15):
+                while True:  # each connection resumes by itself, with backoff
+                    try:
+                        after = await op.state()
+                        break
+                    except OperatorError as err:
+                        assert err.code == "UNAVAILABLE"
+                        await asyncio.sleep(0.2)
+            assert (after["state"], after["identifier"]) == ("READY", was["identifier"])
+            assert after["user"]["status"] == was["user"]["status"]
+            assert after["user"]["auxtimes"].keys() >= was["user"]["auxtimes"].keys()
+            for figure in ("in_calls_answered", "in_calls_unanswered", "acwtime", "auxtime"):
+                assert after["user"][figure] >= was["user"][figure], figure
+            assert after["calls"] == []
+        assert (await lunch.state())["user"]["status"] == "AUX"
+    finally:
+        for op in ops:
+            await op.__aexit__(None, None, None)
+        proc.terminate()
+        proc.wait()
+    store = Store(db)
+    records = {r["uniqueid"]: r for r in store.cdr()}
+    store.stop()
+    for uid in live:
+        assert records[uid]["cause"] == 0, records[uid]
+        assert records[uid]["disconnected"] is not None
