@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,15 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing and this is not root: the browser tests will be skipped"; fi; }
 
-pytest: $(STAMP) chromium
+# SIP tests talk to Debian's sipp (sip-tester) and baresip on loopback.
+sip-peers:
+	@command -v sipp >/dev/null 2>&1 && command -v baresip >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's sip-tester and baresip for the SIP tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip >/dev/null; \
+	  else echo "sipp or baresip is missing and this is not root: install sip-tester and baresip"; fi; }
+
+pytest: $(STAMP) chromium sip-peers
 	$(BIN)/pytest -n auto -q
 
 test: lint typecheck pytest

@@ -24,6 +24,16 @@ def serve(
     port: int = typer.Option(8080, envvar="UCS_PORT"),
     db: str = typer.Option("sqlite:///ucs.db", envvar="UCS_DB"),
     demo: bool = typer.Option(False, "--demo", help="Fill an empty database with demo data."),
+    switch: str = typer.Option(
+        "simulated",
+        envvar="UCS_SWITCH",
+        help="simulated, or sip for real phones (docs/telephony.md).",
+    ),
+    sip_host: str = typer.Option("127.0.0.1", envvar="UCS_SIP_HOST", help="SIP address."),
+    sip_port: int = typer.Option(5060, envvar="UCS_SIP_PORT", help="SIP port (UDP)."),
+    sip_trunk: str = typer.Option(
+        "", envvar="UCS_SIP_TRUNK", help="HOST:PORT of the SIP trunk (--switch sip)."
+    ),
 ) -> None:
     """Start the contact-center server."""
     import uvicorn
@@ -36,6 +46,10 @@ def serve(
         port=port,
         db=db,
         demo=demo,
+        switch=switch,
+        sip_host=sip_host,
+        sip_port=sip_port,
+        sip_trunk=sip_trunk,
         sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
         admin_token_file=os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"),
@@ -44,6 +58,10 @@ def serve(
             o.strip() for o in os.environ.get("UCS_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),
     )
+    if switch not in ("simulated", "sip"):
+        raise typer.BadParameter(
+            f"unknown switch {switch!r}: simulated or sip", param_hint="--switch"
+        )
     server = build_server(settings)
     typer.echo(f"ucs: contact center on http://{host}:{port} (database {db})")
     if settings.admin_token_generated:

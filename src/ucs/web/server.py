@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
@@ -33,12 +33,16 @@ from ucs.core.sso import make_token
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.store import Store, TokenIssued, TokensRevoked
+from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.api import admin, reports, sim
 from ucs.web.hub import Hub
 from ucs.web.metrics import Metrics
 from ucs.web.origins import OriginPolicy, own_origins
 from ucs.web.ws import operator_socket
+
+if TYPE_CHECKING:
+    from ucs.switch.sip import SipSwitch
 
 __all__ = ["Server", "Settings", "build_server", "create_app", "password_hasher"]
 
@@ -75,6 +79,12 @@ class Settings:
     """SHA-256 of the admin token: all the server keeps of it (the database too)."""
     admin_token_generated: bool = False
     """The admin token was made at this start and written to ``admin_token_file``."""
+    switch: str = "simulated"
+    """``simulated`` (CONTRACT §7) or ``sip`` (real phones, CONTRACT §9)."""
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    sip_trunk: str = ""
+    """``HOST:PORT`` of the SIP trunk peer (``--switch sip``)."""
 
 
 @dataclass
@@ -89,6 +99,8 @@ class Server:
     switch: SimulatedSwitch = field(init=False)
     hub: Hub = field(init=False)
     engine: Engine = field(init=False)
+    sip: SipSwitch | None = field(init=False, default=None)
+    """The SIP switch the engine drives (``--switch sip``); else None."""
     tokens: Tokens = field(default_factory=Tokens)
     answers: dict[str, OrderedDict[str, str]] = field(default_factory=dict, repr=False)
     reconfiguring: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -111,7 +123,14 @@ class Server:
         )
         self.switch = SimulatedSwitch(region=directory.region)
         self.hub = Hub(self._clients_of)
-        self.engine = Engine(self.center, self.switch, clients=self.hub, store=self.store)
+        if self.settings.switch == "sip":
+            from ucs.switch.sip.config import sip_switch  # sippy only when asked for
+
+            self.sip = sip_switch(self.settings, self.store)
+        driver: Switch = self.sip if self.sip is not None else self.switch
+        self.engine = Engine(self.center, driver, clients=self.hub, store=self.store)
+        if self.sip is not None:
+            self.sip.attach(self.engine)
         self.engine.observers.append(self._watch)
 
     def _watch(self, event: Any, effects: list[Any], seconds: float) -> None:
@@ -241,7 +260,11 @@ def create_app(server: Server) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server.engine.start()
+        if server.sip is not None:
+            server.sip.start()
         yield
+        if server.sip is not None:
+            server.sip.stop()
         server.engine.stop()
         server.store.stop()
 

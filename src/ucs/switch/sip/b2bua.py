@@ -1,0 +1,754 @@
+"""The back-to-back user agent: calls made of SIP legs, on sippy's thread.
+
+Every method here runs on sippy's thread (``stack.py``); what the core must hear goes out
+through ``report`` (thread-safe), and what the core asks comes in through ``SipSwitch`` posting
+the effect here. A call has two sides, ``a`` and ``b``: the caller's leg and the leg it is
+bridged with (for click-to-dial, the agent's phone and the number it dialled), plus the legs
+ringing phones for it. Only signalling passes here: each leg is offered the other's SDP, with
+the direction changed for hold, and with an origin line of our own (see ``sdp.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sippy.CCEvents import (
+    CCEventConnect,
+    CCEventDisconnect,
+    CCEventFail,
+    CCEventPreConnect,
+    CCEventRing,
+    CCEventTry,
+    CCEventUpdate,
+)
+from sippy.MsgBody import MsgBody
+from sippy.SipHeader import SipHeader
+from sippy.SipURL import SipURL
+from sippy.Time.Timeout import Timeout
+from sippy.UA import UA
+
+from ucs.core.directory import Directory, LineConfig
+from ucs.core.effects import (
+    Hangup,
+    Hold,
+    Originate,
+    PickUp,
+    Redirect,
+    Ring,
+    StopRinging,
+    SwitchEffect,
+    Transfer,
+    Unhold,
+)
+from ucs.core.events import (
+    Answered,
+    Event,
+    HungUp,
+    RemoteAnswered,
+    RemoteFailed,
+    RemoteRinging,
+    SwitchFailed,
+    Transferred,
+)
+from ucs.core.ids import LineId, UniqueId
+from ucs.core.model import Cause
+from ucs.switch.sip.causes import cause_of, response_for
+from ucs.switch.sip.digest import Credentials, Digest
+from ucs.switch.sip.registrar import Registrar
+from ucs.switch.sip.sdp import answer_direction, direction, restamp, with_direction
+
+__all__ = ["B2BUA", "Arrival", "Call", "Leg"]
+
+log = logging.getLogger("ucs.sip")
+
+_EXPIRES = re.compile(r";\s*expires\s*=\s*(\d+)", re.IGNORECASE)
+
+
+@dataclass(eq=False)
+class Leg:
+    """One SIP dialog of a call, with one endpoint."""
+
+    call: Call
+    role: str
+    """``in`` (the caller, we are its UAS), ``ring`` (a phone rung for the call), ``agent``
+    (click-to-dial: the agent's phone, called first), ``far`` (the number dialled)."""
+    channel: str
+    line: LineId | None = None
+    """Our phone at the other end of this leg; None for the trunk."""
+    report_line: LineId | None = None
+    """The line named when this leg hangs up (None: the outside party, as the core sees it)."""
+    ua: Any = None
+    sdp: str | None = None
+    """The endpoint's own media description (its last offer or answer)."""
+    up: bool = False
+    closing: bool = False
+    awaiting_ack: bool = False
+    """Answered a body-less INVITE with an offer: the answer goes in our ACK."""
+    rang: bool = False
+    rebridge: bool = False
+    """When it answers, offer it the other side's SDP (it was dialled for someone else)."""
+    updating: bool = False
+    want: str | None = None
+    o_session: int = field(default_factory=lambda: random.randrange(1, 2**31))
+    o_version: int = 0
+    last_sent: str | None = None
+    timer: Any = None
+
+
+@dataclass(eq=False)
+class Call:
+    uid: UniqueId | None = None
+    a: Leg | None = None
+    b: Leg | None = None
+    ringing: dict[LineId, Leg] = field(default_factory=dict)
+    queue: bool = False
+    hidden: bool = False
+    """A phone's own call to an outside number: the core does not know of it."""
+    gone: bool = False
+    plan: tuple[str, LineId | None] | None = None
+    """Click-to-dial: the number and target line to call once the agent's phone answers."""
+
+    def other(self, leg: Leg) -> Leg | None:
+        return self.b if leg is self.a else self.a if leg is self.b else None
+
+    def on_line(self, line: LineId) -> Leg | None:
+        for leg in (self.a, self.b):
+            if leg is not None and leg.line == line and not leg.closing:
+                return leg
+        return None
+
+    def legs(self) -> list[Leg]:
+        return [x for x in (self.a, self.b, *self.ringing.values()) if x is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """An INVITE that starts a call: what the asyncio side needs to decide where it goes."""
+
+    call: Call
+    number: str
+    caller: str
+    name: str | None
+    line: LineConfig | None
+    """The phone that called; None for the trunk."""
+    channel: str
+
+
+class B2BUA:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        trunk: tuple[str, int] | None,
+        directory: Callable[[], Directory],
+        secret: Callable[[str], str | None],
+        report: Callable[[Event], None],
+        arrived: Callable[[Arrival], None],
+        ring_timeout: float = 60.0,
+        realm: str = "ucs",
+    ) -> None:
+        self.host, self.port, self.trunk = host, port, trunk
+        self.directory = directory
+        self.secret = secret
+        self.report_event = report
+        self.arrived = arrived
+        self.ring_timeout = ring_timeout
+        self.digest = Digest(realm)
+        self.registrar = Registrar()
+        self.calls: dict[UniqueId, Call] = {}
+        self.config: dict[str, Any] = {}
+        self._seq = itertools.count(1)
+
+    # --- requests outside any dialog ------------------------------------------------------------
+
+    def on_request(self, req: Any, sip_t: Any) -> Any:
+        method = req.getMethod()
+        if method == "REGISTER":
+            return (self._register(req), None, None)
+        if req.getHFBody("to").getTag() is not None:
+            if method == "ACK":
+                return None
+            return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
+        if method == "INVITE":
+            return self._invite(req, sip_t)
+        if method in ("OPTIONS", "NOTIFY"):
+            return (req.genResponse(200, "OK"), None, None)
+        if method == "ACK":
+            return None
+        return (req.genResponse(501, "Not Implemented"), None, None)
+
+    def _credentials(self, req: Any, header: str) -> Credentials | None:
+        if req.countHFs(header) == 0:
+            return None
+        h = req.getHFBody(header)
+        if not h.username or not h.nonce or not h.response:
+            return None
+        return Credentials(
+            username=h.username,
+            realm=h.realm or "",
+            nonce=h.nonce,
+            uri=h.uri or "",
+            response=h.response,
+            qop=h.qop,
+            nc=h.nc,
+            cnonce=h.cnonce,
+        )
+
+    def _authenticate(self, req: Any, header: str) -> tuple[LineConfig | None, bool]:
+        """The phone whose valid credentials the request carries; and whether stale."""
+        creds = self._credentials(req, header)
+        if creds is None or creds.realm != self.digest.realm:
+            return None, False
+        line = self.directory().line_by_identifier(creds.username)
+        password = self.secret(creds.username) if line is not None else None
+        if line is None or not password:
+            return None, False
+        if not self.digest.check(creds, req.getMethod(), password):
+            return None, False
+        if not self.digest.fresh(creds.nonce):
+            return None, True
+        return line, False
+
+    def _challenge(self, req: Any, code: int, header: str, stale: bool) -> Any:
+        resp = req.genResponse(
+            code, "Unauthorized" if code == 401 else "Proxy Authentication Required"
+        )
+        resp.appendHeader(SipHeader(name=header, bodys=self.digest.challenge(stale=stale)))
+        return resp
+
+    def _register(self, req: Any) -> Any:
+        line, stale = self._authenticate(req, "authorization")
+        user = req.getHFBody("to").getUrl().username
+        if line is None or line.identifier != user:
+            return self._challenge(req, 401, "www-authenticate", stale)
+        default = 3600
+        if req.countHFs("expires") > 0:
+            default = int(req.getHFBody("expires").getNum())
+        resp = req.genResponse(200, "OK")
+        if req.countHFs("contact") == 0:
+            return resp  # a query: nothing changes
+        contact = req.getHFBody("contact")
+        if getattr(contact, "asterisk", False):
+            self.registrar.bind(line.identifier, "", 0, "", 0, time.time())
+            return resp
+        text = str(contact)
+        m = _EXPIRES.search(text)
+        expires = int(m.group(1)) if m else default
+        url = contact.getUrl()
+        host, port = str(url.host), int(url.port or 5060)
+        uri = str(url)
+        granted = self.registrar.bind(line.identifier, host, port, uri, expires, time.time())
+        if granted:
+            resp.appendHeader(SipHeader(name="contact", bodys=f"<{uri}>;expires={granted}"))
+        log.info("phone %s registered at %s:%d for %d s", line.identifier, host, port, granted)
+        return resp
+
+    def _invite(self, req: Any, sip_t: Any) -> Any:
+        source = req.getSource()
+        src = (str(source[0]), int(source[1]))
+        phone: LineConfig | None = None
+        if self.trunk is None or src != self.trunk:
+            phone, stale = self._authenticate(req, "proxy-authorization")
+            if phone is None:
+                return (self._challenge(req, 407, "proxy-authenticate", stale), None, None)
+        call = Call()
+        name = phone.identifier if phone is not None else "trunk"
+        leg = self._leg(call, "in", name, phone.id if phone is not None else None)
+        leg.report_line = None  # the core sees whoever called in as the outside party
+        call.a = leg
+        leg.ua = UA(self.config, event_cb=self._callback(leg))
+        leg.phone = phone  # type: ignore[attr-defined]
+        return leg.ua.recvRequest(req, sip_t)
+
+    # --- legs -----------------------------------------------------------------------------------
+
+    def _leg(self, call: Call, role: str, name: str, line: LineId | None) -> Leg:
+        leg = Leg(call, role, f"SIP/{name}-{next(self._seq):08x}", line=line, report_line=line)
+        return leg
+
+    def _callback(self, leg: Leg) -> Callable[[Any, Any], None]:
+        def on_event(event: Any, ua: Any) -> None:
+            try:
+                self._on_event(leg, event)
+            except Exception:
+                log.exception("SIP event %s on %s failed", event, leg.channel)
+
+        return on_event
+
+    def _body(self, leg: Leg, sdp: str) -> Any:
+        if sdp != leg.last_sent:
+            leg.o_version += 1
+            leg.last_sent = sdp
+        return MsgBody(restamp(sdp, leg.o_session, leg.o_version))
+
+    def _call_out(
+        self,
+        leg: Leg,
+        where: tuple[str, int],
+        user: str,
+        caller: str,
+        name: str | None,
+        sdp: str | None,
+        *,
+        uri: str | None = None,
+        answer: bool = False,
+    ) -> None:
+        leg.ua = UA(self.config, event_cb=self._callback(leg), nh_address=where)
+        body = self._body(leg, sdp) if sdp is not None else None
+        event = _Try((None, caller, user, body, None, name))
+        event.target = uri
+        headers = []
+        if answer:
+            headers.append(SipHeader(name="call-info", bodys=f"<sip:{self.host}>;answer-after=0"))
+        if leg.call.uid is not None:
+            headers.append(SipHeader(name="x-ucs-uniqueid", bodys=str(leg.call.uid)))
+        if headers:
+            event.extra_headers = tuple(headers)
+        leg.ua.recvEvent(event)
+
+    def _ring_phone(
+        self,
+        call: Call,
+        role: str,
+        line: LineConfig,
+        caller: str,
+        name: str | None,
+        sdp: str | None,
+        *,
+        answer: bool,
+    ) -> Leg | None:
+        binding = self.registrar.where(line.identifier)
+        if binding is None:
+            return None
+        leg = self._leg(call, role, line.identifier, line.id)
+        self._call_out(
+            leg,
+            (binding.host, binding.port),
+            line.identifier,
+            caller,
+            name,
+            sdp,
+            uri=binding.contact or None,
+            answer=answer,
+        )
+        return leg
+
+    def _report(self, call: Call, event: Event) -> None:
+        if call.uid is not None and not call.hidden:
+            self.report_event(event)
+
+    def _drop(self, leg: Leg, cause: Cause = Cause.UNKNOWN) -> None:
+        if leg.closing:
+            return
+        leg.closing = True
+        if leg.timer is not None:
+            leg.timer.cancel()
+            leg.timer = None
+        if leg.ua is None:
+            return
+        if leg.role == "in" and not leg.up:
+            leg.ua.recvEvent(CCEventFail(response_for(cause)))
+        else:
+            leg.ua.recvEvent(CCEventDisconnect())
+
+    def _end(self, call: Call, cause: Cause = Cause.UNKNOWN) -> None:
+        for leg in call.legs():
+            self._drop(leg, cause)
+        call.ringing.clear()
+        if call.uid is not None and self.calls.get(call.uid) is call:
+            del self.calls[call.uid]
+
+    def _update(self, leg: Leg, sdp: str | None, how: str | None = None) -> None:
+        if sdp is None or leg.closing or leg.ua is None:
+            return
+        text = with_direction(sdp, how) if how else sdp
+        if leg.updating:
+            leg.want = text
+            return
+        leg.updating = True
+        leg.ua.recvEvent(CCEventUpdate(self._body(leg, text)))
+
+    def _join(self, x: Leg | None, leg: Leg) -> None:
+        """Let ``x`` hear ``leg``, which just answered."""
+        if x is None or x.closing or leg.sdp is None:
+            return
+        if x.awaiting_ack:
+            x.awaiting_ack = False
+            x.ua.recvEvent(CCEventConnect((200, "OK", self._body(x, leg.sdp))))
+        elif x.role == "in" and not x.up:
+            x.up = True
+            x.ua.recvEvent(CCEventConnect((200, "OK", self._body(x, leg.sdp))))
+        elif x.up:
+            self._update(x, leg.sdp, "sendrecv")
+
+    # --- what sippy tells ------------------------------------------------------------------------
+
+    def _on_event(self, leg: Leg, event: Any) -> None:
+        if leg.closing:
+            return
+        data = event.getData()
+        if isinstance(event, CCEventTry):
+            self._incoming(leg, data)
+        elif isinstance(event, CCEventRing):
+            self._ringing(leg)
+        elif isinstance(event, CCEventPreConnect):
+            leg.sdp = _text(data[2]) if data and len(data) > 2 else None
+            leg.up = leg.awaiting_ack = True
+            self._answered(leg)
+        elif isinstance(event, CCEventConnect):
+            body = _text(data[2]) if data and len(data) > 2 else None
+            if leg.up:
+                if body is not None:
+                    leg.sdp = body
+                self._updated(leg)
+            else:
+                leg.sdp = body
+                leg.up = True
+                self._answered(leg)
+        elif isinstance(event, CCEventUpdate):
+            self._reinvited(leg, _text(data))
+        elif isinstance(event, CCEventFail):
+            if leg.up:
+                self._updated(leg)
+                return
+            code = int(data[0]) if data else 480
+            self._failed(leg, code)
+        elif isinstance(event, CCEventDisconnect):
+            if leg.up or leg.role == "in":
+                self._gone(leg)
+            else:
+                self._failed(leg, 480)
+
+    def _incoming(self, leg: Leg, data: Any) -> None:
+        _cid, cli, cld, body, _auth, name = data
+        leg.sdp = _text(body)
+        if leg.sdp is None:
+            self._drop(leg, Cause.UNKNOWN)
+            return
+        phone: LineConfig | None = getattr(leg, "phone", None)
+        self.arrived(Arrival(leg.call, str(cld or ""), str(cli or ""), name, phone, leg.channel))
+
+    def _ringing(self, leg: Leg) -> None:
+        call = leg.call
+        if leg.rang:
+            return
+        leg.rang = True
+        if leg.role == "far":
+            self._report(call, RemoteRinging(call.uid))  # type: ignore[arg-type]
+        caller = call.a
+        if leg.role in ("ring", "far") and caller is not None and caller.role == "in":
+            if not caller.up and not caller.rang:
+                caller.rang = True
+                caller.ua.recvEvent(CCEventRing((180, "Ringing", None)))
+
+    def _answered(self, leg: Leg) -> None:
+        call = leg.call
+        if leg.role == "ring":
+            if call.ringing.get(leg.line) is leg:  # type: ignore[arg-type]
+                del call.ringing[leg.line]  # type: ignore[arg-type]
+            if call.b is not None:  # someone else was first
+                self._drop(leg)
+                return
+            call.b = leg
+            for other in list(call.ringing.values()):
+                self._drop(other, Cause.PICKUP)
+            call.ringing.clear()
+            self._report(call, Answered(call.uid, leg.line))  # type: ignore[arg-type]
+            self._join(call.a, leg)
+        elif leg.role == "agent":
+            self._dial_planned(call)
+        elif leg.role == "far":
+            if leg.timer is not None:
+                leg.timer.cancel()
+                leg.timer = None
+            if leg.line is not None:
+                self._report(call, Answered(call.uid, leg.line))  # type: ignore[arg-type]
+            else:
+                self._report(call, RemoteAnswered(call.uid))  # type: ignore[arg-type]
+            peer = call.other(leg)
+            self._join(peer, leg)
+            if leg.rebridge and peer is not None:
+                leg.rebridge = False
+                self._update(leg, peer.sdp, "sendrecv")
+
+    def _updated(self, leg: Leg) -> None:
+        leg.updating = False
+        if leg.want is not None:
+            text, leg.want = leg.want, None
+            self._update(leg, text)
+
+    def _reinvited(self, leg: Leg, sdp: str | None) -> None:
+        other = leg.call.other(leg)
+        if sdp is not None:
+            leg.sdp = sdp
+            if other is not None and other.up:
+                self._update(other, sdp)
+        base = other.sdp if other is not None and other.sdp else leg.last_sent or sdp or ""
+        how = answer_direction(direction(sdp)) if sdp else "sendrecv"
+        leg.ua.recvEvent(CCEventConnect((200, "OK", self._body(leg, with_direction(base, how)))))
+
+    def _failed(self, leg: Leg, code: int) -> None:
+        call = leg.call
+        if leg.timer is not None:
+            leg.timer.cancel()
+            leg.timer = None
+        leg.closing = True
+        if leg.role == "ring":
+            if call.ringing.get(leg.line) is leg:  # type: ignore[arg-type]
+                del call.ringing[leg.line]  # type: ignore[arg-type]
+            if call.queue:  # the agent's phone turned the offer down: the next agent is tried
+                self._report(call, HungUp(call.uid, leg.line))  # type: ignore[arg-type]
+            else:
+                self._report(call, RemoteFailed(call.uid, cause_of(code)))  # type: ignore[arg-type]
+        elif leg.role == "agent":
+            reason = f"the phone answered {code}"
+            self._report(call, SwitchFailed(call.uid, "originate", reason))  # type: ignore[arg-type]
+        elif leg.role == "far":
+            self._report(call, RemoteFailed(call.uid, cause_of(code)))  # type: ignore[arg-type]
+        if call.hidden or call.uid is None:
+            self._end(call, cause_of(code))
+
+    def _gone(self, leg: Leg) -> None:
+        call = leg.call
+        leg.closing = True
+        if call.uid is None:
+            call.gone = True
+        self._report(call, HungUp(call.uid, leg.report_line))  # type: ignore[arg-type]
+        cause = Cause.CALLER_HANGUP if leg is call.a else Cause.CALLED_HANGUP
+        self._end(call, cause)
+
+    # --- what the core asks (posted from the asyncio side) ----------------------------------------
+
+    def bind(self, call: Call, uid: UniqueId, queue: bool) -> None:
+        call.uid, call.queue = uid, queue
+        if call.gone:
+            self.report_event(HungUp(uid, None))
+            return
+        self.calls[uid] = call
+
+    def refuse(self, call: Call, cause: Cause) -> None:
+        self._end(call, cause)
+
+    def outside(self, call: Call, number: str, caller: LineConfig) -> None:
+        """A phone dialled an outside number: bridge it to the trunk (the core is not told)."""
+        call.hidden = True
+        if self.trunk is None or call.a is None:
+            self._end(call, Cause.INVALID_NUMBER)
+            return
+        leg = self._leg(call, "far", "trunk", None)
+        call.b = leg
+        self._call_out(leg, self.trunk, number, caller.extension, caller.name or None, call.a.sdp)
+        leg.timer = Timeout(self._no_answer, self.ring_timeout, 1, leg)
+
+    def apply(self, effect: SwitchEffect) -> None:
+        try:
+            self._apply(effect)
+        except Exception:
+            log.exception("carrying out %r failed", effect)
+            self.report_event(SwitchFailed(effect.uniqueid, type(effect).__name__.lower()))
+
+    def _apply(self, effect: SwitchEffect) -> None:
+        if isinstance(effect, Originate):
+            self._originate(effect)
+            return
+        call = self.calls.get(effect.uniqueid)
+        if call is None:
+            return
+        directory = self.directory()
+        if isinstance(effect, Ring):
+            line = directory.lines.get(effect.line)
+            if line is None or effect.line in call.ringing or call.a is None:
+                return
+            leg = self._ring_phone(
+                call,
+                "ring",
+                line,
+                effect.caller.number,
+                effect.caller.name,
+                call.a.sdp,
+                answer=False,
+            )
+            if leg is None:
+                why = f"phone {line.identifier} is not registered"
+                self._report(call, SwitchFailed(call.uid, "ring", why))  # type: ignore[arg-type]
+            else:
+                call.ringing[effect.line] = leg
+        elif isinstance(effect, StopRinging):
+            gone = call.ringing.pop(effect.line, None)
+            if gone is not None:
+                self._drop(gone, effect.cause)
+        elif isinstance(effect, PickUp):
+            self._pick_up(call, effect.line)
+        elif isinstance(effect, Hold | Unhold):
+            self._hold(call, effect.line, isinstance(effect, Hold))
+        elif isinstance(effect, Transfer):
+            self._transfer(call, effect)
+        elif isinstance(effect, Redirect):
+            self._redirect(call, effect)
+        elif isinstance(effect, Hangup):
+            self._end(call, effect.cause)
+        # Mute: the media never pass here; the phone mutes itself.
+
+    def _pick_up(self, call: Call, line_id: LineId) -> None:
+        old = call.ringing.get(line_id)
+        if old is None and call.b is not None and call.b.line == line_id and not call.b.up:
+            old = call.b  # click-to-dial to one of our phones: the target answers
+        if old is not None and old.up:
+            return
+        line = self.directory().lines.get(line_id)
+        if old is None or line is None:
+            why = "the phone is not ringing"
+            self._report(call, SwitchFailed(call.uid, "answer", why))  # type: ignore[arg-type]
+            return
+        self._drop(old)
+        source = call.other(old) if old is call.b else call.a
+        caller = call.a
+        who = (caller.ua.getCLI() if caller and caller.role == "in" else None) or ""
+        name = caller.ua.getCallingName() if caller and caller.role == "in" else None
+        if old.role == "far" and call.a is not None:
+            who, name = call.a.channel, None
+        sdp = source.sdp if source is not None else None
+        leg = self._ring_phone(call, old.role, line, who, name, sdp, answer=True)
+        if leg is None:
+            why = f"phone {line.identifier} is not registered"
+            self._report(call, SwitchFailed(call.uid, "answer", why))  # type: ignore[arg-type]
+            return
+        leg.rang = old.rang
+        if old is call.b:
+            call.b = leg
+        else:
+            call.ringing[line_id] = leg
+
+    def _originate(self, effect: Originate) -> None:
+        directory = self.directory()
+        line = directory.lines.get(effect.line)
+        call = Call(uid=effect.uniqueid, plan=(effect.number, effect.target))
+        self.calls[effect.uniqueid] = call
+        leg = (
+            self._ring_phone(call, "agent", line, effect.number, None, None, answer=True)
+            if line is not None
+            else None
+        )
+        if leg is None:
+            del self.calls[effect.uniqueid]
+            why = "the agent's phone is not registered"
+            self.report_event(SwitchFailed(effect.uniqueid, "originate", why))
+            return
+        call.a = leg
+
+    def _dial_planned(self, call: Call) -> None:
+        if call.plan is None or call.a is None:
+            return
+        number, target = call.plan
+        call.plan = None
+        self._dial(call, call.a, number, target)
+
+    def _dial(self, call: Call, source: Leg, number: str, target: LineId | None) -> Leg | None:
+        """Call ``number`` for ``source`` (its SDP is the offer); becomes ``call.b``."""
+        directory = self.directory()
+        me = directory.lines.get(source.line) if source.line is not None else None
+        caller = me.extension if me is not None else (source.ua.getCLI() or "")
+        name = (me.name or None) if me is not None else None
+        leg: Leg | None
+        if target is not None:
+            line = directory.lines.get(target)
+            leg = (
+                self._ring_phone(call, "far", line, caller, name, source.sdp, answer=False)
+                if line is not None
+                else None
+            )
+            if leg is None:
+                self._report(call, RemoteFailed(call.uid, Cause.UNAVAILABLE))  # type: ignore[arg-type]
+                return None
+        else:
+            if self.trunk is None:
+                self._report(call, RemoteFailed(call.uid, Cause.INVALID_NUMBER))  # type: ignore[arg-type]
+                return None
+            leg = self._leg(call, "far", "trunk", None)
+            self._call_out(leg, self.trunk, number, caller, name, source.sdp)
+        leg.timer = Timeout(self._no_answer, self.ring_timeout, 1, leg)
+        call.b = leg
+        return leg
+
+    def _no_answer(self, leg: Leg) -> None:
+        leg.timer = None
+        if leg.closing or leg.up:
+            return
+        self._drop(leg, Cause.UNAVAILABLE)
+        self._report(leg.call, RemoteFailed(leg.call.uid, Cause.UNAVAILABLE))  # type: ignore[arg-type]
+        if leg.call.hidden:
+            self._end(leg.call, Cause.UNAVAILABLE)
+
+    def _hold(self, call: Call, line: LineId, hold: bool) -> None:
+        mine = call.on_line(line)
+        far = call.other(mine) if mine is not None else None
+        if mine is None or far is None or not (mine.up and far.up):
+            op = "hold" if hold else "unhold"
+            self._report(call, SwitchFailed(call.uid, op, "the call is not connected"))  # type: ignore[arg-type]
+            return
+        self._update(far, mine.sdp, "sendonly" if hold else "sendrecv")
+        self._update(mine, far.sdp, "inactive" if hold else "sendrecv")
+
+    def _transfer(self, call: Call, effect: Transfer) -> None:
+        consultation = self.calls.get(effect.consultation)
+        mine = call.on_line(effect.line)
+        far1 = call.other(mine) if mine is not None else None
+        mine2 = consultation.on_line(effect.line) if consultation is not None else None
+        far2 = consultation.other(mine2) if consultation is not None and mine2 else None
+        if consultation is None or mine is None or far1 is None or mine2 is None or far2 is None:
+            why = "no call to join the caller with"
+            self._report(call, SwitchFailed(call.uid, "transfer", why))  # type: ignore[arg-type]
+            return
+        self._drop(mine, Cause.TRANSFER)
+        self._drop(mine2, Cause.TRANSFER)
+        del self.calls[effect.consultation]
+        far2.call = call
+        call.a, call.b = far1, far2
+        if far2.up:
+            self._update(far1, far2.sdp, "sendrecv")
+            self._update(far2, far1.sdp, "sendrecv")
+        else:
+            far2.rebridge = True
+        self._report(call, Transferred(call.uid, effect.consultation))  # type: ignore[arg-type]
+
+    def _redirect(self, call: Call, effect: Redirect) -> None:
+        mine = call.on_line(effect.line)
+        far = call.other(mine) if mine is not None else None
+        if mine is None or far is None or not far.up:
+            why = "the call is not connected"
+            self._report(call, SwitchFailed(call.uid, "blind_transfer", why))  # type: ignore[arg-type]
+            return
+        self._drop(mine, Cause.TRANSFER)
+        call.a, call.b = far, None
+        self._report(call, Transferred(call.uid, None))  # type: ignore[arg-type]
+        self._dial(call, far, effect.number, effect.target)
+
+
+class _Try(CCEventTry):  # type: ignore[misc]
+    """An INVITE to a registered phone goes to its Contact URI, not to user@host."""
+
+    target: str | None = None
+
+    def getCopy(self) -> Any:
+        copy = super().getCopy()
+        copy.target = self.target
+        return copy
+
+    def onUacSetupComplete(self, uac: Any) -> None:
+        if self.target:
+            uac.rTarget = SipURL(self.target)
+
+
+def _text(body: Any) -> str | None:
+    if body is None:
+        return None
+    text = str(body)
+    return text if text.strip() else None

@@ -1,0 +1,37 @@
+"""Building the SIP switch from the server's settings and database."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ucs.storage import schema
+from ucs.storage.store import Store
+from ucs.switch.sip.switch import SipConfig, SipSwitch, parse_hostport
+
+__all__ = ["PhoneSecrets", "sip_switch"]
+
+
+class PhoneSecrets:
+    """Each phone's SIP password, read from the database (kept a few seconds)."""
+
+    def __init__(self, store: Store, ttl: float = 5.0) -> None:
+        self.store, self.ttl = store, ttl
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    def __call__(self, identifier: str) -> str | None:
+        now = time.monotonic()
+        hit = self._cache.get(identifier)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        rows = self.store.rows(schema.lines, identifier=identifier)
+        secret = str(rows[0]["secret"]) if rows and rows[0]["secret"] else None
+        self._cache[identifier] = (now, secret)
+        return secret
+
+
+def sip_switch(settings: Any, store: Store) -> SipSwitch:
+    """``settings``: the server's ``Settings`` (``sip_host``, ``sip_port``, ``sip_trunk``)."""
+    trunk = parse_hostport(settings.sip_trunk) if settings.sip_trunk else None
+    config = SipConfig(host=settings.sip_host, port=settings.sip_port, trunk=trunk)
+    return SipSwitch(config, PhoneSecrets(store))

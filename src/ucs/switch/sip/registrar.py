@@ -1,0 +1,44 @@
+"""Where each phone is: the registrar's bindings, by phone identifier."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+__all__ = ["Binding", "Registrar"]
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    identifier: str
+    host: str
+    port: int
+    contact: str
+    """The Contact URI the phone registered."""
+    expires: float
+    """Wall-clock time when the binding ends."""
+
+
+@dataclass
+class Registrar:
+    max_expires: int = 3600
+    min_expires: int = 60
+    bindings: dict[str, Binding] = field(default_factory=dict)
+
+    def bind(
+        self, identifier: str, host: str, port: int, contact: str, expires: int, now: float
+    ) -> int:
+        """Register (or, with 0, unregister) a phone; the seconds granted."""
+        if expires <= 0:
+            self.bindings.pop(identifier, None)
+            return 0
+        granted = max(self.min_expires, min(expires, self.max_expires))
+        self.bindings[identifier] = Binding(identifier, host, port, contact, now + granted)
+        return granted
+
+    def where(self, identifier: str, now: float | None = None) -> Binding | None:
+        b = self.bindings.get(identifier)
+        if b is not None and b.expires < (time.time() if now is None else now):
+            del self.bindings[identifier]
+            return None
+        return b

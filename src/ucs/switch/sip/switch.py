@@ -1,0 +1,181 @@
+"""``SipSwitch``: the ``Switch`` Protocol over real SIP (CONTRACT §9).
+
+The engine calls ``apply`` on the event loop's thread; the effect is posted to sippy's thread
+(``B2BUA``), which reports what the network says back through ``loop.call_soon_threadsafe`` and
+``Engine.submit``. ``apply`` itself never returns events: with real phones, nothing follows at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ucs.core.directory import Directory
+from ucs.core.effects import Created, SwitchEffect
+from ucs.core.events import Event, TrunkCall
+from ucs.core.ids import QueueId, UniqueId
+from ucs.core.model import Cause
+from ucs.switch.sip import stack
+from ucs.switch.sip.b2bua import B2BUA, Arrival
+
+if TYPE_CHECKING:
+    from ucs.runtime.engine import Engine
+
+__all__ = ["SipConfig", "SipSwitch", "parse_hostport"]
+
+log = logging.getLogger("ucs.sip")
+
+
+def parse_hostport(text: str, default_port: int = 5060) -> tuple[str, int]:
+    """``HOST[:PORT]`` as a (host, port) pair."""
+    host, sep, port = text.strip().rpartition(":")
+    if not sep:
+        return text.strip(), default_port
+    return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class SipConfig:
+    host: str = "127.0.0.1"
+    port: int = 5060
+    trunk: tuple[str, int] | None = None
+    """The SIP trunk peer: outside numbers go there, and only it may call in from outside."""
+    ring_timeout: float = 60.0
+    """Seconds an outside number may ring before the call fails with cause 6."""
+    realm: str = "ucs"
+
+
+class SipSwitch:
+    """Registrar and back-to-back user agent for the phones in the database."""
+
+    def __init__(self, config: SipConfig, secret: Callable[[str], str | None]) -> None:
+        self.config = config
+        self._secret = secret
+        self._engine: Engine | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._uids = itertools.count(1)
+        self.b2bua: B2BUA | None = None
+        self._tm: Any = None
+
+    # --- wiring ---------------------------------------------------------------------------------
+
+    def attach(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _directory(self) -> Directory:
+        assert self._engine is not None
+        return self._engine.center.directory
+
+    def start(self) -> None:
+        """Open the SIP port; call on the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        stack.ensure_running()
+        self.b2bua = B2BUA(
+            host=self.config.host,
+            port=self.config.port,
+            trunk=self.config.trunk,
+            directory=self._directory,
+            secret=self._secret,
+            report=self._report,
+            arrived=self._arrived_threadsafe,
+            ring_timeout=self.config.ring_timeout,
+            realm=self.config.realm,
+        )
+        self._tm = stack.call_in_sip_thread_sync(self._open, self.b2bua)
+        log.info("SIP on %s:%d (trunk %s)", self.config.host, self.config.port, self.config.trunk)
+
+    def _open(self, b2bua: B2BUA) -> Any:
+        b2bua.config.update(
+            {
+                "_sip_address": self.config.host,
+                "_sip_port": self.config.port,
+                "_sip_logger": stack.quiet_logger(),
+            }
+        )
+        tm = stack.OneWorkerTM(b2bua.config, b2bua.on_request)
+        b2bua.config["_sip_tm"] = tm
+        return tm
+
+    def stop(self) -> None:
+        """Close the SIP port (calls in progress are left to time out at the phones)."""
+        tm, self._tm = self._tm, None
+        if tm is not None:
+            stack.call_in_sip_thread_sync(tm.shutdown)
+
+    # --- the Switch Protocol ---------------------------------------------------------------------
+
+    def apply(self, effect: SwitchEffect, now: float) -> list[Event]:
+        if self.b2bua is not None:
+            stack.call_in_sip_thread(self.b2bua.apply, effect)
+        return []
+
+    def next_deadline(self) -> float | None:
+        return None
+
+    def on_deadline(self, now: float) -> list[Event]:
+        return []
+
+    # --- from sippy's thread ----------------------------------------------------------------------
+
+    def _report(self, event: Event) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._submit, event)
+
+    def _submit(self, event: Event) -> list[Any]:
+        if self._engine is None:
+            return []
+        try:
+            return self._engine.submit(event)
+        except Exception:
+            log.exception("event %r failed", event)
+            return []
+
+    def _arrived_threadsafe(self, arrival: Arrival) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._arrived, arrival)
+
+    def _arrived(self, arrival: Arrival) -> None:
+        """A new INVITE: into a queue, to an extension, or (from a phone) out to the trunk."""
+        b2bua = self.b2bua
+        if b2bua is None or self._engine is None:
+            return
+        directory = self._directory()
+        number = arrival.number
+        queue = next((q for q in directory.queues.values() if q.number == number), None)
+        line = directory.line_by_extension(number)
+        caller, name = arrival.caller, arrival.name
+        if arrival.line is not None:  # one of our phones calls
+            caller, name = arrival.line.extension, arrival.line.name or None
+            if queue is None and line is None:
+                stack.call_in_sip_thread(b2bua.outside, arrival.call, number, arrival.line)
+                return
+        if queue is None and line is None:
+            stack.call_in_sip_thread(b2bua.refuse, arrival.call, Cause.INVALID_NUMBER)
+            return
+        uid = self._new_uid()
+        stack.call_in_sip_thread(b2bua.bind, arrival.call, uid, queue is not None)
+        event = TrunkCall(
+            number=caller,
+            queue=QueueId(queue.id) if queue is not None else None,
+            extension=line.extension if queue is None and line is not None else None,
+            name=name,
+            channel=arrival.channel,
+            uniqueid=uid,
+        )
+        effects = self._submit(event)
+        made = next((e.uniqueid for e in effects if isinstance(e, Created)), uid)
+        if made != uid:  # cannot happen: _new_uid checks; kept loud in case the core changes
+            log.error("the core renamed call %s to %s", uid, made)
+
+    def _new_uid(self) -> UniqueId:
+        assert self._engine is not None
+        center = self._engine.center
+        while True:
+            uid = UniqueId(f"{int(time.time())}.{100000 + next(self._uids)}")
+            if uid not in center.calls and uid not in center.ended:
+                return uid

@@ -1,0 +1,55 @@
+"""A real server with the SIP switch on loopback, and scriptable SIP peers around it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from tests.server.conftest import _free_port
+from tests.sip.peer import Peer, free_udp_port
+from ucs.web.server import Server, Settings, build_server, create_app
+
+
+@dataclass
+class SipRunning:
+    server: Server
+    url: str
+    sip: tuple[str, int]
+    trunk: Peer
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def sip_server(tmp_path: Path) -> AsyncIterator[SipRunning]:
+    port, sip_port = _free_port(), free_udp_port()
+    trunk = Peer("trunk", ("127.0.0.1", sip_port))
+    settings = Settings(
+        port=port,
+        demo=True,
+        db=f"sqlite:///{tmp_path}/ucs.db",
+        switch="sip",
+        sip_port=sip_port,
+        sip_trunk=f"127.0.0.1:{trunk.port}",
+    )
+    server = build_server(settings)
+    config = uvicorn.Config(create_app(server), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
+    await trunk.open()
+    try:
+        yield SipRunning(server, f"http://127.0.0.1:{port}", ("127.0.0.1", sip_port), trunk)
+    finally:
+        trunk.close()
+        uv.should_exit = True
+        await task

@@ -1,0 +1,333 @@
+"""A small scriptable SIP endpoint on a loopback UDP port, for the tests: it plays a phone or
+the trunk, and the test decides every answer. Plain RFC 3261 messages, no stack."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import re
+import secrets
+import socket
+from dataclasses import dataclass, field
+
+__all__ = ["SDP", "Msg", "Peer", "free_udp_port"]
+
+SDP = (
+    "v=0\r\no=peer 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+)
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Msg:
+    first: str
+    headers: list[tuple[str, str]]
+    body: str = ""
+
+    @classmethod
+    def parse(cls, data: bytes) -> Msg:
+        text = data.decode()
+        head, _, body = text.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        headers = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers.append((_long(name.strip().lower()), value.strip()))
+        return cls(lines[0], headers, body)
+
+    def get(self, name: str) -> str | None:
+        for n, v in self.headers:
+            if n == name:
+                return v
+        return None
+
+    def all(self, name: str) -> list[str]:
+        return [v for n, v in self.headers if n == name]
+
+    @property
+    def method(self) -> str | None:
+        return None if self.first.startswith("SIP/2.0") else self.first.split()[0]
+
+    @property
+    def code(self) -> int | None:
+        return int(self.first.split()[1]) if self.first.startswith("SIP/2.0") else None
+
+    @property
+    def cseq_method(self) -> str:
+        return (self.get("cseq") or " ").split()[1]
+
+    @property
+    def call_id(self) -> str:
+        return self.get("call-id") or ""
+
+    def __str__(self) -> str:
+        hs = "".join(f"{n}: {v}\r\n" for n, v in self.headers)
+        return f"{self.first}\r\n{hs}Content-Length: {len(self.body.encode())}\r\n\r\n{self.body}"
+
+
+_COMPACT = {
+    "v": "via",
+    "f": "from",
+    "t": "to",
+    "i": "call-id",
+    "m": "contact",
+    "l": "content-length",
+}
+
+
+def _long(name: str) -> str:
+    return _COMPACT.get(name, name)
+
+
+def _uri(header: str) -> str:
+    m = re.search(r"<([^>]+)>", header)
+    return m.group(1) if m else header.split(";")[0].strip()
+
+
+def _md5(s: str) -> str:
+    return hashlib.md5(s.encode()).hexdigest()
+
+
+@dataclass
+class Dialog:
+    call_id: str
+    local: str
+    remote: str
+    """From / To as this peer sends them (with tags)."""
+    remote_target: str
+    cseq: int = 1
+
+
+@dataclass
+class Peer(asyncio.DatagramProtocol):
+    user: str
+    server: tuple[str, int]
+    port: int = field(default_factory=free_udp_port)
+    inbox: asyncio.Queue[Msg] = field(default_factory=asyncio.Queue)
+    transport: asyncio.DatagramTransport | None = None
+    _branch: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    tag: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    async def open(self) -> Peer:
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(lambda: self, local_addr=("127.0.0.1", self.port))
+        return self
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        msg = Msg.parse(data)
+        self.inbox.put_nowait(msg)
+
+    def send(self, msg: Msg) -> None:
+        assert self.transport is not None
+        self.transport.sendto(str(msg).encode(), self.server)
+
+    @property
+    def sdp(self) -> str:
+        return SDP.format(port=self.port + 1000)
+
+    # --- waiting ---------------------------------------------------------------------------
+
+    async def expect(self, what: str | int, wait: float = 5.0) -> Msg:
+        """The next message that is this request (method) or a final/provisional response
+        (code) — skipping retransmissions and 100 Trying."""
+        async with asyncio.timeout(wait):
+            while True:
+                msg = await self.inbox.get()
+                if msg.code == 100:
+                    continue
+                if isinstance(what, int) and msg.code == what:
+                    return msg
+                if isinstance(what, str) and msg.method == what:
+                    return msg
+                if msg.method is not None and msg.method not in ("ACK",) and what != msg.method:
+                    # an unexpected request: answer it so the server is not left waiting
+                    if msg.method in ("BYE", "CANCEL", "OPTIONS"):
+                        self.respond(msg, 200)
+        raise AssertionError("unreachable")
+
+    async def response(self, wait: float = 5.0) -> Msg:
+        """The next final response (>= 200), skipping provisional ones."""
+        async with asyncio.timeout(wait):
+            while True:
+                msg = await self.inbox.get()
+                if msg.code is not None and msg.code >= 200:
+                    return msg
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def _via(self) -> str:
+        return f"SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{secrets.token_hex(6)};rport"
+
+    def request(
+        self, method: str, uri: str, d: Dialog, body: str = "", extra: list[tuple[str, str]] = ()
+    ) -> Msg:  # type: ignore[assignment]
+        headers = [
+            ("via", self._via()),
+            ("max-forwards", "70"),
+            ("from", d.local),
+            ("to", d.remote),
+            ("call-id", d.call_id),
+            ("cseq", f"{d.cseq} {method}"),
+            ("contact", f"<sip:{self.user}@127.0.0.1:{self.port}>"),
+            *extra,
+        ]
+        if body:
+            headers.append(("content-type", "application/sdp"))
+        msg = Msg(f"{method} {uri} SIP/2.0", headers, body)
+        self.send(msg)
+        return msg
+
+    def respond(self, req: Msg, code: int, reason: str = "", body: str = "") -> Msg:
+        to = req.get("to") or ""
+        if code > 100 and ";tag=" not in to:
+            to += f";tag={self.tag}"
+        headers = [(n, v) for n, v in req.headers if n in ("via", "from", "call-id", "cseq")]
+        headers.insert(2, ("to", to))
+        if code < 300 and req.method == "INVITE":
+            headers.append(("contact", f"<sip:{self.user}@127.0.0.1:{self.port}>"))
+        if body:
+            headers.append(("content-type", "application/sdp"))
+        msg = Msg(f"SIP/2.0 {code} {reason or _REASONS.get(code, 'OK')}", headers, body)
+        self.send(msg)
+        return msg
+
+    def ack(self, resp: Msg, d: Dialog, body: str = "") -> None:
+        d.remote = resp.get("to") or d.remote
+        contact = resp.get("contact")
+        if contact:
+            d.remote_target = _uri(contact)
+        headers = [
+            ("via", self._via()),
+            ("max-forwards", "70"),
+            ("from", d.local),
+            ("to", d.remote),
+            ("call-id", d.call_id),
+            ("cseq", f"{d.cseq} ACK"),
+        ]
+        if body:
+            headers.append(("content-type", "application/sdp"))
+        self.send(Msg(f"ACK {d.remote_target} SIP/2.0", headers, body))
+
+    # --- whole transactions -----------------------------------------------------------------
+
+    def _auth(self, challenge: str, method: str, uri: str, password: str) -> str:
+        params = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge))
+        ha1 = _md5(f"{self.user}:{params['realm']}:{password}")
+        ha2 = _md5(f"{method}:{uri}")
+        cnonce, nc = secrets.token_hex(4), "00000001"
+        resp = _md5(f"{ha1}:{params['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+        return (
+            f'Digest username="{self.user}", realm="{params["realm"]}", nonce="{params["nonce"]}", '
+            f'uri="{uri}", response="{resp}", qop=auth, nc={nc}, cnonce="{cnonce}", algorithm=MD5'
+        )
+
+    async def register(self, password: str, expires: int = 600) -> Msg:
+        host, port = self.server
+        uri = f"sip:{host}:{port}"
+        d = Dialog(
+            secrets.token_hex(8),
+            f"<sip:{self.user}@{host}>;tag={self.tag}",
+            f"<sip:{self.user}@{host}>",
+            uri,
+        )
+        extra = [("expires", str(expires))]
+        self.request("REGISTER", uri, d, extra=extra)
+        resp = await self.response()
+        if resp.code == 401:
+            d.cseq += 1
+            auth = self._auth(resp.get("www-authenticate") or "", "REGISTER", uri, password)
+            self.request("REGISTER", uri, d, extra=[*extra, ("authorization", auth)])
+            resp = await self.response()
+        return resp
+
+    def dialog_to(self, number: str) -> Dialog:
+        host, port = self.server
+        return Dialog(
+            secrets.token_hex(8),
+            f'"Caller" <sip:{self.user}@127.0.0.1:{self.port}>;tag={self.tag}',
+            f"<sip:{number}@{host}:{port}>",
+            f"sip:{number}@{host}:{port}",
+        )
+
+    def invite(self, d: Dialog, password: str | None = None, auth: str | None = None) -> None:
+        extra = [("proxy-authorization", auth)] if auth else []
+        self.request("INVITE", d.remote_target, d, self.sdp, extra)
+
+    async def call(self, number: str, password: str | None = None) -> tuple[Dialog, Msg]:
+        """INVITE ``number``; return the dialog and the first final response (ACKed when not 2xx;
+        a 2xx is for the test to ACK)."""
+        d = self.dialog_to(number)
+        self.invite(d)
+        resp = await self.response(wait=10)
+        if resp.code == 407 and password is not None:
+            self._ack_failure(resp, d)
+            d.cseq += 1
+            auth = self._auth(
+                resp.get("proxy-authenticate") or "", "INVITE", d.remote_target, password
+            )
+            self.invite(d, auth=auth)
+            resp = await self.response(wait=10)
+        if resp.code is not None and resp.code >= 300:
+            self._ack_failure(resp, d)
+        return d, resp
+
+    def _ack_failure(self, resp: Msg, d: Dialog) -> None:
+        via = next(v for n, v in resp.headers if n == "via")
+        headers = [
+            ("via", via),
+            ("from", d.local),
+            ("to", resp.get("to") or d.remote),
+            ("call-id", d.call_id),
+            ("cseq", f"{d.cseq} ACK"),
+        ]
+        self.send(Msg(f"ACK {d.remote_target} SIP/2.0", headers))
+
+    def bye(self, d: Dialog) -> None:
+        d.cseq += 1
+        self.request("BYE", d.remote_target, d)
+
+    def cancel(self, d: Dialog, invite_via: str) -> None:
+        headers = [
+            ("via", invite_via),
+            ("max-forwards", "70"),
+            ("from", d.local),
+            ("to", d.remote),
+            ("call-id", d.call_id),
+            ("cseq", f"{d.cseq} CANCEL"),
+        ]
+        self.send(Msg(f"CANCEL {d.remote_target} SIP/2.0", headers))
+
+    def dialog_of(self, invite: Msg) -> Dialog:
+        """The dialog an INVITE we received starts, seen from our side (after we answer)."""
+        contact = _uri(invite.get("contact") or "")
+        to = invite.get("to") or ""
+        if ";tag=" not in to:
+            to += f";tag={self.tag}"
+        return Dialog(invite.call_id, to, invite.get("from") or "", contact, cseq=1000)
+
+
+_REASONS = {
+    180: "Ringing",
+    200: "OK",
+    404: "Not Found",
+    407: "Proxy Authentication Required",
+    480: "Temporarily Unavailable",
+    486: "Busy Here",
+    487: "Request Terminated",
+    603: "Decline",
+}
