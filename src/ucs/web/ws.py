@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -42,37 +41,58 @@ _FLUSH = 10.0
 
 
 class _Malformed(ValueError):
-    """A message that is not a request the protocol can read; the text says why."""
+    """A message the protocol cannot take; the text says why, and ``request`` is its id
+    when it could be read all the same."""
 
-
-def _no_constant(name: str) -> Any:
-    raise _Malformed(f"message is not JSON ({name} is not a JSON number)")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _Malformed(f"message is not JSON ({text} is too large a number)")
-    return value
+    def __init__(self, message: str, request: str | int | None = None) -> None:
+        super().__init__(message)
+        self.request = request
 
 
 def _parse(text: str) -> Any:
     """The message as JSON, strictly: no NaN or infinities, which the server would otherwise
     pass on to browsers that cannot read them; no lone surrogates, which are no text; no
     nesting deeper than ``MAX_DEPTH``, which nothing needs and recursion cannot afford."""
+    numbers: list[str] = []  # what JSON has no number for
+
+    def constant(name: str) -> None:
+        numbers.append(name)
+
+    def finite(literal: str) -> float | None:
+        value = float(literal)
+        if math.isfinite(value):
+            return value
+        numbers.append(literal)
+        return None
+
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except _Malformed:
-        raise
+        value = json.loads(text, parse_constant=constant, parse_float=finite)
     except RecursionError:
         raise _Malformed(f"message is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError:
         raise _Malformed("message is not JSON") from None
+    if numbers:
+        message = f"message is not JSON: {numbers[0][:32]} is no number JSON can carry"
+        raise _Malformed(message, _readable_id(value))
     # Only messages with that many brackets can be that deep, and only escapes make surrogates.
     deep = text.count("[") + text.count("{") > MAX_DEPTH
     if deep or "\\u" in text:
-        _check(value)
+        try:
+            _check(value)
+        except _Malformed as refused:
+            refused.request = _readable_id(value)
+            raise
     return value
+
+
+def _readable_id(msg: Any) -> str | int | None:
+    """The id of a message that was read but refused: if it has one, and it is text."""
+    rid = _valid_id(msg.get("id")) if isinstance(msg, dict) else None
+    try:
+        _check(rid)
+    except _Malformed:
+        return None
+    return rid
 
 
 def _check(value: Any) -> None:
@@ -109,8 +129,8 @@ def _peek_id(text: str) -> str | int | None:
         return None
     try:
         msg = _parse(text)
-    except _Malformed:
-        return None
+    except _Malformed as refused:
+        return refused.request
     return _valid_id(msg.get("id")) if isinstance(msg, dict) else None
 
 
@@ -190,7 +210,7 @@ class _Session:
         try:
             msg = _parse(text)
         except _Malformed as refused:
-            self.conn.send(_protocol_error(str(refused)))
+            self.conn.send(_protocol_error(str(refused), refused.request))
             return
         if not isinstance(msg, dict):
             self.conn.send(_protocol_error("message must be a JSON object"))
@@ -321,27 +341,49 @@ async def operator_socket(ws: WebSocket, server: Server) -> None:
     pump = asyncio.create_task(_pump(ws, conn))
     reader = asyncio.create_task(_read(ws, conn, session))
     ended = asyncio.create_task(conn.ended.wait())
+    cancelled = False
     try:
         await asyncio.wait((reader, pump, ended), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        cancelled = True
+        raise
     finally:
         left = reader.done() and not conn.closed  # the client went away
         reader.cancel()
         ended.cancel()
-        session.closed()
-        server.engine.submit(Disconnect(conn.id))
+        try:
+            session.closed()
+            server.engine.submit(Disconnect(conn.id))
+        except Exception:
+            log.exception("connection %s: leaving its session failed", conn.id)
         server.hub.forget(conn)
-        if left or conn.overflowed:
+        failure = await _outcome(reader)
+        if failure is not None:  # a bug: this connection ends (1011), the server goes on
+            log.error("connection %s failed", conn.id, exc_info=failure)
+            left, conn.code = False, 1011
+        if left or cancelled or conn.overflowed:
             pump.cancel()
-        await asyncio.gather(reader, ended, return_exceptions=True)
-        if not left:
+        if not (left or cancelled):
             await _close(ws, conn, pump)
         pump.cancel()
-        await asyncio.gather(pump, return_exceptions=True)
+        await asyncio.gather(ended, pump, return_exceptions=True)
+
+
+async def _outcome(task: asyncio.Task[None]) -> BaseException | None:
+    """How the task ended: the exception it failed with, if any (cancelled is no failure)."""
+    try:
+        await task
+    except (asyncio.CancelledError, WebSocketDisconnect):
+        return None
+    except Exception as failure:
+        return failure
+    return None
 
 
 async def _close(ws: WebSocket, conn: Connection, pump: asyncio.Task[None]) -> None:
-    """Send what is still queued (unless the connection overflowed: then nothing), then the
-    close frame with the connection's code, if the client takes them in time."""
+    """Send what is still queued (unless the connection overflowed: then nothing, and the
+    pump is cancelled), then the close frame with the connection's code, if the client takes
+    them in time."""
     try:
         async with asyncio.timeout(_FLUSH):
             if not conn.overflowed:
