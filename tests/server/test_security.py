@@ -305,3 +305,46 @@ async def test_an_unknown_username_costs_the_same_hashing_as_a_wrong_password(
                 await op.login(username, "not-the-password")
             assert err.value.code == "UNAUTHORIZED"
     assert len(hashed) == 2 and all(h.startswith("$argon2id$") for h in hashed), hashed
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/agents", '{"username": "x\\ud800", "password": "p"}'),
+        ("/api/agents", '{"username": "surrogate", "password": "\\ud800"}'),
+        ("/api/sim/calls", '{"queue": 1, "from": "+420601123456", "name": "\\udfff"}'),
+        ("/api/sim/calls", '{"queue": 1, "from": "+420601123456", "data": {"x": NaN}}'),
+        ("/api/sim/calls", '{"queue": 1, "from": "+420601123456", "data": {"x": 1e400}}'),
+        ("/api/sim/calls", '{"queue": 1, "from": "1", "data": ' + "[" * 40 + "]" * 40 + "}"),
+    ],
+)
+async def test_rest_bodies_that_are_not_plain_json_are_refused_and_change_nothing(
+    running: Running, path: str, body: str
+) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        before = ((await http.get("/api/agents")).json(), (await http.get("/api/cdr")).json())
+        r = await http.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 422, r.text
+        json.loads(r.text)  # strict JSON, whatever the body carried
+        assert not running.server.center.calls
+        after = ((await http.get("/api/agents")).json(), (await http.get("/api/cdr")).json())
+        assert after == before
+
+
+async def test_logging_in_again_and_again_keeps_only_the_newest_tokens(running: Running) -> None:
+    from ucs.runtime.tokens import MAX_PER_AGENT
+
+    tokens = []
+    for _ in range(MAX_PER_AGENT + 4):
+        async with Operator(running.url, reconnect=False) as op:
+            tokens.append((await op.login("agent1", "agent1-pass"))["token"])
+
+    async def resumes(token: str) -> bool:
+        async with connect(running.url.replace("http", "ws") + "/ws") as ws:
+            await ws.send(json.dumps({"v": 1, "type": "hello", "resume": {"session": token}}))
+            return bool(json.loads(await ws.recv()).get("resumed"))
+
+    assert [await resumes(t) for t in tokens[:4]] == [False] * 4
+    assert all([await resumes(t) for t in tokens[4:]])
+    await asyncio.sleep(0.3)  # the writer commits
+    assert len(running.server.store.tokens()) == MAX_PER_AGENT

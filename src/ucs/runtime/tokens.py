@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 
 from ucs.core.ids import AgentId
 
-__all__ = ["Tokens", "token_digest"]
+__all__ = ["MAX_PER_AGENT", "Tokens", "token_digest"]
+
+MAX_PER_AGENT = 16
+"""Live session tokens an agent may have (tabs, devices); a new login drops the oldest."""
 
 
 def token_digest(token: str) -> str:
@@ -25,10 +28,17 @@ class Tokens:
     _agent: dict[str, AgentId] = field(default_factory=dict)
     """Agent by token digest."""
 
-    def issue(self, agent: AgentId) -> str:
+    def issue(self, agent: AgentId) -> tuple[str, list[str]]:
+        """A new token for the agent, and the digests of its oldest tokens dropped to keep it
+        within ``MAX_PER_AGENT`` (a client that logs in at every reconnect instead of resuming
+        must not grow memory and the database without end)."""
         token = secrets.token_urlsafe(32)
         self._agent[token_digest(token)] = agent
-        return token
+        mine = [d for d, a in self._agent.items() if a == agent]  # oldest first
+        dropped = mine[: max(0, len(mine) - MAX_PER_AGENT)]
+        for digest in dropped:
+            del self._agent[digest]
+        return token, dropped
 
     def adopt(self, digest: str, agent: AgentId) -> None:
         """Take back a token issued before a restart, by its digest."""

@@ -61,12 +61,13 @@ def database_url(url: str) -> str:
 
 
 class TokenIssued:
-    """A session token was issued: ``digest`` is its SHA-256, all that is stored."""
+    """A session token was issued: ``digest`` is its SHA-256, all that is stored; ``dropped``
+    are the digests of the agent's oldest tokens, no longer valid."""
 
-    __slots__ = ("agent", "digest")
+    __slots__ = ("agent", "digest", "dropped")
 
-    def __init__(self, digest: str, agent: AgentId) -> None:
-        self.digest, self.agent = digest, agent
+    def __init__(self, digest: str, agent: AgentId, dropped: tuple[str, ...] = ()) -> None:
+        self.digest, self.agent, self.dropped = digest, agent, dropped
 
 
 class TokensRevoked:
@@ -509,6 +510,8 @@ class Store:
                     )
             elif isinstance(item, TokenIssued):
                 conn.execute(insert(t.tokens).values(token=item.digest, agent_id=item.agent))
+                if item.dropped:
+                    conn.execute(delete(t.tokens).where(t.tokens.c.token.in_(item.dropped)))
             elif isinstance(item, TokensRevoked):
                 conn.execute(delete(t.tokens).where(t.tokens.c.agent_id == item.agent))
             elif callable(item):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
 from fastapi import FastAPI, HTTPException, WebSocket
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -36,6 +37,7 @@ from ucs.storage.store import Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.api import admin, reports, sim
+from ucs.web.api.plain import refusal
 from ucs.web.hub import Hub
 from ucs.web.metrics import Metrics
 from ucs.web.origins import OriginPolicy, own_origins
@@ -181,12 +183,14 @@ class Server:
     def _verify(self, stored: str, password: str) -> bool:
         try:
             return self.hasher.verify(stored, password)
-        except (Argon2Error, InvalidHashError):
+        except (Argon2Error, InvalidHashError, UnicodeError):
             return False
 
     def issue_token(self, agent: AgentId) -> str:
-        token = self.tokens.issue(agent)
-        self.store.deliver(TokenIssued(token_digest(token), agent))
+        token, dropped = self.tokens.issue(agent)
+        self.store.deliver(TokenIssued(token_digest(token), agent, tuple(dropped)))
+        for digest in dropped:
+            self.answers.pop(f"t:{digest}", None)
         return token
 
     def revoke_tokens(self, agent: AgentId) -> None:
@@ -277,6 +281,7 @@ def create_app(server: Server) -> FastAPI:
         redoc_url=None,
     )
     app.state.server = server
+    app.add_exception_handler(RequestValidationError, refusal)
     app.mount("/api/docs/assets", StaticFiles(directory=_SWAGGER_UI), name="swagger-assets")
 
     @app.get("/api/docs", include_in_schema=False)

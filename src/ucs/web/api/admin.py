@@ -7,13 +7,14 @@ import asyncio
 from typing import Annotated, Any, ClassVar, Self
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy.exc import IntegrityError
 
 from ucs.core.directory import QueueType, Strategy
 from ucs.core.events import Reconfigure
 from ucs.storage import schema as t
 from ucs.web.api.auth import ERRORS, require_admin
+from ucs.web.api.plain import PlainModel
 
 __all__ = ["router"]
 
@@ -28,9 +29,7 @@ _NAME = r"^[A-Za-z0-9._@+-]{1,128}$"
 Id = Annotated[int, Path(gt=0, le=2_147_483_647)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class _Model(PlainModel):
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
     """Fields that may be set to null (the others only to a value)."""
 

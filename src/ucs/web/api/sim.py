@@ -12,6 +12,7 @@ from ucs.core.effects import Created
 from ucs.core.events import TrunkCall
 from ucs.core.ids import QueueId, UniqueId
 from ucs.web.api.auth import ERRORS, require_admin
+from ucs.web.api.plain import PlainModel
 
 __all__ = ["router"]
 
@@ -23,7 +24,7 @@ router = APIRouter(
 )
 
 
-class SimCall(BaseModel):
+class SimCall(PlainModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     queue: int = Field(gt=0, le=2_147_483_647, description="The incoming queue the caller rings.")
