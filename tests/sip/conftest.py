@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +31,20 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def sip_server(tmp_path: Path) -> AsyncIterator[SipRunning]:
+    async with running_sip_server(tmp_path) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def running_sip_server(
+    tmp_path: Path, trunk_port: int | None = None
+) -> AsyncIterator[SipRunning]:
+    """The demo server with the SIP switch; its trunk is a ``Peer`` (not opened when
+    ``trunk_port`` names another program's port, such as sipp's)."""
     port, sip_port = _free_port(), free_udp_port()
     trunk = Peer("trunk", ("127.0.0.1", sip_port))
+    if trunk_port is not None:
+        trunk.port = trunk_port
     settings = Settings(
         port=port,
         demo=True,
@@ -46,8 +59,9 @@ async def sip_server(tmp_path: Path) -> AsyncIterator[SipRunning]:
     task = asyncio.create_task(uv.serve())
     while not uv.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.01)
-    await trunk.open()
     try:
+        if trunk_port is None:
+            await trunk.open()
         yield SipRunning(server, f"http://127.0.0.1:{port}", ("127.0.0.1", sip_port), trunk)
     finally:
         trunk.close()

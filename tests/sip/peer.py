@@ -115,6 +115,9 @@ class Peer(asyncio.DatagramProtocol):
     transport: asyncio.DatagramTransport | None = None
     _branch: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     tag: str = field(default_factory=lambda: secrets.token_hex(4))
+    contact_port: int | None = None
+    """The port our Contact names when it is not ours (a phone registered for another program,
+    such as a sipp UAS)."""
 
     async def open(self) -> Peer:
         loop = asyncio.get_running_loop()
@@ -183,7 +186,7 @@ class Peer(asyncio.DatagramProtocol):
             ("to", d.remote),
             ("call-id", d.call_id),
             ("cseq", f"{d.cseq} {method}"),
-            ("contact", f"<sip:{self.user}@127.0.0.1:{self.port}>"),
+            ("contact", f"<sip:{self.user}@127.0.0.1:{self.contact_port or self.port}>"),
             *extra,
         ]
         if body:

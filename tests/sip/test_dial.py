@@ -59,7 +59,19 @@ async def test_dial_connects_through_the_trunk(sip_server: SipRunning, phone1: P
         await op.__aexit__(None, None, None)
 
 
-@pytest.mark.parametrize(("code", "cause"), [(486, 1), (404, 2), (603, 5), (480, 6), (600, 1)])
+@pytest.mark.parametrize(
+    ("code", "cause"),
+    [
+        (486, 1),
+        (600, 1),
+        (404, 2),
+        (484, 2),
+        (604, 2),
+        (603, 5),
+        (408, 6),
+        (480, 6),
+    ],
+)
 async def test_sip_failures_map_to_causes(
     sip_server: SipRunning, phone1: Peer, code: int, cause: int
 ) -> None:
@@ -73,5 +85,33 @@ async def test_sip_failures_map_to_causes(
         bye = await phone1.expect("BYE")  # the agent's phone is let go
         phone1.respond(bye, 200)
         await asyncio.sleep(0)
+    finally:
+        await op.__aexit__(None, None, None)
+
+
+async def test_ring_timeout_cancels_the_number_with_cause_6(
+    sip_server: SipRunning, phone1: Peer
+) -> None:
+    """A number that rings and never answers is cancelled after the ring timeout (shortened
+    here from 60 s): the trunk gets a CANCEL, the agent's phone a BYE, the call cause 6."""
+    assert sip_server.server.sip is not None and sip_server.server.sip.b2bua is not None
+    sip_server.server.sip.b2bua.ring_timeout = 0.5
+    op = await _agent(sip_server.url)
+    try:
+        events = op.events()
+        await _dial(sip_server, phone1, op, "777000002")
+        trunk = sip_server.trunk
+        out = phone1.last_invite  # type: ignore[attr-defined]
+        trunk.respond(out, 180)
+        await _next(events, "ringing")
+        cancel = await trunk.expect("CANCEL")
+        assert cancel.call_id == out.call_id
+        trunk.respond(cancel, 200)
+        trunk.respond(out, 487)
+        await trunk.expect("ACK")
+        gone = await _next(events, "hangup")
+        assert gone.call["cause"] == 6
+        bye = await phone1.expect("BYE")
+        phone1.respond(bye, 200)
     finally:
         await op.__aexit__(None, None, None)

@@ -9,6 +9,7 @@ import pytest
 from tests.sip.conftest import SipRunning
 from tests.sip.peer import Peer
 from tests.sip.test_queue_call import _agent, _connect_queue_call, _next
+from ucs.client import Operator
 
 pytestmark = pytest.mark.anyio
 
@@ -65,3 +66,93 @@ async def test_blind_transfer_sends_the_caller_to_an_outside_number(
         await _reinvited(trunk, "sendrecv")
     finally:
         await op.__aexit__(None, None, None)
+
+
+async def test_attended_transfer_joins_the_caller_with_the_consultation(
+    sip_server: SipRunning, phone1: Peer
+) -> None:
+    """agent1 talks to a trunk caller, consults extension 1002 (agent2's phone2, answered by its
+    handset), then joins the two: the agent's phone leaves both dialogs, and the trunk and phone2
+    are re-INVITEd with each other's media. The core moves the caller's call to agent2."""
+    trunk = sip_server.trunk
+    phone2 = await Peer("phone2", sip_server.sip).open()
+    op = await _agent(sip_server.url)
+    op2 = Operator(sip_server.url)
+    await op2.__aenter__()
+    try:
+        assert (await phone2.register("phone2-secret")).code == 200
+        events = op.events()
+        d, _, _ = await _connect_queue_call(sip_server, phone1, op, events)
+        await op2.login("agent2", "agent2-pass")
+        await op2.select_identifier("phone2")
+        await op2.provision()
+        events2 = op2.events()
+
+        suspended = await op.transfer()
+        assert suspended["state"] == 4
+        await _reinvited(trunk, "sendonly")  # the caller waits
+        await _reinvited(phone1, "inactive")
+        uid = suspended["uniqueid"]
+
+        # the consultation: agent1's phone is called first (answer-after=0, no SDP) ...
+        await op.dial("1002")
+        first = await phone1.expect("INVITE")
+        assert "answer-after=0" in (first.get("call-info") or "") and not first.body
+        consult_sdp = phone1.sdp.replace(f"m=audio {phone1.port + 1000}", "m=audio 40002")
+        phone1.respond(first, 200, body=consult_sdp)
+        # ... then phone2 with that offer; it answers by its handset
+        ring2 = await phone2.expect("INVITE")
+        assert "m=audio 40002" in ring2.body and "answer-after" not in str(ring2)
+        assert ring2.get("x-ucs-uniqueid") not in (None, uid)
+        phone2.respond(ring2, 180)
+        ringing2 = await _next(events2, "ringing")
+        assert ringing2.call["number"] == "1001"  # agent2 sees agent1's extension calling
+        phone2.respond(ring2, 200, body=phone2.sdp)
+        await phone2.expect("ACK")
+        ack = await phone1.expect("ACK")  # the answer to phone1's offer: phone2's media
+        assert f"m=audio {phone2.port + 1000}" in ack.body
+        consult = await _next(events, "connect")
+        assert consult.call["state"] == 3 and consult.call["uniqueid"] != uid
+        assert (await _next(events2, "connect")).call["state"] == 3
+
+        await op.finish_transfer()
+        # agent1's phone leaves both dialogs
+        for _ in range(2):
+            bye = await phone1.expect("BYE")
+            phone1.respond(bye, 200)
+        # the trunk and phone2 are re-INVITEd with each other's media, in both directions
+        re_trunk = await trunk.expect("INVITE")
+        assert re_trunk.call_id == d.call_id
+        assert f"m=audio {phone2.port + 1000}" in re_trunk.body and "a=sendrecv" in re_trunk.body
+        trunk.respond(re_trunk, 200, body=trunk.sdp)
+        await trunk.expect("ACK")
+        re_phone2 = await phone2.expect("INVITE")
+        assert re_phone2.call_id == ring2.call_id
+        assert f"m=audio {trunk.port + 1000}" in re_phone2.body
+        assert "a=sendrecv" in re_phone2.body
+        phone2.respond(re_phone2, 200, body=phone2.sdp)
+        await phone2.expect("ACK")
+
+        # the core: agent1 left both calls with cause 8; agent2 now talks to the caller
+        left = [(await _next(events, "hangup")).call for _ in range(2)]
+        assert {c["uniqueid"] for c in left} == {uid, consult.call["uniqueid"]}
+        assert [c["cause"] for c in left] == [8, 8]
+        mine = await op.state()
+        assert mine["calls"] == []
+        theirs = await op2.state()
+        assert [(c["uniqueid"], c["state"]) for c in theirs["calls"]] == [(uid, 3)]
+
+        # the caller hangs up: phone2 gets the BYE, the call ends for agent2 with cause 3
+        trunk.bye(d)
+        assert (await trunk.expect(200)).cseq_method == "BYE"
+        bye2 = await phone2.expect("BYE")
+        phone2.respond(bye2, 200)
+        while True:
+            gone = await _next(events2, "hangup")
+            if gone.call["uniqueid"] == uid:
+                break
+        assert gone.call["cause"] == 3
+    finally:
+        await op2.__aexit__(None, None, None)
+        await op.__aexit__(None, None, None)
+        phone2.close()

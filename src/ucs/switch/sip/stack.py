@@ -1,25 +1,34 @@
-"""sippy, started once per process, with the two fixes the issue names.
+"""sippy, started once per process, with the fixes it needs here.
 
 sippy's event loop (``ED2``) is a process-wide singleton of the library: it runs here in one
 daemon thread, started the first time a switch needs it, and every SIP object is touched on that
-thread only. Two fixes are applied from here, never by editing the installed package:
+thread only. These fixes are applied from here, never by editing the installed package:
 
 - ``;transport=UDP`` in a URI (baresip and many desk phones write it upper-case) is compared
   case-insensitively: sippy only knows ``udp`` and refused to send to such a contact;
 - the probe socket sippy opens to see whether IPv6 works is closed at once (it leaked);
+- the event loop's owning thread is this one (ED2 records the thread that imported sippy, and
+  printed a warning with a stack trace for every timer started here);
+- sippy reads the clock through ctypes (``clock_gettime`` with errno kept), which gives up the
+  GIL at every timestamp and was a third of its thread's time under load: ``time.clock_gettime``
+  reads the same clocks without letting go of the GIL;
 - the UDP server runs one sender and one receiver thread instead of three: with several, the
   order of datagrams to one peer is not kept (a 200 could overtake its 180) and the threads fight
-  over the GIL; one keeps 200 calls/s.
+  over the GIL (docs/telephony.md has the figures).
 """
 
 from __future__ import annotations
 
+import collections
+import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sippy.SipTransactionManager as _stm
+import sippy.Time.MonoTime as _monotime
 from sippy.Core.EventDispatcher import ED2
 from sippy.SipConf import SipConf
 from sippy.SipTransactionManager import SipTransactionManager
@@ -29,6 +38,8 @@ from sippy.Udp_server import Udp_server, Udp_server_opts
 __all__ = ["OneWorkerTM", "call_in_sip_thread", "call_in_sip_thread_sync", "ensure_running"]
 
 T = TypeVar("T")
+
+log = logging.getLogger("ucs.sip")
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -88,12 +99,16 @@ def ensure_running() -> None:
             return
         _patch_transport_case()
         _stm.socket = _ProbeSockets()
+        _monotime.clock_getdtime = time.clock_gettime
         SipConf.my_uaname = "ucs"
         _thread = threading.Thread(target=_loop, name="sippy", daemon=True)
         _thread.start()
 
 
 def _loop() -> None:
+    # ED2 took the importing thread for its own; timers started here would each print a
+    # "Timer.go() from wrong thread" warning and a stack trace to stdout.
+    ED2.my_ident = threading.get_ident()
     while True:  # an exception escaping a handler must not stop every call of the process
         try:
             ED2.loop()
@@ -101,8 +116,34 @@ def _loop() -> None:
             continue
 
 
+_posted: collections.deque[tuple[Callable[..., object], tuple[object, ...]]] = collections.deque()
+_posted_lock = threading.Lock()
+_drain_pending = False
+
+
+def _drain() -> None:
+    global _drain_pending
+    with _posted_lock:
+        _drain_pending = False
+    while _posted:
+        fn, args = _posted.popleft()
+        try:
+            fn(*args)
+        except Exception:  # the calls after it must run all the same
+            log.exception("%r failed on sippy's thread", fn)
+
+
 def call_in_sip_thread(fn: Callable[..., object], *args: object) -> None:
-    ED2.callFromThread(fn, *args)
+    """Run ``fn(*args)`` on sippy's thread, in the order posted. Calls posted while the thread
+    has not yet run the previous ones wake it only once (waking it is a ctypes call that gives
+    up the GIL)."""
+    global _drain_pending
+    _posted.append((fn, args))
+    with _posted_lock:
+        if _drain_pending:
+            return
+        _drain_pending = True
+    ED2.callFromThread(_drain)
 
 
 def call_in_sip_thread_sync(fn: Callable[..., T], *args: object) -> T:

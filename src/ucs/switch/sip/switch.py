@@ -8,8 +8,10 @@ The engine calls ``apply`` on the event loop's thread; the effect is posted to s
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +63,9 @@ class SipSwitch:
         self._uids = itertools.count(1)
         self.b2bua: B2BUA | None = None
         self._tm: Any = None
+        self._inbox: collections.deque[tuple[Callable[[Any], object], Any]] = collections.deque()
+        self._inbox_lock = threading.Lock()
+        self._inbox_pending = False
 
     # --- wiring ---------------------------------------------------------------------------------
 
@@ -123,8 +128,32 @@ class SipSwitch:
     # --- from sippy's thread ----------------------------------------------------------------------
 
     def _report(self, event: Event) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._submit, event)
+        self._post(self._submit, event)
+
+    def _post(self, fn: Callable[[Any], object], arg: Any) -> None:
+        """Run ``fn(arg)`` on the event loop, in order; one wake-up for all posted meanwhile
+        (``call_soon_threadsafe`` writes to the loop's self-pipe every time)."""
+        self._inbox.append((fn, arg))
+        with self._inbox_lock:
+            if self._inbox_pending:
+                return
+            self._inbox_pending = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._take_inbox)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+
+    def _take_inbox(self) -> None:
+        with self._inbox_lock:
+            self._inbox_pending = False
+        while self._inbox:
+            fn, arg = self._inbox.popleft()
+            try:
+                fn(arg)
+            except Exception:  # the events after it must be handled all the same
+                log.exception("handling %r failed", arg)
 
     def _submit(self, event: Event) -> list[Any]:
         if self._engine is None:
@@ -136,8 +165,7 @@ class SipSwitch:
             return []
 
     def _arrived_threadsafe(self, arrival: Arrival) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._arrived, arrival)
+        self._post(self._arrived, arrival)
 
     def _arrived(self, arrival: Arrival) -> None:
         """A new INVITE: into a queue, to an extension, or (from a phone) out to the trunk."""
