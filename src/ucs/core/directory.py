@@ -116,6 +116,7 @@ class Directory:
     _by_identifier: Mapping[str, LineConfig] = field(init=False, repr=False)
     _by_extension: Mapping[str, LineConfig] = field(init=False, repr=False)
     _members: Mapping[QueueId, tuple[AgentId, ...]] = field(init=False, repr=False)
+    _member_sets: Mapping[QueueId, frozenset[AgentId]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         members: dict[QueueId, list[AgentId]] = {q: [] for q in self.queues}
@@ -128,6 +129,7 @@ class Directory:
             "_by_identifier": {ln.identifier: ln for ln in self.lines.values()},
             "_by_extension": {ln.extension: ln for ln in self.lines.values()},
             "_members": {q: tuple(v) for q, v in members.items()},
+            "_member_sets": {q: frozenset(v) for q, v in members.items()},
         }
         for name, index in indices.items():
             object.__setattr__(self, name, MappingProxyType(dict(index)))
@@ -144,3 +146,7 @@ class Directory:
     def members(self, queue: QueueId) -> tuple[AgentId, ...]:
         """Agents who take calls of ``queue`` (supervisors excluded), by id."""
         return self._members.get(queue, ())
+
+    def member_set(self, queue: QueueId) -> frozenset[AgentId]:
+        """``members`` as a set, to ask "is this agent one?" at once."""
+        return self._member_sets.get(queue, frozenset())

@@ -18,6 +18,12 @@ __all__ = ["distribute", "end_offer", "offer", "reject_offer"]
 
 
 def distribute(c: Center) -> None:
+    """Offer every caller waiting for an agent to the free members of its queue.
+
+    Runs after every event, so it is written to cost little in the two busy cases: callers
+    are all being rung already (no waiting caller: nothing more is looked at), and callers wait
+    because nobody is free (the free agents are found once; none: done).
+    """
     if not c._queued:
         return
     waiting: list[acd.Waiting] = []
@@ -26,8 +32,11 @@ def distribute(c: Center) -> None:
         q = c.directory.queues.get(call.queue_id)  # type: ignore[arg-type]
         if q is None or (call.offers and q.strategy is not Strategy.RING_ALL):
             continue
-        seq = int(uid.rsplit(".", 1)[-1]) if uid.rsplit(".", 1)[-1].isdigit() else 0
+        tail = uid.rsplit(".", 1)[-1]
+        seq = int(tail) if tail.isdigit() else 0
         waiting.append(acd.Waiting(uid, q.weight, call.enqueued_at or call.created, seq))
+    if not waiting:
+        return
     available = {a for a in c.sessions if c.free(a)}
     for w in acd.order_waiting(waiting):
         if not available:
@@ -35,10 +44,13 @@ def distribute(c: Center) -> None:
         call = c.calls[w.uniqueid]
         queue_id: QueueId = call.queue_id  # type: ignore[assignment]
         q = c.directory.queues[queue_id]
+        members = c.directory.member_set(queue_id)
         candidates = []
-        for agent in c.directory.members(queue_id):
+        for agent in available if len(available) < len(members) else members:
             a = c.agents.get(agent)
-            if a is None or agent not in available or queue_id in a.suspended:
+            if a is None or agent not in available or agent not in members:
+                continue
+            if queue_id in a.suspended:
                 continue
             m = a.config.membership(queue_id)
             f = a.stats.queues.get(queue_id)
