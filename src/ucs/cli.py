@@ -68,7 +68,14 @@ def serve(
         where = Path(settings.admin_token_file).resolve()
         typer.echo(f"ucs: a new admin token was written to {where} (readable by you alone)")
     uvicorn.run(
-        create_app(server), host=host, port=port, log_level="info", ws_max_size=2 * MAX_MESSAGE
+        create_app(server),
+        host=host,
+        port=port,
+        log_level="info",
+        ws_max_size=2 * MAX_MESSAGE,
+        # Messages are a few KB of JSON; permessage-deflate would keep some 300 KB of zlib state
+        # per connection, most of an idle agent's memory (docs/performance.md).
+        ws_per_message_deflate=False,
     )
 
 

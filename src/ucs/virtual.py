@@ -25,8 +25,8 @@ from ucs.core.effects import (
     SwitchEffect,
 )
 from ucs.core.errors import ERROR_CODES, UcsError
-from ucs.core.events import Command, Connect, Event, TrunkCall
-from ucs.core.ids import ClientId, QueueId, RequestId, UniqueId
+from ucs.core.events import Command, Connect, Event, HungUp, PhoneCall, TrunkCall
+from ucs.core.ids import ClientId, LineId, QueueId, RequestId, UniqueId
 from ucs.core.model import Cause
 from ucs.core.session import Throttle
 from ucs.switch.simulated import SimulatedSwitch
@@ -164,6 +164,15 @@ class VirtualCenter:
 
     def caller_hangs_up(self, uid: UniqueId) -> None:
         self.feed(self.switch.caller_hangup(uid))
+
+    def phone_dials(self, line: int, number: str) -> UniqueId:
+        """The phone on ``line`` dials ``number`` itself (handset); returns the call's uniqueid."""
+        effects = self.feed(PhoneCall(LineId(line), number))
+        return next(e.uniqueid for e in effects if isinstance(e, Created))
+
+    def phone_hangs_up(self, uid: UniqueId, line: int) -> None:
+        """The phone on ``line`` puts its handset down (or rejects the call ringing there)."""
+        self.feed(HungUp(uid, LineId(line)))
 
     def messages(self, client: ClientId, type_: str | None = None) -> list[dict[str, Any]]:
         return [body for t, body in self.inbox.get(client, []) if type_ is None or t == type_]

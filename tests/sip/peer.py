@@ -267,9 +267,9 @@ class Peer(asyncio.DatagramProtocol):
             f"sip:{number}@{host}:{port}",
         )
 
-    def invite(self, d: Dialog, password: str | None = None, auth: str | None = None) -> None:
+    def invite(self, d: Dialog, password: str | None = None, auth: str | None = None) -> Msg:
         extra = [("proxy-authorization", auth)] if auth else []
-        self.request("INVITE", d.remote_target, d, self.sdp, extra)
+        return self.request("INVITE", d.remote_target, d, self.sdp, extra)
 
     async def call(self, number: str, password: str | None = None) -> tuple[Dialog, Msg]:
         """INVITE ``number``; return the dialog and the first final response (ACKed when not 2xx;
@@ -288,6 +288,20 @@ class Peer(asyncio.DatagramProtocol):
         if resp.code is not None and resp.code >= 300:
             self._ack_failure(resp, d)
         return d, resp
+
+    async def dial(self, number: str, password: str) -> tuple[Dialog, Msg]:
+        """A phone's own call (handset): INVITE ``number``, answer the 407 challenge, and
+        return the dialog and the INVITE at once (the responses that follow are for the test
+        to expect)."""
+        d = self.dialog_to(number)
+        self.invite(d)
+        challenge = await self.expect(407)
+        self._ack_failure(challenge, d)
+        d.cseq += 1
+        auth = self._auth(
+            challenge.get("proxy-authenticate") or "", "INVITE", d.remote_target, password
+        )
+        return d, self.invite(d, auth=auth)
 
     def _ack_failure(self, resp: Msg, d: Dialog) -> None:
         via = next(v for n, v in resp.headers if n == "via")

@@ -23,6 +23,7 @@ __all__ = [
     "Disconnect",
     "Event",
     "HungUp",
+    "PhoneCall",
     "Reconfigure",
     "RemoteAnswered",
     "RemoteFailed",
@@ -89,6 +90,20 @@ class TrunkCall:
     channel: str | None = None
     uniqueid: UniqueId | None = None
     """Set by the simulator when it wants to know the id in advance; else the core picks one."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCall:
+    """A phone of ours dialled a number itself (handset): the line's own outgoing call, to an
+    extension, a queue's number or an outside number. The switch already has the phone's leg
+    (off-hook); the core decides where the call goes, as for ``dial`` from that line."""
+
+    line: LineId
+    number: str
+    uniqueid: UniqueId | None = None
+    """The id the switch chose for the call; else the core picks one (see ``Created``)."""
+    channel: str | None = None
+    """The switch's name for the phone's leg (``SIP/phone1-0000001a``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +177,7 @@ Event = (
     | Attach
     | Command
     | TrunkCall
+    | PhoneCall
     | Answered
     | RemoteRinging
     | RemoteAnswered

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ucs.core import distribution
+from ucs.core import distribution, transfer
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
-from ucs.core.effects import Created, Ring
+from ucs.core.effects import Created, Originate, Ring
+from ucs.core.errors import InvalidArgument
 from ucs.core.events import (
     Answered,
     HungUp,
+    PhoneCall,
     RemoteAnswered,
     RemoteFailed,
     RemoteRinging,
     TrunkCall,
 )
 from ucs.core.ids import AgentId, QueueId
-from ucs.core.model import CallState, Cause, Direction, PartyType
+from ucs.core.model import CallState, Cause, Direction, Party, PartyType
+from ucs.core.numbers import parse_dialable
 
 if TYPE_CHECKING:
     from ucs.core.center import Center
@@ -27,6 +31,7 @@ __all__ = [
     "count_out",
     "on_answered",
     "on_hung_up",
+    "on_phone_call",
     "on_remote_answered",
     "on_remote_failed",
     "on_remote_ringing",
@@ -58,6 +63,71 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
         c.end_call(call, Cause.INVALID_NUMBER)
     c.touch(call)
     c._out.append(Created(call.uniqueid, ev.channel))
+
+
+def on_phone_call(c: Center, ev: PhoneCall) -> None:
+    """A phone dialled a number itself: the line's own OUTGOING call, as ``dial`` from that line
+    (caller: the line and the agent holding it, if any) without click-to-dial's first step, since
+    the phone is off-hook already. A queue's number enters the queue; an extension or an outside
+    number is asked of the switch with ``Originate`` (answered by ``RemoteRinging``,
+    ``Answered``/``RemoteAnswered`` or ``RemoteFailed``, as for ``dial``). A number with no
+    digits, or that is no extension, no queue's and not valid outside, ends with cause 2 (the
+    last one when the switch says so); the phone's own extension is busy (cause 1)."""
+    line = c.directory.lines.get(ev.line)
+    if line is not None:
+        caller = c.line_party(line)
+    else:  # removed from the directory while its INVITE was on the way
+        caller = Party(type=PartyType.LINE, number="", line_id=ev.line)
+    if ev.channel is not None:
+        caller = replace(caller, channel=ev.channel)
+    try:
+        dialled = parse_dialable(ev.number, c.directory.region)
+    except InvalidArgument:
+        dialled = None
+    number = dialled.digits if dialled is not None else ev.number.strip()
+    call = c.new_call(
+        origin=Direction.OUTGOING, caller=caller, called_number=number, uid=ev.uniqueid
+    )
+    c._out.append(Created(call.uniqueid, ev.channel))
+    if dialled is None:
+        c.end_call(call, Cause.INVALID_NUMBER)
+        return
+    me = caller.user_id
+    consult_for = transfer.suspended_without_consultation(c, me) if me is not None else None
+    if consult_for is not None:  # the handset's call while the agent's caller waits: consult
+        consult_for.consultation = call.uniqueid
+        call.consult_for = consult_for.uniqueid
+        c.touch(consult_for)
+    queue = next(
+        (
+            q
+            for q in c.directory.queues.values()
+            if q.number and q.number == number and q.type is QueueType.INCOMING
+        ),
+        None,
+    )
+    target = c.directory.line_by_extension(number)
+    call.move(CallState.CONNECTING)
+    if queue is not None:
+        call.queue_id = queue.id
+        call.called_name = queue.name
+        call.enqueued_at = c.now
+    elif target is not None and target.id == ev.line:
+        c.end_call(call, Cause.BUSY)
+        return
+    else:
+        party = (
+            c.line_party(target)
+            if target is not None
+            else Party(type=PartyType.TRUNK, number=number, number_norm=dialled.e164)
+        )
+        call.called_number_norm = party.number_norm
+        call.called_name = party.name
+        call.target = party
+        c._out.append(
+            Originate(call.uniqueid, ev.line, number, target.id if target is not None else None)
+        )
+    c.touch(call)
 
 
 def on_answered(c: Center, ev: Answered) -> None:

@@ -8,6 +8,10 @@ Outside numbers an agent dials answer after 1 s, except numbers ending in ``0001
 ``0002`` (no answer: rings 30 s, then cause 6) and ``0003`` (rejected, cause 5); a number that is
 not valid for the region ends with cause 2. Our own lines ring until someone answers through the
 API (or at once for lines set to auto-answer, as the benchmarks use).
+
+``Originate`` is the same whether an agent dialled (click-to-dial: the simulator does not ring the
+agent's phone first) or a phone dialled by itself (``PhoneCall``: the phone is off-hook already):
+only the number is called.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class Server:
     sip: SipSwitch | None = field(init=False, default=None)
     """The SIP switch the engine drives (``--switch sip``); else None."""
     tokens: Tokens = field(default_factory=Tokens)
-    answers: dict[str, OrderedDict[str, str]] = field(default_factory=dict, repr=False)
+    answers: dict[str, OrderedDict[str, str | bytes]] = field(default_factory=dict, repr=False)
     reconfiguring: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     """Answers to recent requests, by session token (or connection): see ``ws.py``."""
     _verified: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)

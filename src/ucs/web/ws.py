@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import time
+import zlib
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,19 @@ BURST = 200.0
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects in a message."""
 _REPLAY_CACHE = 256
+_PACK_OVER = 512
+"""Answers kept for a replay longer than this are kept compressed: a login's snapshot is
+kilobytes of JSON, kept per session for as long as the session lives."""
+
+
+def _pack(text: str) -> str | bytes:
+    return zlib.compress(text.encode(), 6) if len(text) > _PACK_OVER else text
+
+
+def _unpack(kept: str | bytes) -> str:
+    return zlib.decompress(kept).decode() if isinstance(kept, bytes) else kept
+
+
 _FLOODED = 1008
 """Close code of a connection that kept on flooding (policy violation)."""
 _FLUSH = 10.0
@@ -191,7 +205,7 @@ class _Session:
             self.conn.close(_FLOODED)
         return False
 
-    def _answers(self) -> OrderedDict[str, str]:
+    def _answers(self) -> OrderedDict[str, str | bytes]:
         """Answers to recent requests, kept by the server per session token (so that they
         outlive a reconnect; by its digest, like everything kept of it) or, before login, per
         connection."""
@@ -264,7 +278,7 @@ class _Session:
         answers = self._answers()
         key = json.dumps(rid)  # the id 7 and the id "7" are two requests
         if key in answers:  # a retry of a request already carried out
-            self.conn.send(answers[key])
+            self.conn.send(_unpack(answers[key]))
             return
         method = msg.get("method")
         args = msg.get("args", [])
@@ -302,7 +316,7 @@ class _Session:
             elif method == "logout":
                 self.token = None
             text = encode({"type": "result", "id": rid, "result": result})
-        answers[key] = text
+        answers[key] = _pack(text)
         while len(answers) > _REPLAY_CACHE:
             answers.popitem(last=False)
         self.conn.send(text)

@@ -83,7 +83,7 @@ class Leg:
     line: LineId | None = None
     """Our phone at the other end of this leg; None for the trunk."""
     report_line: LineId | None = None
-    """The line named when this leg hangs up (None: the outside party, as the core sees it)."""
+    """The line named when this leg hangs up (None: the trunk, the outside party)."""
     ua: Any = None
     sdp: str | None = None
     """The endpoint's own media description (its last offer or answer)."""
@@ -109,9 +109,8 @@ class Call:
     b: Leg | None = None
     ringing: dict[LineId, Leg] = field(default_factory=dict)
     queue: bool = False
-    hidden: bool = False
-    """A phone's own call to an outside number: the core does not know of it."""
     gone: bool = False
+    """The caller hung up before the core gave the call its uniqueid."""
     plan: tuple[str, LineId | None] | None = None
     """Click-to-dial: the number and target line to call once the agent's phone answers."""
 
@@ -261,8 +260,8 @@ class B2BUA:
                 return (self._challenge(req, 407, "proxy-authenticate", stale), None, None)
         call = Call()
         name = phone.identifier if phone is not None else "trunk"
+        # A phone's leg hangs up as that line (the caller, cause 3); the trunk's as the outside.
         leg = self._leg(call, "in", name, phone.id if phone is not None else None)
-        leg.report_line = None  # the core sees whoever called in as the outside party
         call.a = leg
         leg.ua = UA(self.config, event_cb=self._callback(leg))
         leg.phone = phone  # type: ignore[attr-defined]
@@ -342,7 +341,7 @@ class B2BUA:
         return leg
 
     def _report(self, call: Call, event: Event) -> None:
-        if call.uid is not None and not call.hidden:
+        if call.uid is not None:
             self.report_event(event)
 
     def _drop(self, leg: Leg, cause: Cause = Cause.UNKNOWN) -> None:
@@ -513,7 +512,7 @@ class B2BUA:
             self._report(call, SwitchFailed(call.uid, "originate", reason))  # type: ignore[arg-type]
         elif leg.role == "far":
             self._report(call, RemoteFailed(call.uid, cause_of(code)))  # type: ignore[arg-type]
-        if call.hidden or call.uid is None:
+        if call.uid is None:
             self._end(call, cause_of(code))
 
     def _gone(self, leg: Leg) -> None:
@@ -528,25 +527,16 @@ class B2BUA:
     # --- what the core asks (posted from the asyncio side) ----------------------------------------
 
     def bind(self, call: Call, uid: UniqueId, queue: bool) -> None:
+        """The core's uniqueid for a new call. Kept even when the caller has hung up meanwhile
+        (told now), so that what the core asks of the call (``Originate``…) finds it ended;
+        the core's ``Hangup`` forgets it."""
         call.uid, call.queue = uid, queue
-        if call.gone:
-            self.report_event(HungUp(uid, None))
-            return
         self.calls[uid] = call
+        if call.gone:
+            self.report_event(HungUp(uid, call.a.report_line if call.a is not None else None))
 
     def refuse(self, call: Call, cause: Cause) -> None:
         self._end(call, cause)
-
-    def outside(self, call: Call, number: str, caller: LineConfig) -> None:
-        """A phone dialled an outside number: bridge it to the trunk (the core is not told)."""
-        call.hidden = True
-        if self.trunk is None or call.a is None:
-            self._end(call, Cause.INVALID_NUMBER)
-            return
-        leg = self._leg(call, "far", "trunk", None)
-        call.b = leg
-        self._call_out(leg, self.trunk, number, caller.extension, caller.name or None, call.a.sdp)
-        leg.timer = Timeout(self._no_answer, self.ring_timeout, 1, leg)
 
     def apply(self, effect: SwitchEffect) -> None:
         try:
@@ -613,7 +603,10 @@ class B2BUA:
         caller = call.a
         who = (caller.ua.getCLI() if caller and caller.role == "in" else None) or ""
         name = caller.ua.getCallingName() if caller and caller.role == "in" else None
-        if old.role == "far" and call.a is not None:
+        phone = _line_of(self.directory(), caller) if caller and caller.role == "in" else None
+        if phone is not None:  # one of our phones called (PhoneCall): show its extension
+            who, name = phone.extension, phone.name or None
+        elif old.role == "far" and call.a is not None:
             who, name = call.a.channel, None
         sdp = source.sdp if source is not None else None
         leg = self._ring_phone(call, old.role, line, who, name, sdp, answer=True)
@@ -628,6 +621,12 @@ class B2BUA:
             call.ringing[line_id] = leg
 
     def _originate(self, effect: Originate) -> None:
+        mine = self.calls.get(effect.uniqueid)
+        if mine is not None:  # a phone's own call (PhoneCall): it is off-hook, dial the number
+            caller = mine.a
+            if caller is not None and caller.role == "in" and not caller.closing and not mine.b:
+                self._dial(mine, caller, effect.number, effect.target)
+            return
         directory = self.directory()
         line = directory.lines.get(effect.line)
         call = Call(uid=effect.uniqueid, plan=(effect.number, effect.target))
@@ -684,8 +683,6 @@ class B2BUA:
             return
         self._drop(leg, Cause.UNAVAILABLE)
         self._report(leg.call, RemoteFailed(leg.call.uid, Cause.UNAVAILABLE))  # type: ignore[arg-type]
-        if leg.call.hidden:
-            self._end(leg.call, Cause.UNAVAILABLE)
 
     def _hold(self, call: Call, line: LineId, hold: bool) -> None:
         mine = call.on_line(line)
@@ -745,6 +742,11 @@ class _Try(CCEventTry):  # type: ignore[misc]
     def onUacSetupComplete(self, uac: Any) -> None:
         if self.target:
             uac.rTarget = SipURL(self.target)
+
+
+def _line_of(directory: Directory, leg: Leg) -> LineConfig | None:
+    """The phone of ours at the other end of ``leg`` (None: the trunk)."""
+    return directory.lines.get(leg.line) if leg.line is not None else None
 
 
 def _text(body: Any) -> str | None:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ucs.core.directory import Directory
+from ucs.core.directory import Directory, QueueType
 from ucs.core.effects import Created, SwitchEffect
-from ucs.core.events import Event, TrunkCall
+from ucs.core.events import Event, PhoneCall, TrunkCall
 from ucs.core.ids import QueueId, UniqueId
 from ucs.core.model import Cause
 from ucs.switch.sip import stack
@@ -168,33 +168,37 @@ class SipSwitch:
         self._post(self._arrived, arrival)
 
     def _arrived(self, arrival: Arrival) -> None:
-        """A new INVITE: into a queue, to an extension, or (from a phone) out to the trunk."""
+        """A new INVITE: from one of our phones (the core routes it: ``PhoneCall``), or from
+        the trunk into a queue or to an extension (``TrunkCall``)."""
         b2bua = self.b2bua
         if b2bua is None or self._engine is None:
             return
         directory = self._directory()
         number = arrival.number
         queue = next((q for q in directory.queues.values() if q.number == number), None)
-        line = directory.line_by_extension(number)
-        caller, name = arrival.caller, arrival.name
-        if arrival.line is not None:  # one of our phones calls
-            caller, name = arrival.line.extension, arrival.line.name or None
+        event: Event
+        if arrival.line is not None:  # one of our phones calls: extension, queue or outside
+            uid = self._new_uid()
+            into_queue = queue is not None and queue.type is QueueType.INCOMING
+            stack.call_in_sip_thread(b2bua.bind, arrival.call, uid, into_queue)
+            event = PhoneCall(
+                line=arrival.line.id, number=number, uniqueid=uid, channel=arrival.channel
+            )
+        else:
+            line = directory.line_by_extension(number)
             if queue is None and line is None:
-                stack.call_in_sip_thread(b2bua.outside, arrival.call, number, arrival.line)
+                stack.call_in_sip_thread(b2bua.refuse, arrival.call, Cause.INVALID_NUMBER)
                 return
-        if queue is None and line is None:
-            stack.call_in_sip_thread(b2bua.refuse, arrival.call, Cause.INVALID_NUMBER)
-            return
-        uid = self._new_uid()
-        stack.call_in_sip_thread(b2bua.bind, arrival.call, uid, queue is not None)
-        event = TrunkCall(
-            number=caller,
-            queue=QueueId(queue.id) if queue is not None else None,
-            extension=line.extension if queue is None and line is not None else None,
-            name=name,
-            channel=arrival.channel,
-            uniqueid=uid,
-        )
+            uid = self._new_uid()
+            stack.call_in_sip_thread(b2bua.bind, arrival.call, uid, queue is not None)
+            event = TrunkCall(
+                number=arrival.caller,
+                queue=QueueId(queue.id) if queue is not None else None,
+                extension=line.extension if queue is None and line is not None else None,
+                name=arrival.name,
+                channel=arrival.channel,
+                uniqueid=uid,
+            )
         effects = self._submit(event)
         made = next((e.uniqueid for e in effects if isinstance(e, Created)), uid)
         if made != uid:  # cannot happen: _new_uid checks; kept loud in case the core changes
