@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ucs serve --demo
 
+# The load benchmark (bench/README.md): about 7 minutes; BENCH_QUICK=1 make bench about 75 s.
+BENCH_STAMP := $(VENV)/.bench-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	rm -f $(VENV)/.bench-*
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/ucs
