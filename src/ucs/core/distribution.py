@@ -22,22 +22,22 @@ def distribute(c: Center) -> None:
 
     Runs after every event, so it is written to cost little in the two busy cases: callers
     are all being rung already (no waiting caller: nothing more is looked at), and callers wait
-    because nobody is free (the free agents are found once; none: done).
+    because nobody is free (no free agent: the waiting callers are not even sorted).
     """
-    if not c._queued:
+    if not c._queued or not any(_waits(c, c.calls[uid]) for uid in c._queued):
+        return
+    available = {a for a in c.sessions if c.free(a)}
+    if not available:
         return
     waiting: list[acd.Waiting] = []
     for uid in c._queued:
         call = c.calls[uid]
-        q = c.directory.queues.get(call.queue_id)  # type: ignore[arg-type]
-        if q is None or (call.offers and q.strategy is not Strategy.RING_ALL):
+        if not _waits(c, call):
             continue
+        q = c.directory.queues[call.queue_id]  # type: ignore[index]
         tail = uid.rsplit(".", 1)[-1]
         seq = int(tail) if tail.isdigit() else 0
         waiting.append(acd.Waiting(uid, q.weight, call.enqueued_at or call.created, seq))
-    if not waiting:
-        return
-    available = {a for a in c.sessions if c.free(a)}
     for w in acd.order_waiting(waiting):
         if not available:
             return
@@ -72,6 +72,12 @@ def distribute(c: Center) -> None:
         for agent in chosen:
             offer(c, call, agent, q.ring_timeout)
             available.discard(agent)
+
+
+def _waits(c: Center, call: Call) -> bool:
+    """The queued caller waits for an agent (ring-all callers always look for more)."""
+    q = c.directory.queues.get(call.queue_id)  # type: ignore[arg-type]
+    return q is not None and (not call.offers or q.strategy is Strategy.RING_ALL)
 
 
 def offer(c: Center, call: Call, agent: AgentId, ring_timeout: float) -> None:
