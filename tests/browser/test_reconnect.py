@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ async def test_the_component_shows_the_loss_reconnects_and_resumes(
             await window.ucsOperator.provision();
             await window.ucsOperator.changeStatus('AUX', 'Lunch');
         })()""")
+        await asyncio.sleep(0.3)  # the writer commits within milliseconds (docs/deploy.md)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         await page.wait_for_function("window.log.some(e => e[0] === 'onError' && e[1][0] && true)")
