@@ -17,6 +17,7 @@ from ucs.core.effects import Refuse, Reply
 from ucs.core.events import Attach, Command, Connect, Disconnect
 from ucs.core.ids import RequestId
 from ucs.runtime.tokens import token_digest
+from ucs.web.api.plain import MAX_DEPTH, unplain
 from ucs.web.hub import Connection, encode
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ RATE = 50.0
 """Messages a second a connection may send, on average …"""
 BURST = 200.0
 """… and at once. Beyond that its messages are refused; a connection that keeps on is closed."""
-MAX_DEPTH = 32
 """Deepest nesting of arrays and objects in a message."""
 _REPLAY_CACHE = 256
 _PACK_OVER = 512
@@ -110,23 +110,9 @@ def _readable_id(msg: Any) -> str | int | None:
 
 
 def _check(value: Any) -> None:
-    pending: list[tuple[Any, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            if not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise _Malformed("message has a string that is not valid Unicode") from None
-        elif isinstance(item, list | dict):
-            if depth >= MAX_DEPTH:
-                raise _Malformed(f"message is nested deeper than {MAX_DEPTH} levels")
-            if isinstance(item, dict):
-                pending.extend((k, depth) for k in item)
-                pending.extend((v, depth + 1) for v in item.values())
-            else:
-                pending.extend((v, depth + 1) for v in item)
+    why = unplain(value)
+    if why is not None:
+        raise _Malformed(f"message is not plain JSON: {why}")
 
 
 def _valid_id(rid: object) -> str | int | None:

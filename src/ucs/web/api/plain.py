@@ -23,28 +23,30 @@ __all__ = ["MAX_DEPTH", "PlainModel", "refusal", "unplain"]
 MAX_DEPTH = 32
 
 
-def unplain(value: Any, depth: int = 0) -> str | None:
-    """Why ``value`` is not plain JSON, or None when it is."""
-    if depth > MAX_DEPTH:
-        return f"nested deeper than {MAX_DEPTH} levels"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "numbers must be finite (no NaN or Infinity)"
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "text must be valid Unicode (no lone surrogates)"
-        return None
-    if isinstance(value, dict):
-        for k, v in value.items():
-            why = unplain(k, depth + 1) or unplain(v, depth + 1)
-            if why:
-                return why
-    elif isinstance(value, list | tuple):
-        for v in value:
-            why = unplain(v, depth + 1)
-            if why:
-                return why
+def unplain(value: Any) -> str | None:
+    """Why ``value`` is not plain JSON, or None when it is: no containers nested
+    ``MAX_DEPTH`` deep or deeper, no text with lone surrogates, no NaN or infinities. The
+    operator protocol asks the same of every message (``ucs.web.ws``)."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return "text must be valid Unicode (no lone surrogates)"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "numbers must be finite (no NaN or Infinity)"
+        elif isinstance(item, list | tuple | dict):
+            if depth >= MAX_DEPTH:
+                return f"nested {MAX_DEPTH} levels deep or deeper"
+            if isinstance(item, dict):
+                pending.extend((k, depth) for k in item)
+                pending.extend((v, depth + 1) for v in item.values())
+            else:
+                pending.extend((v, depth + 1) for v in item)
     return None
 
 
