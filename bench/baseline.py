@@ -1,7 +1,7 @@
 """The baseline: a minimal ``websockets`` echo server and its clients, on this machine, now.
 
-The server is one process with one asyncio loop, as ``ucs serve`` is; it offers permessage-deflate
-as uvicorn does. The clients are the same number of processes and connections as the agents of
+The server is one process with one asyncio loop, as ``ucs serve`` is, and, like it, declines
+permessage-deflate. The clients are the same number of processes and connections as the agents of
 ``call_load``, and send, in a closed loop (the next message when the last one came back), the
 same request text the agents send in our throughput step, for the same number of messages.
 """
@@ -31,7 +31,10 @@ async def _echo(ws: ServerConnection) -> None:
 
 
 async def _serve(port: int, conn: Connection) -> None:
-    async with serve(_echo, "127.0.0.1", port, max_size=2**20, ping_interval=None):
+    # No permessage-deflate, as ``ucs serve`` declines it: the same bytes on the wire.
+    async with serve(
+        _echo, "127.0.0.1", port, max_size=2**20, ping_interval=None, compression=None
+    ):
         conn.send("ready")
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 

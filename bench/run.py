@@ -803,7 +803,7 @@ def run_baseline(cfg: Config, ctx: Any, messages: int, connections: int) -> dict
             "msgs_per_s": round(total / elapsed, 1),
             "messages": total,
             "connections": connections,
-            "server": "websockets.asyncio.server echo, one process",
+            "server": "websockets.asyncio.server echo, one process, no permessage-deflate",
         }
     finally:
         server_pipe.send("stop")

@@ -64,10 +64,12 @@ def serve(
             f"unknown switch {switch!r}: simulated or sip", param_hint="--switch"
         )
     server = build_server(settings)
-    # What start-up built (modules, the directory, the app) lives as long as the process: out
-    # of the collector's sight, full collections stay short (docs/performance.md).
+    # Full collections froze the loop for 100-200 ms at 200 calls/s (docs/performance.md): what
+    # start-up built lives as long as the process, so it is frozen out of the collector's sight,
+    # and rarer young collections promote less, so full ones become rare.
     gc.collect()
     gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     typer.echo(f"ucs: contact center on http://{host}:{port} (database {db})")
     if settings.admin_token_generated:
         where = Path(settings.admin_token_file).resolve()

@@ -64,10 +64,14 @@ def logout(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
 
 
 def _phones(c: Center, me: AgentId) -> list[dict[str, Any]]:
-    own = list(c.agents[me].config.lines)
-    others = sorted(ln for ln in c.directory.lines if ln not in own)
-    free = [ln for ln in own + others if c.line_owner.get(ln) in (None, me)]
-    return phones_wire(c.directory, free)
+    """The agent's own phones not held by someone else, and the one it holds (CONTRACT §5,
+    ``listDevices``); never every phone of the center: that is no agent's business, and it
+    made each login cost as much as the center is large."""
+    session = c.sessions.get(me)
+    held = [session.line] if session is not None and session.line is not None else []
+    own = [ln for ln in c.agents[me].config.lines if ln not in held]
+    mine = [ln for ln in held + own if ln in c.directory.lines]
+    return phones_wire(c.directory, [ln for ln in mine if c.line_owner.get(ln) in (None, me)])
 
 
 def select_identifier(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:

@@ -23,7 +23,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 """The error answers every administration route may give (for the OpenAPI document)."""
 
 
-def require_admin(
+async def require_admin(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ) -> None:
