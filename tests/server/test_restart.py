@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,6 +36,18 @@ def _start(db: str, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     proc.kill()
     raise AssertionError("the server did not start")
+
+
+async def _state_once_back(op: Operator) -> dict[str, Any]:
+    """The client's state as soon as it has reconnected and resumed by itself (with backoff)."""
+    async with asyncio.timeout(15):
+        while True:
+            try:
+                state: dict[str, Any] = await op.state()
+                return state
+            except OperatorError as err:
+                assert err.code == "UNAVAILABLE"
+                await asyncio.sleep(0.2)
 
 
 async def test_kill_9_during_a_call_loses_no_agent_statistic_or_record(tmp_path: Path) -> None:
@@ -114,14 +127,7 @@ async def test_an_sdk_client_resumes_its_session_after_the_server_restarts(
             proc.wait()
         proc = _start(db, port)
         try:
-            async with asyncio.timeout(15):
-                while True:  # the client reconnects by itself, with backoff
-                    try:
-                        state = await op.state()
-                        break
-                    except OperatorError as err:
-                        assert err.code == "UNAVAILABLE"
-                        await asyncio.sleep(0.2)
+            state = await _state_once_back(op)
             assert (state["state"], state["identifier"]) == ("READY", "phone3")
             assert state["user"]["status"] == "AUX"
         finally:
@@ -170,14 +176,7 @@ async def test_kill_9_with_calls_talking_ringing_and_waiting(tmp_path: Path) -> 
         proc.wait()
         proc = _start(db, port)
         for op, was in zip(ops, before, strict=True):
-            async with asyncio.timeout(15):
-                while True:  # each connection resumes by itself, with backoff
-                    try:
-                        after = await op.state()
-                        break
-                    except OperatorError as err:
-                        assert err.code == "UNAVAILABLE"
-                        await asyncio.sleep(0.2)
+            after = await _state_once_back(op)
             assert (after["state"], after["identifier"]) == ("READY", was["identifier"])
             assert after["user"]["status"] == was["user"]["status"]
             assert after["user"]["auxtimes"].keys() >= was["user"]["auxtimes"].keys()
