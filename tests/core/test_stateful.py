@@ -719,6 +719,28 @@ class CenterMachine(RuleBasedStateMachine):
                 )
 
     @invariant()
+    def distribution_indexes_are_current(self) -> None:
+        """The free agents and waiting callers kept step by step equal a full recount."""
+        if self.vc is None:
+            return
+        c = self.c
+        assert c._free == {a for a in c.sessions if c.free(a)}
+        waiting = {
+            call.uniqueid
+            for call in c.calls.values()
+            if call.enqueued_at is not None
+            and call.connected_party is None
+            and (q := c.directory.queues.get(call.queue_id)) is not None  # type: ignore[arg-type]
+            and (not call.offers or q.strategy is Strategy.RING_ALL)
+        }
+        assert set(c._wait_key) == waiting
+        indexed = [(q, e) for q, entries in c._waiting.items() for e in entries]
+        assert sorted(indexed) == sorted(c._wait_key[e[2]] for _, e in indexed)
+        assert len(indexed) == len(waiting)
+        for queue_id, entries in c._waiting.items():
+            assert entries and all(c.calls[e[2]].queue_id == queue_id for e in entries)
+
+    @invariant()
     def calls_are_consistent(self) -> None:
         if self.vc is None:
             return

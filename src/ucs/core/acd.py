@@ -1,18 +1,18 @@
 """Automatic call distribution: which waiting caller goes to which agent.
 
-Pure functions over plain values. ``order_waiting`` sorts the callers of all queues (heavier queue
+Pure functions over plain values. ``serving_order`` orders the callers of all queues (heavier queue
 first, then longest waiting); ``pick`` chooses among a queue's available members by its strategy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ucs.core.directory import Strategy
 from ucs.core.ids import AgentId, UniqueId
 
-__all__ = ["Candidate", "Waiting", "order_waiting", "pick"]
+__all__ = ["Candidate", "Waiting", "pick", "serving_order"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +35,9 @@ class Waiting:
     """Arrival order, the last tie-breaker."""
 
 
-def order_waiting(calls: Iterable[Waiting]) -> list[Waiting]:
-    """Callers in the order they are served: heavier queue first, then longest waiting."""
-    return sorted(calls, key=lambda w: (-w.weight, w.enqueued_at, w.seq))
+def serving_order(w: Waiting) -> tuple[int, float, int]:
+    """The sort key of a waiting caller: heavier queue first, then longest waiting."""
+    return (-w.weight, w.enqueued_at, w.seq)
 
 
 def pick(

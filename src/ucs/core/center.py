@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
+from sortedcontainers import SortedList
+
 from ucs.core import distribution, methods, publish, reconfigure, telephony, transfer, views
 from ucs.core.agent import Agent
 from ucs.core.call import Call
@@ -124,7 +126,11 @@ class Center:
         self.now = now
         self._next_id = 1
         self._live_ids: set[int] = set()
-        self._queued: dict[UniqueId, None] = {}
+        # Distribution's indexes, brought up to date at the end of each step (``reconcile``).
+        self._free: set[AgentId] = set()
+        self._waiting: dict[QueueId, SortedList[distribution.WaitEntry]] = {}
+        self._wait_key: dict[UniqueId, tuple[QueueId, distribution.WaitEntry]] = {}
+        self._reindex = False
         self._linked: dict[UniqueId, set[AgentId]] = {}
         self._participants: dict[UniqueId, set[AgentId]] = {}
         self._seen: dict[tuple[UniqueId, AgentId], publish.Seen] = {}
@@ -367,10 +373,6 @@ class Center:
         self._dirty.update(before | now_on)
         self._linked[uid] = now_on
         self._participants.setdefault(uid, set()).update(now_on)
-        if call.enqueued_at is not None and not call.ended and call.connected_party is None:
-            self._queued[uid] = None
-        else:
-            self._queued.pop(uid, None)
         self._changed[uid] = None
         direct = (
             not call.ended

@@ -2,80 +2,145 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from sortedcontainers import SortedList
 
 from ucs.core import acd
 from ucs.core.call import Call, Offer
 from ucs.core.directory import Strategy
 from ucs.core.effects import Ring, StopRinging
-from ucs.core.ids import AgentId, QueueId
+from ucs.core.ids import AgentId, QueueId, UniqueId
 from ucs.core.model import CallState, Cause
 
 if TYPE_CHECKING:
     from ucs.core.center import Center
 
-__all__ = ["distribute", "end_offer", "offer", "reject_offer"]
+__all__ = ["WaitEntry", "distribute", "end_offer", "offer", "reconcile", "reject_offer"]
+
+WaitEntry = tuple[float, int, UniqueId]
+"""A waiting caller in its queue's index: enqueued at, arrival sequence, uniqueid."""
 
 
 def distribute(c: Center) -> None:
-    """Offer every caller waiting for an agent to the free members of its queue.
+    """Offer the callers waiting for an agent to the free members of their queues.
 
-    Runs after every event, so it is written to cost little in the two busy cases: callers
-    are all being rung already (no waiting caller: nothing more is looked at), and callers wait
-    because nobody is free (no free agent: the waiting callers are not even sorted).
+    Runs at the end of every step, so it works from two indexes kept up to date with what the
+    step changed (``reconcile``): the free agents, and each queue's waiting callers in arrival
+    order. A step that frees nobody and queues nobody costs next to nothing however many callers
+    wait, and a freed agent is matched with the first caller it can take without sorting the rest.
+    Queues sharing agents are served in the order ``acd.serving_order`` defines: heavier queue
+    first, then longest waiting.
     """
-    if not c._queued or not any(_waits(c, c.calls[uid]) for uid in c._queued):
+    reconcile(c)
+    if not c._free or not c._waiting:
         return
-    available = {a for a in c.sessions if c.free(a)}
-    if not available:
-        return
-    waiting: list[acd.Waiting] = []
-    for uid in c._queued:
-        call = c.calls[uid]
-        if not _waits(c, call):
-            continue
-        q = c.directory.queues[call.queue_id]  # type: ignore[index]
-        tail = uid.rsplit(".", 1)[-1]
-        seq = int(tail) if tail.isdigit() else 0
-        waiting.append(acd.Waiting(uid, q.weight, call.enqueued_at or call.created, seq))
-    for w in acd.order_waiting(waiting):
-        if not available:
-            return
-        call = c.calls[w.uniqueid]
-        queue_id: QueueId = call.queue_id  # type: ignore[assignment]
+    cursors = {q: 0 for q in c._waiting}
+    while cursors and c._free:
+        queue_id = min(cursors, key=lambda q: _order(c, q, c._waiting[q][cursors[q]]))
+        waiting = c._waiting[queue_id]
+        entry = waiting[cursors[queue_id]]
         q = c.directory.queues[queue_id]
-        members = c.directory.member_set(queue_id)
-        candidates = []
-        for agent in available if len(available) < len(members) else members:
-            a = c.agents.get(agent)
-            if a is None or agent not in available or agent not in members:
-                continue
-            if queue_id in a.suspended:
-                continue
-            m = a.config.membership(queue_id)
-            f = a.stats.queues.get(queue_id)
-            candidates.append(
-                acd.Candidate(
-                    agent=agent,
-                    available_since=a.available_since if a.free else c.now,
-                    priority=m.priority if m else 1,
-                    answered=f.answered if f else 0,
-                )
-            )
+        candidates = _candidates(c, queue_id)
         if not candidates:
+            del cursors[queue_id]  # nobody free takes this queue's calls: the rest wait too
             continue
-        fresh = [c for c in candidates if c.agent not in call.tried]
+        call = c.calls[entry[2]]
+        fresh = [m for m in candidates if m.agent not in call.tried]
         if not fresh and not call.offers:
             call.tried.clear()
             fresh = candidates
-        chosen = acd.pick(q.strategy, fresh, last=c.rr_last.get(queue_id))
-        for agent in chosen:
+        for agent in acd.pick(q.strategy, fresh, last=c.rr_last.get(queue_id)):
             offer(c, call, agent, q.ring_timeout)
-            available.discard(agent)
+            c._free.discard(agent)
+        if _waits(c, call):
+            cursors[queue_id] += 1  # ring-all: it goes on looking; the next caller is served
+        else:
+            _unindex(c, call.uniqueid)
+        if cursors.get(queue_id, 0) >= len(waiting):
+            cursors.pop(queue_id, None)
+
+
+def reconcile(c: Center) -> None:
+    """Bring the free agents and the waiting callers up to date with what the step changed.
+
+    Agents whose freedom may have changed are the step's touched ones (``_dirty``,
+    ``_session_changed``); callers who may have started or stopped waiting are its changed calls.
+    A reconfiguration rebuilds both indexes (strategies, weights and agents may have changed).
+    """
+    if c._reindex:
+        c._reindex = False
+        c._free = {a for a in c.sessions if c.free(a)}
+        c._waiting.clear()
+        c._wait_key.clear()
+        changed: Iterable[UniqueId] = list(c.calls)
+    else:
+        for agents in (c._dirty, c._session_changed):
+            for agent in agents:
+                if c.free(agent):
+                    c._free.add(agent)
+                else:
+                    c._free.discard(agent)
+        changed = c._changed
+    for uid in changed:
+        call = c.calls.get(uid)
+        key = _key(c, call) if call is not None and _waits(c, call) else None
+        if c._wait_key.get(uid) != key:
+            _unindex(c, uid)
+            if key is not None:
+                c._wait_key[uid] = key
+                c._waiting.setdefault(key[0], SortedList()).add(key[1])
+
+
+def _key(c: Center, call: Call) -> tuple[QueueId, WaitEntry]:
+    tail = call.uniqueid.rsplit(".", 1)[-1]
+    seq = int(tail) if tail.isdigit() else 0
+    entry = (call.enqueued_at or call.created, seq, call.uniqueid)
+    return call.queue_id, entry  # type: ignore[return-value]
+
+
+def _unindex(c: Center, uid: UniqueId) -> None:
+    old = c._wait_key.pop(uid, None)
+    if old is not None:
+        waiting = c._waiting[old[0]]
+        waiting.remove(old[1])
+        if not waiting:
+            del c._waiting[old[0]]
+
+
+def _order(c: Center, queue_id: QueueId, entry: WaitEntry) -> tuple[int, float, int]:
+    w = acd.Waiting(entry[2], c.directory.queues[queue_id].weight, entry[0], entry[1])
+    return acd.serving_order(w)
+
+
+def _candidates(c: Center, queue_id: QueueId) -> list[acd.Candidate]:
+    """The free agents who take calls of the queue now (members, not suspended from it)."""
+    members = c.directory.member_set(queue_id)
+    found = []
+    for agent in c._free if len(c._free) < len(members) else members:
+        if agent not in c._free or agent not in members:
+            continue
+        a = c.agents.get(agent)
+        if a is None or queue_id in a.suspended:
+            continue
+        m = a.config.membership(queue_id)
+        f = a.stats.queues.get(queue_id)
+        found.append(
+            acd.Candidate(
+                agent=agent,
+                available_since=a.available_since if a.free else c.now,
+                priority=m.priority if m else 1,
+                answered=f.answered if f else 0,
+            )
+        )
+    return found
 
 
 def _waits(c: Center, call: Call) -> bool:
     """The queued caller waits for an agent (ring-all callers always look for more)."""
+    if call.enqueued_at is None or call.ended or call.connected_party is not None:
+        return False
     q = c.directory.queues.get(call.queue_id)  # type: ignore[arg-type]
     return q is not None and (not call.offers or q.strategy is Strategy.RING_ALL)
 

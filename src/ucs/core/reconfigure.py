@@ -17,6 +17,7 @@ __all__ = ["on_reconfigure"]
 def on_reconfigure(c: Center, ev: Reconfigure) -> None:
     d = ev.directory
     c.directory = d
+    c._reindex = True  # strategies, weights, members and agents may all have changed
     if ev.sso_secret is not None:
         c.sso_secret = ev.sso_secret
     for cfg in d.agents.values():
