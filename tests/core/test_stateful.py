@@ -724,7 +724,10 @@ class CenterMachine(RuleBasedStateMachine):
         if self.vc is None:
             return
         c = self.c
-        assert c._free == {a for a in c.sessions if c.free(a)}
+        assert set(c._free) == {a for a in c.sessions if c.free(a)}
+        assert list(c._free_order) == sorted((t, a) for a, t in c._free.items())
+        for agent, since in c._free.items():
+            assert since == c.agents[agent].available_since, f"agent {agent} free since"
         waiting = {
             call.uniqueid
             for call in c.calls.values()

@@ -127,7 +127,9 @@ class Center:
         self._next_id = 1
         self._live_ids: set[int] = set()
         # Distribution's indexes, brought up to date at the end of each step (``reconcile``).
-        self._free: set[AgentId] = set()
+        self._free: dict[AgentId, float] = {}
+        """Free agents, each with the time it became free (longest idle first in the order)."""
+        self._free_order: SortedList[tuple[float, AgentId]] = SortedList()
         self._waiting: dict[QueueId, SortedList[distribution.WaitEntry]] = {}
         self._wait_key: dict[UniqueId, tuple[QueueId, distribution.WaitEntry]] = {}
         self._reindex = False

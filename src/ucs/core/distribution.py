@@ -42,18 +42,14 @@ def distribute(c: Center) -> None:
         waiting = c._waiting[queue_id]
         entry = waiting[cursors[queue_id]]
         q = c.directory.queues[queue_id]
-        candidates = _candidates(c, queue_id)
-        if not candidates:
+        call = c.calls[entry[2]]
+        chosen = _choose(c, queue_id, q.strategy, call)
+        if chosen is None:
             del cursors[queue_id]  # nobody free takes this queue's calls: the rest wait too
             continue
-        call = c.calls[entry[2]]
-        fresh = [m for m in candidates if m.agent not in call.tried]
-        if not fresh and not call.offers:
-            call.tried.clear()
-            fresh = candidates
-        for agent in acd.pick(q.strategy, fresh, last=c.rr_last.get(queue_id)):
+        for agent in chosen:
             offer(c, call, agent, q.ring_timeout)
-            c._free.discard(agent)
+            _set_free(c, agent, False)
         if _waits(c, call):
             cursors[queue_id] += 1  # ring-all: it goes on looking; the next caller is served
         else:
@@ -71,17 +67,17 @@ def reconcile(c: Center) -> None:
     """
     if c._reindex:
         c._reindex = False
-        c._free = {a for a in c.sessions if c.free(a)}
+        c._free.clear()
+        c._free_order.clear()
+        for agent in c.sessions:
+            _set_free(c, agent, c.free(agent))
         c._waiting.clear()
         c._wait_key.clear()
         changed: Iterable[UniqueId] = list(c.calls)
     else:
         for agents in (c._dirty, c._session_changed):
             for agent in agents:
-                if c.free(agent):
-                    c._free.add(agent)
-                else:
-                    c._free.discard(agent)
+                _set_free(c, agent, c.free(agent))
         changed = c._changed
     for uid in changed:
         call = c.calls.get(uid)
@@ -114,9 +110,55 @@ def _order(c: Center, queue_id: QueueId, entry: WaitEntry) -> tuple[int, float, 
     return acd.serving_order(w)
 
 
-def _candidates(c: Center, queue_id: QueueId) -> list[acd.Candidate]:
-    """The free agents who take calls of the queue now (members, not suspended from it)."""
+def _set_free(c: Center, agent: AgentId, free: bool) -> None:
+    """Index the agent as free or not. A free agent is kept under the time it became free:
+    ``available_since``, or now for one freed in this step (``publish`` sets it to now)."""
+    key = c._free.get(agent)
+    if free and key is None:
+        a = c.agents[agent]
+        key = c._free[agent] = a.available_since if a.free else c.now
+        c._free_order.add((key, agent))
+    elif not free and key is not None:
+        del c._free[agent]
+        c._free_order.remove((key, agent))
+
+
+def _choose(c: Center, queue_id: QueueId, strategy: Strategy, call: Call) -> list[AgentId] | None:
+    """The agents to ring for ``call`` now (an empty list: none for this caller), or None
+    when no free agent takes the queue's calls at all.
+
+    Agents who were offered the call before are tried again only once every other free member
+    has been (and never while the call still rings somebody).
+    """
     members = c.directory.member_set(queue_id)
+    if strategy is Strategy.LONGEST_IDLE and len(c._free) <= len(members):
+        # The free agents are indexed longest idle first: the first one who takes the queue's
+        # calls is the one ``acd.pick`` would choose, found without looking at the others.
+        first = None
+        for _, agent in c._free_order:
+            if agent not in members or queue_id in c.agents[agent].suspended:
+                continue
+            if agent not in call.tried:
+                return [agent]
+            first = first or agent
+        if first is None:
+            return None
+        if call.offers:
+            return []
+        call.tried.clear()
+        return [first]
+    candidates = _candidates(c, queue_id, members)
+    if not candidates:
+        return None
+    fresh = [m for m in candidates if m.agent not in call.tried]
+    if not fresh and not call.offers:
+        call.tried.clear()
+        fresh = candidates
+    return acd.pick(strategy, fresh, last=c.rr_last.get(queue_id))
+
+
+def _candidates(c: Center, queue_id: QueueId, members: frozenset[AgentId]) -> list[acd.Candidate]:
+    """The free agents who take calls of the queue now (members, not suspended from it)."""
     found = []
     for agent in c._free if len(c._free) < len(members) else members:
         if agent not in c._free or agent not in members:
@@ -129,7 +171,7 @@ def _candidates(c: Center, queue_id: QueueId) -> list[acd.Candidate]:
         found.append(
             acd.Candidate(
                 agent=agent,
-                available_since=a.available_since if a.free else c.now,
+                available_since=c._free[agent],
                 priority=m.priority if m else 1,
                 answered=f.answered if f else 0,
             )

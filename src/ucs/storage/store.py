@@ -117,8 +117,14 @@ class Store:
 
     def load_directory(self, region: str) -> Directory:
         with self.engine.connect() as conn:
-            member_rows = conn.execute(select(t.memberships)).mappings().all()
-            own_lines = conn.execute(select(t.agent_lines)).mappings().all()
+            memberships: dict[int, list[Membership]] = {}
+            for m in conn.execute(select(t.memberships)).mappings():
+                memberships.setdefault(m["agent_id"], []).append(
+                    Membership(QueueId(m["queue_id"]), m["priority"], m["supervisor"], m["team_id"])
+                )
+            own_lines: dict[int, list[LineId]] = {}
+            for x in conn.execute(select(t.agent_lines)).mappings():
+                own_lines.setdefault(x["agent_id"], []).append(LineId(x["line_id"]))
             agents = {}
             for row in conn.execute(select(t.agents).order_by(t.agents.c.id)).mappings():
                 aid = AgentId(row["id"])
@@ -136,14 +142,8 @@ class Store:
                     superuser=row["superuser"],
                     primary_extension=row["primary_extension"],
                     data=dict(row["data"] or {}),
-                    memberships=tuple(
-                        Membership(
-                            QueueId(m["queue_id"]), m["priority"], m["supervisor"], m["team_id"]
-                        )
-                        for m in member_rows
-                        if m["agent_id"] == aid
-                    ),
-                    lines=tuple(LineId(x["line_id"]) for x in own_lines if x["agent_id"] == aid),
+                    memberships=tuple(memberships.get(aid, ())),
+                    lines=tuple(own_lines.get(aid, ())),
                 )
             lines = {
                 LineId(r["id"]): LineConfig(
@@ -224,7 +224,7 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         with self.engine.begin() as conn:
-            _upsert(conn, t.settings, {"key": key, "value": value}, ["key"])
+            _upsert(conn, t.settings, [{"key": key, "value": value}], ["key"])
 
     # --- administration (REST API, CLI) ------------------------------------------------------
 
@@ -285,7 +285,7 @@ class Store:
 
     def set_membership(self, values: Mapping[str, Any]) -> None:
         with self.engine.begin() as conn:
-            _upsert(conn, t.memberships, dict(values), ["agent_id", "queue_id"])
+            _upsert(conn, t.memberships, [dict(values)], ["agent_id", "queue_id"])
 
     def remove_membership(self, queue_id: int, agent_id: int) -> bool:
         with self.engine.begin() as conn:
@@ -494,20 +494,16 @@ class Store:
                 if item.phase is None:
                     conn.execute(delete(t.sessions).where(t.sessions.c.agent_id == item.agent))
                 else:
-                    _upsert(
-                        conn,
-                        t.sessions,
-                        {
-                            "agent_id": item.agent,
-                            "phase": item.phase.value,
-                            "identifier": item.identifier,
-                            "line": item.line,
-                            "last_identifier": item.last_identifier,
-                            "ringing_sound": item.ringing_sound,
-                            "theme": item.theme,
-                        },
-                        ["agent_id"],
-                    )
+                    row = {
+                        "agent_id": item.agent,
+                        "phase": item.phase.value,
+                        "identifier": item.identifier,
+                        "line": item.line,
+                        "last_identifier": item.last_identifier,
+                        "ringing_sound": item.ringing_sound,
+                        "theme": item.theme,
+                    }
+                    _upsert(conn, t.sessions, [row], ["agent_id"])
             elif isinstance(item, TokenIssued):
                 conn.execute(insert(t.tokens).values(token=item.digest, agent_id=item.agent))
                 if item.dropped:
@@ -517,21 +513,17 @@ class Store:
             elif callable(item):
                 item(conn)
         self._write_calls(conn, calls.values())
-        for record in agents.values():
-            _upsert(
-                conn,
-                t.agent_state,
-                {"agent_id": record.agent, "state": dict(record.state)},
-                ["agent_id"],
-            )
+        states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
+        _upsert(conn, t.agent_state, states, ["agent_id"])
 
     @staticmethod
     def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
+        """One row per call (``records`` has one record per call), the final ones and the
+        live ones each written by one statement."""
+        rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
         for r in records:
             uid = str(r.call["uniqueid"])
-            _upsert(
-                conn,
-                t.cdr,
+            rows[r.live].append(
                 {
                     "uniqueid": uid,
                     "seq": _seq(uid),
@@ -543,11 +535,15 @@ class Store:
                         {"accountCode": code, "subAccountCode": sub}
                         for code, sub in r.account_codes
                     ],
-                },
-                ["uniqueid"],
-                # A live record never overwrites the final one of the same call.
-                only_if=t.cdr.c.live.is_(True) if r.live else None,
+                }
             )
+        _upsert(conn, t.cdr, rows[False], ["uniqueid"])
+        # A live record never overwrites the final one of the same call.
+        _upsert(conn, t.cdr, rows[True], ["uniqueid"], only_if=_STILL_LIVE)
+
+
+_STILL_LIVE = t.cdr.c.live.is_(True)
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -562,16 +558,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _upsert(
     conn: Connection,
     table: Table,
-    values: dict[str, Any],
+    rows: list[dict[str, Any]],
     keys: list[str],
     only_if: Any = None,
 ) -> None:
-    """Insert, or update the row with the same ``keys`` (only where ``only_if`` holds)."""
-    dialect = conn.dialect.name
-    maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = maker(table).values(**values)
-    update = {k: v for k, v in values.items() if k not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update, where=only_if))
+    """Insert each row, or update the row with the same ``keys`` (only where ``only_if``
+    holds): one statement, built once per shape and reused, executed for all the rows (which
+    have the same columns and different keys). ``only_if`` is a module-level condition."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    shape = (conn.dialect.name, table.name, tuple(keys), columns, id(only_if))
+    stmt = _STATEMENTS.get(shape)
+    if stmt is None:
+        ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+        update = {c: ins.excluded[c] for c in columns if c not in keys}
+        stmt = _STATEMENTS[shape] = ins.on_conflict_do_update(
+            index_elements=keys, set_=update, where=only_if
+        )
+    conn.execute(stmt, rows)
 
 
 def _queue_row(q: QueueConfig) -> dict[str, Any]:

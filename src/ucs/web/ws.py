@@ -41,7 +41,7 @@ kilobytes of JSON, kept per session for as long as the session lives."""
 
 
 def _pack(text: str) -> str | bytes:
-    return zlib.compress(text.encode(), 6) if len(text) > _PACK_OVER else text
+    return zlib.compress(text.encode(), 1) if len(text) > _PACK_OVER else text
 
 
 def _unpack(kept: str | bytes) -> str:
