@@ -386,3 +386,23 @@ def test_parse_dialable_rejects(value: object) -> None:
 )
 def test_parse_dialable_accepts(value: object, expected: Dialable) -> None:
     assert parse_dialable(value, "CZ") == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.sampled_from("abcdef"), st.integers(0, 100)),
+        max_size=60,
+    )
+)
+def test_pruning_forgets_exactly_the_expired_tokens(steps: list[tuple[bool, str, int]]) -> None:
+    """Remembering (a token again with a new time, too) and pruning, against a plain dict."""
+    replay, model = ReplayMemory(), dict[str, float]()
+    for prune, token, t in steps:
+        if prune:
+            replay.prune(float(t))
+            model = {k: v for k, v in model.items() if v >= t}
+        else:
+            replay.remember(token, float(t))
+            model[token] = float(t)
+        assert len(replay) == len(model)
+        assert all(k in replay for k in model)

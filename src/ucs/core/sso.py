@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 import hmac
 from dataclasses import dataclass, field
 
@@ -38,6 +39,9 @@ class ReplayMemory:
     """Tokens already accepted, each remembered until it could no longer pass the clock check."""
 
     _seen: dict[str, float] = field(default_factory=dict)
+    _expiry: list[tuple[float, str]] = field(default_factory=list)
+    """The same tokens as a heap by when they may be forgotten: pruning looks at expired ones
+    only, not at every token remembered."""
 
     def __contains__(self, token: str) -> bool:
         return token in self._seen
@@ -47,11 +51,14 @@ class ReplayMemory:
 
     def remember(self, token: str, until: float) -> None:
         self._seen[token] = until
+        heapq.heappush(self._expiry, (until, token))
 
     def prune(self, now: float) -> None:
         """Forget tokens whose time has passed; they fail the clock window anyway."""
-        for token in [t for t, until in self._seen.items() if until < now]:
-            del self._seen[token]
+        while self._expiry and self._expiry[0][0] < now:
+            until, token = heapq.heappop(self._expiry)
+            if self._seen.get(token) == until:
+                del self._seen[token]
 
 
 def verify_token(
