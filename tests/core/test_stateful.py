@@ -51,7 +51,17 @@ from ucs.core.directory import (
 )
 from ucs.core.effects import CallRecord, Refuse, Reply, StatusRecord, SwitchEffect
 from ucs.core.errors import TooManyAttempts
-from ucs.core.events import Attach, Command, Disconnect, HungUp, Reconfigure, TrunkCall
+from ucs.core.events import (
+    Attach,
+    Command,
+    Disconnect,
+    HungUp,
+    Reconfigure,
+    Registration,
+    Registrations,
+    SwitchFailed,
+    TrunkCall,
+)
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
 from ucs.core.model import CallState, Cause, Phase, Status
 from ucs.core.session import Throttle
@@ -596,6 +606,28 @@ class CenterMachine(RuleBasedStateMachine):
             self.act(then, "blindTransfer", [*NUMBERS, *COLLEAGUES][then])
         else:
             self.act(then, op)
+
+    @rule(
+        phones=st.none() | st.frozensets(st.integers(1, AGENTS)),
+        phone=st.integers(1, AGENTS),
+        registered=st.booleans(),
+    )
+    def registration(self, phones: frozenset[int] | None, phone: int, registered: bool) -> None:
+        """The switch tells which phones are registered, or that one came or went."""
+        assert self.vc is not None
+        if phones is not None:
+            self.vc.feed(Registrations(frozenset(LineId(p) for p in phones)))
+        else:
+            self.vc.feed(Registration(LineId(phone), registered))
+
+    @rule(pick=st.integers(0, 50))
+    def phone_cannot_be_rung(self, pick: int) -> None:
+        """One of the phones a queue call rings could not be rung after all."""
+        assert self.vc is not None
+        offers = sorted((o.line, uid) for uid, x in self.c.calls.items() for o in x.offers.values())
+        if offers:
+            line, uid = offers[pick % len(offers)]
+            self.vc.feed(SwitchFailed(uid, "ring", "not registered", line))
 
     @rule(support=st.sampled_from(list(Strategy)), reshuffled=st.booleans())
     def reconfigure(self, support: Strategy, reshuffled: bool) -> None:

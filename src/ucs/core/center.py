@@ -44,6 +44,8 @@ from ucs.core.events import (
     HungUp,
     PhoneCall,
     Reconfigure,
+    Registration,
+    Registrations,
     RemoteAnswered,
     RemoteFailed,
     RemoteRinging,
@@ -121,6 +123,8 @@ class Center:
         self.line_owner: dict[LineId, AgentId] = {}
         self.agent_calls: dict[AgentId, set[UniqueId]] = {}
         self.rr_last: dict[QueueId, AgentId] = {}
+        self.registered: set[LineId] | None = None
+        """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.seq = first_seq
         self.midnight = next_midnight(now, tz)
         self.now = now
@@ -534,6 +538,24 @@ class Center:
     def _on_switch_failed(self, ev: SwitchFailed) -> None:
         transfer.failed(self, ev)
 
+    def _on_registrations(self, ev: Registrations) -> None:
+        before = self.registered
+        self.registered = set(ev.lines)
+        for line, agent in self.line_owner.items():
+            if before is None or (line in before) != (line in self.registered):
+                self._dirty.add(agent)
+
+    def _on_registration(self, ev: Registration) -> None:
+        if self.registered is None:
+            return  # the switch said nothing of registrations: every phone can be rung
+        if ev.registered:
+            self.registered.add(ev.line)
+        else:
+            self.registered.discard(ev.line)
+        agent = self.line_owner.get(ev.line)
+        if agent is not None:
+            self._dirty.add(agent)
+
     _EVENTS: ClassVar[dict[type, Callable[[Center, Any], None]]] = {
         Connect: _on_connect,
         Disconnect: _on_disconnect,
@@ -547,13 +569,16 @@ class Center:
         HungUp: telephony.on_hung_up,
         Transferred: _on_transferred,
         SwitchFailed: _on_switch_failed,
+        Registrations: _on_registrations,
+        Registration: _on_registration,
         Reconfigure: reconfigure.on_reconfigure,
     }
 
     # ------------------------------------------------------------------ offers and distribution
 
     def free(self, agent: AgentId) -> bool:
-        """Free for a queue call: READY, phone confirmed, on no call and rung by none."""
+        """Free for a queue call: READY, phone confirmed and registered (when the switch tells),
+        on no call and rung by none."""
         a = self.agents.get(agent)
         session = self.sessions.get(agent)
         return (
@@ -562,6 +587,7 @@ class Center:
             and session is not None
             and session.phase is Phase.READY
             and session.line is not None
+            and (self.registered is None or session.line in self.registered)
             and not self.agent_calls.get(agent)
         )
 

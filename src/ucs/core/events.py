@@ -25,6 +25,8 @@ __all__ = [
     "HungUp",
     "PhoneCall",
     "Reconfigure",
+    "Registration",
+    "Registrations",
     "RemoteAnswered",
     "RemoteFailed",
     "RemoteRinging",
@@ -160,6 +162,26 @@ class SwitchFailed:
     uniqueid: UniqueId
     operation: str
     reason: str = ""
+    line: LineId | None = None
+    """For ``ring``: the phone that could not be rung (the call's other offers go on)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registrations:
+    """The switch knows which phones can be rung (a SIP registrar), and these are: from now
+    on only registered phones are offered queue calls. Without it (the simulated switch) every
+    phone can be rung."""
+
+    lines: frozenset[LineId]
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A phone registered (it can be rung) or went away (unregistered, or its registration
+    expired)."""
+
+    line: LineId
+    registered: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,5 +207,7 @@ Event = (
     | HungUp
     | Transferred
     | SwitchFailed
+    | Registrations
+    | Registration
     | Reconfigure
 )

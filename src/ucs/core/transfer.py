@@ -192,6 +192,8 @@ def failed(c: Center, ev: SwitchFailed) -> None:
     # The agent who asked is told; for what no one asked (ringing, dialling) everyone on it.
     asked = op in ("answer", "hold", "unhold", "mute", "transfer", "blind_transfer")
     told = {call.asked_by} if asked and call.asked_by is not None else call.agents()
+    if op == "ring" and ev.line is not None:  # one phone of the call's offers: its agent only
+        told = {a for a in (c.line_owner.get(ev.line),) if a is not None}
     if op in ("transfer", "blind_transfer"):
         call.pending = None
     elif op == "hold" and call.state is CallState.HELD:
@@ -201,7 +203,8 @@ def failed(c: Center, ev: SwitchFailed) -> None:
     elif op == "ring":
         if call.offers:
             for offer in list(call.offers.values()):
-                distribution.end_offer(c, call, offer, Cause.UNAVAILABLE, counted=False)
+                if ev.line is None or offer.line == ev.line:
+                    distribution.end_offer(c, call, offer, Cause.UNAVAILABLE, counted=False)
         else:
             c.end_call(call, Cause.UNAVAILABLE)
     elif op == "originate":

@@ -1,0 +1,77 @@
+"""Phones that cannot be rung (SIP: not registered) are not offered queue calls.
+
+A switch that knows registrations says so (``Registrations``, then ``Registration`` as phones come
+and go); the simulated switch never does, and every phone can be rung. A phone the switch could
+not ring ends its own offer only (``SwitchFailed(line=…)``): the call's other offers go on.
+"""
+
+from __future__ import annotations
+
+from tests.core.test_acd import _ready, _rung, _user, _waiting
+from ucs.core.events import Registration, Registrations, SwitchFailed
+from ucs.core.ids import AgentId, LineId
+from ucs.core.model import Cause
+from ucs.virtual import VirtualCenter
+
+
+def test_without_word_from_the_switch_every_phone_is_rung(vc: VirtualCenter) -> None:
+    a1 = _ready(vc, 1)
+    uid = vc.caller(1)
+    assert _rung(vc, {1: a1}, uid) == [1]
+
+
+def test_only_registered_phones_are_offered_calls(vc: VirtualCenter) -> None:
+    a1, a2 = _ready(vc, 1), _ready(vc, 2)
+    vc.feed(Registrations(frozenset({LineId(2)})))
+    uid = vc.caller(1)
+    assert _rung(vc, {1: a1, 2: a2}, uid) == [2]
+    assert not vc.center.free(AgentId(1))
+
+
+def test_a_caller_waits_until_a_phone_registers(vc: VirtualCenter) -> None:
+    vc.feed(Registrations(frozenset()))
+    a1 = _ready(vc, 1)
+    uid = vc.caller(1)
+    assert _waiting(vc, uid)
+    vc.advance(5)
+    assert _waiting(vc, uid)
+    vc.feed(Registration(LineId(1), True))
+    assert _rung(vc, {1: a1}, uid) == [1]
+
+
+def test_a_phone_that_goes_away_gets_no_more_calls(vc: VirtualCenter) -> None:
+    vc.feed(Registrations(frozenset({LineId(1), LineId(2)})))
+    a1, a2 = _ready(vc, 1), _ready(vc, 2)
+    vc.feed(Registration(LineId(1), False))
+    first = vc.caller(1)
+    assert _rung(vc, {1: a1, 2: a2}, first) == [2]
+    second = vc.caller(1)
+    assert _waiting(vc, second)
+    vc.feed(Registration(LineId(1), True))
+    assert _rung(vc, {1: a1, 2: a2}, second) == [1]
+
+
+def test_registrations_of_phones_nobody_holds_change_nobody(vc: VirtualCenter) -> None:
+    vc.feed(Registrations(frozenset({LineId(1)})))
+    a1 = _ready(vc, 1)
+    vc.feed(Registration(LineId(3), True))
+    vc.feed(Registration(LineId(3), False))
+    uid = vc.caller(1)
+    assert _rung(vc, {1: a1}, uid) == [1]
+
+
+def test_a_phone_that_could_not_be_rung_ends_only_its_own_offer(vc: VirtualCenter) -> None:
+    a1, a3 = _ready(vc, 1), _ready(vc, 3)
+    uid = vc.caller(2)  # Sales rings all: agent1 and agent3
+    assert _rung(vc, {1: a1, 3: a3}, uid) == [1, 3]
+    vc.feed(SwitchFailed(uid, "ring", "phone phone3 is not registered", LineId(3)))
+    assert _rung(vc, {1: a1, 3: a3}, uid) == [1]
+    errors = vc.messages(a3, "error")
+    assert errors and "phone3 is not registered" in errors[-1]["message"]
+    assert not vc.messages(a1, "error")
+    # Not the agent's doing: not counted as unanswered.
+    assert _user(vc, a3)["in_calls_unanswered"] == 0
+    vc.call(a1, "answer")
+    assert vc.center.calls[uid].handled_by == AgentId(1)
+    vc.caller_hangs_up(uid)
+    assert vc.cause_of(uid) is Cause.CALLER_HANGUP
