@@ -27,6 +27,7 @@ __all__ = [
     "queues",
     "sessions",
     "settings",
+    "sip_bindings",
     "status_log",
     "tokens",
 ]
@@ -155,4 +156,14 @@ tokens = Table(
     metadata,
     Column("token", String(128), primary_key=True),  # the SHA-256 of the session token
     Column("agent_id", Integer, nullable=False, index=True),
+)
+
+sip_bindings = Table(
+    "sip_bindings",
+    metadata,
+    Column("identifier", String(64), primary_key=True),  # the phone's SIP user
+    Column("host", String(255), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("contact", Text, nullable=False),
+    Column("expires", Float, nullable=False),  # wall-clock time the registration ends
 )

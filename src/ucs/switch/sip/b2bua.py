@@ -61,7 +61,7 @@ from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
 from ucs.switch.sip.causes import cause_of, response_for
 from ucs.switch.sip.digest import Credentials, Digest
-from ucs.switch.sip.registrar import Registrar
+from ucs.switch.sip.registrar import Binding, Registrar
 from ucs.switch.sip.sdp import answer_direction, direction, restamp, with_direction
 
 __all__ = ["B2BUA", "Arrival", "Call", "Leg"]
@@ -153,6 +153,7 @@ class B2BUA:
         arrived: Callable[[Arrival], None],
         ring_timeout: float = 60.0,
         realm: str = "ucs",
+        registered: Callable[[LineConfig, Binding | None], None] | None = None,
     ) -> None:
         self.host, self.port, self.trunk = host, port, trunk
         self.directory = directory
@@ -162,6 +163,8 @@ class B2BUA:
         self.ring_timeout = ring_timeout
         self.digest = Digest(realm)
         self.registrar = Registrar()
+        self.registered = registered or (lambda line, binding: None)
+        """Told of every REGISTER that binds (the binding) or unbinds (None) a phone."""
         self.calls: dict[UniqueId, Call] = {}
         self.config: dict[str, Any] = {}
         self._seq = itertools.count(1)
@@ -237,6 +240,7 @@ class B2BUA:
         contact = req.getHFBody("contact")
         if getattr(contact, "asterisk", False):
             self.registrar.bind(line.identifier, "", 0, "", 0, time.time())
+            self.registered(line, None)
             return resp
         text = str(contact)
         m = _EXPIRES.search(text)
@@ -247,6 +251,7 @@ class B2BUA:
         granted = self.registrar.bind(line.identifier, host, port, uri, expires, time.time())
         if granted:
             resp.appendHeader(SipHeader(name="contact", bodys=f"<{uri}>;expires={granted}"))
+        self.registered(line, self.registrar.bindings.get(line.identifier) if granted else None)
         log.info("phone %s registered at %s:%d for %d s", line.identifier, host, port, granted)
         return resp
 
@@ -568,7 +573,8 @@ class B2BUA:
             )
             if leg is None:
                 why = f"phone {line.identifier} is not registered"
-                self._report(call, SwitchFailed(call.uid, "ring", why))  # type: ignore[arg-type]
+                failed = SwitchFailed(call.uid, "ring", why, effect.line)  # type: ignore[arg-type]
+                self._report(call, failed)
             else:
                 call.ringing[effect.line] = leg
         elif isinstance(effect, StopRinging):

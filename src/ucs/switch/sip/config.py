@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy import Connection, delete, insert
+
 from ucs.storage import schema
 from ucs.storage.store import Store
+from ucs.switch.sip.registrar import Binding
 from ucs.switch.sip.switch import SipConfig, SipSwitch, parse_hostport
 
-__all__ = ["PhoneSecrets", "sip_switch"]
+__all__ = ["PhoneSecrets", "StoredBindings", "sip_switch"]
 
 
 class PhoneSecrets:
@@ -30,8 +33,39 @@ class PhoneSecrets:
         return secret
 
 
+class StoredBindings:
+    """The registrar's bindings in the database (``sip_bindings``), written by the store's
+    writer in order with everything else."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def load(self) -> list[Binding]:
+        return [
+            Binding(r["identifier"], r["host"], r["port"], r["contact"], r["expires"])
+            for r in self.store.rows(schema.sip_bindings)
+        ]
+
+    def save(self, identifier: str, binding: Binding | None) -> None:
+        def work(conn: Connection) -> None:
+            table = schema.sip_bindings
+            conn.execute(delete(table).where(table.c.identifier == identifier))
+            if binding is not None:
+                conn.execute(
+                    insert(table).values(
+                        identifier=identifier,
+                        host=binding.host,
+                        port=binding.port,
+                        contact=binding.contact,
+                        expires=binding.expires,
+                    )
+                )
+
+        self.store.run(work)
+
+
 def sip_switch(settings: Any, store: Store) -> SipSwitch:
     """``settings``: the server's ``Settings`` (``sip_host``, ``sip_port``, ``sip_trunk``)."""
     trunk = parse_hostport(settings.sip_trunk) if settings.sip_trunk else None
     config = SipConfig(host=settings.sip_host, port=settings.sip_port, trunk=trunk)
-    return SipSwitch(config, PhoneSecrets(store))
+    return SipSwitch(config, PhoneSecrets(store), StoredBindings(store))

@@ -36,6 +36,12 @@ class Registrar:
         self.bindings[identifier] = Binding(identifier, host, port, contact, now + granted)
         return granted
 
+    def restore(self, bindings: list[Binding]) -> None:
+        """Take back bindings saved before a restart (phones re-register only when theirs
+        run out)."""
+        for b in bindings:
+            self.bindings[b.identifier] = b
+
     def where(self, identifier: str, now: float | None = None) -> Binding | None:
         b = self.bindings.get(identifier)
         if b is not None and b.expires < (time.time() if now is None else now):

@@ -9,26 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import heapq
 import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ucs.core.directory import Directory, QueueType
+from ucs.core.directory import Directory, LineConfig, QueueType
 from ucs.core.effects import Created, SwitchEffect
-from ucs.core.events import Event, PhoneCall, TrunkCall
-from ucs.core.ids import QueueId, UniqueId
+from ucs.core.events import Event, PhoneCall, Registration, Registrations, TrunkCall
+from ucs.core.ids import LineId, QueueId, UniqueId
 from ucs.core.model import Cause
 from ucs.switch.sip import stack
 from ucs.switch.sip.b2bua import B2BUA, Arrival
+from ucs.switch.sip.registrar import Binding
 
 if TYPE_CHECKING:
     from ucs.runtime.engine import Engine
 
-__all__ = ["SipConfig", "SipSwitch", "parse_hostport"]
+__all__ = ["BindingStore", "SipConfig", "SipSwitch", "parse_hostport"]
 
 log = logging.getLogger("ucs.sip")
 
@@ -52,12 +54,34 @@ class SipConfig:
     realm: str = "ucs"
 
 
-class SipSwitch:
-    """Registrar and back-to-back user agent for the phones in the database."""
+class BindingStore(Protocol):
+    """Where the registrar's bindings are kept across restarts (the database)."""
 
-    def __init__(self, config: SipConfig, secret: Callable[[str], str | None]) -> None:
+    def load(self) -> list[Binding]: ...
+
+    def save(self, identifier: str, binding: Binding | None) -> None: ...
+
+
+class SipSwitch:
+    """Registrar and back-to-back user agent for the phones in the database.
+
+    It tells the core which phones are registered (``Registrations`` at start, ``Registration``
+    as they register, unregister or run out), so that only phones that can be rung are offered
+    queue calls; bindings are saved (``BindingStore``) and taken back after a restart.
+    """
+
+    def __init__(
+        self,
+        config: SipConfig,
+        secret: Callable[[str], str | None],
+        bindings: BindingStore | None = None,
+    ) -> None:
         self.config = config
         self._secret = secret
+        self._stored = bindings
+        self._registered: dict[LineId, float] = {}
+        """Registered phones, each with the wall-clock time its registration ends."""
+        self._expiry: list[tuple[float, LineId]] = []
         self._engine: Engine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._uids = itertools.count(1)
@@ -90,9 +114,26 @@ class SipSwitch:
             arrived=self._arrived_threadsafe,
             ring_timeout=self.config.ring_timeout,
             realm=self.config.realm,
+            registered=self._registered_threadsafe,
         )
+        now = time.time()
+        directory = self._directory()
+        saved = self._stored.load() if self._stored is not None else []
+        alive = [b for b in saved if b.expires > now and directory.line_by_identifier(b.identifier)]
+        stack.call_in_sip_thread_sync(self.b2bua.registrar.restore, alive)
         self._tm = stack.call_in_sip_thread_sync(self._open, self.b2bua)
-        log.info("SIP on %s:%d (trunk %s)", self.config.host, self.config.port, self.config.trunk)
+        for b in alive:
+            line = directory.line_by_identifier(b.identifier)
+            assert line is not None
+            self._note(LineId(line.id), b.expires)
+        self._submit(Registrations(frozenset(self._registered)))
+        log.info(
+            "SIP on %s:%d (trunk %s), %d phones registered before the start",
+            self.config.host,
+            self.config.port,
+            self.config.trunk,
+            len(alive),
+        )
 
     def _open(self, b2bua: B2BUA) -> Any:
         b2bua.config.update(
@@ -120,10 +161,42 @@ class SipSwitch:
         return []
 
     def next_deadline(self) -> float | None:
-        return None
+        """When the first registration runs out."""
+        while self._expiry and self._registered.get(self._expiry[0][1]) != self._expiry[0][0]:
+            heapq.heappop(self._expiry)  # refreshed or ended since
+        return self._expiry[0][0] if self._expiry else None
 
     def on_deadline(self, now: float) -> list[Event]:
-        return []
+        """Phones whose registration ran out can no longer be rung."""
+        events: list[Event] = []
+        while (due := self.next_deadline()) is not None and due <= now:
+            _, line = heapq.heappop(self._expiry)
+            del self._registered[line]
+            events.append(Registration(line, False))
+        return events
+
+    # --- registrations --------------------------------------------------------------------------
+
+    def _note(self, line: LineId, until: float) -> None:
+        self._registered[line] = until
+        heapq.heappush(self._expiry, (until, line))
+
+    def _registered_threadsafe(self, line: LineConfig, binding: Binding | None) -> None:
+        self._post(self._on_registered, (line, binding))
+
+    def _on_registered(self, arg: tuple[LineConfig, Binding | None]) -> None:
+        line, binding = arg
+        if self._stored is not None:
+            self._stored.save(line.identifier, binding)
+        lid = LineId(line.id)
+        if binding is None:
+            if self._registered.pop(lid, None) is not None:
+                self._submit(Registration(lid, False))
+            return
+        new = lid not in self._registered
+        self._note(lid, binding.expires)
+        if new:
+            self._submit(Registration(lid, True))
 
     # --- from sippy's thread ----------------------------------------------------------------------
 
