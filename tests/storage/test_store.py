@@ -112,7 +112,7 @@ def test_a_failed_write_is_tried_again_and_a_bad_record_costs_no_other(
 ) -> None:
     store = Store(db_url)
     store.migrate()
-    real = store._apply
+    real = store.writer._apply
     failures = {"left": 2}
 
     def flaky(conn: object, batch: list[object]) -> None:
@@ -123,7 +123,7 @@ def test_a_failed_write_is_tried_again_and_a_bad_record_costs_no_other(
             raise ValueError("a record the database refuses")
         real(conn, batch)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "_apply", flaky)
+    monkeypatch.setattr(store.writer, "_apply", flaky)
     store.start()
     store.deliver(CallRecord(_call("20.1", 3), (), 1))
     store.deliver(StatusRecord(AgentId(1), Status.AUX, "poison", 1.0))
