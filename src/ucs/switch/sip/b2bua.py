@@ -5,18 +5,15 @@ through ``report`` (thread-safe), and what the core asks comes in through ``SipS
 the effect here. A call has two sides, ``a`` and ``b``: the caller's leg and the leg it is
 bridged with (for click-to-dial, the agent's phone and the number it dialled), plus the legs
 ringing phones for it. Only signalling passes here: each leg is offered the other's SDP, with
-the direction changed for hold, and with an origin line of our own (see ``sdp.py``).
+the direction changed for hold, and with an origin line of our own (see ``sdp.py``). Legs
+themselves are ``legs.py``'s; REGISTER and authentication ``phones.py``'s.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import random
-import re
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sippy.CCEvents import (
@@ -28,9 +25,6 @@ from sippy.CCEvents import (
     CCEventTry,
     CCEventUpdate,
 )
-from sippy.MsgBody import MsgBody
-from sippy.SipHeader import SipHeader
-from sippy.SipURL import SipURL
 from sippy.Time.Timeout import Timeout
 from sippy.UA import UA
 
@@ -59,88 +53,18 @@ from ucs.core.events import (
 )
 from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
-from ucs.switch.sip.causes import cause_of, response_for
-from ucs.switch.sip.digest import Credentials, Digest
-from ucs.switch.sip.registrar import Binding, Registrar
-from ucs.switch.sip.sdp import answer_direction, direction, restamp, with_direction
+from ucs.switch.sip.causes import cause_of
+from ucs.switch.sip.legs import Arrival, Call, Leg, LegControl, line_of, text_of
+from ucs.switch.sip.phones import Phones
+from ucs.switch.sip.registrar import Binding
+from ucs.switch.sip.sdp import answer_direction, direction, with_direction
 
 __all__ = ["B2BUA", "Arrival", "Call", "Leg"]
 
 log = logging.getLogger("ucs.sip")
 
-_EXPIRES = re.compile(r";\s*expires\s*=\s*(\d+)", re.IGNORECASE)
 
-
-@dataclass(eq=False)
-class Leg:
-    """One SIP dialog of a call, with one endpoint."""
-
-    call: Call
-    role: str
-    """``in`` (the caller, we are its UAS), ``ring`` (a phone rung for the call), ``agent``
-    (click-to-dial: the agent's phone, called first), ``far`` (the number dialled)."""
-    channel: str
-    line: LineId | None = None
-    """Our phone at the other end of this leg; None for the trunk."""
-    report_line: LineId | None = None
-    """The line named when this leg hangs up (None: the trunk, the outside party)."""
-    ua: Any = None
-    sdp: str | None = None
-    """The endpoint's own media description (its last offer or answer)."""
-    up: bool = False
-    closing: bool = False
-    awaiting_ack: bool = False
-    """Answered a body-less INVITE with an offer: the answer goes in our ACK."""
-    rang: bool = False
-    rebridge: bool = False
-    """When it answers, offer it the other side's SDP (it was dialled for someone else)."""
-    updating: bool = False
-    want: str | None = None
-    o_session: int = field(default_factory=lambda: random.randrange(1, 2**31))
-    o_version: int = 0
-    last_sent: str | None = None
-    timer: Any = None
-
-
-@dataclass(eq=False)
-class Call:
-    uid: UniqueId | None = None
-    a: Leg | None = None
-    b: Leg | None = None
-    ringing: dict[LineId, Leg] = field(default_factory=dict)
-    queue: bool = False
-    gone: bool = False
-    """The caller hung up before the core gave the call its uniqueid."""
-    plan: tuple[str, LineId | None] | None = None
-    """Click-to-dial: the number and target line to call once the agent's phone answers."""
-
-    def other(self, leg: Leg) -> Leg | None:
-        return self.b if leg is self.a else self.a if leg is self.b else None
-
-    def on_line(self, line: LineId) -> Leg | None:
-        for leg in (self.a, self.b):
-            if leg is not None and leg.line == line and not leg.closing:
-                return leg
-        return None
-
-    def legs(self) -> list[Leg]:
-        return [x for x in (self.a, self.b, *self.ringing.values()) if x is not None]
-
-
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    """An INVITE that starts a call: what the asyncio side needs to decide where it goes."""
-
-    call: Call
-    number: str
-    caller: str
-    name: str | None
-    line: LineConfig | None
-    """The phone that called; None for the trunk."""
-    channel: str
-
-
-class B2BUA:
+class B2BUA(LegControl):
     def __init__(
         self,
         *,
@@ -157,14 +81,11 @@ class B2BUA:
     ) -> None:
         self.host, self.port, self.trunk = host, port, trunk
         self.directory = directory
-        self.secret = secret
         self.report_event = report
         self.arrived = arrived
         self.ring_timeout = ring_timeout
-        self.digest = Digest(realm)
-        self.registrar = Registrar()
-        self.registered = registered or (lambda line, binding: None)
-        """Told of every REGISTER that binds (the binding) or unbinds (None) a phone."""
+        self.phones = Phones(directory, secret, realm, registered)
+        self.registrar = self.phones.registrar
         self.calls: dict[UniqueId, Call] = {}
         self.config: dict[str, Any] = {}
         self._seq = itertools.count(1)
@@ -174,7 +95,7 @@ class B2BUA:
     def on_request(self, req: Any, sip_t: Any) -> Any:
         method = req.getMethod()
         if method == "REGISTER":
-            return (self._register(req), None, None)
+            return (self.phones.register(req), None, None)
         if req.getHFBody("to").getTag() is not None:
             if method == "ACK":
                 return None
@@ -187,82 +108,14 @@ class B2BUA:
             return None
         return (req.genResponse(501, "Not Implemented"), None, None)
 
-    def _credentials(self, req: Any, header: str) -> Credentials | None:
-        if req.countHFs(header) == 0:
-            return None
-        h = req.getHFBody(header)
-        if not h.username or not h.nonce or not h.response:
-            return None
-        return Credentials(
-            username=h.username,
-            realm=h.realm or "",
-            nonce=h.nonce,
-            uri=h.uri or "",
-            response=h.response,
-            qop=h.qop,
-            nc=h.nc,
-            cnonce=h.cnonce,
-        )
-
-    def _authenticate(self, req: Any, header: str) -> tuple[LineConfig | None, bool]:
-        """The phone whose valid credentials the request carries; and whether stale."""
-        creds = self._credentials(req, header)
-        if creds is None or creds.realm != self.digest.realm:
-            return None, False
-        line = self.directory().line_by_identifier(creds.username)
-        password = self.secret(creds.username) if line is not None else None
-        if line is None or not password:
-            return None, False
-        if not self.digest.check(creds, req.getMethod(), password):
-            return None, False
-        if not self.digest.fresh(creds.nonce):
-            return None, True
-        return line, False
-
-    def _challenge(self, req: Any, code: int, header: str, stale: bool) -> Any:
-        resp = req.genResponse(
-            code, "Unauthorized" if code == 401 else "Proxy Authentication Required"
-        )
-        resp.appendHeader(SipHeader(name=header, bodys=self.digest.challenge(stale=stale)))
-        return resp
-
-    def _register(self, req: Any) -> Any:
-        line, stale = self._authenticate(req, "authorization")
-        user = req.getHFBody("to").getUrl().username
-        if line is None or line.identifier != user:
-            return self._challenge(req, 401, "www-authenticate", stale)
-        default = 3600
-        if req.countHFs("expires") > 0:
-            default = int(req.getHFBody("expires").getNum())
-        resp = req.genResponse(200, "OK")
-        if req.countHFs("contact") == 0:
-            return resp  # a query: nothing changes
-        contact = req.getHFBody("contact")
-        if getattr(contact, "asterisk", False):
-            self.registrar.bind(line.identifier, "", 0, "", 0, time.time())
-            self.registered(line, None)
-            return resp
-        text = str(contact)
-        m = _EXPIRES.search(text)
-        expires = int(m.group(1)) if m else default
-        url = contact.getUrl()
-        host, port = str(url.host), int(url.port or 5060)
-        uri = str(url)
-        granted = self.registrar.bind(line.identifier, host, port, uri, expires, time.time())
-        if granted:
-            resp.appendHeader(SipHeader(name="contact", bodys=f"<{uri}>;expires={granted}"))
-        self.registered(line, self.registrar.bindings.get(line.identifier) if granted else None)
-        log.info("phone %s registered at %s:%d for %d s", line.identifier, host, port, granted)
-        return resp
-
     def _invite(self, req: Any, sip_t: Any) -> Any:
         source = req.getSource()
         src = (str(source[0]), int(source[1]))
         phone: LineConfig | None = None
         if self.trunk is None or src != self.trunk:
-            phone, stale = self._authenticate(req, "proxy-authorization")
+            phone, stale = self.phones.authenticate(req, "proxy-authorization")
             if phone is None:
-                return (self._challenge(req, 407, "proxy-authenticate", stale), None, None)
+                return (self.phones.challenge(req, 407, "proxy-authenticate", stale), None, None)
         call = Call()
         name = phone.identifier if phone is not None else "trunk"
         # A phone's leg hangs up as that line (the caller, cause 3); the trunk's as the outside.
@@ -271,127 +124,6 @@ class B2BUA:
         leg.ua = UA(self.config, event_cb=self._callback(leg))
         leg.phone = phone  # type: ignore[attr-defined]
         return leg.ua.recvRequest(req, sip_t)
-
-    # --- legs -----------------------------------------------------------------------------------
-
-    def _leg(self, call: Call, role: str, name: str, line: LineId | None) -> Leg:
-        leg = Leg(call, role, f"SIP/{name}-{next(self._seq):08x}", line=line, report_line=line)
-        return leg
-
-    def _callback(self, leg: Leg) -> Callable[[Any, Any], None]:
-        def on_event(event: Any, ua: Any) -> None:
-            try:
-                self._on_event(leg, event)
-            except Exception:
-                log.exception("SIP event %s on %s failed", event, leg.channel)
-
-        return on_event
-
-    def _body(self, leg: Leg, sdp: str) -> Any:
-        if sdp != leg.last_sent:
-            leg.o_version += 1
-            leg.last_sent = sdp
-        return MsgBody(restamp(sdp, leg.o_session, leg.o_version))
-
-    def _call_out(
-        self,
-        leg: Leg,
-        where: tuple[str, int],
-        user: str,
-        caller: str,
-        name: str | None,
-        sdp: str | None,
-        *,
-        uri: str | None = None,
-        answer: bool = False,
-    ) -> None:
-        leg.ua = UA(self.config, event_cb=self._callback(leg), nh_address=where)
-        body = self._body(leg, sdp) if sdp is not None else None
-        event = _Try((None, caller, user, body, None, name))
-        event.target = uri
-        headers = []
-        if answer:
-            headers.append(SipHeader(name="call-info", bodys=f"<sip:{self.host}>;answer-after=0"))
-        if leg.call.uid is not None:
-            headers.append(SipHeader(name="x-ucs-uniqueid", bodys=str(leg.call.uid)))
-        if headers:
-            event.extra_headers = tuple(headers)
-        leg.ua.recvEvent(event)
-
-    def _ring_phone(
-        self,
-        call: Call,
-        role: str,
-        line: LineConfig,
-        caller: str,
-        name: str | None,
-        sdp: str | None,
-        *,
-        answer: bool,
-    ) -> Leg | None:
-        binding = self.registrar.where(line.identifier)
-        if binding is None:
-            return None
-        leg = self._leg(call, role, line.identifier, line.id)
-        self._call_out(
-            leg,
-            (binding.host, binding.port),
-            line.identifier,
-            caller,
-            name,
-            sdp,
-            uri=binding.contact or None,
-            answer=answer,
-        )
-        return leg
-
-    def _report(self, call: Call, event: Event) -> None:
-        if call.uid is not None:
-            self.report_event(event)
-
-    def _drop(self, leg: Leg, cause: Cause = Cause.UNKNOWN) -> None:
-        if leg.closing:
-            return
-        leg.closing = True
-        if leg.timer is not None:
-            leg.timer.cancel()
-            leg.timer = None
-        if leg.ua is None:
-            return
-        if leg.role == "in" and not leg.up:
-            leg.ua.recvEvent(CCEventFail(response_for(cause)))
-        else:
-            leg.ua.recvEvent(CCEventDisconnect())
-
-    def _end(self, call: Call, cause: Cause = Cause.UNKNOWN) -> None:
-        for leg in call.legs():
-            self._drop(leg, cause)
-        call.ringing.clear()
-        if call.uid is not None and self.calls.get(call.uid) is call:
-            del self.calls[call.uid]
-
-    def _update(self, leg: Leg, sdp: str | None, how: str | None = None) -> None:
-        if sdp is None or leg.closing or leg.ua is None:
-            return
-        text = with_direction(sdp, how) if how else sdp
-        if leg.updating:
-            leg.want = text
-            return
-        leg.updating = True
-        leg.ua.recvEvent(CCEventUpdate(self._body(leg, text)))
-
-    def _join(self, x: Leg | None, leg: Leg) -> None:
-        """Let ``x`` hear ``leg``, which just answered."""
-        if x is None or x.closing or leg.sdp is None:
-            return
-        if x.awaiting_ack:
-            x.awaiting_ack = False
-            x.ua.recvEvent(CCEventConnect((200, "OK", self._body(x, leg.sdp))))
-        elif x.role == "in" and not x.up:
-            x.up = True
-            x.ua.recvEvent(CCEventConnect((200, "OK", self._body(x, leg.sdp))))
-        elif x.up:
-            self._update(x, leg.sdp, "sendrecv")
 
     # --- what sippy tells ------------------------------------------------------------------------
 
@@ -404,11 +136,11 @@ class B2BUA:
         elif isinstance(event, CCEventRing):
             self._ringing(leg)
         elif isinstance(event, CCEventPreConnect):
-            leg.sdp = _text(data[2]) if data and len(data) > 2 else None
+            leg.sdp = text_of(data[2]) if data and len(data) > 2 else None
             leg.up = leg.awaiting_ack = True
             self._answered(leg)
         elif isinstance(event, CCEventConnect):
-            body = _text(data[2]) if data and len(data) > 2 else None
+            body = text_of(data[2]) if data and len(data) > 2 else None
             if leg.up:
                 if body is not None:
                     leg.sdp = body
@@ -418,7 +150,7 @@ class B2BUA:
                 leg.up = True
                 self._answered(leg)
         elif isinstance(event, CCEventUpdate):
-            self._reinvited(leg, _text(data))
+            self._reinvited(leg, text_of(data))
         elif isinstance(event, CCEventFail):
             if leg.up:
                 self._updated(leg)
@@ -433,7 +165,7 @@ class B2BUA:
 
     def _incoming(self, leg: Leg, data: Any) -> None:
         _cid, cli, cld, body, _auth, name = data
-        leg.sdp = _text(body)
+        leg.sdp = text_of(body)
         if leg.sdp is None:
             self._drop(leg, Cause.UNKNOWN)
             return
@@ -609,7 +341,7 @@ class B2BUA:
         caller = call.a
         who = (caller.ua.getCLI() if caller and caller.role == "in" else None) or ""
         name = caller.ua.getCallingName() if caller and caller.role == "in" else None
-        phone = _line_of(self.directory(), caller) if caller and caller.role == "in" else None
+        phone = line_of(self.directory(), caller) if caller and caller.role == "in" else None
         if phone is not None:  # one of our phones called (PhoneCall): show its extension
             who, name = phone.extension, phone.name or None
         elif old.role == "far" and call.a is not None:
@@ -733,30 +465,3 @@ class B2BUA:
         call.a, call.b = far, None
         self._report(call, Transferred(call.uid, None))  # type: ignore[arg-type]
         self._dial(call, far, effect.number, effect.target)
-
-
-class _Try(CCEventTry):  # type: ignore[misc]
-    """An INVITE to a registered phone goes to its Contact URI, not to user@host."""
-
-    target: str | None = None
-
-    def getCopy(self) -> Any:
-        copy = super().getCopy()
-        copy.target = self.target
-        return copy
-
-    def onUacSetupComplete(self, uac: Any) -> None:
-        if self.target:
-            uac.rTarget = SipURL(self.target)
-
-
-def _line_of(directory: Directory, leg: Leg) -> LineConfig | None:
-    """The phone of ours at the other end of ``leg`` (None: the trunk)."""
-    return directory.lines.get(leg.line) if leg.line is not None else None
-
-
-def _text(body: Any) -> str | None:
-    if body is None:
-        return None
-    text = str(body)
-    return text if text.strip() else None
