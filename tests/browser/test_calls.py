@@ -75,3 +75,25 @@ async def test_dial_mute_account_code_and_transfers(
         "window.log.filter(e => e[0] === 'onCallHangup').map(e => e[1][0].cause)"
     )
     assert hangups[-1] == 8
+
+
+async def test_an_unregistered_phone_is_shown_to_the_agent(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    """A pushed error (not the answer to a call of the API) reaches onError and is shown in the
+    component: here, the switch saying that the agent's phone is not registered."""
+    from ucs.core.events import Registrations
+    from ucs.core.ids import LineId
+
+    page = await _open(browser, crm, running, headless=False)
+    await page.evaluate(ready("agent1", "phone1"))
+    running.server.engine.submit(Registrations(frozenset({LineId(2)})))
+    await page.wait_for_function(
+        "window.log.some(e => e[0] === 'onError' && e[1][0].code === 'SWITCH_FAILURE')"
+    )
+    note = page.locator("ucs-operator").locator(".note.n-error")
+    await note.wait_for()
+    assert "phone1 is not registered" in (await note.inner_text())
+    await page.screenshot(path=str(crm[0] / "unregistered.png"), full_page=True)
+    await note.locator("button[data-dismiss]").click()
+    await note.wait_for(state="detached")

@@ -75,3 +75,33 @@ def test_a_phone_that_could_not_be_rung_ends_only_its_own_offer(vc: VirtualCente
     assert vc.center.calls[uid].handled_by == AgentId(1)
     vc.caller_hangs_up(uid)
     assert vc.cause_of(uid) is Cause.CALLER_HANGUP
+
+
+def _warnings(vc: VirtualCenter, client: object) -> list[str]:
+    return [
+        m["message"]
+        for m in vc.messages(client, "error")  # type: ignore[arg-type]
+        if m["code"] == "SWITCH_FAILURE" and "not registered" in m["message"]
+    ]
+
+
+def test_the_agent_is_told_when_its_phone_is_not_registered(vc: VirtualCenter) -> None:
+    vc.feed(Registrations(frozenset({LineId(2)})))
+    a1, a2 = _ready(vc, 1), _ready(vc, 2)
+    assert _warnings(vc, a1) == [
+        "phone phone1 is not registered: no queue calls reach it until it registers"
+    ]
+    assert _warnings(vc, a2) == []
+    vc.feed(Registration(LineId(1), True))
+    vc.feed(Registration(LineId(2), False))
+    assert len(_warnings(vc, a1)) == 1
+    assert _warnings(vc, a2) == [
+        "phone phone2 is not registered: no queue calls reach it until it registers"
+    ]
+
+
+def test_a_restart_tells_agents_whose_phones_are_not_registered_yet(vc: VirtualCenter) -> None:
+    a1, a2 = _ready(vc, 1), _ready(vc, 2)
+    vc.feed(Registrations(frozenset({LineId(1)})))  # what a SIP switch says as it starts
+    assert _warnings(vc, a1) == []
+    assert len(_warnings(vc, a2)) == 1

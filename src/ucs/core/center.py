@@ -27,6 +27,7 @@ from ucs.core.callbook import DIRECT_RING_TIMEOUT, CallBook
 from ucs.core.directory import AgentConfig, Directory
 from ucs.core.effects import (
     Effect,
+    Push,
     Refuse,
     Reply,
     Send,
@@ -341,6 +342,7 @@ class Center(CallBook):
         for line, agent in self.line_owner.items():
             if before is None or (line in before) != (line in self.registered):
                 self._dirty.add(agent)
+                self.warn_unregistered(agent)
 
     def _on_registration(self, ev: Registration) -> None:
         if self.registered is None:
@@ -352,6 +354,25 @@ class Center(CallBook):
         agent = self.line_owner.get(ev.line)
         if agent is not None:
             self._dirty.add(agent)
+            self.warn_unregistered(agent)
+
+    def warn_unregistered(self, agent: AgentId) -> None:
+        """Tell the agent (``error``, ``SWITCH_FAILURE``) when the phone it works with is not
+        registered: no queue call reaches it, whatever its availability says."""
+        session = self.sessions.get(agent)
+        if (
+            self.registered is None
+            or session is None
+            or session.phase is not Phase.READY
+            or session.line is None
+            or session.line in self.registered
+        ):
+            return
+        message = (
+            f"phone {session.identifier} is not registered: "
+            "no queue calls reach it until it registers"
+        )
+        self._out.append(Push(agent, "error", {"code": SWITCH_FAILURE, "message": message}))
 
     _EVENTS: ClassVar[dict[type, Callable[[Center, Any], None]]] = {
         Connect: _on_connect,

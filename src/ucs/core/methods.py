@@ -104,6 +104,7 @@ def provision(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, A
     s.phase = Phase.READY
     c.session_changed(me)
     c._dirty.add(me)
+    c.warn_unregistered(me)
     return views.state_object(c, me)
 
 

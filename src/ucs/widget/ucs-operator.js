@@ -212,7 +212,13 @@ export class Controller {
         break;
       }
       case "error":
+        // Not the answer to a request: something the agent must know (a phone that is not
+        // registered, a switch that could not hold a call). The integrator hears it, and the
+        // component shows it for 20 s (or until dismissed).
         this.fire("onError", error(msg.code, msg.message));
+        if (typeof msg.message === "string" && msg.message) {
+          this.notify(msg.message, "error", true, 20000, "READY", "server");
+        }
         break;
       default:
         return;
