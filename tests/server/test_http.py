@@ -60,6 +60,8 @@ async def test_cdr_and_statistics_after_a_call(running: Running) -> None:
             assert queues[1]["logged_in"] == 1
             metrics = (await http.get("/metrics")).text
             assert "ucs_sessions 1.0" in metrics
+            assert "ucs_agents_free 0.0" in metrics  # agent2 is in wrap-up
+            assert "ucs_phones_registered" not in metrics  # the simulated switch does not tell
             assert 'ucs_command_seconds_count{method="answer"} 1.0' in metrics
     finally:
         await op.close()

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.sip.conftest import SipRunning, running_sip_server
@@ -99,6 +100,8 @@ async def test_unregistering_and_running_out(sip_server: SipRunning) -> None:
     try:
         assert (await phone1.register("phone1-secret")).code == 200
         await _until(lambda: LineId(1) in _registered(sip_server))
+        async with httpx.AsyncClient(base_url=sip_server.url) as http:
+            assert "ucs_phones_registered 1.0" in (await http.get("/metrics")).text
         assert (await phone1.register("phone1-secret", expires=0)).code == 200
         await _until(lambda: LineId(1) not in _registered(sip_server))
         sip.b2bua.registrar.min_expires = 1  # a registration that runs out within the test

@@ -1,4 +1,5 @@
-"""``/metrics`` for Prometheus: sessions, calls by state, callers waiting, command latency."""
+"""``/metrics`` for Prometheus: sessions, calls by state, callers waiting, free agents,
+registered phones (SIP), command latency."""
 
 from __future__ import annotations
 
@@ -49,6 +50,15 @@ class _Live(Collector):
         for q, n in sorted(per_queue.items()):
             waiting.add_metric([str(q)], n)
         yield waiting
+        free = GaugeMetricFamily(
+            "ucs_agents_free", "Agents free for a queue call (READY, phone usable, on no call)"
+        )
+        free.add_metric([], sum(1 for a in c.sessions if c.free(a)))
+        yield free
+        if c.registered is not None:  # a switch that knows registrations (SIP)
+            phones = GaugeMetricFamily("ucs_phones_registered", "Phones registered (SIP)")
+            phones.add_metric([], len(c.registered))
+            yield phones
 
 
 class Metrics:
