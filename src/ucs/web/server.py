@@ -24,6 +24,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ucs.core.center import Center
 from ucs.core.directory import AgentConfig
@@ -260,7 +261,7 @@ def build_server(settings: Settings) -> Server:
     return server
 
 
-def create_app(server: Server) -> FastAPI:
+def create_app(server: Server) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server.engine.start()
@@ -294,10 +295,6 @@ def create_app(server: Server) -> FastAPI:
             swagger_favicon_url="/api/docs/assets/favicon.png",
         )
 
-    @app.websocket("/ws")
-    async def ws(websocket: WebSocket) -> None:
-        await operator_socket(websocket, server)
-
     app.mount("/operator", StaticFiles(directory=_WIDGET, html=True), name="operator")
     if server.settings.demo:
 
@@ -328,4 +325,23 @@ def create_app(server: Server) -> FastAPI:
         allowed = None if server.settings.demo else ()
     own = own_origins(server.settings.host, server.settings.port)
     app.add_middleware(OriginPolicy, allowed=allowed, own=own)
-    return app
+
+    async def socket(scope: Scope, receive: Receive, send: Send) -> None:
+        await operator_socket(WebSocket(scope, receive, send), server)
+
+    return _Root(app, OriginPolicy(socket, allowed=allowed, own=own))
+
+
+class _Root:
+    """The ASGI application: ``/ws`` goes straight to the operator protocol behind the origin
+    check alone, everything else to FastAPI. Thousands of sockets stay open for hours; through
+    FastAPI's middleware and routing each would keep some 11 KB of their frames."""
+
+    def __init__(self, api: FastAPI, sockets: ASGIApp) -> None:
+        self.api, self.sockets = api, sockets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope.get("path") == "/ws":
+            await self.sockets(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
