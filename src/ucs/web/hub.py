@@ -65,14 +65,16 @@ class Connection:
     id: ClientId
     limit: int
     queue: asyncio.Queue[str | None] = field(init=False)
-    ended: asyncio.Event = field(init=False)
+    ended: asyncio.Future[None] = field(init=False)
+    """Done when the connection is closed (a future, not an event and a task waiting on it:
+    thousands of connections each keep one)."""
     closed: bool = False
     overflowed: bool = False
     code: int = 1000
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(maxsize=self.limit)
-        self.ended = asyncio.Event()
+        self.ended = asyncio.get_running_loop().create_future()
 
     def send(self, text: str) -> None:
         if self.closed:
@@ -96,7 +98,8 @@ class Connection:
                 break
             except asyncio.QueueFull:
                 self.queue.get_nowait()
-        self.ended.set()
+        if not self.ended.done():
+            self.ended.set_result(None)
 
     def discard(self) -> None:
         """Drop whatever is still queued."""

@@ -340,17 +340,15 @@ async def operator_socket(ws: WebSocket, server: Server) -> None:
     server.engine.submit(Connect(conn.id))
     pump = asyncio.create_task(_pump(ws, conn))
     reader = asyncio.create_task(_read(ws, conn, session))
-    ended = asyncio.create_task(conn.ended.wait())
     cancelled = False
     try:
-        await asyncio.wait((reader, pump, ended), return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait((reader, pump, conn.ended), return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:
         cancelled = True
         raise
     finally:
         left = reader.done() and not conn.closed  # the client went away
         reader.cancel()
-        ended.cancel()
         try:
             session.closed()
             server.engine.submit(Disconnect(conn.id))
@@ -366,7 +364,7 @@ async def operator_socket(ws: WebSocket, server: Server) -> None:
         if not (left or cancelled):
             await _close(ws, conn, pump)
         pump.cancel()
-        await asyncio.gather(ended, pump, return_exceptions=True)
+        await asyncio.gather(pump, return_exceptions=True)
 
 
 async def _outcome(task: asyncio.Task[None]) -> BaseException | None:
