@@ -105,3 +105,18 @@ def test_a_restart_tells_agents_whose_phones_are_not_registered_yet(vc: VirtualC
     vc.feed(Registrations(frozenset({LineId(1)})))  # what a SIP switch says as it starts
     assert _warnings(vc, a1) == []
     assert len(_warnings(vc, a2)) == 1
+
+
+def test_a_phone_that_could_not_be_rung_is_taken_for_unregistered(vc: VirtualCenter) -> None:
+    """Else a caller whose only free agent's phone cannot be reached would be offered to it
+    again at once, and fail again, as fast as the switch answers."""
+    vc.feed(Registrations(frozenset({LineId(1)})))
+    a1 = _ready(vc, 1)
+    uid = vc.caller(1)
+    assert _rung(vc, {1: a1}, uid) == [1]
+    vc.feed(SwitchFailed(uid, "ring", "phone phone1 is not registered", LineId(1)))
+    call = vc.center.calls[uid]
+    assert call.waiting and not call.offers
+    assert not vc.center.free(AgentId(1))
+    vc.feed(Registration(LineId(1), True))
+    assert _rung(vc, {1: a1}, uid) == [1]

@@ -201,6 +201,13 @@ def failed(c: Center, ev: SwitchFailed) -> None:
     elif op == "unhold" and call.state is CallState.CONNECTED:
         call.move(CallState.HELD)
     elif op == "ring":
+        if ev.line is not None and c.registered is not None:
+            # The switch could not reach the phone: it gets no more calls until it registers
+            # again (else the caller would be offered to it again at once, and fail again).
+            c.registered.discard(ev.line)
+            owner = c.line_owner.get(ev.line)
+            if owner is not None:
+                c._dirty.add(owner)
         if call.offers:
             for offer in list(call.offers.values()):
                 if ev.line is None or offer.line == ev.line:

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ucs.core.directory import Directory, LineConfig, QueueType
 from ucs.core.effects import Created, SwitchEffect
-from ucs.core.events import Event, PhoneCall, Registration, Registrations, TrunkCall
+from ucs.core.events import (
+    Event,
+    PhoneCall,
+    Registration,
+    Registrations,
+    SwitchFailed,
+    TrunkCall,
+)
 from ucs.core.ids import LineId, QueueId, UniqueId
 from ucs.core.model import Cause
 from ucs.switch.sip import stack
@@ -201,7 +208,17 @@ class SipSwitch:
     # --- from sippy's thread ----------------------------------------------------------------------
 
     def _report(self, event: Event) -> None:
-        self._post(self._submit, event)
+        if isinstance(event, SwitchFailed) and event.operation == "ring" and event.line:
+            self._post(self._unreachable, event)
+        else:
+            self._post(self._submit, event)
+
+    def _unreachable(self, event: SwitchFailed) -> None:
+        """A phone could not be rung: the core takes it for unregistered (``SwitchFailed``),
+        and so does this side, so that its next REGISTER tells the core it is back."""
+        assert event.line is not None
+        self._registered.pop(event.line, None)
+        self._submit(event)
 
     def _post(self, fn: Callable[[Any], object], arg: Any) -> None:
         """Run ``fn(arg)`` on the event loop, in order; one wake-up for all posted meanwhile
