@@ -239,15 +239,12 @@ class Peer(asyncio.DatagramProtocol):
             f'uri="{uri}", response="{resp}", qop=auth, nc={nc}, cnonce="{cnonce}", algorithm=MD5'
         )
 
-    async def register(self, password: str, expires: int = 600) -> Msg:
+    async def register(self, password: str, expires: int = 600, d: Dialog | None = None) -> Msg:
+        """REGISTER (answering the challenge); ``d`` to send it with a given Call-ID and CSeq
+        (the CSeq goes up by one for the authenticated request)."""
         host, port = self.server
         uri = f"sip:{host}:{port}"
-        d = Dialog(
-            secrets.token_hex(8),
-            f"<sip:{self.user}@{host}>;tag={self.tag}",
-            f"<sip:{self.user}@{host}>",
-            uri,
-        )
+        d = d or self.registration()
         extra = [("expires", str(expires))]
         self.request("REGISTER", uri, d, extra=extra)
         resp = await self.response()
@@ -257,6 +254,16 @@ class Peer(asyncio.DatagramProtocol):
             self.request("REGISTER", uri, d, extra=[*extra, ("authorization", auth)])
             resp = await self.response()
         return resp
+
+    def registration(self) -> Dialog:
+        """A new REGISTER dialog (its own Call-ID)."""
+        host, port = self.server
+        return Dialog(
+            secrets.token_hex(8),
+            f"<sip:{self.user}@{host}>;tag={self.tag}",
+            f"<sip:{self.user}@{host}>",
+            f"sip:{host}:{port}",
+        )
 
     def dialog_to(self, number: str) -> Dialog:
         host, port = self.server

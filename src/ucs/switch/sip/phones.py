@@ -89,6 +89,11 @@ class Phones:
         resp = req.genResponse(200, "OK")
         if req.countHFs("contact") == 0:
             return resp  # a query: nothing changes
+        call_id = str(req.getHFBody("call-id"))
+        cseq = int(req.getHFBody("cseq").getCSeqNum())
+        if not self.registrar.in_order(line.identifier, call_id, cseq):
+            log.info("phone %s: REGISTER out of order (CSeq %d) refused", line.identifier, cseq)
+            return req.genResponse(500, "Out of Order")
         contact = req.getHFBody("contact")
         if getattr(contact, "asterisk", False):
             self.registrar.bind(line.identifier, "", 0, "", 0, time.time())

@@ -24,6 +24,18 @@ class Registrar:
     max_expires: int = 3600
     min_expires: int = 60
     bindings: dict[str, Binding] = field(default_factory=dict)
+    last: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """The Call-ID and CSeq of the last REGISTER that changed each phone's binding."""
+
+    def in_order(self, identifier: str, call_id: str, cseq: int) -> bool:
+        """Whether a REGISTER may change the binding (RFC 3261 10.3, step 7): one of the same
+        Call-ID as the last must have a higher CSeq (an older request that arrives late, an
+        unregister say, must not undo a newer one). Remembers it when it may."""
+        last = self.last.get(identifier)
+        if last is not None and last[0] == call_id and cseq <= last[1]:
+            return False
+        self.last[identifier] = (call_id, cseq)
+        return True
 
     def bind(
         self, identifier: str, host: str, port: int, contact: str, expires: int, now: float
