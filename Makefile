@@ -47,11 +47,11 @@ chromium:
 
 # SIP tests talk to Debian's sipp (sip-tester) and baresip on loopback.
 sip-peers:
-	@command -v sipp >/dev/null 2>&1 && command -v baresip >/dev/null 2>&1 || { \
+	@command -v sipp >/dev/null 2>&1 && command -v baresip >/dev/null 2>&1 && command -v linphonec >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian's sip-tester and baresip for the SIP tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip >/dev/null; \
-	  else echo "sipp or baresip is missing and this is not root: install sip-tester and baresip"; fi; }
+	    echo "installing Debian's sip-tester, baresip and linphone-cli for the SIP tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip linphone-cli >/dev/null; \
+	  else echo "sipp, baresip or linphonec is missing and this is not root: install sip-tester, baresip and linphone-cli"; fi; }
 
 pytest: $(STAMP) chromium sip-peers
 	$(BIN)/pytest -n auto -q

@@ -1,0 +1,65 @@
+"""A second real softphone: Debian's Linphone (``linphonec``, liblinphone 5.1.65) registers as
+phone1 with digest, a trunk call into queue 1 rings it, the agent answers through the SDK and
+the phone is called again with ``Call-Info: answer-after=0``.
+
+liblinphone reads that header (it tells the application, ``linphone_call_asked_to_autoanswer``)
+but the console client does not act on it: the test takes the call with ``answer``, as an agent
+would by the handset, and the core shows it connected; then Linphone hangs up (cause 4)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.sip.conftest import SipRunning
+from tests.sip.linphone import LINPHONEC, Linphone
+from tests.sip.test_queue_call import _agent, _next
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(LINPHONEC is None, reason="linphonec is not installed (make sip-peers)"),
+]
+
+
+async def test_linphone_registers_rings_connects_and_hangs_up(
+    sip_server: SipRunning, tmp_path: Path
+) -> None:
+    phone = Linphone(tmp_path / "linphone", "phone1", "phone1-secret", sip_server.sip)
+    await phone.start()
+    op = None
+    try:
+        assert sip_server.server.sip is not None and sip_server.server.sip.b2bua is not None
+        registrar = sip_server.server.sip.b2bua.registrar
+        async with asyncio.timeout(10):
+            while (where := registrar.where("phone1")) is None:  # noqa: ASYNC110 (no event)
+                await asyncio.sleep(0.05)
+        assert where.port == phone.sip_port and "transport=udp" in where.contact
+        op = await _agent(sip_server.url)
+        events = op.events()
+        trunk = sip_server.trunk
+        d = trunk.dialog_to("100")
+        trunk.invite(d)
+        first = await phone.printed("Receiving new incoming call")
+        assert (await trunk.expect(180)).code == 180  # Linphone rings: the caller hears it
+        ringing = await _next(events, "ringing")
+        assert ringing.call["state"] == 2
+        await op.answer()
+        await phone.printed("Receiving new incoming call", after=first + 1)  # answer-after=0
+        phone.command("answer")
+        ok = await trunk.expect(200)
+        assert ok.cseq_method == "INVITE" and "m=audio" in ok.body
+        trunk.ack(ok, d)
+        connected = await _next(events, "connect")
+        assert connected.call["state"] == 3
+        assert connected.call["uniqueid"] == ringing.call["uniqueid"]
+        phone.command("terminate")
+        bye = await trunk.expect("BYE")
+        trunk.respond(bye, 200)
+        gone = await _next(events, "hangup")
+        assert gone.call["uniqueid"] == ringing.call["uniqueid"] and gone.call["cause"] == 4
+    finally:
+        if op is not None:
+            await op.__aexit__(None, None, None)
+        await phone.stop()
