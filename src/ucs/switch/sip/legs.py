@@ -8,7 +8,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sippy.CCEvents import (
     CCEventConnect,
@@ -114,8 +114,9 @@ class LegControl:
     calls: dict[UniqueId, Call]
     _seq: itertools.count[int]
 
-    def _on_event(self, leg: Leg, event: Any) -> None:
-        raise NotImplementedError  # the B2BUA's: what sippy tells of a leg
+    if TYPE_CHECKING:  # the B2BUA's: what sippy tells of a leg
+
+        def _on_event(self, leg: Leg, event: Any) -> None: ...
 
     def _leg(self, call: Call, role: str, name: str, line: LineId | None) -> Leg:
         leg = Leg(call, role, f"SIP/{name}-{next(self._seq):08x}", line=line, report_line=line)
