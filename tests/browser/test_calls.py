@@ -93,7 +93,20 @@ async def test_an_unregistered_phone_is_shown_to_the_agent(
     )
     note = page.locator("ucs-operator").locator(".note.n-error")
     await note.wait_for()
-    assert "phone1 is not registered" in (await note.inner_text())
+    assert "Phone phone1 is not registered" in (await note.inner_text())
     await page.screenshot(path=str(crm[0] / "unregistered.png"), full_page=True)
     await note.locator("button[data-dismiss]").click()
     await note.wait_for(state="detached")
+
+
+async def test_the_unregistered_phone_is_said_in_czech(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    from ucs.core.events import Registrations
+
+    page = await _open(browser, crm, running, headless=False, extra="lang: 'cs',")
+    await page.evaluate(ready("agent2", "phone2"))
+    running.server.engine.submit(Registrations(frozenset()))
+    note = page.locator("ucs-operator").locator(".note.n-error")
+    await note.wait_for()
+    assert "Telefon phone2 není zaregistrován" in (await note.inner_text())

@@ -372,7 +372,13 @@ class Center(CallBook):
             f"phone {session.identifier} is not registered: "
             "no queue calls reach it until it registers"
         )
-        self._out.append(Push(agent, "error", {"code": SWITCH_FAILURE, "message": message}))
+        body = {
+            "code": SWITCH_FAILURE,
+            "message": message,
+            "reason": "unregistered",  # for the component to say it in the agent's language
+            "identifier": session.identifier,
+        }
+        self._out.append(Push(agent, "error", body))
 
     _EVENTS: ClassVar[dict[type, Callable[[Center, Any], None]]] = {
         Connect: _on_connect,

@@ -18,6 +18,7 @@ export const TEXT = {
     waiting: "Caller waiting", dialling: "Calling", lost: "Connection lost — reconnecting…",
     ringtone: "Ringtone", test: "Test", stop: "Stop", theme: "Dark theme", unknown: "Unknown",
     language: "Čeština", transferTo: "Transfer to", reason: "Reason",
+    unregistered: "Phone {identifier} is not registered: no queue calls reach it until it registers.",
   },
   cs: {
     title: "Operátor", username: "Uživatelské jméno", password: "Heslo", remember: "Zapamatovat",
@@ -37,6 +38,7 @@ export const TEXT = {
     waiting: "Volající čeká", dialling: "Vytáčím", lost: "Spojení ztraceno — obnovuji…",
     ringtone: "Vyzvánění", test: "Zkusit", stop: "Zastavit", theme: "Tmavý vzhled",
     unknown: "Neznámé", language: "English", transferTo: "Přepojit na", reason: "Důvod",
+    unregistered: "Telefon {identifier} není zaregistrován: dokud se nezaregistruje, nezazvoní na něm žádný hovor z fronty.",
   },
 };
 

@@ -3,6 +3,7 @@
 // with `headless: true` there is none and the API works alone.
 
 import { Connection, ProtocolError } from "./connection.js";
+import { t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
 import { Ringer } from "./sounds.js";
 
@@ -216,7 +217,10 @@ export class Controller {
         // registered, a switch that could not hold a call). The integrator hears it, and the
         // component shows it for 20 s (or until dismissed).
         this.fire("onError", error(msg.code, msg.message));
-        if (typeof msg.message === "string" && msg.message) {
+        if (msg.reason === "unregistered" && typeof msg.identifier === "string") {
+          const values = { identifier: msg.identifier };
+          this.notify(t(this.lang, "unregistered"), "error", true, 20000, "READY", "server", { values });
+        } else if (typeof msg.message === "string" && msg.message) {
           this.notify(msg.message, "error", true, 20000, "READY", "server");
         }
         break;
