@@ -4,8 +4,8 @@ Agents work as people do: they answer what rings (or let it ring), talk, put cal
 transfer them blind or after a consultation, dial out under the campaign, take breaks, log out
 and back in. Meanwhile the faults: connections dropped and re-attached, tabs opened and closed
 mid-call, commands sent twice or in another order (two tabs clicking at once), handsets put down,
-the switch failing to answer, hold, transfer and dial. Callers give up when they have waited long
-enough.
+the switch failing to answer, hold, transfer and dial, phones going away (unregistered, or not
+reachable when rung) and registering again. Callers give up when they have waited long enough.
 
 Every few minutes the invariants of the stateful test hold; at the end of the day no agent is
 stuck (each one's state matches its calls), no call is lost (every call created was recorded as
@@ -38,7 +38,15 @@ from ucs.core.directory import (
 )
 from ucs.core.effects import Created, Push
 from ucs.core.errors import UcsError
-from ucs.core.events import Attach, Disconnect, HungUp, TrunkCall
+from ucs.core.events import (
+    Attach,
+    Disconnect,
+    HungUp,
+    Registration,
+    Registrations,
+    SwitchFailed,
+    TrunkCall,
+)
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId, UniqueId
 from ucs.core.model import Cause, Direction
 from ucs.virtual import VirtualCenter
@@ -332,7 +340,7 @@ class ChaosDay:
 
     def fault(self) -> None:
         kind = self.rng.choice(
-            ["drop", "drop", "tab", "close", "handset", "switch", "switch", "reorder"]
+            ["drop", "drop", "tab", "close", "handset", "switch", "switch", "reorder", "phone"]
         )
         self.faults[kind] = self.faults.get(kind, 0) + 1
         desk = self.rng.choice(list(self.desks.values()))
@@ -353,6 +361,15 @@ class ChaosDay:
         elif kind == "switch":
             op = self.rng.choice(["answer", "transfer", "blind_transfer", "hold", "originate"])
             self.vc.switch.fail(op)
+        elif kind == "phone":  # a phone goes away (unregistered, or it could not be rung)
+            line = LineId(int(desk.agent))
+            rung = [u for u, x in self.c.calls.items() for o in x.offers.values() if o.line == line]
+            if rung:
+                self.vc.feed(SwitchFailed(rung[0], "ring", "not registered", line))
+            else:
+                self.vc.feed(Registration(line, False))
+            back = self.rng.uniform(5, 120)
+            self.later(back, lambda: self.vc.feed(Registration(line, True)))
         elif kind == "reorder" and desk.logged_in:  # two tabs click at once, in either order
             clicks = [("hold",), ("unhold",), ("hangup",), ("changeStatus", "READY")]
             for click in self.rng.sample(clicks, 2):
@@ -380,6 +397,8 @@ class ChaosDay:
             self.later(self.rng.uniform(0, 600), lambda d=desk: self.start_shift(d))
             if int(desk.agent) % 4 == 0:  # the campaign's members
                 self.later(self.rng.uniform(600, 1800), lambda d=desk: self.dial_out(d))
+        # The switch knows registrations (as the SIP switch does): every phone registered.
+        self.vc.feed(Registrations(frozenset(self.c.directory.lines)))
         self.later(60, self.arrivals)
         self.later(30, self.fault)
         self.run_until(MORNING + DAY)
@@ -405,6 +424,7 @@ class ChaosDay:
             "one_offer_at_a_time",
             "offered_agent_is_on_no_other_call",
             "nobody_waits_for_a_free_agent",
+            "distribution_indexes_are_current",
             "calls_are_consistent",
             "phones_held_by_one_agent",
             "queue_calls_ring_while_offered",
