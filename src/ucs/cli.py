@@ -224,7 +224,8 @@ def agent_remove(agent_id: int, url: str = _url, token: str = _token) -> None:
 def queue_list(url: str = _url, token: str = _token) -> None:
     """List the queues."""
     rows = _api(url, token, "GET", "/api/queues")
-    _table(rows, ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "weight", "number"])
+    columns = ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "weight", "number"]
+    _table(rows, [*columns, "rona_reason"])
 
 
 @queue_app.command("add")
@@ -236,6 +237,9 @@ def queue_add(
     wrapup: float = 0.0,
     weight: int = 0,
     number: str | None = None,
+    rona_reason: str | None = typer.Option(
+        None, help="AUX reason for an agent who lets a call ring out (default: none)."
+    ),
     url: str = _url,
     token: str = _token,
 ) -> None:
@@ -248,6 +252,7 @@ def queue_add(
         "wrapup": wrapup,
         "weight": weight,
         "number": number,
+        "rona_reason": rona_reason,
     }
     row = _api(url, token, "POST", "/api/queues", {k: v for k, v in body.items() if v is not None})
     typer.echo(f"queue {row['name']} added with id {row['id']}")

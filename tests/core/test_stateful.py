@@ -85,7 +85,8 @@ AUX_REASONS = ("Lunch", "Break", "Meeting", "Training")
 def center_directory(support: Strategy, *, reshuffled: bool = False) -> Directory:
     """Five agents on five phones, Support (``support`` strategy, wrap-up 10 s, heavier),
     Sales (ring-all, no wrap-up) and a campaign. Agent 4 supervises Support, agent 5 Sales.
-    ``reshuffled``: agent 2 supervises Support and sells, agent 3 also supports, 5 s wrap-up."""
+    ``reshuffled``: agent 2 supervises Support and sells, agent 3 also supports, 5 s wrap-up,
+    and an agent who lets a Support call ring out goes to AUX (Break)."""
     q = QueueId
     lines = {
         LineId(i): LineConfig(LineId(i), f"phone{i}", f"100{i}", f"Phone {i}")
@@ -101,6 +102,7 @@ def center_directory(support: Strategy, *, reshuffled: bool = False) -> Director
             wrapup=5.0 if reshuffled else 10.0,
             weight=1,
             number="100",
+            rona_reason="Break" if reshuffled else None,  # ring no answer → AUX, when reshuffled
         ),
         q(2): QueueConfig(
             q(2), "Sales", QueueType.INCOMING, Strategy.RING_ALL, 12.0, 0.0, number="200"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -137,3 +139,28 @@ async def test_review_cases_null_duplicates_mismatch_and_in_use(running: Running
             assert r.status_code == 409 and "agent 1" in r.json()["detail"]
             await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601000111"})
             assert (await http.delete("/api/queues/2")).status_code == 409
+
+
+async def test_a_queue_sends_agents_who_let_calls_ring_out_to_aux(running: Running) -> None:
+    """``rona_reason`` over REST: set, applied at once (an agent who lets a Support call ring
+    out goes to AUX with it), refused when empty, cleared with null."""
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        assert (await http.patch("/api/queues/1", json={"rona_reason": ""})).status_code == 422
+        rona = {"rona_reason": "Missed call", "ring_timeout": 1}
+        r = await http.patch("/api/queues/1", json=rona)
+        assert r.status_code == 200 and r.json()["rona_reason"] == "Missed call"
+        async with Operator(running.url) as op:
+            await op.login("agent1", "agent1-pass")
+            await op.select_identifier("phone1")
+            await op.provision()
+            await op.change_status("READY")
+            events = op.events()
+            await http.post("/api/sim/calls", json={"queue": 1, "from": "+420601000111"})
+            async with asyncio.timeout(5):
+                async for event in events:
+                    if event.type == "user" and event.user["status"] == "AUX":
+                        break
+            state = await op.state()
+            assert state["user"]["status"] == "AUX" and state["user"]["in_calls_unanswered"] == 1
+        r = await http.patch("/api/queues/1", json={"rona_reason": None})
+        assert r.status_code == 200 and r.json()["rona_reason"] is None

@@ -7,8 +7,9 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
+from ucs.core.ids import AgentId, QueueId
 from ucs.storage import schema as t
 from ucs.storage.store import Store
 
@@ -55,3 +56,22 @@ def test_the_migrations_make_the_tables_schema_py_describes(db_url: str) -> None
         diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
     store.engine.dispose()
     assert diff == []
+
+
+def test_queues_of_revision_0003_keep_their_members_and_get_no_rona_reason(db_url: str) -> None:
+    store = Store(db_url)
+    _upgrade(store, "0003")
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO queues (id, name, type, strategy, ring_timeout, wrapup, weight) "
+                "VALUES (7, 'Support', 1, 'longest-idle', 15, 0, 0)"
+            )
+        )
+        conn.execute(insert(t.agents).values(id=3, username="agent3", password_hash="x"))
+        conn.execute(insert(t.memberships).values(agent_id=3, queue_id=7))
+    store.migrate()
+    directory = store.load_directory("CZ")
+    assert directory.queues[QueueId(7)].rona_reason is None
+    assert directory.members(QueueId(7)) == (AgentId(3),)
+    store.engine.dispose()

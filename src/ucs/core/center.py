@@ -444,10 +444,20 @@ class Center(CallBook):
             uid, agent, _ = key
             call = self.calls[uid]
             distribution.end_offer(self, call, call.offers[agent], Cause.UNAVAILABLE, counted=True)
+            self._ring_no_answer(agent, call)
         elif kind == "direct":
             self.end_call(self.calls[key[0]], Cause.UNAVAILABLE)
         elif kind == "acw":
             self.set_status(key[0], Status.READY, None)
+
+    def _ring_no_answer(self, agent: AgentId, call: Call) -> None:
+        """The agent let a queue call ring out: with the queue's ``rona_reason``, a READY agent
+        goes to AUX (the desk is likely empty; the next callers go to others)."""
+        q = self.directory.queues.get(call.queue_id) if call.queue_id is not None else None
+        a = self.agents.get(agent)
+        if q is None or q.rona_reason is None or a is None or a.status is not Status.READY:
+            return
+        self.set_status(agent, Status.AUX, q.rona_reason)
 
     def _new_day(self, midnight: float) -> None:
         for agent in self.agents.values():

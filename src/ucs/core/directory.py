@@ -53,6 +53,10 @@ class QueueConfig:
     """Callers of heavier queues are served first when queues share agents."""
     number: str | None = None
     """The number callers dial to reach the queue (shown as ``called_number``)."""
+    rona_reason: str | None = None
+    """Ring no answer: a READY agent who lets one of the queue's calls ring out (its ring
+    timeout) is put in AUX with this reason, so that callers are not offered to an empty desk.
+    None (the default): the agent stays READY."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,7 @@ queues = Table(
     Column("wrapup", Float, nullable=False),
     Column("weight", Integer, nullable=False, default=0),
     Column("number", String(32)),
+    Column("rona_reason", String(64)),  # AUX reason after an offer rang out; NULL: none
     sqlite_autoincrement=True,
 )
 

@@ -128,6 +128,7 @@ class Store:
                     r["wrapup"],
                     r["weight"],
                     r["number"],
+                    r["rona_reason"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -390,6 +391,7 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "wrapup": q.wrapup,
         "weight": q.weight,
         "number": q.number,
+        "rona_reason": q.rona_reason,
     }
 
 

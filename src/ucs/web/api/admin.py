@@ -86,7 +86,7 @@ class LineIn(LinePatch):
 
 
 class QueuePatch(_Model):
-    NULLABLE = frozenset({"number"})
+    NULLABLE = frozenset({"number", "rona_reason"})
     name: str | None = Field(None, min_length=1, max_length=128)
     type: QueueType | None = None
     strategy: Strategy | None = None
@@ -94,6 +94,13 @@ class QueuePatch(_Model):
     wrapup: float | None = Field(None, ge=0, le=3600)
     weight: int | None = Field(None, ge=0, le=1000)
     number: str | None = Field(None, pattern=r"^[0-9]{1,16}$")
+    rona_reason: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="AUX reason a READY agent is given after letting one of the queue's calls "
+        "ring out (ring no answer); null: the agent stays READY",
+    )
 
 
 class QueueIn(QueuePatch):
