@@ -120,3 +120,18 @@ def test_a_phone_that_could_not_be_rung_is_taken_for_unregistered(vc: VirtualCen
     assert not vc.center.free(AgentId(1))
     vc.feed(Registration(LineId(1), True))
     assert _rung(vc, {1: a1}, uid) == [1]
+
+
+def test_a_late_ring_failure_leaves_a_waiting_or_answered_caller_alone(vc: VirtualCenter) -> None:
+    """With a real switch the failure comes later: the offer may have rung out, or a colleague
+    answered the ring-all call meanwhile. The call goes on."""
+    a1 = _ready(vc, 1)
+    _ready(vc, 3)
+    uid = vc.caller(2)  # Sales rings agent1 and agent3
+    vc.call(a1, "answer")
+    vc.feed(SwitchFailed(uid, "ring", "phone phone3 is not registered", LineId(3)))
+    call = vc.center.calls[uid]
+    assert call.connected_at is not None and call.handled_by == AgentId(1)
+    queued = vc.caller(1)  # Support: agent1 talks and agent2 is away, so it waits
+    vc.feed(SwitchFailed(queued, "ring", "late", LineId(2)))
+    assert vc.center.calls[queued].waiting

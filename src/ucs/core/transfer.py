@@ -208,11 +208,13 @@ def failed(c: Center, ev: SwitchFailed) -> None:
             owner = c.line_owner.get(ev.line)
             if owner is not None:
                 c._dirty.add(owner)
-        if call.offers:
+        if call.offers or call.enqueued_at is not None:
+            # A queue call: the phone's offer ends (all of them when the switch names none),
+            # and the caller stays queued; a failure that comes late changes nothing.
             for offer in list(call.offers.values()):
                 if ev.line is None or offer.line == ev.line:
                     distribution.end_offer(c, call, offer, Cause.UNAVAILABLE, counted=False)
-        else:
+        elif call.connected_at is None:  # a phone rung directly: the call fails
             c.end_call(call, Cause.UNAVAILABLE)
     elif op == "originate":
         c.end_call(call, Cause.UNAVAILABLE)
