@@ -224,8 +224,8 @@ def agent_remove(agent_id: int, url: str = _url, token: str = _token) -> None:
 def queue_list(url: str = _url, token: str = _token) -> None:
     """List the queues."""
     rows = _api(url, token, "GET", "/api/queues")
-    columns = ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "weight", "number"]
-    _table(rows, [*columns, "rona_reason"])
+    columns = "id name type strategy ring_timeout wrapup weight number rona_reason".split()
+    _table(rows, columns)
 
 
 @queue_app.command("add")

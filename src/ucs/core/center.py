@@ -345,8 +345,11 @@ class Center(CallBook):
                 self.warn_unregistered(agent)
 
     def _on_registration(self, ev: Registration) -> None:
+        """Said again at every refresh of a registration: only a change changes anything."""
         if self.registered is None:
             return  # the switch said nothing of registrations: every phone can be rung
+        if (ev.line in self.registered) == ev.registered:
+            return
         if ev.registered:
             self.registered.add(ev.line)
         else:

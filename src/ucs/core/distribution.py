@@ -11,7 +11,7 @@ from ucs.core import acd
 from ucs.core.call import Call, Offer
 from ucs.core.directory import Strategy
 from ucs.core.effects import Ring, StopRinging
-from ucs.core.ids import AgentId, QueueId, UniqueId
+from ucs.core.ids import AgentId, QueueId, UniqueId, arrival_seq
 from ucs.core.model import CallState, Cause
 
 if TYPE_CHECKING:
@@ -90,9 +90,7 @@ def reconcile(c: Center) -> None:
 
 
 def _key(c: Center, call: Call) -> tuple[QueueId, WaitEntry]:
-    tail = call.uniqueid.rsplit(".", 1)[-1]
-    seq = int(tail) if tail.isdigit() else 0
-    entry = (call.enqueued_at or call.created, seq, call.uniqueid)
+    entry = (call.enqueued_at or call.created, arrival_seq(call.uniqueid), call.uniqueid)
     return call.queue_id, entry  # type: ignore[return-value]
 
 

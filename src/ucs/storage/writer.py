@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ucs.core.effects import AgentRecord, CallRecord, Effect, SessionRecord, StatusRecord
-from ucs.core.ids import AgentId
+from ucs.core.ids import AgentId, arrival_seq
 from ucs.storage import schema as t
 
 __all__ = ["TokenIssued", "TokensRevoked", "Writer", "upsert"]
@@ -46,11 +46,6 @@ class TokensRevoked:
 
 
 _Write = Effect | TokenIssued | TokensRevoked | Callable[[Connection], None]
-
-
-def _seq(uniqueid: str) -> int:
-    tail = uniqueid.rsplit(".", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
 
 
 class Writer:
@@ -209,7 +204,7 @@ class Writer:
             rows[r.live].append(
                 {
                     "uniqueid": uid,
-                    "seq": _seq(uid),
+                    "seq": arrival_seq(uid),
                     "queue_id": r.queue_id,
                     "created": float(r.call["created"]),
                     "live": r.live,

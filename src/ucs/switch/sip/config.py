@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, delete
 
 from ucs.storage import schema
 from ucs.storage.store import Store
+from ucs.storage.writer import upsert
 from ucs.switch.sip.registrar import Binding
 from ucs.switch.sip.switch import SipConfig, SipSwitch, parse_hostport
 
@@ -41,25 +43,15 @@ class StoredBindings:
         self.store = store
 
     def load(self) -> list[Binding]:
-        return [
-            Binding(r["identifier"], r["host"], r["port"], r["contact"], r["expires"])
-            for r in self.store.rows(schema.sip_bindings)
-        ]
+        return [Binding(**r) for r in self.store.rows(schema.sip_bindings)]
 
     def save(self, identifier: str, binding: Binding | None) -> None:
         def work(conn: Connection) -> None:
             table = schema.sip_bindings
-            conn.execute(delete(table).where(table.c.identifier == identifier))
-            if binding is not None:
-                conn.execute(
-                    insert(table).values(
-                        identifier=identifier,
-                        host=binding.host,
-                        port=binding.port,
-                        contact=binding.contact,
-                        expires=binding.expires,
-                    )
-                )
+            if binding is None:
+                conn.execute(delete(table).where(table.c.identifier == identifier))
+            else:
+                upsert(conn, table, [dataclasses.asdict(binding)], ["identifier"])
 
         self.store.run(work)
 

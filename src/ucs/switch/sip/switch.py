@@ -25,7 +25,6 @@ from ucs.core.events import (
     PhoneCall,
     Registration,
     Registrations,
-    SwitchFailed,
     TrunkCall,
 )
 from ucs.core.ids import LineId, QueueId, UniqueId
@@ -126,13 +125,15 @@ class SipSwitch:
         now = time.time()
         directory = self._directory()
         saved = self._stored.load() if self._stored is not None else []
-        alive = [b for b in saved if b.expires > now and directory.line_by_identifier(b.identifier)]
-        stack.call_in_sip_thread_sync(self.b2bua.registrar.restore, alive)
+        alive = {
+            LineId(line.id): b
+            for b in saved
+            if b.expires > now and (line := directory.line_by_identifier(b.identifier))
+        }
+        stack.call_in_sip_thread_sync(self.b2bua.registrar.restore, list(alive.values()))
         self._tm = stack.call_in_sip_thread_sync(self._open, self.b2bua)
-        for b in alive:
-            line = directory.line_by_identifier(b.identifier)
-            assert line is not None
-            self._note(LineId(line.id), b.expires)
+        for lid, b in alive.items():
+            self._note(lid, b.expires)
         self._submit(Registrations(frozenset(self._registered)))
         log.info(
             "SIP on %s:%d (trunk %s), %d phones registered before the start",
@@ -192,33 +193,22 @@ class SipSwitch:
         self._post(self._on_registered, (line, binding))
 
     def _on_registered(self, arg: tuple[LineConfig, Binding | None]) -> None:
+        """Every REGISTER is told to the core, refreshes too: a phone the core stopped ringing
+        (it could not be reached) is back with its next REGISTER."""
         line, binding = arg
         if self._stored is not None:
             self._stored.save(line.identifier, binding)
         lid = LineId(line.id)
         if binding is None:
-            if self._registered.pop(lid, None) is not None:
-                self._submit(Registration(lid, False))
-            return
-        new = lid not in self._registered
-        self._note(lid, binding.expires)
-        if new:
-            self._submit(Registration(lid, True))
+            self._registered.pop(lid, None)
+        else:
+            self._note(lid, binding.expires)
+        self._submit(Registration(lid, binding is not None))
 
     # --- from sippy's thread ----------------------------------------------------------------------
 
     def _report(self, event: Event) -> None:
-        if isinstance(event, SwitchFailed) and event.operation == "ring" and event.line:
-            self._post(self._unreachable, event)
-        else:
-            self._post(self._submit, event)
-
-    def _unreachable(self, event: SwitchFailed) -> None:
-        """A phone could not be rung: the core takes it for unregistered (``SwitchFailed``),
-        and so does this side, so that its next REGISTER tells the core it is back."""
-        assert event.line is not None
-        self._registered.pop(event.line, None)
-        self._submit(event)
+        self._post(self._submit, event)
 
     def _post(self, fn: Callable[[Any], object], arg: Any) -> None:
         """Run ``fn(arg)`` on the event loop, in order; one wake-up for all posted meanwhile
