@@ -8,8 +8,12 @@ for the disk. SQLite (WAL) by default, PostgreSQL by URL; the schema is Alembic'
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+import os
+import secrets
+import tempfile
+from collections.abc import Iterable, Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -23,6 +27,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    make_url,
     select,
     text,
 )
@@ -39,9 +44,19 @@ from ucs.core.directory import (
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
 from ucs.storage import schema as t
+from ucs.storage.journal import Health, Journal, Record, RowDeleted, RowUpserted
 from ucs.storage.writer import TokenIssued, TokensRevoked, Writer, upsert
 
-__all__ = ["Store", "TokenIssued", "TokensRevoked", "database_url"]
+__all__ = [
+    "Health",
+    "RowDeleted",
+    "RowUpserted",
+    "Store",
+    "TokenIssued",
+    "TokensRevoked",
+    "database_url",
+    "journal_path",
+]
 
 log = logging.getLogger("ucs.store")
 
@@ -54,13 +69,37 @@ def database_url(url: str) -> str:
     return url
 
 
+def journal_path(url: str) -> str:
+    """Where records wait while the database is unavailable, unless told (``UCS_JOURNAL``):
+    beside an SQLite file (``ucs.db`` → ``ucs.db.ucs-journal``), else in the working directory,
+    named after the database."""
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            return f"{parsed.database}.ucs-journal"
+        name = f"ucs-memory-{os.getpid()}-{secrets.token_hex(4)}.ucs-journal"
+        return str(Path(tempfile.gettempdir()) / name)
+    return f"ucs-{parsed.database or 'db'}.ucs-journal"
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, journal: str = "", retry: float = 1.0) -> None:
         self.url = database_url(url)
-        self.engine: Engine = create_engine(self.url, future=True)
+        connect_args: dict[str, Any] = {}
+        if self.url.startswith("postgresql"):
+            # A database host that stops answering must fail the writer within seconds (and
+            # send it to the journal), not hang it for the kernel's two hours.
+            connect_args = {
+                "connect_timeout": 5,
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 3,
+                "keepalives_count": 3,
+            }
+        self.engine: Engine = create_engine(self.url, future=True, connect_args=connect_args)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self.writer = Writer(self.engine)
+        self.writer = Writer(self.engine, Journal(journal or journal_path(url)), retry=retry)
 
     # --- schema ------------------------------------------------------------------------------
 
@@ -347,25 +386,38 @@ class Store:
 
     # --- the writer (``writer.py``) ------------------------------------------------------------
 
+    def recover(self) -> None:
+        """Write what the journal kept while the database was unavailable (a previous run's):
+        at start, before anything is read. Fails when the database still cannot take it."""
+        self.writer.recover()
+
     def start(self) -> None:
         self.writer.start()
 
-    def deliver(self, effect: Any) -> None:
-        """Queue one record (a storage effect of the core, or a token change) for writing."""
+    def deliver(self, effect: Record) -> None:
+        """Queue one record (a storage effect of the core, a token change, a row) for writing."""
         self.writer.deliver(effect)
 
-    def run(self, work: Callable[[Connection], None]) -> None:
-        """Queue a piece of work for the writer, in order with the records."""
-        self.writer.run(work)
-
     def flush(self) -> None:
-        """Wait until everything queued so far is written."""
+        """Wait until everything queued so far is written (or kept in the journal)."""
         self.writer.flush()
 
     @property
     def errors(self) -> int:
-        """Records the writer could not write (each logged)."""
+        """Records the database refused for themselves (each logged)."""
         return self.writer.errors
+
+    @property
+    def health(self) -> Health:
+        return self.writer.health
+
+    def status(self) -> dict[str, Any]:
+        """For ``/healthz``: the health, records not yet in the database, since when, why."""
+        w = self.writer
+        status: dict[str, Any] = {"status": w.health.value, "backlog": w.backlog}
+        if w.health is not Health.OK:
+            status.update(since=w.since, reason=w.reason, journal=str(w.journal.path))
+        return status
 
     def stop(self) -> None:
         self.writer.stop()

@@ -4,6 +4,14 @@ The event loop hands records over (``deliver``) and never waits for the disk; th
 whatever has queued up (up to 500 at once), keeps only the last record of each call and agent,
 and writes the batch in one transaction with one prepared statement per table and shape. A
 killed server loses at most the last few milliseconds.
+
+Nothing is dropped when the database fails (a lost connection, a stopped server, a full disk):
+the batch goes to the journal (``journal.py``: a local file, fsynced) and so does everything
+after it, in order, until the database answers again (tried every ``retry`` seconds); then the
+journal is written to it, in order, and removed. Should the journal fail too, records wait in
+memory and the store refuses new work (``Health.FAILING``). Each change of health is logged
+once. A record the database refuses for itself (not an outage) is logged and counted in
+``errors``, so that one bad record never costs the others.
 """
 
 from __future__ import annotations
@@ -12,51 +20,87 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from ucs.core.effects import AgentRecord, CallRecord, Effect, SessionRecord, StatusRecord
+from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, arrival_seq
 from ucs.storage import schema as t
+from ucs.storage.journal import (
+    Health,
+    Journal,
+    Record,
+    RowDeleted,
+    RowUpserted,
+    TokenIssued,
+    TokensRevoked,
+    replayed_key,
+)
 
-__all__ = ["TokenIssued", "TokensRevoked", "Writer", "upsert"]
+__all__ = [
+    "Health",
+    "RowDeleted",
+    "RowUpserted",
+    "TokenIssued",
+    "TokensRevoked",
+    "Writer",
+    "upsert",
+]
 
 log = logging.getLogger("ucs.store")
 
-
-class TokenIssued:
-    """A session token was issued: ``digest`` is its SHA-256, all that is stored; ``dropped``
-    are the digests of the agent's oldest tokens, no longer valid."""
-
-    __slots__ = ("agent", "digest", "dropped")
-
-    def __init__(self, digest: str, agent: AgentId, dropped: tuple[str, ...] = ()) -> None:
-        self.digest, self.agent, self.dropped = digest, agent, dropped
+_Numbered = tuple[int | None, Record]
+"""A record with its number in the journal (None: it was never journalled)."""
 
 
-class TokensRevoked:
-    __slots__ = ("agent",)
-
-    def __init__(self, agent: AgentId) -> None:
-        self.agent = agent
+class Outage(Exception):
+    """The database cannot be reached or written (as opposed to refusing one record)."""
 
 
-_Write = Effect | TokenIssued | TokensRevoked | Callable[[Connection], None]
+def _is_outage(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def _why(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    text = str(getattr(cause, "orig", None) or cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}"[:300]
 
 
 class Writer:
     """Writes records in order, from a thread of its own once ``start`` is called (before,
     ``flush`` writes what is queued on the caller's thread)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, journal: Journal, *, retry: float = 1.0) -> None:
         self.engine = engine
-        self._queue: queue.Queue[_Write | None] = queue.Queue()
+        self.journal = journal
+        self.retry = retry
+        """Seconds between tries of a database that failed."""
+        self._queue: queue.Queue[Record | None] = queue.Queue()
+        self._held: deque[_Numbered] = deque()
+        """Records taken from the queue that are in neither the database nor the journal."""
         self._thread: threading.Thread | None = None
+        self._next_try = 0.0
         self.errors = 0
+        """Records the database refused for themselves (each logged): never written."""
+        self.health = Health.OK
+        self.reason = ""
+        """Why the health is what it is (the last error), for people."""
+        self.since = time.time()
+        """When the health last changed (Unix time)."""
+
+    @property
+    def backlog(self) -> int:
+        """Records accepted and not yet in the database (journal and memory)."""
+        return self.journal.pending + len(self._held)
 
     def start(self) -> None:
         if self._thread is None:
@@ -66,17 +110,14 @@ class Writer:
             self._thread.start()
 
     def deliver(self, effect: Any) -> None:
-        """Queue one record (a storage effect of the core, or a token change) for writing."""
+        """Queue one record (a storage effect of the core, a token change, a row) for writing."""
         self._queue.put(effect)
 
-    def run(self, work: Callable[[Connection], None]) -> None:
-        """Queue a piece of work for the writer, in order with the records."""
-        self._queue.put(work)
-
     def flush(self) -> None:
-        """Wait until everything queued so far is written."""
+        """Wait until everything queued so far is written, or kept in the journal."""
         if self._thread is None:
-            self._drain()
+            self._held.extend((None, item) for item in self._take_all())
+            self._progress()
         else:
             self._queue.join()
 
@@ -85,66 +126,209 @@ class Writer:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+        else:
+            self.flush()
+        if self._held:
+            self._to_journal()
+        if self._held:
+            log.error(
+                "%d records could not be kept: the database and the journal fail", len(self._held)
+            )
+        self.journal.close()
+
+    def recover(self) -> None:
+        """At start, before anything is read: write what the journal of an earlier run kept.
+        Raises ``Outage`` when the database cannot take it (the server must not start then)."""
+        if not self.journal.count:
+            if self.journal.id:
+                self.journal.clear()
+            return
+        with self.engine.connect() as conn:
+            mark = conn.execute(
+                select(t.settings.c.value).where(t.settings.c.key == replayed_key)
+            ).scalar()
+        journal_id, _, n = (mark or "").partition(" ")
+        if journal_id == self.journal.id and n.isdigit():
+            self.journal.mark(int(n))
+        if self.journal.pending:
+            log.warning(
+                "writing %d records that the journal %s kept while the database was unavailable",
+                self.journal.pending,
+                self.journal.path,
+            )
+        self._replay()
+
+    # --- the thread ----------------------------------------------------------------------------
 
     def _write_forever(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
+            items, stopping = self._take()
+            self._held.extend((None, item) for item in items)
+            try:
+                self._progress()
+            except Exception:  # a bug here must not stop the writer: records would pile up
+                log.exception("the writer failed; it goes on")
+            for _ in items:
+                self._queue.task_done()
+            if stopping:
                 self._queue.task_done()
                 return
-            batch: list[_Write] = [first]
-            while len(batch) < 500:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)
-                    self._queue.task_done()
-                    break
-                batch.append(item)
-            try:
-                self._commit(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
 
-    def _commit(self, batch: list[_Write]) -> None:
-        """Write a batch; on failure try again a few times (a lock, a lost connection), then
-        record by record, so that one bad record never costs the others."""
-        for attempt in range(4):
-            try:
-                with self.engine.begin() as conn:
-                    self._apply(conn, batch)
-                return
-            except Exception:
-                if attempt == 3:
-                    break
-                time.sleep(0.05 * 4**attempt)
-        log.exception("could not write %d records at once; writing them one by one", len(batch))
-        for item in batch:
-            try:
-                with self.engine.begin() as conn:
-                    self._apply(conn, [item])
-            except Exception:
-                self.errors += 1
-                log.exception("could not write %r", item)
-
-    def _drain(self) -> None:
-        batch: list[_Write] = []
-        while True:
+    def _take(self) -> tuple[list[Record], bool]:
+        """What has queued up (waiting for it, or until the next try of a failed database),
+        and whether ``stop`` was asked."""
+        if self.health is Health.OK and not self._held:
+            timeout = None
+        else:
+            timeout = max(0.01, self._next_try - time.monotonic())
+        try:
+            first = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return [], False
+        if first is None:
+            return [], True
+        items = [first]
+        while len(items) < 500:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
+            if item is None:
+                return items, True
+            items.append(item)
+        return items, False
+
+    def _take_all(self) -> list[Record]:
+        items: list[Record] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return items
             self._queue.task_done()
             if item is not None:
-                batch.append(item)
-        if batch:
-            with self.engine.begin() as conn:
-                self._apply(conn, batch)
+                items.append(item)
 
-    def _apply(self, conn: Connection, batch: Iterable[_Write]) -> None:
+    def _progress(self) -> None:
+        """Get the held records one step closer to the database, in order."""
+        try:
+            if self.journal.pending:
+                if self._held:
+                    self._to_journal()  # after what waits there already
+                if time.monotonic() >= self._next_try:
+                    self._replay()
+            elif self._held:
+                if self.health is not Health.OK and time.monotonic() < self._next_try:
+                    self._to_journal()
+                    return
+                self._write(self._held)
+                self._set(Health.OK)
+        except Outage as err:
+            self._next_try = time.monotonic() + self.retry
+            if self._held:
+                self._to_journal(_why(err))
+            elif self.health is Health.OK:
+                self._set(Health.DEGRADED, _why(err))
+
+    def _to_journal(self, why: str = "") -> None:
+        try:
+            self.journal.append(item for _, item in self._held)
+        except OSError as err:
+            self._set(
+                Health.FAILING,
+                f"the database ({why or self.reason}) and the journal {self.journal.path} "
+                f"({err.strerror or err}) cannot be written",
+            )
+            return
+        self._held.clear()
+        if self.health is not Health.DEGRADED:
+            self._set(Health.DEGRADED, why or self.reason)
+
+    def _replay(self) -> None:
+        """Write the journal to the database in order, in chunks, then remove it; then what
+        is held. Raises ``Outage`` (what is written stays written and marked)."""
+        if self.journal.pending:
+            started, count = time.monotonic(), self.journal.pending
+            chunk: deque[_Numbered] = deque()
+            for entry in self.journal.entries():
+                chunk.append(entry)
+                if len(chunk) == 500:
+                    self._write(chunk)
+            self._write(chunk)
+            log.warning(
+                "the journal's %d records are in the database (%.1f s)",
+                count,
+                time.monotonic() - started,
+            )
+        self.journal.clear()
+        if self._held:
+            self._write(self._held)
+        self._set(Health.OK)
+
+    def _write(self, items: deque[_Numbered]) -> None:
+        """Write ``items`` in order in one transaction, with the mark of how far the journal
+        got; on a record the database refuses, one by one. Written items are taken out of
+        ``items``; an outage raises ``Outage`` (one quick second try first: a pooled
+        connection that a restarted database closed fails once)."""
+        for attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    self._apply(conn, [item for _, item in items])
+                    self._mark(conn, items)
+                items.clear()
+                return
+            except Exception as err:
+                if not _is_outage(err):
+                    break
+                if attempt:
+                    raise Outage(_why(err)) from err
+        log.exception("could not write %d records at once; writing them one by one", len(items))
+        while items:
+            entry = items[0]
+            try:
+                with self.engine.begin() as conn:
+                    self._apply(conn, [entry[1]])
+                    self._mark(conn, [entry])
+            except Exception as err:
+                if _is_outage(err):
+                    raise Outage(_why(err)) from err
+                self.errors += 1
+                log.exception("could not write %r", entry[1])
+            items.popleft()
+
+    def _mark(self, conn: Connection, items: Iterable[_Numbered]) -> None:
+        last = max((n for n, _ in items if n is not None), default=None)
+        if last is not None:
+            value = f"{self.journal.id} {last}"
+            upsert(conn, t.settings, [{"key": replayed_key, "value": value}], ["key"])
+            self.journal.mark(last)
+
+    def _set(self, health: Health, reason: str = "") -> None:
+        if health is self.health:
+            return
+        before, since = self.health, self.since
+        self.health, self.reason, self.since = health, reason, time.time()
+        if health is Health.OK:
+            log.warning(
+                "storage ok: every record is in the database again (%s for %.0f s)",
+                before.value,
+                self.since - since,
+            )
+        elif health is Health.DEGRADED:
+            log.error(
+                "storage degraded: the database cannot be written (%s); records wait in the "
+                "journal %s and are written when it is back",
+                reason,
+                self.journal.path,
+            )
+        else:
+            log.critical(
+                "storage failing: %s; records wait in memory and new calls and commands are "
+                "refused (STORAGE_UNAVAILABLE)",
+                reason,
+            )
+
+    def _apply(self, conn: Connection, batch: Iterable[Record]) -> None:
         calls: dict[str, CallRecord] = {}
         agents: dict[AgentId, AgentRecord] = {}
         for item in batch:
@@ -188,8 +372,11 @@ class Writer:
                     conn.execute(delete(t.tokens).where(t.tokens.c.token.in_(item.dropped)))
             elif isinstance(item, TokensRevoked):
                 conn.execute(delete(t.tokens).where(t.tokens.c.agent_id == item.agent))
-            elif callable(item):
-                item(conn)
+            elif isinstance(item, RowUpserted):
+                upsert(conn, t.metadata.tables[item.table], [item.row], list(item.keys))
+            elif isinstance(item, RowDeleted):
+                table = t.metadata.tables[item.table]
+                conn.execute(delete(table).where(table.c[item.column] == item.value))
         self._write_calls(conn, calls.values())
         states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
         upsert(conn, t.agent_state, states, ["agent_id"])

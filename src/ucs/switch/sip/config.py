@@ -6,11 +6,8 @@ import dataclasses
 import time
 from typing import Any
 
-from sqlalchemy import Connection, delete
-
 from ucs.storage import schema
-from ucs.storage.store import Store
-from ucs.storage.writer import upsert
+from ucs.storage.store import RowDeleted, RowUpserted, Store
 from ucs.switch.sip.registrar import Binding
 from ucs.switch.sip.switch import SipConfig, SipSwitch, parse_hostport
 
@@ -46,14 +43,11 @@ class StoredBindings:
         return [Binding(**r) for r in self.store.rows(schema.sip_bindings)]
 
     def save(self, identifier: str, binding: Binding | None) -> None:
-        def work(conn: Connection) -> None:
-            table = schema.sip_bindings
-            if binding is None:
-                conn.execute(delete(table).where(table.c.identifier == identifier))
-            else:
-                upsert(conn, table, [dataclasses.asdict(binding)], ["identifier"])
-
-        self.store.run(work)
+        table = schema.sip_bindings.name
+        if binding is None:
+            self.store.deliver(RowDeleted(table, "identifier", identifier))
+        else:
+            self.store.deliver(RowUpserted(table, dataclasses.asdict(binding), ("identifier",)))
 
 
 def sip_switch(settings: Any, store: Store) -> SipSwitch:
