@@ -35,6 +35,12 @@ def serve(
     sip_trunk: str = typer.Option(
         "", envvar="UCS_SIP_TRUNK", help="HOST:PORT of the SIP trunk (--switch sip)."
     ),
+    journal: str = typer.Option(
+        "",
+        envvar="UCS_JOURNAL",
+        help="Where records wait while the database is unavailable (default: beside the "
+        "SQLite file, else ucs-DBNAME.ucs-journal here). Put it on a disk of its own.",
+    ),
 ) -> None:
     """Start the contact-center server."""
     import uvicorn
@@ -51,6 +57,7 @@ def serve(
         sip_host=sip_host,
         sip_port=sip_port,
         sip_trunk=sip_trunk,
+        journal=journal,
         sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
         admin_token_file=os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"),

@@ -7,7 +7,10 @@
     ├── InvalidArgument           INVALID_ARGUMENT   a missing, mistyped or out-of-range argument
     ├── Unauthorized              UNAUTHORIZED       refused credentials or SSO token
     ├── NotFound                  NOT_FOUND          unknown queue, call, phone identifier or line
-    └── TooManyAttempts           TOO_MANY_ATTEMPTS  too many failed logins for one username
+    ├── TooManyAttempts           TOO_MANY_ATTEMPTS  too many failed logins for one username
+    └── StorageUnavailable        STORAGE_UNAVAILABLE  neither the database nor the local
+                                                       journal can be written: new calls and
+                                                       commands are refused, not lost
 
 A refused command changes nothing: the core raises before it mutates anything.
 
@@ -27,6 +30,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidState",
     "NotFound",
+    "StorageUnavailable",
     "TooManyAttempts",
     "UcsError",
     "Unauthorized",
@@ -69,7 +73,20 @@ class TooManyAttempts(UcsError):
     code = "TOO_MANY_ATTEMPTS"
 
 
+class StorageUnavailable(UcsError):
+    """Raised by the runtime, not the core: the core never knows the disk."""
+
+    code = "STORAGE_UNAVAILABLE"
+
+
 ERROR_CODES: dict[str, type[UcsError]] = {
     cls.code: cls
-    for cls in (InvalidState, InvalidArgument, Unauthorized, NotFound, TooManyAttempts)
+    for cls in (
+        InvalidState,
+        InvalidArgument,
+        Unauthorized,
+        NotFound,
+        TooManyAttempts,
+        StorageUnavailable,
+    )
 }

@@ -29,7 +29,8 @@ from ucs.core.effects import (
     StatusRecord,
     SwitchEffect,
 )
-from ucs.core.events import Event
+from ucs.core.errors import UcsError
+from ucs.core.events import Command, Event, PhoneCall, TrunkCall
 from ucs.switch.base import Switch
 
 __all__ = ["EffectSink", "Engine"]
@@ -38,6 +39,9 @@ log = logging.getLogger("ucs.engine")
 
 ClientEffect = Reply | Refuse | Push | Send
 StorageEffect = CallRecord | StatusRecord | SessionRecord | AgentRecord
+
+_READS = frozenset({"state"})
+"""Commands that change nothing, answered even while new work is refused."""
 
 
 class EffectSink(Protocol):
@@ -62,8 +66,12 @@ class Engine:
         clients: EffectSink | None = None,
         store: EffectSink | None = None,
         clock: Callable[[], float] = time.time,
+        refusal: Callable[[], UcsError | None] = lambda: None,
     ) -> None:
         self.center = center
+        self.refusal = refusal
+        """Why new calls and commands must be refused now (the store can keep nothing), or
+        None: asked before each command and new call, so nothing is accepted to be lost."""
         self.switch = switch
         self.clients: EffectSink = clients or _Discard()
         self.store: EffectSink = store or _Discard()
@@ -77,8 +85,18 @@ class Engine:
     def submit(self, event: Event) -> list[Effect]:
         """Handle one event now, and every switch event that follows from it at once.
 
-        Returns the effects of ``event`` itself (the follow-ups are carried out too).
+        Returns the effects of ``event`` itself (the follow-ups are carried out too). While
+        ``refusal`` gives an error, a command is refused with it (a ``Refuse`` returned) and a
+        new call raises it, for the switch or the simulator to turn away.
         """
+        if isinstance(event, Command | TrunkCall | PhoneCall):
+            error = self.refusal()
+            if error is not None:
+                if isinstance(event, Command):
+                    if event.method not in _READS:
+                        return [Refuse(event.client, event.request, error.code, error.message)]
+                else:
+                    raise error
         first: list[Effect] | None = None
         pending: deque[Event] = deque([event])
         try:

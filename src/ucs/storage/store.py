@@ -41,10 +41,11 @@ from ucs.core.directory import (
     QueueType,
     Strategy,
 )
+from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
 from ucs.storage import schema as t
-from ucs.storage.journal import Health, Journal, Record, RowDeleted, RowUpserted
+from ucs.storage.journal import Health, Journal, RowDeleted, RowUpserted
 from ucs.storage.writer import TokenIssued, TokensRevoked, Writer, upsert
 
 __all__ = [
@@ -394,7 +395,7 @@ class Store:
     def start(self) -> None:
         self.writer.start()
 
-    def deliver(self, effect: Record) -> None:
+    def deliver(self, effect: Any) -> None:
         """Queue one record (a storage effect of the core, a token change, a row) for writing."""
         self.writer.deliver(effect)
 
@@ -410,6 +411,14 @@ class Store:
     @property
     def health(self) -> Health:
         return self.writer.health
+
+    def refusal(self) -> StorageUnavailable | None:
+        """Why new calls and commands must be refused now, or None (``Engine.refusal``)."""
+        if self.writer.health is not Health.FAILING:
+            return None
+        return StorageUnavailable(
+            f"records cannot be kept ({self.writer.reason}); try again when storage is back"
+        )
 
     def status(self) -> dict[str, Any]:
         """For ``/healthz``: the health, records not yet in the database, since when, why."""

@@ -268,8 +268,9 @@ class Writer:
     def _write(self, items: deque[_Numbered]) -> None:
         """Write ``items`` in order in one transaction, with the mark of how far the journal
         got; on a record the database refuses, one by one. Written items are taken out of
-        ``items``; an outage raises ``Outage`` (one quick second try first: a pooled
-        connection that a restarted database closed fails once)."""
+        ``items``; an outage raises ``Outage``. A failed batch is tried once more at once
+        (a pooled connection that a restarted database closed fails once; a lock passes)."""
+        failure: Exception | None = None
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
@@ -278,11 +279,14 @@ class Writer:
                 items.clear()
                 return
             except Exception as err:
-                if not _is_outage(err):
-                    break
-                if attempt:
+                if attempt and _is_outage(err):
                     raise Outage(_why(err)) from err
-        log.exception("could not write %d records at once; writing them one by one", len(items))
+                failure = err
+        log.error(
+            "could not write %d records at once; writing them one by one",
+            len(items),
+            exc_info=failure,
+        )
         while items:
             entry = items[0]
             try:

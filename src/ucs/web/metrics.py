@@ -1,5 +1,5 @@
 """``/metrics`` for Prometheus: sessions, calls by state, callers waiting, free agents,
-registered phones (SIP), command latency."""
+registered phones (SIP), the store's health and backlog, command latency."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ucs.core.effects import Effect
 from ucs.core.events import Command, Event
 from ucs.core.model import CallState
 from ucs.core.session import ALIASES, METHODS
+from ucs.storage.store import Health
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
@@ -25,7 +26,7 @@ class _Live(Collector):
     def __init__(self, server: Server) -> None:
         self.server = server
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         c = self.server.center
         sessions = GaugeMetricFamily("ucs_sessions", "Agents logged in")
         sessions.add_metric([], len(c.sessions))
@@ -55,6 +56,27 @@ class _Live(Collector):
         )
         free.add_metric([], sum(1 for a in c.sessions if c.free(a)))
         yield free
+        store = self.server.store
+        health = GaugeMetricFamily(
+            "ucs_storage_health",
+            "1 for the store's health: ok, degraded (records wait in the journal), failing "
+            "(the journal fails too: new calls and commands are refused)",
+            labels=["state"],
+        )
+        for level in Health:
+            health.add_metric([level.value], 1 if store.health is level else 0)
+        yield health
+        backlog = GaugeMetricFamily(
+            "ucs_storage_backlog", "Records accepted and not yet in the database"
+        )
+        backlog.add_metric([], store.writer.backlog)
+        yield backlog
+        rejected = CounterMetricFamily(
+            "ucs_storage_rejected_records",
+            "Records the database refused for themselves (each logged), never written",
+        )
+        rejected.add_metric([], store.errors)
+        yield rejected
         if c.registered is not None:  # a switch that knows registrations (SIP)
             phones = GaugeMetricFamily("ucs_phones_registered", "Phones registered (SIP)")
             phones.add_metric([], len(c.registered))

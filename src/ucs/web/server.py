@@ -18,23 +18,24 @@ from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
-from fastapi import FastAPI, HTTPException, WebSocket
+from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ucs.core.center import Center
 from ucs.core.directory import AgentConfig
-from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
-from ucs.core.errors import UcsError
+from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord, StatusRecord
+from ucs.core.errors import StorageUnavailable, UcsError
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
-from ucs.storage.store import Store, TokenIssued, TokensRevoked
+from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.api import admin, reports, sim
@@ -88,6 +89,9 @@ class Settings:
     sip_port: int = 5060
     sip_trunk: str = ""
     """``HOST:PORT`` of the SIP trunk peer (``--switch sip``)."""
+    journal: str = ""
+    """Where records wait while the database is unavailable (``UCS_JOURNAL``); by default
+    beside the SQLite file, or in the working directory (``Store``)."""
 
 
 @dataclass
@@ -131,7 +135,9 @@ class Server:
 
             self.sip = sip_switch(self.settings, self.store)
         driver: Switch = self.sip if self.sip is not None else self.switch
-        self.engine = Engine(self.center, driver, clients=self.hub, store=self.store)
+        self.engine = Engine(
+            self.center, driver, clients=self.hub, store=self.store, refusal=self.store.refusal
+        )
         if self.sip is not None:
             self.sip.attach(self.engine)
         self.engine.observers.append(self._watch)
@@ -142,6 +148,10 @@ class Server:
                 # The session ended (logout, agent removed): its tokens and history go too.
                 self.revoke_tokens(effect.agent)
                 self.hub.forget_agent(effect.agent)
+            elif isinstance(effect, LoginLocked):  # the core does no IO: it is logged here
+                log.warning(
+                    "login locked: username=%s for %d s", effect.username, round(effect.seconds)
+                )
 
     def _clients_of(self, agent: AgentId) -> set[Any]:
         session = self.center.sessions.get(agent)
@@ -155,8 +165,9 @@ class Server:
             return
         # An unknown username costs the same hashing as a known one: timing tells nothing.
         stored = self.password_hashes.get(username) or self._decoy()
+        known = self.center.directory.agent_by_username(username) is not None
         try:  # a locked username is refused by the core anyway: spend no hashing on it
-            self.center.throttle.check(username, time.time())
+            self.center.throttle.check(username, time.time(), known=known)
         except UcsError:
             return
         ok = await asyncio.to_thread(self._verify, stored, password)
@@ -244,8 +255,9 @@ def build_server(settings: Settings) -> Server:
         demo_directory,
     )
 
-    store = Store(settings.db)
+    store = Store(settings.db, journal=settings.journal)
     store.migrate()
+    store.recover()
     hasher = password_hasher()
     if settings.demo and store.is_empty():
         hashes = {user: hasher.hash(pw) for user, pw in DEMO_PASSWORDS.items()}
@@ -312,9 +324,28 @@ def create_app(server: Server) -> ASGIApp:
     metrics = Metrics(server)
 
     @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, Any]:
-        """Liveness: the server answers and its engine runs."""
-        return {"status": "ok", "sessions": len(server.center.sessions)}
+    async def healthz() -> JSONResponse:
+        """Liveness and storage: `status` is `ok`, `degraded` (the database cannot be
+        written: records wait in the local journal, `backlog` of them) or `failing` (the
+        journal cannot be written either: new calls and commands are refused; answered 503)."""
+        body = {**server.store.status(), "sessions": len(server.center.sessions)}
+        failing = server.store.health is Health.FAILING
+        return JSONResponse(body, status_code=503 if failing else 200)
+
+    async def storage_unavailable(request: Request, exc: Exception) -> Response:
+        """The database cannot be reached (a read), or nothing can be kept (a new call)."""
+        if isinstance(exc, UcsError):
+            code, message = exc.code, exc.message
+        else:
+            log.warning("database unavailable for %s: %s", request.url.path, exc)
+            code, message = "STORAGE_UNAVAILABLE", "the database is unavailable; try again"
+        return JSONResponse(
+            {"code": code, "detail": message}, status_code=503, headers={"Retry-After": "5"}
+        )
+
+    app.add_exception_handler(StorageUnavailable, storage_unavailable)
+    app.add_exception_handler(OperationalError, storage_unavailable)
+    app.add_exception_handler(InterfaceError, storage_unavailable)
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def prometheus() -> Response:
