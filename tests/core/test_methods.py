@@ -180,6 +180,8 @@ def snapshot(vc: VirtualCenter) -> dict[str, Any]:
         "throttle": (
             {k: list(v) for k, v in c.throttle._failures.items()},
             dict(c.throttle._locked),
+            c.throttle._level,
+            c.throttle._level_at,
         ),
         "replay": len(c.replay),
         "switch": {u: sorted(lines) for u, lines in vc.switch.ringing.items()},

@@ -11,7 +11,8 @@ Three machines:
   indexed and recorded consistently, phones are held by one agent, refused commands change
   nothing, call ids and uniqueids are sound.
 - ``AgentMachine`` checks ``Agent`` accrual in isolation against a log of activity segments.
-- ``ThrottleMachine`` checks login throttling against a model of failures per username.
+- ``ThrottleMachine`` checks login throttling against a model of failures per known username
+  and one bucket shared by every failure.
 
 Rules pick agents mostly among those for whom the click means something (on a call, ringing,
 choosing a phone) and dial colleagues by what they are doing (``COLLEAGUES``), so that the
@@ -1057,10 +1058,14 @@ TestAgent = AgentMachine.TestCase
 # ---------------------------------------------------------------------------------- throttle
 
 USERNAMES = ("alice", "bob", "carol")
+"""Usernames of the directory: each has its own count."""
+UNKNOWN = ("mallory", "nobody")
+"""Usernames nobody has: they share the bucket and nothing else."""
 
 
 class ThrottleMachine(RuleBasedStateMachine):
-    """Login attempts as ``methods.login`` makes them: check, then count a failure or a success."""
+    """Login attempts as ``methods.login`` makes them: check, then count a failure or a
+    success, against a model of failures per known username and one shared bucket."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -1068,49 +1073,76 @@ class ThrottleMachine(RuleBasedStateMachine):
         self.throttle = Throttle()
         self.failures: dict[str, list[float]] = {u: [] for u in USERNAMES}
         self.locked_until: dict[str, float] = {}
+        self.level = 0.0
+        self.level_at = MORNING
 
     @initialize(
         limit=st.integers(1, 5),
         window=st.sampled_from([10.0, 60.0, 300.0]),
         lockout=st.sampled_from([10.0, 60.0, 300.0]),
+        burst=st.integers(1, 8),
+        rate=st.sampled_from([0.25, 0.5, 2.0]),
     )
-    def configure(self, limit: int, window: float, lockout: float) -> None:
-        self.throttle = Throttle(limit=limit, window=window, lockout=lockout)
+    def configure(self, limit: int, window: float, lockout: float, burst: int, rate: float) -> None:
+        self.throttle = Throttle(
+            limit=limit, window=window, lockout=lockout, burst=float(burst), rate=rate
+        )
 
     def model_locked(self, user: str) -> bool:
         until = self.locked_until.get(user)
         return until is not None and self.now < until
 
-    @rule(dt=st.integers(0, 120) | st.sampled_from([9.0, 10.0, 59.0, 60.0, 300.0, 301.0]))
+    def model_full(self) -> bool:
+        level = max(0.0, self.level - (self.now - self.level_at) * self.throttle.rate)
+        return level + 1 > self.throttle.burst
+
+    @rule(dt=st.integers(0, 120) | st.sampled_from([0.5, 9.0, 10.0, 59.0, 60.0, 300.0, 301.0]))
     def time_passes(self, dt: float) -> None:
         self.now += dt
 
-    @rule(user=st.sampled_from(USERNAMES), ok=st.booleans())
+    @rule(user=st.sampled_from(USERNAMES + UNKNOWN), ok=st.booleans())
     def attempt(self, user: str, ok: bool) -> None:
         t = self.throttle
+        known = user in USERNAMES
+        ok = ok and known  # an unknown username has no right password
         try:
-            t.check(user, self.now)
+            t.check(user, self.now, known=known)
         except TooManyAttempts:
-            assert self.model_locked(user), f"{user} locked out at {self.now - MORNING}"
+            assert self.model_locked(user) or (not known and self.model_full()), (
+                f"{user} refused at {self.now - MORNING}"
+            )
             return
         assert not self.model_locked(user), f"{user} not locked out at {self.now - MORNING}"
+        assert known or not self.model_full(), f"{user} let through a full bucket"
         self.locked_until.pop(user, None)
         if ok:
             t.succeeded(user)
             self.failures[user] = []
             return
-        t.failed(user, self.now)
-        recent = [x for x in [*self.failures[user], self.now] if x > self.now - t.window]
-        if len(recent) >= t.limit:
-            self.locked_until[user] = self.now + t.lockout
-            recent = []
-        self.failures[user] = recent
+        full = self.model_full()
+        if not full:
+            drained = max(0.0, self.level - (self.now - self.level_at) * t.rate)
+            self.level, self.level_at = drained + 1, self.now
+        starts = False
+        if known:
+            recent = [x for x in [*self.failures[user], self.now] if x > self.now - t.window]
+            if len(recent) >= t.limit:
+                self.locked_until[user] = self.now + t.lockout
+                starts, recent = True, []
+            self.failures[user] = recent
+        try:
+            t.failed(user, self.now, known=known)
+            refused = False
+        except TooManyAttempts:
+            refused = True
+        assert refused == full, f"{user}: refused {refused} with the bucket full {full}"
+        assert t.take_locks() == ([(user, t.lockout)] if starts else [])  # told once, at once
 
     @invariant()
     def locked_iff_too_many_recent_failures(self) -> None:
         for user in USERNAMES:
             try:
-                self.throttle.check(user, self.now)
+                self.throttle.check(user, self.now, known=True)
                 locked = False
             except TooManyAttempts:
                 locked = True
@@ -1118,6 +1150,21 @@ class ThrottleMachine(RuleBasedStateMachine):
                 f"{user}: locked {locked}, expected {self.model_locked(user)} at "
                 f"{self.now - MORNING} s (failures {self.failures}, locks {self.locked_until})"
             )
+
+    @invariant()
+    def unknown_usernames_are_refused_iff_the_bucket_is_full(self) -> None:
+        for user in UNKNOWN:
+            try:
+                self.throttle.check(user, self.now, known=False)
+                refused = False
+            except TooManyAttempts:
+                refused = True
+            assert refused == self.model_full(), (user, self.now - MORNING)
+
+    @invariant()
+    def state_is_kept_for_known_usernames_only(self) -> None:
+        assert len(self.throttle) <= len(USERNAMES)
+        assert set(self.throttle._failures) | set(self.throttle._locked) <= set(USERNAMES)
 
 
 ThrottleMachine.TestCase.settings = settings(

@@ -27,6 +27,7 @@ from ucs.core.callbook import DIRECT_RING_TIMEOUT, CallBook
 from ucs.core.directory import AgentConfig, Directory
 from ucs.core.effects import (
     Effect,
+    LoginLocked,
     Push,
     Refuse,
     Reply,
@@ -235,6 +236,8 @@ class Center(CallBook):
         except UcsError as err:
             del self._out[mark:]
             self._out.append(Refuse(ev.client, ev.request, err.code, err.message))
+            # A failed login that locked its username: the adapter logs it (docs/security.md).
+            self._out.extend(LoginLocked(u, s) for u, s in self.throttle.take_locks())
             return
         self._out.append(Reply(ev.client, ev.request, result))
 

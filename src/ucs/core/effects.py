@@ -19,6 +19,7 @@ __all__ = [
     "Effect",
     "Hangup",
     "Hold",
+    "LoginLocked",
     "Mute",
     "Originate",
     "PickUp",
@@ -76,6 +77,15 @@ class Send:
     client: ClientId
     type: str
     body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLocked:
+    """Failed logins locked a username (docs/security.md, Logins): for the log, since the
+    core does no IO. Only usernames of the directory are ever locked."""
+
+    username: str
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +234,7 @@ class SessionRecord:
 
 Effect = (
     Created
+    | LoginLocked
     | Reply
     | Refuse
     | Push

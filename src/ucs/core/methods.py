@@ -29,10 +29,10 @@ Handler = Callable[["Center", ClientId, AgentId | None, dict[str, Any]], Any]
 
 def login(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     username: str = a["username"]
-    c.throttle.check(username, c.now)
     cfg = c.directory.agent_by_username(username)
+    c.throttle.check(username, c.now, known=cfg is not None)
     if cfg is None or not c.passwords(cfg, a["password"]):
-        c.throttle.failed(username, c.now)
+        c.throttle.failed(username, c.now, known=cfg is not None)
         raise Unauthorized("wrong username or password")
     c.throttle.succeeded(username)
     c.join(client, cfg.id)
@@ -41,14 +41,14 @@ def login(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any])
 
 def sso(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     username: str = a["username"]
-    c.throttle.check(username, c.now)
     cfg = c.directory.agent_by_username(username)
+    c.throttle.check(username, c.now, known=cfg is not None)
     try:
         if cfg is None:
             raise Unauthorized(f"no agent {username!r} on this server")
         verify_token(c.sso_secret, username, a["token"], c.now, c.replay, c.sso_window)
     except Unauthorized:
-        c.throttle.failed(username, c.now)
+        c.throttle.failed(username, c.now, known=cfg is not None)
         raise
     c.throttle.succeeded(username)
     c.join(client, cfg.id)

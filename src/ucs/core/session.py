@@ -8,6 +8,7 @@ by name. It never changes anything, so a refused command changes nothing.
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from ucs.core.model import RINGING_SOUNDS, THEMES, Phase, Status
 
 __all__ = [
     "ALIASES",
+    "MAX_DATA",
     "METHODS",
     "MethodSpec",
     "Param",
@@ -26,11 +28,15 @@ __all__ = [
     "Throttle",
     "bind",
     "canonical",
+    "data_size",
 ]
 
 _ANY = frozenset(Phase)
 _READY = frozenset({Phase.READY})
 _MAX_TEXT = 256
+MAX_DATA = 16 * 1024
+"""Largest ``data`` object of a call (``dial``, the simulator, callbacks) or an agent, in bytes
+of compact JSON: CRM data is a few fields, and every push about the call carries it."""
 
 
 def _text(name: str, *, empty: bool = False, limit: int = _MAX_TEXT) -> Callable[[Any], Any]:
@@ -119,11 +125,22 @@ def _number(value: Any) -> Any:
     return value
 
 
+def data_size(value: Any) -> int:
+    """Bytes of ``value`` as compact JSON in UTF-8: what ``MAX_DATA`` bounds."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):
+        return MAX_DATA + 1  # not JSON at all: too much, whatever its length
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def _data(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise InvalidArgument(f"data must be an object, not {type(value).__name__}")
+    if data_size(value) > MAX_DATA:
+        raise InvalidArgument(f"data is larger than {MAX_DATA} bytes as JSON")
     return dict(value)
 
 
@@ -315,44 +332,105 @@ class Session:
 
 @dataclass(slots=True)
 class Throttle:
-    """Failed logins per username: ``limit`` failures within ``window`` seconds lock the
-    username for ``lockout`` seconds, whatever the password. Other usernames are unaffected."""
+    """Failed logins (docs/security.md, Logins).
+
+    Usernames of the directory (``known``) each have their own count: ``limit`` failures
+    within ``window`` seconds lock that username for ``lockout`` seconds, whatever the
+    password. Unknown usernames have no state of their own, so a flood of throwaway names
+    neither grows the throttle nor pushes a real name's failures out: every failure, known
+    or not, counts in one bucket that holds ``burst`` failures and drains ``rate`` a second.
+    While it is full, an unknown username is refused (``TOO_MANY_ATTEMPTS``) before its
+    password is looked at, and a wrong password for a known one gets the same answer; the
+    right password of a known, unlocked username always gets in.
+
+    Memory: one entry per real username with recent failures or a running lock; entries
+    whose failures are older than ``window`` and ended locks are pruned at least once a
+    ``window``. The core does no IO: a lock that starts is queued for ``take_locks``, which
+    the center turns into a ``LoginLocked`` effect for the adapter to log.
+    """
 
     limit: int = 5
     window: float = 300.0
     lockout: float = 300.0
-    max_names: int = 100_000
+    burst: float = 100.0
+    """Failures the shared bucket holds before it refuses (unknown usernames first)."""
+    rate: float = 0.5
+    """Failures a second the shared bucket drains: the pace a flood is held to."""
     _failures: dict[str, deque[float]] = field(default_factory=dict)
     _locked: dict[str, float] = field(default_factory=dict)
+    _level: float = 0.0
+    """The bucket's failures at ``_level_at``."""
+    _level_at: float = 0.0
+    _next_prune: float = 0.0
+    _started: list[tuple[str, float]] = field(default_factory=list)
 
-    def check(self, username: str, now: float) -> None:
+    def __len__(self) -> int:
+        """How many usernames the throttle keeps state for."""
+        return len(self._failures.keys() | self._locked.keys())
+
+    def check(self, username: str, now: float, *, known: bool) -> None:
+        """Refuse an attempt that must not even be tried: a locked username, or an unknown
+        one while the bucket is full. Changes nothing a refusal could be told by."""
+        self._prune_due(now)
+        if not known:
+            wait = self._wait(now)
+            if wait > 0:
+                raise self._too_many(username, wait)
+            return
         until = self._locked.get(username)
         if until is not None:
             if now < until:
-                raise TooManyAttempts(
-                    f"too many failed logins for {username!r}; try again in "
-                    f"{int(until - now) + 1} s"
-                )
+                raise self._too_many(username, until - now)
             del self._locked[username]
 
-    def failed(self, username: str, now: float) -> None:
-        if len(self._failures) >= self.max_names:
-            self._prune(now)
-        failures = self._failures.setdefault(username, deque())
-        failures.append(now)
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if len(failures) >= self.limit:
-            self._locked[username] = now + self.lockout
-            del self._failures[username]
+    def failed(self, username: str, now: float, *, known: bool) -> None:
+        """Count a failed attempt (after ``check`` let it through). Raises
+        ``TooManyAttempts`` while the bucket is full, so that a known username's wrong password
+        gets the answer an unknown one gets; the caller answers ``UNAUTHORIZED`` otherwise."""
+        self._prune_due(now)
+        wait = self._wait(now)
+        if wait <= 0:
+            self._level = self._drained(now) + 1
+            self._level_at = now
+        if known:
+            failures = self._failures.setdefault(username, deque())
+            failures.append(now)
+            while failures and failures[0] <= now - self.window:
+                failures.popleft()
+            if len(failures) >= self.limit:
+                self._locked[username] = now + self.lockout
+                del self._failures[username]
+                self._started.append((username, self.lockout))
+        if wait > 0:
+            raise self._too_many(username, wait)
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(username, None)
 
-    def _prune(self, now: float) -> None:
+    def take_locks(self) -> list[tuple[str, float]]:
+        """The locks that started since the last call: (username, seconds)."""
+        started, self._started = self._started, []
+        return started
+
+    def _drained(self, now: float) -> float:
+        return max(0.0, self._level - (now - self._level_at) * self.rate)
+
+    def _wait(self, now: float) -> float:
+        """Seconds until the bucket has room for one more failure (0: it has)."""
+        over = self._drained(now) + 1 - self.burst
+        return over / self.rate if over > 0 else 0.0
+
+    def _too_many(self, username: str, wait: float) -> TooManyAttempts:
+        # The same words for a locked username and a full bucket: they must not be told apart.
+        return TooManyAttempts(
+            f"too many failed logins for {username!r}; try again in {int(wait) + 1} s"
+        )
+
+    def _prune_due(self, now: float) -> None:
+        if now < self._next_prune:
+            return
+        self._next_prune = now + self.window
         for name in [n for n, f in self._failures.items() if not f or f[-1] <= now - self.window]:
             del self._failures[name]
         for name in [n for n, t in self._locked.items() if t <= now]:
             del self._locked[name]
-        while len(self._failures) >= self.max_names:
-            self._failures.pop(next(iter(self._failures)))
