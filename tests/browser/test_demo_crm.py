@@ -52,3 +52,39 @@ async def test_the_demo_token_endpoint_exists_only_in_demo_mode(running: Running
     async with httpx.AsyncClient(base_url=running.url) as http:
         assert (await http.get("/demo/crm/token/agent1")).json()["token"]
         assert (await http.get("/demo/crm/token/nobody")).status_code == 404
+
+
+PAYLOAD = '<img src=x onerror="window.__pwned=1">'
+"""A caller name as a trunk's SIP display name may carry it (issue 12, item 6)."""
+
+
+async def test_outside_call_data_is_shown_as_text_by_the_demo_crm_and_the_component(
+    browser: Any, running: Running
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+    await page.goto(f"{running.url}/demo/crm/")
+    await page.select_option("#sso-user", "agent2")
+    await page.wait_for_function("typeof window.ucsOperator.sso === 'function'")
+    await page.click("#sso")
+    host = page.locator("ucs-operator")
+    await host.locator("button[data-phone=phone2]").click()
+    await host.locator("button[data-confirm]").click()
+    await page.click("#status-buttons button[data-status=READY]")
+    await page.wait_for_function("document.getElementById('status-now').textContent === 'READY'")
+    async with httpx.AsyncClient(
+        base_url=running.url, headers={"Authorization": "Bearer demo-admin-token"}
+    ) as http:
+        body = {"queue": 1, "from": "+420605111222", "name": PAYLOAD, "data": {"note": PAYLOAD}}
+        assert (await http.post("/api/sim/calls", json=body)).status_code == 201
+    await page.locator("#screen-pop:not([hidden])").wait_for()
+    pop = await page.inner_text("#pop-body")
+    assert pop.count(PAYLOAD) == 2, pop  # the caller's name and the data field, as text
+    assert await page.locator("#pop-body *:not(b, span, dl, dt, dd, div)").count() == 0
+    await host.locator(".call .party").wait_for()
+    assert await host.locator(".call .party").inner_text() == PAYLOAD  # the component too
+    assert await host.locator(".call img").count() == 0
+    await host.locator("button[data-do=answer]").click()
+    await host.locator("button[data-do=hangup]").click()
+    await page.locator("#screen-pop").wait_for(state="hidden")
+    assert await page.evaluate("document.querySelectorAll('img').length") == 0
+    assert await page.evaluate("window.__pwned") is None

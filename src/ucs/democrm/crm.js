@@ -21,13 +21,37 @@ async function ssoToken(user) {
   return (await r.json()).token;
 }
 
+// What comes with a call (the caller's name and number, its data) is the outside world's: a
+// trunk's SIP display name or a CRM lookup may carry markup. Put it in the page as text (DOM
+// nodes and textContent), never as HTML: copy this page, copy that too.
+function el(tag, text) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
 function screenPop(call) {
   const who = CONTACTS.find((c) => c.phone === call.caller_number_norm || c.phone === call.caller_number);
   const box = document.getElementById("screen-pop");
   box.hidden = false;
-  document.getElementById("pop-body").innerHTML = who
-    ? `<b>${who.name}</b>, ${who.company}<br>${call.caller_number}`
-    : `Unknown caller ${call.caller_name || ""} ${call.caller_number}`;
+  const lines = [];
+  if (who) {
+    const head = el("div");
+    head.append(el("b", who.name), `, ${who.company}`); // a string given to append() is text
+    lines.push(head);
+  } else {
+    lines.push(el("div", `Unknown caller ${call.caller_name || ""}`.trim()));
+  }
+  lines.push(el("div", call.caller_number));
+  const data = call.data && typeof call.data === "object" ? Object.entries(call.data) : [];
+  if (data.length) {
+    const list = el("dl");
+    for (const [key, value] of data) {
+      list.append(el("dt", key), el("dd", value && typeof value === "object" ? JSON.stringify(value) : value));
+    }
+    lines.push(list);
+  }
+  document.getElementById("pop-body").replaceChildren(...lines);
 }
 
 const callbacks = {};
@@ -68,13 +92,18 @@ for (const b of document.querySelectorAll("#status-buttons button")) {
     .catch((err) => log("changeStatus failed", [err.code, err.message]));
 }
 
-document.getElementById("clear-log").onclick = () => { document.getElementById("log").innerHTML = ""; };
+document.getElementById("clear-log").onclick = () => { document.getElementById("log").replaceChildren(); };
 
 const body = document.querySelector("#contacts tbody");
 for (const c of CONTACTS) {
   const tr = document.createElement("tr");
-  tr.innerHTML = `<td>${c.name}</td><td>${c.company}</td><td><a class="dial" href="#">${c.phone}</a></td>`;
-  tr.querySelector("a").onclick = (e) => {
+  const link = el("a", c.phone);
+  link.className = "dial";
+  link.href = "#";
+  const phone = el("td");
+  phone.append(link);
+  tr.append(el("td", c.name), el("td", c.company), phone);
+  link.onclick = (e) => {
     e.preventDefault();
     window.ucsOperator.dial(c.phone).catch((err) => log("dial failed", [err.code, err.message]));
   };
