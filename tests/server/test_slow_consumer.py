@@ -45,8 +45,9 @@ AT_ONCE = 180
 """Requests each of them sends at once, within the rate limit's burst (200) …"""
 AT_MOST = 1000
 """… and at most, the rest at the rate limit's pace (however much the system's buffers take)."""
-PAD = 60_000
-"""Bytes of CRM data on the call: every push about the call carries them."""
+PAD = 16_000
+"""Bytes of CRM data on the call (near the 16 KiB a call's data may have): every push about
+the call carries them."""
 
 
 class _Raw:
@@ -247,7 +248,7 @@ async def _drop_a_slow_client(
         token = (await slow.answer("1"))["result"]["token"]
         (conn,) = (hub.connections[c] for c in set(hub.connections) - before)
         assert conn.id in server.center.sessions[agent1].clients
-        # From here on the slow client reads nothing. Its agent's call carries 60 KB of CRM
+        # From here on the slow client reads nothing. Its agent's call carries 16 KB of CRM
         # data, so that every push about it is large and the system's buffers take few.
         first = hub.current(agent1) + 1
         await togglers[0].request("dial", "+420601123456", None, None, {"crm": "x" * PAD})
