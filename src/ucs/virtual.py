@@ -14,6 +14,7 @@ from typing import Any
 from ucs.core.center import Center
 from ucs.core.directory import AgentConfig, Directory
 from ucs.core.effects import (
+    AgentRecord,
     CallRecord,
     Created,
     Effect,
@@ -21,6 +22,7 @@ from ucs.core.effects import (
     Refuse,
     Reply,
     Send,
+    SessionRecord,
     StatusRecord,
     SwitchEffect,
 )
@@ -54,7 +56,10 @@ class VirtualCenter:
         tz: Any = None,
         switch: SimulatedSwitch | None = None,
         throttle: Throttle | None = None,
+        store: Callable[[Effect], None] | None = None,
     ) -> None:
+        """``store``, when given, gets every storage effect (call records, the status log,
+        agents' state, sessions), as the store's writer does in a server."""
         from datetime import UTC
 
         self.now = start
@@ -67,6 +72,7 @@ class VirtualCenter:
             throttle=throttle,
         )
         self.switch = switch or SimulatedSwitch(region=directory.region)
+        self.store = store
         self.effects: list[Effect] = []
         """Every effect the core produced, in order."""
         self.inbox: dict[ClientId, list[tuple[str, dict[str, Any]]]] = {}
@@ -95,6 +101,10 @@ class VirtualCenter:
         follow: list[Event] = []
         for eff in effects:
             self.effects.append(eff)
+            if self.store is not None and isinstance(
+                eff, CallRecord | StatusRecord | AgentRecord | SessionRecord
+            ):
+                self.store(eff)
             if isinstance(eff, SwitchEffect):
                 follow.extend(self.switch.apply(eff, self.now))
             elif isinstance(eff, Reply | Refuse):

@@ -7,9 +7,12 @@ mid-call, commands sent twice or in another order (two tabs clicking at once), h
 the switch failing to answer, hold, transfer and dial, phones going away (unregistered, or not
 reachable when rung) and registering again. Callers give up when they have waited long enough.
 
+The day's records go to a real store (SQLite) whose database fails twice (half an hour, then
+ten minutes): they wait in the journal and are written once it answers again.
+
 Every few minutes the invariants of the stateful test hold; at the end of the day no agent is
 stuck (each one's state matches its calls), no call is lost (every call created was recorded as
-ended, once) and the statistics add up.
+ended, once, in the database too) and the statistics add up.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event, select
 
 from tests.conftest import MORNING, PRAGUE
 from tests.core.test_stateful import CenterMachine
@@ -49,6 +55,8 @@ from ucs.core.events import (
 )
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId, UniqueId
 from ucs.core.model import Cause, Direction
+from ucs.storage import schema
+from ucs.storage.store import Health, Store
 from ucs.virtual import VirtualCenter
 
 AGENTS = 50
@@ -122,14 +130,37 @@ class Desk:
         return f"agent{self.agent}"
 
 
+class FlakyDatabase:
+    """A real store on SQLite whose database fails while ``down`` (every statement raises
+    SQLite's ``disk I/O error``), written by the day every virtual minute."""
+
+    def __init__(self, folder: Path) -> None:
+        self.journal = folder / "chaos.ucs-journal"
+        self.store = Store(f"sqlite:///{folder}/chaos.db", journal=str(self.journal), retry=0.0)
+        self.store.migrate()
+        self.down = False
+        self.health_seen: set[Health] = set()
+        event.listen(self.store.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, *_: Any) -> None:
+        if self.down:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    def write(self) -> None:
+        self.store.flush()
+        self.health_seen.add(self.store.health)
+
+
 class ChaosDay:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, database: FlakyDatabase | None = None) -> None:
         self.rng = random.Random(seed)
+        self.db = database
         self.vc = VirtualCenter(
             chaos_directory(),
             start=MORNING,
             passwords={f"agent{i}": f"pass{i}" for i in range(1, AGENTS + 1)},
             tz=PRAGUE,
+            store=database.store.deliver if database is not None else None,
         )
         self.desks = {AgentId(i): Desk(AgentId(i)) for i in range(1, AGENTS + 1)}
         self._todo: list[tuple[float, int, Callable[[], None]]] = []
@@ -401,6 +432,11 @@ class ChaosDay:
         self.vc.feed(Registrations(frozenset(self.c.directory.lines)))
         self.later(60, self.arrivals)
         self.later(30, self.fault)
+        if self.db is not None:
+            self.later(60, self.write_records)
+            for start, length in ((2 * 3600, 1800), (6 * 3600, 600)):
+                self.later(start, lambda: setattr(self.db, "down", True))
+                self.later(start + length, lambda: setattr(self.db, "down", False))
         self.run_until(MORNING + DAY)
         # Closing time: no more callers, faults or breaks; everyone finishes what is going on.
         self.closing = True
@@ -415,6 +451,13 @@ class ChaosDay:
             self.vc.caller_hangs_up(uid)  # two outside parties a blind transfer put together
         self.vc.advance(600)
         self.check_invariants()
+        if self.db is not None:
+            self.db.write()
+
+    def write_records(self) -> None:
+        assert self.db is not None
+        self.db.write()
+        self.later(60, self.write_records)
 
     def check_invariants(self) -> None:
         probe = _Probe(self.vc, self.seen)
@@ -454,9 +497,10 @@ class _Probe:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_chaos_day_leaves_no_stuck_agent_no_lost_call_and_statistics_that_add_up(
-    seed: int,
+    seed: int, tmp_path: Path
 ) -> None:
-    day = ChaosDay(seed)
+    db = FlakyDatabase(tmp_path)
+    day = ChaosDay(seed, db)
     day.run()
     vc, c = day.vc, day.c
 
@@ -508,3 +552,22 @@ def test_a_chaos_day_leaves_no_stuck_agent_no_lost_call_and_statistics_that_add_
         and r.call["connected"] is not None
     )
     assert answered == queue_calls_answered, (answered, queue_calls_answered)
+
+    # Nothing lost to the database's outages: the records waited in the journal, and the
+    # database holds every call once with its cause and account codes, and the whole status log.
+    assert Health.DEGRADED in db.health_seen and db.store.health is Health.OK
+    assert db.store.writer.backlog == 0 and not db.journal.exists()
+    with db.store.engine.connect() as conn:
+        rows = conn.execute(select(schema.cdr)).mappings().all()
+        log = conn.execute(select(schema.status_log)).mappings().all()
+    stored = {r["uniqueid"]: r for r in rows}
+    assert len(stored) == len(rows) == len(vc.records)
+    for uid, record in vc.records.items():
+        row = stored[uid]
+        assert not row["live"] and row["call"]["cause"] == record.call["cause"], uid
+        codes = [(x["accountCode"], x["subAccountCode"]) for x in row["account_codes"]]
+        assert codes == list(record.account_codes), uid
+    assert sorted((r["agent_id"], r["status"], r["reason"], r["at"]) for r in log) == sorted(
+        (r.agent, r.status.value, r.reason, r.at) for r in vc.status_log
+    )
+    db.store.stop()

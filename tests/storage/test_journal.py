@@ -1,0 +1,196 @@
+"""Records the database cannot take wait in the journal, and none is lost or written twice.
+
+The database's outage is made by SQLAlchemy's statement hook raising the driver's own
+``OperationalError`` (what a stopped server, a lost connection or a full disk raise), on SQLite
+and PostgreSQL; the server's tests (``tests/server/test_storage_outage.py``) cut a real
+connection and fill a real disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import event, func, select
+
+from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
+from ucs.core.errors import StorageUnavailable
+from ucs.core.ids import AgentId, LineId
+from ucs.core.model import Phase, Status
+from ucs.storage import schema
+from ucs.storage.journal import Journal, Record, decode, encode
+from ucs.storage.store import Health, RowDeleted, RowUpserted, Store, TokenIssued, TokensRevoked
+from ucs.storage.writer import Outage
+
+RECORDS: list[Record] = [
+    CallRecord({"uniqueid": "9.1", "created": 9.0, "cause": 3, "name": "Žluťoučký"}, (), 1),
+    CallRecord({"uniqueid": "9.2", "created": 9.5, "cause": 4}, (("A1", None), ("B", "b")), None),
+    CallRecord({"uniqueid": "9.3", "created": 9.7, "cause": -1}, (), 2, live=True),
+    AgentRecord(AgentId(1), {"status": "AUX", "reason": "Lunch", "stats": {"x": [1, 2.5]}}),
+    StatusRecord(AgentId(1), Status.AUX, "Lunch", 10.25),
+    StatusRecord(AgentId(2), Status.READY, None, 11.0),
+    SessionRecord(AgentId(1), Phase.READY, "phone1", LineId(1), "phone1", "classic", "dark"),
+    SessionRecord(AgentId(2), None, None, None),
+    TokenIssued("d" * 64, AgentId(1), ("e" * 64,)),
+    TokensRevoked(AgentId(2)),
+    RowUpserted("settings", {"key": "k", "value": "v"}, ("key",)),
+    RowDeleted("settings", "key", "k"),
+]
+
+
+def _fields(r: Record) -> Any:
+    return encode(r)
+
+
+def test_every_kind_of_record_comes_back_from_the_journal_as_it_went_in(tmp_path: Path) -> None:
+    for record in RECORDS:
+        assert _fields(decode(encode(record))) == _fields(record)
+    journal = Journal(tmp_path / "j")
+    journal.append(RECORDS)
+    again = Journal(tmp_path / "j")
+    assert again.id == journal.id and again.count == len(RECORDS)
+    back = [r for _, r in again.entries()]
+    assert [type(r) for r in back] == [type(r) for r in RECORDS]
+    assert [_fields(r) for r in back] == [_fields(r) for r in RECORDS]
+    journal.close()
+    again.close()
+
+
+def test_a_write_cut_short_by_a_crash_is_cut_off_and_the_rest_kept(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    journal = Journal(path)
+    journal.append(RECORDS[:3])
+    journal.close()
+    with open(path, "ab") as f:
+        f.write(b'0badc0de {"n":4,"k":"revoked","ag')  # the last append, cut by kill -9
+    again = Journal(path)
+    assert again.count == 3
+    again.append([RECORDS[9]])
+    assert [n for n, _ in again.entries()] == [1, 2, 3, 4]
+    again.close()
+    assert Journal(path).count == 4
+
+
+class Outages:
+    """Makes the store's database fail: ``down`` for every statement, or after ``allow`` more
+    statements (a database that dies in the middle of a replay)."""
+
+    def __init__(self, store: Store) -> None:
+        self.down = False
+        self.allow: int | None = None
+        self.sqlite = store.engine.dialect.name == "sqlite"
+        event.listen(store.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, *_: Any) -> None:
+        if self.allow is not None:
+            if self.allow == 0:
+                self.down = True
+            else:
+                self.allow -= 1
+        if self.down:
+            if self.sqlite:
+                raise sqlite3.OperationalError("disk I/O error")
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+
+def _store(db_url: str, journal: Path, retry: float = 0.0) -> tuple[Store, Outages]:
+    store = Store(db_url, journal=str(journal), retry=retry)
+    store.migrate()
+    return store, Outages(store)
+
+
+def _status_log(store: Store) -> list[tuple[int, str, str | None, float]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(schema.status_log).order_by(schema.status_log.c.id))
+        return [(r.agent_id, r.status, r.reason, r.at) for r in rows]
+
+
+def test_records_kept_while_the_database_is_down_are_written_once_it_answers(
+    db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = tmp_path / "records.ucs-journal"
+    store, outage = _store(db_url, journal)
+    store.deliver(StatusRecord(AgentId(1), Status.READY, None, 1.0))
+    store.flush()
+    outage.down = True
+    for i in range(3):
+        store.deliver(CallRecord({"uniqueid": f"5.{i}", "created": 5.0, "cause": 3}, (), 1))
+        store.deliver(StatusRecord(AgentId(1), Status.AUX, "Lunch", 2.0 + i))
+        store.flush()
+    assert store.health is Health.DEGRADED and journal.exists()
+    assert store.status()["backlog"] == 6 and store.status()["status"] == "degraded"
+    assert store.refusal() is None  # the journal keeps them: nothing is refused
+    outage.down = False
+    store.deliver(StatusRecord(AgentId(1), Status.READY, None, 9.0))
+    store.flush()
+    assert store.health is Health.OK and not journal.exists()
+    assert store.status() == {"status": "ok", "backlog": 0}
+    assert [c["uniqueid"] for c in store.cdr()] == ["5.0", "5.1", "5.2"]
+    assert [r[3] for r in _status_log(store)] == [1.0, 2.0, 3.0, 4.0, 9.0]  # in order, once
+    changes = [r.getMessage() for r in caplog.records if r.getMessage().startswith("storage")]
+    assert len(changes) == 2, changes  # one line per change of health, not per record
+    store.stop()
+
+
+def test_a_journal_left_at_a_stop_is_written_at_the_next_start_even_if_cut_short_there(
+    db_url: str, tmp_path: Path
+) -> None:
+    journal = tmp_path / "records.ucs-journal"
+    store, outage = _store(db_url, journal)
+    outage.down = True
+    for i in range(1200):
+        store.deliver(StatusRecord(AgentId(1 + i % 3), Status.AUX, "Break", float(i)))
+    store.deliver(CallRecord({"uniqueid": "7.1", "created": 7.0, "cause": 4}, (("A", None),), 1))
+    store.flush()
+    store.stop()  # the database is still down: the journal stays for the next start
+    assert journal.exists()
+
+    again, outage = _store(db_url, journal)
+    outage.allow = 1 + 501 + 10  # dies in the replay's second chunk (a statement per status)
+    with pytest.raises(Outage):
+        again.recover()
+    partly = len(_status_log_of(db_url, tmp_path))
+    assert 0 < partly < 1200
+    again.stop()
+
+    third, _ = _store(db_url, journal)
+    third.recover()
+    assert not journal.exists()
+    assert [r[3] for r in _status_log(third)] == [float(i) for i in range(1200)]  # none twice
+    assert third.cdr()[0]["account_codes"] == [{"accountCode": "A", "subAccountCode": None}]
+    third.stop()
+
+
+def _status_log_of(db_url: str, tmp_path: Path) -> list[Any]:
+    probe = Store(db_url, journal=str(tmp_path / "probe.ucs-journal"))
+    try:
+        with probe.engine.connect() as conn:
+            return list(conn.execute(select(schema.status_log.c.id)))
+    finally:
+        probe.stop()
+
+
+def test_when_the_journal_fails_too_records_wait_in_memory_and_new_work_is_refused(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    store, outage = _store(f"sqlite:///{tmp_path}/ucs.db", blocked / "records.ucs-journal")
+    outage.down = True
+    store.deliver(StatusRecord(AgentId(1), Status.AUX, "Lunch", 1.0))
+    store.flush()
+    assert store.health is Health.FAILING
+    refusal = store.refusal()
+    assert isinstance(refusal, StorageUnavailable) and refusal.code == "STORAGE_UNAVAILABLE"
+    assert store.status()["status"] == "failing" and store.status()["backlog"] == 1
+    outage.down = False
+    store.deliver(StatusRecord(AgentId(1), Status.READY, None, 2.0))
+    store.flush()
+    assert store.health is Health.OK and store.refusal() is None
+    assert [r[3] for r in _status_log(store)] == [1.0, 2.0]
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.status_log)).scalar() == 2
+    store.stop()
