@@ -34,7 +34,7 @@ class Msg:
 
     @classmethod
     def parse(cls, data: bytes) -> Msg:
-        text = data.decode()
+        text = data.decode(errors="replace")  # a 400 copies bytes that were not UTF-8
         head, _, body = text.partition("\r\n\r\n")
         lines = head.split("\r\n")
         headers = []
@@ -118,10 +118,15 @@ class Peer(asyncio.DatagramProtocol):
     contact_port: int | None = None
     """The port our Contact names when it is not ours (a phone registered for another program,
     such as a sipp UAS)."""
+    host: str = "127.0.0.1"
+    """The loopback address we send from (``127.0.0.2``…: another source address)."""
+    sent_authorization: str | None = None
+    """The Authorization header of our last authenticated REGISTER (what an eavesdropper
+    would capture)."""
 
     async def open(self) -> Peer:
         loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self, local_addr=("127.0.0.1", self.port))
+        await loop.create_datagram_endpoint(lambda: self, local_addr=(self.host, self.port))
         return self
 
     def close(self) -> None:
@@ -136,8 +141,12 @@ class Peer(asyncio.DatagramProtocol):
         self.inbox.put_nowait(msg)
 
     def send(self, msg: Msg) -> None:
+        self.send_raw(str(msg).encode())
+
+    def send_raw(self, data: bytes) -> None:
+        """Any datagram, SIP or not."""
         assert self.transport is not None
-        self.transport.sendto(str(msg).encode(), self.server)
+        self.transport.sendto(data, self.server)
 
     @property
     def sdp(self) -> str:
@@ -174,7 +183,7 @@ class Peer(asyncio.DatagramProtocol):
     # --- sending ---------------------------------------------------------------------------
 
     def _via(self) -> str:
-        return f"SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{secrets.token_hex(6)};rport"
+        return f"SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bK{secrets.token_hex(6)};rport"
 
     def request(
         self, method: str, uri: str, d: Dialog, body: str = "", extra: list[tuple[str, str]] = ()
@@ -186,7 +195,7 @@ class Peer(asyncio.DatagramProtocol):
             ("to", d.remote),
             ("call-id", d.call_id),
             ("cseq", f"{d.cseq} {method}"),
-            ("contact", f"<sip:{self.user}@127.0.0.1:{self.contact_port or self.port}>"),
+            ("contact", f"<sip:{self.user}@{self.host}:{self.contact_port or self.port}>"),
             *extra,
         ]
         if body:
@@ -202,7 +211,7 @@ class Peer(asyncio.DatagramProtocol):
         headers = [(n, v) for n, v in req.headers if n in ("via", "from", "call-id", "cseq")]
         headers.insert(2, ("to", to))
         if code < 300 and req.method == "INVITE":
-            headers.append(("contact", f"<sip:{self.user}@127.0.0.1:{self.port}>"))
+            headers.append(("contact", f"<sip:{self.user}@{self.host}:{self.port}>"))
         if body:
             headers.append(("content-type", "application/sdp"))
         msg = Msg(f"SIP/2.0 {code} {reason or _REASONS.get(code, 'OK')}", headers, body)
@@ -228,16 +237,30 @@ class Peer(asyncio.DatagramProtocol):
 
     # --- whole transactions -----------------------------------------------------------------
 
-    def _auth(self, challenge: str, method: str, uri: str, password: str) -> str:
+    def authorization(
+        self,
+        challenge: str,
+        method: str,
+        uri: str,
+        password: str,
+        nc: int = 1,
+        qop: bool = True,
+    ) -> str:
+        """The Authorization value answering ``challenge`` (a WWW- or Proxy-Authenticate
+        value); ``nc`` is the nonce count, ``qop=False`` the RFC 2069 form without one."""
         params = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge))
         ha1 = _md5(f"{self.user}:{params['realm']}:{password}")
         ha2 = _md5(f"{method}:{uri}")
-        cnonce, nc = secrets.token_hex(4), "00000001"
-        resp = _md5(f"{ha1}:{params['nonce']}:{nc}:{cnonce}:auth:{ha2}")
-        return (
-            f'Digest username="{self.user}", realm="{params["realm"]}", nonce="{params["nonce"]}", '
-            f'uri="{uri}", response="{resp}", qop=auth, nc={nc}, cnonce="{cnonce}", algorithm=MD5'
+        head = (
+            f'Digest username="{self.user}", realm="{params["realm"]}", '
+            f'nonce="{params["nonce"]}", uri="{uri}"'
         )
+        if not qop:
+            plain = _md5(f"{ha1}:{params['nonce']}:{ha2}")
+            return f'{head}, response="{plain}", algorithm=MD5'
+        cnonce, count = secrets.token_hex(4), f"{nc:08x}"
+        resp = _md5(f"{ha1}:{params['nonce']}:{count}:{cnonce}:auth:{ha2}")
+        return f'{head}, response="{resp}", qop=auth, nc={count}, cnonce="{cnonce}", algorithm=MD5'
 
     async def register(self, password: str, expires: int = 600, d: Dialog | None = None) -> Msg:
         """REGISTER (answering the challenge); ``d`` to send it with a given Call-ID and CSeq
@@ -250,7 +273,9 @@ class Peer(asyncio.DatagramProtocol):
         resp = await self.response()
         if resp.code == 401:
             d.cseq += 1
-            auth = self._auth(resp.get("www-authenticate") or "", "REGISTER", uri, password)
+            challenge = resp.get("www-authenticate") or ""
+            auth = self.authorization(challenge, "REGISTER", uri, password)
+            self.sent_authorization = auth
             self.request("REGISTER", uri, d, extra=[*extra, ("authorization", auth)])
             resp = await self.response()
         return resp
@@ -269,7 +294,7 @@ class Peer(asyncio.DatagramProtocol):
         host, port = self.server
         return Dialog(
             secrets.token_hex(8),
-            f'"Caller" <sip:{self.user}@127.0.0.1:{self.port}>;tag={self.tag}',
+            f'"Caller" <sip:{self.user}@{self.host}:{self.port}>;tag={self.tag}',
             f"<sip:{number}@{host}:{port}>",
             f"sip:{number}@{host}:{port}",
         )
@@ -287,7 +312,7 @@ class Peer(asyncio.DatagramProtocol):
         if resp.code == 407 and password is not None:
             self._ack_failure(resp, d)
             d.cseq += 1
-            auth = self._auth(
+            auth = self.authorization(
                 resp.get("proxy-authenticate") or "", "INVITE", d.remote_target, password
             )
             self.invite(d, auth=auth)
@@ -305,7 +330,7 @@ class Peer(asyncio.DatagramProtocol):
         challenge = await self.expect(407)
         self._ack_failure(challenge, d)
         d.cseq += 1
-        auth = self._auth(
+        auth = self.authorization(
             challenge.get("proxy-authenticate") or "", "INVITE", d.remote_target, password
         )
         return d, self.invite(d, auth=auth)

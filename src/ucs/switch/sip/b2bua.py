@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -53,9 +54,12 @@ from ucs.core.events import (
 )
 from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
+from ucs.switch.sip import stack
 from ucs.switch.sip.causes import cause_of
+from ucs.switch.sip.guard import Complaints
 from ucs.switch.sip.legs import Arrival, Call, Leg, LegControl, line_of, text_of
-from ucs.switch.sip.phones import Phones
+from ucs.switch.sip.malformed import bad_request, reason
+from ucs.switch.sip.phones import Phones, source_of
 from ucs.switch.sip.registrar import Binding
 from ucs.switch.sip.sdp import answer_direction, direction, with_direction
 
@@ -84,7 +88,10 @@ class B2BUA(LegControl):
         self.report_event = report
         self.arrived = arrived
         self.ring_timeout = ring_timeout
-        self.phones = Phones(directory, secret, realm, registered)
+        self.clock: Callable[[], float] = time.monotonic
+        """Monotonic seconds, for what is remembered of sources (``complaints``, failures)."""
+        self.complaints = Complaints()
+        self.phones = Phones(directory, secret, realm, registered, clock=lambda: self.clock())
         self.registrar = self.phones.registrar
         self.calls: dict[UniqueId, Call] = {}
         self.config: dict[str, Any] = {}
@@ -92,14 +99,33 @@ class B2BUA(LegControl):
 
     # --- requests outside any dialog ------------------------------------------------------------
 
+    def malformed(self, data: bytes, source: tuple[str, int], problem: BaseException) -> Any:
+        """A datagram that does not parse (``stack.OneWorkerTM``): logged once per source and
+        minute (``complaints``); the answer is a 400 if it can have one."""
+        self.complaints.note(source[0], reason(problem), self.clock())
+        return bad_request(data)
+
     def on_request(self, req: Any, sip_t: Any) -> Any:
+        try:
+            return self._on_request(req, sip_t)
+        except Exception as exc:  # a header that does not parse, as a rule
+            self.complaints.note(source_of(req)[0], reason(exc), self.clock())
+            if req.getMethod() == "ACK":
+                return None
+            try:
+                return (stack.once(req.genResponse(400, "Bad Request")), None, None)
+            except Exception:  # nothing to answer with: the transaction is forgotten
+                return None
+
+    def _on_request(self, req: Any, sip_t: Any) -> Any:
         method = req.getMethod()
         if method == "REGISTER":
             return (self.phones.register(req), None, None)
         if req.getHFBody("to").getTag() is not None:
             if method == "ACK":
                 return None
-            return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
+            gone = req.genResponse(481, "Call Leg/Transaction Does Not Exist")
+            return (stack.once(gone) if method == "INVITE" else gone, None, None)
         if method == "INVITE":
             return self._invite(req, sip_t)
         if method in ("OPTIONS", "NOTIFY"):
@@ -109,13 +135,12 @@ class B2BUA(LegControl):
         return (req.genResponse(501, "Not Implemented"), None, None)
 
     def _invite(self, req: Any, sip_t: Any) -> Any:
-        source = req.getSource()
-        src = (str(source[0]), int(source[1]))
         phone: LineConfig | None = None
-        if self.trunk is None or src != self.trunk:
-            phone, stale = self.phones.authenticate(req, "proxy-authorization")
+        if self.trunk is None or source_of(req) != self.trunk:
+            # Answered once (never retransmitted): a forged source gets no more than it sent.
+            phone, refusal = self.phones.admit(req, "proxy-authorization", 407)
             if phone is None:
-                return (self.phones.challenge(req, 407, "proxy-authenticate", stale), None, None)
+                return (stack.once(refusal), None, None)
         call = Call()
         name = phone.identifier if phone is not None else "trunk"
         # A phone's leg hangs up as that line (the caller, cause 3); the trunk's as the outside.
@@ -272,7 +297,19 @@ class B2BUA(LegControl):
         if call.gone:
             self.report_event(HungUp(uid, call.a.report_line if call.a is not None else None))
 
-    def refuse(self, call: Call, cause: Cause) -> None:
+    def refuse(self, call: Call, cause: Cause, response: tuple[int, str] | None = None) -> None:
+        """End a call the core will not take; a caller not yet answered gets ``response``
+        (else the cause's)."""
+        caller = call.a
+        if (
+            response is not None
+            and caller is not None
+            and caller.ua is not None
+            and caller.role == "in"
+            and not (caller.up or caller.closing)
+        ):
+            caller.closing = True
+            caller.ua.recvEvent(CCEventFail(response))
         self._end(call, cause)
 
     def apply(self, effect: SwitchEffect) -> None:

@@ -1,5 +1,10 @@
 """The phones' side of the registrar: digest authentication of REGISTER and INVITE, and
-REGISTER itself (bindings in ``registrar.py``, each change told to ``registered``)."""
+REGISTER itself (bindings in ``registrar.py``, each change told to ``registered``).
+
+A binding moves only with fresh credentials: each nonce is good from the address it was sent
+to, and each (nonce, count) once (``digest.py``), so a captured header is worth nothing. A
+source whose credentials keep failing is shut out for a while (``guard.Failures``).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,40 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sippy.SipHeader import SipHeader
 
 from ucs.core.directory import Directory, LineConfig
-from ucs.switch.sip.digest import Credentials, Digest
+from ucs.switch.sip.digest import Credentials, Digest, Verdict
+from ucs.switch.sip.guard import Failures
 from ucs.switch.sip.registrar import Binding, Registrar
 
-__all__ = ["Phones"]
+__all__ = ["Auth", "Phones", "source_of"]
 
 log = logging.getLogger("ucs.sip")
 
 _EXPIRES = re.compile(r";\s*expires\s*=\s*(\d+)", re.IGNORECASE)
+
+
+def source_of(req: Any) -> tuple[str, int]:
+    """The address a request came from."""
+    host, port = req.getSource()
+    return str(host), int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """What a request's credentials prove."""
+
+    line: LineConfig | None
+    """The phone; None when not proven."""
+    stale: bool = False
+    """The right password with a nonce that cannot be used (again): challenge with
+    ``stale=true``, so that a phone asks anew without asking its user."""
+    failed: bool = False
+    """Credentials given and wrong (password, user or realm): counted against the source."""
 
 
 class Phones:
@@ -31,11 +57,15 @@ class Phones:
         secret: Callable[[str], str | None],
         realm: str,
         registered: Callable[[LineConfig, Binding | None], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.directory = directory
         self.secret = secret
         self.digest = Digest(realm)
         self.registrar = Registrar()
+        self.failures = Failures()
+        self.clock = clock
+        """For ``failures`` (monotonic seconds)."""
         self.registered = registered or (lambda line, binding: None)
         """Told of every REGISTER that binds (the binding) or unbinds (None) a phone."""
 
@@ -56,45 +86,75 @@ class Phones:
             cnonce=h.cnonce,
         )
 
-    def authenticate(self, req: Any, header: str) -> tuple[LineConfig | None, bool]:
-        """The phone whose valid credentials the request carries; and whether stale."""
+    def authenticate(self, req: Any, header: str) -> Auth:
+        """What the credentials in ``header`` (Authorization, Proxy-Authorization) prove."""
         creds = self.credentials(req, header)
-        if creds is None or creds.realm != self.digest.realm:
-            return None, False
+        if creds is None:
+            return Auth(None)  # none given: the usual first request, challenged
+        if creds.realm != self.digest.realm:
+            return Auth(None, failed=True)
         line = self.directory().line_by_identifier(creds.username)
         password = self.secret(creds.username) if line is not None else None
         if line is None or not password:
-            return None, False
-        if not self.digest.check(creds, req.getMethod(), password):
-            return None, False
-        if not self.digest.fresh(creds.nonce):
-            return None, True
-        return line, False
+            return Auth(None, failed=True)
+        host, port = source_of(req)
+        verdict = self.digest.verify(creds, req.getMethod(), password, f"{host}:{port}")
+        if verdict is Verdict.OK:
+            return Auth(line)
+        # A replay cannot guess a password, and a phone whose nonce is from before a restart
+        # (or was sent to the address it had before its NAT changed) must not count against
+        # the others behind the same address: only a wrong response is a failure.
+        return Auth(None, stale=verdict is not Verdict.WRONG, failed=verdict is Verdict.WRONG)
+
+    def admit(
+        self, req: Any, header: str, code: int, user: str | None = None
+    ) -> tuple[LineConfig | None, Any]:
+        """The phone ``req`` proves it comes from (``user`` when given: a phone registers
+        itself only), or None and the response that refuses it: ``403`` to a source shut out,
+        else a new challenge (``code`` 401 or 407; ``header`` holds the credentials)."""
+        host, _ = source_of(req)
+        now = self.clock()
+        if self.failures.blocked(host, now):
+            return None, req.genResponse(403, "Forbidden")
+        auth = self.authenticate(req, header)
+        if auth.line is not None and user is not None and auth.line.identifier != user:
+            auth = Auth(None, failed=True)
+        if auth.line is not None:
+            return auth.line, None
+        if auth.failed:
+            self.failures.failed(host, now)
+        reply = "www-authenticate" if code == 401 else "proxy-authenticate"
+        return None, self.challenge(req, code, reply, auth.stale)
 
     def challenge(self, req: Any, code: int, header: str, stale: bool) -> Any:
+        host, port = source_of(req)
         resp = req.genResponse(
             code, "Unauthorized" if code == 401 else "Proxy Authentication Required"
         )
-        resp.appendHeader(SipHeader(name=header, bodys=self.digest.challenge(stale=stale)))
+        value = self.digest.challenge(f"{host}:{port}", stale=stale)
+        resp.appendHeader(SipHeader(name=header, bodys=value))
         return resp
 
     def register(self, req: Any) -> Any:
-        line, stale = self.authenticate(req, "authorization")
+        # What is parsed before authentication (a header that does not parse is a 400).
         user = req.getHFBody("to").getUrl().username
-        if line is None or line.identifier != user:
-            return self.challenge(req, 401, "www-authenticate", stale)
         default = 3600
         if req.countHFs("expires") > 0:
             default = int(req.getHFBody("expires").getNum())
+        contact = req.getHFBody("contact") if req.countHFs("contact") > 0 else None
+        if contact is not None and not getattr(contact, "asterisk", False):
+            contact.getUrl()
+        line, refusal = self.admit(req, "authorization", 401, user)
+        if line is None:
+            return refusal
         resp = req.genResponse(200, "OK")
-        if req.countHFs("contact") == 0:
+        if contact is None:
             return resp  # a query: nothing changes
         call_id = str(req.getHFBody("call-id"))
         cseq = int(req.getHFBody("cseq").getCSeqNum())
         if not self.registrar.in_order(line.identifier, call_id, cseq):
             log.info("phone %s: REGISTER out of order (CSeq %d) refused", line.identifier, cseq)
             return req.genResponse(500, "Out of Order")
-        contact = req.getHFBody("contact")
         if getattr(contact, "asterisk", False):
             self.registrar.bind(line.identifier, "", 0, "", 0, time.time())
             self.registered(line, None)

@@ -14,19 +14,30 @@ thread only. These fixes are applied from here, never by editing the installed p
   reads the same clocks without letting go of the GIL;
 - the UDP server runs one sender and one receiver thread instead of three: with several, the
   order of datagrams to one peer is not kept (a 200 could overtake its 180) and the threads fight
-  over the GIL (docs/telephony.md has the figures).
+  over the GIL (docs/telephony.md has the figures);
+- a datagram that does not parse is the switch's business (``OneWorkerTM``'s ``malformed``,
+  which logs it and may answer ``400``): sippy printed a stack trace to stdout for each, answered
+  none, and left a transaction behind for a request whose To header did not parse; its other
+  prints about bad input (a truncated body "fixed") go to the debug log;
+- a response marked ``once`` (a challenge to an INVITE) is sent once and its transaction
+  forgotten at once: a final response to an INVITE was retransmitted until an ACK came, so any
+  address written in a forged request got several answers to one datagram;
+- closing the port stops the timers of the transactions still open.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import re
 import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import sippy.SipMsg as _sipmsg
+import sippy.SipRequest as _siprequest
 import sippy.SipTransactionManager as _stm
 import sippy.Time.MonoTime as _monotime
 from sippy.Core.EventDispatcher import ED2
@@ -35,7 +46,16 @@ from sippy.SipTransactionManager import SipTransactionManager
 from sippy.SipURL import SipURL
 from sippy.Udp_server import Udp_server, Udp_server_opts
 
-__all__ = ["OneWorkerTM", "call_in_sip_thread", "call_in_sip_thread_sync", "ensure_running"]
+from ucs.switch.sip.malformed import is_keepalive
+
+__all__ = [
+    "Malformed",
+    "OneWorkerTM",
+    "call_in_sip_thread",
+    "call_in_sip_thread_sync",
+    "ensure_running",
+    "once",
+]
 
 T = TypeVar("T")
 
@@ -49,10 +69,108 @@ class _OneWorkerOpts(Udp_server_opts):  # type: ignore[misc]
     nworkers = 1
 
 
+Malformed = Callable[[bytes, tuple[str, int], BaseException], bytes | None]
+"""Told of a datagram that does not parse, where it came from and what is wrong with it;
+returns the answer to send back to that address, if any."""
+
+_STATUS_LINE = re.compile(r"SIP/2\.0 [1-6][0-9][0-9] ")
+
+
+class Unparsed(Exception):
+    """Raised where sippy's transaction manager would print a stack trace for a datagram
+    that does not parse (the original exception is its ``__context__``)."""
+
+
+def _unparsed(message: str, *args: Any, **kwargs: Any) -> None:
+    raise Unparsed(message)
+
+
+def _quiet_print(*args: object, **kwargs: Any) -> None:
+    log.debug("sippy: %s", " ".join(str(a) for a in args))
+
+
+def _precheck(data: bytes) -> BaseException | None:
+    """What is wrong with a datagram before sippy parses it (it would print, or raise where
+    nothing catches it)."""
+    if len(data) < 32:  # sippy drops these without a word
+        return ValueError(f"{len(data)} bytes")
+    try:
+        text = data.decode()
+    except UnicodeDecodeError as exc:
+        return exc
+    if text.startswith("SIP/") and not _STATUS_LINE.match(text):
+        return ValueError("no status code")
+    return None
+
+
+def once(response: Any) -> Any:
+    """Mark a final response to be sent once, never retransmitted (see ``OneWorkerTM``)."""
+    response.ucs_once = True
+    return response
+
+
 class OneWorkerTM(SipTransactionManager):  # type: ignore[misc]
-    """sippy's transaction manager on a UDP server with a single worker."""
+    """sippy's transaction manager on a UDP server with a single worker; datagrams that do not
+    parse go to ``malformed``, and responses marked ``once`` are sent once."""
 
     model_udp_server = (Udp_server, _OneWorkerOpts)
+
+    def __init__(self, config: dict[str, Any], req_cb: Any, malformed: Malformed) -> None:
+        self.malformed = malformed
+        super().__init__(config, req_cb)
+
+    def handleIncoming(self, data_in: bytes, ra: Any, server: Any, rtime: Any) -> None:
+        if is_keepalive(data_in):
+            return
+        problem = _precheck(data_in)
+        if problem is None:
+            try:
+                super().handleIncoming(data_in, ra, server, rtime)
+                return
+            except Unparsed as exc:
+                problem = exc.__context__ or exc
+            except Exception as exc:
+                problem = exc
+        answer = self.malformed(data_in, ra.address, problem)
+        if answer is not None:
+            server.send_to(answer, ra.address)
+
+    def incomingRequest(self, msg: Any, checksum: Any, tids: Any, server: Any) -> None:
+        """The headers every response copies are parsed before a transaction is made: one
+        that does not parse raises here, and no transaction is left waiting."""
+        for name in ("to", "from", "call-id", "cseq"):
+            msg.getHFBody(name)
+        super().incomingRequest(msg, checksum, tids, server)
+
+    def sendResponse(
+        self,
+        resp: Any,
+        t: Any = None,
+        retrans: bool = False,
+        ack_cb: Any = None,
+        lossemul: int = 0,
+    ) -> None:
+        super().sendResponse(resp, t, retrans, ack_cb, lossemul)
+        if t is not None and getattr(resp, "ucs_once", False) and t.tid is not None:
+            # Forget the transaction: no retransmission, no ACK awaited. The same INVITE again
+            # (its answer lost) finds the answer in the transaction manager's cache of recent
+            # datagrams, and gets it again, once.
+            for timer in (t.teA, t.teD):
+                if timer is not None:
+                    timer.cancel()
+            if self.tserver.get(t.tid) is t:
+                del self.tserver[t.tid]
+            t.cleanup()
+
+    def shutdown(self) -> None:
+        """Close the port, and stop the timers of the transactions still open (sippy left them
+        running, and each printed a stack trace when it fired on the closed manager)."""
+        for t in [*self.tserver.values(), *self.tclient.values()]:
+            for name in ("teA", "teB", "teC", "teD", "teE", "teF", "teG"):
+                timer = getattr(t, name, None)
+                if timer is not None:
+                    timer.cancel()
+        super().shutdown()
 
 
 def _patch_transport_case() -> None:
@@ -99,6 +217,9 @@ def ensure_running() -> None:
             return
         _patch_transport_case()
         _stm.socket = _ProbeSockets()
+        _stm.dump_exception = _unparsed
+        for module in (_stm, _sipmsg, _siprequest):
+            module.__dict__["print"] = _quiet_print
         _monotime.clock_getdtime = time.clock_gettime
         SipConf.my_uaname = "ucs"
         _thread = threading.Thread(target=_loop, name="sippy", daemon=True)

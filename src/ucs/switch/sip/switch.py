@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ucs.core.directory import Directory, LineConfig, QueueType
 from ucs.core.effects import Created, SwitchEffect
+from ucs.core.errors import UcsError
 from ucs.core.events import (
     Event,
+    HungUp,
     PhoneCall,
     Registration,
     Registrations,
@@ -151,7 +153,7 @@ class SipSwitch:
                 "_sip_logger": stack.quiet_logger(),
             }
         )
-        tm = stack.OneWorkerTM(b2bua.config, b2bua.on_request)
+        tm = stack.OneWorkerTM(b2bua.config, b2bua.on_request, b2bua.malformed)
         b2bua.config["_sip_tm"] = tm
         return tm
 
@@ -279,10 +281,29 @@ class SipSwitch:
                 channel=arrival.channel,
                 uniqueid=uid,
             )
-        effects = self._submit(event)
+        try:
+            effects = self._engine.submit(event)
+        except UcsError as exc:  # the storage is down, say: the caller hears so at once
+            log.warning("new call %s refused (%s): %s", uid, exc.code, exc.message)
+            self._refused(arrival, uid, Cause.UNAVAILABLE, (503, "Service Unavailable"))
+            return
+        except Exception:
+            log.exception("new call %s failed", uid)
+            self._refused(arrival, uid, Cause.UNKNOWN, (500, "Server Internal Error"))
+            return
         made = next((e.uniqueid for e in effects if isinstance(e, Created)), uid)
         if made != uid:  # cannot happen: _new_uid checks; kept loud in case the core changes
             log.error("the core renamed call %s to %s", uid, made)
+
+    def _refused(
+        self, arrival: Arrival, uid: UniqueId, cause: Cause, response: tuple[int, str]
+    ) -> None:
+        """A new call the engine did not take: the caller gets ``response`` rather than an
+        INVITE left unanswered, and should the core have the call after all, it ends."""
+        assert self.b2bua is not None and self._engine is not None
+        stack.call_in_sip_thread(self.b2bua.refuse, arrival.call, cause, response)
+        if uid in self._engine.center.calls:
+            self._submit(HungUp(uid, arrival.line.id if arrival.line is not None else None))
 
     def _new_uid(self) -> UniqueId:
         assert self._engine is not None
