@@ -31,6 +31,7 @@ from tests.sip.conftest import SipRunning
 from tests.sip.peer import Dialog, Msg, Peer, free_udp_port
 from ucs.core.errors import UcsError
 from ucs.core.events import Event, PhoneCall, TrunkCall
+from ucs.switch.sip import stack
 from ucs.switch.sip.b2bua import B2BUA
 from ucs.switch.sip.digest import NONCE_TTL
 
@@ -315,6 +316,30 @@ async def test_the_next_line_about_a_source_counts_what_was_not_logged(
         assert len(lines) == 2 and "29 more" in lines[1], lines
     finally:
         junk.close()
+
+
+async def test_datagrams_waiting_for_the_sip_thread_are_bounded(
+    sip_server: SipRunning, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood faster than the switch queued every datagram in memory; now at most
+    ``MAX_BACKLOG`` wait, the rest are dropped as a full socket buffer would drop them."""
+    monkeypatch.setattr(stack, "MAX_BACKLOG", 5)
+    peer = await Peer("phone1", sip_server.sip, host="127.0.0.2").open()
+    try:
+        stack.call_in_sip_thread(time.sleep, 1.0)  # the switch is busy for a second
+        await asyncio.sleep(0.1)
+        for i in range(40):
+            peer.request(
+                "OPTIONS", "sip:127.0.0.1", Dialog(f"busy{i}", "<sip:a@b>;tag=1", "<sip:b@c>", "")
+            )
+        answered = [m for m in await _all(peer, 2.0) if m.code == 200]
+        assert 1 <= len(answered) <= 6, len(answered)
+        peer.request(
+            "OPTIONS", "sip:127.0.0.1", Dialog("after", "<sip:a@b>;tag=1", "<sip:b@c>", "")
+        )
+        assert (await peer.response()).code == 200
+    finally:
+        peer.close()
 
 
 # --- guessing passwords, reflection --------------------------------------------------------------

@@ -22,7 +22,8 @@ thread only. These fixes are applied from here, never by editing the installed p
 - a response marked ``once`` (a challenge to an INVITE) is sent once and its transaction
   forgotten at once: a final response to an INVITE was retransmitted until an ACK came, so any
   address written in a forged request got several answers to one datagram;
-- closing the port stops the timers of the transactions still open.
+- closing the port stops the timers of the transactions still open;
+- at most ``MAX_BACKLOG`` received datagrams wait for sippy's thread (it queued every one).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import sippy.SipRequest as _siprequest
 import sippy.SipTransactionManager as _stm
 import sippy.Time.MonoTime as _monotime
 from sippy.Core.EventDispatcher import ED2
+from sippy.Network_server import Remote_address
 from sippy.SipConf import SipConf
 from sippy.SipTransactionManager import SipTransactionManager
 from sippy.SipURL import SipURL
@@ -49,6 +51,7 @@ from sippy.Udp_server import Udp_server, Udp_server_opts
 from ucs.switch.sip.malformed import is_keepalive
 
 __all__ = [
+    "MAX_BACKLOG",
     "Malformed",
     "OneWorkerTM",
     "call_in_sip_thread",
@@ -65,8 +68,46 @@ _lock = threading.Lock()
 _thread: threading.Thread | None = None
 
 
+MAX_BACKLOG = 5_000
+"""Datagrams received and waiting for sippy's thread, at most (about 1.5 KB each)."""
+
+
 class _OneWorkerOpts(Udp_server_opts):  # type: ignore[misc]
     nworkers = 1
+    direct_dispatch = True  # the receiver thread calls ``handle_read``: see _BoundedUdpServer
+
+
+class _BoundedUdpServer(Udp_server):  # type: ignore[misc]
+    """sippy's UDP server, whose receiver thread queues at most ``MAX_BACKLOG`` datagrams for
+    sippy's thread and drops the rest, as a full socket buffer would (sippy queued them all:
+    a flood faster than its thread grew memory without end). Each of the two counters is
+    written by one thread only, so no count is lost."""
+
+    posted = 0
+    """Datagrams queued (the receiver thread's count)."""
+    taken = 0
+    """Datagrams handed to the transaction manager (sippy's thread's count)."""
+    dropped = 0
+    _warned = float("-inf")
+
+    def handle_read(self, data: bytes, address: Any, rtime: Any, delayed: bool = False) -> None:
+        if self.posted - self.taken >= MAX_BACKLOG:
+            self.dropped += 1
+            now = time.monotonic()
+            if now - self._warned >= 60:
+                self._warned = now
+                log.warning(
+                    "SIP: %d datagrams dropped so far: %d were waiting (a flood?)",
+                    self.dropped,
+                    MAX_BACKLOG,
+                )
+            return
+        self.posted += 1
+        ED2.callFromThread(self._take, data, Remote_address(address, self.transport), rtime)
+
+    def _take(self, data: bytes, address: Any, rtime: Any) -> None:
+        self.taken += 1
+        Udp_server.handle_read(self, data, address, rtime)
 
 
 Malformed = Callable[[bytes, tuple[str, int], BaseException], bytes | None]
@@ -113,7 +154,7 @@ class OneWorkerTM(SipTransactionManager):  # type: ignore[misc]
     """sippy's transaction manager on a UDP server with a single worker; datagrams that do not
     parse go to ``malformed``, and responses marked ``once`` are sent once."""
 
-    model_udp_server = (Udp_server, _OneWorkerOpts)
+    model_udp_server = (_BoundedUdpServer, _OneWorkerOpts)
 
     def __init__(self, config: dict[str, Any], req_cb: Any, malformed: Malformed) -> None:
         self.malformed = malformed
