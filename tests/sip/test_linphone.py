@@ -9,6 +9,7 @@ would by the handset, and the core shows it connected; then Linphone hangs up (c
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from tests.sip.conftest import SipRunning
 from tests.sip.linphone import LINPHONEC, Linphone
 from tests.sip.test_queue_call import _agent, _next
+from ucs.switch.sip.digest import NONCE_TTL
 
 pytestmark = [
     pytest.mark.anyio,
@@ -62,4 +64,30 @@ async def test_linphone_registers_rings_connects_and_hangs_up(
     finally:
         if op is not None:
             await op.__aexit__(None, None, None)
+        await phone.stop()
+
+
+async def test_linphone_keeps_its_registration_when_its_nonce_runs_out(
+    sip_server: SipRunning, tmp_path: Path
+) -> None:
+    """Linphone refreshes its registration with the nonce it holds (its count growing: each
+    (nonce, nc) is good once); when the nonce is past its time (``NONCE_TTL``, the server's
+    clock moved on here), the refresh gets ``401`` with ``stale=true`` and Linphone answers
+    the new challenge by itself, so the phone stays registered."""
+    assert sip_server.server.sip is not None and sip_server.server.sip.b2bua is not None
+    b2bua = sip_server.server.sip.b2bua
+    registrar = b2bua.registrar
+    registrar.min_expires, registrar.max_expires = 1, 2  # a refresh about every 2 s
+    phone = Linphone(tmp_path / "linphone", "phone1", "phone1-secret", sip_server.sip)
+    await phone.start()
+    try:
+        async with asyncio.timeout(10):
+            while registrar.where("phone1") is None:  # noqa: ASYNC110 (no event)
+                await asyncio.sleep(0.05)
+        moved = time.time()
+        b2bua.phones.digest.clock = lambda: time.time() + NONCE_TTL + 1
+        async with asyncio.timeout(10):  # two refreshes after the nonce ran out
+            while (w := registrar.where("phone1")) is None or w.expires < moved + 4:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
         await phone.stop()
