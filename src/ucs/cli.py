@@ -6,11 +6,14 @@ import gc
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ucs.core.sso import make_token
+
+if TYPE_CHECKING:
+    from ucs.web.server import Server
 
 __all__ = ["app", "main"]
 
@@ -25,6 +28,12 @@ def serve(
     port: int = typer.Option(8080, envvar="UCS_PORT"),
     db: str = typer.Option("sqlite:///ucs.db", envvar="UCS_DB"),
     demo: bool = typer.Option(False, "--demo", help="Fill an empty database with demo data."),
+    allow_demo_credentials: bool = typer.Option(
+        False,
+        "--allow-demo-credentials",
+        envvar="UCS_ALLOW_DEMO_CREDENTIALS",
+        help="Start without --demo although demo credentials are in force (with a warning).",
+    ),
     switch: str = typer.Option(
         "simulated",
         envvar="UCS_SWITCH",
@@ -71,6 +80,7 @@ def serve(
             f"unknown switch {switch!r}: simulated or sip", param_hint="--switch"
         )
     server = build_server(settings)
+    _check_demo_credentials(server, demo=demo, allowed=allow_demo_credentials)
     # Full collections froze the loop for 100-200 ms at 200 calls/s (docs/performance.md): what
     # start-up built lives as long as the process, so it is frozen out of the collector's sight,
     # and rarer young collections promote less, so full ones become rare.
@@ -91,6 +101,33 @@ def serve(
         # per connection, most of an idle agent's memory (docs/performance.md).
         ws_per_message_deflate=False,
     )
+
+
+def _check_demo_credentials(server: Server, *, demo: bool, allowed: bool) -> None:
+    """Demo credentials in force (``ucs.demo.demo_credentials``): with ``--demo`` or when
+    allowed, one warning line naming them; else no start (exit code 2), saying how to change
+    each. docs/deploy.md, "From the demo to production"."""
+    from ucs.demo import demo_credentials
+
+    found = demo_credentials(server.store, server.settings)
+    if not found:
+        return
+    if demo or allowed:
+        named = "; ".join(c.what for c in found)
+        typer.echo(
+            f"ucs: warning: demo credentials in force, anyone may know them: {named}", err=True
+        )
+        return
+    server.store.stop()
+    lines = ["ucs: not started: demo credentials are in force and --demo is not given:"]
+    lines += [f"  - {c.what}: {c.change}" for c in found]
+    lines += [
+        "Change them (start once with --allow-demo-credentials on 127.0.0.1 to reach the API),",
+        "or run the demo with --demo. --allow-demo-credentials (or UCS_ALLOW_DEMO_CREDENTIALS=1)",
+        "starts anyway, with a warning (docs/deploy.md).",
+    ]
+    typer.echo("\n".join(lines), err=True)
+    raise typer.Exit(2)
 
 
 @app.command("sso-token")

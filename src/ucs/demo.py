@@ -1,6 +1,10 @@
-"""The demo data of CONTRACT §2: three agents, a supervisor, four phones, three queues."""
+"""The demo data of CONTRACT §2: three agents, a supervisor, four phones, three queues; and
+the check at start that none of its credentials is in force outside the demo."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ucs.core.directory import (
     AgentConfig,
@@ -13,11 +17,17 @@ from ucs.core.directory import (
 )
 from ucs.core.ids import AgentId, LineId, QueueId
 
+if TYPE_CHECKING:
+    from ucs.storage.store import Store
+    from ucs.web.server import Settings
+
 __all__ = [
     "DEMO_ADMIN_TOKEN",
     "DEMO_PASSWORDS",
     "DEMO_PHONE_SECRETS",
     "DEMO_SSO_SECRET",
+    "DemoCredential",
+    "demo_credentials",
     "demo_directory",
 ]
 
@@ -76,3 +86,65 @@ def demo_directory(region: str = "CZ") -> Directory:
         ),
     }
     return Directory(agents=agents, lines=lines, queues=queues, region=region)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCredential:
+    """A demo credential in force: what it is, and how to change it (never its value: what
+    is said of it goes to the log)."""
+
+    what: str
+    change: str
+
+
+def demo_credentials(store: Store, settings: Settings) -> list[DemoCredential]:
+    """The demo credentials (CONTRACT §2) that a server on ``store`` with ``settings`` would
+    accept: the admin token and the SSO secret as the server uses them (``build_server`` has
+    taken them from the environment or the database), the demo usernames whose password is
+    still the demo one (one argon2 check each, some 20 ms), and the phones whose SIP secret is
+    the demo one. Anyone who has read the demo's documentation knows them all."""
+    from argon2.exceptions import Argon2Error, InvalidHashError
+
+    from ucs.runtime.tokens import token_digest
+    from ucs.storage import schema
+    from ucs.web.server import password_hasher
+
+    found: list[DemoCredential] = []
+    if settings.admin_token_digest == token_digest(DEMO_ADMIN_TOKEN):
+        found.append(
+            DemoCredential(
+                "the admin token is the demo one",
+                "set UCS_ADMIN_TOKEN to a secret of your own",
+            )
+        )
+    if settings.sso_secret == DEMO_SSO_SECRET:
+        found.append(
+            DemoCredential(
+                "the SSO secret is the demo one",
+                "set UCS_SSO_SECRET, or PUT /api/settings/sso-secret",
+            )
+        )
+    hasher = password_hasher()
+    for agent in store.rows(schema.agents):
+        demo = DEMO_PASSWORDS.get(agent["username"])
+        try:
+            if demo is None or not hasher.verify(agent["password_hash"], demo):
+                continue
+        except (Argon2Error, InvalidHashError):
+            continue
+        found.append(
+            DemoCredential(
+                f"agent {agent['username']} has the demo password",
+                f"ucs agent passwd {agent['id']}",
+            )
+        )
+    for line in store.rows(schema.lines):
+        demo = DEMO_PHONE_SECRETS.get(line["identifier"])
+        if demo is not None and line["secret"] == demo:
+            found.append(
+                DemoCredential(
+                    f"phone {line['identifier']} has the demo SIP secret",
+                    f'PATCH /api/lines/{line["id"]} {{"secret": "..."}}',
+                )
+            )
+    return found
