@@ -29,7 +29,7 @@ import pytest
 from tests.server.conftest import _free_port
 from tests.sip.conftest import SipRunning
 from tests.sip.peer import Dialog, Msg, Peer, free_udp_port
-from ucs.core.errors import UcsError
+from ucs.core.errors import StorageUnavailable
 from ucs.core.events import Event, PhoneCall, TrunkCall
 from ucs.switch.sip import stack
 from ucs.switch.sip.b2bua import B2BUA
@@ -388,10 +388,6 @@ async def test_an_unauthenticated_invite_is_challenged_once_not_retransmitted(
 # --- the engine refuses a new call ----------------------------------------------------------------
 
 
-class _StorageUnavailable(UcsError):
-    code = "STORAGE_UNAVAILABLE"
-
-
 async def test_a_new_call_the_engine_refuses_gets_503(
     sip_server: SipRunning, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -400,7 +396,7 @@ async def test_a_new_call_the_engine_refuses_gets_503(
 
     def refusing(event: Event) -> list[object]:
         if isinstance(event, TrunkCall | PhoneCall):
-            raise _StorageUnavailable("the database and its journal both fail")
+            raise StorageUnavailable("the database and its journal both fail")
         return submit(event)  # type: ignore[return-value]
 
     monkeypatch.setattr(engine, "submit", refusing)
