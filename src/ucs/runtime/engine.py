@@ -77,8 +77,9 @@ class Engine:
         self.store: EffectSink = store or _Discard()
         self.clock = clock
         self.handled = 0
-        self.observers: list[Callable[[Event, list[Effect], float], None]] = []
-        """Called after each event with its effects and the seconds it took (metrics)."""
+        self.observers: list[Callable[[Event | None, list[Effect], float], None]] = []
+        """Called after each step with its event (None: the timers due), its effects and the
+        seconds it took (metrics, the server's watch)."""
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
 
@@ -112,7 +113,7 @@ class Engine:
             self._rearm()  # whatever happened, the next deadline is kept
         return first or []
 
-    def _observe(self, event: Event, effects: list[Effect], seconds: float) -> None:
+    def _observe(self, event: Event | None, effects: list[Effect], seconds: float) -> None:
         self.handled += 1
         for observer in self.observers:
             try:
@@ -162,8 +163,10 @@ class Engine:
             if sw is not None and sw <= now:
                 events.extend(self.switch.on_deadline(now))
             if self.center.next_deadline() <= now:
+                started = time.perf_counter()
                 effects = self.center.on_deadline(now)
                 events.extend(self._dispatch(effects))
+                self._observe(None, effects, time.perf_counter() - started)
             for ev in events:
                 try:
                     self.submit(ev)

@@ -1,5 +1,6 @@
 """``/metrics`` for Prometheus: sessions, calls by state, callers waiting, free agents,
-registered phones (SIP), the store's health and backlog, command latency."""
+registered phones (SIP), the store's health and backlog, command latency, and what makes the
+server late: the engine's step times, the event loop's lag and the garbage collector's pauses."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ucs.core.effects import Effect
-from ucs.core.events import Command, Event
+from ucs.core.events import Attach, Command, Connect, Disconnect, Event
 from ucs.core.model import CallState
 from ucs.core.session import ALIASES, METHODS
+from ucs.runtime.monitor import GcPauses, LoopLag
 from ucs.storage.store import Health
 
 if TYPE_CHECKING:
@@ -23,8 +25,9 @@ __all__ = ["Metrics"]
 
 
 class _Live(Collector):
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, lag: LoopLag) -> None:
         self.server = server
+        self.lag = lag
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         c = self.server.center
@@ -77,16 +80,78 @@ class _Live(Collector):
         )
         rejected.add_metric([], store.errors)
         yield rejected
+        lag = GaugeMetricFamily(
+            "ucs_engine_lag_seconds",
+            "How late the event loop runs: the worst lag of the last second (commands, pushes "
+            "and HTTP requests all wait that long)",
+        )
+        lag.add_metric([], self.lag.lag)
+        yield lag
         if c.registered is not None:  # a switch that knows registrations (SIP)
             phones = GaugeMetricFamily("ucs_phones_registered", "Phones registered (SIP)")
             phones.add_metric([], len(c.registered))
             yield phones
 
 
+_FINE = (
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+)
+"""Buckets for steps, lags and pauses: from 0.1 ms (a plain step) to seconds (a stuck loop)."""
+
+
+def _kind(event: Event | None) -> str:
+    if event is None:
+        return "timer"
+    if isinstance(event, Command):
+        return "command"
+    if isinstance(event, Connect | Disconnect | Attach):
+        return "connection"
+    return "call"
+
+
 class Metrics:
+    """The server's Prometheus registry; ``start`` (on the running loop) and ``stop`` the
+    loop-lag and GC watches."""
+
     def __init__(self, server: Server) -> None:
         self.registry = CollectorRegistry()
-        self.registry.register(_Live(server))
+        self.steps = Histogram(
+            "ucs_engine_step_seconds",
+            "Time the core takes per step: a command, a call event (switch, simulator), a "
+            "connection coming or going, or the timers due",
+            ["kind"],
+            buckets=_FINE,
+            registry=self.registry,
+        )
+        self.loop_lag = Histogram(
+            "ucs_loop_lag_seconds",
+            "How late the event loop woke, measured every 50 ms",
+            buckets=_FINE,
+            registry=self.registry,
+        )
+        self.gc_pauses = Histogram(
+            "ucs_gc_pause_seconds",
+            "Garbage collections and how long each held the process",
+            ["generation"],
+            buckets=_FINE,
+            registry=self.registry,
+        )
+        self.lag = LoopLag(self.loop_lag.observe)
+        self.gc = GcPauses(lambda gen, seconds: self.gc_pauses.labels(str(gen)).observe(seconds))
+        self.registry.register(_Live(server, self.lag))
         self.latency = Histogram(
             "ucs_command_seconds",
             "Time the core takes to carry out a command",
@@ -96,7 +161,16 @@ class Metrics:
         )
         server.engine.observers.append(self.observe)
 
-    def observe(self, event: Event, effects: list[Effect], seconds: float) -> None:
+    def start(self) -> None:
+        self.lag.start()
+        self.gc.install()
+
+    def stop(self) -> None:
+        self.lag.stop()
+        self.gc.uninstall()
+
+    def observe(self, event: Event | None, effects: list[Effect], seconds: float) -> None:
+        self.steps.labels(_kind(event)).observe(seconds)
         if isinstance(event, Command):
             method = event.method if isinstance(event.method, str) else ""
             method = ALIASES.get(method, method)

@@ -277,11 +277,13 @@ def create_app(server: Server) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server.engine.start()
+        metrics.start()
         if server.sip is not None:
             server.sip.start()
         yield
         if server.sip is not None:
             server.sip.stop()
+        metrics.stop()
         server.engine.stop()
         server.store.stop()
 
