@@ -88,10 +88,33 @@ def markdown(r: dict[str, Any]) -> str:
             for name, t in r["targets"].items()
         ),
         "",
+        *_tail_table(r),
         "Definitions: docs/performance.md.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _tail_table(r: dict[str, Any]) -> list[str]:
+    """The server's own view of each scenario (``bench/tails.py``): where a tail comes from."""
+    rows = [
+        f"| {tag} | {what} | {d['count']} | {d['total_s']} | {_v(d['p50_ms'])} | "
+        f"{_v(d['p99_ms'])} | {_v(d['p999_ms'])} | {_v(d['max_bucket_ms'])} | "
+        f"{d['over_25ms']} | {d['over_100ms']} |"
+        for tag in ("call_load", "overload")
+        for what, d in r[tag].get("server_tail", {}).items()
+    ]
+    if not rows:
+        return []
+    return [
+        "The server's steps, event-loop lag and GC pauses (bucket bounds, ms):",
+        "",
+        "| scenario | what | count | total s | p50 ≤ | p99 ≤ | p99.9 ≤ | largest ≤ | > 25 ms "
+        "| > 100 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def plot(r: dict[str, Any], path: Path) -> None:

@@ -39,7 +39,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import report
+from bench import report, tails
 from bench.baseline import EchoClientSpec, echo_client_worker, echo_server
 from bench.loadgen import AgentSpec, CallerSpec, agent_worker, caller_worker
 from bench.seed import ADMIN_TOKEN, SSO_SECRET, agent_name, phone_name, seed
@@ -224,6 +224,10 @@ class Server:
             elif line.startswith("ucs_calls{"):
                 live += float(line.rsplit(" ", 1)[1])
         return {"waiting": waiting, "live": live}
+
+    def histograms(self) -> tails.Histograms:
+        """The engine's step times, the loop's lag and GC pauses so far (``bench/tails.py``)."""
+        return tails.parse(self.get("/metrics", timeout=30).decode())
 
     def cdr(self, since: float) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -679,19 +683,23 @@ def run_calls(cfg: Config, workdir: Path, ctx: Any) -> dict[str, Any]:
                 res = workers.ask("calls", rate, cfg.ramp_step, f"ramp{i}", pipes=[caller_pipe])
                 phases.append((f"ramp{i}", res[0], None, False))
             log(f"call_load: {cfg.rate} calls/s for {cfg.duration} s")
+            before = server.histograms()
             with profiler(server.pid, "call_load", cfg.profile):
                 res = workers.ask("calls", cfg.rate, cfg.duration, "call_load", pipes=[caller_pipe])
             drained = _drain(mon, 60, stuck, "call_load", server)
+            causes = {"call_load": tails.summary(tails.delta(before, server.histograms()))}
             phases.append(("call_load", res[0], drained, True))
             checks = workers.ask("check", pipes=agent_pipes)
             stuck["call_load_agents"] = [b for c in checks for b in c["bad"]]
             rate = cfg.overload_rate
             log(f"overload: {rate} calls/s for {cfg.overload_duration} s")
+            before = server.histograms()
             with profiler(server.pid, "overload", cfg.profile):
                 res = workers.ask(
                     "calls", rate, cfg.overload_duration, "overload", pipes=[caller_pipe]
                 )
             drained = _drain(mon, 240, stuck, "overload", server)
+            causes["overload"] = tails.summary(tails.delta(before, server.histograms()))
             phases.append(("overload", res[0], drained, True))
             checks = workers.ask("check", pipes=agent_pipes)
             stuck["overload_agents"] = [b for c in checks for b in c["bad"]]
@@ -717,6 +725,8 @@ def run_calls(cfg: Config, workdir: Path, ctx: Any) -> dict[str, Any]:
             fig["agents_not_ready"] = len(stuck.get(f"{tag}_agents", []))
             fig["agents_not_ready_examples"] = stuck.get(f"{tag}_agents", [])[:5]
             fig["lost"] += fig["stuck_calls"] + fig["agents_not_ready"]
+            if tag in causes:
+                fig["server_tail"] = causes[tag]
             out[tag] = fig
         out["call_load"]["agents"] = n
         out["overload"]["agents"] = n

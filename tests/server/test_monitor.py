@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+from bench import tails
 
 from tests.server.conftest import Running
 from ucs.client import Operator
@@ -40,6 +41,10 @@ async def test_metrics_tell_steps_by_kind_the_loops_lag_and_gc_pauses(running: R
     assert _value(metrics, 'ucs_loop_lag_seconds_bucket{le="0.1"}') < _value(
         metrics, "ucs_loop_lag_seconds_count"
     )
+    # What make bench reads of it (bench/tails.py): the stall is in the lag's tail.
+    seen = tails.summary(tails.delta({}, tails.parse(metrics)))
+    assert seen["engine_step{kind=command}"]["count"] >= 2
+    assert seen["loop_lag"]["over_100ms"] >= 1 and seen["gc_pause{generation=2}"]["count"] >= 1
 
 
 async def test_loop_lag_is_the_worst_of_the_last_window_and_a_stuck_loop_shows_at_once() -> None:
