@@ -48,6 +48,7 @@ from ucs.core.events import (
     Attach,
     Disconnect,
     HungUp,
+    Operation,
     Registration,
     Registrations,
     SwitchFailed,
@@ -396,7 +397,7 @@ class ChaosDay:
             line = LineId(int(desk.agent))
             rung = [u for u, x in self.c.calls.items() for o in x.offers.values() if o.line == line]
             if rung:
-                self.vc.feed(SwitchFailed(rung[0], "ring", "not registered", line))
+                self.vc.feed(SwitchFailed(rung[0], Operation.RING, "not registered", line))
             else:
                 self.vc.feed(Registration(line, False))
             back = self.rng.uniform(5, 120)

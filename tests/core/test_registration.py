@@ -8,7 +8,7 @@ not ring ends its own offer only (``SwitchFailed(line=…)``): the call's other 
 from __future__ import annotations
 
 from tests.core.test_acd import _ready, _rung, _user, _waiting
-from ucs.core.events import Registration, Registrations, SwitchFailed
+from ucs.core.events import Operation, Registration, Registrations, SwitchFailed
 from ucs.core.ids import AgentId, LineId
 from ucs.core.model import Cause
 from ucs.virtual import VirtualCenter
@@ -64,7 +64,7 @@ def test_a_phone_that_could_not_be_rung_ends_only_its_own_offer(vc: VirtualCente
     a1, a3 = _ready(vc, 1), _ready(vc, 3)
     uid = vc.caller(2)  # Sales rings all: agent1 and agent3
     assert _rung(vc, {1: a1, 3: a3}, uid) == [1, 3]
-    vc.feed(SwitchFailed(uid, "ring", "phone phone3 is not registered", LineId(3)))
+    vc.feed(SwitchFailed(uid, Operation.RING, "phone phone3 is not registered", LineId(3)))
     assert _rung(vc, {1: a1, 3: a3}, uid) == [1]
     errors = vc.messages(a3, "error")
     assert errors and "phone3 is not registered" in errors[-1]["message"]
@@ -114,7 +114,7 @@ def test_a_phone_that_could_not_be_rung_is_taken_for_unregistered(vc: VirtualCen
     a1 = _ready(vc, 1)
     uid = vc.caller(1)
     assert _rung(vc, {1: a1}, uid) == [1]
-    vc.feed(SwitchFailed(uid, "ring", "phone phone1 is not registered", LineId(1)))
+    vc.feed(SwitchFailed(uid, Operation.RING, "phone phone1 is not registered", LineId(1)))
     call = vc.center.calls[uid]
     assert call.waiting and not call.offers
     assert not vc.center.free(AgentId(1))
@@ -129,9 +129,9 @@ def test_a_late_ring_failure_leaves_a_waiting_or_answered_caller_alone(vc: Virtu
     _ready(vc, 3)
     uid = vc.caller(2)  # Sales rings agent1 and agent3
     vc.call(a1, "answer")
-    vc.feed(SwitchFailed(uid, "ring", "phone phone3 is not registered", LineId(3)))
+    vc.feed(SwitchFailed(uid, Operation.RING, "phone phone3 is not registered", LineId(3)))
     call = vc.center.calls[uid]
     assert call.connected_at is not None and call.handled_by == AgentId(1)
     queued = vc.caller(1)  # Support: agent1 talks and agent2 is away, so it waits
-    vc.feed(SwitchFailed(queued, "ring", "late", LineId(2)))
+    vc.feed(SwitchFailed(queued, Operation.RING, "late", LineId(2)))
     assert vc.center.calls[queued].waiting

@@ -57,6 +57,7 @@ from ucs.core.events import (
     Command,
     Disconnect,
     HungUp,
+    Operation,
     Reconfigure,
     Registration,
     Registrations,
@@ -630,7 +631,7 @@ class CenterMachine(RuleBasedStateMachine):
         offers = sorted((o.line, uid) for uid, x in self.c.calls.items() for o in x.offers.values())
         if offers:
             line, uid = offers[pick % len(offers)]
-            self.vc.feed(SwitchFailed(uid, "ring", "not registered", line))
+            self.vc.feed(SwitchFailed(uid, Operation.RING, "not registered", line))
 
     @rule(support=st.sampled_from(list(Strategy)), reshuffled=st.booleans())
     def reconfigure(self, support: Strategy, reshuffled: bool) -> None:

@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ucs.core.directory import Directory
+from ucs.core.effects import (
+    Hangup,
+    Hold,
+    Mute,
+    Originate,
+    PickUp,
+    Redirect,
+    Ring,
+    StopRinging,
+    SwitchEffect,
+    Transfer,
+    Unhold,
+)
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
 from ucs.core.model import Cause
 
 __all__ = [
+    "OPERATION_OF",
     "SECRET_METHODS",
     "Answered",
     "Attach",
@@ -23,6 +38,7 @@ __all__ = [
     "Disconnect",
     "Event",
     "HungUp",
+    "Operation",
     "PhoneCall",
     "Reconfigure",
     "Registration",
@@ -33,6 +49,7 @@ __all__ = [
     "SwitchFailed",
     "Transferred",
     "TrunkCall",
+    "operation_of",
 ]
 
 
@@ -155,12 +172,48 @@ class Transferred:
     consultation: UniqueId | None = None
 
 
+class Operation(StrEnum):
+    """What the core asked of the switch (one kind of ``SwitchEffect`` each), as
+    ``SwitchFailed`` names it and the agents' error message says it."""
+
+    RING = "ring"  # Ring: a phone rings with a call
+    ANSWER = "answer"  # PickUp: the ringing phone answers (the agent pressed answer)
+    ORIGINATE = "originate"  # Originate: an agent's phone calls a number
+    HOLD = "hold"  # Hold
+    UNHOLD = "unhold"  # Unhold
+    MUTE = "mute"  # Mute (and unmute)
+    TRANSFER = "transfer"  # Transfer: the caller joined with the consultation's far party
+    BLIND_TRANSFER = "blind_transfer"  # Redirect: the far party sent to a number
+    STOP_RINGING = "stop_ringing"  # StopRinging
+    HANGUP = "hangup"  # Hangup: the whole call ends
+
+
+OPERATION_OF: Mapping[type, Operation] = {
+    Ring: Operation.RING,
+    PickUp: Operation.ANSWER,
+    Originate: Operation.ORIGINATE,
+    Hold: Operation.HOLD,
+    Unhold: Operation.UNHOLD,
+    Mute: Operation.MUTE,
+    Transfer: Operation.TRANSFER,
+    Redirect: Operation.BLIND_TRANSFER,
+    StopRinging: Operation.STOP_RINGING,
+    Hangup: Operation.HANGUP,
+}
+"""The operation each kind of switch effect asks for."""
+
+
+def operation_of(effect: SwitchEffect) -> Operation:
+    """The operation a switch effect asks for (a switch failing it says so with this)."""
+    return OPERATION_OF[type(effect)]
+
+
 @dataclass(frozen=True, slots=True)
 class SwitchFailed:
     """The switch could not carry out an operation the core asked for."""
 
     uniqueid: UniqueId
-    operation: str
+    operation: Operation
     reason: str = ""
     line: LineId | None = None
     """For ``ring``: the phone that could not be rung (the call's other offers go on)."""

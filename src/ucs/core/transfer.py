@@ -17,7 +17,7 @@ from ucs.core import distribution
 from ucs.core.call import Call
 from ucs.core.effects import Hold, Originate, Push, Redirect, Transfer
 from ucs.core.errors import SWITCH_FAILURE, InvalidArgument, InvalidState
-from ucs.core.events import SwitchFailed, Transferred
+from ucs.core.events import Operation, SwitchFailed, Transferred
 from ucs.core.ids import AgentId, ClientId, LineId
 from ucs.core.model import CallState, Cause, Direction, Party, PartyType
 from ucs.core.numbers import parse_dialable
@@ -183,24 +183,37 @@ def confirmed(c: Center, ev: Transferred) -> None:
     c.touch(call)
 
 
+_ASKED = frozenset(
+    {
+        Operation.ANSWER,
+        Operation.HOLD,
+        Operation.UNHOLD,
+        Operation.MUTE,
+        Operation.TRANSFER,
+        Operation.BLIND_TRANSFER,
+    }
+)
+"""Operations an agent asked for: a failure is told to that agent only."""
+
+
 def failed(c: Center, ev: SwitchFailed) -> None:
     """The switch could not do what the core asked: undo what moved, tell the agents."""
     call = c.calls.get(ev.uniqueid)
     if call is None:
         return
-    op = ev.operation
+    op = Operation(ev.operation)  # a switch written before Operation may still say a str
     # The agent who asked is told; for what no one asked (ringing, dialling) everyone on it.
-    asked = op in ("answer", "hold", "unhold", "mute", "transfer", "blind_transfer")
+    asked = op in _ASKED
     told = {call.asked_by} if asked and call.asked_by is not None else call.agents()
-    if op == "ring" and ev.line is not None:  # one phone of the call's offers: its agent only
+    if op is Operation.RING and ev.line is not None:  # one phone of the offers: its agent
         told = {a for a in (c.line_owner.get(ev.line),) if a is not None}
-    if op in ("transfer", "blind_transfer"):
+    if op in (Operation.TRANSFER, Operation.BLIND_TRANSFER):
         call.pending = None
-    elif op == "hold" and call.state is CallState.HELD:
+    elif op is Operation.HOLD and call.state is CallState.HELD:
         call.move(CallState.CONNECTED)
-    elif op == "unhold" and call.state is CallState.CONNECTED:
+    elif op is Operation.UNHOLD and call.state is CallState.CONNECTED:
         call.move(CallState.HELD)
-    elif op == "ring":
+    elif op is Operation.RING:
         if ev.line is not None and c.registered is not None:
             # The switch could not reach the phone: it gets no more calls until it registers
             # again (else the caller would be offered to it again at once, and fail again).
@@ -216,7 +229,7 @@ def failed(c: Center, ev: SwitchFailed) -> None:
                     distribution.end_offer(c, call, offer, Cause.UNAVAILABLE, counted=False)
         elif call.connected_at is None:  # a phone rung directly: the call fails
             c.end_call(call, Cause.UNAVAILABLE)
-    elif op == "originate":
+    elif op is Operation.ORIGINATE:
         c.end_call(call, Cause.UNAVAILABLE)
     c.touch(call)
     message = f"the switch could not {op.replace('_', ' ')} call {call.uniqueid}"

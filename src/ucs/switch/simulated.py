@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 
 from ucs.core.effects import (
     Hangup,
-    Hold,
-    Mute,
     Originate,
     PickUp,
     Redirect,
@@ -31,12 +29,13 @@ from ucs.core.effects import (
     StopRinging,
     SwitchEffect,
     Transfer,
-    Unhold,
 )
 from ucs.core.events import (
+    OPERATION_OF,
     Answered,
     Event,
     HungUp,
+    Operation,
     RemoteAnswered,
     RemoteFailed,
     RemoteRinging,
@@ -49,17 +48,10 @@ from ucs.core.numbers import normalize
 
 __all__ = ["OPERATIONS", "SimulatedSwitch"]
 
-OPERATIONS: dict[type, str] = {
-    Ring: "ring",
-    PickUp: "answer",
-    Originate: "originate",
-    Hold: "hold",
-    Unhold: "unhold",
-    Mute: "mute",
-    Transfer: "transfer",
-    Redirect: "blind_transfer",
+OPERATIONS: dict[type, Operation] = {
+    t: op for t, op in OPERATION_OF.items() if t not in (StopRinging, Hangup)
 }
-"""The name of each operation, as ``SwitchFailed.operation`` and ``fail()`` use it."""
+"""The operations the simulator can be told to fail (``fail()``)."""
 
 
 @dataclass(slots=True)
@@ -74,15 +66,16 @@ class SimulatedSwitch:
     ringing: dict[UniqueId, set[LineId]] = field(default_factory=dict)
     _timers: list[tuple[float, int, UniqueId, Event]] = field(default_factory=list)
     _seq: int = 0
-    _failing: dict[str, int] = field(default_factory=dict)
+    _failing: dict[Operation, int] = field(default_factory=dict)
 
     # --- what the tests and the simulator API do -------------------------------------------
 
-    def fail(self, operation: str, times: int = 1) -> None:
+    def fail(self, operation: Operation | str, times: int = 1) -> None:
         """Make the next ``times`` operations of this kind fail (chaos testing)."""
         if operation not in OPERATIONS.values():
             raise ValueError(f"unknown operation {operation!r}")
-        self._failing[operation] = self._failing.get(operation, 0) + times
+        op = Operation(operation)
+        self._failing[op] = self._failing.get(op, 0) + times
 
     def caller_hangup(self, uniqueid: UniqueId) -> HungUp:
         """The outside party hangs up."""
@@ -106,7 +99,7 @@ class SimulatedSwitch:
             self._stop_ringing(effect.uniqueid, effect.line)
         elif isinstance(effect, PickUp):
             if effect.line not in self.ringing.get(effect.uniqueid, ()):
-                return [SwitchFailed(effect.uniqueid, "answer", "the phone is not ringing")]
+                return [SwitchFailed(effect.uniqueid, Operation.ANSWER, "the phone is not ringing")]
             self._stop_ringing(effect.uniqueid, effect.line)
             return [Answered(effect.uniqueid, effect.line)]
         elif isinstance(effect, Originate):

@@ -46,11 +46,13 @@ from ucs.core.events import (
     Answered,
     Event,
     HungUp,
+    Operation,
     RemoteAnswered,
     RemoteFailed,
     RemoteRinging,
     SwitchFailed,
     Transferred,
+    operation_of,
 )
 from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
@@ -271,7 +273,7 @@ class B2BUA(LegControl):
                 self._report(call, RemoteFailed(call.uid, cause_of(code)))  # type: ignore[arg-type]
         elif leg.role == "agent":
             reason = f"the phone answered {code}"
-            self._report(call, SwitchFailed(call.uid, "originate", reason))  # type: ignore[arg-type]
+            self._report(call, SwitchFailed(call.uid, Operation.ORIGINATE, reason))  # type: ignore[arg-type]
         elif leg.role == "far":
             self._report(call, RemoteFailed(call.uid, cause_of(code)))  # type: ignore[arg-type]
         if call.uid is None:
@@ -317,7 +319,7 @@ class B2BUA(LegControl):
             self._apply(effect)
         except Exception:
             log.exception("carrying out %r failed", effect)
-            self.report_event(SwitchFailed(effect.uniqueid, type(effect).__name__.lower()))
+            self.report_event(SwitchFailed(effect.uniqueid, operation_of(effect)))
 
     def _apply(self, effect: SwitchEffect) -> None:
         if isinstance(effect, Originate):
@@ -342,7 +344,7 @@ class B2BUA(LegControl):
             )
             if leg is None:
                 why = f"phone {line.identifier} is not registered"
-                failed = SwitchFailed(call.uid, "ring", why, effect.line)  # type: ignore[arg-type]
+                failed = SwitchFailed(call.uid, Operation.RING, why, effect.line)  # type: ignore[arg-type]
                 self._report(call, failed)
             else:
                 call.ringing[effect.line] = leg
@@ -371,7 +373,7 @@ class B2BUA(LegControl):
         line = self.directory().lines.get(line_id)
         if old is None or line is None:
             why = "the phone is not ringing"
-            self._report(call, SwitchFailed(call.uid, "answer", why))  # type: ignore[arg-type]
+            self._report(call, SwitchFailed(call.uid, Operation.ANSWER, why))  # type: ignore[arg-type]
             return
         self._drop(old)
         source = call.other(old) if old is call.b else call.a
@@ -387,7 +389,7 @@ class B2BUA(LegControl):
         leg = self._ring_phone(call, old.role, line, who, name, sdp, answer=True)
         if leg is None:
             why = f"phone {line.identifier} is not registered"
-            self._report(call, SwitchFailed(call.uid, "answer", why))  # type: ignore[arg-type]
+            self._report(call, SwitchFailed(call.uid, Operation.ANSWER, why))  # type: ignore[arg-type]
             return
         leg.rang = old.rang
         if old is call.b:
@@ -414,7 +416,7 @@ class B2BUA(LegControl):
         if leg is None:
             del self.calls[effect.uniqueid]
             why = "the agent's phone is not registered"
-            self.report_event(SwitchFailed(effect.uniqueid, "originate", why))
+            self.report_event(SwitchFailed(effect.uniqueid, Operation.ORIGINATE, why))
             return
         call.a = leg
 
@@ -463,7 +465,7 @@ class B2BUA(LegControl):
         mine = call.on_line(line)
         far = call.other(mine) if mine is not None else None
         if mine is None or far is None or not (mine.up and far.up):
-            op = "hold" if hold else "unhold"
+            op = Operation.HOLD if hold else Operation.UNHOLD
             self._report(call, SwitchFailed(call.uid, op, "the call is not connected"))  # type: ignore[arg-type]
             return
         self._update(far, mine.sdp, "sendonly" if hold else "sendrecv")
@@ -477,7 +479,7 @@ class B2BUA(LegControl):
         far2 = consultation.other(mine2) if consultation is not None and mine2 else None
         if consultation is None or mine is None or far1 is None or mine2 is None or far2 is None:
             why = "no call to join the caller with"
-            self._report(call, SwitchFailed(call.uid, "transfer", why))  # type: ignore[arg-type]
+            self._report(call, SwitchFailed(call.uid, Operation.TRANSFER, why))  # type: ignore[arg-type]
             return
         self._drop(mine, Cause.TRANSFER)
         self._drop(mine2, Cause.TRANSFER)
@@ -496,7 +498,7 @@ class B2BUA(LegControl):
         far = call.other(mine) if mine is not None else None
         if mine is None or far is None or not far.up:
             why = "the call is not connected"
-            self._report(call, SwitchFailed(call.uid, "blind_transfer", why))  # type: ignore[arg-type]
+            self._report(call, SwitchFailed(call.uid, Operation.BLIND_TRANSFER, why))  # type: ignore[arg-type]
             return
         self._drop(mine, Cause.TRANSFER)
         call.a, call.b = far, None
