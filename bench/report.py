@@ -102,7 +102,7 @@ def _tail_table(r: dict[str, Any]) -> list[str]:
         f"{_v(d['p99_ms'])} | {_v(d['p999_ms'])} | {_v(d['max_bucket_ms'])} | "
         f"{d['over_25ms']} | {d['over_100ms']} |"
         for tag in ("call_load", "overload")
-        for what, d in r[tag].get("server_tail", {}).items()
+        for what, d in r[tag].get("details", {}).get("server_tail", {}).items()
     ]
     if not rows:
         return []
