@@ -54,8 +54,8 @@ def serve(
     """Start the contact-center server."""
     import uvicorn
 
+    from ucs.web.listener import uvicorn_options
     from ucs.web.server import Settings, build_server, create_app
-    from ucs.web.ws import MAX_MESSAGE
 
     settings = Settings(
         host=host,
@@ -91,15 +91,9 @@ def serve(
     if settings.admin_token_generated:
         where = Path(settings.admin_token_file).resolve()
         typer.echo(f"ucs: a new admin token was written to {where} (readable by you alone)")
+    # h11 with bounded request heads, keep-alive and WebSocket frames (ucs.web.listener).
     uvicorn.run(
-        create_app(server),
-        host=host,
-        port=port,
-        log_level="info",
-        ws_max_size=2 * MAX_MESSAGE,
-        # Messages are a few KB of JSON; permessage-deflate would keep some 300 KB of zlib state
-        # per connection, most of an idle agent's memory (docs/performance.md).
-        ws_per_message_deflate=False,
+        create_app(server), host=host, port=port, log_level="info", **uvicorn_options(settings)
     )
 
 
@@ -369,15 +363,36 @@ def sim_hangup(uniqueid: str, url: str = _url, token: str = _token) -> None:
 @app.command()
 def cdr(
     csv_out: bool = typer.Option(False, "--csv", help="CSV instead of a table."),
-    limit: int = 100,
+    limit: int = typer.Option(100, min=1, help="How many records."),
+    offset: int = typer.Option(0, min=0, help="Records to skip first."),
     url: str = _url,
     token: str = _token,
 ) -> None:
-    """Show the call records (newest last)."""
+    """Show the call records, oldest first (fetched a page of at most 10,000 at a time)."""
+    import csv
+    import io
+
+    from ucs.web.api.reports import MAX_PAGE
+
+    rows: list[dict[str, Any]] = []
+    done = 0
+    while done < limit:
+        size = min(MAX_PAGE, limit - done)
+        query = f"/api/cdr?limit={size}&offset={offset + done}"
+        if csv_out:
+            text = _api(url, token, "GET", query + "&format=csv")
+            got = max(0, len(list(csv.reader(io.StringIO(text)))) - 1)
+            # Each page starts with the header line: it is written once.
+            typer.echo(text if done == 0 else text.partition("\r\n")[2], nl=False)
+        else:
+            page = _api(url, token, "GET", query)
+            rows.extend(page)
+            got = len(page)
+        done += got
+        if got < size:
+            break
     if csv_out:
-        typer.echo(_api(url, token, "GET", f"/api/cdr?format=csv&limit={limit}"), nl=False)
         return
-    rows = _api(url, token, "GET", f"/api/cdr?limit={limit}")
     for row in rows:
         row["codes"] = ",".join(c["accountCode"] for c in row["account_codes"])
     _table(

@@ -38,9 +38,12 @@ from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
+from ucs.web.admission import Admission
 from ucs.web.api import admin, reports, sim
+from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
 from ucs.web.hub import Hub
+from ucs.web.limits import DEFAULT_BODY, DEFAULT_BODY_TIMEOUT, BodyLimit
 from ucs.web.metrics import Metrics
 from ucs.web.origins import OriginPolicy, own_origins
 from ucs.web.ws import operator_socket
@@ -92,6 +95,26 @@ class Settings:
     journal: str = ""
     """Where records wait while the database is unavailable (``UCS_JOURNAL``); by default
     beside the SQLite file, or in the working directory (``Store``)."""
+    # Limits on connections and requests (docs/security.md, "Bad input and overload").
+    hello_timeout: float = 10.0
+    """Seconds a WebSocket has to say ``hello``; then it is closed (4408)."""
+    pending_per_address: int = 256
+    """Connections one client address may hold without a session (WebSockets), and without
+    a first request head (HTTP); more are refused. The benchmark logs in 200 at once."""
+    connections_per_session: int = 50
+    """Connections (tabs, windows) one agent's session may have; one more is refused (4429)."""
+    head_timeout: float = 10.0
+    """Seconds an HTTP request head may take to arrive whole."""
+    max_head: int = 64 * 1024
+    """Largest HTTP request head (request line and headers), in bytes."""
+    keep_alive: int = 5
+    """Seconds an idle kept-alive HTTP connection stays open."""
+    max_body: int = DEFAULT_BODY
+    """Largest HTTP request body, in bytes, unless ``body_limits`` gives its route another."""
+    body_limits: tuple[tuple[str, int], ...] = ()
+    """(path prefix, bytes): body limits of routes that take more (or less) than ``max_body``."""
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    """Seconds a request body may take to arrive whole."""
 
 
 @dataclass
@@ -357,10 +380,28 @@ def create_app(server: Server) -> ASGIApp:
     if not allowed:
         allowed = None if server.settings.demo else ()
     own = own_origins(server.settings.host, server.settings.port)
+    settings = server.settings
+    # Inside the origin check (so that refusals carry CORS headers), before anything reads a
+    # body: the admin token first, then the body's size and pace.
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body,
+        routes=dict(settings.body_limits),
+        timeout=settings.body_timeout,
+    )
+    app.add_middleware(
+        AdminGate,
+        expected=lambda: settings.admin_token_digest,
+        public=("/api/openapi.json", "/api/docs"),
+        public_prefixes=("/api/docs/",),
+    )
     app.add_middleware(OriginPolicy, allowed=allowed, own=own)
+    admission = Admission(
+        settings.pending_per_address, lambda client: server.center.clients.get(client) is not None
+    )
 
     async def socket(scope: Scope, receive: Receive, send: Send) -> None:
-        await operator_socket(WebSocket(scope, receive, send), server)
+        await operator_socket(WebSocket(scope, receive, send), server, admission)
 
     return _Root(app, OriginPolicy(socket, allowed=allowed, own=own))
 

@@ -1,4 +1,10 @@
-"""The operator protocol (docs/protocol.md) over one WebSocket per connection."""
+"""The operator protocol (docs/protocol.md) over one WebSocket per connection.
+
+Besides the protocol, each connection is held to three limits (docs/security.md): it must say
+``hello`` within the hello deadline (else it is closed, 4408); its client address may hold only
+so many connections without a session (``admission.py``: more are refused, HTTP 429); and a
+session may have only so many connections (the one that would pass the limit is refused, 4429).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +15,32 @@ import math
 import time
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ucs.core.effects import Refuse, Reply
 from ucs.core.events import Attach, Command, Connect, Disconnect
-from ucs.core.ids import RequestId
+from ucs.core.ids import AgentId, RequestId
 from ucs.runtime.tokens import token_digest
+from ucs.web.admission import Admission, Ticket
 from ucs.web.api.plain import MAX_DEPTH, unplain
 from ucs.web.hub import Connection, encode
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
 
-__all__ = ["BURST", "MAX_DEPTH", "MAX_MESSAGE", "RATE", "operator_socket"]
+__all__ = [
+    "BURST",
+    "HELLO_LATE",
+    "MAX_DEPTH",
+    "MAX_MESSAGE",
+    "RATE",
+    "TOO_MANY_CONNECTIONS",
+    "operator_socket",
+]
 
 log = logging.getLogger("ucs.ws")
 
@@ -50,6 +67,10 @@ def _unpack(kept: str | bytes) -> str:
 
 _FLOODED = 1008
 """Close code of a connection that kept on flooding (policy violation)."""
+HELLO_LATE = 4408
+"""Close code of a connection that did not say ``hello`` in time."""
+TOO_MANY_CONNECTIONS = 4429
+"""Close code of a connection that would pass its session's limit of connections."""
 _FLUSH = 10.0
 """Seconds a closing connection gets to take what was queued for it, and the close frame."""
 
@@ -145,12 +166,19 @@ def _protocol_error(message: str, request: object = None) -> str:
     return _error("INVALID_ARGUMENT", message, request)
 
 
-async def _pump(ws: WebSocket, conn: Connection) -> None:
-    """Send what is queued for the connection, until the end marker."""
+_ENDED = encode({"type": "session.ended"})
+"""What a connection is told when it loses its session (here or in another tab)."""
+
+
+async def _pump(ws: WebSocket, conn: Connection, ended: Callable[[], None]) -> None:
+    """Send what is queued for the connection, until the end marker; call ``ended`` when the
+    connection is told that its session ended."""
     while True:
         text = await conn.queue.get()
         if text is None:
             return
+        if text == _ENDED:
+            ended()
         await ws.send_text(text)
 
 
@@ -164,12 +192,15 @@ def _credentials(method: str, args: list[Any] | dict[str, Any]) -> tuple[Any, An
 
 
 class _Session:
-    """One connection's protocol state: its session token, if it has one."""
+    """One connection's protocol state: its session token, if it has one; whether it said
+    hello; why it was closed, when the server closed it for a reason worth telling."""
 
     def __init__(self, server: Server, conn: Connection) -> None:
         self.server = server
         self.conn = conn
         self.token: str | None = None
+        self.greeted = False
+        self.reason = ""
         self.allowance = BURST
         self.refused = 0.0
         self.checked = time.monotonic()
@@ -190,6 +221,24 @@ class _Session:
         if self.refused > BURST:
             self.conn.close(_FLOODED)
         return False
+
+    def close(self, code: int, reason: str) -> None:
+        self.reason = reason
+        self.conn.close(code)
+
+    def hello_late(self) -> None:
+        if not self.greeted:
+            timeout = self.server.settings.hello_timeout
+            self.close(HELLO_LATE, f"no hello within {timeout:g} s")
+
+    def _crowded(self, agent: AgentId, joined: bool) -> str | None:
+        """Why this connection may not be one of the agent's session (``joined``: it is one
+        already): the session has as many connections as it may. None when it may."""
+        session = self.server.center.sessions.get(agent)
+        most = self.server.settings.connections_per_session
+        if session is None or len(session.clients) - joined < most:
+            return None
+        return f"the session has {most} connections already"
 
     def _answers(self) -> OrderedDict[str, str | bytes]:
         """Answers to recent requests, kept by the server per session token (so that they
@@ -234,6 +283,7 @@ class _Session:
             self.conn.send(_error("INTERNAL_ERROR", failure, rid))
 
     def hello(self, msg: dict[str, Any]) -> None:
+        self.greeted = True
         resume = msg.get("resume")
         server = self.server
         agent = None
@@ -248,6 +298,10 @@ class _Session:
             self.conn.send(encode({"type": "hello", "protocol": 1, "resumed": False}))
             if isinstance(resume, dict):
                 self.conn.send(encode({"type": "session.ended"}))
+            return
+        crowded = self._crowded(agent, joined=False)
+        if crowded is not None:  # refused before it joins: it may try again later
+            self.close(TOO_MANY_CONNECTIONS, crowded)
             return
         self.token = token
         current = server.hub.current(agent)
@@ -293,12 +347,16 @@ class _Session:
             )
         else:
             result = answer.result if answer is not None else None
-            if method in ("login", "sso") and isinstance(result, dict):
-                agent = server.center.clients.get(self.conn.id)
-                if agent is not None:
-                    self.token = server.issue_token(agent)
-                    answers = self._answers()
-                    result = {**result, "token": self.token, "seq": server.hub.current(agent)}
+            agent = server.center.clients.get(self.conn.id)
+            if method in ("login", "sso") and isinstance(result, dict) and agent is not None:
+                crowded = self._crowded(agent, joined=True)
+                if crowded is not None:  # it leaves the session as it closes, with no token
+                    self.conn.send(_error("TOO_MANY_CONNECTIONS", crowded, rid))
+                    self.close(TOO_MANY_CONNECTIONS, crowded)
+                    return
+                self.token = server.issue_token(agent)
+                answers = self._answers()
+                result = {**result, "token": self.token, "seq": server.hub.current(agent)}
             elif method == "logout":
                 self.token = None
             text = encode({"type": "result", "id": rid, "result": result})
@@ -311,7 +369,9 @@ class _Session:
         self.server.answers.pop(f"c:{self.conn.id}", None)
 
 
-async def _read(ws: WebSocket, conn: Connection, session: _Session) -> None:
+async def _read(
+    ws: WebSocket, conn: Connection, session: _Session, admission: Admission, ticket: Ticket
+) -> None:
     """Carry out what the client sends, one message after the other, until it leaves."""
     while not conn.closed:
         message = await ws.receive()
@@ -322,24 +382,49 @@ async def _read(ws: WebSocket, conn: Connection, session: _Session) -> None:
             data = message.get("bytes") or b""
             text = data.decode("utf-8", errors="replace")
         await session.handle(text)
+        admission.settle(ticket)  # it may have logged in or out
 
 
-async def operator_socket(ws: WebSocket, server: Server) -> None:
+async def operator_socket(ws: WebSocket, server: Server, admission: Admission) -> None:
     """Serve one component or SDK connection until it closes.
 
-    Three things end it: the client leaves; the client floods (``_Session._within_rate``);
-    or its send queue overflows because it does not read (``Connection.send``). The last two
-    close the queue, which wakes this task even while the client sends nothing and its socket
-    takes nothing. The connection then leaves its session at once; the socket gets what was
-    queued (a flood's answers; nothing after an overflow) and the close frame, if the client
-    takes them within ``_FLUSH`` seconds.
+    A connection from an address that holds too many connections without a session is refused
+    before it opens (HTTP 429, ``admission.py``). Then four things end it: the client leaves;
+    it does not say hello in time (``_Session.hello_late``); the client floods
+    (``_Session._within_rate``); or its send queue overflows because it does not read
+    (``Connection.send``). The last three close the queue, which wakes this task even while
+    the client sends nothing and its socket takes nothing. The connection then leaves its
+    session at once; the socket gets what was queued (a flood's answers; nothing after an
+    overflow) and the close frame, if the client takes them within ``_FLUSH`` seconds.
     """
+    ticket = admission.admit(ws.client.host if ws.client else "")
+    if ticket is None:
+        await _refuse(ws, admission.per_address)
+        return
+    try:
+        await _serve(ws, server, admission, ticket)
+    finally:
+        admission.leave(ticket)
+
+
+async def _refuse(ws: WebSocket, most: int) -> None:
+    """Refuse the handshake: 429 with the reason where the server can say it, else 403."""
+    why = f"this address has {most} connections waiting to log in already\n"
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(PlainTextResponse(why, status_code=429))
+    else:
+        await ws.close(code=TOO_MANY_CONNECTIONS, reason=why.strip())
+
+
+async def _serve(ws: WebSocket, server: Server, admission: Admission, ticket: Ticket) -> None:
     await ws.accept()
     conn = server.hub.open()
+    ticket.client = conn.id
     session = _Session(server, conn)
     server.engine.submit(Connect(conn.id))
-    pump = asyncio.create_task(_pump(ws, conn))
-    reader = asyncio.create_task(_read(ws, conn, session))
+    hello = asyncio.get_running_loop().call_later(server.settings.hello_timeout, session.hello_late)
+    pump = asyncio.create_task(_pump(ws, conn, lambda: admission.settle(ticket)))
+    reader = asyncio.create_task(_read(ws, conn, session, admission, ticket))
     cancelled = False
     try:
         await asyncio.wait((reader, pump, conn.ended), return_when=asyncio.FIRST_COMPLETED)
@@ -347,6 +432,7 @@ async def operator_socket(ws: WebSocket, server: Server) -> None:
         cancelled = True
         raise
     finally:
+        hello.cancel()
         left = reader.done() and not conn.closed  # the client went away
         reader.cancel()
         try:
@@ -362,7 +448,7 @@ async def operator_socket(ws: WebSocket, server: Server) -> None:
         if left or cancelled or conn.overflowed:
             pump.cancel()
         if not (left or cancelled):
-            await _close(ws, conn, pump)
+            await _close(ws, conn, pump, session.reason)
         pump.cancel()
         await asyncio.gather(pump, return_exceptions=True)
 
@@ -378,14 +464,16 @@ async def _outcome(task: asyncio.Task[None]) -> BaseException | None:
     return None
 
 
-async def _close(ws: WebSocket, conn: Connection, pump: asyncio.Task[None]) -> None:
+async def _close(
+    ws: WebSocket, conn: Connection, pump: asyncio.Task[None], reason: str = ""
+) -> None:
     """Send what is still queued (unless the connection overflowed: then nothing, and the
-    pump is cancelled), then the close frame with the connection's code, if the client takes
-    them in time."""
+    pump is cancelled), then the close frame with the connection's code and ``reason``, if
+    the client takes them in time."""
     try:
         async with asyncio.timeout(_FLUSH):
             if not conn.overflowed:
                 await pump
-            await ws.close(code=conn.code)
+            await ws.close(code=conn.code, reason=reason)
     except Exception:  # the client is gone, or takes nothing: the socket closes all the same
         log.debug("connection %s closed without its close frame", conn.id)

@@ -14,7 +14,7 @@ from ucs.core.directory import QueueType, Strategy
 from ucs.core.events import Reconfigure
 from ucs.storage import schema as t
 from ucs.web.api.auth import ERRORS, require_admin
-from ucs.web.api.plain import PlainModel
+from ucs.web.api.plain import Data, PlainModel
 
 __all__ = ["router"]
 
@@ -63,9 +63,9 @@ class AgentPatch(_Model):
     number: str | None = Field(None, max_length=64)
     superuser: bool | None = None
     primary_extension: int | None = Field(None, ge=0, le=2_147_483_647)
-    data: dict[str, Any] | None = None
-    memberships: list[MembershipIn] | None = None
-    lines: list[Annotated[int, Field(gt=0, le=2_147_483_647)]] | None = None
+    data: Data | None = Field(None, description="At most 16 KiB as JSON.")
+    memberships: list[MembershipIn] | None = Field(None, max_length=1000)
+    lines: list[Annotated[int, Field(gt=0, le=2_147_483_647)]] | None = Field(None, max_length=100)
 
 
 class AgentIn(AgentPatch):
@@ -112,7 +112,7 @@ class QueueIn(QueuePatch):
 
 
 class Reasons(_Model):
-    reasons: list[str] = Field(max_length=100)
+    reasons: list[Annotated[str, Field(max_length=256)]] = Field(max_length=100)
 
 
 class Secret(_Model):

@@ -1,16 +1,26 @@
-"""The admin token guard: ``Authorization: Bearer <admin token>``, compared in constant time."""
+"""The admin token guard: ``Authorization: Bearer <admin token>``, compared in constant time.
+
+Checked twice: by ``AdminGate``, in front of FastAPI, before a byte of the body is read (FastAPI
+reads and parses a body before it runs a route's dependencies, so a 60 MB body without a token
+would be parsed before its 401); and by ``require_admin``, each router's dependency, which also
+puts the token in the OpenAPI document.
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ucs.runtime.tokens import token_digest
+from ucs.web.limits import has_body
 
-__all__ = ["ERRORS", "require_admin"]
+__all__ = ["ERRORS", "AdminGate", "admin_token_ok", "require_admin"]
 
 _bearer = HTTPBearer(auto_error=False, description="The admin token (`UCS_ADMIN_TOKEN`).")
 
@@ -18,9 +28,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "The admin token is missing or wrong."},
     404: {"description": "No such record."},
     409: {"description": "Conflicts with an existing record, or the record is in use."},
+    413: {"description": "The body is larger than the server takes (docs/security.md)."},
     422: {"description": "Malformed or out-of-range input; nothing was changed."},
 }
 """The error answers every administration route may give (for the OpenAPI document)."""
+
+_REFUSED = "admin token required: Authorization: Bearer <token>"
+
+
+def admin_token_ok(given: str, expected_digest: str) -> bool:
+    """Whether ``given`` is the admin token whose SHA-256 is ``expected_digest``."""
+    return bool(expected_digest) and hmac.compare_digest(token_digest(given), expected_digest)
 
 
 async def require_admin(
@@ -29,9 +47,67 @@ async def require_admin(
 ) -> None:
     expected: str = request.app.state.server.settings.admin_token_digest
     given = credentials.credentials if credentials is not None else ""
-    if not expected or not hmac.compare_digest(token_digest(given), expected):
+    if not admin_token_ok(given, expected):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            detail="admin token required: Authorization: Bearer <token>",
+            detail=_REFUSED,
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+def _bearer_token(scope: Scope) -> str:
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return ""
+
+
+class AdminGate:
+    """ASGI middleware: an HTTP request under ``prefix`` without the admin token is answered
+    401 at once, its body unread (and, when it has one, the connection closed, so that
+    nothing more of it is taken either). ``public`` paths, and everything under
+    ``public_prefixes``, need no token. ``expected`` gives the token's SHA-256 at the time of
+    the request."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        expected: Callable[[], str],
+        prefix: str = "/api/",
+        public: Iterable[str] = (),
+        public_prefixes: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.expected = expected
+        self.prefix = prefix
+        self.public = frozenset(public)
+        self.public_prefixes = tuple(public_prefixes)
+
+    def guards(self, path: str) -> bool:
+        """Whether a request for ``path`` needs the admin token."""
+        return (
+            path.startswith(self.prefix)
+            and path not in self.public
+            and not path.startswith(self.public_prefixes)
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not self.guards(scope["path"])
+            or admin_token_ok(_bearer_token(scope), self.expected())
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"detail": _REFUSED}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"www-authenticate", b"Bearer"),
+        ]
+        if has_body(scope):  # unread: the connection ends, rather than take the rest
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

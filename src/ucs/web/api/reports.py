@@ -1,4 +1,10 @@
-"""Reports: the call records (``/api/cdr``) and today's statistics (``/api/stats/…``)."""
+"""Reports: the call records (``/api/cdr``) and today's statistics (``/api/stats/…``).
+
+The call records come in pages (``limit``, at most ``MAX_PAGE``), and a page is read, encoded
+and sent ``_CHUNK`` records at a time, off the event loop: a record may carry 16 KiB of data, and
+no request holds more than a chunk of them. CSV cells that a spreadsheet would take for a formula
+are escaped (OWASP, CSV injection).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,18 @@ import asyncio
 import csv
 import io
 import json
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import StreamingResponse
 
 from ucs.core.center import last_midnight
 from ucs.core.model import CALL_FIELDS, CallState
 from ucs.core.views import user_wire
 from ucs.web.api.auth import ERRORS, require_admin
 
-__all__ = ["router"]
+__all__ = ["MAX_PAGE", "csv_cell", "router"]
 
 router = APIRouter(
     prefix="/api",
@@ -26,39 +33,134 @@ router = APIRouter(
 )
 
 _CSV_FIELDS = [*sorted(CALL_FIELDS), "account_codes"]
+MAX_PAGE = 10_000
+"""Most call records one request answers (``limit``); the default is 1000."""
+_CHUNK = 200
+"""Records read and encoded at a time."""
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes a cell for a formula by (OWASP, CSV injection)."""
+
+Rows = list[dict[str, Any]]
 
 
-@router.get("/cdr", response_model=None)
+def csv_cell(value: Any) -> Any:
+    """A CSV cell as written: objects and lists as JSON, text that a spreadsheet would run as
+    a formula prefixed with ``'``; numbers as they are."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+@router.get(
+    "/cdr",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
 async def call_records(
     request: Request,
     format: Literal["json", "csv"] = "json",
     since: float | None = Query(None, ge=0, le=1e11, description="Created at or after (Unix)."),
     until: float | None = Query(None, ge=0, le=1e11, description="Created before (Unix time)."),
     queue: int | None = Query(None, gt=0, le=2_147_483_647),
-    limit: int = Query(1000, ge=1, le=100_000),
-    offset: int = Query(0, ge=0, le=1_000_000_000),
-) -> Any:
-    """Finished calls as Call objects with their account codes, oldest first."""
+    limit: int = Query(1000, ge=1, le=MAX_PAGE, description="Records in this page."),
+    offset: int = Query(0, ge=0, le=1_000_000_000, description="Records skipped before it."),
+) -> StreamingResponse:
+    """Finished calls as Call objects with their account codes, oldest first, a page at a
+    time: ask for the next with ``offset`` increased by the records received."""
     store = request.app.state.server.store
+    first = min(_CHUNK, limit)
+    # The first chunk is read before the answer starts, so that a database that cannot be
+    # read gets its 503 (server.py), not a broken answer.
     rows = await asyncio.to_thread(
-        store.cdr, since=since, until=until, queue_id=queue, limit=limit, offset=offset
+        store.cdr, since=since, until=until, queue_id=queue, limit=first, offset=offset
     )
+    chunks = _chunks(store, rows, first, until=until, queue=queue, limit=limit)
     if format == "json":
-        return rows
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_CSV_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        flat = {
-            k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-            for k, v in row.items()
-        }
-        writer.writerow(flat)
-    return Response(
-        out.getvalue(),
+        return StreamingResponse(_json(chunks), media_type="application/json")
+    return StreamingResponse(
+        _csv(chunks),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="cdr.csv"'},
     )
+
+
+async def _chunks(
+    store: Any, rows: Rows, asked: int, *, until: float | None, queue: int | None, limit: int
+) -> AsyncIterator[Rows]:
+    """The page's records a chunk at a time. After the first, each chunk starts right after
+    the last record sent (found by its ``created`` and ``uniqueid``, not by counting), so that
+    records written meanwhile neither repeat nor push a record out of the page."""
+    sent = 0
+    while True:
+        yield rows
+        sent += len(rows)
+        if len(rows) < asked or sent >= limit:
+            return
+        last = rows[-1]
+        ties = sum(1 for r in rows if r["created"] == last["created"])
+        asked = min(_CHUNK, limit - sent)
+        rows = await _after(store, last, ties, asked, until=until, queue=queue)
+
+
+async def _after(
+    store: Any,
+    last: dict[str, Any],
+    ties: int,
+    asked: int,
+    *,
+    until: float | None,
+    queue: int | None,
+) -> Rows:
+    """Up to ``asked`` records after ``last``. ``ties`` records of its instant (itself
+    included) are known to come up to it; more may (earlier chunks, the page's offset): then
+    the window grows until it is found."""
+    window = ties + asked
+    while True:
+        got = await asyncio.to_thread(
+            store.cdr, since=last["created"], until=until, queue_id=queue, limit=window, offset=0
+        )
+        at = next((i for i, r in enumerate(got) if r["uniqueid"] == last["uniqueid"]), None)
+        if at is not None:
+            return list(got[at + 1 : at + 1 + asked])
+        if len(got) < window:  # it is gone (never, for a record): what came after its instant
+            return [r for r in got if r["created"] > last["created"]][:asked]
+        window *= 2  # more records of its instant than known
+
+
+def _json_chunk(rows: Rows, first: bool) -> bytes:
+    text = ",".join(
+        json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":")) for row in rows
+    )
+    return (("" if first or not text else ",") + text).encode()
+
+
+async def _json(chunks: AsyncIterator[Rows]) -> AsyncIterator[bytes]:
+    yield b"["
+    first = True
+    async for rows in chunks:
+        if rows:
+            yield await asyncio.to_thread(_json_chunk, rows, first)
+            first = False
+    yield b"]"
+
+
+def _csv_chunk(rows: Iterable[dict[str, Any]], header: bool) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=_CSV_FIELDS, extrasaction="ignore")
+    if header:
+        writer.writeheader()
+    for row in rows:
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+    return out.getvalue().encode()
+
+
+async def _csv(chunks: AsyncIterator[Rows]) -> AsyncIterator[bytes]:
+    header = True
+    async for rows in chunks:
+        yield await asyncio.to_thread(_csv_chunk, rows, header)
+        header = False
 
 
 @router.get("/stats/agents")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +12,7 @@ from ucs.core.effects import Created
 from ucs.core.events import TrunkCall
 from ucs.core.ids import QueueId, UniqueId
 from ucs.web.api.auth import ERRORS, require_admin
-from ucs.web.api.plain import PlainModel
+from ucs.web.api.plain import Data, PlainModel
 
 __all__ = ["router"]
 
@@ -30,7 +30,7 @@ class SimCall(PlainModel):
     queue: int = Field(gt=0, le=2_147_483_647, description="The incoming queue the caller rings.")
     from_: str = Field(alias="from", min_length=1, max_length=64, pattern=r"^\+?[0-9 ()./-]+$")
     name: str | None = Field(default=None, max_length=128)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: Data = Field(default_factory=dict, description="CRM data: at most 16 KiB as JSON.")
 
 
 class Started(BaseModel):
