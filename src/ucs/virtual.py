@@ -28,9 +28,10 @@ from ucs.core.effects import (
 )
 from ucs.core.errors import ERROR_CODES, UcsError
 from ucs.core.events import Command, Connect, Event, HungUp, PhoneCall, TrunkCall
-from ucs.core.ids import ClientId, LineId, QueueId, RequestId, UniqueId
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
 from ucs.core.model import Cause
 from ucs.core.session import Throttle
+from ucs.core.views import state_object
 from ucs.switch.simulated import SimulatedSwitch
 
 __all__ = ["VirtualCenter"]
@@ -167,6 +168,16 @@ class VirtualCenter:
         self.call(client, "changeStatus", "READY")
         return client
 
+    def ready(self, n: int) -> ClientId:
+        """``agent{n}`` logged in on ``phone{n}`` (password ``agent{n}-pass``, as in the demo
+        center and the tests' own), READY."""
+        return self.agent_ready(f"agent{n}", f"agent{n}-pass", f"phone{n}")
+
+    def user(self, client: ClientId) -> dict[str, Any]:
+        """The User object the connection's agent gets from ``state()`` now."""
+        user: dict[str, Any] = self.call(client, "state")["user"]
+        return user
+
     def caller(self, queue: int, number: str = "+420601123456", **kw: Any) -> UniqueId:
         """An outside caller rings into a queue; returns the call's uniqueid."""
         effects = self.feed(TrunkCall(number=number, queue=QueueId(queue), **kw))
@@ -190,6 +201,22 @@ class VirtualCenter:
     def calls_seen(self, client: ClientId) -> list[tuple[str, dict[str, Any]]]:
         """``(what, call)`` of every call message the connection got."""
         return [(b["what"], b["call"]) for b in self.messages(client, "call.changed")]
+
+    def seen(self, client: ClientId, uid: str) -> list[tuple[str, dict[str, Any]]]:
+        """``(what, call)`` of every message the connection got about one call."""
+        return [(w, c) for w, c in self.calls_seen(client) if c["uniqueid"] == uid]
+
+    def last_call(self, client: ClientId, uid: str) -> tuple[str, dict[str, Any]]:
+        """``(what, call)`` of the last message the connection got about the call; an
+        ``AssertionError`` if it got none."""
+        seen = self.seen(client, uid)
+        assert seen, f"the connection was never told about call {uid}"
+        return seen[-1]
+
+    def state_object(self, agent: AgentId) -> dict[str, Any]:
+        """The agent's state object as the core has it now (what ``state()`` answers)."""
+        c = self.center
+        return state_object(c.agents[agent], c.sessions.get(agent), c.directory, c.book, c.now)
 
     def cause_of(self, uid: UniqueId) -> Cause:
         return Cause(int(self.records[uid].call["cause"]))

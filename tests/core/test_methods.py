@@ -30,7 +30,6 @@ from ucs.core.ids import AgentId, ClientId, LineId, RequestId, UniqueId
 from ucs.core.model import CallState, Phase, Status
 from ucs.core.session import ALIASES, METHODS, canonical
 from ucs.core.sso import make_token
-from ucs.core.views import state_object
 from ucs.demo import DEMO_PASSWORDS, DEMO_SSO_SECRET, demo_directory
 from ucs.virtual import VirtualCenter
 
@@ -176,7 +175,7 @@ def snapshot(vc: VirtualCenter) -> dict[str, Any]:
         "ended": [(u, x.cause, list(x.account_codes)) for u, x in c.ended.items()],
         "line_owner": dict(c.line_owner),
         "agent_calls": {a: sorted(u) for a, u in c.agent_calls.items() if u},
-        "state_objects": {a: state_object(c, a) for a in c.sessions},
+        "state_objects": {a: vc.state_object(a) for a in c.sessions},
         "throttle": (
             {k: list(v) for k, v in c.throttle._failures.items()},
             dict(c.throttle._locked),
@@ -334,7 +333,7 @@ def test_state_returns_the_state_object_in_ready(vc: VirtualCenter) -> None:
     state = vc.call(client, "state")
     assert state["state"] == "READY"
     assert (state["identifier"], state["line"]) == ("phone1", PHONE1)
-    assert state == state_object(vc.center, AGENT1)
+    assert state == vc.state_object(AGENT1)
 
 
 # --------------------------------------------------------------------------- bad arguments

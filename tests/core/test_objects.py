@@ -499,7 +499,7 @@ def test_a_call_between_agents_is_outgoing_for_one_and_incoming_for_the_other(
 
 def test_call_ids_rotate_from_65535_to_1(vc: VirtualCenter) -> None:
     agent = vc.agent_ready("agent1", "agent1-pass", "phone1")
-    vc.center._next_id = 65535
+    vc.center.book.ids.skip_to(65535)
     first = vc.caller(1)
     second = vc.caller(1)
     assert vc.center.calls[first].id == 65535
@@ -513,7 +513,7 @@ def test_call_ids_rotate_from_65535_to_1(vc: VirtualCenter) -> None:
 
 def test_uniqueids_never_repeat(vc: VirtualCenter) -> None:
     agent = vc.agent_ready("agent1", "agent1-pass", "phone1")
-    vc.center._next_id = 65300  # the short ids wrap round on the way
+    vc.center.book.ids.skip_to(65300)  # the short ids wrap round on the way
     uids: list[UniqueId] = []
     ids: list[int] = []
     for i in range(500):
@@ -552,6 +552,6 @@ def test_a_call_id_in_use_is_never_given_again_after_the_ids_wrap(vc: VirtualCen
     long_call = vc.caller(1)
     vc.call(agent, "answer")
     first_id = vc.center.calls[long_call].id
-    vc.center._next_id = first_id  # 65,535 calls later the counter comes round to it
+    vc.center.book.ids.skip_to(first_id)  # 65,535 calls later the counter comes round to it
     other = vc.caller(2)
     assert vc.center.calls[other].id == first_id + 1

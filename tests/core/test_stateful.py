@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from functools import partial
 from typing import Any
 
 from hypothesis import settings
@@ -181,13 +180,9 @@ def _last_midnight(now: float) -> float:
 
 def _activity(c: Center, agent: Agent) -> Activity:
     """What the agent is doing now, computed afresh from its calls."""
-    compute = getattr(c, "activity", None)
-    if compute is None:  # the computation moved out of the aggregate
-        from ucs.core import publish
+    from ucs.core import publish
 
-        compute = partial(publish.activity, c)
-    activity: Activity = compute(agent)
-    return activity
+    return publish.activity(c.book, agent)
 
 
 def _counters(s: DayStats) -> tuple[Any, ...]:
@@ -247,7 +242,7 @@ class CenterMachine(RuleBasedStateMachine):
             f"phones {c.line_owner}",
             f"connections {c.clients}",
             f"agent calls {c.agent_calls}",
-            f"seq {c.seq}",
+            f"seq {c.book.seq}",
             f"switch ringing {self.vc.switch.ringing}",
         ]
         return lines
@@ -760,9 +755,10 @@ class CenterMachine(RuleBasedStateMachine):
         if self.vc is None:
             return
         c = self.c
-        assert set(c._free) == {a for a in c.sessions if c.free(a)}
-        assert list(c._free_order) == sorted((t, a) for a, t in c._free.items())
-        for agent, since in c._free.items():
+        c.distributor.check()  # the free order and the waiting callers' keys agree
+        indexes = c.distributor.indexes()
+        assert set(indexes.free) == {a for a in c.sessions if c.free(a)}
+        for agent, since in indexes.free.items():
             assert since == c.agents[agent].available_since, f"agent {agent} free since"
         waiting = {
             call.uniqueid
@@ -772,11 +768,10 @@ class CenterMachine(RuleBasedStateMachine):
             and (q := c.directory.queues.get(call.queue_id)) is not None  # type: ignore[arg-type]
             and (not call.offers or q.strategy is Strategy.RING_ALL)
         }
-        assert set(c._wait_key) == waiting
-        indexed = [(q, e) for q, entries in c._waiting.items() for e in entries]
-        assert sorted(indexed) == sorted(c._wait_key[e[2]] for _, e in indexed)
+        indexed = [(q, e) for q, entries in indexes.waiting.items() for e in entries]
+        assert {e[2] for _, e in indexed} == waiting
         assert len(indexed) == len(waiting)
-        for queue_id, entries in c._waiting.items():
+        for queue_id, entries in indexes.waiting.items():
             assert entries and all(c.calls[e[2]].queue_id == queue_id for e in entries)
 
     @invariant()

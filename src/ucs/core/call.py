@@ -21,7 +21,7 @@ from typing import Any
 
 from ucs.core.errors import InvalidState
 from ucs.core.ids import AgentId, LineId, QueueId, UniqueId
-from ucs.core.model import CallState, Cause, Direction, Party
+from ucs.core.model import CallState, Cause, Direction, Party, Side
 
 __all__ = ["TRANSITIONS", "AccountCode", "Call", "Offer"]
 
@@ -142,14 +142,14 @@ class Call:
         self.disconnected = now
         self.offers.clear()
 
-    def side_of(self, agent: AgentId) -> str | None:
-        """``"caller"``, ``"connected"`` or ``"offered"`` for an agent on the call, else None."""
+    def side_of(self, agent: AgentId) -> Side | None:
+        """Where the agent is on the call (``Side``); None for an agent not on it."""
         if self.caller.user_id == agent:
-            return "caller"
+            return Side.CALLER
         if self.connected_party is not None and self.connected_party.user_id == agent:
-            return "connected"
+            return Side.CONNECTED
         if agent in self.offers:
-            return "offered"
+            return Side.OFFERED
         return None
 
     def agents(self) -> set[AgentId]:
@@ -174,10 +174,10 @@ class Call:
         side = self.side_of(viewer) if viewer is not None else None
         connected = self.connected_party
         state = self.state
-        if side == "offered" and viewer is not None:
+        if side is Side.OFFERED and viewer is not None:
             connected = self.offers[viewer].party
             state = CallState.RINGING
-        if side == "caller" or (side is None and self.origin is Direction.OUTGOING):
+        if side is Side.CALLER or (side is None and self.origin is Direction.OUTGOING):
             direction = Direction.OUTGOING
         else:
             direction = Direction.INCOMING

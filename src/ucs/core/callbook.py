@@ -1,28 +1,30 @@
-"""The calls' bookkeeping of the ``Center``: making and ending calls, who is on which, the
-focus of an agent's buttons, and the parties (``Party``) that calls name.
+"""The call book: every live call and the recently ended ones, who is on which, the queue offers
+ringing, the focus of an agent's buttons, and the parties (``Party``) that calls name.
 
-A mixin of ``Center`` (whose state it uses, declared below); everything here runs inside a
-``Center`` step.
+The ``CallBook`` is a member of the ``Center``, not a base: it owns the calls (``calls``,
+``ended``), the index of each agent's calls (``agent_calls``) and who has ever been on each
+(``participated``), the short call ids (``CallIds``) and the uniqueid sequence (``seq``). It
+writes what it does into the step's ``Outbox`` and arms its timers (an offer or a direct ring
+expiring) in the ``Timers`` it is given; the one thing it asks of the ``Center`` is to wrap up
+an agent after a queue call (``wrap_up``).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Mapping
 
-from ucs.core import distribution, telephony
 from ucs.core.agent import Agent
-from ucs.core.call import Call
+from ucs.core.call import Call, Offer
 from ucs.core.directory import Directory, LineConfig
-from ucs.core.effects import CallRecord, Effect, Hangup
-from ucs.core.ids import AgentId, LineId, UniqueId
-from ucs.core.model import CallState, Cause, Direction, Party, PartyType
+from ucs.core.effects import CallRecord, Hangup, Ring, StopRinging
+from ucs.core.ids import AgentId, LineId, QueueId, UniqueId
+from ucs.core.model import CallState, Cause, Direction, Party, PartyType, Side
 from ucs.core.numbers import normalize
+from ucs.core.outbox import Outbox
+from ucs.core.timers import DirectRingExpires, OfferExpires, Timers
 
-if TYPE_CHECKING:
-    from ucs.core.center import Center
-
-__all__ = ["DIRECT_RING_TIMEOUT", "CallBook"]
+__all__ = ["DIRECT_RING_TIMEOUT", "CallBook", "CallIds"]
 
 DIRECT_RING_TIMEOUT = 30.0
 """Seconds one of our phones rings with a direct call (not a queue's) before cause 6."""
@@ -30,35 +32,68 @@ _RECENT_CALLS = 10_000
 """Ended calls kept (for account codes in wrap-up and the agents' recent calls)."""
 
 
+class CallIds:
+    """The short call ``id`` of live calls: 1–65535, rotating, never one a live call has."""
+
+    __slots__ = ("_live", "_next")
+
+    def __init__(self) -> None:
+        self._next = 1
+        self._live: set[int] = set()
+
+    def take(self) -> int:
+        while True:
+            cid = self._next
+            self._next = cid % 65535 + 1
+            if cid not in self._live:
+                self._live.add(cid)
+                return cid
+
+    def release(self, cid: int) -> None:
+        self._live.discard(cid)
+
+    def skip_to(self, cid: int) -> None:
+        """Go on from ``cid`` (a test of what happens when the ids come round)."""
+        self._next = cid
+
+
 class CallBook:
-    """Calls: made, indexed by agent, ended and recorded."""
+    """Calls: made, indexed by agent, offered, ended and recorded."""
 
-    directory: Directory
-    agents: dict[AgentId, Agent]
-    calls: dict[UniqueId, Call]
-    ended: OrderedDict[UniqueId, Call]
-    line_owner: dict[LineId, AgentId]
-    agent_calls: dict[AgentId, set[UniqueId]]
-    seq: int
-    now: float
-    _next_id: int
-    _live_ids: set[int]
-    _linked: dict[UniqueId, set[AgentId]]
-    _participants: dict[UniqueId, set[AgentId]]
-    _out: list[Effect]
-    _dirty: set[AgentId]
-    _changed: dict[UniqueId, None]
-    _left: dict[tuple[UniqueId, AgentId], Cause]
+    def __init__(
+        self,
+        *,
+        directory: Directory,
+        agents: Mapping[AgentId, Agent],
+        line_owner: Mapping[LineId, AgentId],
+        out: Outbox,
+        timers: Timers,
+        wrap_up: Callable[[AgentId, Call], None],
+        now: float,
+        first_seq: int = 1,
+    ) -> None:
+        """``agents`` and ``line_owner`` are the ``Center``'s, read as they change; the
+        ``Center`` keeps ``directory`` and ``now`` current (``reconfigure``, each step)."""
+        self.directory = directory
+        self.now = now
+        self.seq = first_seq
+        """The sequence that makes the uniqueids of calls the switch gave none."""
+        self.calls: dict[UniqueId, Call] = {}
+        self.ended: OrderedDict[UniqueId, Call] = OrderedDict()
+        self.agent_calls: dict[AgentId, set[UniqueId]] = {}
+        """Each agent's live calls (on it, or ringing it)."""
+        self.ids = CallIds()
+        self._agents = agents
+        self._line_owner = line_owner
+        self._out = out
+        self._timers = timers
+        self._wrap_up = wrap_up
+        self._linked: dict[UniqueId, set[AgentId]] = {}
+        """Who was on each call when it last changed (``touch`` tells joins from leaves)."""
+        self._participants: dict[UniqueId, set[AgentId]] = {}
+        """Everyone who has been on each live or recently ended call."""
 
-    @property
-    def _center(self) -> Center:
-        return cast("Center", self)  # a CallBook is only ever the Center it is mixed into
-
-    if TYPE_CHECKING:  # the Center's, used here
-
-        def wrap_up(self, agent: AgentId, call: Call) -> None: ...
-
-        def _arm(self, when: float, kind: str, key: Any) -> None: ...
+    # ------------------------------------------------------------------ making and changing calls
 
     def new_call(
         self, *, origin: Direction, caller: Party, called_number: str, uid: str | None
@@ -68,7 +103,7 @@ class CallBook:
             self.seq += 1
         call = Call(
             uniqueid=UniqueId(uid),
-            id=self._take_id(),
+            id=self.ids.take(),
             origin=origin,
             created=self.now,
             caller=caller,
@@ -79,31 +114,23 @@ class CallBook:
         self.touch(call)
         return call
 
-    def _take_id(self) -> int:
-        """The next call ``id`` in 1–65535 that no live call has (ids rotate)."""
-        while True:
-            cid = self._next_id
-            self._next_id = cid % 65535 + 1
-            if cid not in self._live_ids:
-                self._live_ids.add(cid)
-                return cid
-
     def touch(self, call: Call) -> None:
         """Note that ``call`` changed: re-index who is on it; tell them at the end of the step."""
         uid = call.uniqueid
+        out = self._out
         now_on = set() if call.ended else call.agents()
         before = self._linked.get(uid, set())
         for agent in before - now_on:
             self.agent_calls.get(agent, set()).discard(uid)
-            self._left.setdefault((uid, agent), call.cause if call.ended else Cause.UNKNOWN)
+            out.left.setdefault((uid, agent), call.cause if call.ended else Cause.UNKNOWN)
         for agent in now_on - before:
             self.agent_calls.setdefault(agent, set()).add(uid)
-            if call.side_of(agent) != "offered":
+            if call.side_of(agent) is not Side.OFFERED:
                 self._withdraw_offers(agent, but=uid)
-        self._dirty.update(before | now_on)
+        out.agents_touched.update(before | now_on)
         self._linked[uid] = now_on
         self._participants.setdefault(uid, set()).update(now_on)
-        self._changed[uid] = None
+        out.calls_touched[uid] = None
         direct = (
             not call.ended
             and call.state is CallState.RINGING
@@ -115,7 +142,11 @@ class CallBook:
             call.ring_expires = None
         elif call.ring_expires is None:
             call.ring_expires = self.now + DIRECT_RING_TIMEOUT
-            self._arm(call.ring_expires, "direct", (uid, call.ring_expires))
+            self._timers.arm(call.ring_expires, DirectRingExpires(uid, call.ring_expires))
+
+    def forget(self, uid: UniqueId) -> None:
+        """The ended call's last change was told: nobody is on it any more."""
+        self._linked.pop(uid, None)
 
     def _withdraw_offers(self, agent: AgentId, but: UniqueId) -> None:
         """Another call reached the agent's phone (dialled to it, transferred to it): a queue
@@ -123,28 +154,26 @@ class CallBook:
         for uid in list(self.agent_calls.get(agent, ())):
             other = self.calls.get(uid)
             if uid != but and other is not None and agent in other.offers:
-                distribution.end_offer(
-                    self._center, other, other.offers[agent], Cause.UNAVAILABLE, counted=False
-                )
+                self.end_offer(other, other.offers[agent], Cause.UNAVAILABLE, counted=False)
 
     def leave(self, call: Call, agent: AgentId, cause: Cause) -> None:
         """``agent`` leaves a call that goes on without them."""
-        self._left[(call.uniqueid, agent)] = cause
+        self._out.left[(call.uniqueid, agent)] = cause
 
     def end_call(self, call: Call, cause: Cause, *, hangup: bool = True) -> None:
         """End the whole call, drop it on the switch, record it, and wrap up its agents."""
         if call.ended:
             return
         for offer in list(call.offers.values()):
-            distribution.end_offer(self._center, call, offer, cause, counted=True)
+            self.end_offer(call, offer, cause, counted=True)
         agents_on = call.agents()
         call.end(cause, self.now)
         if hangup:
-            self._out.append(Hangup(call.uniqueid, cause))
+            self._out.effects.append(Hangup(call.uniqueid, cause))
         if call.outbound_id is not None and call.connected_at is None:
             caller = call.caller.user_id
-            if caller is not None and caller in self.agents:
-                telephony.count_out(self._center, caller, call.outbound_id, answered=False)
+            if caller is not None and caller in self._agents:
+                self.count_out(caller, call.outbound_id, answered=False)
         if call.consult_for is not None:
             original = self.calls.get(call.consult_for)
             if original is not None and original.consultation == call.uniqueid:
@@ -157,15 +186,63 @@ class CallBook:
                 self.touch(consultation)
         self.touch(call)
         self.calls.pop(call.uniqueid, None)
-        self._live_ids.discard(call.id)
+        self.ids.release(call.id)
         self.ended[call.uniqueid] = call
         while len(self.ended) > _RECENT_CALLS:
             old, _ = self.ended.popitem(last=False)
             self._participants.pop(old, None)
-        self._out.append(self.record(call))
+        self._out.effects.append(self.record(call))
         for agent in agents_on:
             if call.queue_id is not None and call.handled_by == agent:
-                self.wrap_up(agent, call)
+                self._wrap_up(agent, call)
+
+    def count_out(self, agent: AgentId, queue: QueueId, *, answered: bool) -> None:
+        """An outgoing campaign's call of the agent was answered, or ended unanswered."""
+        a = self._agents.get(agent)
+        if a is None:
+            return
+        if answered:
+            a.stats.out_calls_answered += 1
+            a.stats.queue(queue).answered += 1
+        else:
+            a.stats.out_calls_unanswered += 1
+            a.stats.queue(queue).unanswered += 1
+        self._out.agents_touched.add(agent)
+
+    # ------------------------------------------------------------------ queue offers
+
+    def offer(self, call: Call, agent: AgentId, line: LineId, ring_timeout: float) -> None:
+        """Ring the agent's phone on ``line`` with the queue call."""
+        now = self.now
+        expires = now + ring_timeout if ring_timeout > 0 else None
+        party = self.agent_party(agent, line)
+        call.offers[agent] = Offer(agent, line, party, now, expires)
+        call.tried.add(agent)
+        if call.state is not CallState.RINGING:
+            call.move(CallState.RINGING)
+        if expires is not None:
+            self._timers.arm(expires, OfferExpires(call.uniqueid, agent, expires))
+        self._out.effects.append(Ring(call.uniqueid, line, call.caller))
+        self.touch(call)
+
+    def end_offer(self, call: Call, offer: Offer, cause: Cause, *, counted: bool) -> None:
+        """Stop ringing one agent; an offer that ends unanswered counts as unanswered."""
+        call.offers.pop(offer.agent, None)
+        self._out.effects.append(StopRinging(call.uniqueid, offer.line, cause))
+        self.leave(call, offer.agent, cause)
+        a = self._agents.get(offer.agent)
+        if counted and a is not None and call.queue_id is not None:
+            a.stats.in_calls_unanswered += 1
+            a.stats.queue(call.queue_id).unanswered += 1
+        self._out.agents_touched.add(offer.agent)
+        if not call.offers and not call.ended and call.connected_party is None:
+            call.move(CallState.CONNECTING)
+        self.touch(call)
+
+    def reject_offer(self, call: Call, offer: Offer) -> None:
+        self.end_offer(call, offer, Cause.REJECTED, counted=True)
+
+    # ------------------------------------------------------------------ questions
 
     def record(self, call: Call, *, live: bool = False) -> CallRecord:
         return CallRecord(
@@ -181,6 +258,10 @@ class CallBook:
         # Same second: the shorter uniqueid is the older ("….9" before "….10").
         return sorted(found, key=lambda c: (c.created, len(c.uniqueid), c.uniqueid))
 
+    def busy(self, agent: AgentId) -> bool:
+        """The agent is on a call, or rung by one."""
+        return bool(self.agent_calls.get(agent))
+
     def participated(self, agent: AgentId, uid: UniqueId) -> Call | None:
         """A live or recently ended call the agent has been on."""
         if agent not in self._participants.get(uid, ()):
@@ -192,15 +273,15 @@ class CallBook:
 
         def rank(c: Call) -> tuple[int, float]:
             side = c.side_of(agent)
-            if c.state is CallState.CONNECTED and side != "offered":
+            if c.state is CallState.CONNECTED and side is not Side.OFFERED:
                 r = 0
-            elif side == "caller" and c.state in (
+            elif side is Side.CALLER and c.state in (
                 CallState.NEW,
                 CallState.CONNECTING,
                 CallState.RINGING,
             ):
                 r = 1
-            elif c.state is CallState.RINGING or side == "offered":
+            elif c.state is CallState.RINGING or side is Side.OFFERED:
                 r = 2
             elif c.state is CallState.SUSPENDED:
                 r = 3
@@ -214,8 +295,10 @@ class CallBook:
     def view(self, call: Call, agent: AgentId) -> dict[str, object]:
         return call.view(agent, self.now)
 
+    # ------------------------------------------------------------------ parties
+
     def agent_party(self, agent: AgentId, line: LineId) -> Party:
-        cfg = self.agents[agent].config
+        cfg = self._agents[agent].config
         ln = self.directory.lines.get(line)
         return Party(
             type=PartyType.LINE,
@@ -231,8 +314,8 @@ class CallBook:
         )
 
     def line_party(self, line: LineConfig) -> Party:
-        owner = self.line_owner.get(line.id)
-        if owner is not None and owner in self.agents:
+        owner = self._line_owner.get(line.id)
+        if owner is not None and owner in self._agents:
             return self.agent_party(owner, line.id)
         return Party(
             type=PartyType.LINE,

@@ -6,29 +6,34 @@ Timers come back as deadlines: ``next_deadline()`` says when to call ``on_deadli
 
 Each ``handle`` runs in three steps: carry out the event (commands are refused before anything
 changes), offer waiting callers to free agents, then bring the touched agents' statistics up to
-date and tell every connection what changed. The calls' bookkeeping is ``callbook.py``'s,
-mixed in.
+date and tell every connection what changed.
+
+The ``Center`` owns the agents, the sessions and connections, the phones in use and the
+registrations, and holds the owners of the rest, each keeping its own state (DESIGN.md §15):
+
+- ``book`` (``CallBook``): the calls, who is on which, the queue offers;
+- ``distributor`` (``Distributor``): the free agents and waiting callers, and who rings next;
+- ``out`` (``Outbox``): what the current step produces and what it changed;
+- ``timers`` (``Timers``): the typed timers, fired here in one ``match`` (``_fire``);
+- ``publisher`` (``Publisher``): what each agent's connections were told of each call;
+- ``throttle`` (``Throttle``) and ``replay`` (``ReplayMemory``): failed logins, used SSO tokens.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from sortedcontainers import SortedList
-
-from ucs.core import distribution, methods, publish, reconfigure, telephony, transfer, views
+from ucs.core import methods, reconfigure, registration, telephony, transfer, views
 from ucs.core.agent import Agent
 from ucs.core.call import Call
 from ucs.core.callbook import DIRECT_RING_TIMEOUT, CallBook
 from ucs.core.directory import AgentConfig, Directory
+from ucs.core.distribution import Distributor
 from ucs.core.effects import (
     Effect,
     LoginLocked,
-    Push,
     Refuse,
     Reply,
     Send,
@@ -55,10 +60,13 @@ from ucs.core.events import (
     Transferred,
     TrunkCall,
 )
-from ucs.core.ids import AgentId, ClientId, LineId, QueueId, UniqueId
+from ucs.core.ids import AgentId, ClientId, LineId
 from ucs.core.model import Cause, Phase, Status
+from ucs.core.outbox import Outbox
+from ucs.core.publish import Publisher
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
+from ucs.core.timers import DayEnds, DirectRingExpires, OfferExpires, Timer, Timers, WrapUpEnds
 
 __all__ = [
     "DIRECT_RING_TIMEOUT",
@@ -85,7 +93,7 @@ def last_midnight(now: float, tz: tzinfo) -> float:
     return datetime.combine(today, time(0), tzinfo=tz).timestamp()
 
 
-class Center(CallBook):
+class Center:
     """The contact center. Construct it once per server; feed it every event."""
 
     def __init__(
@@ -113,35 +121,38 @@ class Center(CallBook):
         }
         self.sessions: dict[AgentId, Session] = {}
         self.clients: dict[ClientId, AgentId | None] = {}
-        self.calls: dict[UniqueId, Call] = {}
-        self.ended: OrderedDict[UniqueId, Call] = OrderedDict()
         self.line_owner: dict[LineId, AgentId] = {}
-        self.agent_calls: dict[AgentId, set[UniqueId]] = {}
-        self.rr_last: dict[QueueId, AgentId] = {}
+        """The agent holding each phone in use."""
         self.registered: set[LineId] | None = None
         """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
-        self.seq = first_seq
         self.midnight = next_midnight(now, tz)
         self.now = now
-        self._next_id = 1
-        self._live_ids: set[int] = set()
-        # Distribution's indexes, brought up to date at the end of each step (``reconcile``).
-        self._free: dict[AgentId, float] = {}
-        """Free agents, each with the time it became free (longest idle first in the order)."""
-        self._free_order: SortedList[tuple[float, AgentId]] = SortedList()
-        self._waiting: dict[QueueId, SortedList[distribution.WaitEntry]] = {}
-        self._wait_key: dict[UniqueId, tuple[QueueId, distribution.WaitEntry]] = {}
-        self._reindex = False
-        self._linked: dict[UniqueId, set[AgentId]] = {}
-        self._participants: dict[UniqueId, set[AgentId]] = {}
-        self._seen: dict[tuple[UniqueId, AgentId], publish.Seen] = {}
-        self._timers: list[tuple[float, int, str, Any]] = []
-        self._timer_seq = 0
-        self._out: list[Effect] = []
-        self._dirty: set[AgentId] = set()
-        self._changed: dict[UniqueId, None] = {}
-        self._left: dict[tuple[UniqueId, AgentId], Cause] = {}
-        self._session_changed: set[AgentId] = set()
+        self.out = Outbox()
+        self.timers = Timers()
+        self.book = CallBook(
+            directory=directory,
+            agents=self.agents,
+            line_owner=self.line_owner,
+            out=self.out,
+            timers=self.timers,
+            wrap_up=self.wrap_up,
+            now=now,
+            first_seq=first_seq,
+        )
+        # The book's, for reading: its calls, the recently ended ones, each agent's calls.
+        self.calls = self.book.calls
+        self.ended = self.book.ended
+        self.agent_calls = self.book.agent_calls
+        self.distributor = Distributor(
+            agents=self.agents,
+            sessions=self.sessions,
+            calls=self.calls,
+            is_free=self.free,
+            offer=self._offer,
+        )
+        self.publisher = Publisher(
+            agents=self.agents, sessions=self.sessions, book=self.book, out=self.out
+        )
 
     # ------------------------------------------------------------------ entry points
 
@@ -156,19 +167,16 @@ class Center(CallBook):
 
     def next_deadline(self) -> float:
         """When ``on_deadline`` must next be called (never later than the next midnight)."""
-        while self._timers and not self._timer_valid(self._timers[0]):
-            heapq.heappop(self._timers)
-        if self._timers:
-            return min(self._timers[0][0], self.midnight)
-        return self.midnight
+        first = self.timers.next(self._stands)
+        return self.midnight if first is None else min(first, self.midnight)
 
     def on_deadline(self, now: float) -> list[Effect]:
         """Fire every timer due at ``now``: ring timeouts, end of wrap-up, roll-over."""
         self._begin(now)
-        while self._timers and self._timers[0][0] <= now:
-            entry = heapq.heappop(self._timers)
-            if self._timer_valid(entry):
-                self._fire(entry)
+        timers = self.timers
+        while (timer := timers.pop_due(now)) is not None:
+            if self._stands(timer):
+                self._fire(timer)
         return self._finish()
 
     def restore(
@@ -186,8 +194,8 @@ class Center(CallBook):
             if a is not None:
                 a.restore(state, self.now)
                 if a.status is Status.ACW and a.acw_until is not None:
-                    self._arm(a.acw_until, "acw", (aid, a.acw_until))
-                self._dirty.add(aid)
+                    self.timers.arm(a.acw_until, WrapUpEnds(aid, a.acw_until))
+                self.out.agents_touched.add(aid)
         for aid, saved in sessions.items():
             if aid not in self.agents or saved.get("phase") is None:
                 continue
@@ -205,22 +213,27 @@ class Center(CallBook):
             self.sessions[aid] = session
             if session.line is not None:
                 self.line_owner[session.line] = aid
-            self._dirty.add(aid)
+            self.out.agents_touched.add(aid)
         return self._finish()
 
     # ------------------------------------------------------------------ the three steps
 
     def _begin(self, now: float) -> None:
-        self.now = max(now, self.now)
-        self._out = []
+        self.now = self.book.now = max(now, self.now)
+        self.out.effects = []
         while self.now >= self.midnight:
-            self._new_day(self.midnight)
+            self._fire(DayEnds(self.midnight))
 
     def _finish(self) -> list[Effect]:
-        distribution.distribute(self)
-        publish.publish(self)
-        out, self._out = self._out, []
-        return out
+        out = self.out
+        self.distributor.distribute(
+            self.directory,
+            self.now,
+            (out.agents_touched, out.sessions_touched),
+            out.calls_touched,
+        )
+        self.publisher.publish(self.directory, self.now, self.midnight, self.free)
+        return out.take()
 
     def _command(self, ev: Command) -> None:
         if ev.client not in self.clients:
@@ -228,18 +241,19 @@ class Center(CallBook):
         agent = self.clients[ev.client]
         session = self.sessions.get(agent) if agent is not None else None
         phase = session.phase if session is not None else Phase.CREDENTIALS
-        mark = len(self._out)
+        effects = self.out.effects
+        mark = len(effects)
         try:
             args = bind(ev.method, ev.args, phase)
             handler = methods.HANDLERS[canonical(ev.method)]
             result = handler(self, ev.client, agent, args)
         except UcsError as err:
-            del self._out[mark:]
-            self._out.append(Refuse(ev.client, ev.request, err.code, err.message))
+            del effects[mark:]
+            effects.append(Refuse(ev.client, ev.request, err.code, err.message))
             # A failed login that locked its username: the adapter logs it (docs/security.md).
-            self._out.extend(LoginLocked(u, s) for u, s in self.throttle.take_locks())
+            effects.extend(LoginLocked(u, s) for u, s in self.throttle.take_locks())
             return
-        self._out.append(Reply(ev.client, ev.request, result))
+        effects.append(Reply(ev.client, ev.request, result))
 
     # ------------------------------------------------------------------ clients
 
@@ -253,10 +267,12 @@ class Center(CallBook):
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:
             self.join(ev.client, ev.agent)
-            self._out.append(Send(ev.client, "session.joined", views.welcome(self, ev.agent)))
+            a, session = self.agents[ev.agent], self.sessions[ev.agent]
+            welcome = views.welcome(a, session, self.directory, self.book, self.now)
+            self.out.effects.append(Send(ev.client, "session.joined", welcome))
         else:
             self.detach(ev.client)
-            self._out.append(Send(ev.client, "session.ended", {}))
+            self.out.effects.append(Send(ev.client, "session.ended", {}))
 
     def detach(self, client: ClientId) -> None:
         """The connection leaves whatever session it was in; it is in CREDENTIALS after."""
@@ -278,7 +294,7 @@ class Center(CallBook):
         if session is None:
             session = self.sessions[agent] = Session()
             self._record_session(agent)
-            self._dirty.add(agent)
+            self.out.agents_touched.add(agent)
         session.clients.add(client)
         self.clients[client] = agent
 
@@ -290,18 +306,18 @@ class Center(CallBook):
             del self.line_owner[session.line]
         for client in session.clients:
             self.clients[client] = None
-            self._out.append(Send(client, "session.ended", {}))
-        self._session_changed.discard(agent)
-        self._out.append(SessionRecord(agent, None, None, None))
-        self._dirty.add(agent)
+            self.out.effects.append(Send(client, "session.ended", {}))
+        self.out.sessions_touched.discard(agent)
+        self.out.effects.append(SessionRecord(agent, None, None, None))
+        self.out.agents_touched.add(agent)
 
     def session_changed(self, agent: AgentId) -> None:
-        self._session_changed.add(agent)
+        self.out.sessions_touched.add(agent)
         self._record_session(agent)
 
     def _record_session(self, agent: AgentId) -> None:
         s = self.sessions[agent]
-        self._out.append(
+        self.out.effects.append(
             SessionRecord(
                 agent, s.phase, s.identifier, s.line, s.last_identifier, s.ringing_sound, s.theme
             )
@@ -317,11 +333,11 @@ class Center(CallBook):
             return
         a.status, a.reason, a.status_since, a.acw_until = status, reason, self.now, acw_until
         if acw_until is not None:
-            self._arm(acw_until, "acw", (agent, acw_until))
-        self._out.append(StatusRecord(agent, status, reason, self.now))
-        self._dirty.add(agent)
+            self.timers.arm(acw_until, WrapUpEnds(agent, acw_until))
+        self.out.effects.append(StatusRecord(agent, status, reason, self.now))
+        self.out.agents_touched.add(agent)
         if agent in self.sessions:
-            self._session_changed.add(agent)
+            self.out.sessions_touched.add(agent)
 
     def wrap_up(self, agent: AgentId, call: Call) -> None:
         """After the agent's part of a queue call: automatic ACW for the queue's wrap-up time."""
@@ -332,59 +348,6 @@ class Center(CallBook):
         self.set_status(agent, Status.ACW, None, acw_until=self.now + q.wrapup)
 
     # ------------------------------------------------------------------ switch events
-
-    def _on_transferred(self, ev: Transferred) -> None:
-        transfer.confirmed(self, ev)
-
-    def _on_switch_failed(self, ev: SwitchFailed) -> None:
-        transfer.failed(self, ev)
-
-    def _on_registrations(self, ev: Registrations) -> None:
-        before = self.registered
-        self.registered = set(ev.lines)
-        for line, agent in self.line_owner.items():
-            if before is None or (line in before) != (line in self.registered):
-                self._dirty.add(agent)
-                self.warn_unregistered(agent)
-
-    def _on_registration(self, ev: Registration) -> None:
-        """Said again at every refresh of a registration: only a change changes anything."""
-        if self.registered is None:
-            return  # the switch said nothing of registrations: every phone can be rung
-        if (ev.line in self.registered) == ev.registered:
-            return
-        if ev.registered:
-            self.registered.add(ev.line)
-        else:
-            self.registered.discard(ev.line)
-        agent = self.line_owner.get(ev.line)
-        if agent is not None:
-            self._dirty.add(agent)
-            self.warn_unregistered(agent)
-
-    def warn_unregistered(self, agent: AgentId) -> None:
-        """Tell the agent (``error``, ``SWITCH_FAILURE``) when the phone it works with is not
-        registered: no queue call reaches it, whatever its availability says."""
-        session = self.sessions.get(agent)
-        if (
-            self.registered is None
-            or session is None
-            or session.phase is not Phase.READY
-            or session.line is None
-            or session.line in self.registered
-        ):
-            return
-        message = (
-            f"phone {session.identifier} is not registered: "
-            "no queue calls reach it until it registers"
-        )
-        body = {
-            "code": SWITCH_FAILURE,
-            "message": message,
-            "reason": "unregistered",  # for the component to say it in the agent's language
-            "identifier": session.identifier,
-        }
-        self._out.append(Push(agent, "error", body))
 
     _EVENTS: ClassVar[dict[type, Callable[[Center, Any], None]]] = {
         Connect: _on_connect,
@@ -397,10 +360,10 @@ class Center(CallBook):
         RemoteAnswered: telephony.on_remote_answered,
         RemoteFailed: telephony.on_remote_failed,
         HungUp: telephony.on_hung_up,
-        Transferred: _on_transferred,
-        SwitchFailed: _on_switch_failed,
-        Registrations: _on_registrations,
-        Registration: _on_registration,
+        Transferred: transfer.confirmed,
+        SwitchFailed: transfer.failed,
+        Registrations: registration.on_registrations,
+        Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,
     }
 
@@ -421,40 +384,54 @@ class Center(CallBook):
             and not self.agent_calls.get(agent)
         )
 
+    def calls_of(self, agent: AgentId) -> list[Call]:
+        """The agent's live calls, oldest first (the call book's answer)."""
+        return self.book.calls_of(agent)
+
+    def _offer(self, call: Call, agent: AgentId, ring_timeout: float) -> None:
+        """Ring a free agent's phone with a waiting caller (the ``Distributor`` chose it)."""
+        line = self.sessions[agent].line
+        assert line is not None
+        self.book.offer(call, agent, line, ring_timeout)
+
+    def set_directory(self, directory: Directory) -> None:
+        """The configuration changed (``reconfigure``): everyone reads the new one."""
+        self.directory = self.book.directory = directory
+        self.distributor.rebuild()  # strategies, weights, members and agents may all have changed
+
     # ------------------------------------------------------------------ timers
 
-    def _arm(self, when: float, kind: str, key: Any) -> None:
-        self._timer_seq += 1
-        heapq.heappush(self._timers, (when, self._timer_seq, kind, key))
+    def _stands(self, timer: Timer) -> bool:
+        """The timer still means what it did when armed (else it is stale, and skipped)."""
+        match timer:
+            case OfferExpires(uid, agent, expires):
+                call = self.calls.get(uid)
+                offer = call.offers.get(agent) if call is not None else None
+                return offer is not None and offer.expires == expires
+            case DirectRingExpires(uid, expires):
+                call = self.calls.get(uid)
+                return call is not None and call.ring_expires == expires
+            case WrapUpEnds(agent, until):
+                a = self.agents.get(agent)
+                return a is not None and a.status is Status.ACW and a.acw_until == until
+            case DayEnds():
+                return True
 
-    def _timer_valid(self, entry: tuple[float, int, str, Any]) -> bool:
-        _, _, kind, key = entry
-        if kind == "offer":
-            uid, agent, expires = key
-            call = self.calls.get(uid)
-            offer = call.offers.get(agent) if call is not None else None
-            return offer is not None and offer.expires == expires
-        if kind == "direct":
-            uid, expires = key
-            call = self.calls.get(uid)
-            return call is not None and call.ring_expires == expires
-        if kind == "acw":
-            agent, until = key
-            a = self.agents.get(agent)
-            return a is not None and a.status is Status.ACW and a.acw_until == until
-        return False
-
-    def _fire(self, entry: tuple[float, int, str, Any]) -> None:
-        _, _, kind, key = entry
-        if kind == "offer":
-            uid, agent, _ = key
-            call = self.calls[uid]
-            distribution.end_offer(self, call, call.offers[agent], Cause.UNAVAILABLE, counted=True)
-            self._ring_no_answer(agent, call)
-        elif kind == "direct":
-            self.end_call(self.calls[key[0]], Cause.UNAVAILABLE)
-        elif kind == "acw":
-            self.set_status(key[0], Status.READY, None)
+    def _fire(self, timer: Timer) -> None:
+        match timer:
+            case OfferExpires(uid, agent, _):
+                call = self.calls[uid]
+                self.book.end_offer(call, call.offers[agent], Cause.UNAVAILABLE, counted=True)
+                self._ring_no_answer(agent, call)
+            case DirectRingExpires(uid, _):
+                self.book.end_call(self.calls[uid], Cause.UNAVAILABLE)
+            case WrapUpEnds(agent, _):
+                self.set_status(agent, Status.READY, None)
+            case DayEnds(midnight):
+                for a in self.agents.values():
+                    a.new_day(midnight)
+                    self.out.agents_touched.add(a.config.id)
+                self.midnight = next_midnight(midnight, self.tz)
 
     def _ring_no_answer(self, agent: AgentId, call: Call) -> None:
         """The agent let a queue call ring out: with the queue's ``rona_reason``, a READY agent
@@ -464,11 +441,3 @@ class Center(CallBook):
         if q is None or q.rona_reason is None or a is None or a.status is not Status.READY:
             return
         self.set_status(agent, Status.AUX, q.rona_reason)
-
-    def _new_day(self, midnight: float) -> None:
-        for agent in self.agents.values():
-            agent.new_day(midnight)
-            self._dirty.add(agent.config.id)
-        self.midnight = next_midnight(midnight, self.tz)
-
-    # ------------------------------------------------------------------ telling the clients

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ucs.core import distribution, transfer, views
+from ucs.core import registration, transfer, views
 from ucs.core.call import AccountCode, Call
 from ucs.core.directory import QueueType
 from ucs.core.effects import Hold, Mute, PickUp, Unhold
 from ucs.core.errors import InvalidArgument, InvalidState, NotFound, Unauthorized
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId
-from ucs.core.model import CallState, Cause, Phase, Status
+from ucs.core.model import CallState, Cause, Phase, Side, Status
 from ucs.core.sso import verify_token
 from ucs.core.views import phones_wire, user_wire
 
@@ -27,6 +27,14 @@ __all__ = ["HANDLERS"]
 Handler = Callable[["Center", ClientId, AgentId | None, dict[str, Any]], Any]
 
 
+def _welcome(c: Center, me: AgentId) -> dict[str, Any]:
+    return views.welcome(c.agents[me], c.sessions.get(me), c.directory, c.book, c.now)
+
+
+def _state_object(c: Center, me: AgentId) -> dict[str, Any]:
+    return views.state_object(c.agents[me], c.sessions.get(me), c.directory, c.book, c.now)
+
+
 def login(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     username: str = a["username"]
     cfg = c.directory.agent_by_username(username)
@@ -36,7 +44,7 @@ def login(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any])
         raise Unauthorized("wrong username or password")
     c.throttle.succeeded(username)
     c.join(client, cfg.id)
-    return views.welcome(c, cfg.id)
+    return _welcome(c, cfg.id)
 
 
 def sso(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
@@ -52,7 +60,7 @@ def sso(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -
         raise
     c.throttle.succeeded(username)
     c.join(client, cfg.id)
-    return views.welcome(c, cfg.id)
+    return _welcome(c, cfg.id)
 
 
 def logout(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
@@ -103,9 +111,9 @@ def provision(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, A
         select_identifier(c, client, agent, {"identifier": s.last_identifier})
     s.phase = Phase.READY
     c.session_changed(me)
-    c._dirty.add(me)
-    c.warn_unregistered(me)
-    return views.state_object(c, me)
+    c.out.agents_touched.add(me)
+    registration.warn_unregistered(c, me)
+    return _state_object(c, me)
 
 
 def identify(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
@@ -118,7 +126,7 @@ def identify(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, An
     s.last_identifier = s.identifier or s.last_identifier
     s.phase, s.identifier, s.line = Phase.IDENTIFY, None, None
     c.session_changed(me)
-    c._dirty.add(me)
+    c.out.agents_touched.add(me)
     return {"phones": _phones(c, me)}
 
 
@@ -152,7 +160,7 @@ def suspend(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any
     me = c.require(agent)
     q = _membership_queue(c, me, a["queue"])
     c.agents[me].suspended.add(q)
-    c._dirty.add(me)
+    c.out.agents_touched.add(me)
     return user_wire(c.agents[me], c.directory, c.sessions.get(me), c.now)["queues"][q]
 
 
@@ -160,7 +168,7 @@ def resume(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
     me = c.require(agent)
     q = _membership_queue(c, me, a["queue"])
     c.agents[me].suspended.discard(q)
-    c._dirty.add(me)
+    c.out.agents_touched.add(me)
     return user_wire(c.agents[me], c.directory, c.sessions.get(me), c.now)["queues"][q]
 
 
@@ -176,33 +184,29 @@ def answer(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
     line = _my_line(c, me)
     ringing = [
         call
-        for call in c.calls_of(me)
-        if call.side_of(me) == "offered"
-        or (call.side_of(me) == "connected" and call.state is CallState.RINGING)
+        for call in c.book.calls_of(me)
+        if call.side_of(me) is Side.OFFERED
+        or (call.side_of(me) is Side.CONNECTED and call.state is CallState.RINGING)
     ]
     if not ringing:
         raise InvalidState("no call is ringing")
     call = ringing[0]
-    for other in c.calls_of(me):
+    for other in c.book.calls_of(me):
         if (
             other is not call
             and other.state is CallState.CONNECTED
-            and other.side_of(me)
-            in (
-                "caller",
-                "connected",
-            )
+            and other.side_of(me) in (Side.CALLER, Side.CONNECTED)
         ):
             other.move(CallState.HELD)
-            c._out.append(Hold(other.uniqueid, line))
-            c.touch(other)
+            c.out.effects.append(Hold(other.uniqueid, line))
+            c.book.touch(other)
     call.asked_by = me
-    c._out.append(PickUp(call.uniqueid, line))
-    return c.view(call, me)
+    c.out.effects.append(PickUp(call.uniqueid, line))
+    return c.book.view(call, me)
 
 
 def _focus(c: Center, me: AgentId) -> Call:
-    call = c.focus(me)
+    call = c.book.focus(me)
     if call is None:
         raise InvalidState("you have no call")
     return call
@@ -212,18 +216,18 @@ def hangup(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
     me = c.require(agent)
     call = _focus(c, me)
     side = call.side_of(me)
-    if side == "offered":
-        distribution.reject_offer(c, call, call.offers[me])
-    elif side == "connected" and call.state is CallState.RINGING:
-        c.end_call(call, Cause.REJECTED)
+    if side is Side.OFFERED:
+        c.book.reject_offer(call, call.offers[me])
+    elif side is Side.CONNECTED and call.state is CallState.RINGING:
+        c.book.end_call(call, Cause.REJECTED)
     else:
-        c.end_call(call, Cause.CALLER_HANGUP if side == "caller" else Cause.CALLED_HANGUP)
+        c.book.end_call(call, Cause.CALLER_HANGUP if side is Side.CALLER else Cause.CALLED_HANGUP)
     return None
 
 
 def _talking(c: Center, me: AgentId, *, verb: str) -> Call:
     call = _focus(c, me)
-    if call.side_of(me) not in ("caller", "connected") or call.state not in (
+    if call.side_of(me) not in (Side.CALLER, Side.CONNECTED) or call.state not in (
         CallState.CONNECTED,
         CallState.HELD,
     ):
@@ -238,20 +242,20 @@ def hold(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
         raise InvalidState("the call is already held")
     call.move(CallState.HELD)
     call.asked_by = me
-    c._out.append(Hold(call.uniqueid, _my_line(c, me)))
-    c.touch(call)
-    return c.view(call, me)
+    c.out.effects.append(Hold(call.uniqueid, _my_line(c, me)))
+    c.book.touch(call)
+    return c.book.view(call, me)
 
 
 def unhold(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     me = c.require(agent)
-    mine = c.calls_of(me)
-    if any(x.state is CallState.CONNECTED and x.side_of(me) != "offered" for x in mine):
+    mine = c.book.calls_of(me)
+    if any(x.state is CallState.CONNECTED and x.side_of(me) is not Side.OFFERED for x in mine):
         raise InvalidState("hold or hang up the current call first")
     waiting = [
         x
         for x in mine
-        if x.state in (CallState.HELD, CallState.SUSPENDED) and x.side_of(me) != "offered"
+        if x.state in (CallState.HELD, CallState.SUSPENDED) and x.side_of(me) is not Side.OFFERED
     ]
     if not waiting:
         raise InvalidState("no call is on hold")
@@ -262,15 +266,15 @@ def unhold(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
         raise InvalidState("the call is being transferred")
     call.move(CallState.CONNECTED)
     call.asked_by = me
-    c._out.append(Unhold(call.uniqueid, _my_line(c, me)))
-    c.touch(call)
-    return c.view(call, me)
+    c.out.effects.append(Unhold(call.uniqueid, _my_line(c, me)))
+    c.book.touch(call)
+    return c.book.view(call, me)
 
 
 def mute(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     me = c.require(agent)
     call = _talking(c, me, verb="mute")
-    if call.side_of(me) == "caller":
+    if call.side_of(me) is Side.CALLER:
         call.caller = call.caller.with_muted(not call.caller.muted)
         muted = call.caller.muted
     else:
@@ -278,9 +282,9 @@ def mute(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
         call.connected_party = call.connected_party.with_muted(not call.connected_party.muted)
         muted = call.connected_party.muted
     call.asked_by = me
-    c._out.append(Mute(call.uniqueid, _my_line(c, me), muted))
-    c.touch(call)
-    return c.view(call, me)
+    c.out.effects.append(Mute(call.uniqueid, _my_line(c, me), muted))
+    c.book.touch(call)
+    return c.book.view(call, me)
 
 
 def dial(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
@@ -291,8 +295,8 @@ def dial(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
     consult_for = transfer.suspended_without_consultation(c, me)
     busy = [
         x
-        for x in c.calls_of(me)
-        if x.state not in (CallState.HELD, CallState.SUSPENDED) or x.side_of(me) == "offered"
+        for x in c.book.calls_of(me)
+        if x.state not in (CallState.HELD, CallState.SUSPENDED) or x.side_of(me) is Side.OFFERED
     ]
     if busy:
         raise InvalidState("hold, transfer or hang up the current call before dialling")
@@ -304,9 +308,9 @@ def dial(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
     if consult_for is not None:
         consult_for.consultation = call.uniqueid
         call.consult_for = consult_for.uniqueid
-        c.touch(consult_for)
-    c.touch(call)
-    return c.view(call, me)
+        c.book.touch(consult_for)
+    c.book.touch(call)
+    return c.book.view(call, me)
 
 
 def _campaign(c: Center, me: AgentId, queue: int | str) -> QueueId | None:
@@ -331,7 +335,7 @@ def _campaign(c: Center, me: AgentId, queue: int | str) -> QueueId | None:
 
 def account_code(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     me = c.require(agent)
-    call = c.participated(me, a["uniqueid"])
+    call = c.book.participated(me, a["uniqueid"])
     if call is None:
         raise NotFound(f"no call {a['uniqueid']!r} of yours")
     code = AccountCode(a["accountCode"], a["subAccountCode"])
@@ -340,12 +344,12 @@ def account_code(c: Center, client: ClientId, agent: AgentId | None, a: dict[str
     else:
         call.account_codes.append(code)
     if call.ended:
-        c._out.append(c.record(call))
+        c.out.effects.append(c.book.record(call))
     return [x.wire() for x in call.account_codes]
 
 
 def state(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
-    return views.state_object(c, c.require(agent))
+    return _state_object(c, c.require(agent))
 
 
 def ringing_sound(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:

@@ -22,6 +22,7 @@ __all__ = [
     "Party",
     "PartyType",
     "Phase",
+    "Side",
     "Status",
 ]
 
@@ -73,6 +74,14 @@ class Cause(IntEnum):
 class Direction(StrEnum):
     INCOMING = "INCOMING"
     OUTGOING = "OUTGOING"
+
+
+class Side(StrEnum):
+    """Where an agent is on a call (``Call.side_of``)."""
+
+    CALLER = "caller"  # placed the call (dialled, or its phone did)
+    CONNECTED = "connected"  # the called party: answered a queue call, or was called directly
+    OFFERED = "offered"  # a queue call rings the agent's phone
 
 
 class PartyType(StrEnum):

@@ -1,25 +1,28 @@
 """The end of each step: statistics brought up to date, and every connection told what changed.
 
-Each call message names its moment (``what``): ``ringing``, ``connect``, ``hangup`` or ``change``,
-from what the agent's connections were told before (``Seen``).
+The ``Publisher`` consumes the step's ``Outbox`` (who left which call, the calls and agents
+touched, the sessions changed) and owns what each agent's connections were told of each call
+(``Seen``), so that each call message names its moment (``what``): ``ringing``, ``connect``,
+``hangup`` or ``change``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ucs.core.agent import Activity, Agent
 from ucs.core.call import Call
+from ucs.core.callbook import CallBook
+from ucs.core.directory import Directory
 from ucs.core.effects import AgentRecord, Push
-from ucs.core.ids import AgentId, QueueId
-from ucs.core.model import CallState, Cause, Status
+from ucs.core.ids import AgentId, QueueId, UniqueId
+from ucs.core.model import CallState, Cause, Side, Status
+from ucs.core.outbox import Outbox
+from ucs.core.session import Session
 from ucs.core.views import session_wire, user_wire
 
-if TYPE_CHECKING:
-    from ucs.core.center import Center
-
-__all__ = ["Seen", "activity", "publish", "push_call"]
+__all__ = ["Publisher", "Seen", "activity"]
 
 _LIVE = (CallState.CONNECTED, CallState.SUSPENDED, CallState.HELD)
 
@@ -32,14 +35,14 @@ class Seen:
     connected: bool
 
 
-def activity(c: Center, agent: Agent) -> Activity:
+def activity(book: CallBook, agent: Agent) -> Activity:
     """What the agent is doing now, as far as its statistics are concerned."""
     aid = AgentId(agent.config.id)
     ringing_in: QueueId | None = None
     talking_in: list[QueueId] = []
     ringing_out: list[QueueId] = []
     talking_out: list[QueueId] = []
-    calls = c.calls_of(aid)
+    calls = book.calls_of(aid)
     for call in calls:
         if aid in call.offers and call.queue_id is not None:
             ringing_in = call.queue_id
@@ -63,66 +66,89 @@ def activity(c: Center, agent: Agent) -> Activity:
     )
 
 
-def publish(c: Center) -> None:
-    for (uid, agent), cause in c._left.items():
-        call = c.calls.get(uid) or c.ended.get(uid)
-        if call is not None:
-            push_call(c, call, agent, cause)
-    for uid in c._changed:
-        call = c.calls.get(uid)
-        if call is not None:
-            for agent in sorted(call.agents()):
-                push_call(c, call, agent, None)
-            c._out.append(c.record(call, live=True))
-        else:
-            c._linked.pop(uid, None)
-    c._changed.clear()
-    c._left.clear()
-    for aid in sorted(c._dirty):
-        a = c.agents.get(aid)
-        if a is None:
-            continue
-        a.accrue(c.now)
-        a.activity = activity(c, a)
-        free = c.free(aid)
-        if free and not a.free:
-            a.available_since = c.now
-        a.free = free
-        c._out.append(AgentRecord(aid, a.to_state(c.midnight)))
-        if aid in c.sessions:
-            body = {"user": user_wire(a, c.directory, c.sessions.get(aid), c.now)}
-            c._out.append(Push(aid, "user.changed", body))
-    c._dirty.clear()
-    for aid in sorted(c._session_changed):
-        if aid in c.sessions:
-            body = session_wire(c.sessions[aid], c.agents[aid])
-            c._out.append(Push(aid, "session.changed", body))
-    c._session_changed.clear()
+class Publisher:
+    """Tells every connection what the step changed, from the step's ``Outbox``."""
 
+    __slots__ = ("_agents", "_book", "_out", "_seen", "_sessions")
 
-def push_call(c: Center, call: Call, agent: AgentId, left: Cause | None) -> None:
-    """Tell the agent's connections about the call, naming the moment (``what``)."""
-    key = (call.uniqueid, agent)
-    seen = c._seen.get(key)
-    if left is not None:
-        if seen is None:
-            return  # never told about it: nothing to take back
-        del c._seen[key]
-        view = call.view(agent, c.now, left=(left, call.disconnected or c.now))
-        what = "hangup"
-    else:
-        view = call.view(agent, c.now)
-        offered = call.side_of(agent) == "offered"
-        state = CallState.RINGING if offered else call.state
-        if seen is None:
-            seen = c._seen[key] = Seen(state=-1, connected=False)
-        if state == CallState.RINGING and seen.state != CallState.RINGING:
-            what = "ringing"
-        elif state == CallState.CONNECTED and not seen.connected:
-            what = "connect"
-            seen.connected = True
+    def __init__(
+        self,
+        *,
+        agents: Mapping[AgentId, Agent],
+        sessions: Mapping[AgentId, Session],
+        book: CallBook,
+        out: Outbox,
+    ) -> None:
+        self._agents = agents
+        self._sessions = sessions
+        self._book = book
+        self._out = out
+        self._seen: dict[tuple[UniqueId, AgentId], Seen] = {}
+
+    def publish(
+        self, directory: Directory, now: float, midnight: float, free: Callable[[AgentId], bool]
+    ) -> None:
+        """Consume the outbox's notes: call messages, statistics and availability, sessions."""
+        out, book, agents, sessions = self._out, self._book, self._agents, self._sessions
+        effects = out.effects
+        for (uid, agent), cause in out.left.items():
+            call = book.calls.get(uid) or book.ended.get(uid)
+            if call is not None:
+                self.push_call(call, agent, cause, now)
+        for uid in out.calls_touched:
+            call = book.calls.get(uid)
+            if call is not None:
+                for agent in sorted(call.agents()):
+                    self.push_call(call, agent, None, now)
+                effects.append(book.record(call, live=True))
+            else:
+                book.forget(uid)
+        out.calls_touched.clear()
+        out.left.clear()
+        for aid in sorted(out.agents_touched):
+            a = agents.get(aid)
+            if a is None:
+                continue
+            a.accrue(now)
+            a.activity = activity(book, a)
+            is_free = free(aid)
+            if is_free and not a.free:
+                a.available_since = now
+            a.free = is_free
+            effects.append(AgentRecord(aid, a.to_state(midnight)))
+            if aid in sessions:
+                body = {"user": user_wire(a, directory, sessions.get(aid), now)}
+                effects.append(Push(aid, "user.changed", body))
+        out.agents_touched.clear()
+        for aid in sorted(out.sessions_touched):
+            if aid in sessions:
+                body = session_wire(sessions[aid], agents[aid])
+                effects.append(Push(aid, "session.changed", body))
+        out.sessions_touched.clear()
+
+    def push_call(self, call: Call, agent: AgentId, left: Cause | None, now: float) -> None:
+        """Tell the agent's connections about the call, naming the moment (``what``)."""
+        key = (call.uniqueid, agent)
+        seen = self._seen.get(key)
+        if left is not None:
+            if seen is None:
+                return  # never told about it: nothing to take back
+            del self._seen[key]
+            view = call.view(agent, now, left=(left, call.disconnected or now))
+            what = "hangup"
         else:
-            what = "change"
-        seen.state = int(state)
-    if agent in c.sessions:
-        c._out.append(Push(agent, "call.changed", {"what": what, "call": view}))
+            view = call.view(agent, now)
+            offered = call.side_of(agent) is Side.OFFERED
+            state = CallState.RINGING if offered else call.state
+            if seen is None:
+                seen = self._seen[key] = Seen(state=-1, connected=False)
+            if state == CallState.RINGING and seen.state != CallState.RINGING:
+                what = "ringing"
+            elif state == CallState.CONNECTED and not seen.connected:
+                what = "connect"
+                seen.connected = True
+            else:
+                what = "change"
+            seen.state = int(state)
+        if agent in self._sessions:
+            self._out.effects.append(Push(agent, "call.changed", {"what": what, "call": view}))

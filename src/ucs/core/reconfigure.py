@@ -16,8 +16,7 @@ __all__ = ["on_reconfigure"]
 
 def on_reconfigure(c: Center, ev: Reconfigure) -> None:
     d = ev.directory
-    c.directory = d
-    c._reindex = True  # strategies, weights, members and agents may all have changed
+    c.set_directory(d)
     if ev.sso_secret is not None:
         c.sso_secret = ev.sso_secret
     for cfg in d.agents.values():
@@ -29,13 +28,13 @@ def on_reconfigure(c: Center, ev: Reconfigure) -> None:
         else:
             a.config = cfg
             a.suspended &= {m.queue for m in cfg.memberships}
-        c._dirty.add(cfg.id)
+        c.out.agents_touched.add(cfg.id)
     for agent in [a for a in c.agents if a not in d.agents]:
         if agent in c.sessions and not c.agent_calls.get(agent):
             c.end_session(agent)
         if agent not in c.sessions:
             del c.agents[agent]
-            c._dirty.discard(agent)
+            c.out.agents_touched.discard(agent)
     for call in list(c.calls.values()):
         if call.queue_id is not None and call.queue_id not in d.queues and call.waiting:
-            c.end_call(call, Cause.UNAVAILABLE)
+            c.book.end_call(call, Cause.UNAVAILABLE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ucs.core import distribution, transfer
+from ucs.core import transfer
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
 from ucs.core.effects import Created, Originate, Ring
@@ -19,7 +19,6 @@ from ucs.core.events import (
     RemoteRinging,
     TrunkCall,
 )
-from ucs.core.ids import AgentId, QueueId
 from ucs.core.model import CallState, Cause, Direction, Party, PartyType
 from ucs.core.numbers import parse_dialable
 
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "connect",
-    "count_out",
     "on_answered",
     "on_hung_up",
     "on_phone_call",
@@ -41,11 +39,11 @@ __all__ = [
 
 
 def on_trunk_call(c: Center, ev: TrunkCall) -> None:
-    caller = c.trunk_party(ev.number, ev.name, ev.channel)
+    caller = c.book.trunk_party(ev.number, ev.name, ev.channel)
     queue = c.directory.queues.get(ev.queue) if ev.queue is not None else None
     line = c.directory.line_by_extension(ev.extension) if ev.extension else None
     called = (queue.number or str(queue.id)) if queue else (ev.extension or "")
-    call = c.new_call(
+    call = c.book.new_call(
         origin=Direction.INCOMING, caller=caller, called_number=called, uid=ev.uniqueid
     )
     call.data = dict(ev.data)
@@ -55,14 +53,14 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
         call.called_name = queue.name
         call.enqueued_at = c.now
     elif line is not None:
-        call.connected_party = c.line_party(line)
+        call.connected_party = c.book.line_party(line)
         call.called_name = call.connected_party.name
         call.move(CallState.RINGING)
-        c._out.append(Ring(call.uniqueid, line.id, caller))
+        c.out.effects.append(Ring(call.uniqueid, line.id, caller))
     else:
-        c.end_call(call, Cause.INVALID_NUMBER)
-    c.touch(call)
-    c._out.append(Created(call.uniqueid, ev.channel))
+        c.book.end_call(call, Cause.INVALID_NUMBER)
+    c.book.touch(call)
+    c.out.effects.append(Created(call.uniqueid, ev.channel))
 
 
 def on_phone_call(c: Center, ev: PhoneCall) -> None:
@@ -75,7 +73,7 @@ def on_phone_call(c: Center, ev: PhoneCall) -> None:
     last one when the switch says so); the phone's own extension is busy (cause 1)."""
     line = c.directory.lines.get(ev.line)
     if line is not None:
-        caller = c.line_party(line)
+        caller = c.book.line_party(line)
     else:  # removed from the directory while its INVITE was on the way
         caller = Party(type=PartyType.LINE, number="", line_id=ev.line)
     if ev.channel is not None:
@@ -85,19 +83,19 @@ def on_phone_call(c: Center, ev: PhoneCall) -> None:
     except InvalidArgument:
         dialled = None
     number = dialled.digits if dialled is not None else ev.number.strip()
-    call = c.new_call(
+    call = c.book.new_call(
         origin=Direction.OUTGOING, caller=caller, called_number=number, uid=ev.uniqueid
     )
-    c._out.append(Created(call.uniqueid, ev.channel))
+    c.out.effects.append(Created(call.uniqueid, ev.channel))
     if dialled is None:
-        c.end_call(call, Cause.INVALID_NUMBER)
+        c.book.end_call(call, Cause.INVALID_NUMBER)
         return
     me = caller.user_id
     consult_for = transfer.suspended_without_consultation(c, me) if me is not None else None
     if consult_for is not None:  # the handset's call while the agent's caller waits: consult
         consult_for.consultation = call.uniqueid
         call.consult_for = consult_for.uniqueid
-        c.touch(consult_for)
+        c.book.touch(consult_for)
     queue = next(
         (
             q
@@ -113,21 +111,21 @@ def on_phone_call(c: Center, ev: PhoneCall) -> None:
         call.called_name = queue.name
         call.enqueued_at = c.now
     elif target is not None and target.id == ev.line:
-        c.end_call(call, Cause.BUSY)
+        c.book.end_call(call, Cause.BUSY)
         return
     else:
         party = (
-            c.line_party(target)
+            c.book.line_party(target)
             if target is not None
             else Party(type=PartyType.TRUNK, number=number, number_norm=dialled.e164)
         )
         call.called_number_norm = party.number_norm
         call.called_name = party.name
         call.target = party
-        c._out.append(
+        c.out.effects.append(
             Originate(call.uniqueid, ev.line, number, target.id if target is not None else None)
         )
-    c.touch(call)
+    c.book.touch(call)
 
 
 def on_answered(c: Center, ev: Answered) -> None:
@@ -148,13 +146,13 @@ def on_answered(c: Center, ev: Answered) -> None:
 def queue_answer(c: Center, call: Call, offer: Offer) -> None:
     for other in list(call.offers.values()):
         if other.agent != offer.agent:
-            distribution.end_offer(c, call, other, Cause.PICKUP, counted=False)
+            c.book.end_offer(call, other, Cause.PICKUP, counted=False)
     call.offers.clear()
     call.connected_party = offer.party
     call.handled_by = offer.agent
     call.enqueued_at = None
     connect(c, call)
-    c.rr_last[call.queue_id] = offer.agent  # type: ignore[index]
+    c.distributor.answered(call.queue_id, offer.agent)  # type: ignore[arg-type]
     a = c.agents[offer.agent]
     a.stats.in_calls_answered += 1
     a.stats.queue(call.queue_id).answered += 1  # type: ignore[arg-type]
@@ -164,7 +162,7 @@ def connect(c: Center, call: Call) -> None:
     call.move(CallState.CONNECTED)
     if call.connected_at is None:
         call.connected_at = c.now
-    c.touch(call)
+    c.book.touch(call)
 
 
 def on_remote_ringing(c: Center, ev: RemoteRinging) -> None:
@@ -174,7 +172,7 @@ def on_remote_ringing(c: Center, ev: RemoteRinging) -> None:
     if call.target is not None:
         call.connected_party, call.target = call.target, None
     call.move(CallState.RINGING)
-    c.touch(call)
+    c.book.touch(call)
 
 
 def on_remote_answered(c: Center, ev: RemoteAnswered) -> None:
@@ -191,20 +189,7 @@ def on_remote_answered(c: Center, ev: RemoteAnswered) -> None:
     connect(c, call)
     caller = call.caller.user_id
     if first and call.outbound_id is not None and caller is not None:
-        count_out(c, caller, call.outbound_id, answered=True)
-
-
-def count_out(c: Center, agent: AgentId, queue: QueueId, *, answered: bool) -> None:
-    a = c.agents.get(agent)
-    if a is None:
-        return
-    if answered:
-        a.stats.out_calls_answered += 1
-        a.stats.queue(queue).answered += 1
-    else:
-        a.stats.out_calls_unanswered += 1
-        a.stats.queue(queue).unanswered += 1
-    c._dirty.add(agent)
+        c.book.count_out(caller, call.outbound_id, answered=True)
 
 
 def on_remote_failed(c: Center, ev: RemoteFailed) -> None:
@@ -212,7 +197,7 @@ def on_remote_failed(c: Center, ev: RemoteFailed) -> None:
     if call is None:
         return
     cause = ev.cause if ev.cause not in (Cause.NOT_SET,) else Cause.UNKNOWN
-    c.end_call(call, cause)
+    c.book.end_call(call, cause)
 
 
 def on_hung_up(c: Center, ev: HungUp) -> None:
@@ -222,10 +207,10 @@ def on_hung_up(c: Center, ev: HungUp) -> None:
     if ev.line is not None:
         offer = next((o for o in call.offers.values() if o.line == ev.line), None)
         if offer is not None:  # the agent rejected a queue offer on the handset
-            distribution.reject_offer(c, call, offer)
+            c.book.reject_offer(call, offer)
             return
     if ev.line is None:
         outside_is_caller = call.caller.type is PartyType.TRUNK
     else:
         outside_is_caller = call.caller.line_id == ev.line
-    c.end_call(call, Cause.CALLER_HANGUP if outside_is_caller else Cause.CALLED_HANGUP)
+    c.book.end_call(call, Cause.CALLER_HANGUP if outside_is_caller else Cause.CALLED_HANGUP)

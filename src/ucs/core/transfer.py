@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ucs.core import distribution
 from ucs.core.call import Call
 from ucs.core.effects import Hold, Originate, Push, Redirect, Transfer
 from ucs.core.errors import SWITCH_FAILURE, InvalidArgument, InvalidState
 from ucs.core.events import Operation, SwitchFailed, Transferred
 from ucs.core.ids import AgentId, ClientId, LineId
-from ucs.core.model import CallState, Cause, Direction, Party, PartyType
+from ucs.core.model import CallState, Cause, Direction, Party, PartyType, Side
 from ucs.core.numbers import parse_dialable
 
 if TYPE_CHECKING:
@@ -44,15 +43,15 @@ def plan_target(c: Center, me: AgentId, number: Any) -> Target:
     if line is not None:
         if line.id == c.sessions[me].line:
             raise InvalidArgument(f"{d.raw} is your own phone")
-        return Target(d.digits, c.line_party(line), line.id)
+        return Target(d.digits, c.book.line_party(line), line.id)
     party = Party(type=PartyType.TRUNK, number=d.digits, number_norm=d.e164)
     return Target(d.digits, party, None)
 
 
 def originate(c: Center, me: AgentId, line: LineId, t: Target, *, data: dict[str, Any]) -> Call:
-    call = c.new_call(
+    call = c.book.new_call(
         origin=Direction.OUTGOING,
-        caller=c.agent_party(me, line),
+        caller=c.book.agent_party(me, line),
         called_number=t.number,
         uid=None,
     )
@@ -61,23 +60,23 @@ def originate(c: Center, me: AgentId, line: LineId, t: Target, *, data: dict[str
     call.data = data
     call.target = t.party
     call.move(CallState.CONNECTING)
-    c._out.append(Originate(call.uniqueid, line, t.number, t.line))
-    c.touch(call)
+    c.out.effects.append(Originate(call.uniqueid, line, t.number, t.line))
+    c.book.touch(call)
     return call
 
 
 def suspended_without_consultation(c: Center, me: AgentId) -> Call | None:
-    for call in c.calls_of(me):
+    for call in c.book.calls_of(me):
         if call.state is CallState.SUSPENDED and call.consultation is None:
             return call
     return None
 
 
 def _transferable(c: Center, me: AgentId) -> Call:
-    call = c.focus(me)
+    call = c.book.focus(me)
     if call is None:
         raise InvalidState("you have no call to transfer")
-    if call.side_of(me) not in ("caller", "connected") or call.state not in (
+    if call.side_of(me) not in (Side.CALLER, Side.CONNECTED) or call.state not in (
         CallState.CONNECTED,
         CallState.HELD,
         CallState.SUSPENDED,
@@ -98,22 +97,22 @@ def start(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any])
     assert line is not None
     target = plan_target(c, me, a["number"]) if a["number"] is not None else None
     if call.state is CallState.CONNECTED:
-        c._out.append(Hold(call.uniqueid, line))
+        c.out.effects.append(Hold(call.uniqueid, line))
     call.move(CallState.SUSPENDED)
-    c.touch(call)
+    c.book.touch(call)
     if target is None:
-        return c.view(call, me)
+        return c.book.view(call, me)
     consultation = originate(c, me, line, target, data={})
     consultation.consult_for = call.uniqueid
     call.consultation = consultation.uniqueid
-    c.touch(call)
-    return c.view(consultation, me)
+    c.book.touch(call)
+    return c.book.view(consultation, me)
 
 
 def finish(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     """``finishTransfer()``: join the waiting caller with the consultation's far party."""
     me = c.require(agent)
-    for call in c.calls_of(me):
+    for call in c.book.calls_of(me):
         if call.state is CallState.SUSPENDED and call.consultation is not None:
             consultation = c.calls.get(call.consultation)
             break
@@ -128,7 +127,7 @@ def finish(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
     line = c.sessions[me].line
     assert line is not None
     call.pending, call.asked_by = target, me
-    c._out.append(Transfer(call.uniqueid, consultation.uniqueid, line))
+    c.out.effects.append(Transfer(call.uniqueid, consultation.uniqueid, line))
     return None
 
 
@@ -142,7 +141,7 @@ def blind(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any])
     line = c.sessions[me].line
     assert line is not None
     call.pending, call.asked_by = target.party, me
-    c._out.append(Redirect(call.uniqueid, line, target.number, target.line))
+    c.out.effects.append(Redirect(call.uniqueid, line, target.number, target.line))
     return None
 
 
@@ -159,7 +158,7 @@ def confirmed(c: Center, ev: Transferred) -> None:
         if consultation is not None:
             target = consultation.connected_party or target
             state = consultation.state
-            c.end_call(consultation, Cause.TRANSFER, hangup=False)
+            c.book.end_call(consultation, Cause.TRANSFER, hangup=False)
     else:
         state = CallState.RINGING if target.type is PartyType.LINE else CallState.CONNECTING
     if call.caller.user_id == me:
@@ -168,7 +167,7 @@ def confirmed(c: Center, ev: Transferred) -> None:
     else:
         call.connected_party = target
     call.move(state)
-    c.leave(call, me, Cause.TRANSFER)
+    c.book.leave(call, me, Cause.TRANSFER)
     if call.queue_id is not None and call.handled_by == me:
         stats = c.agents[me].stats
         figures = stats.queue(call.queue_id)
@@ -180,7 +179,7 @@ def confirmed(c: Center, ev: Transferred) -> None:
             figures.transferred_external += 1
         c.wrap_up(me, call)
         call.handled_by = None
-    c.touch(call)
+    c.book.touch(call)
 
 
 _ASKED = frozenset(
@@ -220,21 +219,21 @@ def failed(c: Center, ev: SwitchFailed) -> None:
             c.registered.discard(ev.line)
             owner = c.line_owner.get(ev.line)
             if owner is not None:
-                c._dirty.add(owner)
+                c.out.agents_touched.add(owner)
         if call.offers or call.enqueued_at is not None:
             # A queue call: the phone's offer ends (all of them when the switch names none),
             # and the caller stays queued; a failure that comes late changes nothing.
             for offer in list(call.offers.values()):
                 if ev.line is None or offer.line == ev.line:
-                    distribution.end_offer(c, call, offer, Cause.UNAVAILABLE, counted=False)
+                    c.book.end_offer(call, offer, Cause.UNAVAILABLE, counted=False)
         elif call.connected_at is None:  # a phone rung directly: the call fails
-            c.end_call(call, Cause.UNAVAILABLE)
+            c.book.end_call(call, Cause.UNAVAILABLE)
     elif op is Operation.ORIGINATE:
-        c.end_call(call, Cause.UNAVAILABLE)
-    c.touch(call)
+        c.book.end_call(call, Cause.UNAVAILABLE)
+    c.book.touch(call)
     message = f"the switch could not {op.replace('_', ' ')} call {call.uniqueid}"
     if ev.reason:
         message += f": {ev.reason}"
     for agent in sorted(told):
         if agent in c.sessions:
-            c._out.append(Push(agent, "error", {"code": SWITCH_FAILURE, "message": message}))
+            c.out.effects.append(Push(agent, "error", {"code": SWITCH_FAILURE, "message": message}))

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ucs.core.agent import Agent
+from ucs.core.callbook import CallBook
 from ucs.core.directory import Directory, LineConfig
 from ucs.core.ids import AgentId, LineId
 from ucs.core.model import Phase
 from ucs.core.session import Session
-
-if TYPE_CHECKING:
-    from ucs.core.center import Center
 
 __all__ = [
     "line_wire",
@@ -111,35 +109,37 @@ def phones_wire(directory: Directory, ids: Iterable[LineId]) -> list[dict[str, A
     return [line_wire(directory.lines[i]) for i in ids if i in directory.lines]
 
 
-def welcome(c: Center, agent: AgentId) -> dict[str, Any]:
+def welcome(
+    a: Agent, session: Session | None, directory: Directory, book: CallBook, now: float
+) -> dict[str, Any]:
     """Everything a connection joining the agent's session needs to show it."""
-    a = c.agents[agent]
-    session = c.sessions.get(agent)
+    agent = AgentId(a.config.id)
     queues = [
         {"id": q.id, "name": q.name, "type": int(q.type)}
         for m in a.config.memberships
-        if (q := c.directory.queues.get(m.queue)) is not None
+        if (q := directory.queues.get(m.queue)) is not None
     ]
     return {
-        "user": user_wire(a, c.directory, session, c.now),
+        "user": user_wire(a, directory, session, now),
         "session": session_wire(session, a),
-        "calls": [c.view(call, agent) for call in c.calls_of(agent)],
+        "calls": [book.view(call, agent) for call in book.calls_of(agent)],
         "queues": queues,
-        "reasons": list(c.directory.aux_reasons),
+        "reasons": list(directory.aux_reasons),
     }
 
 
-def state_object(c: Center, agent: AgentId) -> dict[str, Any]:
+def state_object(
+    a: Agent, session: Session | None, directory: Directory, book: CallBook, now: float
+) -> dict[str, Any]:
     """The state object of CONTRACT §5 (``onReady``, ``onStateChange``, ``state()``)."""
-    a = c.agents[agent]
-    session = c.sessions.get(agent)
-    calls = c.calls_of(agent)
-    focus = c.focus(agent)
+    agent = AgentId(a.config.id)
+    calls = book.calls_of(agent)
+    focus = book.focus(agent)
     return {
         "state": (session.phase if session else Phase.CREDENTIALS).value,
-        "user": user_wire(a, c.directory, session, c.now),
-        "calls": [c.view(call, agent) for call in calls],
-        "call": c.view(focus, agent) if focus is not None else None,
+        "user": user_wire(a, directory, session, now),
+        "calls": [book.view(call, agent) for call in calls],
+        "call": book.view(focus, agent) if focus is not None else None,
         "identifier": session.identifier if session else None,
         "line": session.line if session else None,
         "ringingSound": session.ringing_sound if session else "default",
