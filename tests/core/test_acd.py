@@ -6,159 +6,78 @@ strategies and queue weights use small directories built here.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.conftest import MORNING, PRAGUE
+from tests.core.helpers import custom, member_of, queue_config, rung, waiting
 from ucs.core.directory import (
-    AgentConfig,
-    Directory,
-    LineConfig,
-    Membership,
-    QueueConfig,
-    QueueType,
     Strategy,
 )
-from ucs.core.effects import Ring
-from ucs.core.ids import AgentId, ClientId, LineId, QueueId, UniqueId
+from ucs.core.ids import AgentId, ClientId
 from ucs.core.model import CallState, Cause
 from ucs.virtual import VirtualCenter
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _ready(vc: VirtualCenter, n: int) -> ClientId:
-    return vc.agent_ready(f"agent{n}", f"agent{n}-pass", f"phone{n}")
-
-
-def _seen(vc: VirtualCenter, client: ClientId, uid: str) -> list[tuple[str, dict[str, Any]]]:
-    return [(w, c) for w, c in vc.calls_seen(client) if c["uniqueid"] == uid]
-
-
-def _last(vc: VirtualCenter, client: ClientId, uid: str) -> tuple[str, dict[str, Any]] | None:
-    seen = _seen(vc, client, uid)
-    return seen[-1] if seen else None
-
-
-def _ringing(vc: VirtualCenter, client: ClientId, uid: str) -> bool:
-    last = _last(vc, client, uid)
-    return last is not None and last[0] != "hangup" and last[1]["state"] == CallState.RINGING
-
-
-def _rung(vc: VirtualCenter, clients: dict[int, ClientId], uid: str) -> list[int]:
-    """The agents (by number) the call rings right now."""
-    return sorted(n for n, c in clients.items() if _ringing(vc, c, uid))
-
-
-def _user(vc: VirtualCenter, client: ClientId) -> dict[str, Any]:
-    user: dict[str, Any] = vc.call(client, "state")["user"]
-    return user
-
-
-def _waiting(vc: VirtualCenter, uid: UniqueId) -> bool:
-    """The caller waits in its queue: state 1, no phone rings, not ended."""
-    call = vc.center.calls.get(uid)
-    return (
-        call is not None
-        and call.state is CallState.CONNECTING
-        and not call.offers
-        and not any(isinstance(e, Ring) and e.uniqueid == uid for e in vc.effects)
-    )
-
-
 def _serve(vc: VirtualCenter, clients: dict[int, ClientId], queue: int = 1) -> int:
     """A caller rings into ``queue``; the one agent rung answers, talks 10 s, hangs up."""
     uid = vc.caller(queue)
-    rung = _rung(vc, clients, uid)
-    assert len(rung) == 1, f"expected one agent to ring, got {rung}"
+    rang = rung(vc, clients, uid)
+    assert len(rang) == 1, f"expected one agent to ring, got {rang}"
     vc.advance(1)
-    vc.call(clients[rung[0]], "answer")
+    vc.call(clients[rang[0]], "answer")
     vc.advance(10)
-    vc.call(clients[rung[0]], "hangup")
+    vc.call(clients[rang[0]], "hangup")
     vc.advance(1)
-    return rung[0]
-
-
-def _custom(queues: list[QueueConfig], members: dict[int, tuple[Membership, ...]]) -> VirtualCenter:
-    """A center of agents agent1…agentN (on phone1…phoneN) with the given queues."""
-    lines = {
-        LineId(i): LineConfig(LineId(i), f"phone{i}", f"100{i}", f"Phone {i}") for i in range(1, 6)
-    }
-    agents = {
-        AgentId(n): AgentConfig(
-            id=AgentId(n),
-            username=f"agent{n}",
-            firstname=f"Agent{n}",
-            memberships=ms,
-            lines=(LineId(n),),
-        )
-        for n, ms in members.items()
-    }
-    directory = Directory(agents=agents, lines=lines, queues={q.id: q for q in queues})
-    return VirtualCenter(
-        directory,
-        start=MORNING,
-        passwords={f"agent{n}": f"agent{n}-pass" for n in members},
-        tz=PRAGUE,
-    )
-
-
-def _queue(n: int, strategy: Strategy, *, weight: int = 0) -> QueueConfig:
-    return QueueConfig(QueueId(n), f"Q{n}", QueueType.INCOMING, strategy, 15.0, 0.0, weight=weight)
-
-
-def _in(*queues: int, priority: int = 1) -> tuple[Membership, ...]:
-    return tuple(Membership(QueueId(q), priority=priority) for q in queues)
+    return rang[0]
 
 
 # --- longest idle and ring timeout (Support) -------------------------------------------------
 
 
 def test_longest_idle_rings_the_agent_free_longest(vc: VirtualCenter) -> None:
-    a2 = _ready(vc, 2)
+    a2 = vc.ready(2)
     vc.advance(10)
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.advance(10)
     clients = {1: a1, 2: a2}
     uid = vc.caller(1)
-    assert _rung(vc, clients, uid) == [2]  # free since 0, agent1 only since 10
+    assert rung(vc, clients, uid) == [2]  # free since 0, agent1 only since 10
 
 
 def test_longest_idle_prefers_the_agent_who_did_not_just_finish_a_call(
     vc: VirtualCenter,
 ) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.advance(5)
-    a2 = _ready(vc, 2)
+    a2 = vc.ready(2)
     vc.advance(5)
     clients = {1: a1, 2: a2}
     assert _serve(vc, clients) == 1
     vc.advance(30)  # agent1 back from its 10 s wrap-up, yet agent2 has been free longer
-    assert _user(vc, a1)["status"] == "READY"
+    assert vc.user(a1)["status"] == "READY"
     assert _serve(vc, clients) == 2
     vc.advance(30)
     assert _serve(vc, clients) == 1
 
 
 def test_ring_timeout_moves_the_offer_to_the_next_agent(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.advance(5)
-    a2 = _ready(vc, 2)
+    a2 = vc.ready(2)
     vc.advance(5)
     clients = {1: a1, 2: a2}
     uid = vc.caller(1)
-    assert _rung(vc, clients, uid) == [1]
+    assert rung(vc, clients, uid) == [1]
     vc.advance(14.9)
-    assert _rung(vc, clients, uid) == [1]
+    assert rung(vc, clients, uid) == [1]
     vc.advance(0.1)
-    last = _last(vc, a1, uid)
-    assert last is not None
+    last = vc.last_call(a1, uid)
     what, view = last
     assert (what, view["cause"]) == ("hangup", Cause.UNAVAILABLE)
-    assert _rung(vc, clients, uid) == [2]
+    assert rung(vc, clients, uid) == [2]
     assert uid not in vc.records  # the caller still waits
-    user = _user(vc, a1)
+    user = vc.user(a1)
     assert user["in_calls_unanswered"] == 1
     assert user["queues"][1]["unanswered"] == 1
     assert user["in_ringtime"] == 15
@@ -167,34 +86,34 @@ def test_ring_timeout_moves_the_offer_to_the_next_agent(vc: VirtualCenter) -> No
 
 
 def test_when_every_agent_was_tried_the_first_rings_again(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.advance(5)
-    a2 = _ready(vc, 2)
+    a2 = vc.ready(2)
     vc.advance(5)
     clients = {1: a1, 2: a2}
     uid = vc.caller(1)
-    assert _rung(vc, clients, uid) == [1]
+    assert rung(vc, clients, uid) == [1]
     vc.advance(15)
-    assert _rung(vc, clients, uid) == [2]
+    assert rung(vc, clients, uid) == [2]
     vc.advance(15)
-    assert _rung(vc, clients, uid) == [1]
-    assert _user(vc, a2)["in_calls_unanswered"] == 1
+    assert rung(vc, clients, uid) == [1]
+    assert vc.user(a2)["in_calls_unanswered"] == 1
     vc.advance(15)
-    assert _rung(vc, clients, uid) == [2]
+    assert rung(vc, clients, uid) == [2]
     vc.call(a2, "answer")
-    assert _last(vc, a2, uid) is not None
+    assert vc.seen(a2, uid)
     assert vc.center.calls[uid].state is CallState.CONNECTED
-    assert _user(vc, a1)["in_calls_unanswered"] == 2
-    assert _user(vc, a2)["in_calls_answered"] == 1
+    assert vc.user(a1)["in_calls_unanswered"] == 2
+    assert vc.user(a2)["in_calls_answered"] == 1
 
 
 def test_ring_timeout_with_a_single_agent_rings_that_agent_again(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     uid = vc.caller(1)
     vc.advance(15)
-    assert _rung(vc, {1: a1}, uid) == [1]
-    assert [w for w, _ in _seen(vc, a1, uid)][-2:] == ["hangup", "ringing"]
-    assert _user(vc, a1)["in_calls_unanswered"] == 1
+    assert rung(vc, {1: a1}, uid) == [1]
+    assert [w for w, _ in vc.seen(a1, uid)][-2:] == ["hangup", "ringing"]
+    assert vc.user(a1)["in_calls_unanswered"] == 1
 
 
 # --- ring-all (Sales) ------------------------------------------------------------------------
@@ -203,64 +122,61 @@ def test_ring_timeout_with_a_single_agent_rings_that_agent_again(vc: VirtualCent
 def test_ring_all_rings_every_free_member_and_the_first_to_answer_wins(
     vc: VirtualCenter,
 ) -> None:
-    a1 = _ready(vc, 1)
-    a3 = _ready(vc, 3)
+    a1 = vc.ready(1)
+    a3 = vc.ready(3)
     clients = {1: a1, 3: a3}
     uid = vc.caller(2)
-    assert _rung(vc, clients, uid) == [1, 3]
+    assert rung(vc, clients, uid) == [1, 3]
     for client in (a1, a3):
-        last = _last(vc, client, uid)
-        assert last is not None
+        last = vc.last_call(client, uid)
         assert last[1]["subcalls"] == 2
     vc.advance(4)
     vc.call(a3, "answer")
-    last = _last(vc, a1, uid)
-    assert last is not None
+    last = vc.last_call(a1, uid)
     assert (last[0], last[1]["cause"]) == ("hangup", Cause.PICKUP)
-    last = _last(vc, a3, uid)
-    assert last is not None
+    last = vc.last_call(a3, uid)
     assert (last[0], last[1]["state"]) == ("connect", CallState.CONNECTED)
-    one, three = _user(vc, a1), _user(vc, a3)
+    one, three = vc.user(a1), vc.user(a3)
     assert (one["in_calls_unanswered"], one["queues"][2]["unanswered"]) == (0, 0)
     assert (three["in_calls_answered"], three["queues"][2]["answered"]) == (1, 1)
     assert vc.call(a1, "state")["calls"] == []
 
 
 def test_ring_all_rings_a_member_who_becomes_free_while_it_rings(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     a3 = vc.connect()
     vc.call(a3, "login", "agent3", "agent3-pass")
     vc.call(a3, "selectIdentifier", "phone3")
     vc.call(a3, "provision")
     uid = vc.caller(2)
     clients = {1: a1, 3: a3}
-    assert _rung(vc, clients, uid) == [1]
+    assert rung(vc, clients, uid) == [1]
     vc.call(a3, "changeStatus", "READY")
-    assert _rung(vc, clients, uid) == [1, 3]
+    assert rung(vc, clients, uid) == [1, 3]
 
 
 # --- other strategies ------------------------------------------------------------------------
 
 
 def test_round_robin_takes_members_in_turn() -> None:
-    c = _custom(
-        [_queue(1, Strategy.ROUND_ROBIN)],
-        {1: _in(1), 2: _in(1), 3: _in(1)},
+    c = custom(
+        [queue_config(1, Strategy.ROUND_ROBIN)],
+        {1: member_of(1), 2: member_of(1), 3: member_of(1)},
     )
     # ready in the order 3, 2, 1: longest-idle would start with agent3
     clients: dict[int, ClientId] = {}
     for n in (3, 2, 1):
-        clients[n] = _ready(c, n)
+        clients[n] = c.ready(n)
         c.advance(10)
     assert [_serve(c, clients) for _ in range(5)] == [1, 2, 3, 1, 2]
 
 
 def test_round_robin_skips_a_member_who_is_not_free() -> None:
-    c = _custom(
-        [_queue(1, Strategy.ROUND_ROBIN)],
-        {1: _in(1), 2: _in(1), 3: _in(1)},
+    c = custom(
+        [queue_config(1, Strategy.ROUND_ROBIN)],
+        {1: member_of(1), 2: member_of(1), 3: member_of(1)},
     )
-    clients = {n: _ready(c, n) for n in (1, 2, 3)}
+    clients = {n: c.ready(n) for n in (1, 2, 3)}
     assert _serve(c, clients) == 1
     c.call(clients[2], "changeStatus", "AUX", "Break")
     assert _serve(c, clients) == 3
@@ -270,17 +186,17 @@ def test_round_robin_skips_a_member_who_is_not_free() -> None:
 
 
 def test_fewest_calls_rings_the_agent_who_answered_fewest_today() -> None:
-    c = _custom(
-        [_queue(1, Strategy.FEWEST_CALLS)],
-        {1: _in(1), 2: _in(1), 3: _in(1)},
+    c = custom(
+        [queue_config(1, Strategy.FEWEST_CALLS)],
+        {1: member_of(1), 2: member_of(1), 3: member_of(1)},
     )
-    clients = {1: _ready(c, 1)}
+    clients = {1: c.ready(1)}
     c.advance(5)
-    clients[2] = _ready(c, 2)
+    clients[2] = c.ready(2)
     c.advance(5)
     # 1 and 2 answer in turn (ties go to the one free longest): 1, 2, 1
     assert [_serve(c, clients) for _ in range(3)] == [1, 2, 1]
-    clients[3] = _ready(c, 3)  # free for the shortest time, but has answered nothing
+    clients[3] = c.ready(3)  # free for the shortest time, but has answered nothing
     c.advance(5)
     assert _serve(c, clients) == 3
     # now 1 has 2 calls, 2 and 3 have 1 each: 2 (free longer), then 3, never 1
@@ -290,16 +206,16 @@ def test_fewest_calls_rings_the_agent_who_answered_fewest_today() -> None:
 
 
 def test_fewest_calls_counts_answered_calls_not_offers() -> None:
-    c = _custom([_queue(1, Strategy.FEWEST_CALLS)], {1: _in(1), 2: _in(1)})
-    a1 = _ready(c, 1)
+    c = custom([queue_config(1, Strategy.FEWEST_CALLS)], {1: member_of(1), 2: member_of(1)})
+    a1 = c.ready(1)
     c.advance(5)
-    a2 = _ready(c, 2)
+    a2 = c.ready(2)
     c.advance(5)
     clients = {1: a1, 2: a2}
     uid = c.caller(1)
-    assert _rung(c, clients, uid) == [1]
+    assert rung(c, clients, uid) == [1]
     c.call(a1, "hangup")  # rejected: not an answered call
-    assert _rung(c, clients, uid) == [2]
+    assert rung(c, clients, uid) == [2]
     c.call(a2, "answer")
     c.advance(5)
     c.call(a2, "hangup")
@@ -308,22 +224,22 @@ def test_fewest_calls_counts_answered_calls_not_offers() -> None:
 
 
 def test_priority_rings_the_lowest_number_first() -> None:
-    c = _custom(
-        [_queue(1, Strategy.PRIORITY)],
-        {1: _in(1, priority=3), 2: _in(1, priority=1), 3: _in(1, priority=2)},
+    c = custom(
+        [queue_config(1, Strategy.PRIORITY)],
+        {1: member_of(1, priority=3), 2: member_of(1, priority=1), 3: member_of(1, priority=2)},
     )
     clients: dict[int, ClientId] = {}
     for n in (1, 2, 3):  # agent1 free longest: longest-idle would ring it first
-        clients[n] = _ready(c, n)
+        clients[n] = c.ready(n)
         c.advance(10)
     order = []
     uids = []
     for _ in range(3):  # each answers and stays on the call
         uid = c.caller(1)
-        rung = _rung(c, clients, uid)
-        assert len(rung) == 1
-        c.call(clients[rung[0]], "answer")
-        order.append(rung[0])
+        rang = rung(c, clients, uid)
+        assert len(rang) == 1
+        c.call(clients[rang[0]], "answer")
+        order.append(rang[0])
         uids.append(uid)
     assert order == [2, 3, 1]
     for n, uid in zip(order, uids, strict=True):
@@ -334,13 +250,13 @@ def test_priority_rings_the_lowest_number_first() -> None:
 
 
 def test_priority_ties_go_to_the_agent_free_longest() -> None:
-    c = _custom(
-        [_queue(1, Strategy.PRIORITY)],
-        {1: _in(1, priority=5), 2: _in(1, priority=2), 3: _in(1, priority=2)},
+    c = custom(
+        [queue_config(1, Strategy.PRIORITY)],
+        {1: member_of(1, priority=5), 2: member_of(1, priority=2), 3: member_of(1, priority=2)},
     )
-    clients = {n: _ready(c, n) for n in (1, 3)}
+    clients = {n: c.ready(n) for n in (1, 3)}
     c.advance(10)
-    clients[2] = _ready(c, 2)
+    clients[2] = c.ready(2)
     c.advance(10)
     assert _serve(c, clients) == 3
     assert _serve(c, clients) == 2
@@ -351,46 +267,52 @@ def test_priority_ties_go_to_the_agent_free_longest() -> None:
 
 
 def test_caller_of_the_heavier_queue_is_served_first_even_if_it_came_later() -> None:
-    c = _custom(
-        [_queue(1, Strategy.LONGEST_IDLE, weight=1), _queue(2, Strategy.LONGEST_IDLE, weight=5)],
-        {1: _in(1, 2), 2: _in(1, 2)},
+    c = custom(
+        [
+            queue_config(1, Strategy.LONGEST_IDLE, weight=1),
+            queue_config(2, Strategy.LONGEST_IDLE, weight=5),
+        ],
+        {1: member_of(1, 2), 2: member_of(1, 2)},
     )
-    a1 = _ready(c, 1)
-    a2 = _ready(c, 2)
+    a1 = c.ready(1)
+    a2 = c.ready(2)
     for client in (a1, a2):
         c.call(client, "changeStatus", "AUX", "Meeting")
     light = c.caller(1)
     c.advance(30)
     heavy = c.caller(2)
     c.advance(5)
-    assert _waiting(c, light)
-    assert _waiting(c, heavy)
+    assert waiting(c, light)
+    assert waiting(c, heavy)
     c.call(a1, "changeStatus", "READY")
-    assert _rung(c, {1: a1}, heavy) == [1]
-    assert _seen(c, a1, light) == []
-    assert _waiting(c, light)
+    assert rung(c, {1: a1}, heavy) == [1]
+    assert c.seen(a1, light) == []
+    assert waiting(c, light)
     c.call(a2, "changeStatus", "READY")
-    assert _rung(c, {2: a2}, light) == [2]
+    assert rung(c, {2: a2}, light) == [2]
 
 
 def test_equal_weights_serve_the_longest_waiting_caller_first() -> None:
-    c = _custom(
-        [_queue(1, Strategy.LONGEST_IDLE, weight=3), _queue(2, Strategy.LONGEST_IDLE, weight=3)],
-        {1: _in(1, 2)},
+    c = custom(
+        [
+            queue_config(1, Strategy.LONGEST_IDLE, weight=3),
+            queue_config(2, Strategy.LONGEST_IDLE, weight=3),
+        ],
+        {1: member_of(1, 2)},
     )
-    a1 = _ready(c, 1)
+    a1 = c.ready(1)
     c.call(a1, "changeStatus", "AUX", "Meeting")
     first = c.caller(2)
     c.advance(5)
     second = c.caller(1)
     c.advance(5)
     c.call(a1, "changeStatus", "READY")
-    assert _rung(c, {1: a1}, first) == [1]
-    assert _waiting(c, second)
+    assert rung(c, {1: a1}, first) == [1]
+    assert waiting(c, second)
 
 
 def test_waiting_callers_of_one_queue_are_served_in_arrival_order(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.call(a1, "changeStatus", "AUX", "Break")
     uids = []
     for i in range(3):
@@ -398,7 +320,7 @@ def test_waiting_callers_of_one_queue_are_served_in_arrival_order(vc: VirtualCen
         vc.advance(1)
     vc.call(a1, "changeStatus", "READY")
     for uid in uids:
-        assert _rung(vc, {1: a1}, uid) == [1]
+        assert rung(vc, {1: a1}, uid) == [1]
         vc.call(a1, "answer")
         vc.call(a1, "hangup")
         vc.advance(10)  # Support's wrap-up
@@ -410,58 +332,58 @@ def test_waiting_callers_of_one_queue_are_served_in_arrival_order(vc: VirtualCen
 def test_suspended_agent_gets_no_calls_of_that_queue_but_still_of_others(
     vc: VirtualCenter,
 ) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     queue = vc.call(a1, "suspend", 1)
     assert queue["suspended"] is True
-    assert _user(vc, a1)["queues"][1]["suspended"] is True
+    assert vc.user(a1)["queues"][1]["suspended"] is True
     support = vc.caller(1)
-    assert _waiting(vc, support)
-    assert _seen(vc, a1, support) == []
+    assert waiting(vc, support)
+    assert vc.seen(a1, support) == []
     sales = vc.caller(2)
-    assert _rung(vc, {1: a1}, sales) == [1]
+    assert rung(vc, {1: a1}, sales) == [1]
     vc.caller_hangs_up(sales)
-    assert _waiting(vc, support)
+    assert waiting(vc, support)
     assert vc.call(a1, "resume", 1)["suspended"] is False
-    assert _rung(vc, {1: a1}, support) == [1]
+    assert rung(vc, {1: a1}, support) == [1]
 
 
 def test_supervisor_is_never_offered_calls(vc: VirtualCenter) -> None:
     sup = vc.agent_ready("supervisor", "supervisor-pass", "phone4")
-    assert _user(vc, sup)["status"] == "READY"
+    assert vc.user(sup)["status"] == "READY"
     support = vc.caller(1)
     sales = vc.caller(2)
     vc.advance(60)
     assert vc.calls_seen(sup) == []
-    assert _waiting(vc, support)
-    assert _waiting(vc, sales)
+    assert waiting(vc, support)
+    assert waiting(vc, sales)
 
 
 @pytest.mark.parametrize(("status", "reason"), [("AUX", "Lunch"), ("ACW", None), ("OFFLINE", None)])
 def test_agent_not_ready_is_not_offered_calls(
     vc: VirtualCenter, status: str, reason: str | None
 ) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.call(a1, "changeStatus", status, reason)
     uid = vc.caller(1)
     vc.advance(60)
-    assert _seen(vc, a1, uid) == []
-    assert _waiting(vc, uid)
+    assert vc.seen(a1, uid) == []
+    assert waiting(vc, uid)
     vc.call(a1, "changeStatus", "READY")
-    assert _rung(vc, {1: a1}, uid) == [1]
+    assert rung(vc, {1: a1}, uid) == [1]
 
 
 def test_agent_without_a_confirmed_phone_is_not_offered_calls(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.call(a1, "identify")  # back to IDENTIFY: no phone; availability stays READY
     assert vc.center.agents[AgentId(1)].status.value == "READY"
     uid = vc.caller(1)
-    assert _waiting(vc, uid)
+    assert waiting(vc, uid)
     vc.call(a1, "selectIdentifier", "phone1")  # DEVICE: chosen, not yet confirmed
     vc.advance(5)
-    assert _waiting(vc, uid)
-    assert _seen(vc, a1, uid) == []
+    assert waiting(vc, uid)
+    assert vc.seen(a1, uid) == []
     vc.call(a1, "provision")
-    assert _rung(vc, {1: a1}, uid) == [1]
+    assert rung(vc, {1: a1}, uid) == [1]
 
 
 def test_call_no_one_can_take_waits_and_is_offered_the_moment_an_agent_is_ready(
@@ -469,58 +391,57 @@ def test_call_no_one_can_take_waits_and_is_offered_the_moment_an_agent_is_ready(
 ) -> None:
     uid = vc.caller(1)
     vc.advance(120)
-    assert _waiting(vc, uid)
+    assert waiting(vc, uid)
     assert vc.center.calls[uid].state is CallState.CONNECTING
     assert uid not in vc.records
-    a2 = _ready(vc, 2)
-    assert _rung(vc, {2: a2}, uid) == [2]
-    last = _last(vc, a2, uid)
-    assert last is not None
+    a2 = vc.ready(2)
+    assert rung(vc, {2: a2}, uid) == [2]
+    last = vc.last_call(a2, uid)
     assert last[1]["created"] == vc.now - 120
 
 
 def test_agent_on_a_call_is_not_offered_another(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     out = vc.call(a1, "dial", "+420601123456", "directCall")["uniqueid"]
     vc.advance(1)
     uid = vc.caller(1)
-    assert _waiting(vc, uid)
+    assert waiting(vc, uid)
     vc.call(a1, "hold")  # a held call is still a call
     vc.advance(5)
-    assert _waiting(vc, uid)
+    assert waiting(vc, uid)
     vc.call(a1, "unhold")
     vc.call(a1, "hangup")
     assert vc.cause_of(out) is Cause.CALLER_HANGUP
-    assert _rung(vc, {1: a1}, uid) == [1]
+    assert rung(vc, {1: a1}, uid) == [1]
 
 
 def test_agent_rung_by_one_queue_is_not_offered_another_queues_call(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     sales = vc.caller(2)
-    assert _rung(vc, {1: a1}, sales) == [1]
+    assert rung(vc, {1: a1}, sales) == [1]
     support = vc.caller(1)
-    assert _waiting(vc, support)
+    assert waiting(vc, support)
     vc.call(a1, "answer")
     vc.advance(5)
     vc.call(a1, "hangup")  # Sales has no wrap-up: READY again at once
-    assert _rung(vc, {1: a1}, support) == [1]
+    assert rung(vc, {1: a1}, support) == [1]
 
 
 def test_agent_called_directly_is_not_offered_queue_calls(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
-    a2 = _ready(vc, 2)
+    a1 = vc.ready(1)
+    a2 = vc.ready(2)
     vc.call(a2, "changeStatus", "AUX", "Break")
     direct = vc.call(a2, "dial", "1001", "directCall")["uniqueid"]
-    assert _rung(vc, {1: a1}, direct) == [1]
+    assert rung(vc, {1: a1}, direct) == [1]
     uid = vc.caller(1)
-    assert _waiting(vc, uid)
+    assert waiting(vc, uid)
     vc.call(a1, "answer")
     vc.call(a1, "hangup")
-    assert _rung(vc, {1: a1}, uid) == [1]
+    assert rung(vc, {1: a1}, uid) == [1]
 
 
 def test_caller_hanging_up_while_waiting_affects_no_agent(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.call(a1, "changeStatus", "AUX", "Lunch")
     uid = vc.caller(1)
     vc.advance(40)
@@ -530,7 +451,7 @@ def test_caller_hanging_up_while_waiting_affects_no_agent(vc: VirtualCenter) -> 
     assert vc.records[uid].call["connected"] is None
     assert uid not in vc.center.calls
     assert vc.calls_seen(a1) == []
-    user = _user(vc, a1)
+    user = vc.user(a1)
     assert (user["in_calls_unanswered"], user["queues"][1]["unanswered"]) == (0, 0)
     assert user["status"] == "AUX"
     vc.call(a1, "changeStatus", "READY")
@@ -540,15 +461,14 @@ def test_caller_hanging_up_while_waiting_affects_no_agent(vc: VirtualCenter) -> 
 def test_caller_hanging_up_while_ringing_ends_the_offer_and_counts_unanswered(
     vc: VirtualCenter,
 ) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     uid = vc.caller(1)
     vc.advance(6)
     vc.caller_hangs_up(uid)
     assert vc.cause_of(uid) is Cause.CALLER_HANGUP
-    last = _last(vc, a1, uid)
-    assert last is not None
+    last = vc.last_call(a1, uid)
     assert (last[0], last[1]["cause"]) == ("hangup", Cause.CALLER_HANGUP)
-    user = _user(vc, a1)
+    user = vc.user(a1)
     assert user["in_calls_unanswered"] == 1
     assert user["queues"][1]["unanswered"] == 1
     assert user["in_ringtime"] == 6

@@ -5,7 +5,6 @@ time accounting: readytime, idletime, auxtime(s), acwtime, suspendtime and the m
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pytest
 
@@ -23,17 +22,8 @@ MIDNIGHT = datetime(2026, 11, 25, 0, 0, tzinfo=PRAGUE).timestamp()
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _ready(vc: VirtualCenter, n: int) -> ClientId:
-    return vc.agent_ready(f"agent{n}", f"agent{n}-pass", f"phone{n}")
-
-
-def _user(vc: VirtualCenter, client: ClientId) -> dict[str, Any]:
-    user: dict[str, Any] = vc.call(client, "state")["user"]
-    return user
-
-
 def _status(vc: VirtualCenter, client: ClientId) -> str:
-    return str(_user(vc, client)["status"])
+    return str(vc.user(client)["status"])
 
 
 def _log(vc: VirtualCenter, agent: int) -> list[tuple[str, str | None, float]]:
@@ -68,7 +58,7 @@ def _status_total(vc: VirtualCenter, agent: int) -> float:
 
 
 def test_status_changes_are_logged_with_reason_and_time(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     assert _log(vc, 1) == [("READY", None, 0)]
     vc.advance(10)
     user = vc.call(agent, "changeStatus", "AUX", "Lunch")
@@ -95,7 +85,7 @@ def test_status_changes_are_logged_with_reason_and_time(vc: VirtualCenter) -> No
 
 
 def test_setting_the_same_status_again_logs_nothing(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.call(agent, "changeStatus", "READY")
     vc.call(agent, "changeStatus", "AUX", "Lunch")
     vc.call(agent, "changeStatus", "AUX", "Lunch")
@@ -103,7 +93,7 @@ def test_setting_the_same_status_again_logs_nothing(vc: VirtualCenter) -> None:
 
 
 def test_logout_logs_offline(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.advance(30)
     vc.call(agent, "logout")
     assert _log(vc, 1) == [("READY", None, 0), ("OFFLINE", None, 30)]
@@ -111,7 +101,7 @@ def test_logout_logs_offline(vc: VirtualCenter) -> None:
 
 
 def test_aux_needs_a_known_reason_and_only_aux_takes_one(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     with pytest.raises(InvalidArgument):
         vc.call(agent, "changeStatus", "AUX")
     with pytest.raises(InvalidArgument):
@@ -125,7 +115,7 @@ def test_aux_needs_a_known_reason_and_only_aux_takes_one(vc: VirtualCenter) -> N
 
 
 def test_aux_time_accrues_in_total_and_per_reason(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.advance(10)
     vc.call(agent, "changeStatus", "AUX", "Lunch")
     vc.advance(60)
@@ -135,7 +125,7 @@ def test_aux_time_accrues_in_total_and_per_reason(vc: VirtualCenter) -> None:
     vc.advance(5)
     vc.call(agent, "changeStatus", "AUX", "Lunch")
     vc.advance(15)
-    user = _user(vc, agent)
+    user = vc.user(agent)
     assert user["auxtime"] == 60 + 30 + 15
     assert user["auxtimes"] == {"Lunch": 75, "Break": 30}
     assert user["readytime"] == 15
@@ -146,7 +136,7 @@ def test_aux_time_accrues_in_total_and_per_reason(vc: VirtualCenter) -> None:
 
 
 def test_support_call_is_followed_by_exactly_10_s_of_acw_then_ready(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.advance(100)
     _queue_call(vc, agent, 1, talk=50)  # hung up at 150
     assert _status(vc, agent) == "ACW"
@@ -162,13 +152,13 @@ def test_support_call_is_followed_by_exactly_10_s_of_acw_then_ready(vc: VirtualC
     assert _status(vc, agent) == "READY"
     assert _log(vc, 1) == [("READY", None, 0), ("ACW", None, 150), ("READY", None, 160)]
     vc.advance(100)
-    user = _user(vc, agent)
+    user = vc.user(agent)
     assert user["acwtime"] == 10
     assert user["readytime"] == 100 + 50 + 100
 
 
 def test_acw_follows_a_support_call_the_caller_ended(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     uid = vc.caller(1)
     vc.call(agent, "answer")
     vc.advance(30)
@@ -179,18 +169,18 @@ def test_acw_follows_a_support_call_the_caller_ended(vc: VirtualCenter) -> None:
 
 
 def test_no_acw_after_a_sales_call(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.advance(10)
     _queue_call(vc, agent, 2, talk=30)
     assert _status(vc, agent) == "READY"
     vc.advance(60)
     assert _status(vc, agent) == "READY"
     assert [s for s, _, _ in _log(vc, 1)] == ["READY"]
-    assert _user(vc, agent)["acwtime"] == 0
+    assert vc.user(agent)["acwtime"] == 0
 
 
 def test_no_acw_after_a_direct_call(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.call(agent, "dial", "+420601123456", "directCall")
     vc.advance(20)
     vc.call(agent, "hangup")
@@ -199,7 +189,7 @@ def test_no_acw_after_a_direct_call(vc: VirtualCenter) -> None:
 
 
 def test_no_acw_when_the_agent_went_aux_during_the_call(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     uid = vc.caller(1)
     vc.call(agent, "answer")
     vc.advance(20)
@@ -211,24 +201,24 @@ def test_no_acw_when_the_agent_went_aux_during_the_call(vc: VirtualCenter) -> No
     vc.advance(30)
     assert _status(vc, agent) == "AUX"
     assert [s for s, _, _ in _log(vc, 1)] == ["READY", "AUX"]
-    user = _user(vc, agent)
+    user = vc.user(agent)
     assert user["auxtimes"] == {"Break": 50}
     assert user["acwtime"] == 0
 
 
 def test_manual_acw_stays_until_the_agent_changes_it(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.call(agent, "changeStatus", "ACW")
     assert vc.messages(agent, "session.changed")[-1]["acwUntil"] is None
     vc.advance(3600)
     assert _status(vc, agent) == "ACW"
-    assert _user(vc, agent)["acwtime"] == 3600
+    assert vc.user(agent)["acwtime"] == 3600
     vc.call(agent, "changeStatus", "READY")
     assert _status(vc, agent) == "READY"
 
 
 def test_changing_status_during_acw_cancels_the_return_to_ready(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     _queue_call(vc, agent, 1, talk=30)
     assert _status(vc, agent) == "ACW"
     vc.advance(4)
@@ -236,12 +226,12 @@ def test_changing_status_during_acw_cancels_the_return_to_ready(vc: VirtualCente
     vc.advance(60)
     assert _status(vc, agent) == "AUX"
     assert [s for s, _, _ in _log(vc, 1)] == ["READY", "ACW", "AUX"]
-    user = _user(vc, agent)
+    user = vc.user(agent)
     assert (user["acwtime"], user["auxtime"]) == (4, 60)
 
 
 def test_choosing_acw_during_wrap_up_makes_it_manual(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     _queue_call(vc, agent, 1, talk=30)
     vc.advance(4)
     vc.call(agent, "changeStatus", "ACW")
@@ -250,7 +240,7 @@ def test_choosing_acw_during_wrap_up_makes_it_manual(vc: VirtualCenter) -> None:
 
 
 def test_an_earlier_wrap_up_does_not_cut_a_later_one_short(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     _queue_call(vc, agent, 1, talk=30)  # wrap-up until 40
     vc.advance(4)
     vc.call(agent, "changeStatus", "READY")  # back early, at 34
@@ -263,7 +253,7 @@ def test_an_earlier_wrap_up_does_not_cut_a_later_one_short(vc: VirtualCenter) ->
 
 
 def test_offline_during_a_call_means_no_wrap_up(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.caller(1)
     vc.call(agent, "answer")
     vc.call(agent, "changeStatus", "OFFLINE")
@@ -280,7 +270,7 @@ def test_offline_during_a_call_means_no_wrap_up(vc: VirtualCenter) -> None:
 def test_idletime_excludes_ringing_and_talking_but_readytime_includes_them(
     vc: VirtualCenter,
 ) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.advance(10)  # idle 10
     vc.caller(2)  # Sales: no wrap-up
     vc.advance(5)  # ringing 5
@@ -288,7 +278,7 @@ def test_idletime_excludes_ringing_and_talking_but_readytime_includes_them(
     vc.advance(20)  # talking 20
     vc.call(agent, "hangup")
     vc.advance(10)  # idle 10
-    user = _user(vc, agent)
+    user = vc.user(agent)
     assert user["readytime"] == 45
     assert user["idletime"] == 20
     assert (user["in_ringtime"], user["in_talktime"]) == (5, 20)
@@ -298,25 +288,25 @@ def test_idletime_excludes_ringing_and_talking_but_readytime_includes_them(
     vc.advance(10)  # a direct call: not idle, but not a queue call either
     vc.call(agent, "hangup")
     vc.advance(5)
-    user = _user(vc, agent)
+    user = vc.user(agent)
     assert user["readytime"] == 60
     assert user["idletime"] == 25
     assert (user["ringtime"], user["talktime"]) == (5, 20)
 
 
 def test_idletime_stops_while_not_ready(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.advance(10)
     vc.call(agent, "changeStatus", "AUX", "Meeting")
     vc.advance(100)
     vc.call(agent, "changeStatus", "READY")
     vc.advance(5)
-    user = _user(vc, agent)
+    user = vc.user(agent)
     assert (user["idletime"], user["readytime"], user["auxtime"]) == (15, 15, 100)
 
 
 def test_suspendtime_accrues_only_while_suspended_and_not_offline(vc: VirtualCenter) -> None:
-    agent = _ready(vc, 1)
+    agent = vc.ready(1)
     vc.advance(7)
     vc.call(agent, "suspend", 1)
     vc.advance(30)  # READY, suspended: 30
@@ -329,7 +319,7 @@ def test_suspendtime_accrues_only_while_suspended_and_not_offline(vc: VirtualCen
     queue = vc.call(agent, "resume", 1)
     assert queue["suspended"] is False
     vc.advance(20)  # resumed: not counted
-    queues = _user(vc, agent)["queues"]
+    queues = vc.user(agent)["queues"]
     assert queues[1]["suspendtime"] == 45
     assert queues[1]["suspended"] is False
     assert queues[2]["suspendtime"] == 0
@@ -340,18 +330,18 @@ def test_suspendtime_accrues_only_while_suspended_and_not_offline(vc: VirtualCen
 
 
 def test_statistics_reset_at_local_midnight(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
-    a2 = _ready(vc, 2)
+    a1 = vc.ready(1)
+    a2 = vc.ready(2)
     _queue_call(vc, a1, 2, talk=60)
     vc.call(a2, "changeStatus", "AUX", "Lunch")
     vc.advance(MIDNIGHT - 10 - vc.now)  # 23:59:50, agent1 READY since 08:00
-    before = _user(vc, a1)
+    before = vc.user(a1)
     assert before["readytime"] == MIDNIGHT - 10 - MORNING
     assert before["in_calls_answered"] == 1
     assert before["queues"][2]["answered"] == 1
     assert before["in_talktime"] == 60
     vc.advance(20)  # 00:00:10
-    after = _user(vc, a1)
+    after = vc.user(a1)
     assert after["status"] == "READY"
     assert after["readytime"] == 10
     assert after["idletime"] == 10
@@ -359,21 +349,21 @@ def test_statistics_reset_at_local_midnight(vc: VirtualCenter) -> None:
     assert after["queues"][2]["answered"] == 0
     assert (after["auxtime"], after["acwtime"]) == (0, 0)
     assert vc.center.agents[AgentId(1)].stats_at(vc.now).offlinetime == 0
-    aux = _user(vc, a2)
+    aux = vc.user(a2)
     assert aux["status"] == "AUX"
     assert (aux["auxtime"], aux["auxtimes"], aux["readytime"]) == (10, {"Lunch": 10}, 0)
 
 
 def test_midnight_resets_even_when_nothing_happens_at_midnight(vc: VirtualCenter) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.advance(MIDNIGHT + 3600 - vc.now)  # one jump from 08:00 to 01:00
-    assert _user(vc, a1)["readytime"] == 3600
+    assert vc.user(a1)["readytime"] == 3600
     assert _status_total(vc, 1) == pytest.approx(3600)
 
 
 def test_status_times_add_up_to_the_time_since_the_center_started(vc: VirtualCenter) -> None:
     vc.advance(600)  # nobody logged in: offline
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     for step in range(3):
         vc.advance(37.5)
         _queue_call(vc, a1, 1, talk=20 + step)
@@ -399,7 +389,7 @@ def test_status_times_add_up_to_the_time_since_the_center_started(vc: VirtualCen
 def test_status_times_add_up_to_the_time_since_midnight_on_the_next_day(
     vc: VirtualCenter,
 ) -> None:
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.call(a1, "changeStatus", "AUX", "Lunch")
     vc.advance(MIDNIGHT - vc.now - 5)
     vc.call(a1, "changeStatus", "READY")
@@ -410,13 +400,13 @@ def test_status_times_add_up_to_the_time_since_midnight_on_the_next_day(
     vc.advance(100)
     for agent in (1, 2, 3, 4):
         assert _status_total(vc, agent) == pytest.approx(vc.now - MIDNIGHT)
-    user = _user(vc, a1)
+    user = vc.user(a1)
     assert user["auxtime"] == 0
     assert user["readytime"] == 60 + 30
     assert user["acwtime"] == 4
 
 
 def test_status_record_type_is_what_storage_gets(vc: VirtualCenter) -> None:
-    _ready(vc, 1)
+    vc.ready(1)
     record = vc.status_log[-1]
     assert record == StatusRecord(AgentId(1), Status.READY, None, MORNING)

@@ -19,11 +19,6 @@ def _at(vc: VirtualCenter, t: float) -> None:
     vc.advance(MORNING + t - vc.now)
 
 
-def _user(vc: VirtualCenter, client: Any) -> dict[str, Any]:
-    user: dict[str, Any] = vc.call(client, "state")["user"]
-    return user
-
-
 def _only_call(vc: VirtualCenter, client: Any) -> str:
     uid: str = vc.call(client, "state")["call"]["uniqueid"]
     return uid
@@ -42,7 +37,7 @@ def test_a_morning_of_the_demo_center_adds_up_to_the_second(vc: VirtualCenter) -
     vc.call(a1, "answer")  # ring 5 s
     _at(vc, 185)
     vc.caller_hangs_up(call_a)  # talk 120 s; agent1 in ACW until 195
-    assert _user(vc, a1)["status"] == "ACW"
+    assert vc.user(a1)["status"] == "ACW"
 
     # 300: caller B; agent2 has been free longest (since 0; agent1 since 195).
     _at(vc, 300)
@@ -110,7 +105,7 @@ def test_a_morning_of_the_demo_center_adds_up_to_the_second(vc: VirtualCenter) -
     vc.caller_hangs_up(call_e)
     _at(vc, 4200)
 
-    u1, u2, u3 = _user(vc, a1), _user(vc, a2), _user(vc, a3)
+    u1, u2, u3 = vc.user(a1), vc.user(a2), vc.user(a3)
 
     # agent1: READY 0-185, 195-400, 410-600, 2400-4200; ACW 185-195, 400-410; Lunch 600-2400.
     # On calls while READY: 60-185, 315-400, 2500-2508, 4000-4003 = 221 s.

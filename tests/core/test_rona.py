@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.core.test_acd import _custom, _in, _queue, _ready, _rung, _user
+from tests.core.helpers import custom, member_of, queue_config, rung
 from ucs.core.directory import Strategy
 from ucs.core.events import Reconfigure
 from ucs.core.ids import AgentId, QueueId
@@ -15,8 +15,8 @@ from ucs.virtual import VirtualCenter
 
 
 def _center(rona: str | None) -> VirtualCenter:
-    q = dataclasses.replace(_queue(1, Strategy.LONGEST_IDLE), rona_reason=rona)
-    return _custom([q], {1: _in(1), 2: _in(1)})
+    q = dataclasses.replace(queue_config(1, Strategy.LONGEST_IDLE), rona_reason=rona)
+    return custom([q], {1: member_of(1), 2: member_of(1)})
 
 
 def _reason(vc: VirtualCenter, n: int) -> str | None:
@@ -26,51 +26,51 @@ def _reason(vc: VirtualCenter, n: int) -> str | None:
 
 def test_an_agent_who_lets_a_call_ring_out_goes_to_aux() -> None:
     vc = _center("Missed call")
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     vc.advance(5)
-    a2 = _ready(vc, 2)
+    a2 = vc.ready(2)
     uid = vc.caller(1)
-    assert _rung(vc, {1: a1, 2: a2}, uid) == [1]
+    assert rung(vc, {1: a1, 2: a2}, uid) == [1]
     vc.advance(15)  # the queue's ring timeout
-    assert _rung(vc, {1: a1, 2: a2}, uid) == [2]
-    user = _user(vc, a1)
+    assert rung(vc, {1: a1, 2: a2}, uid) == [2]
+    user = vc.user(a1)
     assert user["status"] == "AUX" and _reason(vc, 1) == "Missed call"
     assert user["in_calls_unanswered"] == 1
     second = vc.caller(1)
-    assert _rung(vc, {1: a1, 2: a2}, second) == []  # agent1 is away, agent2 is rung already
+    assert rung(vc, {1: a1, 2: a2}, second) == []  # agent1 is away, agent2 is rung already
 
 
 def test_without_a_rona_reason_the_agent_stays_ready() -> None:
     vc = _center(None)
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     uid = vc.caller(1)
     vc.advance(15)
-    assert _user(vc, a1)["status"] == "READY"
-    assert _rung(vc, {1: a1}, uid) == [1]  # tried again: nobody else is free
+    assert vc.user(a1)["status"] == "READY"
+    assert rung(vc, {1: a1}, uid) == [1]  # tried again: nobody else is free
 
 
 def test_a_rejected_call_or_a_caller_who_hangs_up_is_no_ring_out() -> None:
     vc = _center("Missed call")
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     uid = vc.caller(1)
     vc.advance(5)
     vc.caller_hangs_up(uid)
-    assert _user(vc, a1)["status"] == "READY"
+    assert vc.user(a1)["status"] == "READY"
 
 
 def test_an_agent_not_ready_stays_as_chosen() -> None:
     vc = _center("Missed call")
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     uid = vc.caller(1)
-    assert _rung(vc, {1: a1}, uid) == [1]
+    assert rung(vc, {1: a1}, uid) == [1]
     vc.call(a1, "changeStatus", "AUX", "Lunch")  # while it rings
     vc.advance(15)
-    assert _user(vc, a1)["status"] == "AUX" and _reason(vc, 1) == "Lunch"
+    assert vc.user(a1)["status"] == "AUX" and _reason(vc, 1) == "Lunch"
 
 
 def test_the_reason_can_be_set_later_by_reconfiguration() -> None:
     vc = _center(None)
-    a1 = _ready(vc, 1)
+    a1 = vc.ready(1)
     d = vc.center.directory
     queues = {QueueId(1): dataclasses.replace(d.queues[QueueId(1)], rona_reason="Away")}
     vc.feed(Reconfigure(dataclasses.replace(d, queues=queues)))
@@ -79,4 +79,4 @@ def test_the_reason_can_be_set_later_by_reconfiguration() -> None:
     assert vc.center.agents[AgentId(1)].status is Status.AUX
     assert _reason(vc, 1) == "Away"
     vc.advance(60)
-    assert _user(vc, a1)["auxtimes"] == {"Away": 60}
+    assert vc.user(a1)["auxtimes"] == {"Away": 60}
