@@ -1,6 +1,7 @@
 // <ucs-operator>: the agent's desktop, a view of the controller in an open shadow root (so the
 // CRM's styles do not reach it). Each part re-renders alone, so typing is never interrupted.
 
+import { CALL_STATE } from "./calls.js";
 import { t } from "./i18n.js";
 import { RINGING_SOUNDS } from "./methods.js";
 
@@ -255,17 +256,23 @@ class UcsOperator extends HTMLElement {
       const named = incoming ? (call.caller_name || call.name) : (call.called_name || call.name);
       const number = incoming ? call.caller_number : call.called_number;
       const party = named || number;
-      const label = { 1: "dialling", 2: incoming ? "ringing" : "dialling", 3: "connected", 4: "waiting", 5: "held" }[call.state] || "dialling";
+      const label = {
+        [CALL_STATE.CONNECTING]: "dialling",
+        [CALL_STATE.RINGING]: incoming ? "ringing" : "dialling",
+        [CALL_STATE.CONNECTED]: "connected",
+        [CALL_STATE.SUSPENDED]: "waiting",
+        [CALL_STATE.HELD]: "held",
+      }[call.state] || "dialling";
       const mine = incoming ? call.connected_muted : call.caller_muted;
       const isFocus = focus && focus.uniqueid === call.uniqueid;
       let buttons = "";
       if (isFocus) {
-        if (call.state === 2 && incoming) buttons += `<button class="ok" data-do="answer">${esc(this.tr("answer"))}</button>`;
-        if (call.state === 3) buttons += `<button data-do="hold">${esc(this.tr("hold"))}</button><button data-do="mute">${esc(this.tr(mine ? "unmute" : "mute"))}</button>`;
-        if (call.state === 5 || (call.state === 4 && calls.length === 1)) buttons += `<button data-do="unhold">${esc(this.tr(call.state === 4 ? "back" : "unhold"))}</button>`;
+        if (call.state === CALL_STATE.RINGING && incoming) buttons += `<button class="ok" data-do="answer">${esc(this.tr("answer"))}</button>`;
+        if (call.state === CALL_STATE.CONNECTED) buttons += `<button data-do="hold">${esc(this.tr("hold"))}</button><button data-do="mute">${esc(this.tr(mine ? "unmute" : "mute"))}</button>`;
+        if (call.state === CALL_STATE.HELD || (call.state === CALL_STATE.SUSPENDED && calls.length === 1)) buttons += `<button data-do="unhold">${esc(this.tr(call.state === CALL_STATE.SUSPENDED ? "back" : "unhold"))}</button>`;
         buttons += `<button class="bad" data-do="hangup">${esc(this.tr("hangup"))}</button>`;
       }
-      if (call.state === 4 && calls.length > 1) buttons += `<button class="primary" data-do="finishTransfer">${esc(this.tr("finish"))}</button>`;
+      if (call.state === CALL_STATE.SUSPENDED && calls.length > 1) buttons += `<button class="primary" data-do="finishTransfer">${esc(this.tr("finish"))}</button>`;
       return `<div class="card call" data-uniqueid="${esc(call.uniqueid)}">
         <h2>${esc(this.tr(incoming ? "incoming" : "outgoing"))} · ${esc(this.tr(label))}</h2>
         <div class="party">${esc(party || this.tr("unknown"))}</div>${named ? `<div class="number">${esc(number)}</div>` : ""}

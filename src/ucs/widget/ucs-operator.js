@@ -2,6 +2,7 @@
 // over the operator protocol. The user interface (ucs-element.js) is a view of this controller;
 // with `headless: true` there is none and the API works alone.
 
+import { CALL_STATE, focusOf } from "./calls.js";
 import { Connection, ProtocolError } from "./connection.js";
 import { t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
@@ -34,21 +35,25 @@ export class Controller {
     this.urls = serverUrl(api, base);
     this.phase = null; // not known until the server answers
     this.connected = false;
+    this.trouble = false; // the connection was lost or the server never reached: the banner shows
     this.user = null;
-    this.calls = new Map();
-    this.focusId = null;
+    this.userAt = null; // Date.now() when `user` came (its times go on from there)
+    this.userKnown = false; // onUser was fired for this login
+    this.calls = new Map(); // uniqueid -> Call object as this agent sees it
     this.identifier = null;
     this.line = null;
     this.ringingSound = "default";
     this.theme = THEMES.includes(api.theme) ? api.theme : "default";
     this.lang = api.lang === "cs" ? "cs" : "en";
     this.reason = null;
+    this.statusSince = null; // when the availability last changed (server seconds)
     this.acwUntil = null;
     this.queues = [];
     this.reasons = [];
     this.notifications = [];
     this.views = new Set();
     this.ringer = new Ringer();
+    this.testing = false; // a ringing sound is being tried (testRingingSound)
     this.storageKey = `ucsOperator:${this.urls.http}`;
     this.connection = new Connection(this.urls.ws, {
       onEvent: (msg) => this._event(msg),
@@ -82,16 +87,7 @@ export class Controller {
   // --- state ---------------------------------------------------------------------------------
 
   focus() {
-    const calls = [...this.calls.values()];
-    const rank = (c) => {
-      if (c.state === 3) return 0;
-      if (c.direction === "OUTGOING" && c.state <= 2) return 1;
-      if (c.state === 2) return 2;
-      if (c.state === 4) return 3;
-      return 4;
-    };
-    calls.sort((a, b) => rank(a) - rank(b) || b.created - a.created);
-    return calls[0] || null;
+    return focusOf(this.calls.values());
   }
 
   stateObject() {
@@ -371,7 +367,7 @@ export class Controller {
 
   _ringing() {
     if (this.config.headless) return;
-    const ringing = [...this.calls.values()].some((c) => c.state === 2 && c.direction === "INCOMING");
+    const ringing = [...this.calls.values()].some((c) => c.state === CALL_STATE.RINGING && c.direction === "INCOMING");
     if (ringing && this.ringer.playing !== this.ringingSound) this.ringer.play(this.ringingSound);
     else if (!ringing && this.ringer.playing && !this.testing) this.ringer.stop();
   }
