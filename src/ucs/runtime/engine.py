@@ -33,7 +33,7 @@ from ucs.core.errors import UcsError
 from ucs.core.events import Command, Event, PhoneCall, TrunkCall
 from ucs.switch.base import Switch
 
-__all__ = ["EffectSink", "Engine"]
+__all__ = ["EffectSink", "Engine", "RecordSink"]
 
 log = logging.getLogger("ucs.engine")
 
@@ -45,13 +45,22 @@ _READS = frozenset({"state"})
 
 
 class EffectSink(Protocol):
-    """Where the engine hands effects of one family (the hub, the store)."""
+    """Where the engine hands client effects (the hub)."""
 
     def deliver(self, effect: Effect) -> None: ...
 
 
+class RecordSink(Protocol):
+    """Where the engine hands a step's storage effects, all at once (the store)."""
+
+    def deliver_all(self, records: list[Effect]) -> None: ...
+
+
 class _Discard:
     def deliver(self, effect: Effect) -> None:
+        return None
+
+    def deliver_all(self, records: list[Effect]) -> None:
         return None
 
 
@@ -64,7 +73,7 @@ class Engine:
         switch: Switch,
         *,
         clients: EffectSink | None = None,
-        store: EffectSink | None = None,
+        store: RecordSink | None = None,
         clock: Callable[[], float] = time.time,
         refusal: Callable[[], UcsError | None] = lambda: None,
     ) -> None:
@@ -74,7 +83,7 @@ class Engine:
         None: asked before each command and new call, so nothing is accepted to be lost."""
         self.switch = switch
         self.clients: EffectSink = clients or _Discard()
-        self.store: EffectSink = store or _Discard()
+        self.store: RecordSink = store or _Discard()
         self.clock = clock
         self.handled = 0
         self.observers: list[Callable[[Event | None, list[Effect], float], None]] = []
@@ -123,6 +132,7 @@ class Engine:
 
     def _dispatch(self, effects: list[Effect]) -> list[Event]:
         follow: list[Event] = []
+        records: list[Effect] = []
         now = self.clock()
         for effect in effects:
             if isinstance(effect, SwitchEffect):
@@ -130,9 +140,11 @@ class Engine:
             elif isinstance(effect, ClientEffect):
                 self.clients.deliver(effect)
             elif isinstance(effect, StorageEffect):
-                self.store.deliver(effect)
+                records.append(effect)
             elif isinstance(effect, Created):
                 continue  # the caller of submit() reads it from the returned effects
+        if records:  # one hand-over to the writer's thread a step, not one a record
+            self.store.deliver_all(records)
         return follow
 
     # --- the one timer -----------------------------------------------------------------------

@@ -399,6 +399,10 @@ class Store:
         """Queue one record (a storage effect of the core, a token change, a row) for writing."""
         self.writer.deliver(effect)
 
+    def deliver_all(self, records: list[Any]) -> None:
+        """Queue a step's records at once (``Engine``)."""
+        self.writer.deliver_all(records)
+
     def flush(self) -> None:
         """Wait until everything queued so far is written (or kept in the journal)."""
         self.writer.flush()

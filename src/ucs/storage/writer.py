@@ -84,7 +84,7 @@ class Writer:
         self.journal = journal
         self.retry = retry
         """Seconds between tries of a database that failed."""
-        self._queue: queue.Queue[Record | None] = queue.Queue()
+        self._queue: queue.Queue[Record | list[Record] | None] = queue.Queue()
         self._held: deque[_Numbered] = deque()
         """Records taken from the queue that are in neither the database nor the journal."""
         self._thread: threading.Thread | None = None
@@ -112,6 +112,10 @@ class Writer:
     def deliver(self, effect: Any) -> None:
         """Queue one record (a storage effect of the core, a token change, a row) for writing."""
         self._queue.put(effect)
+
+    def deliver_all(self, records: list[Any]) -> None:
+        """Queue a step's records at once: one hand-over to the thread, not one a record."""
+        self._queue.put(records)
 
     def flush(self) -> None:
         """Wait until everything queued so far is written, or kept in the journal."""
@@ -162,52 +166,58 @@ class Writer:
 
     def _write_forever(self) -> None:
         while True:
-            items, stopping = self._take()
+            items, taken, stopping = self._take()
             self._held.extend((None, item) for item in items)
             try:
                 self._progress()
             except Exception:  # a bug here must not stop the writer: records would pile up
                 log.exception("the writer failed; it goes on")
-            for _ in items:
+            for _ in range(taken):
                 self._queue.task_done()
             if stopping:
-                self._queue.task_done()
                 return
 
-    def _take(self) -> tuple[list[Record], bool]:
-        """What has queued up (waiting for it, or until the next try of a failed database),
-        and whether ``stop`` was asked."""
+    def _take(self) -> tuple[list[Record], int, bool]:
+        """What has queued up (waiting for it, or until the next try of a failed database)
+        up to about 500 records, how many queue entries that was, and whether ``stop`` was
+        asked."""
         if self.health is Health.OK and not self._held:
             timeout = None
         else:
             timeout = max(0.01, self._next_try - time.monotonic())
+        items: list[Record] = []
+        taken = 0
         try:
-            first = self._queue.get(timeout=timeout)
+            entry = self._queue.get(timeout=timeout)
         except queue.Empty:
-            return [], False
-        if first is None:
-            return [], True
-        items = [first]
-        while len(items) < 500:
+            return items, taken, False
+        while True:
+            taken += 1
+            if entry is None:
+                return items, taken, True
+            if isinstance(entry, list):
+                items.extend(entry)
+            else:
+                items.append(entry)
+            if len(items) >= 500:
+                return items, taken, False
             try:
-                item = self._queue.get_nowait()
+                entry = self._queue.get_nowait()
             except queue.Empty:
-                break
-            if item is None:
-                return items, True
-            items.append(item)
-        return items, False
+                return items, taken, False
 
     def _take_all(self) -> list[Record]:
         items: list[Record] = []
         while True:
             try:
-                item = self._queue.get_nowait()
+                entry = self._queue.get_nowait()
             except queue.Empty:
                 return items
             self._queue.task_done()
-            if item is not None:
-                items.append(item)
+            if isinstance(entry, list):
+                items.extend(entry)
+            elif entry is not None:
+                items.append(entry)
 
     def _progress(self) -> None:
         """Get the held records one step closer to the database, in order."""
