@@ -34,6 +34,13 @@ def serve(
         envvar="UCS_ALLOW_DEMO_CREDENTIALS",
         help="Start without --demo although demo credentials are in force (with a warning).",
     ),
+    access_log: bool = typer.Option(
+        False,
+        "--access-log",
+        envvar="UCS_ACCESS_LOG",
+        help="Log a line per HTTP request (method, path, status). Off by default: at 200 "
+        "calls/s it cost a tenth of the event loop.",
+    ),
     switch: str = typer.Option(
         "simulated",
         envvar="UCS_SWITCH",
@@ -95,7 +102,12 @@ def serve(
         typer.echo(f"ucs: a new admin token was written to {where} (readable by you alone)")
     # h11 with bounded request heads, keep-alive and WebSocket frames (ucs.web.listener).
     uvicorn.run(
-        create_app(server), host=host, port=port, log_level="info", **uvicorn_options(settings)
+        create_app(server),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        **uvicorn_options(settings),
     )
 
 

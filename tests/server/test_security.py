@@ -70,7 +70,7 @@ class Process:
 
 @pytest.fixture
 def demo_process(tmp_path: Path) -> Iterator[Process]:
-    p = Process(tmp_path, "--demo", "--db", f"sqlite:///{tmp_path}/ucs.db")
+    p = Process(tmp_path, "--demo", "--access-log", "--db", f"sqlite:///{tmp_path}/ucs.db")
     yield p
     p.stop()
 
@@ -110,6 +110,7 @@ async def test_a_new_admin_token_goes_to_a_private_file_and_only_its_digest_is_s
             assert (await http.get("/api/agents")).status_code == 200
     finally:
         again.stop()
+    assert "GET /api/agents" not in again.output()  # no access log unless --access-log
 
 
 async def test_no_password_token_or_secret_reaches_the_log_or_the_database(
