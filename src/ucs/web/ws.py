@@ -58,11 +58,16 @@ kilobytes of JSON, kept per session for as long as the session lives."""
 
 
 def _pack(text: str) -> str | bytes:
-    return zlib.compress(text.encode(), 1) if len(text) > _PACK_OVER else text
+    """Raw deflate with a 1 KiB window and little state: about 6 µs for a Call object where
+    ``zlib.compress`` took 50 (it sets up 256 KB of state each time), for much the same size."""
+    if len(text) <= _PACK_OVER:
+        return text
+    packer = zlib.compressobj(1, zlib.DEFLATED, -10, 2)
+    return packer.compress(text.encode()) + packer.flush()
 
 
 def _unpack(kept: str | bytes) -> str:
-    return zlib.decompress(kept).decode() if isinstance(kept, bytes) else kept
+    return zlib.decompress(kept, -10).decode() if isinstance(kept, bytes) else kept
 
 
 _FLOODED = 1008
