@@ -100,7 +100,7 @@ def serve(
     if settings.admin_token_generated:
         where = Path(settings.admin_token_file).resolve()
         typer.echo(f"ucs: a new admin token was written to {where} (readable by you alone)")
-    # h11 with bounded request heads, keep-alive and WebSocket frames (ucs.web.listener).
+    # httptools with bounded request heads, keep-alive and WebSocket frames (ucs.web.listener).
     uvicorn.run(
         create_app(server),
         host=host,
