@@ -16,7 +16,7 @@ from ucs.core.model import CallState
 from ucs.demo import demo_directory
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.switch.sip.b2bua import B2BUA
-from ucs.switch.sip.legs import Call as SipCall
+from ucs.switch.sip.legs import SipCall
 from ucs.virtual import VirtualCenter
 
 

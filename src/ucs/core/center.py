@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from ucs.core import methods, reconfigure, registration, telephony, transfer, views
+from ucs.core import figures, methods, reconfigure, registration, telephony, transfer, views
 from ucs.core.agent import Agent
 from ucs.core.call import Call
 from ucs.core.callbook import DIRECT_RING_TIMEOUT, CallBook
@@ -60,10 +60,12 @@ from ucs.core.events import (
     Transferred,
     TrunkCall,
 )
+from ucs.core.figures import Figures
 from ucs.core.ids import AgentId, ClientId, LineId
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
 from ucs.core.publish import Publisher
+from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
 from ucs.core.timers import DayEnds, DirectRingExpires, OfferExpires, Timer, Timers, WrapUpEnds
@@ -197,19 +199,11 @@ class Center:
                     self.timers.arm(a.acw_until, WrapUpEnds(aid, a.acw_until))
                 self.out.agents_touched.add(aid)
         for aid, saved in sessions.items():
-            if aid not in self.agents or saved.get("phase") is None:
+            if aid not in self.agents:
                 continue
-            line = saved.get("line")
-            session = Session(
-                phase=Phase(saved["phase"]),
-                identifier=saved.get("identifier"),
-                line=LineId(line) if line is not None else None,
-                last_identifier=saved.get("last_identifier"),
-                ringing_sound=saved.get("ringing_sound") or "default",
-                theme=saved.get("theme") or "default",
-            )
-            if session.line is not None and session.line not in self.directory.lines:
-                session.phase, session.identifier, session.line = Phase.IDENTIFY, None, None
+            session = saved_session(saved, self.directory.lines)
+            if session is None:
+                continue
             self.sessions[aid] = session
             if session.line is not None:
                 self.line_owner[session.line] = aid
@@ -382,6 +376,26 @@ class Center:
             and session.line is not None
             and (self.registered is None or session.line in self.registered)
             and not self.agent_calls.get(agent)
+        )
+
+    # ------------------------------------------------------------------ questions from the edges
+
+    def agent_of(self, client: ClientId) -> AgentId | None:
+        """The agent whose session the connection is in (None: none, or not connected)."""
+        return self.clients.get(client)
+
+    def logged_in(self, agent: AgentId) -> bool:
+        return agent in self.sessions
+
+    def connections_of(self, agent: AgentId) -> frozenset[ClientId] | None:
+        """The connections in the agent's session; None when the agent is not logged in."""
+        session = self.sessions.get(agent)
+        return frozenset(session.clients) if session is not None else None
+
+    def figures(self) -> Figures:
+        """The live figures of the center, for a monitor (``/metrics``)."""
+        return figures.count(
+            self.sessions, self.calls.values(), self.directory.queues, self.free, self.registered
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:

@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ucs.core.effects import Effect
 from ucs.core.events import Attach, Command, Connect, Disconnect, Event
-from ucs.core.model import CallState
 from ucs.core.session import ALIASES, METHODS
 from ucs.runtime.monitor import GcPauses, LoopLag
 from ucs.storage.store import Health
@@ -30,34 +29,27 @@ class _Live(Collector):
         self.lag = lag
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        c = self.server.center
+        figures = self.server.center.figures()
         sessions = GaugeMetricFamily("ucs_sessions", "Agents logged in")
-        sessions.add_metric([], len(c.sessions))
+        sessions.add_metric([], figures.sessions)
         yield sessions
         connections = GaugeMetricFamily("ucs_connections", "Open operator connections")
         connections.add_metric([], len(self.server.hub.connections))
         yield connections
         calls = GaugeMetricFamily("ucs_calls", "Live calls by state", labels=["state"])
-        counts = {s: 0 for s in CallState}
-        for call in c.calls.values():
-            counts[call.state] += 1
-        for state, n in counts.items():
+        for state, n in figures.calls.items():
             calls.add_metric([state.name.lower()], n)
         yield calls
         waiting = GaugeMetricFamily(
             "ucs_callers_waiting", "Callers waiting for an agent", labels=["queue"]
         )
-        per_queue = {q: 0 for q in c.directory.queues}
-        for call in c.calls.values():
-            if call.queue_id is not None and call.connected_party is None:
-                per_queue[call.queue_id] = per_queue.get(call.queue_id, 0) + 1
-        for q, n in sorted(per_queue.items()):
+        for q, n in sorted(figures.waiting.items()):
             waiting.add_metric([str(q)], n)
         yield waiting
         free = GaugeMetricFamily(
             "ucs_agents_free", "Agents free for a queue call (READY, phone usable, on no call)"
         )
-        free.add_metric([], sum(1 for a in c.sessions if c.free(a)))
+        free.add_metric([], figures.free)
         yield free
         store = self.server.store
         health = GaugeMetricFamily(
@@ -87,9 +79,9 @@ class _Live(Collector):
         )
         lag.add_metric([], self.lag.lag)
         yield lag
-        if c.registered is not None:  # a switch that knows registrations (SIP)
+        if figures.registered is not None:  # a switch that knows registrations (SIP)
             phones = GaugeMetricFamily("ucs_phones_registered", "Phones registered (SIP)")
-            phones.add_metric([], len(c.registered))
+            phones.add_metric([], figures.registered)
             yield phones
 
 
@@ -147,6 +139,11 @@ class Metrics:
             "Garbage collections and how long each held the process",
             ["generation"],
             buckets=_FINE,
+            registry=self.registry,
+        )
+        self.shed = Counter(
+            "ucs_rest_shed",
+            "REST requests refused (503) because the event loop was behind (web/pressure.py)",
             registry=self.registry,
         )
         self.lag = LoopLag(self.loop_lag.observe)

@@ -46,6 +46,7 @@ from ucs.web.hub import Hub
 from ucs.web.limits import DEFAULT_BODY, DEFAULT_BODY_TIMEOUT, BodyLimit
 from ucs.web.metrics import Metrics
 from ucs.web.origins import OriginPolicy, own_origins
+from ucs.web.pressure import Backpressure
 from ucs.web.ws import operator_socket
 
 if TYPE_CHECKING:
@@ -115,6 +116,9 @@ class Settings:
     """(path prefix, bytes): body limits of routes that take more (or less) than ``max_body``."""
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     """Seconds a request body may take to arrive whole."""
+    shed_lag: float = 0.25
+    """REST requests that add work are refused (503, ``Retry-After``) while the event loop
+    lags more than this many seconds (``web/pressure.py``)."""
 
 
 @dataclass
@@ -177,8 +181,7 @@ class Server:
                 )
 
     def _clients_of(self, agent: AgentId) -> set[Any]:
-        session = self.center.sessions.get(agent)
-        return set(session.clients) if session is not None else set()
+        return set(self.center.connections_of(agent) or ())
 
     async def verify_ahead(self, username: object, password: object) -> None:
         """Check a password in a worker thread just before the core asks for it."""
@@ -245,7 +248,7 @@ class Server:
             if isinstance(effect, CallRecord | AgentRecord | SessionRecord | StatusRecord):
                 self.store.deliver(effect)
         for digest, agent in self.store.tokens().items():
-            if agent in self.center.sessions:
+            if self.center.logged_in(agent):
                 self.tokens.adopt(digest, agent)
 
 
@@ -390,6 +393,9 @@ def create_app(server: Server) -> ASGIApp:
         timeout=settings.body_timeout,
     )
     app.add_middleware(
+        Backpressure, lag=lambda: metrics.lag.lag, limit=settings.shed_lag, shed=metrics.shed.inc
+    )
+    app.add_middleware(
         AdminGate,
         expected=lambda: settings.admin_token_digest,
         public=("/api/openapi.json", "/api/docs"),
@@ -397,7 +403,7 @@ def create_app(server: Server) -> ASGIApp:
     )
     app.add_middleware(OriginPolicy, allowed=allowed, own=own)
     admission = Admission(
-        settings.pending_per_address, lambda client: server.center.clients.get(client) is not None
+        settings.pending_per_address, lambda client: server.center.agent_of(client) is not None
     )
 
     async def socket(scope: Scope, receive: Receive, send: Send) -> None:

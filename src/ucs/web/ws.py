@@ -196,8 +196,9 @@ def _credentials(method: str, args: list[Any] | dict[str, Any]) -> tuple[Any, An
     return args.get("username"), args.get("password")
 
 
-class _Session:
-    """One connection's protocol state: its session token, if it has one; whether it said
+class _Protocol:
+    """One connection's protocol state (not the agent's session, which is the core's
+    ``Session``): its session token, if it has one; whether it said
     hello; why it was closed, when the server closed it for a reason worth telling."""
 
     def __init__(self, server: Server, conn: Connection) -> None:
@@ -239,9 +240,9 @@ class _Session:
     def _crowded(self, agent: AgentId, joined: bool) -> str | None:
         """Why this connection may not be one of the agent's session (``joined``: it is one
         already): the session has as many connections as it may. None when it may."""
-        session = self.server.center.sessions.get(agent)
+        connections = self.server.center.connections_of(agent)
         most = self.server.settings.connections_per_session
-        if session is None or len(session.clients) - joined < most:
+        if connections is None or len(connections) - joined < most:
             return None
         return f"the session has {most} connections already"
 
@@ -299,7 +300,7 @@ class _Session:
             agent = server.tokens.agent(token)
             raw_seq = resume.get("seq")
             seq = raw_seq if isinstance(raw_seq, int) and raw_seq >= 0 else 0
-        if agent is None or agent not in server.center.sessions or not isinstance(token, str):
+        if agent is None or not server.center.logged_in(agent) or not isinstance(token, str):
             self.conn.send(encode({"type": "hello", "protocol": 1, "resumed": False}))
             if isinstance(resume, dict):
                 self.conn.send(encode({"type": "session.ended"}))
@@ -352,7 +353,7 @@ class _Session:
             )
         else:
             result = answer.result if answer is not None else None
-            agent = server.center.clients.get(self.conn.id)
+            agent = server.center.agent_of(self.conn.id)
             if method in ("login", "sso") and isinstance(result, dict) and agent is not None:
                 crowded = self._crowded(agent, joined=True)
                 if crowded is not None:  # it leaves the session as it closes, with no token
@@ -375,7 +376,7 @@ class _Session:
 
 
 async def _read(
-    ws: WebSocket, conn: Connection, session: _Session, admission: Admission, ticket: Ticket
+    ws: WebSocket, conn: Connection, proto: _Protocol, admission: Admission, ticket: Ticket
 ) -> None:
     """Carry out what the client sends, one message after the other, until it leaves."""
     while not conn.closed:
@@ -386,7 +387,7 @@ async def _read(
         if text is None:
             data = message.get("bytes") or b""
             text = data.decode("utf-8", errors="replace")
-        await session.handle(text)
+        await proto.handle(text)
         admission.settle(ticket)  # it may have logged in or out
 
 
@@ -395,8 +396,8 @@ async def operator_socket(ws: WebSocket, server: Server, admission: Admission) -
 
     A connection from an address that holds too many connections without a session is refused
     before it opens (HTTP 429, ``admission.py``). Then four things end it: the client leaves;
-    it does not say hello in time (``_Session.hello_late``); the client floods
-    (``_Session._within_rate``); or its send queue overflows because it does not read
+    it does not say hello in time (``_Protocol.hello_late``); the client floods
+    (``_Protocol._within_rate``); or its send queue overflows because it does not read
     (``Connection.send``). The last three close the queue, which wakes this task even while
     the client sends nothing and its socket takes nothing. The connection then leaves its
     session at once; the socket gets what was queued (a flood's answers; nothing after an
@@ -425,11 +426,11 @@ async def _serve(ws: WebSocket, server: Server, admission: Admission, ticket: Ti
     await ws.accept()
     conn = server.hub.open()
     ticket.client = conn.id
-    session = _Session(server, conn)
+    proto = _Protocol(server, conn)
     server.engine.submit(Connect(conn.id))
-    hello = asyncio.get_running_loop().call_later(server.settings.hello_timeout, session.hello_late)
+    hello = asyncio.get_running_loop().call_later(server.settings.hello_timeout, proto.hello_late)
     pump = asyncio.create_task(_pump(ws, conn, lambda: admission.settle(ticket)))
-    reader = asyncio.create_task(_read(ws, conn, session, admission, ticket))
+    reader = asyncio.create_task(_read(ws, conn, proto, admission, ticket))
     cancelled = False
     try:
         await asyncio.wait((reader, pump, conn.ended), return_when=asyncio.FIRST_COMPLETED)
@@ -441,7 +442,7 @@ async def _serve(ws: WebSocket, server: Server, admission: Admission, ticket: Ti
         left = reader.done() and not conn.closed  # the client went away
         reader.cancel()
         try:
-            session.closed()
+            proto.closed()
             server.engine.submit(Disconnect(conn.id))
         except Exception:
             log.exception("connection %s: leaving its session failed", conn.id)
@@ -453,7 +454,7 @@ async def _serve(ws: WebSocket, server: Server, admission: Admission, ticket: Ti
         if left or cancelled or conn.overflowed:
             pump.cancel()
         if not (left or cancelled):
-            await _close(ws, conn, pump, session.reason)
+            await _close(ws, conn, pump, proto.reason)
         pump.cancel()
         await asyncio.gather(pump, return_exceptions=True)
 

@@ -59,13 +59,13 @@ from ucs.core.model import Cause
 from ucs.switch.sip import stack
 from ucs.switch.sip.causes import cause_of
 from ucs.switch.sip.guard import Complaints
-from ucs.switch.sip.legs import Arrival, Call, Leg, LegControl, line_of, text_of
+from ucs.switch.sip.legs import Arrival, Leg, LegControl, Role, SipCall, line_of, text_of
 from ucs.switch.sip.malformed import bad_request, reason
 from ucs.switch.sip.phones import Phones, source_of
 from ucs.switch.sip.registrar import Binding
 from ucs.switch.sip.sdp import answer_direction, direction, with_direction
 
-__all__ = ["B2BUA", "Arrival", "Call", "Leg"]
+__all__ = ["B2BUA", "Arrival", "Leg", "SipCall"]
 
 log = logging.getLogger("ucs.sip")
 
@@ -95,7 +95,7 @@ class B2BUA(LegControl):
         self.complaints = Complaints()
         self.phones = Phones(directory, secret, realm, registered, clock=lambda: self.clock())
         self.registrar = self.phones.registrar
-        self.calls: dict[UniqueId, Call] = {}
+        self.calls: dict[UniqueId, SipCall] = {}
         self.config: dict[str, Any] = {}
         self._seq = itertools.count(1)
 
@@ -143,13 +143,13 @@ class B2BUA(LegControl):
             phone, refusal = self.phones.admit(req, "proxy-authorization", 407)
             if phone is None:
                 return (stack.once(refusal), None, None)
-        call = Call()
+        call = SipCall()
         name = phone.identifier if phone is not None else "trunk"
         # A phone's leg hangs up as that line (the caller, cause 3); the trunk's as the outside.
-        leg = self._leg(call, "in", name, phone.id if phone is not None else None)
+        leg = self._leg(call, Role.IN, name, phone.id if phone is not None else None)
+        leg.phone = phone
         call.a = leg
         leg.ua = UA(self.config, event_cb=self._callback(leg))
-        leg.phone = phone  # type: ignore[attr-defined]
         return leg.ua.recvRequest(req, sip_t)
 
     # --- what sippy tells ------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class B2BUA(LegControl):
             code = int(data[0]) if data else 480
             self._failed(leg, code)
         elif isinstance(event, CCEventDisconnect):
-            if leg.up or leg.role == "in":
+            if leg.up or leg.role is Role.IN:
                 self._gone(leg)
             else:
                 self._failed(leg, 480)
@@ -196,25 +196,26 @@ class B2BUA(LegControl):
         if leg.sdp is None:
             self._drop(leg, Cause.UNKNOWN)
             return
-        phone: LineConfig | None = getattr(leg, "phone", None)
-        self.arrived(Arrival(leg.call, str(cld or ""), str(cli or ""), name, phone, leg.channel))
+        self.arrived(
+            Arrival(leg.call, str(cld or ""), str(cli or ""), name, leg.phone, leg.channel)
+        )
 
     def _ringing(self, leg: Leg) -> None:
         call = leg.call
         if leg.rang:
             return
         leg.rang = True
-        if leg.role == "far":
+        if leg.role is Role.FAR:
             self._report(call, RemoteRinging(call.uid))  # type: ignore[arg-type]
         caller = call.a
-        if leg.role in ("ring", "far") and caller is not None and caller.role == "in":
+        if leg.role in (Role.RING, Role.FAR) and caller is not None and caller.role is Role.IN:
             if not caller.up and not caller.rang:
                 caller.rang = True
                 caller.ua.recvEvent(CCEventRing((180, "Ringing", None)))
 
     def _answered(self, leg: Leg) -> None:
         call = leg.call
-        if leg.role == "ring":
+        if leg.role is Role.RING:
             if call.ringing.get(leg.line) is leg:  # type: ignore[arg-type]
                 del call.ringing[leg.line]  # type: ignore[arg-type]
             if call.b is not None:  # someone else was first
@@ -226,9 +227,9 @@ class B2BUA(LegControl):
             call.ringing.clear()
             self._report(call, Answered(call.uid, leg.line))  # type: ignore[arg-type]
             self._join(call.a, leg)
-        elif leg.role == "agent":
+        elif leg.role is Role.AGENT:
             self._dial_planned(call)
-        elif leg.role == "far":
+        elif leg.role is Role.FAR:
             if leg.timer is not None:
                 leg.timer.cancel()
                 leg.timer = None
@@ -264,17 +265,17 @@ class B2BUA(LegControl):
             leg.timer.cancel()
             leg.timer = None
         leg.closing = True
-        if leg.role == "ring":
+        if leg.role is Role.RING:
             if call.ringing.get(leg.line) is leg:  # type: ignore[arg-type]
                 del call.ringing[leg.line]  # type: ignore[arg-type]
             if call.queue:  # the agent's phone turned the offer down: the next agent is tried
                 self._report(call, HungUp(call.uid, leg.line))  # type: ignore[arg-type]
             else:
                 self._report(call, RemoteFailed(call.uid, cause_of(code)))  # type: ignore[arg-type]
-        elif leg.role == "agent":
+        elif leg.role is Role.AGENT:
             reason = f"the phone answered {code}"
             self._report(call, SwitchFailed(call.uid, Operation.ORIGINATE, reason))  # type: ignore[arg-type]
-        elif leg.role == "far":
+        elif leg.role is Role.FAR:
             self._report(call, RemoteFailed(call.uid, cause_of(code)))  # type: ignore[arg-type]
         if call.uid is None:
             self._end(call, cause_of(code))
@@ -290,7 +291,7 @@ class B2BUA(LegControl):
 
     # --- what the core asks (posted from the asyncio side) ----------------------------------------
 
-    def bind(self, call: Call, uid: UniqueId, queue: bool) -> None:
+    def bind(self, call: SipCall, uid: UniqueId, queue: bool) -> None:
         """The core's uniqueid for a new call. Kept even when the caller has hung up meanwhile
         (told now), so that what the core asks of the call (``Originate``…) finds it ended;
         the core's ``Hangup`` forgets it."""
@@ -299,7 +300,7 @@ class B2BUA(LegControl):
         if call.gone:
             self.report_event(HungUp(uid, call.a.report_line if call.a is not None else None))
 
-    def refuse(self, call: Call, cause: Cause, response: tuple[int, str] | None = None) -> None:
+    def refuse(self, call: SipCall, cause: Cause, response: tuple[int, str] | None = None) -> None:
         """End a call the core will not take; a caller not yet answered gets ``response``
         (else the cause's)."""
         caller = call.a
@@ -307,7 +308,7 @@ class B2BUA(LegControl):
             response is not None
             and caller is not None
             and caller.ua is not None
-            and caller.role == "in"
+            and caller.role is Role.IN
             and not (caller.up or caller.closing)
         ):
             caller.closing = True
@@ -335,7 +336,7 @@ class B2BUA(LegControl):
                 return
             leg = self._ring_phone(
                 call,
-                "ring",
+                Role.RING,
                 line,
                 effect.caller.number,
                 effect.caller.name,
@@ -364,7 +365,7 @@ class B2BUA(LegControl):
             self._end(call, effect.cause)
         # Mute: the media never pass here; the phone mutes itself.
 
-    def _pick_up(self, call: Call, line_id: LineId) -> None:
+    def _pick_up(self, call: SipCall, line_id: LineId) -> None:
         old = call.ringing.get(line_id)
         if old is None and call.b is not None and call.b.line == line_id and not call.b.up:
             old = call.b  # click-to-dial to one of our phones: the target answers
@@ -378,12 +379,12 @@ class B2BUA(LegControl):
         self._drop(old)
         source = call.other(old) if old is call.b else call.a
         caller = call.a
-        who = (caller.ua.getCLI() if caller and caller.role == "in" else None) or ""
-        name = caller.ua.getCallingName() if caller and caller.role == "in" else None
-        phone = line_of(self.directory(), caller) if caller and caller.role == "in" else None
+        who = (caller.ua.getCLI() if caller and caller.role is Role.IN else None) or ""
+        name = caller.ua.getCallingName() if caller and caller.role is Role.IN else None
+        phone = line_of(self.directory(), caller) if caller and caller.role is Role.IN else None
         if phone is not None:  # one of our phones called (PhoneCall): show its extension
             who, name = phone.extension, phone.name or None
-        elif old.role == "far" and call.a is not None:
+        elif old.role is Role.FAR and call.a is not None:
             who, name = call.a.channel, None
         sdp = source.sdp if source is not None else None
         leg = self._ring_phone(call, old.role, line, who, name, sdp, answer=True)
@@ -401,15 +402,15 @@ class B2BUA(LegControl):
         mine = self.calls.get(effect.uniqueid)
         if mine is not None:  # a phone's own call (PhoneCall): it is off-hook, dial the number
             caller = mine.a
-            if caller is not None and caller.role == "in" and not caller.closing and not mine.b:
+            if caller is not None and caller.role is Role.IN and not caller.closing and not mine.b:
                 self._dial(mine, caller, effect.number, effect.target)
             return
         directory = self.directory()
         line = directory.lines.get(effect.line)
-        call = Call(uid=effect.uniqueid, plan=(effect.number, effect.target))
+        call = SipCall(uid=effect.uniqueid, plan=(effect.number, effect.target))
         self.calls[effect.uniqueid] = call
         leg = (
-            self._ring_phone(call, "agent", line, effect.number, None, None, answer=True)
+            self._ring_phone(call, Role.AGENT, line, effect.number, None, None, answer=True)
             if line is not None
             else None
         )
@@ -420,14 +421,14 @@ class B2BUA(LegControl):
             return
         call.a = leg
 
-    def _dial_planned(self, call: Call) -> None:
+    def _dial_planned(self, call: SipCall) -> None:
         if call.plan is None or call.a is None:
             return
         number, target = call.plan
         call.plan = None
         self._dial(call, call.a, number, target)
 
-    def _dial(self, call: Call, source: Leg, number: str, target: LineId | None) -> Leg | None:
+    def _dial(self, call: SipCall, source: Leg, number: str, target: LineId | None) -> Leg | None:
         """Call ``number`` for ``source`` (its SDP is the offer); becomes ``call.b``."""
         directory = self.directory()
         me = directory.lines.get(source.line) if source.line is not None else None
@@ -437,7 +438,7 @@ class B2BUA(LegControl):
         if target is not None:
             line = directory.lines.get(target)
             leg = (
-                self._ring_phone(call, "far", line, caller, name, source.sdp, answer=False)
+                self._ring_phone(call, Role.FAR, line, caller, name, source.sdp, answer=False)
                 if line is not None
                 else None
             )
@@ -448,7 +449,7 @@ class B2BUA(LegControl):
             if self.trunk is None:
                 self._report(call, RemoteFailed(call.uid, Cause.INVALID_NUMBER))  # type: ignore[arg-type]
                 return None
-            leg = self._leg(call, "far", "trunk", None)
+            leg = self._leg(call, Role.FAR, "trunk", None)
             self._call_out(leg, self.trunk, number, caller, name, source.sdp)
         leg.timer = Timeout(self._no_answer, self.ring_timeout, 1, leg)
         call.b = leg
@@ -461,7 +462,7 @@ class B2BUA(LegControl):
         self._drop(leg, Cause.UNAVAILABLE)
         self._report(leg.call, RemoteFailed(leg.call.uid, Cause.UNAVAILABLE))  # type: ignore[arg-type]
 
-    def _hold(self, call: Call, line: LineId, hold: bool) -> None:
+    def _hold(self, call: SipCall, line: LineId, hold: bool) -> None:
         mine = call.on_line(line)
         far = call.other(mine) if mine is not None else None
         if mine is None or far is None or not (mine.up and far.up):
@@ -471,7 +472,7 @@ class B2BUA(LegControl):
         self._update(far, mine.sdp, "sendonly" if hold else "sendrecv")
         self._update(mine, far.sdp, "inactive" if hold else "sendrecv")
 
-    def _transfer(self, call: Call, effect: Transfer) -> None:
+    def _transfer(self, call: SipCall, effect: Transfer) -> None:
         consultation = self.calls.get(effect.consultation)
         mine = call.on_line(effect.line)
         far1 = call.other(mine) if mine is not None else None
@@ -493,7 +494,7 @@ class B2BUA(LegControl):
             far2.rebridge = True
         self._report(call, Transferred(call.uid, effect.consultation))  # type: ignore[arg-type]
 
-    def _redirect(self, call: Call, effect: Redirect) -> None:
+    def _redirect(self, call: SipCall, effect: Redirect) -> None:
         mine = call.on_line(effect.line)
         far = call.other(mine) if mine is not None else None
         if mine is None or far is None or not far.up:

@@ -8,6 +8,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sippy.CCEvents import (
@@ -30,22 +31,32 @@ from ucs.switch.sip.causes import response_for
 from ucs.switch.sip.registrar import Registrar
 from ucs.switch.sip.sdp import restamp, with_direction
 
-__all__ = ["Arrival", "Call", "Leg", "LegControl", "line_of", "text_of"]
+__all__ = ["Arrival", "Leg", "LegControl", "Role", "SipCall", "line_of", "text_of"]
 
 log = logging.getLogger("ucs.sip")
+
+
+class Role(StrEnum):
+    """What a leg is to its call."""
+
+    IN = "in"  # the caller: we are its UAS
+    RING = "ring"  # a phone rung for the call
+    AGENT = "agent"  # click-to-dial: the agent's phone, called first
+    FAR = "far"  # the number dialled
 
 
 @dataclass(eq=False)
 class Leg:
     """One SIP dialog of a call, with one endpoint."""
 
-    call: Call
-    role: str
-    """``in`` (the caller, we are its UAS), ``ring`` (a phone rung for the call), ``agent``
-    (click-to-dial: the agent's phone, called first), ``far`` (the number dialled)."""
+    call: SipCall
+    role: Role
     channel: str
     line: LineId | None = None
     """Our phone at the other end of this leg; None for the trunk."""
+    phone: LineConfig | None = None
+    """For an ``IN`` leg from one of our phones: that phone, as its credentials proved (None
+    for the trunk's, and for every other leg)."""
     report_line: LineId | None = None
     """The line named when this leg hangs up (None: the trunk, the outside party)."""
     ua: Any = None
@@ -67,7 +78,9 @@ class Leg:
 
 
 @dataclass(eq=False)
-class Call:
+class SipCall:
+    """A call as the B2BUA makes it: SIP legs (not the core's ``Call``, which it carries out)."""
+
     uid: UniqueId | None = None
     a: Leg | None = None
     b: Leg | None = None
@@ -95,7 +108,7 @@ class Call:
 class Arrival:
     """An INVITE that starts a call: what the asyncio side needs to decide where it goes."""
 
-    call: Call
+    call: SipCall
     number: str
     caller: str
     name: str | None
@@ -111,14 +124,14 @@ class LegControl:
     config: dict[str, Any]
     registrar: Registrar
     report_event: Callable[[Event], None]
-    calls: dict[UniqueId, Call]
+    calls: dict[UniqueId, SipCall]
     _seq: itertools.count[int]
 
     if TYPE_CHECKING:  # the B2BUA's: what sippy tells of a leg
 
         def _on_event(self, leg: Leg, event: Any) -> None: ...
 
-    def _leg(self, call: Call, role: str, name: str, line: LineId | None) -> Leg:
+    def _leg(self, call: SipCall, role: Role, name: str, line: LineId | None) -> Leg:
         leg = Leg(call, role, f"SIP/{name}-{next(self._seq):08x}", line=line, report_line=line)
         return leg
 
@@ -164,8 +177,8 @@ class LegControl:
 
     def _ring_phone(
         self,
-        call: Call,
-        role: str,
+        call: SipCall,
+        role: Role,
         line: LineConfig,
         caller: str,
         name: str | None,
@@ -189,7 +202,7 @@ class LegControl:
         )
         return leg
 
-    def _report(self, call: Call, event: Event) -> None:
+    def _report(self, call: SipCall, event: Event) -> None:
         if call.uid is not None:
             self.report_event(event)
 
@@ -202,12 +215,12 @@ class LegControl:
             leg.timer = None
         if leg.ua is None:
             return
-        if leg.role == "in" and not leg.up:
+        if leg.role is Role.IN and not leg.up:
             leg.ua.recvEvent(CCEventFail(response_for(cause)))
         else:
             leg.ua.recvEvent(CCEventDisconnect())
 
-    def _end(self, call: Call, cause: Cause = Cause.UNKNOWN) -> None:
+    def _end(self, call: SipCall, cause: Cause = Cause.UNKNOWN) -> None:
         for leg in call.legs():
             self._drop(leg, cause)
         call.ringing.clear()
@@ -231,7 +244,7 @@ class LegControl:
         if x.awaiting_ack:
             x.awaiting_ack = False
             x.ua.recvEvent(CCEventConnect((200, "OK", self._body(x, leg.sdp))))
-        elif x.role == "in" and not x.up:
+        elif x.role is Role.IN and not x.up:
             x.up = True
             x.ua.recvEvent(CCEventConnect((200, "OK", self._body(x, leg.sdp))))
         elif x.up:
