@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 
+from ucs.web.listener import uvicorn_options
 from ucs.web.server import Server, Settings, build_server, create_app
 
 
@@ -30,6 +33,32 @@ def _free_port() -> int:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@contextlib.asynccontextmanager
+async def serving(tmp_path: Path, **settings: Any) -> AsyncIterator[Running]:
+    """The demo server on a free loopback port, as ``ucs serve`` runs it (its listener), with
+    ``settings`` (limits and such) changed."""
+    port = _free_port()
+    config = Settings(port=port, demo=True, db=f"sqlite:///{tmp_path}/ucs.db", **settings)
+    server = build_server(config)
+    uv = uvicorn.Server(
+        uvicorn.Config(
+            create_app(server),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            **uvicorn_options(config),
+        )
+    )
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
+    try:
+        yield Running(server, f"http://127.0.0.1:{port}")
+    finally:
+        uv.should_exit = True
+        await task
 
 
 @pytest.fixture

@@ -9,58 +9,26 @@ Every wait is bounded; nothing asserts how long something took. Where an answer 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import json
-import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.server.conftest import Running
+from tests.server.conftest import Running, serving
 from ucs.cli import app as cli
-from ucs.web.listener import uvicorn_options
-from ucs.web.server import Settings, build_server, create_app
 
 pytestmark = pytest.mark.anyio
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
 WAIT = 10.0
 """Longest any step waits for the server (a bound, never an assertion)."""
-
-
-@contextlib.asynccontextmanager
-async def _serving(tmp_path: Path, **limits: Any) -> AsyncIterator[Running]:
-    """The demo server on a free loopback port, as ``ucs serve`` runs it, with ``limits``."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    settings = Settings(port=port, demo=True, db=f"sqlite:///{tmp_path}/ucs.db", **limits)
-    server = build_server(settings)
-    config = uvicorn.Config(
-        create_app(server),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        **uvicorn_options(settings),
-    )
-    uv = uvicorn.Server(config)
-    task = asyncio.create_task(uv.serve())
-    while not uv.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
-        await asyncio.sleep(0.01)
-    try:
-        yield Running(server, f"http://127.0.0.1:{port}")
-    finally:
-        uv.should_exit = True
-        await task
 
 
 def _port(running: Running) -> int:
@@ -132,7 +100,7 @@ async def _close_code(ws: ClientConnection) -> tuple[int, str]:
 async def test_a_socket_that_never_says_hello_is_closed_after_the_deadline(
     tmp_path: Path,
 ) -> None:
-    async with _serving(tmp_path, hello_timeout=0.5) as running:
+    async with serving(tmp_path, hello_timeout=0.5) as running:
         silent = await _ws(running, hello=False)
         polite = await _ws(running)
         code, reason = await _close_code(silent)
@@ -144,7 +112,7 @@ async def test_a_socket_that_never_says_hello_is_closed_after_the_deadline(
 
 
 async def test_connections_without_a_session_are_capped_per_address(tmp_path: Path) -> None:
-    async with _serving(tmp_path, pending_per_address=3) as running:
+    async with serving(tmp_path, pending_per_address=3) as running:
         first, second, third = [await _ws(running) for _ in range(3)]
         with pytest.raises(InvalidStatus) as refused:
             await _ws(running)
@@ -176,7 +144,7 @@ async def test_connections_without_a_session_are_capped_per_address(tmp_path: Pa
 
 
 async def test_a_session_takes_only_so_many_connections(tmp_path: Path) -> None:
-    async with _serving(tmp_path, connections_per_session=2) as running:
+    async with serving(tmp_path, connections_per_session=2) as running:
         tabs = [await _ws(running) for _ in range(2)]
         token = ""
         for n, tab in enumerate(tabs):
@@ -223,7 +191,7 @@ async def test_call_data_over_16_kib_is_refused_by_dial(running: Running) -> Non
 
 
 async def test_a_request_head_that_does_not_arrive_in_time_is_closed(tmp_path: Path) -> None:
-    async with _serving(tmp_path, head_timeout=0.5, keep_alive=60) as running:
+    async with serving(tmp_path, head_timeout=0.5, keep_alive=60) as running:
         half, half_writer = await _raw(running)
         half_writer.write(b"GET /healthz HT")
         silent, silent_writer = await _raw(running)
@@ -239,7 +207,7 @@ async def test_a_request_head_that_does_not_arrive_in_time_is_closed(tmp_path: P
 async def test_connections_without_a_request_head_are_capped_per_address(
     tmp_path: Path,
 ) -> None:
-    async with _serving(tmp_path, pending_per_address=3, head_timeout=60) as running:
+    async with serving(tmp_path, pending_per_address=3, head_timeout=60) as running:
         waiting = [await _raw(running) for _ in range(3)]
         extra, extra_writer = await _raw(running)
         assert await _closed(extra)  # at once: the head deadline is a minute away
@@ -255,7 +223,7 @@ async def test_connections_without_a_request_head_are_capped_per_address(
 
 
 async def test_a_huge_request_head_is_refused(tmp_path: Path) -> None:
-    async with _serving(tmp_path) as running:
+    async with serving(tmp_path) as running:
         reader, writer = await _raw(running)
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
         status, _ = await _status(reader)
@@ -278,7 +246,7 @@ def _post_head(path: str, length: int | None, token: bool) -> bytes:
 
 
 async def test_a_huge_body_is_refused_before_it_is_sent(tmp_path: Path) -> None:
-    async with _serving(tmp_path) as running:
+    async with serving(tmp_path) as running:
         # 60 MB announced, not one byte of it sent: without the token 401, with it 413.
         for token, expected in ((False, 401), (True, 413)):
             reader, writer = await _raw(running)
@@ -301,7 +269,7 @@ async def test_a_huge_body_is_refused_before_it_is_sent(tmp_path: Path) -> None:
 
 async def test_body_limits_are_per_route_prefix_and_a_slow_body_times_out(tmp_path: Path) -> None:
     limits = {"body_limits": (("/api/sim/", 1000),), "body_timeout": 0.5}
-    async with _serving(tmp_path, **limits) as running:
+    async with serving(tmp_path, **limits) as running:
         padded = json.dumps({"queue": 1, "from": "+420601123456", "name": "x" * 1000}).encode()
         async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
             r = await http.post("/api/sim/calls", content=padded)
