@@ -564,6 +564,10 @@ async def _caller_phase(
             return
         rtt = time.monotonic() - sent
         uid = json.loads(payload)["uniqueid"] if status == 201 else ""
+        if status == 503 and b"OVERLOADED" in payload:
+            nonlocal shed  # turned away by admission control: never accepted, so not lost
+            shed += 1
+            return
         if status != 201:
             failures.append(f"{status}: {payload[:200]!r}")
         records.append((uid, tag, scheduled, sent, rtt, status))
@@ -571,6 +575,7 @@ async def _caller_phase(
     started = time.monotonic()
     cpu = time.process_time()
     not_sent = 0
+    shed = 0
     deadline = started + duration + 1.0
     """A call the server's slow answers kept from being sent by then is not sent at all."""
     count = round(rate * duration)
@@ -594,6 +599,7 @@ async def _caller_phase(
         "records": records,
         "failures": failures,
         "not_sent": not_sent,
+        "shed": shed,
         "cpu_s": time.process_time() - cpu,
     }
 

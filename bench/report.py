@@ -37,6 +37,11 @@ def markdown(r: dict[str, Any]) -> str:
             f"{_v(load['offered_cps'])} (target {ld['target_cps']:g})",
         ),
         ("call_load", "calls not sent (server too slow to take them in time)", _v(ld["not_sent"])),
+        (
+            "call_load",
+            "calls refused (503 OVERLOADED, never accepted)",
+            _v(ld.get("shed")),
+        ),
         ("call_load", "completed calls/s", _v(load["completed_cps"])),
         ("call_load", "lost or stuck", _v(load["lost"])),
         ("call_load", "offer latency p50 / p99", _lat(load["offer_ms"])),
@@ -46,6 +51,11 @@ def markdown(r: dict[str, Any]) -> str:
         ("call_load", "server CPU (cores busy)", _v(ld["server_cpu_share"])),
         ("overload", "offered calls/s", f"{_v(over['offered_cps'])} (target {od['target_cps']:g})"),
         ("overload", "calls not sent (server too slow to take them in time)", _v(od["not_sent"])),
+        (
+            "overload",
+            "calls refused (503 OVERLOADED, never accepted)",
+            _v(od.get("shed")),
+        ),
         ("overload", "completed calls/s", _v(over["completed_cps"])),
         ("overload", "lost or stuck", _v(over["lost"])),
         ("overload", "max callers waiting", _v(over["max_waiting"])),

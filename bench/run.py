@@ -632,6 +632,7 @@ def _phase_figures(
         "lost_examples": lost[:5],
         "post_failures": post_failures,
         "not_sent": caller["not_sent"],
+        "shed": caller.get("shed", 0),
         "caller_cpu_share": round(caller["cpu_s"] / max(duration, 1e-9), 2),
         "post_failure_examples": caller["failures"][:5],
         "never_offered": len(set(created) - set(first_ring)),
