@@ -34,6 +34,13 @@ def serve(
         envvar="UCS_ALLOW_DEMO_CREDENTIALS",
         help="Start without --demo although demo credentials are in force (with a warning).",
     ),
+    shed_lag: float = typer.Option(
+        0.5,
+        "--shed-lag",
+        envvar="UCS_SHED_LAG",
+        help="Refuse REST requests that add work (503, Retry-After) while the event loop "
+        "lags more than this many seconds; 0: never.",
+    ),
     access_log: bool = typer.Option(
         False,
         "--access-log",
@@ -74,6 +81,7 @@ def serve(
         sip_port=sip_port,
         sip_trunk=sip_trunk,
         journal=journal,
+        shed_lag=shed_lag,
         sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
         admin_token_file=os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"),
