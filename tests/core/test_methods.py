@@ -827,6 +827,22 @@ def test_sso_with_a_wrong_secret_or_unknown_user_is_unauthorized(vc: VirtualCent
     assert phase_of(vc, client) is CRED
 
 
+def test_sso_without_a_valid_token_tells_nothing_of_which_usernames_exist(
+    vc: VirtualCenter,
+) -> None:
+    client = vc.connect()
+    answers = []
+    for username in ("agent1", "nobody"):
+        for token in (make_token("guessed-secret", username, int(vc.now)), "bm90IGEgdG9rZW4="):
+            with pytest.raises(Unauthorized) as refused:
+                vc.call(client, "sso", username, token)
+            answers.append(refused.value.message.replace(repr(username), "NAME"))
+    assert answers[:2] == answers[2:], answers
+    # Whoever can sign a token (the CRM's back end) is told when the agent does not exist.
+    with pytest.raises(Unauthorized, match="no agent 'nobody'"):
+        vc.call(client, "sso", "nobody", make_token(DEMO_SSO_SECRET, "nobody", int(vc.now)))
+
+
 def test_sso_is_refused_when_no_secret_is_configured() -> None:
     vc = VirtualCenter(demo_directory(), start=MORNING, passwords=DEMO_PASSWORDS, sso_secret="")
     client = vc.connect()

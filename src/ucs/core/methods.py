@@ -52,9 +52,10 @@ def sso(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -
     cfg = c.directory.agent_by_username(username)
     c.throttle.check(username, c.now, known=cfg is not None)
     try:
+        # The token first: whoever cannot sign one learns nothing of which usernames exist.
+        verify_token(c.sso_secret, username, a["token"], c.now, c.replay, c.sso_window)
         if cfg is None:
             raise Unauthorized(f"no agent {username!r} on this server")
-        verify_token(c.sso_secret, username, a["token"], c.now, c.replay, c.sso_window)
     except Unauthorized:
         c.throttle.failed(username, c.now, known=cfg is not None)
         raise
