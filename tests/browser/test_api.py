@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
+from tests.browser.helpers import SHOTS, open_page
 from tests.server.conftest import Running
 from ucs.core.model import CALL_FIELDS, QUEUE_FIELDS, USER_FIELDS
 
@@ -19,51 +20,6 @@ pytestmark = [
 ]
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
-SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"  # looked at, not kept
-SHOTS.mkdir(parents=True, exist_ok=True)
-
-CALLBACKS = [
-    "onConnect",
-    "onCredentials",
-    "onUser",
-    "onIdentify",
-    "onIdentifier",
-    "onDevice",
-    "onReady",
-    "onStateChange",
-    "onCallRinging",
-    "onCallConnect",
-    "onCallHangup",
-    "onCall",
-    "onLogout",
-    "onError",
-]
-
-
-def crm_page(server: str, *, headless: bool = True, extra: str = "") -> str:
-    hooks = ",\n".join(
-        f"{name}(...a) {{ window.log.push(['{name}', JSON.parse(JSON.stringify(a))]); }}"
-        for name in CALLBACKS
-    )
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>CRM</title>
-<style>body {{ font-family: serif; color: red; }} button {{ background: yellow; }}</style></head>
-<body><h1>Acme CRM</h1><div id="operator"></div>
-<script>
-window.log = [];
-window.ucsOperator = {{ renderTo: "operator", headless: {str(headless).lower()}, {extra}
-{hooks} }};
-</script>
-<script src="{server}/operator/operator.js"></script></body></html>"""
-
-
-async def _open(browser: Any, crm: tuple[Path, str], running: Running, **kw: Any) -> Any:
-    folder, origin = crm
-    (folder / "index.html").write_text(crm_page(running.url, **kw), encoding="utf-8")
-    page = await browser.new_page()
-    page.on("console", lambda m: print("console:", m.text))
-    await page.goto(f"{origin}/index.html")
-    await page.wait_for_function("window.log.some(e => e[0] === 'onCredentials')")
-    return page
 
 
 async def _names(page: Any) -> list[str]:
@@ -74,7 +30,7 @@ async def _names(page: Any) -> list[str]:
 async def test_a_normal_start_calls_back_in_the_documented_order(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running)
+    page = await open_page(browser, crm, running)
     assert await _names(page) == ["onConnect", "onCredentials"]
     user = await page.evaluate("window.ucsOperator.login('agent1', 'agent1-pass')")
     assert user["id"] == 1 and "queues" in user
@@ -103,7 +59,7 @@ async def test_a_normal_start_calls_back_in_the_documented_order(
 async def test_refusals_are_errors_with_codes(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running)
+    page = await open_page(browser, crm, running)
     code = await page.evaluate("window.ucsOperator.answer().then(() => 'resolved', e => e.code)")
     assert code == "INVALID_STATE"
     thrown = await page.evaluate(
@@ -130,7 +86,7 @@ async def test_refusals_are_errors_with_codes(
 async def test_a_queue_call_rings_is_answered_held_and_hung_up(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running)
+    page = await open_page(browser, crm, running)
     await page.evaluate("""(async () => {
         await window.ucsOperator.login('agent1', 'agent1-pass');
         await window.ucsOperator.selectIdentifier('phone1');
@@ -166,7 +122,7 @@ async def test_a_queue_call_rings_is_answered_held_and_hung_up(
 async def test_the_interface_lives_in_an_open_shadow_root_and_logs_in(
     browser: Any, crm: tuple[Path, str], running: Running, tmp_path: Path
 ) -> None:
-    page = await _open(browser, crm, running, headless=False, extra="listDevices: true,")
+    page = await open_page(browser, crm, running, headless=False, extra="listDevices: true,")
     host = page.locator("ucs-operator")
     await host.locator("input[name=username]").fill("agent3")
     await host.locator("input[name=password]").fill("agent3-pass")

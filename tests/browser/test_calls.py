@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_api import _open
+from tests.browser.helpers import open_page
 from tests.server.conftest import Running
 
 pytestmark = [
@@ -31,8 +31,8 @@ def ready(user: str, phone: str) -> str:
 async def test_dial_mute_account_code_and_transfers(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    a1 = await _open(browser, crm, running)
-    a2 = await _open(browser, crm, running)
+    a1 = await open_page(browser, crm, running)
+    a2 = await open_page(browser, crm, running)
     await a1.evaluate(ready("agent1", "phone1"))
     await a2.evaluate(ready("agent2", "phone2"))
 
@@ -85,7 +85,7 @@ async def test_an_unregistered_phone_is_shown_to_the_agent(
     from ucs.core.events import Registrations
     from ucs.core.ids import LineId
 
-    page = await _open(browser, crm, running, headless=False)
+    page = await open_page(browser, crm, running, headless=False)
     await page.evaluate(ready("agent1", "phone1"))
     running.server.engine.submit(Registrations(frozenset({LineId(2)})))
     await page.wait_for_function(
@@ -104,7 +104,7 @@ async def test_the_unregistered_phone_is_said_in_czech(
 ) -> None:
     from ucs.core.events import Registrations
 
-    page = await _open(browser, crm, running, headless=False, extra="lang: 'cs',")
+    page = await open_page(browser, crm, running, headless=False, extra="lang: 'cs',")
     await page.evaluate(ready("agent2", "phone2"))
     running.server.engine.submit(Registrations(frozenset()))
     note = page.locator("ucs-operator").locator(".note.n-error")

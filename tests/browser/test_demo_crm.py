@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_api import SHOTS
+from tests.browser.helpers import SHOTS
 from tests.server.conftest import Running
 
 pytestmark = [

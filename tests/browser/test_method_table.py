@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_api import _open
+from tests.browser.helpers import open_page
 from tests.server.conftest import Running
 from ucs.core.model import Phase
 from ucs.core.session import ALIASES, METHODS
@@ -43,7 +43,7 @@ PROBE = """async (names) => {
 async def test_methods_not_allowed_in_a_state_are_refused(
     phase: Phase, browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running)
+    page = await open_page(browser, crm, running)
     for step in STEPS[phase]:
         await page.evaluate(f"window.ucsOperator.{step}")
     refused = [m for m, spec in METHODS.items() if phase not in spec.allowed]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_api import crm_page
-from tests.server.test_restart import _free_port, _start
+from tests.browser.helpers import crm_page
+from tests.helpers import free_port, start_server
 
 pytestmark = [
     pytest.mark.anyio,
@@ -23,9 +23,9 @@ async def test_the_component_shows_the_loss_reconnects_and_resumes(
     browser: Any, crm: tuple[Path, str], tmp_path: Path
 ) -> None:
     db = f"sqlite:///{tmp_path}/ucs.db"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start(db, port)
+    proc = start_server(db, port)
     folder, origin = crm
     (folder / "index.html").write_text(crm_page(url, headless=False), encoding="utf-8")
     page = await browser.new_page()
@@ -44,7 +44,7 @@ async def test_the_component_shows_the_loss_reconnects_and_resumes(
         await page.wait_for_function("window.log.some(e => e[0] === 'onError' && e[1][0] && true)")
         banner = page.locator("ucs-operator .banner")
         await banner.wait_for(state="visible")
-        proc = _start(db, port)
+        proc = start_server(db, port)
         await banner.wait_for(state="hidden", timeout=45_000)
         state = await page.evaluate("window.ucsOperator.state()")
         assert (state["state"], state["identifier"]) == ("READY", "phone2")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_api import SHOTS, _open
+from tests.browser.helpers import SHOTS, open_page
 from tests.server.conftest import Running
 
 pytestmark = [
@@ -22,7 +22,7 @@ pytestmark = [
 async def test_every_state_of_the_interface(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running, headless=False, extra="listDevices: true,")
+    page = await open_page(browser, crm, running, headless=False, extra="listDevices: true,")
     await page.set_viewport_size({"width": 520, "height": 1100})
     ui = page.locator("ucs-operator")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_api import _open
+from tests.browser.helpers import open_page
 from tests.server.conftest import Running
 
 pytestmark = [
@@ -26,9 +26,9 @@ READY = """(async () => {
 async def test_two_tabs_share_one_session(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    first = await _open(browser, crm, running)
+    first = await open_page(browser, crm, running)
     await first.evaluate(READY)
-    second = await _open(browser, crm, running)
+    second = await open_page(browser, crm, running)
     user = await second.evaluate("window.ucsOperator.login('agent1', 'agent1-pass')")
     assert user["id"] == 1
     await second.wait_for_function("window.log.some(e => e[0] === 'onReady')")
@@ -48,7 +48,7 @@ async def test_two_tabs_share_one_session(
 async def test_remember_and_autologin_come_back_after_a_reload(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running, extra="autologin: true,")
+    page = await open_page(browser, crm, running, extra="autologin: true,")
     await page.evaluate(READY)
     await page.reload()
     await page.wait_for_function("window.log.some(e => e[0] === 'onReady')")
@@ -62,7 +62,7 @@ async def test_remember_and_autologin_come_back_after_a_reload(
 async def test_notifications_themes_and_languages(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running, headless=False, extra='lang: "cs",')
+    page = await open_page(browser, crm, running, headless=False, extra='lang: "cs",')
     host = page.locator("ucs-operator")
     assert await host.locator("button[type=submit]").inner_text() == "Přihlásit"
     await page.evaluate(
@@ -84,7 +84,7 @@ async def test_notifications_themes_and_languages(
 async def test_after_a_reload_requests_are_carried_out_not_answered_from_memory(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running, extra="autologin: true,")
+    page = await open_page(browser, crm, running, extra="autologin: true,")
     await page.evaluate(READY)
     await page.evaluate("window.ucsOperator.changeStatus('READY')")
     await page.reload()
@@ -96,7 +96,7 @@ async def test_after_a_reload_requests_are_carried_out_not_answered_from_memory(
 async def test_typing_survives_updates_from_the_server(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
-    page = await _open(browser, crm, running, headless=False)
+    page = await open_page(browser, crm, running, headless=False)
     await page.evaluate(READY)
     ui = page.locator("ucs-operator")
     await page.evaluate("window.ucsOperator.dial('+420601123456')")

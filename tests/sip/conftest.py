@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from tests.server.conftest import _free_port
+from tests.helpers import free_port
 from tests.sip.peer import Peer, free_udp_port
 from ucs.web.server import Server, Settings, build_server, create_app
 
@@ -41,7 +41,7 @@ async def running_sip_server(
 ) -> AsyncIterator[SipRunning]:
     """The demo server with the SIP switch; its trunk is a ``Peer`` (not opened when
     ``trunk_port`` names another program's port, such as sipp's)."""
-    port, sip_port = _free_port(), free_udp_port()
+    port, sip_port = free_port(), free_udp_port()
     trunk = Peer("trunk", ("127.0.0.1", sip_port))
     if trunk_port is not None:
         trunk.port = trunk_port

@@ -12,8 +12,8 @@ import pytest
 
 from tests.sip.baresip import BARESIP, Baresip
 from tests.sip.conftest import SipRunning
+from tests.sip.helpers import agent, next_call
 from tests.sip.peer import Dialog
-from tests.sip.test_queue_call import _agent, _next
 from ucs.client import Operator
 from ucs.client.operator import EventStream
 from ucs.switch.sip.registrar import Registrar
@@ -64,7 +64,7 @@ async def _queue_call_answered(
     incoming = await phone.event("CALL_INCOMING")
     assert incoming["peeruri"].startswith("sip:trunk@")  # the caller's number, as the phone shows
     assert (await trunk.expect(180)).code == 180  # baresip's ringing, passed to the caller
-    ringing = await _next(events, "ringing")
+    ringing = await next_call(events, "ringing")
     assert ringing.call["state"] == 2 and ringing.call["called_number"] == "100"
     await op.answer()
     await phone.event("CALL_CLOSED")  # the ringing INVITE is cancelled …
@@ -76,7 +76,7 @@ async def _queue_call_answered(
     assert f"m=audio {phone.sip_port}" not in ok.body
     trunk.ack(ok, d)
     await phone.event("CALL_ESTABLISHED")
-    connected = await _next(events, "connect")
+    connected = await next_call(events, "connect")
     assert connected.call["state"] == 3
     assert connected.call["uniqueid"] == ringing.call["uniqueid"]
     return d, str(ringing.call["uniqueid"])
@@ -91,28 +91,28 @@ async def test_baresip_registers_with_digest(sip_server: SipRunning, baresip: Ba
 async def test_baresip_takes_a_queue_call_and_the_caller_hangs_up(
     sip_server: SipRunning, baresip: Baresip
 ) -> None:
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     try:
         events = op.events()
         d, uid = await _queue_call_answered(sip_server, baresip, op, events)
         sip_server.trunk.bye(d)
         assert (await sip_server.trunk.expect(200)).cseq_method == "BYE"
         await baresip.event("CALL_CLOSED")
-        gone = await _next(events, "hangup")
+        gone = await next_call(events, "hangup")
         assert gone.call["uniqueid"] == uid and gone.call["cause"] == 3
     finally:
         await op.__aexit__(None, None, None)
 
 
 async def test_baresip_hangs_up_with_cause_4(sip_server: SipRunning, baresip: Baresip) -> None:
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     try:
         events = op.events()
         _, uid = await _queue_call_answered(sip_server, baresip, op, events)
         assert (await baresip.command("hangup"))["ok"]
         bye = await sip_server.trunk.expect("BYE")
         sip_server.trunk.respond(bye, 200)
-        gone = await _next(events, "hangup")
+        gone = await next_call(events, "hangup")
         assert gone.call["uniqueid"] == uid and gone.call["cause"] == 4
     finally:
         await op.__aexit__(None, None, None)
@@ -124,7 +124,7 @@ async def test_baresip_in_auto_answer_connects_without_the_agent(
     """A phone that answers by itself (answermode=auto, as a handset picked up): the core shows
     the call connected all the same."""
     phone = await _baresip(sip_server, tmp_path, "auto")
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     try:
         events = op.events()
         trunk = sip_server.trunk
@@ -132,12 +132,12 @@ async def test_baresip_in_auto_answer_connects_without_the_agent(
         trunk.invite(d)
         ok = await trunk.expect(200)
         trunk.ack(ok, d)
-        await _next(events, "ringing")
-        connected = await _next(events, "connect")
+        await next_call(events, "ringing")
+        connected = await next_call(events, "connect")
         assert connected.call["state"] == 3
         trunk.bye(d)
         assert (await trunk.expect(200)).cseq_method == "BYE"
-        assert (await _next(events, "hangup")).call["cause"] == 3
+        assert (await next_call(events, "hangup")).call["cause"] == 3
     finally:
         await op.__aexit__(None, None, None)
         await phone.stop()

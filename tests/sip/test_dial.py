@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.sip.conftest import SipRunning
+from tests.sip.helpers import agent, next_call
 from tests.sip.peer import Peer
-from tests.sip.test_queue_call import _agent, _next
 from ucs.client import Operator
 
 pytestmark = pytest.mark.anyio
@@ -36,24 +36,24 @@ async def _dial(sip_server: SipRunning, phone: Peer, op: Operator, number: str) 
 
 
 async def test_dial_connects_through_the_trunk(sip_server: SipRunning, phone1: Peer) -> None:
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     try:
         events = op.events()
         await _dial(sip_server, phone1, op, "777123456")
         out = phone1.last_invite  # type: ignore[attr-defined]
         trunk = sip_server.trunk
         trunk.respond(out, 180)
-        await _next(events, "ringing")
+        await next_call(events, "ringing")
         trunk.respond(out, 200, body=trunk.sdp)
         ack = await phone1.expect("ACK")  # late offer: the trunk's answer is in the ACK
         assert f"m=audio {trunk.port + 1000}" in ack.body
-        connected = await _next(events, "connect")
+        connected = await next_call(events, "connect")
         assert connected.call["direction"] == "OUTGOING" and connected.call["state"] == 3
         await op.hangup()
         for peer in (phone1, trunk):
             bye = await peer.expect("BYE")
             peer.respond(bye, 200)
-        gone = await _next(events, "hangup")
+        gone = await next_call(events, "hangup")
         assert gone.call["cause"] == 3
     finally:
         await op.__aexit__(None, None, None)
@@ -75,12 +75,12 @@ async def test_dial_connects_through_the_trunk(sip_server: SipRunning, phone1: P
 async def test_sip_failures_map_to_causes(
     sip_server: SipRunning, phone1: Peer, code: int, cause: int
 ) -> None:
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     try:
         events = op.events()
         await _dial(sip_server, phone1, op, "777000000")
         sip_server.trunk.respond(phone1.last_invite, code)  # type: ignore[attr-defined]
-        gone = await _next(events, "hangup")
+        gone = await next_call(events, "hangup")
         assert gone.call["cause"] == cause
         bye = await phone1.expect("BYE")  # the agent's phone is let go
         phone1.respond(bye, 200)
@@ -96,20 +96,20 @@ async def test_ring_timeout_cancels_the_number_with_cause_6(
     here from 60 s): the trunk gets a CANCEL, the agent's phone a BYE, the call cause 6."""
     assert sip_server.server.sip is not None and sip_server.server.sip.b2bua is not None
     sip_server.server.sip.b2bua.ring_timeout = 0.5
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     try:
         events = op.events()
         await _dial(sip_server, phone1, op, "777000002")
         trunk = sip_server.trunk
         out = phone1.last_invite  # type: ignore[attr-defined]
         trunk.respond(out, 180)
-        await _next(events, "ringing")
+        await next_call(events, "ringing")
         cancel = await trunk.expect("CANCEL")
         assert cancel.call_id == out.call_id
         trunk.respond(cancel, 200)
         trunk.respond(out, 487)
         await trunk.expect("ACK")
-        gone = await _next(events, "hangup")
+        gone = await next_call(events, "hangup")
         assert gone.call["cause"] == 6
         bye = await phone1.expect("BYE")
         phone1.respond(bye, 200)

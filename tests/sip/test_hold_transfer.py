@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.sip.conftest import SipRunning
+from tests.sip.helpers import agent, connect_queue_call, next_call
 from tests.sip.peer import Peer
-from tests.sip.test_queue_call import _agent, _connect_queue_call, _next
 from ucs.client import Operator
 
 pytestmark = pytest.mark.anyio
@@ -30,10 +30,10 @@ async def _reinvited(peer: Peer, direction: str) -> None:
 
 
 async def test_hold_and_unhold_reinvite_both_ends(sip_server: SipRunning, phone1: Peer) -> None:
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     try:
         events = op.events()
-        await _connect_queue_call(sip_server, phone1, op, events)
+        await connect_queue_call(sip_server, phone1, op, events)
         held = await op.hold()
         assert held["state"] == 5
         await _reinvited(sip_server.trunk, "sendonly")
@@ -48,14 +48,14 @@ async def test_hold_and_unhold_reinvite_both_ends(sip_server: SipRunning, phone1
 async def test_blind_transfer_sends_the_caller_to_an_outside_number(
     sip_server: SipRunning, phone1: Peer
 ) -> None:
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     try:
         events = op.events()
-        await _connect_queue_call(sip_server, phone1, op, events)
+        await connect_queue_call(sip_server, phone1, op, events)
         await op.blind_transfer("777555444")
         bye = await phone1.expect("BYE")  # the agent's phone leaves
         phone1.respond(bye, 200)
-        left = await _next(events, "hangup")
+        left = await next_call(events, "hangup")
         assert left.call["cause"] == 8
         trunk = sip_server.trunk
         out = await trunk.expect("INVITE")
@@ -76,13 +76,13 @@ async def test_attended_transfer_joins_the_caller_with_the_consultation(
     are re-INVITEd with each other's media. The core moves the caller's call to agent2."""
     trunk = sip_server.trunk
     phone2 = await Peer("phone2", sip_server.sip).open()
-    op = await _agent(sip_server.url)
+    op = await agent(sip_server.url)
     op2 = Operator(sip_server.url)
     await op2.__aenter__()
     try:
         assert (await phone2.register("phone2-secret")).code == 200
         events = op.events()
-        d, _, _ = await _connect_queue_call(sip_server, phone1, op, events)
+        d, _, _ = await connect_queue_call(sip_server, phone1, op, events)
         await op2.login("agent2", "agent2-pass")
         await op2.select_identifier("phone2")
         await op2.provision()
@@ -105,15 +105,15 @@ async def test_attended_transfer_joins_the_caller_with_the_consultation(
         assert "m=audio 40002" in ring2.body and "answer-after" not in str(ring2)
         assert ring2.get("x-ucs-uniqueid") not in (None, uid)
         phone2.respond(ring2, 180)
-        ringing2 = await _next(events2, "ringing")
+        ringing2 = await next_call(events2, "ringing")
         assert ringing2.call["number"] == "1001"  # agent2 sees agent1's extension calling
         phone2.respond(ring2, 200, body=phone2.sdp)
         await phone2.expect("ACK")
         ack = await phone1.expect("ACK")  # the answer to phone1's offer: phone2's media
         assert f"m=audio {phone2.port + 1000}" in ack.body
-        consult = await _next(events, "connect")
+        consult = await next_call(events, "connect")
         assert consult.call["state"] == 3 and consult.call["uniqueid"] != uid
-        assert (await _next(events2, "connect")).call["state"] == 3
+        assert (await next_call(events2, "connect")).call["state"] == 3
 
         await op.finish_transfer()
         # agent1's phone leaves both dialogs
@@ -134,7 +134,7 @@ async def test_attended_transfer_joins_the_caller_with_the_consultation(
         await phone2.expect("ACK")
 
         # the core: agent1 left both calls with cause 8; agent2 now talks to the caller
-        left = [(await _next(events, "hangup")).call for _ in range(2)]
+        left = [(await next_call(events, "hangup")).call for _ in range(2)]
         assert {c["uniqueid"] for c in left} == {uid, consult.call["uniqueid"]}
         assert [c["cause"] for c in left] == [8, 8]
         mine = await op.state()
@@ -148,7 +148,7 @@ async def test_attended_transfer_joins_the_caller_with_the_consultation(
         bye2 = await phone2.expect("BYE")
         phone2.respond(bye2, 200)
         while True:
-            gone = await _next(events2, "hangup")
+            gone = await next_call(events2, "hangup")
             if gone.call["uniqueid"] == uid:
                 break
         assert gone.call["cause"] == 3

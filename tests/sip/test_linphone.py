@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.sip.conftest import SipRunning
+from tests.sip.helpers import agent, next_call
 from tests.sip.linphone import LINPHONEC, Linphone
-from tests.sip.test_queue_call import _agent, _next
 from ucs.switch.sip.digest import NONCE_TTL
 
 pytestmark = [
@@ -38,14 +38,14 @@ async def test_linphone_registers_rings_connects_and_hangs_up(
             while (where := registrar.where("phone1")) is None:  # noqa: ASYNC110 (no event)
                 await asyncio.sleep(0.05)
         assert where.port == phone.sip_port and "transport=udp" in where.contact
-        op = await _agent(sip_server.url)
+        op = await agent(sip_server.url)
         events = op.events()
         trunk = sip_server.trunk
         d = trunk.dialog_to("100")
         trunk.invite(d)
         first = await phone.printed("Receiving new incoming call")
         assert (await trunk.expect(180)).code == 180  # Linphone rings: the caller hears it
-        ringing = await _next(events, "ringing")
+        ringing = await next_call(events, "ringing")
         assert ringing.call["state"] == 2
         await op.answer()
         await phone.printed("Receiving new incoming call", after=first + 1)  # answer-after=0
@@ -53,13 +53,13 @@ async def test_linphone_registers_rings_connects_and_hangs_up(
         ok = await trunk.expect(200)
         assert ok.cseq_method == "INVITE" and "m=audio" in ok.body
         trunk.ack(ok, d)
-        connected = await _next(events, "connect")
+        connected = await next_call(events, "connect")
         assert connected.call["state"] == 3
         assert connected.call["uniqueid"] == ringing.call["uniqueid"]
         phone.command("terminate")
         bye = await trunk.expect("BYE")
         trunk.respond(bye, 200)
-        gone = await _next(events, "hangup")
+        gone = await next_call(events, "hangup")
         assert gone.call["uniqueid"] == ringing.call["uniqueid"] and gone.call["cause"] == 4
     finally:
         if op is not None:

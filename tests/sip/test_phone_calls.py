@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.sip.conftest import SipRunning
+from tests.sip.helpers import next_call
 from tests.sip.peer import Msg, Peer
-from tests.sip.test_queue_call import _next
 from ucs.client import Operator
 
 pytestmark = pytest.mark.anyio
@@ -78,9 +78,9 @@ async def test_phone_dials_an_extension(sip_server: SipRunning, phone1: Peer, ph
         assert f"m=audio {phone1.port + 1000}" in ring.body  # phone1's offer, passed on
         phone2.respond(ring, 180)
         assert (await phone1.expect(180)).code == 180
-        theirs = (await _next(ev2, "ringing")).call
+        theirs = (await next_call(ev2, "ringing")).call
         assert (theirs["direction"], theirs["number"], theirs["state"]) == ("INCOMING", "1001", 2)
-        mine = (await _next(ev1, "ringing")).call
+        mine = (await next_call(ev1, "ringing")).call
         assert (mine["direction"], mine["number"]) == ("OUTGOING", "1002")
         assert mine["uniqueid"] == theirs["uniqueid"] == ring.get("x-ucs-uniqueid")
         assert str(mine["caller_channel"]).startswith("SIP/phone1-")
@@ -89,9 +89,9 @@ async def test_phone_dials_an_extension(sip_server: SipRunning, phone1: Peer, ph
         ok = await _final(phone1, "INVITE")
         assert f"m=audio {phone2.port + 1000}" in ok.body
         phone1.ack(ok, d)
-        mine = (await _next(ev1, "connect")).call
+        mine = (await next_call(ev1, "connect")).call
         assert (mine["direction"], mine["state"], mine["caller_user_id"]) == ("OUTGOING", 3, 1)
-        theirs = (await _next(ev2, "connect")).call
+        theirs = (await next_call(ev2, "connect")).call
         assert (theirs["direction"], theirs["state"], theirs["connected_user_id"]) == (
             "INCOMING",
             3,
@@ -102,8 +102,8 @@ async def test_phone_dials_an_extension(sip_server: SipRunning, phone1: Peer, ph
         await _final(phone1, "BYE")
         bye = await phone2.expect("BYE")
         phone2.respond(bye, 200)
-        assert (await _next(ev1, "hangup")).call["cause"] == 3
-        assert (await _next(ev2, "hangup")).call["cause"] == 3
+        assert (await next_call(ev1, "hangup")).call["cause"] == 3
+        assert (await next_call(ev2, "hangup")).call["cause"] == 3
     finally:
         await op1.__aexit__(None, None, None)
         await op2.__aexit__(None, None, None)
@@ -121,7 +121,7 @@ async def test_phone_dials_an_outside_number(sip_server: SipRunning, phone1: Pee
         assert f"m=audio {phone1.port + 1000}" in out.body
         trunk.respond(out, 180)
         assert (await phone1.expect(180)).code == 180
-        ringing = (await _next(events, "ringing")).call
+        ringing = (await next_call(events, "ringing")).call
         assert (ringing["direction"], ringing["number"]) == ("OUTGOING", "777123456")
         uid = str(ringing["uniqueid"])
         assert out.get("x-ucs-uniqueid") == uid
@@ -130,13 +130,13 @@ async def test_phone_dials_an_outside_number(sip_server: SipRunning, phone1: Pee
         ok = await _final(phone1, "INVITE")
         assert f"m=audio {trunk.port + 1000}" in ok.body
         phone1.ack(ok, d)
-        connected = (await _next(events, "connect")).call
+        connected = (await next_call(events, "connect")).call
         assert (connected["state"], connected["connected_type"]) == (3, "trunk")
         trunk.bye(trunk.dialog_of(out))  # the far end hangs up
         await _final(trunk, "BYE")
         bye = await phone1.expect("BYE")
         phone1.respond(bye, 200)
-        assert (await _next(events, "hangup")).call["cause"] == 4
+        assert (await next_call(events, "hangup")).call["cause"] == 4
         record = await _cdr(sip_server, uid)
         assert (record["cause"], record["direction"], record["caller_user_id"]) == (
             4,
@@ -190,13 +190,13 @@ async def test_phone_dials_a_queue_number(
         assert "answer-after" not in str(ring)
         phone2.respond(ring, 180)
         assert (await phone1.expect(180)).code == 180
-        theirs = (await _next(ev2, "ringing")).call
+        theirs = (await next_call(ev2, "ringing")).call
         assert (theirs["direction"], theirs["called_number"], theirs["number"]) == (
             "INCOMING",
             "100",
             "1001",
         )
-        mine = (await _next(ev1, "ringing")).call
+        mine = (await next_call(ev1, "ringing")).call
         assert (mine["direction"], mine["called_name"]) == ("OUTGOING", "Support")
         await op2.answer()  # the ringing INVITE is replaced by one with answer-after=0
         cancel = await phone2.expect("CANCEL")
@@ -211,13 +211,13 @@ async def test_phone_dials_a_queue_number(
         ok = await _final(phone1, "INVITE")
         assert f"m=audio {phone2.port + 1000}" in ok.body
         phone1.ack(ok, d)
-        assert (await _next(ev1, "connect")).call["direction"] == "OUTGOING"
-        assert (await _next(ev2, "connect")).call["direction"] == "INCOMING"
+        assert (await next_call(ev1, "connect")).call["direction"] == "OUTGOING"
+        assert (await next_call(ev2, "connect")).call["direction"] == "INCOMING"
         phone2.bye(phone2.dialog_of(pick))
         await _final(phone2, "BYE")
         bye = await phone1.expect("BYE")
         phone1.respond(bye, 200)
-        gone = (await _next(ev1, "hangup")).call
+        gone = (await next_call(ev1, "hangup")).call
         assert gone["cause"] == 4
         record = await _cdr(sip_server, str(gone["uniqueid"]), queue=1)  # a queue 1 call
         assert (record["cause"], record["direction"], record["caller_user_id"]) == (
@@ -239,7 +239,7 @@ async def test_phone_hangs_up_while_the_number_rings(sip_server: SipRunning, pho
         d, invite = await phone1.dial("777123456", "phone1-secret")
         out = await trunk.expect("INVITE")
         trunk.respond(out, 180)
-        await _next(events, "ringing")
+        await next_call(events, "ringing")
         phone1.cancel(d, invite.get("via") or "")
         await _final(phone1, "CANCEL")
         terminated = await _final(phone1, "INVITE", 487)
@@ -247,7 +247,7 @@ async def test_phone_hangs_up_while_the_number_rings(sip_server: SipRunning, pho
         cancel = await trunk.expect("CANCEL")
         trunk.respond(cancel, 200)
         trunk.respond(out, 487)
-        gone = (await _next(events, "hangup")).call
+        gone = (await next_call(events, "hangup")).call
         assert gone["cause"] == 3
         assert (await _cdr(sip_server, str(gone["uniqueid"])))["cause"] == 3
     finally:

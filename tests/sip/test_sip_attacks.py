@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import _free_port
+from tests.helpers import free_port
 from tests.sip.conftest import SipRunning
 from tests.sip.peer import Dialog, Msg, Peer, free_udp_port
 from ucs.core.errors import StorageUnavailable
@@ -241,7 +241,7 @@ def _malformed(port: int, server: tuple[str, int]) -> tuple[dict[str, bytes], li
 def _ucs_serve(tmp_path: Path) -> Iterator[tuple[tuple[str, int], Path]]:
     """``ucs serve --switch sip`` as a process of its own (what it prints is what an
     administrator reads): its SIP address and the file its output goes to."""
-    port, sip_port = _free_port(), free_udp_port()
+    port, sip_port = free_port(), free_udp_port()
     out = tmp_path / "ucs.out"
     cmd = [sys.executable, "-m", "ucs.cli", "serve", "--demo", "--switch", "sip"]
     cmd += ["--db", f"sqlite:///{tmp_path}/ucs.db", "--port", str(port)]
