@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from tests.helpers import free_port
 from ucs.web.listener import uvicorn_options
 from ucs.web.server import Server, Settings, build_server, create_app
 
@@ -21,13 +21,6 @@ from ucs.web.server import Server, Settings, build_server, create_app
 class Running:
     server: Server
     url: str
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ def anyio_backend() -> str:
 async def serving(tmp_path: Path, **settings: Any) -> AsyncIterator[Running]:
     """The demo server on a free loopback port, as ``ucs serve`` runs it (its listener), with
     ``settings`` (limits and such) changed."""
-    port = _free_port()
+    port = free_port()
     config = Settings(port=port, demo=True, db=f"sqlite:///{tmp_path}/ucs.db", **settings)
     server = build_server(config)
     uv = uvicorn.Server(
@@ -64,7 +57,7 @@ async def serving(tmp_path: Path, **settings: Any) -> AsyncIterator[Running]:
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[Running]:
     """The demo server on a fresh SQLite database, on 127.0.0.1 at a free port."""
-    port = _free_port()
+    port = free_port()
     server = build_server(Settings(port=port, demo=True, db=f"sqlite:///{tmp_path}/ucs.db"))
     config = uvicorn.Config(create_app(server), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)

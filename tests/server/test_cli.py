@@ -16,7 +16,8 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner, Result
 
-from tests.server.conftest import Running, _free_port
+from tests.helpers import free_port
+from tests.server.conftest import Running
 from ucs.cli import app
 from ucs.core.sso import ReplayMemory, verify_token
 from ucs.storage import schema
@@ -105,7 +106,7 @@ def no_serving(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _serve(db: str, *args: str, **env: str | None) -> Result:
-    port = str(_free_port())
+    port = str(free_port())
     environ = {**_NO_UCS_ENV, **env}
     return CliRunner().invoke(app, ["serve", "--db", db, "--port", port, *args], env=environ)
 
@@ -158,7 +159,7 @@ class _Serving:
     """``ucs serve`` in a child process; what it printed."""
 
     def __init__(self, cwd: Path, db: str, *args: str, **env: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         environ = {k: v for k, v in os.environ.items() if not k.startswith("UCS_")}
         cmd = [sys.executable, "-m", "ucs.cli", "serve", "--port", str(self.port), "--db", db]
         self.log = cwd / "serve.log"

@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.server.conftest import _free_port
+from tests.helpers import free_port, start_server
 from ucs.client import Operator, OperatorError
 from ucs.storage.store import Store
 
 pytestmark = pytest.mark.anyio
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
-
-
-def _start(db: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "ucs.cli", "serve", "--demo", "--db", db, "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the server did not start")
 
 
 async def _state_once_back(op: Operator) -> dict[str, Any]:
@@ -52,9 +33,9 @@ async def _state_once_back(op: Operator) -> dict[str, Any]:
 
 async def test_kill_9_during_a_call_loses_no_agent_statistic_or_record(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/ucs.db"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start(db, port)
+    proc = start_server(db, port)
     try:
         async with Operator(url, reconnect=False) as op:
             await op.login("agent1", "agent1-pass")
@@ -86,7 +67,7 @@ async def test_kill_9_during_a_call_loses_no_agent_statistic_or_record(tmp_path:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
-    proc = _start(db, port)
+    proc = start_server(db, port)
     try:
         async with Operator(url, reconnect=False) as op:
             welcome = await op.login("agent1", "agent1-pass")
@@ -112,9 +93,9 @@ async def test_an_sdk_client_resumes_its_session_after_the_server_restarts(
     tmp_path: Path,
 ) -> None:
     db = f"sqlite:///{tmp_path}/ucs.db"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start(db, port)
+    proc = start_server(db, port)
     async with Operator(url) as op:
         try:
             await op.login("agent3", "agent3-pass")
@@ -125,7 +106,7 @@ async def test_an_sdk_client_resumes_its_session_after_the_server_restarts(
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        proc = _start(db, port)
+        proc = start_server(db, port)
         try:
             state = await _state_once_back(op)
             assert (state["state"], state["identifier"]) == ("READY", "phone3")
@@ -150,9 +131,9 @@ async def test_kill_9_with_calls_talking_ringing_and_waiting(tmp_path: Path) -> 
     each agent's connection resumes by itself with the same phone, status and figures, and
     every call that was live is recorded as ended with cause 0."""
     db = f"sqlite:///{tmp_path}/ucs.db"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start(db, port)
+    proc = start_server(db, port)
     ops: list[Operator] = []
     try:
         talking = await _working(url, "agent1", "phone1", ("READY",))
@@ -174,7 +155,7 @@ async def test_kill_9_with_calls_talking_ringing_and_waiting(tmp_path: Path) -> 
         await asyncio.sleep(0.3)  # the writer commits within milliseconds
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        proc = _start(db, port)
+        proc = start_server(db, port)
         for op, was in zip(ops, before, strict=True):
             after = await _state_once_back(op)
             assert (after["state"], after["identifier"]) == ("READY", was["identifier"])

@@ -24,7 +24,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.server.conftest import Running, _free_port
+from tests.helpers import free_port
+from tests.server.conftest import Running
 from ucs.client import Operator, OperatorError
 from ucs.core.sso import make_token
 
@@ -37,7 +38,7 @@ class Process:
     """``ucs serve`` in a child process, its output (the log) kept."""
 
     def __init__(self, cwd: Path, *args: str, **env: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cwd / "server.log"
         environ = {k: v for k, v in os.environ.items() if not k.startswith("UCS_")}

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from tests.server.conftest import _free_port
+from tests.helpers import free_port
 from ucs.client import Operator, OperatorError
 from ucs.storage import schema
 from ucs.storage.store import database_url
@@ -48,7 +48,7 @@ class CuttableLink:
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
-        self.port = _free_port()
+        self.port = free_port()
         self.server: asyncio.Server | None = None
         self.links: set[asyncio.StreamWriter] = set()
 
@@ -249,7 +249,7 @@ async def test_postgresql_stopped_under_load_loses_no_call_account_code_or_statu
     proxied = postgres_db.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{link.port}")
     if proxied == postgres_db:  # the URL named no port
         proxied = postgres_db.replace(f"@{target.host}/", f"@127.0.0.1:{link.port}/")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     journal = tmp_path / "records.ucs-journal"
     proc = await _serve(proxied, port, journal)
@@ -293,7 +293,7 @@ async def test_kill_9_while_postgresql_is_down_loses_nothing_after_the_restart(
     proxied = postgres_db.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{link.port}")
     if proxied == postgres_db:
         proxied = postgres_db.replace(f"@{target.host}/", f"@127.0.0.1:{link.port}/")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     journal = tmp_path / "records.ucs-journal"
     proc = await _serve(proxied, port, journal)
@@ -371,7 +371,7 @@ def _fill(disk: Path) -> Path:
 async def test_a_full_disk_refuses_new_calls_and_commands_and_loses_nothing(
     small_disk: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     db = f"sqlite:///{small_disk}/ucs.db"
     journal = small_disk / "ucs.db.ucs-journal"  # the same disk: both fail

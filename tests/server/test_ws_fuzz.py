@@ -41,7 +41,8 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.server.conftest import Running, _free_port
+from tests.helpers import free_port
+from tests.server.conftest import Running
 from ucs.core.ids import AgentId
 from ucs.core.model import Phase
 from ucs.core.session import ALIASES, METHODS
@@ -127,7 +128,7 @@ class Served:
 @pytest.fixture(scope="module")
 async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Served]:
     path: Path = tmp_path_factory.mktemp("fuzz")
-    port = _free_port()
+    port = free_port()
     server = build_server(Settings(port=port, demo=True, db=f"sqlite:///{path}/ucs.db"))
     config = uvicorn.Config(
         create_app(server),
