@@ -80,3 +80,27 @@ def test_the_core_modules_import_one_another_without_a_cycle() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_the_owners_do_not_know_the_center_even_for_type_checking() -> None:
+    """The owners the ``Center`` holds, and the helpers that take values, not the aggregate,
+    import nothing of it (the command and event handlers are the ``Center``'s own operations
+    split by subject, and take it)."""
+    owners = [
+        "callbook",
+        "distribution",
+        "figures",
+        "outbox",
+        "publish",
+        "restore",
+        "timers",
+        "views",
+    ]
+    for name in owners:
+        text = (CORE / f"{name}.py").read_text(encoding="utf-8")
+        imported = {
+            node.module
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.ImportFrom) and node.module is not None
+        }
+        assert "ucs.core.center" not in imported, name
