@@ -204,12 +204,24 @@ class _Protocol:
     def __init__(self, server: Server, conn: Connection) -> None:
         self.server = server
         self.conn = conn
-        self.token: str | None = None
+        self._token: str | None = None
+        self._answers_key = f"c:{conn.id}"
         self.greeted = False
         self.reason = ""
         self.allowance = BURST
         self.refused = 0.0
         self.checked = time.monotonic()
+
+    @property
+    def token(self) -> str | None:
+        """The session token this connection logged in or resumed with."""
+        return self._token
+
+    @token.setter
+    def token(self, token: str | None) -> None:
+        self._token = token
+        # The key of the kept answers, by the token's digest (worked out once, not per request)
+        self._answers_key = f"t:{token_digest(token)}" if token else f"c:{self.conn.id}"
 
     def _within_rate(self) -> bool:
         """A token bucket per connection, so that a flood never slows anyone else. Refused
@@ -250,8 +262,7 @@ class _Protocol:
         """Answers to recent requests, kept by the server per session token (so that they
         outlive a reconnect; by its digest, like everything kept of it) or, before login, per
         connection."""
-        key = f"t:{token_digest(self.token)}" if self.token else f"c:{self.conn.id}"
-        return self.server.answers.setdefault(key, OrderedDict())
+        return self.server.answers.setdefault(self._answers_key, OrderedDict())
 
     async def handle(self, text: str) -> None:
         if not self._within_rate():
