@@ -103,6 +103,17 @@ def postgres_db() -> Iterator[str]:
     admin.dispose()
 
 
+async def _behind_a_link(db: str) -> tuple[CuttableLink, str]:
+    """A link in front of the database ``db``, open, and the URL that reaches it through it."""
+    target = make_url(database_url(db))
+    link = CuttableLink(target.host or "127.0.0.1", target.port or 5432)
+    await link.restore()
+    proxied = db.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{link.port}")
+    if proxied == db:  # the URL named no port
+        proxied = db.replace(f"@{target.host}/", f"@127.0.0.1:{link.port}/")
+    return link, proxied
+
+
 async def _serve(db: str, port: int, journal: Path) -> asyncio.subprocess.Process:
     cmd = ["-m", "ucs.cli", "serve", "--demo", "--db", db, "--port", str(port)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "UCS_JOURNAL": str(journal)}
@@ -243,12 +254,7 @@ async def _agent(url: str) -> AsyncIterator[Operator]:
 async def test_postgresql_stopped_under_load_loses_no_call_account_code_or_status_change(
     postgres_db: str, tmp_path: Path
 ) -> None:
-    target = make_url(database_url(postgres_db))
-    link = CuttableLink(target.host or "127.0.0.1", target.port or 5432)
-    await link.restore()
-    proxied = postgres_db.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{link.port}")
-    if proxied == postgres_db:  # the URL named no port
-        proxied = postgres_db.replace(f"@{target.host}/", f"@127.0.0.1:{link.port}/")
+    link, proxied = await _behind_a_link(postgres_db)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     journal = tmp_path / "records.ucs-journal"
@@ -287,12 +293,7 @@ async def test_postgresql_stopped_under_load_loses_no_call_account_code_or_statu
 async def test_kill_9_while_postgresql_is_down_loses_nothing_after_the_restart(
     postgres_db: str, tmp_path: Path
 ) -> None:
-    target = make_url(database_url(postgres_db))
-    link = CuttableLink(target.host or "127.0.0.1", target.port or 5432)
-    await link.restore()
-    proxied = postgres_db.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{link.port}")
-    if proxied == postgres_db:
-        proxied = postgres_db.replace(f"@{target.host}/", f"@127.0.0.1:{link.port}/")
+    link, proxied = await _behind_a_link(postgres_db)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     journal = tmp_path / "records.ucs-journal"
