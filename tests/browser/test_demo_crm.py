@@ -18,9 +18,9 @@ pytestmark = [
 ]
 
 
-async def test_the_demo_crm_signs_in_with_sso_pops_a_screen_and_dials(
-    browser: Any, running: Running
-) -> None:
+async def _agent2_ready(browser: Any, running: Running) -> tuple[Any, Any]:
+    """The demo CRM with agent2 signed in by SSO, phone2 confirmed, READY: the page and the
+    component's host element."""
     page = await browser.new_page(viewport={"width": 1280, "height": 1000})
     await page.goto(f"{running.url}/demo/crm/")
     await page.select_option("#sso-user", "agent2")
@@ -31,6 +31,13 @@ async def test_the_demo_crm_signs_in_with_sso_pops_a_screen_and_dials(
     await host.locator("button[data-confirm]").click()
     await page.click("#status-buttons button[data-status=READY]")
     await page.wait_for_function("document.getElementById('status-now').textContent === 'READY'")
+    return page, host
+
+
+async def test_the_demo_crm_signs_in_with_sso_pops_a_screen_and_dials(
+    browser: Any, running: Running
+) -> None:
+    page, host = await _agent2_ready(browser, running)
     async with httpx.AsyncClient(
         base_url=running.url, headers={"Authorization": "Bearer demo-admin-token"}
     ) as http:
@@ -61,16 +68,7 @@ PAYLOAD = '<img src=x onerror="window.__pwned=1">'
 async def test_outside_call_data_is_shown_as_text_by_the_demo_crm_and_the_component(
     browser: Any, running: Running
 ) -> None:
-    page = await browser.new_page(viewport={"width": 1280, "height": 1000})
-    await page.goto(f"{running.url}/demo/crm/")
-    await page.select_option("#sso-user", "agent2")
-    await page.wait_for_function("typeof window.ucsOperator.sso === 'function'")
-    await page.click("#sso")
-    host = page.locator("ucs-operator")
-    await host.locator("button[data-phone=phone2]").click()
-    await host.locator("button[data-confirm]").click()
-    await page.click("#status-buttons button[data-status=READY]")
-    await page.wait_for_function("document.getElementById('status-now').textContent === 'READY'")
+    page, host = await _agent2_ready(browser, running)
     async with httpx.AsyncClient(
         base_url=running.url, headers={"Authorization": "Bearer demo-admin-token"}
     ) as http:
