@@ -194,3 +194,33 @@ def test_when_the_journal_fails_too_records_wait_in_memory_and_new_work_is_refus
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(schema.status_log)).scalar() == 2
     store.stop()
+
+
+def test_a_commit_that_fails_after_the_journals_mark_loses_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    """SQLite on a full disk fails at COMMIT, after every statement (the mark included) went
+    through: the journal must not count those records as written."""
+    from sqlalchemy.exc import OperationalError
+
+    journal = tmp_path / "records.ucs-journal"
+    store, outage = _store(db_url, journal)
+    outage.down = True
+    for i in range(3):
+        store.deliver(StatusRecord(AgentId(1), Status.AUX, "Break", float(i)))
+    store.flush()  # into the journal
+    outage.down = False
+    full = {"on": True}
+
+    def commit(_conn: Any) -> None:
+        if full["on"]:
+            raise OperationalError("COMMIT", {}, Exception("database or disk is full"))
+
+    event.listen(store.engine, "commit", commit)
+    store.flush()  # the replay's statements pass, its commit fails
+    assert store.health is Health.DEGRADED and journal.exists()
+    full["on"] = False
+    store.flush()
+    assert store.health is Health.OK and not journal.exists()
+    assert [r[3] for r in _status_log(store)] == [0.0, 1.0, 2.0]
+    store.stop()

@@ -285,7 +285,8 @@ class Writer:
             try:
                 with self.engine.begin() as conn:
                     self._apply(conn, [item for _, item in items])
-                    self._mark(conn, items)
+                    last = self._mark(conn, items)
+                self._committed(last)
                 items.clear()
                 return
             except Exception as err:
@@ -302,7 +303,8 @@ class Writer:
             try:
                 with self.engine.begin() as conn:
                     self._apply(conn, [entry[1]])
-                    self._mark(conn, [entry])
+                    last = self._mark(conn, [entry])
+                self._committed(last)
             except Exception as err:
                 if _is_outage(err):
                     raise Outage(_why(err)) from err
@@ -310,11 +312,17 @@ class Writer:
                 log.exception("could not write %r", entry[1])
             items.popleft()
 
-    def _mark(self, conn: Connection, items: Iterable[_Numbered]) -> None:
+    def _mark(self, conn: Connection, items: Iterable[_Numbered]) -> int | None:
+        """Write, in the transaction of ``items``, how far the journal is in the database;
+        returns that number, for ``_committed`` once the transaction is."""
         last = max((n for n, _ in items if n is not None), default=None)
         if last is not None:
             value = f"{self.journal.id} {last}"
             upsert(conn, t.settings, [{"key": replayed_key, "value": value}], ["key"])
+        return last
+
+    def _committed(self, last: int | None) -> None:
+        if last is not None:
             self.journal.mark(last)
 
     def _set(self, health: Health, reason: str = "") -> None:
