@@ -22,7 +22,6 @@ import os
 import secrets
 import zlib
 from collections.abc import Iterable, Iterator
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ from ucs.core.ids import AgentId, LineId
 from ucs.core.model import Phase, Status
 
 __all__ = [
-    "Health",
     "Journal",
     "Record",
     "RowDeleted",
@@ -329,16 +327,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-class Health(Enum):
-    """How the store is doing, as ``/healthz`` and ``/metrics`` tell it."""
-
-    OK = "ok"
-    """Every record is in the database (or on its way, within milliseconds)."""
-    DEGRADED = "degraded"
-    """The database cannot be written: records wait in the journal, in order, and are
-    written as soon as it answers again."""
-    FAILING = "failing"
-    """Neither the database nor the journal can be written: records wait in memory, and new
-    calls and commands are refused (``STORAGE_UNAVAILABLE``) rather than lost."""

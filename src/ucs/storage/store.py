@@ -45,8 +45,8 @@ from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
 from ucs.storage import schema as t
-from ucs.storage.journal import Health, Journal, RowDeleted, RowUpserted
-from ucs.storage.writer import TokenIssued, TokensRevoked, Writer, upsert
+from ucs.storage.journal import Journal, RowDeleted, RowUpserted
+from ucs.storage.writer import Health, TokenIssued, TokensRevoked, Writer, upsert
 
 __all__ = [
     "Health",

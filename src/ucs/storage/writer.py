@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select
@@ -33,7 +34,6 @@ from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecor
 from ucs.core.ids import AgentId, arrival_seq
 from ucs.storage import schema as t
 from ucs.storage.journal import (
-    Health,
     Journal,
     Record,
     RowDeleted,
@@ -57,6 +57,19 @@ log = logging.getLogger("ucs.store")
 
 _Numbered = tuple[int | None, Record]
 """A record with its number in the journal (None: it was never journalled)."""
+
+
+class Health(Enum):
+    """How the store is doing, as ``/healthz`` and ``/metrics`` tell it."""
+
+    OK = "ok"
+    """Every record is in the database (or on its way, within milliseconds)."""
+    DEGRADED = "degraded"
+    """The database cannot be written: records wait in the journal, in order, and are
+    written as soon as it answers again."""
+    FAILING = "failing"
+    """Neither the database nor the journal can be written: records wait in memory, and new
+    calls and commands are refused (``STORAGE_UNAVAILABLE``) rather than lost."""
 
 
 class Outage(Exception):
