@@ -128,6 +128,8 @@ class Metrics:
             buckets=_FINE,
             registry=self.registry,
         )
+        # Each step observes one: the children looked up once, not at every step.
+        self._steps = {k: self.steps.labels(k) for k in ("command", "call", "connection", "timer")}
         self.loop_lag = Histogram(
             "ucs_loop_lag_seconds",
             "How late the event loop woke, measured every 50 ms",
@@ -167,7 +169,7 @@ class Metrics:
         self.gc.uninstall()
 
     def observe(self, event: Event | None, effects: list[Effect], seconds: float) -> None:
-        self.steps.labels(_kind(event)).observe(seconds)
+        self._steps[_kind(event)].observe(seconds)
         if isinstance(event, Command):
             method = event.method if isinstance(event.method, str) else ""
             method = ALIASES.get(method, method)
