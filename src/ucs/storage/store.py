@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     make_url,
+    or_,
     select,
     text,
 )
@@ -356,9 +357,12 @@ class Store:
         since: float | None = None,
         until: float | None = None,
         queue_id: int | None = None,
+        agent_id: int | None = None,
         limit: int = 1000,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Finished calls, oldest first: created in [``since``, ``until``), of a queue, and
+        with the agent as their caller or connected party."""
         query = select(t.cdr).where(t.cdr.c.live.is_(False))
         if since is not None:
             query = query.where(t.cdr.c.created >= since)
@@ -366,6 +370,14 @@ class Store:
             query = query.where(t.cdr.c.created < until)
         if queue_id is not None:
             query = query.where(t.cdr.c.queue_id == queue_id)
+        if agent_id is not None:
+            call = t.cdr.c.call
+            query = query.where(
+                or_(
+                    call["caller_user_id"].as_integer() == agent_id,
+                    call["connected_user_id"].as_integer() == agent_id,
+                )
+            )
         query = query.order_by(t.cdr.c.created, t.cdr.c.seq).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [
