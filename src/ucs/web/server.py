@@ -21,7 +21,7 @@ from argon2.exceptions import Argon2Error, InvalidHashError
 from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -58,6 +58,20 @@ log = logging.getLogger("ucs.server")
 
 _WIDGET = str(resources.files("ucs") / "widget")
 """The operator component: plain ES modules, served as they are (no build step)."""
+_TYPED_WIDGET_FILES = {
+    "operator.d.ts": "application/typescript; charset=utf-8",
+    "operator.mjs": "text/javascript; charset=utf-8",
+}
+"""Files of the component whose type the system's MIME table may get wrong."""
+
+
+def _widget_file(name: str, media: str) -> Any:
+    async def serve() -> FileResponse:
+        return FileResponse(f"{_WIDGET}/{name}", media_type=media)
+
+    return serve
+
+
 _DEMO_CRM = str(resources.files("ucs") / "democrm")
 """The demo CRM (``/demo/crm/``, demo mode only)."""
 _SWAGGER_UI = str(resources.files("fastapi_offline") / "static")
@@ -337,6 +351,14 @@ def create_app(server: Server) -> ASGIApp:
             swagger_favicon_url="/api/docs/assets/favicon.png",
         )
 
+    # Served with their types whatever the system's MIME table says (.ts is video there).
+    for name, media in _TYPED_WIDGET_FILES.items():
+        app.add_api_route(
+            f"/operator/{name}",
+            _widget_file(name, media),
+            methods=["GET", "HEAD"],
+            include_in_schema=False,
+        )
     app.mount("/operator", StaticFiles(directory=_WIDGET, html=True), name="operator")
     if server.settings.demo:
 
