@@ -35,6 +35,7 @@ export type ErrorCode =
   | "FORBIDDEN" // the agent lacks the right (a supervisor action outside their team)
   | "MEDIA_UNAVAILABLE" // no microphone, permission refused, or no media engine
   | "TOO_MANY_CONNECTIONS" // the session has 50 connections already
+  | "TOO_MANY_REQUESTS" // more than 50 requests a second from one page: not carried out
   | "INTERNAL_ERROR" // the server failed to carry out the request (a bug, logged there)
   | "UNAVAILABLE" // no answer from the server in time
   | "CONNECTION_LOST" // onError: the connection dropped or the server cannot be reached
@@ -281,7 +282,8 @@ export interface Methods {
   identificator(identifier: string): Promise<string>;
   provision(): Promise<StateObject>;
   identify(): Promise<void>;
-  changeStatus(status: Exclude<Status, "ACW">, reason?: string): Promise<User>;
+  /** AUX needs one of `StateObject.auxReasons`; the others take no reason. */
+  changeStatus(status: Status, reason?: string): Promise<User>;
   suspend(queue: number): Promise<Queue>;
   resume(queue: number): Promise<Queue>;
   answer(): Promise<Call>;
