@@ -120,3 +120,45 @@ async def test_records_filtered_by_agent_and_by_iso_dates(running: Running) -> N
             assert r.status_code == 422, bad
             assert "since" in r.text
         assert (await http.get("/api/cdr", params={"agent": 0})).status_code == 422
+
+
+async def test_a_transferred_call_names_every_agent_and_is_found_by_each(
+    running: Running,
+) -> None:
+    async with (
+        Operator(running.url) as op1,
+        Operator(running.url) as op2,
+        httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http,
+    ):
+        await op1.login("agent1", "agent1-pass")
+        await op1.select_identifier("phone1")
+        await op1.provision()
+        await op1.change_status("READY")
+        await op2.login("agent2", "agent2-pass")
+        await op2.select_identifier("phone2")
+        await op2.provision()
+        rings1, rings2 = op1.events(), op2.events()
+        body = {"queue": 1, "from": "+420601123456"}
+        uid = (await http.post("/api/sim/calls", json=body)).json()["uniqueid"]
+        async with asyncio.timeout(10):
+            async for e in rings1:
+                if e.type == "call" and e.what == "ringing":
+                    break
+        await op1.answer()
+        await op1.blind_transfer("1002")  # agent1 sends the caller on to agent2's phone
+        async with asyncio.timeout(10):
+            async for e in rings2:
+                if e.type == "call" and e.what == "ringing" and e.call["uniqueid"] == uid:
+                    break
+        await op2.answer()
+        await op2.hangup()
+        await asyncio.to_thread(running.server.store.flush)
+        r = await http.get("/api/cdr", params={"format": "csv"})
+        (row,) = [row for row in _rows(r.content) if row["uniqueid"] == uid]
+        assert row["agents"] == "agent1 agent2"
+        assert row["connected_username"] == "agent2"  # the Call object: its last party
+        for agent in (1, 2):
+            found = (await http.get("/api/cdr", params={"agent": agent})).json()
+            assert uid in [c["uniqueid"] for c in found], agent
+            assert all("agents" not in c for c in found)  # the JSON: Call objects, exactly
+        assert (await http.get("/api/cdr", params={"agent": 3})).json() == []

@@ -362,7 +362,9 @@ class Store:
         offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Finished calls, oldest first: created in [``since``, ``until``), of a queue, and
-        with the agent as their caller or connected party."""
+        with the agent on them (their caller, connected party, or one who transferred them).
+        Each is its Call object with ``account_codes`` and ``agents`` (every agent's username
+        who was on it, in order)."""
         query = select(t.cdr).where(t.cdr.c.live.is_(False))
         if since is not None:
             query = query.where(t.cdr.c.created >= since)
@@ -376,12 +378,17 @@ class Store:
                 or_(
                     call["caller_user_id"].as_integer() == agent_id,
                     call["connected_user_id"].as_integer() == agent_id,
+                    t.cdr.c.agents.contains(f" {t.agent_mark(agent_id)}", autoescape=True),
                 )
             )
         query = query.order_by(t.cdr.c.created, t.cdr.c.seq).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [
-                {**dict(r["call"]), "account_codes": list(r["account_codes"] or [])}
+                {
+                    **dict(r["call"]),
+                    "account_codes": list(r["account_codes"] or []),
+                    "agents": [username for _id, username in t.agents_of(r["agents"])],
+                }
                 for r in conn.execute(query).mappings()
             ]
 

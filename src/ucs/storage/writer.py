@@ -42,6 +42,7 @@ from ucs.storage.journal import (
     TokensRevoked,
     replayed_key,
 )
+from ucs.storage.schema import agents_cell
 
 __all__ = [
     "Health",
@@ -435,6 +436,7 @@ class Writer:
                         {"accountCode": code, "subAccountCode": sub}
                         for code, sub in r.account_codes
                     ],
+                    "agents": agents_cell(r.agents),
                 }
             )
         upsert(conn, t.cdr, rows[False], ["uniqueid"])

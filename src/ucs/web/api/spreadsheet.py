@@ -51,9 +51,11 @@ _FIRST = [
     "connected_number",
     "connected_name",
     "connected_username",
+    "agents",
 ]
 CSV_FIELDS = [*_FIRST, *sorted(CALL_FIELDS - set(_FIRST)), "account_codes"]
-"""The CSV's columns: the ones a report reads first, then every other field of the Call."""
+"""The CSV's columns: the ones a report reads first (with ``agents``: every agent who was on
+the call, a transferred call's too, space-separated), then every other field of the Call."""
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet takes a cell for a formula by (OWASP, CSV injection)."""
@@ -92,6 +94,7 @@ def spreadsheet_row(record: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
     row["talk_seconds"] = _seconds(connected, ended)
     row["duration_seconds"] = _seconds(created, ended)
     row["cause_name"] = _CAUSES.get(record.get("cause"))  # type: ignore[arg-type]
+    row["agents"] = " ".join(record.get("agents") or ())
     for key in _TIMES:
         row[key] = _iso(record.get(key), tz)
     return row
