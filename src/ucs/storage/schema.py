@@ -24,6 +24,7 @@ __all__ = [
     "agents",
     "agents_cell",
     "agents_of",
+    "audit",
     "aux_reasons",
     "cdr",
     "lines",
@@ -129,6 +130,19 @@ cdr = Table(
     # Every agent who was on the call, " id:username " each (agents_cell): searched by
     # id with LIKE on any database; NULL for calls recorded before migration 0005.
     Column("agents", Text, nullable=True),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),  # wall-clock time of the change
+    Column("actor", String(160), nullable=False, index=True),  # "admin" or a superuser
+    Column("method", String(8), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", JSON, nullable=True),  # what was sent, passwords and secrets masked
+    sqlite_autoincrement=True,
 )
 
 status_log = Table(

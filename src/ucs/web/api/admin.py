@@ -190,6 +190,15 @@ def _check_links(server: Any, body: AgentPatch) -> None:
 # --- agents ------------------------------------------------------------------------------------
 
 
+def _end_admin_sessions(request: Request, agent_id: int) -> None:
+    """A superuser who is no longer one, renamed, removed or given a new password loses the
+    web admin sessions of their login (``ucs.web.api.staff``)."""
+    agent = request.app.state.server.center.directory.agents.get(agent_id)
+    sessions = getattr(request.app.state, "admin_sessions", None)
+    if agent is not None and sessions is not None:
+        sessions.end_for(agent.username)
+
+
 @router.get("/agents")
 async def list_agents(request: Request) -> list[dict[str, Any]]:
     server = request.app.state.server
@@ -233,6 +242,8 @@ async def update_agent(agent_id: Id, body: AgentPatch, request: Request) -> dict
     )
     if saved is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
+    if values.get("superuser") is False or "username" in values or "password_hash" in values:
+        _end_admin_sessions(request, agent_id)
     await _reconfigure(request)
     return await get_agent(agent_id, request)
 
@@ -244,6 +255,7 @@ async def delete_agent(agent_id: Id, request: Request) -> Response:
         raise HTTPException(status.HTTP_409_CONFLICT, f"agent {agent_id} is on a call")
     if not await _store(server.store.delete, t.agents, agent_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
+    _end_admin_sessions(request, agent_id)
     await _reconfigure(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
