@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ucs.commands.directory import agent_app, aux_app, phone_app, queue_app, settings_app
-from ucs.commands.records import cdr, sim_app, stats_app
+from ucs.commands.records import audit, cdr, sim_app, stats_app
 from ucs.core.sso import make_token
 
 if TYPE_CHECKING:
@@ -175,6 +175,7 @@ app.add_typer(settings_app, name="settings")
 app.add_typer(stats_app, name="stats")
 app.add_typer(sim_app, name="sim")
 app.command()(cdr)
+app.command()(audit)
 
 
 def main() -> None:

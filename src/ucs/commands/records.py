@@ -13,7 +13,7 @@ import typer
 
 from ucs.commands.rest import JSON, TOKEN, URL, api, show
 
-__all__ = ["cdr", "sim_app", "stats_app"]
+__all__ = ["audit", "cdr", "sim_app", "stats_app"]
 
 sim_app = typer.Typer(help="The simulated switch.", no_args_is_help=True)
 stats_app = typer.Typer(help="Today's statistics.", no_args_is_help=True)
@@ -64,6 +64,33 @@ def cdr(
         row["codes"] = ",".join(c["accountCode"] for c in row["account_codes"])
     columns = "uniqueid direction caller_number called_number connected_username cause codes"
     show(rows, columns.split(), False)
+
+
+def audit(
+    actor: str | None = typer.Option(None, help="Only this actor's changes (admin or a username)."),
+    limit: int = typer.Option(50, min=1, max=1000, help="How many entries, newest first."),
+    as_json: bool = JSON,
+    url: str = URL,
+    token: str = TOKEN,
+) -> None:
+    """Who changed what through the administration API, newest first."""
+    query = urlencode({k: v for k, v in (("actor", actor), ("limit", limit)) if v is not None})
+    page = api(url, token, "GET", f"/api/audit?{query}")
+    if as_json:
+        typer.echo(json.dumps(page["entries"], ensure_ascii=False, indent=2))
+        return
+    from datetime import datetime
+
+    rows = [
+        {
+            **e,
+            "at": datetime.fromtimestamp(e["at"]).isoformat(timespec="seconds"),
+            "change": f"{e['method']} {e['path']}",
+            "body": json.dumps(e["body"], ensure_ascii=False) if e["body"] is not None else "",
+        }
+        for e in page["entries"]
+    ]
+    show(rows, ["at", "actor", "change", "status", "body"], False)
 
 
 @stats_app.command("agents")
