@@ -92,6 +92,7 @@ async def test_every_list_has_json_and_refusals_name_their_field(running: Runnin
         (("stats", "agents"), "status"),
         (("stats", "queues"), "waiting"),
         (("cdr",), None),
+        (("audit",), "actor"),
     ):
         result = await ucs(*command, "--json")
         assert result.exit_code == 0, result.output
