@@ -310,7 +310,7 @@ def build_server(settings: Settings) -> Server:
         demo_directory,
     )
 
-    store = Store(settings.db, journal=settings.journal)
+    store = Store(settings.db, journal=settings.journal, process=True)
     store.migrate()
     store.recover()
     hasher = password_hasher()
