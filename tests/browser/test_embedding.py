@@ -124,3 +124,25 @@ async def test_a_server_out_of_reach_is_told_to_on_error(
     error = await page.evaluate("window.log.find(e => e[0] === 'onError')[1][0]")
     assert error["code"] == "SERVER_UNREACHABLE"
     assert any("cannot be reached" in line for line in page.console)
+
+
+async def test_the_state_follows_the_administrators_aux_reasons(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    import httpx
+
+    page = await open_page(browser, crm, running)
+    await page.evaluate("window.ucsOperator.login('agent2', 'agent2-pass')")
+    await page.evaluate("window.ucsOperator.selectIdentifier('phone2')")
+    await page.evaluate("window.ucsOperator.provision()")
+    # A script, not an expression: a function that evaluate() got back would be called.
+    await page.add_script_tag(
+        content="window.ucsOperator.on('stateChange', (s) => { window.latest = s.auxReasons; });"
+    )
+    admin = {"Authorization": "Bearer demo-admin-token"}
+    async with httpx.AsyncClient(base_url=running.url, headers=admin) as http:
+        r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch", "Coaching"]})
+        assert r.status_code == 200
+    await page.wait_for_function("window.latest && window.latest.includes('Coaching')")
+    assert await page.evaluate("window.ucsOperator.state().auxReasons") == ["Lunch", "Coaching"]
+    await page.evaluate("window.ucsOperator.changeStatus('AUX', 'Coaching')")

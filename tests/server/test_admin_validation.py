@@ -4,6 +4,8 @@ queue from the path alone. Nothing refused changes anything."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -57,3 +59,26 @@ async def test_a_membership_takes_its_queue_from_the_path(running: Running) -> N
         r = await http.put("/api/queues/1/members/3", json={"queue": 2})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "queue"]
         assert (await http.put("/api/queues/9/members/2", json={})).status_code == 404
+
+
+async def test_new_aux_reasons_reach_every_open_session(running: Running) -> None:
+    from ucs.client import Operator
+
+    async with (
+        Operator(running.url) as op,
+        httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http,
+    ):
+        await op.login("agent1", "agent1-pass")
+        await op.select_identifier("phone1")
+        state = await op.provision()
+        assert state["auxReasons"] == ["Lunch", "Break", "Meeting", "Training"]
+        events = op.events()
+        reasons = ["Lunch", "Coaching"]
+        assert (await http.put("/api/aux-reasons", json={"reasons": reasons})).status_code == 200
+        async with asyncio.timeout(5):
+            async for event in events:
+                if event.type == "reasons":
+                    break
+        assert event.data["reasons"] == reasons
+        assert (await op.state())["auxReasons"] == reasons
+        await op.change_status("AUX", "Coaching")

@@ -27,6 +27,7 @@ _TYPES = {
     "session.changed": "state",
     "session.joined": "session",
     "session.ended": "logout",
+    "reasons.changed": "reasons",
     "error": "error",
 }
 
@@ -43,7 +44,7 @@ class OperatorError(Exception):
 @dataclass(frozen=True)
 class Event:
     """Something the server told this session: ``type`` is ``call``, ``user``, ``state``,
-    ``session``, ``logout`` or ``error``."""
+    ``session``, ``logout``, ``reasons`` (the AUX reasons changed) or ``error``."""
 
     type: str
     data: dict[str, Any]

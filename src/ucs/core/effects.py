@@ -66,7 +66,8 @@ class Push:
 
     agent: AgentId
     type: str
-    """``user.changed``, ``call.changed``, ``session.changed``, ``session.ended``, ``error``."""
+    """``user.changed``, ``call.changed``, ``session.changed``, ``session.ended``,
+    ``reasons.changed``, ``error``."""
     body: Mapping[str, Any]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ucs.core.agent import Agent
+from ucs.core.effects import Push
 from ucs.core.events import Reconfigure
 from ucs.core.model import Cause
 
@@ -16,7 +17,11 @@ __all__ = ["on_reconfigure"]
 
 def on_reconfigure(c: Center, ev: Reconfigure) -> None:
     d = ev.directory
+    reasons_before = c.directory.aux_reasons
     c.set_directory(d)
+    if d.aux_reasons != reasons_before:  # the state's auxReasons, in every open component
+        for agent in sorted(c.sessions):
+            c.out.effects.append(Push(agent, "reasons.changed", {"reasons": list(d.aux_reasons)}))
     if ev.sso_secret is not None:
         c.sso_secret = ev.sso_secret
     for cfg in d.agents.values():

@@ -201,6 +201,10 @@ export class Controller {
         this._session(msg);
         this.fire("onStateChange", this.stateObject());
         break;
+      case "reasons.changed": // the administrator changed the AUX reasons
+        this.reasons = Array.isArray(msg.reasons) ? msg.reasons : [];
+        if (this.phase === "READY") this.fire("onStateChange", this.stateObject());
+        break;
       case "user.changed":
         this.user = msg.user;
         this.userAt = Date.now();
