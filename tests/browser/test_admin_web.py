@@ -96,6 +96,29 @@ async def test_a_superuser_manages_the_center_and_refusals_show_by_field(
     await page.wait_for_selector("section:has(h2:has-text('Members: Billing')) td:text-is('erin')")
     await page.screenshot(path=str(SHOTS / "admin-queues-1280.png"), full_page=True)
 
+    # Phones: a taken extension; the SSO secret: too short. Then both accepted.
+    await page.click("nav button[data-page=phones]")
+    await page.fill("#record-identifier", "desk9")
+    await page.fill("#record-extension", "1001")
+    await page.click("#record button[type=submit]")
+    await page.wait_for_function(
+        "document.querySelector('#record [data-error=\"extension\"]').textContent"
+    )
+    assert "'1001' is taken by phone 1" in await _error(page, "record", "extension")
+    await page.fill("#record-extension", "1009")
+    await page.click("#record button[type=submit]")
+    await page.wait_for_selector("td:text-is('desk9')")
+    await page.click("nav button[data-page=settings]")
+    await page.fill("#sso-secret", "short")
+    await page.click("#sso button[type=submit]")
+    await page.wait_for_function(
+        "document.querySelector('#sso [data-error=\"secret\"]').textContent"
+    )
+    await page.fill("#sso-secret", "a-new-sso-secret")
+    await page.click("#sso button[type=submit]")
+    await page.wait_for_selector("[data-note]:text-is('Saved.')")
+    assert running.server.settings.sso_secret == "a-new-sso-secret"
+
     # AUX reasons: one a queue uses cannot go.
     await page.click("nav button[data-page=reasons]")
     await page.click("button[aria-label='Remove Break']")
@@ -111,17 +134,20 @@ async def test_a_superuser_manages_the_center_and_refusals_show_by_field(
     await page.click("nav button[data-page=audit]")
     await page.wait_for_selector("td:text-is('POST /api/agents')")
     rows = await page.locator("tbody tr").all_inner_texts()
-    assert all("supervisor" in r for r in rows) and len(rows) == 4
+    assert all("supervisor" in r for r in rows) and len(rows) == 6
     assert "long-enough-1" not in await page.content()
     async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
         log = (await http.get("/api/audit")).json()
     assert [(e["actor"], e["method"], e["path"]) for e in log["entries"]] == [
         ("supervisor", "PUT", "/api/aux-reasons"),
+        ("supervisor", "PUT", "/api/settings/sso-secret"),
+        ("supervisor", "POST", "/api/lines"),
         ("supervisor", "PUT", "/api/queues/4/members/5"),
         ("supervisor", "POST", "/api/queues"),
         ("supervisor", "POST", "/api/agents"),
     ]
-    assert log["entries"][3]["body"]["password"] == "•••"
+    assert log["entries"][5]["body"]["password"] == "•••"
+    assert log["entries"][1]["body"] == {"secret": "•••"}
     await page.click("[data-logout]")
     await page.wait_for_selector("#login-token")
 
