@@ -6,7 +6,7 @@ transaction, and says how it failed: ``Outage`` (the database cannot be reached 
 ``Refused`` (the database refused something in the batch for itself).
 
 Two of them: ``LocalCommitter`` writes in the calling thread; ``ProcessCommitter`` hands each
-batch to a child process of its own (``python -m ucs.storage.committer``) that writes it with
+batch to a child process of its own (``serve``, in a new interpreter) that writes it with
 its own connection. A server runs the second: SQLAlchemy's statement building and the JSON of
 each call record are Python work, which in a thread holds the interpreter's lock while the
 event loop waits for it (measured in docs/performance.md, "A slow day"); in a process of its own
@@ -45,6 +45,7 @@ __all__ = [
     "ProcessCommitter",
     "Refused",
     "make_engine",
+    "serve",
     "shared_across_processes",
     "upsert",
 ]
@@ -264,6 +265,7 @@ def upsert(
 # --- writing in a child process -------------------------------------------------------------
 
 
+_CHILD = "import sys; from ucs.storage.committer import serve; serve(int(sys.argv[1]), sys.argv[2])"
 _START_TIMEOUT = 30.0
 """Seconds a new child may take to import and open its engine."""
 
@@ -292,7 +294,7 @@ class ProcessCommitter:
         ours, theirs = socket.socketpair()
         with ours, theirs:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "ucs.storage.committer", str(theirs.fileno()), self.url],
+                [sys.executable, "-c", _CHILD, str(theirs.fileno()), self.url],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
@@ -334,7 +336,7 @@ class ProcessCommitter:
         self._end()
 
 
-def _serve(fd: int, url: str) -> None:
+def serve(fd: int, url: str) -> None:
     """The child: write each batch it is given and answer how it went, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -355,7 +357,3 @@ def _serve(fd: int, url: str) -> None:
         except Refused as err:
             answer = ("refused", str(err))
         pipe.send(answer)
-
-
-if __name__ == "__main__":
-    _serve(int(sys.argv[1]), sys.argv[2])
