@@ -26,6 +26,7 @@ from ucs.core.effects import (
     Unhold,
 )
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
+from ucs.core.lookup import Answer
 from ucs.core.model import Cause
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "Disconnect",
     "Event",
     "HungUp",
+    "LookedUp",
+    "LookupSettings",
     "Operation",
     "PhoneCall",
     "Reconfigure",
@@ -246,6 +249,22 @@ class Reconfigure:
     sso_secret: str | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class LookedUp:
+    """The CRM answered a ``Lookup`` (``answer`` None: it failed, or said nothing usable)."""
+
+    uniqueid: UniqueId
+    number: str
+    answer: Answer | None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupSettings:
+    """Caller lookup turned on (``timeout``: seconds a call may wait for it) or off (None)."""
+
+    timeout: float | None
+
+
 Event = (
     Connect
     | Disconnect
@@ -263,4 +282,6 @@ Event = (
     | Registrations
     | Registration
     | Reconfigure
+    | LookedUp
+    | LookupSettings
 )

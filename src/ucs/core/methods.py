@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ucs.core import registration, transfer, views
+from ucs.core import registration, telephony, transfer, views
 from ucs.core.call import AccountCode, Call
 from ucs.core.directory import QueueType
 from ucs.core.effects import Hold, Mute, PickUp, Unhold
@@ -306,6 +306,8 @@ def dial(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
     call = transfer.originate(c, me, line, plan, data=a["data"])
     if outbound is not None:
         call.outbound_id = outbound
+    if plan.line is None:  # an outside number: the CRM is asked who it is
+        telephony.ask_outgoing(c, call)
     if consult_for is not None:
         consult_for.consultation = call.uniqueid
         call.consult_for = consult_for.uniqueid
