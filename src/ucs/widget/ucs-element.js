@@ -253,7 +253,7 @@ class UcsOperator extends HTMLElement {
     const focus = c.focus();
     this.keep(box, () => { box.innerHTML = calls.map((call) => {
       const incoming = call.direction === "INCOMING";
-      const named = incoming ? (call.caller_name || call.name) : (call.called_name || call.name);
+      const named = incoming ? (call.name || call.caller_name) : (call.called_name || call.name); // the CRM's name first
       const number = incoming ? call.caller_number : call.called_number;
       const party = named || number;
       const label = {

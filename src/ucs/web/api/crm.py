@@ -1,0 +1,109 @@
+"""The CRM integration's settings (CONTRACT §12): caller lookup and events to the CRM.
+
+``PUT /api/settings/lookup`` ``{"url", "timeout_ms"}`` (or ``null``, or ``{"url": null}``: off)
+and ``PUT /api/settings/webhook`` ``{"url", "secret"}`` (the same way off); ``GET`` shows each
+(never the webhook's secret). A setting is stored, then put to work at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
+from pydantic import Field, field_validator
+
+from ucs.crm.settings import (
+    LOOKUP_KEY,
+    WEBHOOK_KEY,
+    LookupConfig,
+    WebhookConfig,
+    check_url,
+    dump,
+)
+from ucs.web.api.auth import ERRORS, require_admin
+from ucs.web.api.plain import PlainModel
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/api/settings",
+    tags=["CRM integration"],
+    dependencies=[Depends(require_admin)],
+    responses=ERRORS,
+)
+
+
+def _url(value: str | None) -> str | None:
+    return check_url(value) if value is not None else None
+
+
+class LookupIn(PlainModel):
+    url: str | None = Field(
+        description="GET {url}?number=&direction=&uniqueid=&queue= before a call is offered; "
+        "null: no lookups",
+        max_length=2000,
+    )
+    timeout_ms: int = Field(800, ge=50, le=10_000, description="How long a call waits at most")
+
+    _check = field_validator("url")(_url)
+
+
+class LookupOut(PlainModel):
+    url: str | None
+    timeout_ms: int | None
+
+
+class WebhookIn(PlainModel):
+    url: str | None = Field(description="Where events are POSTed; null: none", max_length=2000)
+    secret: str = Field("", max_length=256, description="Key of the HMAC-SHA256 signature")
+
+    _check = field_validator("url")(_url)
+
+
+class WebhookOut(PlainModel):
+    url: str | None
+
+
+@router.get("/lookup")
+async def get_lookup(request: Request) -> LookupOut:
+    config = request.app.state.server.crm.lookup.config
+    return LookupOut(
+        url=config.url if config else None, timeout_ms=config.timeout_ms if config else None
+    )
+
+
+@router.put("/lookup")
+async def set_lookup(
+    request: Request,
+    body: LookupIn | None = Body(None),  # noqa: B008
+) -> LookupOut:
+    """Turn caller lookup on, change it, or turn it off (a `null` body or `url`)."""
+    server = request.app.state.server
+    config = LookupConfig(body.url, body.timeout_ms) if body and body.url else None
+    await asyncio.to_thread(server.store.set_setting, LOOKUP_KEY, dump(config))
+    server.crm.set_lookup(config)
+    return await get_lookup(request)
+
+
+@router.get("/webhook")
+async def get_webhook(request: Request) -> WebhookOut:
+    config = request.app.state.server.crm.webhook_config
+    return WebhookOut(url=config.url if config else None)
+
+
+@router.put("/webhook")
+async def set_webhook(
+    request: Request,
+    body: WebhookIn | None = Body(None),  # noqa: B008
+) -> WebhookOut:
+    """Send events to the CRM, change where, or stop (a `null` body or `url`). Events not yet
+    delivered go to the new URL."""
+    server = request.app.state.server
+    if body is not None and body.url is not None and len(body.secret) < 8:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "secret must be at least 8 characters"
+        )
+    config = WebhookConfig(body.url, body.secret) if body and body.url else None
+    await asyncio.to_thread(server.store.set_setting, WEBHOOK_KEY, dump(config))
+    server.crm.set_webhook(config)
+    return await get_webhook(request)
