@@ -116,7 +116,8 @@ def test_a_dialled_outside_number_is_looked_up_without_waiting(vc: VirtualCenter
     agent = vc.ready(1)
     call = vc.call(agent, "dial", "+420602234567")
     uid = UniqueId(call["uniqueid"])
-    assert _lookups(vc) == [Lookup(uid, "+420602234567", Direction.OUTGOING, 3)]  # agent1's campaign
+    # under agent1's campaign (queue 3)
+    assert _lookups(vc) == [Lookup(uid, "+420602234567", Direction.OUTGOING, 3)]
     vc.feed(LookedUp(uid, "+420602234567", Answer(name="Eva Dvořáková")))
     assert vc.last_call(agent, uid)[1]["name"] == "Eva Dvořáková"
     vc.call(agent, "hangup")
