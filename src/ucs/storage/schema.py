@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -21,6 +22,7 @@ __all__ = [
     "agents",
     "aux_reasons",
     "cdr",
+    "crm_outbox",
     "lines",
     "memberships",
     "metadata",
@@ -167,4 +169,22 @@ sip_bindings = Table(
     Column("port", Integer, nullable=False),
     Column("contact", Text, nullable=False),
     Column("expires", Float, nullable=False),  # wall-clock time the registration ends
+)
+
+crm_outbox = Table(
+    "crm_outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("stream", String(80), nullable=False),  # delivered in order within: call:… agent:…
+    Column("type", String(32), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("body", Text, nullable=False),  # the JSON POSTed, exactly (the signature's input)
+    Column("state", Integer, nullable=False, default=0),  # 0 pending, 1 delivered, 2 failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try", Float, nullable=False, default=0.0),
+    Column("last_error", String(300)),
+    Index("crm_outbox_pending", "state", "next_try"),
+    Index("crm_outbox_stream", "stream", "state", "seq"),
+    sqlite_autoincrement=True,
 )

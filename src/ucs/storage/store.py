@@ -41,9 +41,11 @@ from ucs.core.directory import (
     QueueType,
     Strategy,
 )
+from ucs.core.effects import CallRecord
 from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
+from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.journal import Journal, RowDeleted, RowUpserted
 from ucs.storage.writer import Health, TokenIssued, TokensRevoked, Writer, upsert
@@ -338,6 +340,7 @@ class Store:
         """Calls that were live when the server stopped end now with cause 0 (unknown)."""
         with self.engine.begin() as conn:
             rows = conn.execute(select(t.cdr).where(t.cdr.c.live.is_(True))).mappings().all()
+            ended = []
             for r in rows:
                 call = dict(r["call"])
                 call.update(cause=int(Cause.UNKNOWN), disconnected=now, now=now)
@@ -346,6 +349,13 @@ class Store:
                     .where(t.cdr.c.uniqueid == r["uniqueid"])
                     .values(live=False, call=call)
                 )
+                codes = tuple(
+                    (c.get("accountCode", ""), c.get("subAccountCode"))
+                    for c in r["account_codes"] or ()
+                )
+                ended.append(CallRecord(call, codes, r["queue_id"]))
+            # The CRM hears of them as of any call that ended (in the same transaction).
+            outbox.write(conn, outbox.rows(ended, self.writer.outbox))
         return len(rows)
 
     # --- call records ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, arrival_seq
+from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.journal import (
     Journal,
@@ -102,6 +103,8 @@ class Writer:
         """Records taken from the queue that are in neither the database nor the journal."""
         self._thread: threading.Thread | None = None
         self._next_try = 0.0
+        self.outbox = outbox.OutboxPolicy()
+        """Whether (and how) the records' events for the CRM are added to the outbox."""
         self.errors = 0
         """Records the database refused for themselves (each logged): never written."""
         self.health = Health.OK
@@ -363,7 +366,9 @@ class Writer:
                 reason,
             )
 
-    def _apply(self, conn: Connection, batch: Iterable[Record]) -> None:
+    def _apply(self, conn: Connection, batch: list[Record]) -> None:
+        # The CRM's events go in the transaction of the records they tell of.
+        outbox.write(conn, outbox.rows(batch, self.outbox))
         calls: dict[str, CallRecord] = {}
         agents: dict[AgentId, AgentRecord] = {}
         for item in batch:

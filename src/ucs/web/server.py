@@ -169,7 +169,12 @@ class Server:
 
             self.sip = sip_switch(self.settings, self.store)
         driver: Switch = self.sip if self.sip is not None else self.switch
-        self.crm = Crm(lambda event: self.engine.submit(event))
+        policy = self.store.writer.outbox
+        policy.username = self._username
+        policy.base_url = f"http://{self.settings.host}:{self.settings.port}"
+        self.crm = Crm(lambda event: self.engine.submit(event), self.store.engine, policy)
+        # Before ``resume``: calls that were live at the last stop tell the CRM they ended.
+        self.crm.set_webhook(load_webhook(self.store.setting(WEBHOOK_KEY)))
         self.engine = Engine(
             self.center,
             driver,
@@ -192,6 +197,12 @@ class Server:
                 log.warning(
                     "login locked: username=%s for %d s", effect.username, round(effect.seconds)
                 )
+
+    def _username(self, agent: int) -> str | None:
+        """An agent's username (asked from the store's thread: the directory is replaced,
+        never changed, so a read sees one whole)."""
+        config = self.center.directory.agents.get(AgentId(agent))
+        return config.username if config is not None else None
 
     def _clients_of(self, agent: AgentId) -> set[Any]:
         return set(self.center.connections_of(agent) or ())
@@ -285,7 +296,7 @@ def _admin_token(settings: Settings, store: Store) -> None:
 
 
 def _crm_settings(server: Server) -> None:
-    """The CRM settings as stored; in ``--demo`` with none stored, lookups in the demo CRM."""
+    """Caller lookup as stored; in ``--demo`` with none stored, in the demo CRM."""
     settings = server.settings
     raw = server.store.setting(LOOKUP_KEY)
     lookup = load_lookup(raw)
@@ -294,7 +305,6 @@ def _crm_settings(server: Server) -> None:
         url = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}/demo/crm/lookup"
         lookup = LookupConfig(url, 800)
     server.crm.set_lookup(lookup)
-    server.crm.set_webhook(load_webhook(server.store.setting(WEBHOOK_KEY)))
 
 
 def build_server(settings: Settings) -> Server:
@@ -331,6 +341,7 @@ def create_app(server: Server) -> ASGIApp:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server.engine.start()
         metrics.start()
+        server.crm.start()
         if server.sip is not None:
             server.sip.start()
         yield

@@ -87,7 +87,7 @@ async def set_lookup(
 
 @router.get("/webhook")
 async def get_webhook(request: Request) -> WebhookOut:
-    config = request.app.state.server.crm.webhook_config
+    config = request.app.state.server.crm.webhook.config
     return WebhookOut(url=config.url if config else None)
 
 
