@@ -26,7 +26,16 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from ucs.core import figures, methods, reconfigure, registration, telephony, transfer, views
+from ucs.core import (
+    callback,
+    figures,
+    methods,
+    reconfigure,
+    registration,
+    telephony,
+    transfer,
+    views,
+)
 from ucs.core.agent import Agent
 from ucs.core.call import Call
 from ucs.core.callbook import DIRECT_RING_TIMEOUT, CallBook
@@ -45,6 +54,7 @@ from ucs.core.errors import SWITCH_FAILURE, InvalidState, UcsError
 from ucs.core.events import (
     Answered,
     Attach,
+    CallbackRequested,
     Command,
     Connect,
     Disconnect,
@@ -377,6 +387,7 @@ class Center:
         Reconfigure: reconfigure.on_reconfigure,
         LookedUp: telephony.on_looked_up,
         LookupSettings: _on_lookup_settings,
+        CallbackRequested: callback.on_callback_requested,
     }
 
     # ------------------------------------------------------------------ offers and distribution
@@ -424,7 +435,8 @@ class Center:
         """Ring a free agent's phone with a waiting caller (the ``Distributor`` chose it)."""
         line = self.sessions[agent].line
         assert line is not None
-        self.book.offer(call, agent, line, ring_timeout)
+        # A callback rings no phone: the agent's answer() dials the number.
+        self.book.offer(call, agent, line, ring_timeout, ring=call.callback_to is None)
 
     def set_directory(self, directory: Directory) -> None:
         """The configuration changed (``reconfigure``): everyone reads the new one."""

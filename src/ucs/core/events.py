@@ -34,6 +34,7 @@ __all__ = [
     "SECRET_METHODS",
     "Answered",
     "Attach",
+    "CallbackRequested",
     "Command",
     "Connect",
     "Disconnect",
@@ -250,6 +251,17 @@ class Reconfigure:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """Someone asked to be called back by an agent of the queue (CONTRACT §12)."""
+
+    queue: QueueId
+    number: str
+    name: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    uniqueid: UniqueId | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LookedUp:
     """The CRM answered a ``Lookup`` (``answer`` None: it failed, or said nothing usable)."""
 
@@ -284,4 +296,5 @@ Event = (
     | Reconfigure
     | LookedUp
     | LookupSettings
+    | CallbackRequested
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ucs.core import transfer
+from ucs.core import callback, transfer
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
 from ucs.core.effects import Created, Lookup, Originate, Ring
@@ -271,6 +271,8 @@ def on_remote_answered(c: Center, ev: RemoteAnswered) -> None:
         call.connected_party, call.target = call.target, None
     first = call.connected_at is None
     connect(c, call)
+    if first and call.callback_to is not None:
+        callback.connected(c, call)
     caller = call.caller.user_id
     if first and call.outbound_id is not None and caller is not None:
         c.book.count_out(caller, call.outbound_id, answered=True)
@@ -281,6 +283,9 @@ def on_remote_failed(c: Center, ev: RemoteFailed) -> None:
     if call is None:
         return
     cause = ev.cause if ev.cause not in (Cause.NOT_SET,) else Cause.UNKNOWN
+    if call.callback_to is not None and call.handled_by is not None:
+        callback.failed(c, call, cause)  # the number called back did not answer
+        return
     c.book.end_call(call, cause)
 
 

@@ -31,7 +31,14 @@ from ucs.core.effects import (
     SwitchEffect,
 )
 from ucs.core.errors import UcsError
-from ucs.core.events import Command, Event, LookedUp, PhoneCall, TrunkCall
+from ucs.core.events import (
+    CallbackRequested,
+    Command,
+    Event,
+    LookedUp,
+    PhoneCall,
+    TrunkCall,
+)
 from ucs.switch.base import Switch
 
 __all__ = ["EffectSink", "Engine", "LookupSink", "RecordSink"]
@@ -111,7 +118,7 @@ class Engine:
         ``refusal`` gives an error, a command is refused with it (a ``Refuse`` returned) and a
         new call raises it, for the switch or the simulator to turn away.
         """
-        if isinstance(event, Command | TrunkCall | PhoneCall):
+        if isinstance(event, Command | TrunkCall | PhoneCall | CallbackRequested):
             error = self.refusal()
             if error is not None:
                 if isinstance(event, Command):

@@ -86,6 +86,8 @@ queues = Table(
     Column("weight", Integer, nullable=False, default=0),
     Column("number", String(32)),
     Column("rona_reason", String(64)),  # AUX reason after an offer rang out; NULL: none
+    Column("campaign", Integer),  # the outgoing queue callbacks are dialled under; NULL: none
+    Column("callback_retries", Integer, nullable=False, default=1),
     sqlite_autoincrement=True,
 )
 

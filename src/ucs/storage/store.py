@@ -171,6 +171,8 @@ class Store:
                     r["weight"],
                     r["number"],
                     r["rona_reason"],
+                    QueueId(r["campaign"]) if r["campaign"] is not None else None,
+                    r["callback_retries"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -467,6 +469,8 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "weight": q.weight,
         "number": q.number,
         "rona_reason": q.rona_reason,
+        "campaign": q.campaign,
+        "callback_retries": q.callback_retries,
     }
 
 

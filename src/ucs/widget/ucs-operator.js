@@ -2,7 +2,7 @@
 // over the operator protocol. The user interface (ucs-element.js) is a view of this controller;
 // with `headless: true` there is none and the API works alone.
 
-import { CALL_STATE, focusOf } from "./calls.js";
+import { focusOf, ringsHere } from "./calls.js";
 import { Connection, ProtocolError } from "./connection.js";
 import { t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
@@ -401,7 +401,7 @@ export class Controller {
 
   _ringing() {
     if (this.config.headless) return;
-    const ringing = [...this.calls.values()].some((c) => c.state === CALL_STATE.RINGING && c.direction === "INCOMING");
+    const ringing = [...this.calls.values()].some(ringsHere);
     if (ringing && this.ringer.playing !== this.ringingSound) this.ringer.play(this.ringingSound);
     else if (!ringing && this.ringer.playing && !this.testing) this.ringer.stop();
   }

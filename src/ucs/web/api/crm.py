@@ -1,4 +1,5 @@
-"""The CRM integration's settings (CONTRACT §12): caller lookup and events to the CRM.
+"""The CRM integration (CONTRACT §12): its settings (caller lookup, events to the CRM) and
+callback requests (``POST /api/queues/{id}/callbacks``).
 
 ``PUT /api/settings/lookup`` ``{"url", "timeout_ms"}`` (or ``null``, or ``{"url": null}``: off)
 and ``PUT /api/settings/webhook`` ``{"url", "secret"}`` (the same way off); ``GET`` shows each
@@ -8,10 +9,17 @@ and ``PUT /api/settings/webhook`` ``{"url", "secret"}`` (the same way off); ``GE
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
-from pydantic import Field, field_validator
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request, status
+from pydantic import BaseModel, Field, field_validator
 
+from ucs.core.directory import QueueType
+from ucs.core.effects import Created
+from ucs.core.errors import InvalidArgument
+from ucs.core.events import CallbackRequested
+from ucs.core.ids import QueueId
+from ucs.core.numbers import parse_dialable
 from ucs.crm.settings import (
     LOOKUP_KEY,
     WEBHOOK_KEY,
@@ -21,12 +29,12 @@ from ucs.crm.settings import (
     dump,
 )
 from ucs.web.api.auth import ERRORS, require_admin
-from ucs.web.api.plain import PlainModel
+from ucs.web.api.plain import Data, PlainModel
 
 __all__ = ["router"]
 
 router = APIRouter(
-    prefix="/api/settings",
+    prefix="/api",
     tags=["CRM integration"],
     dependencies=[Depends(require_admin)],
     responses=ERRORS,
@@ -64,7 +72,7 @@ class WebhookOut(PlainModel):
     url: str | None
 
 
-@router.get("/lookup")
+@router.get("/settings/lookup")
 async def get_lookup(request: Request) -> LookupOut:
     config = request.app.state.server.crm.lookup.config
     return LookupOut(
@@ -72,7 +80,7 @@ async def get_lookup(request: Request) -> LookupOut:
     )
 
 
-@router.put("/lookup")
+@router.put("/settings/lookup")
 async def set_lookup(
     request: Request,
     body: LookupIn | None = Body(None),  # noqa: B008
@@ -85,13 +93,13 @@ async def set_lookup(
     return await get_lookup(request)
 
 
-@router.get("/webhook")
+@router.get("/settings/webhook")
 async def get_webhook(request: Request) -> WebhookOut:
     config = request.app.state.server.crm.webhook.config
     return WebhookOut(url=config.url if config else None)
 
 
-@router.put("/webhook")
+@router.put("/settings/webhook")
 async def set_webhook(
     request: Request,
     body: WebhookIn | None = Body(None),  # noqa: B008
@@ -107,3 +115,44 @@ async def set_webhook(
     await asyncio.to_thread(server.store.set_setting, WEBHOOK_KEY, dump(config))
     server.crm.set_webhook(config)
     return await get_webhook(request)
+
+
+class CallbackIn(PlainModel):
+    number: str = Field(min_length=1, max_length=64, description="The number to call back")
+    name: str | None = Field(None, max_length=128, description="Who asked (the Call's name)")
+    data: Data = Field(default_factory=dict, description="At most 16 KiB as JSON")
+
+
+class CallbackOut(BaseModel):
+    uniqueid: str
+
+
+@router.post(
+    "/queues/{queue_id}/callbacks", status_code=status.HTTP_201_CREATED, tags=["callbacks"]
+)
+async def request_callback(
+    queue_id: Annotated[int, Path(gt=0, le=2_147_483_647)], body: CallbackIn, request: Request
+) -> CallbackOut:
+    """Put a callback request in an incoming queue: it keeps its place among the waiting
+    callers, and the agent it is offered to calls the number back with `answer()`."""
+    server = request.app.state.server
+    directory = server.center.directory
+    queue = directory.queues.get(QueueId(queue_id))
+    if queue is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no queue {queue_id}")
+    if queue.type is not QueueType.INCOMING:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"queue {queue_id} takes no callers"
+        )
+    try:
+        number = parse_dialable(body.number, directory.region)
+    except InvalidArgument as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, err.message) from err
+    if number.e164 is None and directory.line_by_extension(number.digits) is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{number.digits} is not a valid number"
+        )
+    event = CallbackRequested(QueueId(queue_id), body.number, body.name, body.data)
+    effects = server.engine.submit(event)
+    created = next(e for e in effects if isinstance(e, Created))
+    return CallbackOut(uniqueid=created.uniqueid)
