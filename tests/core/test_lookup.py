@@ -133,3 +133,14 @@ def test_lookups_off_by_default_and_when_turned_off(vc: VirtualCenter) -> None:
     vc.feed(LookupSettings(timeout=None))
     vc.caller(2)
     assert _lookups(vc) == []
+
+
+def test_a_number_dialled_on_the_handset_is_looked_up_too(vc: VirtualCenter) -> None:
+    vc.feed(LookupSettings(timeout=0.8))
+    agent = vc.ready(1)
+    uid = vc.phone_dials(1, "+420603345678")
+    assert [(e.uniqueid, e.direction) for e in _lookups(vc)] == [(uid, Direction.OUTGOING)]
+    vc.feed(LookedUp(uid, "+420603345678", Answer(name="Petr Svoboda")))
+    assert vc.last_call(agent, uid)[1]["name"] == "Petr Svoboda"
+    vc.phone_dials(2, "1003")  # an extension: nobody to look up
+    assert len(_lookups(vc)) == 1

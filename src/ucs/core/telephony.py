@@ -209,6 +209,8 @@ def on_phone_call(c: Center, ev: PhoneCall) -> None:
         c.out.effects.append(
             Originate(call.uniqueid, ev.line, number, target.id if target is not None else None)
         )
+        if target is None:  # an outside number: the CRM is asked who it is
+            ask_outgoing(c, call)
     c.book.touch(call)
 
 
