@@ -23,6 +23,7 @@ import httpx
 from ucs.core.effects import Lookup
 from ucs.core.events import Event, LookedUp
 from ucs.core.lookup import Answer
+from ucs.core.session import MAX_DATA, data_size
 from ucs.crm.settings import LookupConfig
 
 __all__ = ["MAX_BODY", "MAX_IN_FLIGHT", "MAX_NAME", "LookupClient", "parse_answer"]
@@ -57,7 +58,7 @@ def parse_answer(body: bytes) -> Answer | None:
         return None
     data = value.get("data")
     extra: dict[str, Any] = {}
-    if isinstance(data, dict):
+    if isinstance(data, dict) and data_size(data) <= MAX_DATA:  # as much as dial() takes
         extra = {k: v for k, v in data.items() if k not in _RESERVED}
         url = extra.get("crmUrl")
         if url is not None and not (

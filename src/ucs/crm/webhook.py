@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine
 from ucs.crm.settings import WebhookConfig
 from ucs.storage import outbox
 
-__all__ = ["GIVE_UP", "POST_TIMEOUT", "WebhookSender", "pause", "signature"]
+__all__ = ["GIVE_UP", "KEEP_DELIVERED", "POST_TIMEOUT", "WebhookSender", "pause", "signature"]
 
 log = logging.getLogger("ucs.crm.webhook")
 
@@ -35,6 +35,9 @@ T = TypeVar("T")
 
 GIVE_UP = 24 * 3600.0
 """Seconds after an event that its delivery is given up."""
+KEEP_DELIVERED = 3600.0
+"""Seconds a delivered event is kept (a call's record written again within them, in wrap-up,
+does not send its ``call.ended`` again)."""
 POST_TIMEOUT = 10.0
 """Seconds one POST may take."""
 _AT_ONCE = 16
@@ -117,13 +120,14 @@ class WebhookSender:
     async def _round(self) -> int:
         """Send what is due; how many were sent (delivered or not)."""
         config = self._config
+        if config is None:  # events wait (none are added) until a webhook is set again
+            return 0
         now = self._clock()
-        if now - self._pruned > 3600:
+        if now - self._pruned > 60:
             self._pruned = now
-            await asyncio.to_thread(self._db, lambda c: outbox.prune(c, now - GIVE_UP))
-        counts = await asyncio.to_thread(self._db, outbox.counts)
-        self.pending = counts.get(outbox.PENDING, 0)
-        if config is None or not self.pending:
+            await asyncio.to_thread(self._db, lambda c: outbox.prune(c, now - KEEP_DELIVERED))
+        self.pending = await asyncio.to_thread(self._db, outbox.pending)
+        if not self.pending:
             return 0
         events = await asyncio.to_thread(self._db, lambda c: outbox.due(c, now))
         if not events:

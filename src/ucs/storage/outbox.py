@@ -34,10 +34,10 @@ __all__ = [
     "PENDING",
     "Due",
     "OutboxPolicy",
-    "counts",
     "delivered",
     "due",
     "failed",
+    "pending",
     "prune",
     "retry",
     "rows",
@@ -174,14 +174,14 @@ def failed(conn: Connection, seq: int, attempts: int, error: str) -> None:
     )
 
 
-def counts(conn: Connection) -> dict[int, int]:
-    """Events by state."""
-    query = select(_O.c.state, func.count()).group_by(_O.c.state)
-    return {int(state): int(n) for state, n in conn.execute(query)}
+def pending(conn: Connection) -> int:
+    """Events not yet delivered (counted on the pending index, whatever was delivered)."""
+    return int(conn.execute(select(func.count()).where(_O.c.state == PENDING)).scalar() or 0)
 
 
 def prune(conn: Connection, before: float) -> int:
-    """Forget delivered events older than ``before`` (kept a while so that a call's record
-    written again after its event went out does not send it twice)."""
+    """Forget delivered events older than ``before`` (kept a while, so that a call's record
+    written again after its event went out, with account codes set in wrap-up, does not send
+    the event twice)."""
     result = conn.execute(delete(_O).where(_O.c.state == DELIVERED, _O.c.time < before))
     return int(result.rowcount or 0)
