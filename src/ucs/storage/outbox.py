@@ -27,12 +27,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ucs.core.effects import CallRecord, StatusRecord
 from ucs.storage import schema as t
+from ucs.storage.journal import OutboxEvents
 
 __all__ = [
     "DELIVERED",
     "FAILED",
     "PENDING",
     "Due",
+    "OutboxEvents",
     "OutboxPolicy",
     "delivered",
     "due",
