@@ -15,6 +15,7 @@ registrations, and holds the owners of the rest, each keeping its own state (DES
 - ``distributor`` (``Distributor``): the free agents and waiting callers, and who rings next;
 - ``out`` (``Outbox``): what the current step produces and what it changed;
 - ``timers`` (``Timers``): the typed timers, fired here in one ``match`` (``_fire``);
+- ``lookups`` (``Lookups``): caller lookup in the CRM, the calls waiting for it, the answers;
 - ``publisher`` (``Publisher``): what each agent's connections were told of each call;
 - ``throttle`` (``Throttle``) and ``replay`` (``ReplayMemory``): failed logins, used SSO tokens.
 """
@@ -25,7 +26,16 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from ucs.core import figures, methods, reconfigure, registration, telephony, transfer, views
+from ucs.core import (
+    callback,
+    figures,
+    methods,
+    reconfigure,
+    registration,
+    telephony,
+    transfer,
+    views,
+)
 from ucs.core.agent import Agent
 from ucs.core.call import Call
 from ucs.core.callbook import DIRECT_RING_TIMEOUT, CallBook
@@ -44,11 +54,14 @@ from ucs.core.errors import SWITCH_FAILURE, InvalidState, UcsError
 from ucs.core.events import (
     Answered,
     Attach,
+    CallbackRequested,
     Command,
     Connect,
     Disconnect,
     Event,
     HungUp,
+    LookedUp,
+    LookupSettings,
     PhoneCall,
     Reconfigure,
     Registration,
@@ -62,13 +75,22 @@ from ucs.core.events import (
 )
 from ucs.core.figures import Figures
 from ucs.core.ids import AgentId, ClientId, LineId
+from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
 from ucs.core.publish import Publisher
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
-from ucs.core.timers import DayEnds, DirectRingExpires, OfferExpires, Timer, Timers, WrapUpEnds
+from ucs.core.timers import (
+    DayEnds,
+    DirectRingExpires,
+    LookupExpires,
+    OfferExpires,
+    Timer,
+    Timers,
+    WrapUpEnds,
+)
 
 __all__ = [
     "DIRECT_RING_TIMEOUT",
@@ -131,6 +153,7 @@ class Center:
         self.now = now
         self.out = Outbox()
         self.timers = Timers()
+        self.lookups = Lookups()
         self.book = CallBook(
             directory=directory,
             agents=self.agents,
@@ -341,6 +364,9 @@ class Center:
             return
         self.set_status(agent, Status.ACW, None, acw_until=self.now + q.wrapup)
 
+    def _on_lookup_settings(self, ev: LookupSettings) -> None:
+        self.lookups.configure(ev.timeout)
+
     # ------------------------------------------------------------------ switch events
 
     _EVENTS: ClassVar[dict[type, Callable[[Center, Any], None]]] = {
@@ -359,6 +385,9 @@ class Center:
         Registrations: registration.on_registrations,
         Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,
+        LookedUp: telephony.on_looked_up,
+        LookupSettings: _on_lookup_settings,
+        CallbackRequested: callback.on_callback_requested,
     }
 
     # ------------------------------------------------------------------ offers and distribution
@@ -413,7 +442,8 @@ class Center:
         """Ring a free agent's phone with a waiting caller (the ``Distributor`` chose it)."""
         line = self.sessions[agent].line
         assert line is not None
-        self.book.offer(call, agent, line, ring_timeout)
+        # A callback rings no phone: the agent's answer() dials the number.
+        self.book.offer(call, agent, line, ring_timeout, ring=call.callback_to is None)
 
     def set_directory(self, directory: Directory) -> None:
         """The configuration changed (``reconfigure``): everyone reads the new one."""
@@ -435,6 +465,8 @@ class Center:
             case WrapUpEnds(agent, until):
                 a = self.agents.get(agent)
                 return a is not None and a.status is Status.ACW and a.acw_until == until
+            case LookupExpires(uid, expires):
+                return self.lookups.holds(uid, expires)
             case DayEnds():
                 return True
 
@@ -448,6 +480,8 @@ class Center:
                 self.book.end_call(self.calls[uid], Cause.UNAVAILABLE)
             case WrapUpEnds(agent, _):
                 self.set_status(agent, Status.READY, None)
+            case LookupExpires(uid, _):
+                telephony.lookup_expired(self, uid)
             case DayEnds(midnight):
                 for a in self.agents.values():
                     a.new_day(midnight)

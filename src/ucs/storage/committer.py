@@ -35,8 +35,16 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, arrival_seq
+from ucs.storage import outbox
 from ucs.storage import schema as t
-from ucs.storage.journal import Record, RowDeleted, RowUpserted, TokenIssued, TokensRevoked
+from ucs.storage.journal import (
+    OutboxEvents,
+    Record,
+    RowDeleted,
+    RowUpserted,
+    TokenIssued,
+    TokensRevoked,
+)
 
 __all__ = [
     "Committer",
@@ -205,6 +213,8 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
         elif isinstance(item, RowDeleted):
             table = t.metadata.tables[item.table]
             conn.execute(delete(table).where(table.c[item.column] == item.value))
+        elif isinstance(item, OutboxEvents):
+            outbox.write(conn, item.rows)
     _write_calls(conn, calls.values())
     states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
     upsert(conn, t.agent_state, states, ["agent_id"])

@@ -107,6 +107,7 @@ class _Live(Collector):
         )
         lag.add_metric([], self.lag.lag)
         yield lag
+        yield from _crm(self.server)
         if figures.registered is not None:  # a switch that knows registrations (SIP)
             phones = GaugeMetricFamily("ucs_phones_registered", "Phones registered (SIP)")
             phones.add_metric([], figures.registered)
@@ -164,6 +165,32 @@ class QueueCalls:
             self.answered.labels(*self._labels(queue)).inc()
         elif record.call.get("cause") == int(Cause.CALLER_HANGUP):
             self.abandoned.labels(*self._labels(queue)).inc()
+
+
+def _crm(server: Server) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    """The CRM integration: events for the webhook, caller lookups."""
+    webhook = server.crm.webhook
+    pending = GaugeMetricFamily(
+        "ucs_crm_webhook_pending", "Events for the CRM's webhook not yet delivered"
+    )
+    pending.add_metric([], webhook.pending)
+    yield pending
+    delivered = CounterMetricFamily(
+        "ucs_crm_webhook_delivered", "Events delivered to the CRM's webhook (2xx)"
+    )
+    delivered.add_metric([], webhook.delivered)
+    yield delivered
+    failed = CounterMetricFamily(
+        "ucs_crm_webhook_failed", "Events given up after 24 hours of tries"
+    )
+    failed.add_metric([], webhook.failed)
+    yield failed
+    lookups = CounterMetricFamily(
+        "ucs_crm_lookups", "Caller lookups: answered by the CRM, or failed", labels=["outcome"]
+    )
+    lookups.add_metric(["answered"], server.crm.lookup.done)
+    lookups.add_metric(["failed"], server.crm.lookup.failed)
+    yield lookups
 
 
 _FINE = (

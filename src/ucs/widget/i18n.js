@@ -17,7 +17,7 @@ export const TEXT = {
     outgoing: "Outgoing", ringing: "Ringing", connected: "Connected", held: "On hold",
     waiting: "Caller waiting", dialling: "Calling", lost: "Connection lost — reconnecting…",
     ringtone: "Ringtone", test: "Test", stop: "Stop", theme: "Dark theme", unknown: "Unknown",
-    language: "Čeština", transferTo: "Transfer to", reason: "Reason",
+    language: "Čeština", transferTo: "Transfer to", reason: "Reason", callback: "Callback request",
     unregistered: "Phone {identifier} is not registered: no queue calls reach it until it registers.",
   },
   cs: {
@@ -38,6 +38,7 @@ export const TEXT = {
     waiting: "Volající čeká", dialling: "Vytáčím", lost: "Spojení ztraceno — obnovuji…",
     ringtone: "Vyzvánění", test: "Zkusit", stop: "Zastavit", theme: "Tmavý vzhled",
     unknown: "Neznámé", language: "English", transferTo: "Přepojit na", reason: "Důvod",
+    callback: "Žádost o zpětné volání",
     unregistered: "Telefon {identifier} není zaregistrován: dokud se nezaregistruje, nezazvoní na něm žádný hovor z fronty.",
   },
 };
