@@ -32,6 +32,7 @@ from ucs.core import (
     methods,
     reconfigure,
     registration,
+    supervision,
     telephony,
     transfer,
     views,
@@ -79,6 +80,7 @@ from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
 from ucs.core.publish import Publisher
+from ucs.core.queueday import QueueDays
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
@@ -178,6 +180,7 @@ class Center:
         self.publisher = Publisher(
             agents=self.agents, sessions=self.sessions, book=self.book, out=self.out
         )
+        self.queue_days = QueueDays()
 
     # ------------------------------------------------------------------ entry points
 
@@ -249,6 +252,13 @@ class Center:
             (out.agents_touched, out.sessions_touched),
             out.calls_touched,
         )
+        book, days = self.book, self.queue_days
+        for uid in out.calls_touched:
+            call = book.calls.get(uid)
+            if call is not None:
+                days.see(call, ended=False)
+            elif (done := book.ended.get(uid)) is not None:
+                days.see(done, ended=True)
         self.publisher.publish(self.directory, self.now, self.midnight, self.free)
         return out.take()
 
@@ -262,7 +272,8 @@ class Center:
         mark = len(effects)
         try:
             args = bind(ev.method, ev.args, phase)
-            handler = methods.HANDLERS[canonical(ev.method)]
+            name = canonical(ev.method)
+            handler = methods.HANDLERS.get(name) or supervision.HANDLERS[name]
             result = handler(self, ev.client, agent, args)
         except UcsError as err:
             del effects[mark:]
@@ -315,15 +326,16 @@ class Center:
         session.clients.add(client)
         self.clients[client] = agent
 
-    def end_session(self, agent: AgentId) -> None:
-        """Log the agent out: availability OFFLINE, phone released, every connection told."""
+    def end_session(self, agent: AgentId, by: Mapping[str, Any] | None = None) -> None:
+        """Log the agent out: availability OFFLINE, phone released, every connection told
+        (``by``: the supervisor who did it, as the connections are told)."""
         session = self.sessions.pop(agent)
-        self.set_status(agent, Status.OFFLINE, None)
+        self.set_status(agent, Status.OFFLINE, None, by=AgentId(by["id"]) if by else None)
         if session.line is not None and self.line_owner.get(session.line) == agent:
             del self.line_owner[session.line]
         for client in session.clients:
             self.clients[client] = None
-            self.out.effects.append(Send(client, "session.ended", {}))
+            self.out.effects.append(Send(client, "session.ended", {"by": dict(by)} if by else {}))
         self.out.sessions_touched.discard(agent)
         self.out.effects.append(SessionRecord(agent, None, None, None))
         self.out.agents_touched.add(agent)
@@ -343,7 +355,13 @@ class Center:
     # ------------------------------------------------------------------ availability
 
     def set_status(
-        self, agent: AgentId, status: Status, reason: str | None, acw_until: float | None = None
+        self,
+        agent: AgentId,
+        status: Status,
+        reason: str | None,
+        acw_until: float | None = None,
+        *,
+        by: AgentId | None = None,
     ) -> None:
         a = self.agents[agent]
         if a.status is status and a.reason == reason and a.acw_until == acw_until:
@@ -351,7 +369,7 @@ class Center:
         a.status, a.reason, a.status_since, a.acw_until = status, reason, self.now, acw_until
         if acw_until is not None:
             self.timers.arm(acw_until, WrapUpEnds(agent, acw_until))
-        self.out.effects.append(StatusRecord(agent, status, reason, self.now))
+        self.out.effects.append(StatusRecord(agent, status, reason, self.now, by))
         self.out.agents_touched.add(agent)
         if agent in self.sessions:
             self.out.sessions_touched.add(agent)
@@ -483,6 +501,7 @@ class Center:
             case LookupExpires(uid, _):
                 telephony.lookup_expired(self, uid)
             case DayEnds(midnight):
+                self.queue_days.new_day()
                 for a in self.agents.values():
                     a.new_day(midnight)
                     self.out.agents_touched.add(a.config.id)

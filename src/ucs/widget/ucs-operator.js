@@ -224,6 +224,18 @@ export class Controller {
         break;
       case "session.ended":
         this._loggedOut();
+        if (msg.by && typeof msg.by.displayname === "string") {
+          const values = { name: msg.by.displayname };
+          this.notify(t(this.lang, "loggedOutBy"), "warning", true, 20000, "CREDENTIALS", "server", { values });
+        }
+        break;
+      case "supervisor.acted":
+        // A supervisor set this agent's status (setAgentStatus): the agent is told who did it.
+        if (msg.by && typeof msg.by.displayname === "string") {
+          const status = t(this.lang, msg.status) + (msg.reason ? ` (${msg.reason})` : "");
+          const values = { name: msg.by.displayname, status };
+          this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
+        }
         break;
       case "session.changed":
         this._session(msg);
