@@ -103,6 +103,12 @@ class Call:
     """Who the call is being put through to, until they ring or answer."""
     pending: Party | None = None
     """The target of a transfer asked of the switch and not yet confirmed."""
+    callback_to: Party | None = None
+    """A callback request (CONTRACT §12): the number to call back. It waits in its queue like
+    a caller, is offered to agents as ``OUTGOING`` without ringing their phone, and the
+    agent's ``answer()`` makes the server dial it."""
+    callback_returns: int = 0
+    """Times the callback went back to its queue because its number did not answer."""
     asked_by: AgentId | None = None
     """The agent whose last command on this call the switch is carrying out (answer, hold,
     mute, transfer …): the one told if the switch fails it."""
@@ -193,9 +199,16 @@ class Call:
             state = CallState.RINGING
         if side is Side.CALLER or (side is None and self.origin is Direction.OUTGOING):
             direction = Direction.OUTGOING
+        elif self.callback_to is not None and side is not None:
+            direction = Direction.OUTGOING  # the agent calls the number back
         else:
             direction = Direction.INCOMING
-        number = self.called_number if direction is Direction.OUTGOING else self.caller.number
+        if self.callback_to is not None:
+            number = self.callback_to.number
+        elif direction is Direction.OUTGOING:
+            number = self.called_number
+        else:
+            number = self.caller.number
         cause, disconnected = self.cause, self.disconnected
         if left is not None:
             cause, disconnected = left

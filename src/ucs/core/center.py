@@ -15,6 +15,7 @@ registrations, and holds the owners of the rest, each keeping its own state (DES
 - ``distributor`` (``Distributor``): the free agents and waiting callers, and who rings next;
 - ``out`` (``Outbox``): what the current step produces and what it changed;
 - ``timers`` (``Timers``): the typed timers, fired here in one ``match`` (``_fire``);
+- ``lookups`` (``Lookups``): caller lookup in the CRM, the calls waiting for it, the answers;
 - ``publisher`` (``Publisher``): what each agent's connections were told of each call;
 - ``throttle`` (``Throttle``) and ``replay`` (``ReplayMemory``): failed logins, used SSO tokens.
 """
@@ -25,7 +26,17 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from ucs.core import figures, methods, reconfigure, registration, telephony, transfer, views
+from ucs.core import (
+    callback,
+    figures,
+    methods,
+    reconfigure,
+    registration,
+    supervision,
+    telephony,
+    transfer,
+    views,
+)
 from ucs.core.agent import Agent
 from ucs.core.call import Call
 from ucs.core.callbook import DIRECT_RING_TIMEOUT, CallBook
@@ -44,11 +55,14 @@ from ucs.core.errors import SWITCH_FAILURE, InvalidState, UcsError
 from ucs.core.events import (
     Answered,
     Attach,
+    CallbackRequested,
     Command,
     Connect,
     Disconnect,
     Event,
     HungUp,
+    LookedUp,
+    LookupSettings,
     PhoneCall,
     Reconfigure,
     Registration,
@@ -62,13 +76,23 @@ from ucs.core.events import (
 )
 from ucs.core.figures import Figures
 from ucs.core.ids import AgentId, ClientId, LineId
+from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
 from ucs.core.publish import Publisher
+from ucs.core.queueday import QueueDays
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
-from ucs.core.timers import DayEnds, DirectRingExpires, OfferExpires, Timer, Timers, WrapUpEnds
+from ucs.core.timers import (
+    DayEnds,
+    DirectRingExpires,
+    LookupExpires,
+    OfferExpires,
+    Timer,
+    Timers,
+    WrapUpEnds,
+)
 
 __all__ = [
     "DIRECT_RING_TIMEOUT",
@@ -131,6 +155,7 @@ class Center:
         self.now = now
         self.out = Outbox()
         self.timers = Timers()
+        self.lookups = Lookups()
         self.book = CallBook(
             directory=directory,
             agents=self.agents,
@@ -155,6 +180,7 @@ class Center:
         self.publisher = Publisher(
             agents=self.agents, sessions=self.sessions, book=self.book, out=self.out
         )
+        self.queue_days = QueueDays()
 
     # ------------------------------------------------------------------ entry points
 
@@ -226,6 +252,13 @@ class Center:
             (out.agents_touched, out.sessions_touched),
             out.calls_touched,
         )
+        book, days = self.book, self.queue_days
+        for uid in out.calls_touched:
+            call = book.calls.get(uid)
+            if call is not None:
+                days.see(call, ended=False)
+            elif (done := book.ended.get(uid)) is not None:
+                days.see(done, ended=True)
         self.publisher.publish(self.directory, self.now, self.midnight, self.free)
         return out.take()
 
@@ -239,7 +272,8 @@ class Center:
         mark = len(effects)
         try:
             args = bind(ev.method, ev.args, phase)
-            handler = methods.HANDLERS[canonical(ev.method)]
+            name = canonical(ev.method)
+            handler = methods.HANDLERS.get(name) or supervision.HANDLERS[name]
             result = handler(self, ev.client, agent, args)
         except UcsError as err:
             del effects[mark:]
@@ -292,15 +326,16 @@ class Center:
         session.clients.add(client)
         self.clients[client] = agent
 
-    def end_session(self, agent: AgentId) -> None:
-        """Log the agent out: availability OFFLINE, phone released, every connection told."""
+    def end_session(self, agent: AgentId, by: Mapping[str, Any] | None = None) -> None:
+        """Log the agent out: availability OFFLINE, phone released, every connection told
+        (``by``: the supervisor who did it, as the connections are told)."""
         session = self.sessions.pop(agent)
-        self.set_status(agent, Status.OFFLINE, None)
+        self.set_status(agent, Status.OFFLINE, None, by=AgentId(by["id"]) if by else None)
         if session.line is not None and self.line_owner.get(session.line) == agent:
             del self.line_owner[session.line]
         for client in session.clients:
             self.clients[client] = None
-            self.out.effects.append(Send(client, "session.ended", {}))
+            self.out.effects.append(Send(client, "session.ended", {"by": dict(by)} if by else {}))
         self.out.sessions_touched.discard(agent)
         self.out.effects.append(SessionRecord(agent, None, None, None))
         self.out.agents_touched.add(agent)
@@ -320,7 +355,13 @@ class Center:
     # ------------------------------------------------------------------ availability
 
     def set_status(
-        self, agent: AgentId, status: Status, reason: str | None, acw_until: float | None = None
+        self,
+        agent: AgentId,
+        status: Status,
+        reason: str | None,
+        acw_until: float | None = None,
+        *,
+        by: AgentId | None = None,
     ) -> None:
         a = self.agents[agent]
         if a.status is status and a.reason == reason and a.acw_until == acw_until:
@@ -328,7 +369,7 @@ class Center:
         a.status, a.reason, a.status_since, a.acw_until = status, reason, self.now, acw_until
         if acw_until is not None:
             self.timers.arm(acw_until, WrapUpEnds(agent, acw_until))
-        self.out.effects.append(StatusRecord(agent, status, reason, self.now))
+        self.out.effects.append(StatusRecord(agent, status, reason, self.now, by))
         self.out.agents_touched.add(agent)
         if agent in self.sessions:
             self.out.sessions_touched.add(agent)
@@ -340,6 +381,9 @@ class Center:
         if a is None or q is None or q.wrapup <= 0 or a.status is not Status.READY:
             return
         self.set_status(agent, Status.ACW, None, acw_until=self.now + q.wrapup)
+
+    def _on_lookup_settings(self, ev: LookupSettings) -> None:
+        self.lookups.configure(ev.timeout)
 
     # ------------------------------------------------------------------ switch events
 
@@ -359,6 +403,9 @@ class Center:
         Registrations: registration.on_registrations,
         Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,
+        LookedUp: telephony.on_looked_up,
+        LookupSettings: _on_lookup_settings,
+        CallbackRequested: callback.on_callback_requested,
     }
 
     # ------------------------------------------------------------------ offers and distribution
@@ -392,10 +439,17 @@ class Center:
         session = self.sessions.get(agent)
         return frozenset(session.clients) if session is not None else None
 
-    def figures(self) -> Figures:
-        """The live figures of the center, for a monitor (``/metrics``)."""
+    def figures(self, now: float | None = None) -> Figures:
+        """The live figures of the center, for a monitor (``/metrics``), at ``now`` (the
+        clock's time between steps; the last step's by default)."""
         return figures.count(
-            self.sessions, self.calls.values(), self.directory.queues, self.free, self.registered
+            self.sessions,
+            self.calls.values(),
+            self.directory.queues,
+            self.free,
+            self.registered,
+            (a.status for a in self.agents.values()),
+            self.now if now is None else max(now, self.now),
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:
@@ -406,7 +460,8 @@ class Center:
         """Ring a free agent's phone with a waiting caller (the ``Distributor`` chose it)."""
         line = self.sessions[agent].line
         assert line is not None
-        self.book.offer(call, agent, line, ring_timeout)
+        # A callback rings no phone: the agent's answer() dials the number.
+        self.book.offer(call, agent, line, ring_timeout, ring=call.callback_to is None)
 
     def set_directory(self, directory: Directory) -> None:
         """The configuration changed (``reconfigure``): everyone reads the new one."""
@@ -428,6 +483,8 @@ class Center:
             case WrapUpEnds(agent, until):
                 a = self.agents.get(agent)
                 return a is not None and a.status is Status.ACW and a.acw_until == until
+            case LookupExpires(uid, expires):
+                return self.lookups.holds(uid, expires)
             case DayEnds():
                 return True
 
@@ -441,7 +498,10 @@ class Center:
                 self.book.end_call(self.calls[uid], Cause.UNAVAILABLE)
             case WrapUpEnds(agent, _):
                 self.set_status(agent, Status.READY, None)
+            case LookupExpires(uid, _):
+                telephony.lookup_expired(self, uid)
             case DayEnds(midnight):
+                self.queue_days.new_day()
                 for a in self.agents.values():
                     a.new_day(midnight)
                     self.out.agents_touched.add(a.config.id)

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from ucs.core.ids import AgentId, UniqueId
 
-__all__ = ["DayEnds", "DirectRingExpires", "OfferExpires", "Timer", "Timers", "WrapUpEnds"]
+__all__ = [
+    "DayEnds",
+    "DirectRingExpires",
+    "LookupExpires",
+    "OfferExpires",
+    "Timer",
+    "Timers",
+    "WrapUpEnds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,14 @@ class WrapUpEnds:
 
 
 @dataclass(frozen=True, slots=True)
+class LookupExpires:
+    """A call has waited for its caller lookup as long as it may: it goes on without it."""
+
+    uniqueid: UniqueId
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
 class DayEnds:
     """Local midnight: every agent's statistics start a new day (kept as ``Center.midnight``,
     not in the heap, so that it is handled before anything else due at the same time)."""
@@ -50,7 +66,7 @@ class DayEnds:
     midnight: float
 
 
-Timer = OfferExpires | DirectRingExpires | WrapUpEnds | DayEnds
+Timer = OfferExpires | DirectRingExpires | WrapUpEnds | LookupExpires | DayEnds
 
 
 class Timers:

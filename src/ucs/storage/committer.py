@@ -6,7 +6,7 @@ transaction, and says how it failed: ``Outage`` (the database cannot be reached 
 ``Refused`` (the database refused something in the batch for itself).
 
 Two of them: ``LocalCommitter`` writes in the calling thread; ``ProcessCommitter`` hands each
-batch to a child process of its own (``python -m ucs.storage.committer``) that writes it with
+batch to a child process of its own (``serve``, in a new interpreter) that writes it with
 its own connection. A server runs the second: SQLAlchemy's statement building and the JSON of
 each call record are Python work, which in a thread holds the interpreter's lock while the
 event loop waits for it (measured in docs/performance.md, "A slow day"); in a process of its own
@@ -35,8 +35,16 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, arrival_seq
+from ucs.storage import outbox
 from ucs.storage import schema as t
-from ucs.storage.journal import Record, RowDeleted, RowUpserted, TokenIssued, TokensRevoked
+from ucs.storage.journal import (
+    OutboxEvents,
+    Record,
+    RowDeleted,
+    RowUpserted,
+    TokenIssued,
+    TokensRevoked,
+)
 
 __all__ = [
     "Committer",
@@ -45,6 +53,7 @@ __all__ = [
     "ProcessCommitter",
     "Refused",
     "make_engine",
+    "serve",
     "shared_across_processes",
     "upsert",
 ]
@@ -176,7 +185,11 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
         elif isinstance(item, StatusRecord):
             conn.execute(
                 insert(t.status_log).values(
-                    agent_id=item.agent, status=item.status.value, reason=item.reason, at=item.at
+                    agent_id=item.agent,
+                    status=item.status.value,
+                    reason=item.reason,
+                    at=item.at,
+                    by_agent=item.by,
                 )
             )
         elif isinstance(item, SessionRecord):
@@ -204,6 +217,8 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
         elif isinstance(item, RowDeleted):
             table = t.metadata.tables[item.table]
             conn.execute(delete(table).where(table.c[item.column] == item.value))
+        elif isinstance(item, OutboxEvents):
+            outbox.write(conn, item.rows)
     _write_calls(conn, calls.values())
     states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
     upsert(conn, t.agent_state, states, ["agent_id"])
@@ -265,6 +280,7 @@ def upsert(
 # --- writing in a child process -------------------------------------------------------------
 
 
+_CHILD = "import sys; from ucs.storage.committer import serve; serve(int(sys.argv[1]), sys.argv[2])"
 _START_TIMEOUT = 30.0
 """Seconds a new child may take to import and open its engine."""
 
@@ -293,7 +309,7 @@ class ProcessCommitter:
         ours, theirs = socket.socketpair()
         with ours, theirs:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "ucs.storage.committer", str(theirs.fileno()), self.url],
+                [sys.executable, "-c", _CHILD, str(theirs.fileno()), self.url],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
@@ -335,7 +351,7 @@ class ProcessCommitter:
         self._end()
 
 
-def _serve(fd: int, url: str) -> None:
+def serve(fd: int, url: str) -> None:
     """The child: write each batch it is given and answer how it went, until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -356,7 +372,3 @@ def _serve(fd: int, url: str) -> None:
         except Refused as err:
             answer = ("refused", str(err))
         pipe.send(answer)
-
-
-if __name__ == "__main__":
-    _serve(int(sys.argv[1]), sys.argv[2])

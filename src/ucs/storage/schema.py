@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -27,6 +28,7 @@ __all__ = [
     "audit",
     "aux_reasons",
     "cdr",
+    "crm_outbox",
     "lines",
     "memberships",
     "metadata",
@@ -90,6 +92,8 @@ queues = Table(
     Column("weight", Integer, nullable=False, default=0),
     Column("number", String(32)),
     Column("rona_reason", String(64)),  # AUX reason after an offer rang out; NULL: none
+    Column("campaign", Integer),  # the outgoing queue callbacks are dialled under; NULL: none
+    Column("callback_retries", Integer, nullable=False, default=1),
     sqlite_autoincrement=True,
 )
 
@@ -153,6 +157,7 @@ status_log = Table(
     Column("status", String(16), nullable=False),
     Column("reason", String(64)),
     Column("at", Float, nullable=False, index=True),
+    Column("by_agent", Integer),  # the supervisor who set it; NULL: the agent or the server
 )
 
 agent_state = Table(
@@ -212,3 +217,22 @@ def agents_of(cell: str | None) -> list[tuple[int, str]]:
         if agent.isdigit():
             found.append((int(agent), username))
     return found
+
+
+crm_outbox = Table(
+    "crm_outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("stream", String(80), nullable=False),  # delivered in order within: call:… agent:…
+    Column("type", String(32), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("body", Text, nullable=False),  # the JSON POSTed, exactly (the signature's input)
+    Column("state", Integer, nullable=False, default=0),  # 0 pending, 1 delivered, 2 failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try", Float, nullable=False, default=0.0),
+    Column("last_error", String(300)),
+    Index("crm_outbox_pending", "state", "next_try"),
+    Index("crm_outbox_stream", "stream", "state", "seq"),
+    sqlite_autoincrement=True,
+)

@@ -39,9 +39,11 @@ from ucs.core.directory import (
     QueueType,
     Strategy,
 )
+from ucs.core.effects import CallRecord
 from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
+from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.committer import make_engine, shared_across_processes, upsert
 from ucs.storage.journal import Journal, RowDeleted, RowUpserted
@@ -166,6 +168,8 @@ class Store:
                     r["weight"],
                     r["number"],
                     r["rona_reason"],
+                    QueueId(r["campaign"]) if r["campaign"] is not None else None,
+                    r["callback_retries"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -335,6 +339,7 @@ class Store:
         """Calls that were live when the server stopped end now with cause 0 (unknown)."""
         with self.engine.begin() as conn:
             rows = conn.execute(select(t.cdr).where(t.cdr.c.live.is_(True))).mappings().all()
+            ended = []
             for r in rows:
                 call = dict(r["call"])
                 call.update(cause=int(Cause.UNKNOWN), disconnected=now, now=now)
@@ -343,6 +348,13 @@ class Store:
                     .where(t.cdr.c.uniqueid == r["uniqueid"])
                     .values(live=False, call=call)
                 )
+                codes = tuple(
+                    (c.get("accountCode", ""), c.get("subAccountCode"))
+                    for c in r["account_codes"] or ()
+                )
+                ended.append(CallRecord(call, codes, r["queue_id"]))
+            # The CRM hears of them as of any call that ended (in the same transaction).
+            outbox.write(conn, outbox.rows(ended, self.writer.outbox))
         return len(rows)
 
     # --- call records ------------------------------------------------------------------------
@@ -463,6 +475,8 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "weight": q.weight,
         "number": q.number,
         "rona_reason": q.rona_reason,
+        "campaign": q.campaign,
+        "callback_retries": q.callback_retries,
     }
 
 

@@ -33,6 +33,9 @@ from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord
 from ucs.core.errors import StorageUnavailable, UcsError
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
+from ucs.crm import demo as demo_crm
+from ucs.crm.service import Crm
+from ucs.crm.settings import LOOKUP_KEY, WEBHOOK_KEY, LookupConfig, load_lookup, load_webhook
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.audit import AuditLog
@@ -40,7 +43,7 @@ from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.admission import Admission
-from ucs.web.api import admin, audit, reports, sim, staff
+from ucs.web.api import admin, audit, crm, reports, sim, staff
 from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
@@ -154,6 +157,8 @@ class Server:
     switch: SimulatedSwitch = field(init=False)
     hub: Hub = field(init=False)
     engine: Engine = field(init=False)
+    crm: Crm = field(init=False)
+    """The CRM integration: caller lookup, events to the CRM (CONTRACT §12)."""
     sip: SipSwitch | None = field(init=False, default=None)
     """The SIP switch the engine drives (``--switch sip``); else None."""
     tokens: Tokens = field(default_factory=Tokens)
@@ -183,8 +188,19 @@ class Server:
 
             self.sip = sip_switch(self.settings, self.store)
         driver: Switch = self.sip if self.sip is not None else self.switch
+        policy = self.store.writer.outbox
+        policy.username = self._username
+        policy.base_url = f"http://{self.settings.host}:{self.settings.port}"
+        self.crm = Crm(lambda event: self.engine.submit(event), self.store.engine, policy)
+        # Before ``resume``: calls that were live at the last stop tell the CRM they ended.
+        self.crm.set_webhook(load_webhook(self.store.setting(WEBHOOK_KEY)))
         self.engine = Engine(
-            self.center, driver, clients=self.hub, store=self.store, refusal=self.store.refusal
+            self.center,
+            driver,
+            clients=self.hub,
+            store=self.store,
+            crm=self.crm.lookup,
+            refusal=self.store.refusal,
         )
         if self.sip is not None:
             self.sip.attach(self.engine)
@@ -200,6 +216,12 @@ class Server:
                 log.warning(
                     "login locked: username=%s for %d s", effect.username, round(effect.seconds)
                 )
+
+    def _username(self, agent: int) -> str | None:
+        """An agent's username (asked from the store's thread: the directory is replaced,
+        never changed, so a read sees one whole)."""
+        config = self.center.directory.agents.get(AgentId(agent))
+        return config.username if config is not None else None
 
     def _clients_of(self, agent: AgentId) -> set[Any]:
         return set(self.center.connections_of(agent) or ())
@@ -300,6 +322,18 @@ def _admin_token(settings: Settings, store: Store) -> None:
     settings.admin_token_digest = digest
 
 
+def _crm_settings(server: Server) -> None:
+    """Caller lookup as stored; in ``--demo`` with none stored, in the demo CRM."""
+    settings = server.settings
+    raw = server.store.setting(LOOKUP_KEY)
+    lookup = load_lookup(raw)
+    if raw is None and settings.demo:
+        host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        url = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}/demo/crm/lookup"
+        lookup = LookupConfig(url, 800)
+    server.crm.set_lookup(lookup)
+
+
 def build_server(settings: Settings) -> Server:
     """Open (and migrate) the database, seed the demo data into an empty one, and resume."""
     from ucs.demo import (
@@ -324,6 +358,7 @@ def build_server(settings: Settings) -> Server:
     _admin_token(settings, store)
     server = Server(settings, store, store.password_hashes(), hasher)
     server.resume()
+    _crm_settings(server)
     store.start()
     return server
 
@@ -333,12 +368,14 @@ def create_app(server: Server) -> ASGIApp:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server.engine.start()
         metrics.start()
+        server.crm.start()
         if server.sip is not None:
             server.sip.start()
         yield
         if server.sip is not None:
             server.sip.stop()
         metrics.stop()
+        await server.crm.close()
         server.engine.stop()
         server.store.stop()
 
@@ -384,12 +421,25 @@ def create_app(server: Server) -> ASGIApp:
                 raise HTTPException(404, f"no agent {username}")
             return {"token": make_token(server.settings.sso_secret, username, int(time.time()))}
 
+        @app.get("/demo/crm/lookup", include_in_schema=False)
+        async def demo_lookup(request: Request, number: str = "") -> Response:
+            """What a CRM's lookup endpoint does (CONTRACT §12): who the number is."""
+            found = demo_crm.answer(number, str(request.url_for("demo-crm", path="")))
+            if found is None:
+                return JSONResponse({"detail": "no such contact"}, status_code=404)
+            return JSONResponse(found)
+
+        @app.get("/demo/crm/contacts", include_in_schema=False)
+        async def demo_contacts() -> list[dict[str, str]]:
+            return list(demo_crm.CONTACTS)
+
         app.mount("/demo/crm", StaticFiles(directory=_DEMO_CRM, html=True), name="demo-crm")
     app.include_router(sim.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
     app.include_router(staff.router)
     app.include_router(audit.router)
+    app.include_router(crm.router)
     app.mount("/admin", StaticFiles(directory=_ADMIN, html=True), name="admin")
     metrics = Metrics(server)
 
@@ -427,7 +477,9 @@ def create_app(server: Server) -> ASGIApp:
     own = own_origins(server.settings.host, server.settings.port)
     settings = server.settings
     # Inside the origin check (so that refusals carry CORS headers), before anything reads a
-    # body: the admin token first, then the body's size and pace, then the audit trail.
+    # body: the admin token first, then the body's size and pace, then the audit trail;
+    # innermost, the simulator's fast lane (``api/sim.py``).
+    app.add_middleware(sim.FastLane, server=server)
     app.add_middleware(
         AuditTrail,
         audit=audit_log,

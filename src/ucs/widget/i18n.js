@@ -17,8 +17,10 @@ export const TEXT = {
     outgoing: "Outgoing", ringing: "Ringing", connected: "Connected", held: "On hold",
     waiting: "Caller waiting", dialling: "Calling", lost: "Connection lost — reconnecting…",
     ringtone: "Ringtone", test: "Test", stop: "Stop", theme: "Dark theme", unknown: "Unknown",
-    language: "Čeština", transferTo: "Transfer to", reason: "Reason",
+    language: "Čeština", transferTo: "Transfer to", reason: "Reason", callback: "Callback request",
     unregistered: "Phone {identifier} is not registered: no queue calls reach it until it registers.",
+    statusSetBy: "Your status is now {status} (set by {name}).",
+    loggedOutBy: "Your session was ended by {name}.",
   },
   cs: {
     title: "Operátor", username: "Uživatelské jméno", password: "Heslo", remember: "Zapamatovat",
@@ -38,7 +40,10 @@ export const TEXT = {
     waiting: "Volající čeká", dialling: "Vytáčím", lost: "Spojení ztraceno — obnovuji…",
     ringtone: "Vyzvánění", test: "Zkusit", stop: "Zastavit", theme: "Tmavý vzhled",
     unknown: "Neznámé", language: "English", transferTo: "Přepojit na", reason: "Důvod",
+    callback: "Žádost o zpětné volání",
     unregistered: "Telefon {identifier} není zaregistrován: dokud se nezaregistruje, nezazvoní na něm žádný hovor z fronty.",
+    statusSetBy: "Váš stav je nyní {status} (změna od: {name}).",
+    loggedOutBy: "Vaše relace byla ukončena (ukončení od: {name}).",
   },
 };
 

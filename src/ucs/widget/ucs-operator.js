@@ -2,7 +2,7 @@
 // over the operator protocol. The user interface (ucs-element.js) is a view of this controller;
 // with `headless: true` there is none and the API works alone.
 
-import { CALL_STATE, focusOf } from "./calls.js";
+import { focusOf, ringsHere } from "./calls.js";
 import { Connection, ProtocolError } from "./connection.js";
 import { t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
@@ -43,8 +43,14 @@ export class Controller {
     this.calls = new Map(); // uniqueid -> Call object as this agent sees it
     this.identifier = null;
     this.line = null;
-    this.ringingSound = "default";
+    this.ringingSound = RINGING_SOUNDS.includes(api.ringingSound) ? api.ringingSound : "default";
     this.theme = THEMES.includes(api.theme) ? api.theme : "default";
+    // Choices made before login (the configuration's `theme` and `ringingSound`, setTheme in
+    // CREDENTIALS, the choices of a session that ended): carried into the session at login,
+    // where they become the session's (CONTRACT §5). Each is kept until the server took it.
+    this.carry = {};
+    if (THEMES.includes(api.theme)) this.carry.theme = api.theme;
+    if (RINGING_SOUNDS.includes(api.ringingSound)) this.carry.ringingSound = api.ringingSound;
     this.lang = api.lang === "cs" ? "cs" : "en";
     this.reason = null;
     this.statusSince = null; // when the availability last changed (server seconds)
@@ -125,8 +131,8 @@ export class Controller {
     const identifierBefore = this.identifier;
     this.identifier = body.identifier ?? null;
     this.line = body.line ?? null;
-    if (body.ringingSound) this.ringingSound = body.ringingSound;
-    if (body.theme) this.theme = body.theme;
+    if (body.ringingSound) this.ringingSound = this.carry.ringingSound || body.ringingSound;
+    if (body.theme) this.theme = this.carry.theme || body.theme;
     this.reason = body.reason ?? null;
     this.acwUntil = body.acwUntil ?? null;
     this.statusSince = body.statusSince ?? null;
@@ -134,6 +140,25 @@ export class Controller {
       this.fire("onIdentifier", this.identifier);
     }
     this._enter(body.state);
+    this._carryInto(body);
+  }
+
+  _carryInto(body) {
+    // The server takes the theme in any state of a session, the ringtone in READY only.
+    const carried = [["theme", "setTheme", true], ["ringingSound", "selectRingingSound", body.state === "READY"]];
+    for (const [key, method, now] of carried) {
+      const value = this.carry[key];
+      if (!value || !now || !body.state || body.state === "CREDENTIALS" || this.carrying === key) continue;
+      if (body[key] === value) {
+        delete this.carry[key];
+        continue;
+      }
+      this.carrying = key;
+      this.connection.request(method, [value]).then(
+        () => { if (this.carry[key] === value) delete this.carry[key]; },
+        (err) => this.fire("onError", err),
+      ).finally(() => { this.carrying = null; });
+    }
   }
 
   _welcome(snapshot) {
@@ -156,6 +181,9 @@ export class Controller {
     this.line = null;
     this.reason = null;
     this.forget();
+    // The page keeps looking and ringing as it did: the next login carries these choices.
+    if (this.theme !== "default") this.carry.theme = this.theme;
+    if (this.ringingSound !== "default") this.carry.ringingSound = this.ringingSound;
     if (was) this.fire("onLogout");
     this._enter("CREDENTIALS");
   }
@@ -196,6 +224,18 @@ export class Controller {
         break;
       case "session.ended":
         this._loggedOut();
+        if (msg.by && typeof msg.by.displayname === "string") {
+          const values = { name: msg.by.displayname };
+          this.notify(t(this.lang, "loggedOutBy"), "warning", true, 20000, "CREDENTIALS", "server", { values });
+        }
+        break;
+      case "supervisor.acted":
+        // A supervisor set this agent's status (setAgentStatus): the agent is told who did it.
+        if (msg.by && typeof msg.by.displayname === "string") {
+          const status = t(this.lang, msg.status) + (msg.reason ? ` (${msg.reason})` : "");
+          const values = { name: msg.by.displayname, status };
+          this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
+        }
         break;
       case "session.changed":
         this._session(msg);
@@ -309,6 +349,9 @@ export class Controller {
         return undefined;
       case "state":
         return this.stateObject();
+      case "selectRingingSound":
+        delete this.carry.ringingSound; // chosen in the session: nothing before it is left
+        break;
       default:
         break;
     }
@@ -374,7 +417,10 @@ export class Controller {
     }
     this.theme = theme;
     this.changed();
-    if (this.phase && this.phase !== "CREDENTIALS") {
+    if (!this.phase || this.phase === "CREDENTIALS") {
+      this.carry.theme = theme; // made before login: the session takes it at login
+    } else {
+      delete this.carry.theme; // chosen in the session: nothing from before login is left
       await this.connection.request("setTheme", [theme]); // shared by the session's tabs
     }
     return theme;
@@ -382,7 +428,7 @@ export class Controller {
 
   _ringing() {
     if (this.config.headless) return;
-    const ringing = [...this.calls.values()].some((c) => c.state === CALL_STATE.RINGING && c.direction === "INCOMING");
+    const ringing = [...this.calls.values()].some(ringsHere);
     if (ringing && this.ringer.playing !== this.ringingSound) this.ringer.play(this.ringingSound);
     else if (!ringing && this.ringer.playing && !this.testing) this.ringer.stop();
   }

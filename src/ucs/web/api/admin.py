@@ -98,7 +98,7 @@ class LineIn(LinePatch):
 
 
 class QueuePatch(_Model):
-    NULLABLE = frozenset({"number", "rona_reason"})
+    NULLABLE = frozenset({"number", "rona_reason", "campaign"})
     name: str | None = Field(None, min_length=1, max_length=128)
     type: QueueType | None = None
     strategy: Strategy | None = None
@@ -112,6 +112,18 @@ class QueuePatch(_Model):
         max_length=64,
         description="AUX reason a READY agent is given after letting one of the queue's calls "
         "ring out (ring no answer); null: the agent stays READY",
+    )
+    campaign: int | None = Field(
+        None,
+        gt=0,
+        le=2_147_483_647,
+        description="The outgoing queue (campaign) the queue's callbacks are dialled under",
+    )
+    callback_retries: int | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="Times a callback whose number does not answer goes back to the queue",
     )
 
 
