@@ -27,6 +27,7 @@ _TYPES = {
     "session.changed": "state",
     "session.joined": "session",
     "session.ended": "logout",
+    "supervisor.acted": "supervisor",
     "error": "error",
 }
 
@@ -43,7 +44,9 @@ class OperatorError(Exception):
 @dataclass(frozen=True)
 class Event:
     """Something the server told this session: ``type`` is ``call``, ``user``, ``state``,
-    ``session``, ``logout`` or ``error``."""
+    ``session``, ``logout`` (``data["by"]``: the supervisor who did it, if one did),
+    ``supervisor`` (a supervisor set the agent's status: ``data["by"]``, ``["status"]``,
+    ``["reason"]``) or ``error``."""
 
     type: str
     data: dict[str, Any]

@@ -75,12 +75,12 @@ from ucs.core.events import (
     TrunkCall,
 )
 from ucs.core.figures import Figures
-from ucs.core.ids import AgentId, ClientId, LineId
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId
 from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
 from ucs.core.publish import Publisher
-from ucs.core.queueday import QueueDays
+from ucs.core.queueday import QueueDay, QueueDays
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
@@ -212,11 +212,15 @@ class Center:
         agents: Mapping[AgentId, Mapping[str, Any]],
         sessions: Mapping[AgentId, Mapping[str, Any]],
         now: float,
+        queue_days: Mapping[QueueId, QueueDay] | None = None,
     ) -> list[Effect]:
         """Take back the agents and sessions saved before a restart (``AgentRecord`` and
         ``SessionRecord``): everyone logged in before is logged in after, with the same phone,
-        status and today's statistics. Connections come back with ``Attach``."""
+        status and today's statistics; and today's figures of the queues (``queue_days``,
+        recounted from the call records). Connections come back with ``Attach``."""
         self._begin(now)
+        if queue_days is not None:
+            self.queue_days.restore(queue_days)
         for aid, state in agents.items():
             a = self.agents.get(aid)
             if a is not None:

@@ -8,13 +8,16 @@ queue calls it has seen, and starts again at local midnight (``new_day``).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ucs.core.call import Call
 from ucs.core.ids import QueueId, UniqueId
 from ucs.core.model import Cause
 
-__all__ = ["ABANDONED_SHORT", "SERVICE_LEVEL_TARGET", "QueueDay", "QueueDays"]
+__all__ = ["ABANDONED_SHORT", "SERVICE_LEVEL_TARGET", "QueueDay", "QueueDays", "recount"]
 
 SERVICE_LEVEL_TARGET = 20.0
 """Seconds within which an answer counts toward the service level (CONTRACT §11's default)."""
@@ -80,6 +83,10 @@ class QueueDays:
                 if end - waited_from <= ABANDONED_SHORT:
                     day.abandoned_short += 1
 
+    def restore(self, days: Mapping[QueueId, QueueDay]) -> None:
+        """After a restart: today's figures as the call records tell them (``recount``)."""
+        self.days = {q: dataclasses.replace(day) for q, day in days.items()}
+
     def new_day(self) -> None:
         """Local midnight: today's figures start from nothing (calls waiting go on counting)."""
         self.days.clear()
@@ -89,3 +96,24 @@ class QueueDays:
         if day is None:
             day = self.days[queue] = QueueDay()
         return day
+
+
+def recount(records: Iterable[tuple[QueueId, Mapping[str, Any]]]) -> dict[QueueId, QueueDay]:
+    """Today's figures from the day's call records of ended queue calls (a Call object each,
+    as ``/api/cdr`` has them): what ``QueueDays`` counted before a restart."""
+    days: dict[QueueId, QueueDay] = {}
+    for queue, call in records:
+        day = days.get(queue) or days.setdefault(queue, QueueDay())
+        day.offered += 1
+        created = float(call.get("created") or 0.0)
+        connected = call.get("connected")
+        if connected is not None:
+            day.answered += 1
+            if float(connected) - created <= SERVICE_LEVEL_TARGET:
+                day.answered_within_target += 1
+        elif call.get("cause") == int(Cause.CALLER_HANGUP):
+            day.abandoned += 1
+            ended = call.get("disconnected")
+            if ended is not None and float(ended) - created <= ABANDONED_SHORT:
+                day.abandoned_short += 1
+    return days
