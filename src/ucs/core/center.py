@@ -84,11 +84,13 @@ from ucs.core.queueday import QueueDay, QueueDays
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
+from ucs.core.teamwatch import TeamWatch
 from ucs.core.timers import (
     DayEnds,
     DirectRingExpires,
     LookupExpires,
     OfferExpires,
+    TeamTick,
     Timer,
     Timers,
     WrapUpEnds,
@@ -181,6 +183,8 @@ class Center:
             agents=self.agents, sessions=self.sessions, book=self.book, out=self.out
         )
         self.queue_days = QueueDays()
+        self.team_watch = TeamWatch()
+        self.teams = supervision.Teams(directory)
 
     # ------------------------------------------------------------------ entry points
 
@@ -257,12 +261,19 @@ class Center:
             out.calls_touched,
         )
         book, days = self.book, self.queue_days
+        watching = self.teams.watched(self.sessions)
+        watch = self.team_watch
         for uid in out.calls_touched:
-            call = book.calls.get(uid)
-            if call is not None:
-                days.see(call, ended=False)
-            elif (done := book.ended.get(uid)) is not None:
-                days.see(done, ended=True)
+            call = book.calls.get(uid) or book.ended.get(uid)
+            if call is None:
+                continue
+            days.see(call, ended=call.ended)
+            if watching:
+                watch.note(call.agents(), () if call.queue_id is None else (call.queue_id,))
+        if watching:
+            watch.note(out.agents_touched, ())
+            if (due := watch.arm(self.now)) is not None:
+                self.timers.arm(due, TeamTick(due))
         self.publisher.publish(self.directory, self.now, self.midnight, self.free)
         return out.take()
 
@@ -471,6 +482,7 @@ class Center:
         """The configuration changed (``reconfigure``): everyone reads the new one."""
         self.directory = self.book.directory = directory
         self.distributor.rebuild()  # strategies, weights, members and agents may all have changed
+        self.teams = supervision.Teams(directory)
 
     # ------------------------------------------------------------------ timers
 
@@ -489,6 +501,8 @@ class Center:
                 return a is not None and a.status is Status.ACW and a.acw_until == until
             case LookupExpires(uid, expires):
                 return self.lookups.holds(uid, expires)
+            case TeamTick(due):
+                return self.team_watch.due == due
             case DayEnds():
                 return True
 
@@ -504,6 +518,8 @@ class Center:
                 self.set_status(agent, Status.READY, None)
             case LookupExpires(uid, _):
                 telephony.lookup_expired(self, uid)
+            case TeamTick():
+                supervision.tick(self)
             case DayEnds(midnight):
                 self.queue_days.new_day()
                 for a in self.agents.values():

@@ -19,7 +19,7 @@ export const TEXT = {
     ringtone: "Ringtone", test: "Test", stop: "Stop", theme: "Dark theme", unknown: "Unknown",
     language: "Čeština", transferTo: "Transfer to", reason: "Reason", callback: "Callback request",
     unregistered: "Phone {identifier} is not registered: no queue calls reach it until it registers.",
-    statusSetBy: "Your status is now {status} (set by {name}).",
+    statusSetBy: "{name} set your status to {status}.",
     loggedOutBy: "Your session was ended by {name}.",
   },
   cs: {

@@ -249,6 +249,9 @@ export interface Callbacks {
   onCallHangup?(call: Call): void;
   onCall?(call: Call): void;
   onLogout?(): void;
+  /** Supervisors: the whole team view (as team() gives it) each time any of it changes,
+   * at most a few times a second. */
+  onTeamChange?(team: Team): void;
   onError?(error: UcsError): void;
 }
 
@@ -268,6 +271,7 @@ export interface Events {
   call: [call: Call];
   logout: [];
   error: [error: UcsError];
+  teamChange: [team: Team];
 }
 
 /** The methods the component adds; every one returns a Promise but state(). */
