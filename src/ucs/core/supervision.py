@@ -165,17 +165,26 @@ def tick(c: Center) -> None:
         lambda aid: _agent_entry(c, aid), lambda q: _queue_entry(c, q, waiting.get(q, []))
     )
     if agents or queues:
+        # Supervisors told the same changes get the same body (one object: encoded once).
+        bodies: dict[tuple[tuple[AgentId, ...], tuple[QueueId, ...]], dict[str, Any]] = {}
         for sup in sorted(c.teams.supervisors):
             session = c.sessions.get(sup)
             if session is None or session.phase is not Phase.READY:
                 continue
             members, shown = c.teams.of(sup)
-            mine_q = [queues[q] for q in shown if q in queues]
-            mine_a = [entry for aid, entry in agents.items() if aid in members]
-            if mine_q or mine_a:
-                c.out.effects.append(
-                    Push(sup, "team.changed", {"queues": mine_q, "agents": mine_a})
-                )
+            key = (
+                tuple(aid for aid in agents if aid in members),
+                tuple(q for q in shown if q in queues),
+            )
+            if not key[0] and not key[1]:
+                continue
+            body = bodies.get(key)
+            if body is None:
+                body = bodies[key] = {
+                    "queues": [queues[q] for q in key[1]],
+                    "agents": [agents[aid] for aid in key[0]],
+                }
+            c.out.effects.append(Push(sup, "team.changed", body))
     if c.teams.watched(c.sessions):
         c.team_watch.note((), waiting)
         if (due := c.team_watch.arm(c.now)) is not None:
