@@ -454,6 +454,12 @@ class Center:
         session = self.sessions.get(agent)
         return frozenset(session.clients) if session is not None else None
 
+    def team_view(self, now: float | None = None) -> dict[str, Any]:
+        """The whole center as a superuser's ``team()`` has it (every queue and agent), at
+        ``now`` (the clock's time between steps): for the wallboard (``/api/team``)."""
+        at = self.now if now is None else max(now, self.now)
+        return supervision.view(self, sorted(self.agents), sorted(self.directory.queues), at)
+
     def figures(self, now: float | None = None) -> Figures:
         """The live figures of the center, for a monitor (``/metrics``), at ``now`` (the
         clock's time between steps; the last step's by default)."""

@@ -43,7 +43,7 @@ from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.admission import Admission
-from ucs.web.api import admin, audit, crm, reports, sim, staff
+from ucs.web.api import admin, audit, crm, reports, sim, staff, team
 from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
@@ -64,6 +64,7 @@ log = logging.getLogger("ucs.server")
 
 _WIDGET = str(resources.files("ucs") / "widget")
 _ADMIN = str(resources.files("ucs") / "admin")
+_WALLBOARD = str(resources.files("ucs") / "wallboard")
 """The web admin (``/admin/``): plain ES modules over the REST API."""
 """The operator component: plain ES modules, served as they are (no build step)."""
 _TYPED_WIDGET_FILES = {
@@ -443,6 +444,8 @@ def create_app(server: Server) -> ASGIApp:
     app.include_router(staff.router)
     app.include_router(audit.router)
     app.include_router(crm.router)
+    app.include_router(team.router)
+    app.mount("/wallboard", StaticFiles(directory=_WALLBOARD, html=True), name="wallboard")
     app.mount("/admin", StaticFiles(directory=_ADMIN, html=True), name="admin")
     metrics = Metrics(server)
 

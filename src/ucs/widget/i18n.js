@@ -104,3 +104,23 @@ export const ADMIN_TEXT = {
 export function ta(lang, key) {
   return (ADMIN_TEXT[lang] && ADMIN_TEXT[lang][key]) || ADMIN_TEXT.en[key] || key;
 }
+
+// The wallboard's strings (/wallboard/, src/ucs/wallboard).
+export const WALLBOARD_TEXT = {
+  en: {
+    title: "Contact center", waiting: "waiting", longest: "Longest", answered: "Answered",
+    abandoned: "Abandoned", serviceLevel: "SL", onCall: "On call", READY: "Ready",
+    AUX: "Not ready", ACW: "Wrap-up", OFFLINE: "Offline", signIn: "Sign in",
+    username: "Username (a superuser)", password: "Password", token: "or the admin token",
+    stale: "No answer from the server: showing {seconds} s old figures",
+    refused: "Not signed in: a superuser's login or the admin token is needed.",
+  },
+  cs: {
+    title: "Kontaktní centrum", waiting: "čeká", longest: "Nejdéle", answered: "Přijato",
+    abandoned: "Zavěšeno", serviceLevel: "Úroveň", onCall: "Hovor", READY: "Připraven",
+    AUX: "Nepřipraven", ACW: "Dopracování", OFFLINE: "Offline", signIn: "Přihlásit",
+    username: "Uživatelské jméno (superuživatel)", password: "Heslo", token: "nebo token správce",
+    stale: "Server neodpovídá: údaje jsou {seconds} s staré",
+    refused: "Nepřihlášeno: je třeba přihlášení superuživatele nebo token správce.",
+  },
+};
