@@ -49,6 +49,7 @@ from ucs.core.events import (
     Disconnect,
     Event,
     HungUp,
+    MediaStatus,
     PhoneCall,
     Reconfigure,
     Registration,
@@ -126,6 +127,8 @@ class Center:
         self.line_owner: dict[LineId, AgentId] = {}
         """The agent holding each phone in use."""
         self.registered: set[LineId] | None = None
+        self.media_available = False
+        """A media engine is up: the softphone may be paired (``MediaStatus``)."""
         """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.midnight = next_midnight(now, tz)
         self.now = now
@@ -258,6 +261,11 @@ class Center:
         self.detach(ev.client)
         del self.clients[ev.client]
 
+    def _on_media_status(self, ev: MediaStatus) -> None:
+        # Paired softphones stay paired while the engine restarts: their calls end with a
+        # cause (the media adapter hangs them up), the next ones ring again.
+        self.media_available = ev.available
+
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:
             self.join(ev.client, ev.agent)
@@ -356,6 +364,7 @@ class Center:
         HungUp: telephony.on_hung_up,
         Transferred: transfer.confirmed,
         SwitchFailed: transfer.failed,
+        MediaStatus: _on_media_status,
         Registrations: registration.on_registrations,
         Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,

@@ -8,6 +8,8 @@
     ├── Unauthorized              UNAUTHORIZED       refused credentials or SSO token
     ├── NotFound                  NOT_FOUND          unknown queue, call, phone identifier or line
     ├── TooManyAttempts           TOO_MANY_ATTEMPTS  too many failed logins for one username
+    ├── MediaUnavailable          MEDIA_UNAVAILABLE  no media engine (or no microphone): no
+    │                                                softphone, no audio of calls
     └── StorageUnavailable        STORAGE_UNAVAILABLE  neither the database nor the local
                                                        journal can be written: new calls and
                                                        commands are refused, not lost
@@ -29,6 +31,7 @@ __all__ = [
     "SWITCH_FAILURE",
     "InvalidArgument",
     "InvalidState",
+    "MediaUnavailable",
     "NotFound",
     "StorageUnavailable",
     "TooManyAttempts",
@@ -73,6 +76,10 @@ class TooManyAttempts(UcsError):
     code = "TOO_MANY_ATTEMPTS"
 
 
+class MediaUnavailable(UcsError):
+    code = "MEDIA_UNAVAILABLE"
+
+
 class StorageUnavailable(UcsError):
     """Raised by the runtime, not the core: the core never knows the disk."""
 
@@ -87,6 +94,7 @@ ERROR_CODES: dict[str, type[UcsError]] = {
         Unauthorized,
         NotFound,
         TooManyAttempts,
+        MediaUnavailable,
         StorageUnavailable,
     )
 }

@@ -38,6 +38,7 @@ __all__ = [
     "Disconnect",
     "Event",
     "HungUp",
+    "MediaStatus",
     "Operation",
     "PhoneCall",
     "Reconfigure",
@@ -220,6 +221,14 @@ class SwitchFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaStatus:
+    """The media engine came up (``available``) or went away: the softphone may be paired
+    only while it is up (``ucs.media``)."""
+
+    available: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Registrations:
     """The switch knows which phones can be rung (a SIP registrar), and these are: from now
     on only registered phones are offered queue calls. Without it (the simulated switch) every
@@ -260,6 +269,7 @@ Event = (
     | HungUp
     | Transferred
     | SwitchFailed
+    | MediaStatus
     | Registrations
     | Registration
     | Reconfigure

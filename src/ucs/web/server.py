@@ -33,6 +33,8 @@ from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord
 from ucs.core.errors import StorageUnavailable, UcsError
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
+from ucs.media.conductor import Conductor
+from ucs.media.plane import media_plane
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
@@ -116,6 +118,19 @@ class Settings:
     """(path prefix, bytes): body limits of routes that take more (or less) than ``max_body``."""
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     """Seconds a request body may take to arrive whole."""
+    media: str = "off"
+    """``auto`` (Janus when installed), ``janus`` or ``off`` (docs/media.md). ``ucs serve``
+    says ``auto``; servers built in tests and programs have no media unless they ask."""
+    media_dir: str = ""
+    """The media engine's runtime directory (configuration, API socket, log); by default a
+    new temporary one."""
+    media_rtp_ip: str = "127.0.0.1"
+    """The address the media engine receives plain RTP on (simulated callers, SIP legs)."""
+    media_ice_interface: str = ""
+    """The only interface the engine offers browsers (``ice_enforce_list``); empty: any."""
+    media_ports: str = "20000-40000"
+    media_prefix: tuple[str, ...] = ()
+    """A command the engine is started under (``ip netns exec NAME`` in the tests)."""
     shed_lag: float = 0.0
     """REST requests that add work are refused (503, ``Retry-After``) while the event loop
     lags more than this many seconds (``web/pressure.py``); 0: never. ``ucs serve`` sets
@@ -135,6 +150,8 @@ class Server:
     switch: SimulatedSwitch = field(init=False)
     hub: Hub = field(init=False)
     engine: Engine = field(init=False)
+    media: Conductor = field(init=False)
+    """The media plane (``ucs.media``): what callers and softphones hear."""
     sip: SipSwitch | None = field(init=False, default=None)
     """The SIP switch the engine drives (``--switch sip``); else None."""
     tokens: Tokens = field(default_factory=Tokens)
@@ -170,6 +187,8 @@ class Server:
         if self.sip is not None:
             self.sip.attach(self.engine)
         self.engine.observers.append(self._watch)
+        self.media = media_plane(self.settings, self.engine, self.switch)
+        self.engine.observers.append(self.media.observe)
 
     def _watch(self, event: Any, effects: list[Any], seconds: float) -> None:
         for effect in effects:
@@ -305,6 +324,7 @@ def create_app(server: Server) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server.engine.start()
+        server.media.start()
         metrics.start()
         if server.sip is not None:
             server.sip.start()
@@ -312,6 +332,7 @@ def create_app(server: Server) -> ASGIApp:
         if server.sip is not None:
             server.sip.stop()
         metrics.stop()
+        await server.media.stop()
         server.engine.stop()
         server.store.stop()
 

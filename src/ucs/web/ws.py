@@ -28,6 +28,7 @@ from ucs.runtime.tokens import token_digest
 from ucs.web.admission import Admission, Ticket
 from ucs.web.api.plain import MAX_DEPTH, unplain
 from ucs.web.hub import Connection, encode
+from ucs.web.media import MEDIA_METHODS, media_request
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
@@ -346,6 +347,9 @@ class _Protocol:
             self.conn.send(text)
             return
         server = self.server
+        if method in MEDIA_METHODS:  # the softphone's audio: no state of the core changes
+            self.conn.send(await media_request(server, self.conn.id, rid, method, args))
+            return
         credentials = _credentials(method, args)
         try:
             if credentials is not None:

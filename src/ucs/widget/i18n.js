@@ -19,6 +19,9 @@ export const TEXT = {
     ringtone: "Ringtone", test: "Test", stop: "Stop", theme: "Dark theme", unknown: "Unknown",
     language: "Čeština", transferTo: "Transfer to", reason: "Reason",
     unregistered: "Phone {identifier} is not registered: no queue calls reach it until it registers.",
+    thisBrowser: "This browser", microphone: "Microphone", speaker: "Speaker",
+    defaultSpeaker: "System default", inputLevel: "Microphone level",
+    micOff: "The microphone is asked for at the first call.",
   },
   cs: {
     title: "Operátor", username: "Uživatelské jméno", password: "Heslo", remember: "Zapamatovat",
@@ -39,6 +42,9 @@ export const TEXT = {
     ringtone: "Vyzvánění", test: "Zkusit", stop: "Zastavit", theme: "Tmavý vzhled",
     unknown: "Neznámé", language: "English", transferTo: "Přepojit na", reason: "Důvod",
     unregistered: "Telefon {identifier} není zaregistrován: dokud se nezaregistruje, nezazvoní na něm žádný hovor z fronty.",
+    thisBrowser: "Tento prohlížeč", microphone: "Mikrofon", speaker: "Reproduktor",
+    defaultSpeaker: "Výchozí systémový", inputLevel: "Úroveň mikrofonu",
+    micOff: "O mikrofon se požádá při prvním hovoru.",
   },
 };
 

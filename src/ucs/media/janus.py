@@ -1,0 +1,156 @@
+"""``Media`` on Janus: every call's audio is anchored in an AudioBridge room of its own.
+
+Parties join the room as WebRTC participants (the agent's browser; its SDP travels over the
+operator protocol, never browser to Janus) or as plain-RTP participants (the simulator's
+callers, later SIP legs). The room mixes: each party hears the others. Mute is the
+participant's ``muted``. Requests about one call are carried out in order (a lock per call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from dataclasses import dataclass, field
+
+from ucs.media.base import MediaError, Party
+from ucs.media.janus_api import JanusClient
+
+__all__ = ["JanusMedia"]
+
+log = logging.getLogger("ucs.media")
+
+SAMPLING_RATE = 16000
+"""The rooms mix at 16 kHz: wide-band for the browser (Opus), down-sampled for G.711 legs."""
+
+
+@dataclass
+class _Room:
+    id: int
+    handles: dict[Party, int] = field(default_factory=dict)
+    muted: dict[Party, bool] = field(default_factory=dict)
+
+
+class JanusMedia:
+    def __init__(self) -> None:
+        self.client: JanusClient | None = None
+        self._rooms: dict[str, _Room] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._ids = itertools.count(1)
+        self._manager: int | None = None
+
+    # --- the supervisor's side -------------------------------------------------------------
+
+    def up(self, client: JanusClient) -> None:
+        self.client, self._manager = client, None
+        self._rooms.clear()
+
+    def down(self) -> list[str]:
+        """The engine failed: every room is gone. Returns the calls that had audio."""
+        self.client, self._manager = None, None
+        calls = list(self._rooms)
+        self._rooms.clear()
+        return calls
+
+    @property
+    def available(self) -> bool:
+        return self.client is not None and not self.client.closed.is_set()
+
+    def has_call(self, uniqueid: str) -> bool:
+        return uniqueid in self._rooms
+
+    # --- Media -------------------------------------------------------------------------------
+
+    async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
+        async with self._lock(uniqueid):
+            client, room = await self._room(uniqueid)
+            handle = await self._join(client, room, party)
+            body = {"request": "join", "room": room.id, "display": party, "codec": "opus"}
+            body["muted"] = room.muted.get(party, False)
+            _, jsep = await client.message(handle, body, {"type": "offer", "sdp": offer})
+            if not jsep or "sdp" not in jsep:
+                raise MediaError("the media engine gave no SDP answer")
+            return str(jsep["sdp"])
+
+    async def connect_rtp(
+        self, uniqueid: str, party: Party, address: tuple[str, int], codec: str
+    ) -> tuple[str, int]:
+        async with self._lock(uniqueid):
+            client, room = await self._room(uniqueid)
+            handle = await self._join(client, room, party)
+            body = {
+                "request": "join",
+                "room": room.id,
+                "display": party,
+                "codec": codec,
+                "muted": room.muted.get(party, False),
+                "rtp": {"ip": address[0], "port": address[1]},
+            }
+            data, _ = await client.message(handle, body)
+            rtp = data.get("rtp") or {}
+            if "ip" not in rtp or "port" not in rtp:
+                raise MediaError("the media engine gave no RTP address")
+            return str(rtp["ip"]), int(rtp["port"])
+
+    async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
+        async with self._lock(uniqueid):
+            room = self._rooms.get(uniqueid)
+            if room is None:
+                raise MediaError(f"call {uniqueid} has no audio")
+            room.muted[party] = muted
+            handle = room.handles.get(party)
+            if handle is not None and self.client is not None:
+                await self.client.message(handle, {"request": "configure", "muted": muted})
+
+    async def end(self, uniqueid: str) -> None:
+        async with self._lock(uniqueid):
+            room = self._rooms.pop(uniqueid, None)
+            client = self.client
+            if room is not None and client is not None:
+                for handle in room.handles.values():
+                    await client.detach(handle)
+                if self._manager is not None:
+                    try:
+                        await client.message(self._manager, {"request": "destroy", "room": room.id})
+                    except MediaError as err:
+                        log.warning("room of %s not destroyed: %s", uniqueid, err)
+        self._locks.pop(uniqueid, None)
+
+    # --- inside ------------------------------------------------------------------------------
+
+    def _lock(self, uniqueid: str) -> asyncio.Lock:
+        return self._locks.setdefault(uniqueid, asyncio.Lock())
+
+    async def _room(self, uniqueid: str) -> tuple[JanusClient, _Room]:
+        client = self.client
+        if client is None:
+            raise MediaError("no media engine is running")
+        room = self._rooms.get(uniqueid)
+        if room is not None:
+            return client, room
+        if self._manager is None:
+            self._manager = await client.attach()
+        room = _Room(next(self._ids))
+        await client.message(
+            self._manager,
+            {
+                "request": "create",
+                "room": room.id,
+                "description": uniqueid[:64],
+                "sampling_rate": SAMPLING_RATE,
+                "allow_rtp_participants": True,
+                "audiolevel_event": False,
+            },
+        )
+        self._rooms[uniqueid] = room
+        return client, room
+
+    async def _join(self, client: JanusClient, room: _Room, party: Party) -> int:
+        """A fresh handle for ``party`` (one that was there before leaves: a browser that
+        connects again replaces its earlier connection)."""
+        old = room.handles.pop(party, None)
+        if old is not None:
+            await client.detach(old)
+        handle = await client.attach()
+        room.handles[party] = handle
+        return handle

@@ -1,0 +1,78 @@
+"""Media tests: Janus in a network namespace of the test's own, with real audio.
+
+Janus never uses loopback interfaces for ICE (docs/media.md), so each test makes a namespace
+with a veth pair: the test's side (the server, Chromium, the simulated callers) on
+198.18.N.1, Janus inside on 198.18.N.2 (``ice_enforce_list``). Needs root and Janus; skipped
+with the reason otherwise. The namespace and its link go with the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.server.conftest import Running, running, serving  # noqa: F401 (running: a fixture)
+
+
+@dataclass(frozen=True)
+class Netns:
+    name: str
+    host_ip: str
+    """This side of the link (the server, Chromium)."""
+    engine_ip: str
+    """Janus's side, inside the namespace."""
+    engine_interface: str
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+
+
+@pytest.fixture
+def netns() -> Iterator[Netns]:
+    if os.geteuid() != 0:
+        pytest.skip("media tests run Janus in a network namespace: they need root")
+    if shutil.which("janus") is None:
+        pytest.skip("janus is not installed (make media-engine installs it)")
+    if shutil.which("ip") is None:
+        pytest.skip("iproute2 is not installed")
+    existing = set(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else set()
+    n = os.getpid() % 250 + 1
+    while f"ucs-media-{n}" in existing:
+        n = n % 250 + 1
+    name, host, peer = f"ucs-media-{n}", f"ucsm{n}a", f"ucsm{n}b"
+    _ip("netns", "add", name)
+    try:
+        _ip("link", "add", host, "type", "veth", "peer", "name", peer, "netns", name)
+        _ip("addr", "add", f"198.18.{n}.1/24", "dev", host)
+        _ip("link", "set", host, "up")
+        _ip("-n", name, "link", "set", "lo", "up")
+        _ip("-n", name, "addr", "add", f"198.18.{n}.2/24", "dev", peer)
+        _ip("-n", name, "link", "set", peer, "up")
+        yield Netns(name, f"198.18.{n}.1", f"198.18.{n}.2", peer)
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+
+
+@pytest.fixture
+async def media_server(tmp_path: Path, netns: Netns) -> AsyncIterator[Running]:
+    """The demo server with Janus started in ``netns``, once the engine answers."""
+    async with serving(
+        tmp_path,
+        media="janus",
+        media_rtp_ip=netns.engine_ip,
+        media_ice_interface=netns.engine_interface,
+        media_prefix=("ip", "netns", "exec", netns.name),
+    ) as server:
+        media = server.server.media
+        async with asyncio.timeout(20):
+            while not media.available:  # noqa: ASYNC110 (the supervisor has no event to wait on)
+                await asyncio.sleep(0.05)
+        yield server

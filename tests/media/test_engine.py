@@ -1,0 +1,92 @@
+"""The media engine as ``ucs serve`` runs it: started, supervised, restarted, and the
+simulator's callers who speak (real Janus, real RTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import httpx
+import pytest
+
+from tests.media.audio import SILENCE_DBFS, level_dbfs, read_wav
+from tests.server.conftest import Running
+from ucs.demo import DEMO_ADMIN_TOKEN
+
+pytestmark = pytest.mark.anyio
+
+ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
+
+
+async def test_a_speaking_caller_is_anchored_in_the_engine(media_server: Running) -> None:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+        r = await http.post(
+            "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
+        )
+        assert r.status_code == 201, r.text
+        uid = r.json()["uniqueid"]
+        media = media_server.server.media
+        assert media.media.has_call(uid)
+        r = await http.get(f"/api/sim/calls/{uid}/heard")
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "audio/wav"
+        samples, rate = read_wav(r.content)
+        assert rate == 8000
+        # Alone in the call, the caller hears nobody (the room does not echo its own voice).
+        assert level_dbfs(samples) < SILENCE_DBFS
+        r = await http.post(f"/api/sim/calls/{uid}/hangup")
+        assert r.status_code == 204
+        async with asyncio.timeout(5):
+            while media.media.has_call(uid):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        assert (await http.get(f"/api/sim/calls/{uid}/heard")).status_code == 200
+
+
+async def test_bad_audio_is_refused_and_nothing_starts(media_server: Running) -> None:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+        before = len(media_server.server.center.calls)
+        for audio in ("tone:50", "tone:5000", "tone:", "music", "tone:440hz"):
+            r = await http.post(
+                "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": audio}
+            )
+            assert r.status_code == 422, (audio, r.text)
+        assert len(media_server.server.center.calls) == before
+        assert (await http.get("/api/sim/calls/nope/heard")).status_code == 404
+
+
+async def test_the_engine_killed_mid_call_is_restarted_and_the_call_ends(
+    media_server: Running,
+) -> None:
+    server = media_server.server
+    supervisor = server.media.supervisor
+    assert supervisor is not None and supervisor.pid is not None
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+        r = await http.post(
+            "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
+        )
+        uid = r.json()["uniqueid"]
+        first = supervisor.pid
+        os.kill(first, signal.SIGKILL)
+        async with asyncio.timeout(20):
+            while not (server.media.available and supervisor.pid not in (None, first)):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        assert supervisor.restarts == 1
+        assert uid not in server.center.calls  # ended with the engine, not left hanging
+        assert server.center.media_available
+        r = await http.post(
+            "/api/sim/calls", json={"queue": 1, "from": "+420777111333", "audio": "tone:600"}
+        )
+        assert r.status_code == 201
+        assert server.media.media.has_call(r.json()["uniqueid"])
+
+
+async def test_without_an_engine_audio_is_media_unavailable(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        r = await http.post(
+            "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
+        )
+        assert r.status_code == 503
+        assert r.json()["code"] == "MEDIA_UNAVAILABLE"
+        r = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420777111222"})
+        assert r.status_code == 201  # everything else works
