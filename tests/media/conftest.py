@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import Running, running, serving  # noqa: F401 (running: a fixture)
+from tests.browser.conftest import crm  # noqa: F401 (a fixture)
+from tests.server.conftest import Running, running, serving  # noqa: F401 (a fixture)
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,34 @@ async def media_server(tmp_path: Path, netns: Netns) -> AsyncIterator[Running]:
             while not media.available:  # noqa: ASYNC110 (the supervisor has no event to wait on)
                 await asyncio.sleep(0.05)
         yield server
+
+
+SOFTPHONE_ARGS = [
+    "--allow-loopback-in-peer-connection",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+"""Chromium as a softphone in tests: a fake microphone playing a file, no permission prompt."""
+
+
+@pytest.fixture
+async def softphone_browser(tmp_path: Path) -> AsyncIterator[object]:
+    """Chromium whose fake microphone plays a 1 kHz tone (the agent's voice)."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser.conftest import ARGS, CHROMIUM
+    from tests.media.audio import write_tone
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed")
+    mic = write_tone(tmp_path / "agent-1000hz.wav", AGENT_TONE)
+    args = [*ARGS, *SOFTPHONE_ARGS, f"--use-file-for-fake-audio-capture={mic}"]
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield browser
+        await browser.close()
+
+
+AGENT_TONE = 1000.0
+"""What the agent's fake microphone says."""

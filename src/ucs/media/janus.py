@@ -20,8 +20,10 @@ __all__ = ["JanusMedia"]
 
 log = logging.getLogger("ucs.media")
 
-SAMPLING_RATE = 16000
-"""The rooms mix at 16 kHz: wide-band for the browser (Opus), down-sampled for G.711 legs."""
+SAMPLING_RATE = 8000
+"""The rooms mix at 8 kHz, the far party's (G.711) rate: at 16 kHz Janus up-samples a G.711
+leg without filtering its image, and the agent heard a caller's 440 Hz with a 7560 Hz whine
+(a quarter of the power; measured, docs/media.md)."""
 
 
 @dataclass

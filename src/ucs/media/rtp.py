@@ -55,7 +55,7 @@ class RtpPeer(asyncio.DatagramProtocol):
         return str(host), int(port)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment] (a datagram endpoint's)
+        self.transport = transport  # type: ignore[assignment]  # a datagram endpoint's
 
     def start(self, remote: tuple[str, int]) -> None:
         """Speak to ``remote`` from now on, one packet every 20 ms."""
