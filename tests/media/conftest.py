@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import crm  # noqa: F401 (a fixture)
+from tests.browser.conftest import browser, crm  # noqa: F401 (fixtures)
 from tests.server.conftest import Running, running, serving  # noqa: F401 (a fixture)
 
 

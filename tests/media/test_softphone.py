@@ -140,3 +140,47 @@ async def test_a_caller_and_an_agent_on_the_softphone_hear_each_other(
         async with asyncio.timeout(5):
             while media_server.server.media.media.has_call(uid):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
+
+
+PHASE = "window.ucsOperator.__ucs.phase"
+
+
+async def test_without_an_engine_the_softphone_is_media_unavailable(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    page = await open_page(browser, crm, running, headless=False)
+    code = await page.evaluate(
+        """(async () => {
+          await window.ucsOperator.login('agent1', 'agent1-pass');
+          try { await window.ucsOperator.selectIdentifier('softphone'); return null; }
+          catch (e) { return e.code; }
+        })()"""
+    )
+    assert code == "MEDIA_UNAVAILABLE"
+    assert await page.evaluate(PHASE) == "IDENTIFY"
+    # The phone list offers this browser first all the same; desk phones still work.
+    first = page.locator("[data-phone]").first
+    assert await first.get_attribute("data-phone") == "softphone"
+    assert await first.inner_text() == "This browser"
+    assert await page.evaluate("window.ucsOperator.selectIdentifier('phone1')") == "phone1"
+
+
+async def test_a_refused_microphone_is_media_unavailable_and_stays_in_device(
+    browser: Any, crm: tuple[Path, str], media_server: Running
+) -> None:
+    page = await open_page(browser, crm, media_server)
+    code = await page.evaluate(
+        """(async () => {
+          navigator.mediaDevices.getUserMedia = () =>
+            Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+          await window.ucsOperator.login('agent1', 'agent1-pass');
+          await window.ucsOperator.selectIdentifier('softphone');
+          try { await window.ucsOperator.provision(); return null; }
+          catch (e) { return e.code; }
+        })()"""
+    )
+    assert code == "MEDIA_UNAVAILABLE"
+    assert await page.evaluate(PHASE) == "DEVICE"
+    agent = media_server.server.center.directory.agent_by_username("agent1")
+    assert agent is not None
+    assert media_server.server.center.sessions[agent.id].phase.value == "DEVICE"
