@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers bench
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers media-engine bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) media-engine
 	$(BIN)/ucs serve --demo
 
 # The load benchmark (bench/README.md): about 7 minutes; BENCH_QUICK=1 make bench about 75 s.
@@ -53,7 +53,16 @@ sip-peers:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip linphone-cli >/dev/null; \
 	  else echo "sipp, baresip or linphonec is missing and this is not root: install sip-tester, baresip and linphone-cli"; fi; }
 
-pytest: $(STAMP) chromium sip-peers
+# The media engine (docs/media.md): Debian's Janus, started by `ucs serve`; the media tests run
+# it in a network namespace of their own (iproute2's `ip netns`, as root).
+media-engine:
+	@command -v janus >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's janus (the media engine) and iproute2"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus iproute2 >/dev/null; \
+	  else echo "janus is missing and this is not root: no media (install janus); media tests skipped"; fi; }
+
+pytest: $(STAMP) chromium sip-peers media-engine
 	$(BIN)/pytest -n auto -q
 
 test: lint typecheck pytest
