@@ -20,6 +20,7 @@ import pytest
 
 from tests.browser.conftest import browser, crm  # noqa: F401 (fixtures)
 from tests.server.conftest import Running, running, serving  # noqa: F401 (a fixture)
+from ucs.media.sounds import Sounds, tools_installed
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,26 @@ def netns() -> Iterator[Netns]:
         subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
 
 
+@pytest.fixture(scope="session")
+def default_sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default sounds, made once per test process (encoding the music takes a second)."""
+    folder = tmp_path_factory.mktemp("sounds")
+    if tools_installed():
+        asyncio.run(Sounds(folder).ensure_defaults())
+    return folder
+
+
 @pytest.fixture
-async def media_server(tmp_path: Path, netns: Netns) -> AsyncIterator[Running]:
-    """The demo server with Janus started in ``netns``, once the engine answers."""
+async def media_server(
+    tmp_path: Path, netns: Netns, default_sounds: Path
+) -> AsyncIterator[Running]:
+    """The demo server with Janus started in ``netns``, once the engine answers; its sounds
+    are a copy of the default set (tests may replace them)."""
+    sounds = tmp_path / "sounds"
+    shutil.copytree(default_sounds, sounds)
     async with serving(
         tmp_path,
+        sounds_dir=str(sounds),
         media="janus",
         media_rtp_ip=netns.engine_ip,
         media_ice_interface=netns.engine_interface,

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.media.audio import SILENCE_DBFS, level_dbfs, read_wav
+from tests.media.audio import SILENCE_DBFS, level_dbfs, read_wav, write_tone
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
 
@@ -90,3 +91,28 @@ async def test_without_an_engine_audio_is_media_unavailable(running: Running) ->
         assert r.json()["code"] == "MEDIA_UNAVAILABLE"
         r = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420777111222"})
         assert r.status_code == 201  # everything else works
+
+
+async def test_sounds_are_listed_and_a_bad_upload_stores_nothing(
+    media_server: Running, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+        listed = (await http.get("/api/sounds")).json()
+        names = {s["name"]: s for s in listed}
+        assert {"music", "welcome"} <= set(names)
+        assert set(names["welcome"]["languages"]) == {"", "cs"}
+        assert names["music"]["seconds"] > 10
+        for body in (b"", b"RIFF....WAVEfmt not really", b"\x00" * 1000):
+            r = await http.put("/api/sounds/jingle", content=body)
+            assert r.status_code == 422, r.text
+        long = write_tone(tmp_path / "long.wav", 440, seconds=601, rate=8000)
+        assert (await http.put("/api/sounds/jingle", content=long.read_bytes())).status_code == 422
+        tone = write_tone(tmp_path / "tone.wav", 440, seconds=2, rate=16000).read_bytes()
+        assert (await http.put("/api/sounds/Bad%20Name", content=tone)).status_code == 422
+        assert (await http.get("/api/sounds")).json() == listed  # nothing stored
+        r = await http.put("/api/sounds/jingle", content=tone)
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == "jingle" and 1.9 < r.json()["seconds"] < 2.1
+        assert "jingle" in {s["name"] for s in (await http.get("/api/sounds")).json()}
+        r = await http.put("/api/sounds/jingle", content=tone, headers={"Authorization": "x"})
+        assert r.status_code == 401

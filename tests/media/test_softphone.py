@@ -21,6 +21,7 @@ from tests.media.audio import (
     level_dbfs,
     read_wav,
     stretch,
+    write_tone,
 )
 from tests.media.conftest import AGENT_TONE
 from tests.server.conftest import Running
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.anyio
 
 ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
 CALLER_TONE = 440.0
+MUSIC_TONE = 600.0
 
 READY = """(async () => {
   await window.ucsOperator.login('agent1', 'agent1-pass');
@@ -67,6 +69,10 @@ RECORD = """async (uniqueid) => {
 }"""
 
 
+def _array(recorded: dict[str, Any]) -> Any:
+    return np.asarray(recorded["samples"], dtype=np.float64)
+
+
 async def _heard(http: httpx.AsyncClient, uid: str) -> tuple[Any, int]:
     r = await http.get(f"/api/sim/calls/{uid}/heard")
     assert r.status_code == 200, r.text
@@ -85,7 +91,7 @@ async def _more_heard(http: httpx.AsyncClient, uid: str, seconds: float) -> tupl
 
 
 async def test_a_caller_and_an_agent_on_the_softphone_hear_each_other(
-    softphone_browser: Any, crm: tuple[Path, str], media_server: Running
+    softphone_browser: Any, crm: tuple[Path, str], media_server: Running, tmp_path: Path
 ) -> None:
     page = await open_page(
         softphone_browser, crm, media_server, headless=False, extra="audioProcessing: false,"
@@ -102,6 +108,9 @@ async def test_a_caller_and_an_agent_on_the_softphone_hear_each_other(
     )
 
     async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+        music = write_tone(tmp_path / "music.wav", MUSIC_TONE, seconds=5.0, rate=8000)
+        r = await http.put("/api/sounds/music", content=music.read_bytes())
+        assert r.status_code == 200, r.text
         r = await http.post(
             "/api/sim/calls",
             json={"queue": 1, "from": "+420777123456", "audio": f"tone:{CALLER_TONE:g}"},
@@ -118,7 +127,7 @@ async def test_a_caller_and_an_agent_on_the_softphone_hear_each_other(
 
         # The agent hears the caller's 440 Hz.
         got = await page.evaluate(RECORD, uid)
-        played = stretch(np.asarray(got["samples"], dtype=np.float64), got["rate"], -1.5, 1.5)
+        played = stretch(_array(got), got["rate"], -1.5, 1.5)
         assert band_share(played, got["rate"], CALLER_TONE) > TONE_SHARE
         assert level_dbfs(played) > TONE_DBFS
 
@@ -133,6 +142,25 @@ async def test_a_caller_and_an_agent_on_the_softphone_hear_each_other(
         assert muted["connected_muted"] is True
         samples, rate = await _more_heard(http, uid, 2.0)
         assert level_dbfs(stretch(samples, rate, -1.5, 1.5)) < SILENCE_DBFS
+        unmuted = await page.evaluate("window.ucsOperator.mute()")
+        assert unmuted["connected_muted"] is False
+
+        # Held, the caller hears the music (here a 600 Hz tone) and the agent nothing.
+        held = await page.evaluate("window.ucsOperator.hold()")
+        assert held["state"] == 5
+        samples, rate = await _more_heard(http, uid, 2.0)
+        music = stretch(samples, rate, -1.5, 1.5)
+        assert band_share(music, rate, MUSIC_TONE) > TONE_SHARE
+        assert level_dbfs(music) > TONE_DBFS
+        got = await page.evaluate(RECORD, uid)
+        assert level_dbfs(stretch(_array(got), got["rate"], -1.5, 1.5)) < SILENCE_DBFS
+
+        # Taken back, they hear each other again.
+        await page.evaluate("window.ucsOperator.unhold()")
+        samples, rate = await _more_heard(http, uid, 2.0)
+        assert band_share(stretch(samples, rate, -1.5, 1.5), rate, AGENT_TONE) > TONE_SHARE
+        got = await page.evaluate(RECORD, uid)
+        assert band_share(stretch(_array(got), got["rate"], -1.5, 1.5), got["rate"], 440) > 0.8
 
         await page.evaluate("window.ucsOperator.hangup()")
         await page.wait_for_function("window.log.some(e => e[0] === 'onCallHangup')")

@@ -44,6 +44,20 @@ class Media(Protocol):
         """Silence (or no longer silence) what ``party`` says."""
         ...
 
+    async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
+        """Play the sound file at ``path`` to the call's parties (``key`` names it, to stop)."""
+        ...
+
+    async def stop_playing(self, uniqueid: str, key: str) -> None:
+        ...
+
+    async def hold(self, uniqueid: str, music: str | None) -> None:
+        """The agent's side neither hears nor is heard; the far party hears ``music``."""
+        ...
+
+    async def unhold(self, uniqueid: str) -> None:
+        ...
+
     async def end(self, uniqueid: str) -> None:
         """The call is over: free its audio. Ending a call the engine never saw is no error."""
         ...
@@ -64,6 +78,18 @@ class NoMedia:
 
     async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
         raise MediaError("no media engine is running")
+
+    async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
+        raise MediaError("no media engine is running")
+
+    async def stop_playing(self, uniqueid: str, key: str) -> None:
+        return None
+
+    async def hold(self, uniqueid: str, music: str | None) -> None:
+        raise MediaError("no media engine is running")
+
+    async def unhold(self, uniqueid: str) -> None:
+        return None
 
     async def end(self, uniqueid: str) -> None:
         return None

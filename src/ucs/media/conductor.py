@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ucs.core.effects import CallRecord, Mute
+from ucs.core.effects import CallRecord, Hold, Mute, Unhold
 from ucs.core.events import Event, MediaStatus
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
@@ -27,6 +27,7 @@ from ucs.media.g711 import tone
 from ucs.media.janus import JanusMedia
 from ucs.media.janus_api import JanusClient
 from ucs.media.rtp import RtpPeer, local_address_towards
+from ucs.media.sounds import SoundError, Sounds, tools_installed
 from ucs.media.supervisor import Supervisor
 
 __all__ = ["AUDIO", "KEEP_HEARD", "Conductor", "clip_of"]
@@ -60,8 +61,10 @@ class Conductor:
         caller_hangup: Callable[[UniqueId], Event],
         supervisor_of: Callable[[Conductor], Supervisor] | None,
         rtp_ip: str,
+        sounds: Sounds,
     ) -> None:
         self.media = JanusMedia()
+        self.sounds = sounds
         self.submit = submit
         self.caller_hangup = caller_hangup
         self.rtp_ip = rtp_ip
@@ -79,6 +82,14 @@ class Conductor:
     def start(self) -> None:
         if self.supervisor is not None:
             self.supervisor.start()
+            if tools_installed():  # made once, in the background: the engine starts meanwhile
+                self._spawn(self._default_sounds())
+
+    async def _default_sounds(self) -> None:
+        try:
+            await self.sounds.ensure_defaults()
+        except (SoundError, OSError) as err:
+            log.warning("the default sounds could not be made: %s", err)
 
     async def stop(self) -> None:
         if self.supervisor is not None:
@@ -111,10 +122,18 @@ class Conductor:
             if isinstance(effect, Mute) and is_softphone(effect.line):
                 if self.media.has_call(effect.uniqueid):
                     self._spawn(self.media.mute(effect.uniqueid, "agent", effect.muted))
+            elif isinstance(effect, Hold) and self.media.has_call(effect.uniqueid):
+                self._spawn(self._hold(effect.uniqueid))
+            elif isinstance(effect, Unhold) and self.media.has_call(effect.uniqueid):
+                self._spawn(self.media.unhold(effect.uniqueid))
             elif isinstance(effect, CallRecord) and not effect.live:
                 uid = str(effect.call.get("uniqueid"))
                 if self.media.has_call(uid) or uid in self.callers:
                     self._spawn(self._ended(uid))
+
+    async def _hold(self, uid: str) -> None:
+        music = self.sounds.path("music")
+        await self.media.hold(uid, str(music) if music is not None else None)
 
     async def _ended(self, uid: str) -> None:
         peer = self.callers.pop(uid, None)

@@ -20,6 +20,8 @@ __all__ = ["JanusMedia"]
 
 log = logging.getLogger("ucs.media")
 
+HOLD = "hold"
+"""The key of the music played to a held party."""
 SAMPLING_RATE = 8000
 """The rooms mix at 8 kHz, the far party's (G.711) rate: at 16 kHz Janus up-samples a G.711
 leg without filtering its image, and the agent heard a caller's 440 Hz with a 7560 Hz whine
@@ -31,6 +33,9 @@ class _Room:
     id: int
     handles: dict[Party, int] = field(default_factory=dict)
     muted: dict[Party, bool] = field(default_factory=dict)
+    parking: int | None = None
+    """A silent room of the call where the agent's browser waits while the call is held."""
+    held: bool = False
 
 
 class JanusMedia:
@@ -104,6 +109,46 @@ class JanusMedia:
             if handle is not None and self.client is not None:
                 await self.client.message(handle, {"request": "configure", "muted": muted})
 
+    async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
+        async with self._lock(uniqueid):
+            client, room = await self._room(uniqueid)
+            await self._play(client, room, path, loop=loop, key=key)
+
+    async def stop_playing(self, uniqueid: str, key: str) -> None:
+        async with self._lock(uniqueid):
+            room = self._rooms.get(uniqueid)
+            if room is not None and self.client is not None:
+                await self._stop(self.client, room, key)
+
+    async def hold(self, uniqueid: str, music: str | None) -> None:
+        async with self._lock(uniqueid):
+            client, room = await self._room(uniqueid)
+            if room.held:
+                return
+            room.held = True
+            handle = room.handles.get("agent")
+            if handle is not None:  # the agent's browser waits in a silent room of its own
+                if room.parking is None:
+                    room.parking = next(self._ids)
+                    await self._create(client, room.parking, f"{uniqueid[:56]} parked")
+                await client.message(handle, {"request": "changeroom", "room": room.parking})
+            if music is not None:
+                await self._play(client, room, music, loop=True, key=HOLD)
+
+    async def unhold(self, uniqueid: str) -> None:
+        async with self._lock(uniqueid):
+            room = self._rooms.get(uniqueid)
+            client = self.client
+            if room is None or client is None or not room.held:
+                return
+            room.held = False
+            await self._stop(client, room, HOLD)
+            handle = room.handles.get("agent")
+            if handle is not None:
+                body = {"request": "changeroom", "room": room.id, "display": "agent"}
+                body["muted"] = room.muted.get("agent", False)
+                await client.message(handle, body)
+
     async def end(self, uniqueid: str) -> None:
         async with self._lock(uniqueid):
             room = self._rooms.pop(uniqueid, None)
@@ -111,9 +156,11 @@ class JanusMedia:
             if room is not None and client is not None:
                 for handle in room.handles.values():
                     await client.detach(handle)
-                if self._manager is not None:
+                for room_id in (room.id, room.parking):
+                    if self._manager is None or room_id is None:
+                        continue
                     try:
-                        await client.message(self._manager, {"request": "destroy", "room": room.id})
+                        await client.message(self._manager, {"request": "destroy", "room": room_id})
                     except MediaError as err:
                         log.warning("room of %s not destroyed: %s", uniqueid, err)
         self._locks.pop(uniqueid, None)
@@ -130,22 +177,40 @@ class JanusMedia:
         room = self._rooms.get(uniqueid)
         if room is not None:
             return client, room
-        if self._manager is None:
-            self._manager = await client.attach()
         room = _Room(next(self._ids))
-        await client.message(
-            self._manager,
-            {
-                "request": "create",
-                "room": room.id,
-                "description": uniqueid[:64],
-                "sampling_rate": SAMPLING_RATE,
-                "allow_rtp_participants": True,
-                "audiolevel_event": False,
-            },
-        )
+        await self._create(client, room.id, uniqueid[:64])
         self._rooms[uniqueid] = room
         return client, room
+
+    async def _create(self, client: JanusClient, room: int, description: str) -> None:
+        if self._manager is None:
+            self._manager = await client.attach()
+        body = {
+            "request": "create",
+            "room": room,
+            "description": description,
+            "sampling_rate": SAMPLING_RATE,
+            "allow_rtp_participants": True,
+            "audiolevel_event": False,
+        }
+        await client.message(self._manager, body)
+
+    async def _play(
+        self, client: JanusClient, room: _Room, path: str, *, loop: bool, key: str
+    ) -> None:
+        assert self._manager is not None  # made with the room
+        body = {"request": "play_file", "room": room.id, "filename": path, "loop": loop}
+        body["file_id"] = key
+        await client.message(self._manager, body)
+
+    async def _stop(self, client: JanusClient, room: _Room, key: str) -> None:
+        assert self._manager is not None
+        try:
+            await client.message(
+                self._manager, {"request": "stop_file", "room": room.id, "file_id": key}
+            )
+        except MediaError:
+            pass  # it had ended (a file played once), or never started
 
     async def _join(self, client: JanusClient, room: _Room, party: Party) -> int:
         """A fresh handle for ``party`` (one that was there before leaves: a browser that

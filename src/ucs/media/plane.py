@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ucs.media.conductor import Conductor
 from ucs.media.janus_config import JanusConfig
+from ucs.media.sounds import Sounds
 from ucs.media.supervisor import Supervisor, janus_installed
 from ucs.runtime.engine import Engine
 from ucs.switch.simulated import SimulatedSwitch
@@ -16,15 +17,25 @@ from ucs.switch.simulated import SimulatedSwitch
 if TYPE_CHECKING:
     from ucs.web.server import Settings
 
-__all__ = ["MEDIA_CHOICES", "media_plane"]
+__all__ = ["MEDIA_CHOICES", "media_plane", "sounds_folder"]
 
 log = logging.getLogger("ucs.media")
 
 MEDIA_CHOICES = ("auto", "janus", "off")
 
 
+def sounds_folder(settings: Settings) -> Path:
+    """``settings.sounds_dir``, else ``ucs-sounds`` beside the SQLite file, else here."""
+    if settings.sounds_dir:
+        return Path(settings.sounds_dir)
+    if settings.db.startswith("sqlite:///") and settings.db != "sqlite:///:memory:":
+        return Path(settings.db.removeprefix("sqlite:///")).resolve().parent / "ucs-sounds"
+    return Path("ucs-sounds").resolve()
+
+
 def media_plane(settings: Settings, engine: Engine, switch: SimulatedSwitch) -> Conductor:
     """The conductor, with a Janus supervisor when media is on and Janus can run here."""
+    sounds = Sounds(sounds_folder(settings))
     if settings.media not in MEDIA_CHOICES:
         raise ValueError(f"--media must be one of {', '.join(MEDIA_CHOICES)}: {settings.media!r}")
     use = settings.media != "off" and settings.switch == "simulated"
@@ -35,7 +46,7 @@ def media_plane(settings: Settings, engine: Engine, switch: SimulatedSwitch) -> 
         log.log(level, "janus is not installed: no media (softphone, caller audio)")
         use = False
     if not use:
-        return Conductor(engine.submit, switch.caller_hangup, None, settings.media_rtp_ip)
+        return Conductor(engine.submit, switch.caller_hangup, None, settings.media_rtp_ip, sounds)
     runtime = Path(settings.media_dir or tempfile.mkdtemp(prefix="ucs-media-"))
     config = JanusConfig(
         runtime_dir=runtime,
@@ -50,4 +61,4 @@ def media_plane(settings: Settings, engine: Engine, switch: SimulatedSwitch) -> 
             config, conductor.engine_up, conductor.engine_down, cleanup=not settings.media_dir
         )
 
-    return Conductor(engine.submit, switch.caller_hangup, supervisor, settings.media_rtp_ip)
+    return Conductor(engine.submit, switch.caller_hangup, supervisor, settings.media_rtp_ip, sounds)

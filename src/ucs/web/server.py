@@ -41,7 +41,7 @@ from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.admission import Admission
-from ucs.web.api import admin, reports, sim
+from ucs.web.api import admin, reports, sim, sounds
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
 from ucs.web.hub import Hub
@@ -129,6 +129,9 @@ class Settings:
     media_ice_interface: str = ""
     """The only interface the engine offers browsers (``ice_enforce_list``); empty: any."""
     media_ports: str = "20000-40000"
+    sounds_dir: str = ""
+    """Where the sounds callers hear are kept (``ucs.media.sounds``); by default
+    ``ucs-sounds`` beside the SQLite database, or in the working directory."""
     media_prefix: tuple[str, ...] = ()
     """A command the engine is started under (``ip netns exec NAME`` in the tests)."""
     shed_lag: float = 0.0
@@ -372,6 +375,7 @@ def create_app(server: Server) -> ASGIApp:
     app.include_router(sim.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
+    app.include_router(sounds.router)
     metrics = Metrics(server)
 
     @app.get("/healthz", tags=["health"])
@@ -412,7 +416,7 @@ def create_app(server: Server) -> ASGIApp:
     app.add_middleware(
         BodyLimit,
         default=settings.max_body,
-        routes=dict(settings.body_limits),
+        routes={"/api/sounds/": sounds.MAX_SOUND_BYTES, **dict(settings.body_limits)},
         timeout=settings.body_timeout,
     )
     if settings.shed_lag > 0:
