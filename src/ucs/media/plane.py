@@ -40,7 +40,8 @@ def media_plane(settings: Settings, engine: Engine, switch: SimulatedSwitch) -> 
         raise ValueError(f"--media must be one of {', '.join(MEDIA_CHOICES)}: {settings.media!r}")
     use = settings.media != "off" and settings.switch == "simulated"
     if settings.media != "off" and settings.switch != "simulated":
-        log.warning("media with --switch %s is not available yet: no softphone", settings.switch)
+        level = logging.WARNING if settings.media == "janus" else logging.INFO
+        log.log(level, "media with --switch %s is not available yet: no softphone", settings.switch)
     if use and not janus_installed():
         level = logging.WARNING if settings.media == "janus" else logging.INFO
         log.log(level, "janus is not installed: no media (softphone, caller audio)")
