@@ -302,7 +302,10 @@ def agent_remove(agent_id: int, url: str = _url, token: str = _token) -> None:
 def queue_list(url: str = _url, token: str = _token) -> None:
     """List the queues."""
     rows = _api(url, token, "GET", "/api/queues")
-    columns = "id name type strategy ring_timeout wrapup weight number rona_reason".split()
+    columns = (
+        "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
+        "announce_every announce_wait language"
+    ).split()
     _table(rows, columns)
 
 
@@ -318,6 +321,15 @@ def queue_add(
     rona_reason: str | None = typer.Option(
         None, help="AUX reason for an agent who lets a call ring out (default: none)."
     ),
+    greeting: str | None = typer.Option(None, help="Sound a caller hears on entering."),
+    music: str | None = typer.Option(None, help="Sound waiting and held callers hear."),
+    announce_every: float | None = typer.Option(
+        None, help="Seconds between announcements of a waiting caller's place (0: never)."
+    ),
+    announce_wait: bool | None = typer.Option(
+        None, "--announce-wait/--no-announce-wait", help="Announce the expected wait too."
+    ),
+    language: str | None = typer.Option(None, help="en or cs: the announcements' language."),
     url: str = _url,
     token: str = _token,
 ) -> None:
@@ -331,9 +343,43 @@ def queue_add(
         "weight": weight,
         "number": number,
         "rona_reason": rona_reason,
+        "greeting": greeting,
+        "music": music,
+        "announce_every": announce_every,
+        "announce_wait": announce_wait,
+        "language": language,
     }
     row = _api(url, token, "POST", "/api/queues", {k: v for k, v in body.items() if v is not None})
     typer.echo(f"queue {row['name']} added with id {row['id']}")
+
+
+@queue_app.command("set")
+def queue_set(
+    queue_id: int,
+    greeting: str | None = typer.Option(None, help="Sound a caller hears on entering."),
+    music: str | None = typer.Option(None, help="Sound waiting and held callers hear."),
+    announce_every: float | None = typer.Option(
+        None, help="Seconds between announcements of a waiting caller's place (0: never)."
+    ),
+    announce_wait: bool | None = typer.Option(
+        None, "--announce-wait/--no-announce-wait", help="Announce the expected wait too."
+    ),
+    language: str | None = typer.Option(None, help="en or cs: the announcements' language."),
+    url: str = _url,
+    token: str = _token,
+) -> None:
+    """Change what a queue's waiting callers hear ("" as a sound: none)."""
+    body: dict[str, Any] = {
+        "announce_every": announce_every,
+        "announce_wait": announce_wait,
+        "language": language,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    for key, sound in (("greeting", greeting), ("music", music)):
+        if sound is not None:
+            body[key] = sound or None
+    row = _api(url, token, "PATCH", f"/api/queues/{queue_id}", body)
+    typer.echo(f"queue {row['name']} changed")
 
 
 @queue_app.command("member")

@@ -25,7 +25,16 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
-from ucs.core import figures, methods, reconfigure, registration, telephony, transfer, views
+from ucs.core import (
+    figures,
+    methods,
+    reconfigure,
+    registration,
+    telephony,
+    transfer,
+    views,
+    waiting,
+)
 from ucs.core.agent import Agent
 from ucs.core.call import Call
 from ucs.core.callbook import DIRECT_RING_TIMEOUT, CallBook
@@ -69,7 +78,16 @@ from ucs.core.publish import Publisher
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
-from ucs.core.timers import DayEnds, DirectRingExpires, OfferExpires, Timer, Timers, WrapUpEnds
+from ucs.core.timers import (
+    AnnounceDue,
+    DayEnds,
+    DirectRingExpires,
+    OfferExpires,
+    Timer,
+    Timers,
+    WrapUpEnds,
+)
+from ucs.core.waiting import QueueWaits
 
 __all__ = [
     "DIRECT_RING_TIMEOUT",
@@ -128,6 +146,8 @@ class Center:
         """The agent holding each phone in use."""
         self.registered: set[LineId] | None = None
         self.media_available = False
+        self.queue_waits = QueueWaits()
+        """How long each queue's answered callers waited (the expected wait announced)."""
         """A media engine is up: the softphone may be paired (``MediaStatus``)."""
         """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.midnight = next_midnight(now, tz)
@@ -437,6 +457,8 @@ class Center:
             case WrapUpEnds(agent, until):
                 a = self.agents.get(agent)
                 return a is not None and a.status is Status.ACW and a.acw_until == until
+            case AnnounceDue(uid, _):
+                return waiting.waits(self.calls.get(uid))
             case DayEnds():
                 return True
 
@@ -450,6 +472,8 @@ class Center:
                 self.book.end_call(self.calls[uid], Cause.UNAVAILABLE)
             case WrapUpEnds(agent, _):
                 self.set_status(agent, Status.READY, None)
+            case AnnounceDue(uid, _):
+                waiting.announce(self, self.calls[uid])
             case DayEnds(midnight):
                 for a in self.agents.values():
                     a.new_day(midnight)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ucs.core import transfer
+from ucs.core import transfer, waiting
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
 from ucs.core.effects import Created, Originate, Ring
@@ -52,6 +52,7 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
         call.queue_id = queue.id
         call.called_name = queue.name
         call.enqueued_at = c.now
+        waiting.enter(c, call, queue)
     elif line is not None:
         call.connected_party = c.book.line_party(line)
         call.called_name = call.connected_party.name
@@ -110,6 +111,7 @@ def on_phone_call(c: Center, ev: PhoneCall) -> None:
         call.queue_id = queue.id
         call.called_name = queue.name
         call.enqueued_at = c.now
+        waiting.enter(c, call, queue)
     elif target is not None and target.id == ev.line:
         c.book.end_call(call, Cause.BUSY)
         return
@@ -150,6 +152,8 @@ def queue_answer(c: Center, call: Call, offer: Offer) -> None:
     call.offers.clear()
     call.connected_party = offer.party
     call.handled_by = offer.agent
+    if call.enqueued_at is not None and call.queue_id is not None:
+        c.queue_waits.answered(call.queue_id, c.now - call.enqueued_at)
     call.enqueued_at = None
     connect(c, call)
     c.distributor.answered(call.queue_id, offer.agent)  # type: ignore[arg-type]

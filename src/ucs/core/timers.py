@@ -14,7 +14,15 @@ from dataclasses import dataclass
 
 from ucs.core.ids import AgentId, UniqueId
 
-__all__ = ["DayEnds", "DirectRingExpires", "OfferExpires", "Timer", "Timers", "WrapUpEnds"]
+__all__ = [
+    "AnnounceDue",
+    "DayEnds",
+    "DirectRingExpires",
+    "OfferExpires",
+    "Timer",
+    "Timers",
+    "WrapUpEnds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,15 @@ class WrapUpEnds:
 
 
 @dataclass(frozen=True, slots=True)
+class AnnounceDue:
+    """A waiting caller is told its place (the queue's ``announce_every``); stale once the call
+    stopped waiting."""
+
+    uniqueid: UniqueId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class DayEnds:
     """Local midnight: every agent's statistics start a new day (kept as ``Center.midnight``,
     not in the heap, so that it is handled before anything else due at the same time)."""
@@ -50,7 +67,7 @@ class DayEnds:
     midnight: float
 
 
-Timer = OfferExpires | DirectRingExpires | WrapUpEnds | DayEnds
+Timer = OfferExpires | DirectRingExpires | WrapUpEnds | AnnounceDue | DayEnds
 
 
 class Timers:

@@ -16,10 +16,12 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ucs.core.effects import CallRecord, Hold, Mute, Unhold
-from ucs.core.events import Event, MediaStatus
+from ucs.core.effects import Announce, CallRecord, Greet, Hold, Mute, Unhold
+from ucs.core.events import Answered, Event, MediaStatus
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
 from ucs.media.base import MediaError
@@ -30,7 +32,7 @@ from ucs.media.rtp import RtpPeer, local_address_towards
 from ucs.media.sounds import SoundError, Sounds, tools_installed
 from ucs.media.supervisor import Supervisor
 
-__all__ = ["AUDIO", "KEEP_HEARD", "Conductor", "clip_of"]
+__all__ = ["AUDIO", "KEEP_HEARD", "Conductor", "clip_of", "place_text", "wait_text"]
 
 log = logging.getLogger("ucs.media")
 
@@ -54,6 +56,25 @@ def clip_of(audio: str) -> bytes:
     return b"".join(tone(f, 0.2) for f in (300, 500, 700, 500, 400, 600))
 
 
+@dataclass
+class _Waiting:
+    music: str | None
+    task: asyncio.Task[None] | None = None
+
+
+def place_text(place: int, language: str) -> str:
+    if language == "cs":
+        return f"Jste {place}. v pořadí."
+    return f"You are number {place} in the queue."
+
+
+def wait_text(minutes: int, language: str) -> str:
+    if language == "cs":
+        unit = "minuta" if minutes == 1 else "minuty" if 2 <= minutes <= 4 else "minut"
+        return f"Předpokládaná doba čekání je asi {minutes} {unit}."
+    return f"The expected wait is about {minutes} minute{'s' if minutes != 1 else ''}."
+
+
 class Conductor:
     def __init__(
         self,
@@ -70,6 +91,12 @@ class Conductor:
         self.rtp_ip = rtp_ip
         self.supervisor = supervisor_of(self) if supervisor_of is not None else None
         self.callers: dict[str, RtpPeer] = {}
+        self.waiting: dict[str, _Waiting] = {}
+        """Calls whose caller hears the queue's sounds, and the sequence playing now."""
+        self._greets: dict[str, Greet] = {}
+        """Greetings decided before the call had audio (its caller joins just after)."""
+        self._music: dict[str, str] = {}
+        """The music of each call's queue, for hold."""
         self.heard: OrderedDict[str, RtpPeer] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -118,21 +145,85 @@ class Conductor:
     # --- the call engine's steps -----------------------------------------------------------
 
     def observe(self, event: Event | None, effects: list[Any], seconds: float) -> None:
+        if isinstance(event, Answered) and event.uniqueid in self.waiting:
+            self._stop_waiting(event.uniqueid)
         for effect in effects:
             if isinstance(effect, Mute) and is_softphone(effect.line):
                 if self.media.has_call(effect.uniqueid):
                     self._spawn(self.media.mute(effect.uniqueid, "agent", effect.muted))
+            elif isinstance(effect, Greet):
+                if effect.music:
+                    self._music[effect.uniqueid] = effect.music
+                if self.media.has_call(effect.uniqueid):
+                    self._greet(effect)
+                elif self.available:
+                    self._greets[effect.uniqueid] = effect
+            elif isinstance(effect, Announce) and effect.uniqueid in self.waiting:
+                self._announce(effect)
             elif isinstance(effect, Hold) and self.media.has_call(effect.uniqueid):
                 self._spawn(self._hold(effect.uniqueid))
             elif isinstance(effect, Unhold) and self.media.has_call(effect.uniqueid):
                 self._spawn(self.media.unhold(effect.uniqueid))
             elif isinstance(effect, CallRecord) and not effect.live:
                 uid = str(effect.call.get("uniqueid"))
+                self._greets.pop(uid, None)
+                self._music.pop(uid, None)
+                if uid in self.waiting:
+                    self._stop_waiting(uid)
                 if self.media.has_call(uid) or uid in self.callers:
                     self._spawn(self._ended(uid))
 
+    # --- what waiting callers hear ----------------------------------------------------------
+
+    def _greet(self, greet: Greet) -> None:
+        uid = greet.uniqueid
+        greeting = self.sounds.path(greet.greeting, greet.language) if greet.greeting else None
+        music = self.sounds.path(greet.music, greet.language) if greet.music else None
+        for name, path in ((greet.greeting, greeting), (greet.music, music)):
+            if name and path is None:
+                log.warning("queue sound %r does not exist: not played to %s", name, uid)
+        state = self.waiting[uid] = _Waiting(str(music) if music else None)
+        state.task = self._spawn(self._sequence(uid, [greeting] if greeting else [], state.music))
+
+    def _announce(self, announce: Announce) -> None:
+        state = self.waiting[announce.uniqueid]
+        if state.task is not None:
+            state.task.cancel()
+        texts = [(f"place-{announce.place}", place_text(announce.place, announce.language))]
+        if announce.wait is not None:
+            minutes = max(1, round(announce.wait / 60))
+            texts.append((f"wait-{minutes}", wait_text(minutes, announce.language)))
+
+        async def run() -> None:
+            prompts = [await self.sounds.spoken(k, t, announce.language) for k, t in texts]
+            await self._sequence(announce.uniqueid, prompts, state.music)
+
+        state.task = self._spawn(run())
+
+    async def _sequence(self, uid: str, prompts: list[Path], music: str | None) -> None:
+        """Play ``prompts`` one after the other with the music paused, then the music."""
+        if prompts:
+            await self.media.stop_playing(uid, "music")
+        for prompt in prompts:
+            await self.media.play(uid, str(prompt), loop=False, key="prompt")
+            await asyncio.sleep(self.sounds.seconds(prompt) + 0.3)
+        if music is not None:
+            await self.media.play(uid, music, loop=True, key="music")
+
+    def _stop_waiting(self, uid: str) -> None:
+        state = self.waiting.pop(uid)
+        if state.task is not None:
+            state.task.cancel()
+
+        async def stop() -> None:
+            await self.media.stop_playing(uid, "prompt")
+            await self.media.stop_playing(uid, "music")
+
+        if self.media.has_call(uid):
+            self._spawn(stop())
+
     async def _hold(self, uid: str) -> None:
-        music = self.sounds.path("music")
+        music = self.sounds.path(self._music.get(uid) or "music") or self.sounds.path("music")
         await self.media.hold(uid, str(music) if music is not None else None)
 
     async def _ended(self, uid: str) -> None:
@@ -147,16 +238,17 @@ class Conductor:
         while len(self.heard) > KEEP_HEARD:
             self.heard.popitem(last=False)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         async def run() -> None:
             try:
                 await work
-            except MediaError as err:
-                log.warning("media: %s", err.message)
+            except (MediaError, SoundError) as err:
+                log.warning("media: %s", err)
 
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     # --- what the simulator and the operator protocol ask ----------------------------------
 
@@ -174,6 +266,9 @@ class Conductor:
             raise
         peer.start(remote)
         self.callers[uid] = peer
+        greet = self._greets.pop(uid, None)
+        if greet is not None:
+            self._greet(greet)
 
     def heard_wav(self, uid: str) -> bytes | None:
         """What the simulated caller of ``uid`` heard (live or ended), as WAV; None if none."""

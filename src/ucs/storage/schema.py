@@ -84,6 +84,11 @@ queues = Table(
     Column("weight", Integer, nullable=False, default=0),
     Column("number", String(32)),
     Column("rona_reason", String(64)),  # AUX reason after an offer rang out; NULL: none
+    Column("greeting", String(32)),  # sound played to a caller entering the queue
+    Column("music", String(32)),  # sound played to waiting and held callers
+    Column("announce_every", Float, nullable=False, default=0.0),
+    Column("announce_wait", Boolean, nullable=False, default=False),
+    Column("language", String(8), nullable=False, default="en"),
     sqlite_autoincrement=True,
 )
 

@@ -169,6 +169,11 @@ class Store:
                     r["weight"],
                     r["number"],
                     r["rona_reason"],
+                    greeting=r["greeting"],
+                    music=r["music"],
+                    announce_every=r["announce_every"],
+                    announce_wait=bool(r["announce_wait"]),
+                    language=r["language"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -457,6 +462,11 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "weight": q.weight,
         "number": q.number,
         "rona_reason": q.rona_reason,
+        "greeting": q.greeting,
+        "music": q.music,
+        "announce_every": q.announce_every,
+        "announce_wait": q.announce_wait,
+        "language": q.language,
     }
 
 

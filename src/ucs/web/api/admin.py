@@ -4,7 +4,7 @@ AUX reasons and the SSO secret. Every change is stored, then the core is reconfi
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import Field, model_validator
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ucs.core.directory import QueueType, Strategy
 from ucs.core.events import Reconfigure
+from ucs.media.sounds import NAME
 from ucs.storage import schema as t
 from ucs.web.api.auth import ERRORS, require_admin
 from ucs.web.api.plain import Data, PlainModel
@@ -26,6 +27,7 @@ router = APIRouter(
 )
 
 _NAME = r"^[A-Za-z0-9._@+-]{1,128}$"
+_SOUND = NAME.pattern
 Id = Annotated[int, Path(gt=0, le=2_147_483_647)]
 
 
@@ -86,7 +88,7 @@ class LineIn(LinePatch):
 
 
 class QueuePatch(_Model):
-    NULLABLE = frozenset({"number", "rona_reason"})
+    NULLABLE = frozenset({"number", "rona_reason", "greeting", "music"})
     name: str | None = Field(None, min_length=1, max_length=128)
     type: QueueType | None = None
     strategy: Strategy | None = None
@@ -100,6 +102,21 @@ class QueuePatch(_Model):
         max_length=64,
         description="AUX reason a READY agent is given after letting one of the queue's calls "
         "ring out (ring no answer); null: the agent stays READY",
+    )
+    greeting: str | None = Field(
+        None, pattern=_SOUND, description="Sound a caller hears on entering the queue; null: none"
+    )
+    music: str | None = Field(
+        None,
+        pattern=_SOUND,
+        description="Sound waiting and held callers hear; null: the default music on hold",
+    )
+    announce_every: float | None = Field(
+        None, ge=0, le=3600, description="Seconds between announcements of the place (0: never)"
+    )
+    announce_wait: bool | None = Field(None, description="Announce the expected wait too")
+    language: Literal["en", "cs"] | None = Field(
+        None, description="Language of the greeting and the announcements"
     )
 
 
