@@ -170,7 +170,7 @@ class Conductor:
                 self._music.pop(uid, None)
                 if uid in self.waiting:
                     self._stop_waiting(uid)
-                if self.media.has_call(uid) or uid in self.callers:
+                if self.media.has_call(uid) or uid in self.callers or self._softphone(effect):
                     self._spawn(self._ended(uid))
 
     # --- what waiting callers hear ----------------------------------------------------------
@@ -225,6 +225,12 @@ class Conductor:
     async def _hold(self, uid: str) -> None:
         music = self.sounds.path(self._music.get(uid) or "music") or self.sounds.path("music")
         await self.media.hold(uid, str(music) if music is not None else None)
+
+    @staticmethod
+    def _softphone(record: CallRecord) -> bool:
+        """A softphone was on the call: its browser may still be connecting to it."""
+        channels = (record.call.get("caller_channel"), record.call.get("connected_channel"))
+        return any(isinstance(c, str) and c.startswith("WebRTC/") for c in channels)
 
     async def _ended(self, uid: str) -> None:
         peer = self.callers.pop(uid, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from ucs.media.base import MediaError, Party
@@ -20,6 +21,8 @@ __all__ = ["JanusMedia"]
 
 log = logging.getLogger("ucs.media")
 
+ENDED_KEPT = 10_000
+"""Ended calls remembered (``_ended``): some 100 bytes each."""
 HOLD = "hold"
 """The key of the music played to a held party."""
 SAMPLING_RATE = 8000
@@ -45,6 +48,8 @@ class JanusMedia:
         self._locks: dict[str, asyncio.Lock] = {}
         self._ids = itertools.count(1)
         self._manager: int | None = None
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        """Calls whose audio was freed lately: a late request never makes them a room again."""
 
     # --- the supervisor's side -------------------------------------------------------------
 
@@ -150,6 +155,9 @@ class JanusMedia:
                 await client.message(handle, body)
 
     async def end(self, uniqueid: str) -> None:
+        self._ended[uniqueid] = None
+        while len(self._ended) > ENDED_KEPT:
+            self._ended.popitem(last=False)
         async with self._lock(uniqueid):
             room = self._rooms.pop(uniqueid, None)
             client = self.client
@@ -177,6 +185,8 @@ class JanusMedia:
         room = self._rooms.get(uniqueid)
         if room is not None:
             return client, room
+        if uniqueid in self._ended:
+            raise MediaError(f"call {uniqueid} has ended")
         room = _Room(next(self._ids))
         await self._create(client, room.id, uniqueid[:64])
         self._rooms[uniqueid] = room

@@ -14,7 +14,7 @@ from ucs.core.errors import InvalidArgument, InvalidState, UcsError, Unauthorize
 from ucs.core.ids import ClientId, UniqueId
 from ucs.core.model import CallState, Side
 from ucs.core.softphone import is_softphone
-from ucs.web.hub import encode
+from ucs.web.hub import Connection, encode
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
@@ -23,17 +23,22 @@ __all__ = ["MEDIA_METHODS", "media_request"]
 
 MEDIA_METHODS = frozenset({"media.offer"})
 MAX_SDP = 16 * 1024
+_NO_ID = "request needs an id (a string or number)"
 
 
-async def media_request(
-    server: Server, client: ClientId, rid: str | int, method: str, args: Any
-) -> str:
-    """Carry out a media request; the text of its ``result`` or ``error`` message."""
+async def media_request(server: Server, conn: Connection, msg: dict[str, Any]) -> None:
+    """Carry out a media request and answer it (``result`` or ``error``). The softphone's
+    audio changes no state of the core, so it is not kept for replay like other requests."""
+    rid = msg.get("id")
+    if isinstance(rid, bool) or not isinstance(rid, str | int) or len(str(rid)) > 64:
+        conn.send(encode({"type": "error", "code": "INVALID_ARGUMENT", "message": _NO_ID}))
+        return
     try:
-        answer = await _offer(server, client, args)
+        answer = await _offer(server, conn.id, msg.get("args"))
     except UcsError as err:
-        return encode({"type": "error", "id": rid, "code": err.code, "message": err.message})
-    return encode({"type": "result", "id": rid, "result": {"sdp": answer}})
+        conn.send(encode({"type": "error", "id": rid, "code": err.code, "message": err.message}))
+        return
+    conn.send(encode({"type": "result", "id": rid, "result": {"sdp": answer}}))
 
 
 async def _offer(server: Server, client: ClientId, args: Any) -> str:

@@ -284,7 +284,9 @@ class _Protocol:
             return
         kind = msg.get("type")
         try:
-            if kind == "request":
+            if kind == "request" and msg.get("method") in MEDIA_METHODS:  # web/media.py
+                await media_request(self.server, self.conn, msg)
+            elif kind == "request":
                 await self.request(msg)
             elif kind == "hello":
                 self.hello(msg)
@@ -347,9 +349,6 @@ class _Protocol:
             self.conn.send(text)
             return
         server = self.server
-        if method in MEDIA_METHODS:  # the softphone's audio: no state of the core changes
-            self.conn.send(await media_request(server, self.conn.id, rid, method, args))
-            return
         credentials = _credentials(method, args)
         try:
             if credentials is not None:
