@@ -53,14 +53,17 @@ sip-peers:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip linphone-cli >/dev/null; \
 	  else echo "sipp, baresip or linphonec is missing and this is not root: install sip-tester, baresip and linphone-cli"; fi; }
 
-# The media engine (docs/media.md): Debian's Janus, started by `ucs serve`; the media tests run
-# it in a network namespace of their own (iproute2's `ip netns`, as root).
+# The media engine (docs/media.md): Debian's Janus, started by `ucs serve`, with what makes its
+# sounds (espeak-ng, opus-tools, sox, the music of asterisk-moh-opsound-wav); the media tests
+# run it in a network namespace of their own (iproute2's `ip netns`, as root).
+MEDIA_PACKAGES := janus iproute2 espeak-ng opus-tools sox asterisk-moh-opsound-wav
 media-engine:
-	@command -v janus >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 || { \
+	@{ for c in janus ip espeak-ng opusenc sox; do command -v $$c >/dev/null 2>&1 || exit 1; done; \
+	   test -f /usr/share/asterisk/moh/macroform-the_simplicity.wav; } || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian's janus (the media engine) and iproute2"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus iproute2 >/dev/null; \
-	  else echo "janus is missing and this is not root: no media (install janus); media tests skipped"; fi; }
+	    echo "installing Debian's $(MEDIA_PACKAGES) for media"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MEDIA_PACKAGES) >/dev/null; \
+	  else echo "media packages are missing and this is not root: install $(MEDIA_PACKAGES); media tests skipped"; fi; }
 
 pytest: $(STAMP) chromium sip-peers media-engine
 	$(BIN)/pytest -n auto -q

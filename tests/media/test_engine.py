@@ -11,9 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.media.audio import SILENCE_DBFS, level_dbfs, read_wav, write_tone
+from tests.media.audio import SILENCE_DBFS, band_share, level_dbfs, read_wav, write_tone
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
+from ucs.media.g711 import decode, wav
 
 pytestmark = pytest.mark.anyio
 
@@ -116,3 +117,17 @@ async def test_sounds_are_listed_and_a_bad_upload_stores_nothing(
         assert "jingle" in {s["name"] for s in (await http.get("/api/sounds")).json()}
         r = await http.put("/api/sounds/jingle", content=tone, headers={"Authorization": "x"})
         assert r.status_code == 401
+
+
+async def test_a_caller_with_a_voice_speaks_a_sentence(media_server: Running) -> None:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+        r = await http.post(
+            "/api/sim/calls", json={"queue": 2, "from": "+420777111444", "audio": "voice"}
+        )
+        assert r.status_code == 201, r.text
+        peer = media_server.server.media.callers[r.json()["uniqueid"]]
+    samples, rate = read_wav(wav(decode(peer.clip)))
+    assert 3 < len(samples) / rate < 15  # a sentence, then a second of silence
+    assert level_dbfs(samples) > -35  # spoken, not silent
+    assert level_dbfs(samples[-rate // 2 :]) < SILENCE_DBFS
+    assert band_share(samples, rate, 440) < 0.2  # not a tone

@@ -38,13 +38,15 @@ log = logging.getLogger("ucs.media")
 
 KEEP_HEARD = 200
 """Ended simulated calls whose heard audio is kept (about 1 MB each at most)."""
+VOICE = "Hello, I am calling about my order. It has not arrived yet. Can you help me, please?"
+"""What a simulated caller with ``"audio": "voice"`` says (and says again, after a second)."""
 AUDIO = re.compile(r"^(tone:([0-9]{3,4})|voice)$")
 """What a simulated caller may say: ``tone:440`` (100–4000 Hz) or ``voice``."""
 
 
-def clip_of(audio: str) -> bytes:
-    """The μ-law clip a simulated caller loops. ``voice`` is a sweep of speech-band tones
-    until spoken prompts are made at build time (docs/media.md)."""
+def clip_of(audio: str) -> bytes | None:
+    """The μ-law clip a simulated caller loops for ``tone:N``; None for ``voice`` (spoken by
+    espeak-ng, ``Sounds.mulaw``). ``ValueError`` for anything else."""
     match = AUDIO.match(audio)
     if match is None:
         raise ValueError(f"audio must be tone:<100-4000> or voice, not {audio!r}")
@@ -53,7 +55,7 @@ def clip_of(audio: str) -> bytes:
         if not 100 <= frequency <= 4000:
             raise ValueError(f"a tone must be of 100 to 4000 Hz, not {frequency}")
         return tone(frequency)
-    return b"".join(tone(f, 0.2) for f in (300, 500, 700, 500, 400, 600))
+    return None
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Conductor:
         """The music of each call's queue, for hold."""
         self.heard: OrderedDict[str, RtpPeer] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._voice: bytes | None = None
 
     @property
     def available(self) -> bool:
@@ -263,6 +266,13 @@ class Conductor:
         clip = clip_of(audio)
         if not self.available:
             raise MediaError("no media engine is running")
+        if clip is None:
+            if self._voice is None:
+                try:
+                    self._voice = await self.sounds.mulaw(VOICE, "en") + b"\xff" * 8000
+                except (SoundError, OSError) as err:
+                    raise MediaError(f"the simulated voice could not be made: {err}") from err
+            clip = self._voice
         host = local_address_towards(self.rtp_ip)
         peer = await RtpPeer.bind(host, clip)
         try:

@@ -177,6 +177,17 @@ class Sounds:
                     await self._speak(text, language, target)
         return target
 
+    async def mulaw(self, text: str, language: str) -> bytes:
+        """``text`` spoken, as raw 8 kHz G.711 μ-law (the simulator's voice; sox resamples)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            wav, raw = Path(tmp) / "speech.wav", Path(tmp) / "speech.ul"
+            voice = language if language in LANGUAGES else "en"
+            await _run("espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text)
+            await _run(
+                "sox", str(wav), "-r", "8000", "-c", "1", "-e", "u-law", "-t", "raw", str(raw)
+            )
+            return await asyncio.to_thread(raw.read_bytes)
+
     async def _speak(self, text: str, language: str, target: Path) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             wav = Path(tmp) / "speech.wav"
