@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.media.audio import SILENCE_DBFS, band_share, level_dbfs, read_wav, write_tone
+from tests.media.helpers import operator, request
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
 from ucs.media.g711 import decode, wav
@@ -57,30 +58,45 @@ async def test_bad_audio_is_refused_and_nothing_starts(media_server: Running) ->
         assert (await http.get("/api/sim/calls/nope/heard")).status_code == 404
 
 
-async def test_the_engine_killed_mid_call_is_restarted_and_the_call_ends(
+async def test_the_engine_killed_mid_call_is_restarted_and_the_agent_is_not_stuck(
     media_server: Running,
 ) -> None:
     server = media_server.server
     supervisor = server.media.supervisor
     assert supervisor is not None and supervisor.pid is not None
+    ws = await operator(media_server)
+    await request(ws, "1", "login", "agent1", "agent1-pass")
+    await request(ws, "2", "selectIdentifier", "softphone")
+    await request(ws, "3", "provision")
+    await request(ws, "4", "changeStatus", "READY")
     async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
         r = await http.post(
             "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
         )
         uid = r.json()["uniqueid"]
+        answered = await request(ws, "5", "answer")
+        assert answered["result"]["uniqueid"] == uid
+        assert server.center.calls[uid].state == 3  # connected
         first = supervisor.pid
         os.kill(first, signal.SIGKILL)
         async with asyncio.timeout(20):
             while not (server.media.available and supervisor.pid not in (None, first)):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         assert supervisor.restarts == 1
-        assert uid not in server.center.calls  # ended with the engine, not left hanging
-        assert server.center.media_available
+        # The call on it ended with a cause, as the caller hanging up; the agent is free.
+        assert uid not in server.center.calls
+        r = await http.get("/api/cdr", params={"limit": 10})
+        record = next(c for c in r.json() if c["uniqueid"] == uid)
+        assert record["cause"] == 3  # the caller hung up: its audio was gone
+        state = await request(ws, "6", "state")
+        assert state["result"]["calls"] == [] and state["result"]["identifier"] == "softphone"
+        # And the next call rings the same softphone, with audio.
         r = await http.post(
             "/api/sim/calls", json={"queue": 1, "from": "+420777111333", "audio": "tone:600"}
         )
         assert r.status_code == 201
         assert server.media.media.has_call(r.json()["uniqueid"])
+    await ws.close()
 
 
 async def test_without_an_engine_audio_is_media_unavailable(running: Running) -> None:
