@@ -212,3 +212,32 @@ async def test_a_refused_microphone_is_media_unavailable_and_stays_in_device(
     agent = media_server.server.center.directory.agent_by_username("agent1")
     assert agent is not None
     assert media_server.server.center.sessions[agent.id].phase.value == "DEVICE"
+
+
+async def test_the_demo_crm_rings_support_and_the_agent_hears_the_caller_speak(
+    softphone_browser: Any, media_server: Running
+) -> None:
+    page = await softphone_browser.new_page(viewport={"width": 1280, "height": 1000})
+    await page.goto(f"{media_server.url}/demo/crm/")
+    await page.wait_for_function("typeof window.ucsOperator.sso === 'function'")
+    await page.click("#sso")
+    host = page.locator("ucs-operator")
+    browser_phone = host.locator("button[data-phone]").first
+    assert await browser_phone.inner_text() == "This browser"
+    await browser_phone.click()
+    await host.locator("button[data-confirm]").click()  # provision(): the microphone is asked
+    await page.wait_for_function(f"{PHASE} === 'READY'")
+    await page.click("#status-buttons button[data-status=READY]")
+    await page.wait_for_function("document.getElementById('status-now').textContent === 'READY'")
+    await page.click("#ring-support")
+    await page.locator("#screen-pop:not([hidden])").wait_for()
+    await page.locator("#log >> text=the caller speaks").wait_for()
+    uid = next(iter(media_server.server.center.calls))
+    await host.locator("button[data-do=answer]").click()
+    await page.wait_for_function(
+        f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
+    )
+    got = await page.evaluate(RECORD, uid)
+    speech = stretch(_array(got), got["rate"], -2.0, 2.0)
+    assert level_dbfs(speech) > -35  # the caller's sentence (or its pause: the window is 2 s)
+    await host.locator("button[data-do=hangup]").click()

@@ -40,6 +40,7 @@ from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
+from ucs.web import demo_ring
 from ucs.web.admission import Admission
 from ucs.web.api import admin, reports, sim, sounds
 from ucs.web.api.auth import AdminGate
@@ -371,6 +372,7 @@ def create_app(server: Server) -> ASGIApp:
                 raise HTTPException(404, f"no agent {username}")
             return {"token": make_token(server.settings.sso_secret, username, int(time.time()))}
 
+        app.include_router(demo_ring.router)
         app.mount("/demo/crm", StaticFiles(directory=_DEMO_CRM, html=True), name="demo-crm")
     app.include_router(sim.router)
     app.include_router(reports.router)
