@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.helpers import free_port
 from tests.media.audio import SILENCE_DBFS, band_share, level_dbfs, read_wav, write_tone
 from tests.media.helpers import operator, request
 from tests.server.conftest import Running
@@ -147,3 +152,53 @@ async def test_a_caller_with_a_voice_speaks_a_sentence(media_server: Running) ->
     assert level_dbfs(samples) > -35  # spoken, not silent
     assert level_dbfs(samples[-rate // 2 :]) < SILENCE_DBFS
     assert band_share(samples, rate, 440) < 0.2  # not a tone
+
+
+def test_janus_goes_when_ucs_serve_is_killed(tmp_path: Path) -> None:
+    """``ucs serve`` killed with SIGKILL leaves no Janus behind (it would hold its ports and
+    memory for ever)."""
+    if not shutil.which("janus"):
+        pytest.skip("janus is not installed")
+    port = free_port()
+    env = {**os.environ, "UCS_MEDIA": "janus", "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "ucs.cli", "serve", "--demo", "--port", str(port)]
+    cmd += ["--db", f"sqlite:///{tmp_path}/ucs.db"]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL)
+    try:
+        janus = None
+        deadline = time.monotonic() + 30
+        while janus is None and time.monotonic() < deadline:
+            janus = next(iter(_children(proc.pid, "janus")), None)
+            time.sleep(0.1)
+        assert janus is not None, "ucs serve started no janus"
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{janus}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{janus}").exists() or _state(janus) == "Z"
+
+
+def _children(pid: int, name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if ppid == pid and comm == name:
+            found.append(int(entry.name))
+    return found
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "gone"
+    return stat[stat.rindex(")") + 2 :].split()[0]

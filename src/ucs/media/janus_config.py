@@ -9,6 +9,7 @@ interface ICE may use come from the settings.
 from __future__ import annotations
 
 import os
+import shutil
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,11 @@ class JanusConfig:
 
     def command(self) -> list[str]:
         main = self.runtime_dir / "janus.jcfg"
+        # Janus goes with the server even when the server is killed (kill -9): the kernel
+        # sends it SIGTERM when its parent dies (util-linux's setpriv sets that and execs).
+        orphan = ["setpriv", "--pdeathsig", "TERM"] if shutil.which("setpriv") else []
         return [
+            *orphan,
             *self.prefix,
             self.binary,
             f"--config={main}",
