@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
@@ -10,8 +11,8 @@ from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecor
 from ucs.core.ids import AgentId, LineId
 from ucs.core.model import Phase, Status
 from ucs.demo import DEMO_PHONE_SECRETS, demo_directory
-from ucs.storage import schema
-from ucs.storage.store import Store, TokenIssued, TokensRevoked
+from ucs.storage import committer, schema
+from ucs.storage.store import Health, RowUpserted, Store, TokenIssued, TokensRevoked
 from ucs.web.server import Settings, build_server
 
 
@@ -112,7 +113,7 @@ def test_a_failed_write_is_tried_again_and_a_bad_record_costs_no_other(
 ) -> None:
     store = Store(db_url)
     store.migrate()
-    real = store.writer._apply
+    real = committer.apply
     failures = {"left": 2}
 
     def flaky(conn: object, batch: list[object]) -> None:
@@ -123,7 +124,7 @@ def test_a_failed_write_is_tried_again_and_a_bad_record_costs_no_other(
             raise ValueError("a record the database refuses")
         real(conn, batch)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store.writer, "_apply", flaky)
+    monkeypatch.setattr(committer, "apply", flaky)
     store.start()
     store.deliver(CallRecord(_call("20.1", 3), (), 1))
     store.deliver(StatusRecord(AgentId(1), Status.AUX, "poison", 1.0))
@@ -131,4 +132,42 @@ def test_a_failed_write_is_tried_again_and_a_bad_record_costs_no_other(
     store.flush()
     assert [c["uniqueid"] for c in store.cdr()] == ["20.1", "20.2"]
     assert store.errors == 1
+    store.stop()
+
+
+def test_a_child_process_writes_and_a_killed_child_costs_no_record(db_url: str) -> None:
+    store = Store(db_url, retry=0.0, process=True)
+    store.migrate()
+    store.start()
+    store.deliver(CallRecord(_call("30.1", 3), (), 1))
+    store.flush()
+    child = store.writer._committer
+    assert isinstance(child, committer.ProcessCommitter)
+    assert child._child is not None and child._child.pid != os.getpid()
+    child._child.kill()
+    child._child.wait()
+    store.deliver(CallRecord(_call("30.2", 4), (), 1))  # into a dead child: journalled …
+    store.deliver(StatusRecord(AgentId(1), Status.AUX, "Lunch", 2.0))
+    store.flush()
+    for _ in range(200):  # … and written by a new child at the next try
+        store.deliver(CallRecord(_call("30.3", 3), (), 1))
+        store.flush()
+        if store.health is Health.OK and store.writer.backlog == 0:
+            break
+    assert [c["uniqueid"] for c in store.cdr()] == ["30.1", "30.2", "30.3"]
+    assert store.errors == 0
+    store.stop()
+    assert child._child is None  # stopped with the store
+
+
+def test_a_record_the_database_refuses_is_counted_in_the_child_too(db_url: str) -> None:
+    store = Store(db_url, process=True)
+    store.migrate()
+    store.start()
+    store.deliver(CallRecord(_call("31.1", 3), (), 1))
+    store.deliver(RowUpserted("agents", {"id": 50, "data": {}}, ("id",)))  # no username
+    store.deliver(CallRecord(_call("31.2", 3), (), 1))
+    store.flush()
+    assert [c["uniqueid"] for c in store.cdr()] == ["31.1", "31.2"]
+    assert store.errors == 1  # the database refused the agent without a name, only it
     store.stop()

@@ -1,8 +1,9 @@
 """The store: configuration, call records, the status log, agents' state and sessions.
 
 Reads happen at start-up and for the REST API; writes of the core's records go through one
-writer thread (``writer.py``) that commits them in small batches, so the event loop never waits
-for the disk. SQLite (WAL) by default, PostgreSQL by URL; the schema is Alembic's (``migrate``).
+writer thread (``writer.py``) that commits them in small batches (from a child process of its
+own in a server: ``committer.py``), so the event loop never waits for the disk. SQLite (WAL)
+by default, PostgreSQL by URL; the schema is Alembic's (``migrate``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     Connection,
     Engine,
     Table,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     make_url,
@@ -45,8 +42,9 @@ from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
 from ucs.storage import schema as t
+from ucs.storage.committer import make_engine, shared_across_processes, upsert
 from ucs.storage.journal import Journal, RowDeleted, RowUpserted
-from ucs.storage.writer import Health, TokenIssued, TokensRevoked, Writer, upsert
+from ucs.storage.writer import Health, TokenIssued, TokensRevoked, Writer
 
 __all__ = [
     "Health",
@@ -84,28 +82,26 @@ def journal_path(url: str) -> str:
 
 
 class Store:
-    def __init__(self, url: str, *, journal: str = "", retry: float = 1.0) -> None:
+    def __init__(
+        self, url: str, *, journal: str = "", retry: float = 1.0, process: bool = False
+    ) -> None:
+        """``process``: once started, the writer writes from a child process of its own
+        (``committer.py``), unless the database is SQLite in memory, which no other process
+        sees."""
         self.url = database_url(url)
-        connect_args: dict[str, Any] = {}
-        if self.url.startswith("postgresql"):
-            # A database host that stops answering must fail the writer within seconds (and
-            # send it to the journal), not hang it for the kernel's two hours.
-            connect_args = {
-                "connect_timeout": 5,
-                "keepalives": 1,
-                "keepalives_idle": 10,
-                "keepalives_interval": 3,
-                "keepalives_count": 3,
-            }
-        self.engine: Engine = create_engine(self.url, future=True, connect_args=connect_args)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self.writer = Writer(self.engine, Journal(journal or journal_path(url)), retry=retry)
+        self.engine: Engine = make_engine(self.url, pre_ping=process)
+        child = self.url if process and shared_across_processes(self.url) else ""
+        self.writer = Writer(
+            self.engine, Journal(journal or journal_path(url)), retry=retry, process=child
+        )
 
     # --- schema ------------------------------------------------------------------------------
 
     def migrate(self) -> None:
         """Bring the database schema up to date (Alembic ``upgrade head``)."""
+        from alembic import command  # here: the writer's child process never needs it
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(resources.files("ucs.storage") / "migrations"))
         with self.engine.begin() as conn:
@@ -440,15 +436,6 @@ class Store:
     def stop(self) -> None:
         self.writer.stop()
         self.engine.dispose()
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
 
 
 def _queue_row(q: QueueConfig) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 The event loop hands records over (``deliver``) and never waits for the disk; the thread takes
 whatever has queued up (up to 500 at once), keeps only the last record of each call and agent,
-and writes the batch in one transaction with one prepared statement per table and shape. A
-killed server loses at most the last few milliseconds.
+and has it written in one transaction with one prepared statement per table and shape
+(``committer.py``: by a child process of its own in a server). A killed server loses at most
+the last few milliseconds.
 
 Nothing is dropped when the database fails (a lost connection, a stopped server, a full disk):
 the batch goes to the journal (``journal.py``: a local file, fsynced) and so does everything
@@ -25,14 +26,18 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy import Engine, select
 
-from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
-from ucs.core.ids import AgentId, arrival_seq
 from ucs.storage import schema as t
+from ucs.storage.committer import (
+    Committer,
+    LocalCommitter,
+    Mark,
+    Outage,
+    ProcessCommitter,
+    Refused,
+    upsert,
+)
 from ucs.storage.journal import (
     Journal,
     Record,
@@ -45,6 +50,7 @@ from ucs.storage.journal import (
 
 __all__ = [
     "Health",
+    "Outage",
     "RowDeleted",
     "RowUpserted",
     "TokenIssued",
@@ -72,28 +78,20 @@ class Health(Enum):
     calls and commands are refused (``STORAGE_UNAVAILABLE``) rather than lost."""
 
 
-class Outage(Exception):
-    """The database cannot be reached or written (as opposed to refusing one record)."""
-
-
-def _is_outage(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    )
-
-
-def _why(exc: BaseException) -> str:
-    cause = exc.__cause__ or exc
-    text = str(getattr(cause, "orig", None) or cause).strip().splitlines()
-    return f"{type(cause).__name__}: {text[0] if text else ''}"[:300]
-
-
 class Writer:
     """Writes records in order, from a thread of its own once ``start`` is called (before,
     ``flush`` writes what is queued on the caller's thread)."""
 
-    def __init__(self, engine: Engine, journal: Journal, *, retry: float = 1.0) -> None:
+    def __init__(
+        self, engine: Engine, journal: Journal, *, retry: float = 1.0, process: str = ""
+    ) -> None:
         self.engine = engine
+        self.local = LocalCommitter(engine)
+        """Writes on the caller's thread: before ``start`` (``recover``, ``flush``)."""
+        self.process = process
+        """The database's URL for a child process that writes once ``start`` is called
+        (``committer.py``); empty: the thread writes itself."""
+        self._committer: Committer = self.local
         self.journal = journal
         self.retry = retry
         """Seconds between tries of a database that failed."""
@@ -117,6 +115,10 @@ class Writer:
 
     def start(self) -> None:
         if self._thread is None:
+            if self.process:
+                child = ProcessCommitter(self.process)
+                child.start()
+                self._committer = child
             self._thread = threading.Thread(
                 target=self._write_forever, name="ucs-store", daemon=True
             )
@@ -143,6 +145,8 @@ class Writer:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+            self._committer.close()
+            self._committer = self.local
         else:
             self.flush()
         if self._held:
@@ -249,9 +253,9 @@ class Writer:
         except Outage as err:
             self._next_try = time.monotonic() + self.retry
             if self._held:
-                self._to_journal(_why(err))
+                self._to_journal(str(err))
             elif self.health is Health.OK:
-                self._set(Health.DEGRADED, _why(err))
+                self._set(Health.DEGRADED, str(err))
 
     def _to_journal(self, why: str = "") -> None:
         try:
@@ -296,45 +300,36 @@ class Writer:
         failure: Exception | None = None
         for attempt in range(2):
             try:
-                with self.engine.begin() as conn:
-                    self._apply(conn, [item for _, item in items])
-                    last = self._mark(conn, items)
-                self._committed(last)
+                self._committer.commit([item for _, item in items], self._mark(items))
+                self._committed(items)
                 items.clear()
                 return
-            except Exception as err:
-                if attempt and _is_outage(err):
-                    raise Outage(_why(err)) from err
+            except (Outage, Refused) as err:
+                if attempt and isinstance(err, Outage):
+                    raise
                 failure = err
         log.error(
-            "could not write %d records at once; writing them one by one",
-            len(items),
-            exc_info=failure,
+            "could not write %d records at once (%s); writing them one by one", len(items), failure
         )
         while items:
             entry = items[0]
             try:
-                with self.engine.begin() as conn:
-                    self._apply(conn, [entry[1]])
-                    last = self._mark(conn, [entry])
-                self._committed(last)
-            except Exception as err:
-                if _is_outage(err):
-                    raise Outage(_why(err)) from err
+                self._committer.commit([entry[1]], self._mark([entry]))
+                self._committed([entry])
+            except Refused as err:
                 self.errors += 1
-                log.exception("could not write %r", entry[1])
+                log.error("could not write %r: %s", entry[1], err)
             items.popleft()
 
-    def _mark(self, conn: Connection, items: Iterable[_Numbered]) -> int | None:
-        """Write, in the transaction of ``items``, how far the journal is in the database;
-        returns that number, for ``_committed`` once the transaction is."""
+    def _mark(self, items: Iterable[_Numbered]) -> Mark:
+        """The settings row that says, in the transaction of ``items``, how far the journal
+        is in the database (none when no item came from the journal)."""
         last = max((n for n, _ in items if n is not None), default=None)
-        if last is not None:
-            value = f"{self.journal.id} {last}"
-            upsert(conn, t.settings, [{"key": replayed_key, "value": value}], ["key"])
-        return last
+        return None if last is None else (replayed_key, f"{self.journal.id} {last}")
 
-    def _committed(self, last: int | None) -> None:
+    def _committed(self, items: Iterable[_Numbered]) -> None:
+        """Once their transaction has committed: the journal counts ``items`` as written."""
+        last = max((n for n, _ in items if n is not None), default=None)
         if last is not None:
             self.journal.mark(last)
 
@@ -362,109 +357,3 @@ class Writer:
                 "refused (STORAGE_UNAVAILABLE)",
                 reason,
             )
-
-    def _apply(self, conn: Connection, batch: Iterable[Record]) -> None:
-        calls: dict[str, CallRecord] = {}
-        agents: dict[AgentId, AgentRecord] = {}
-        for item in batch:
-            if isinstance(item, CallRecord):
-                uid = str(item.call["uniqueid"])
-                earlier = calls.get(uid)
-                if earlier is None or earlier.live or not item.live:  # the final record stays
-                    calls[uid] = item
-                continue
-            if calls:  # keep the order of records relative to other work
-                self._write_calls(conn, calls.values())
-                calls = {}
-            if isinstance(item, AgentRecord):
-                agents[item.agent] = item
-            elif isinstance(item, StatusRecord):
-                conn.execute(
-                    insert(t.status_log).values(
-                        agent_id=item.agent,
-                        status=item.status.value,
-                        reason=item.reason,
-                        at=item.at,
-                    )
-                )
-            elif isinstance(item, SessionRecord):
-                if item.phase is None:
-                    conn.execute(delete(t.sessions).where(t.sessions.c.agent_id == item.agent))
-                else:
-                    row = {
-                        "agent_id": item.agent,
-                        "phase": item.phase.value,
-                        "identifier": item.identifier,
-                        "line": item.line,
-                        "last_identifier": item.last_identifier,
-                        "ringing_sound": item.ringing_sound,
-                        "theme": item.theme,
-                    }
-                    upsert(conn, t.sessions, [row], ["agent_id"])
-            elif isinstance(item, TokenIssued):
-                conn.execute(insert(t.tokens).values(token=item.digest, agent_id=item.agent))
-                if item.dropped:
-                    conn.execute(delete(t.tokens).where(t.tokens.c.token.in_(item.dropped)))
-            elif isinstance(item, TokensRevoked):
-                conn.execute(delete(t.tokens).where(t.tokens.c.agent_id == item.agent))
-            elif isinstance(item, RowUpserted):
-                upsert(conn, t.metadata.tables[item.table], [item.row], list(item.keys))
-            elif isinstance(item, RowDeleted):
-                table = t.metadata.tables[item.table]
-                conn.execute(delete(table).where(table.c[item.column] == item.value))
-        self._write_calls(conn, calls.values())
-        states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
-        upsert(conn, t.agent_state, states, ["agent_id"])
-
-    @staticmethod
-    def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
-        """One row per call (``records`` has one record per call), the final ones and the
-        live ones each written by one statement."""
-        rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
-        for r in records:
-            uid = str(r.call["uniqueid"])
-            rows[r.live].append(
-                {
-                    "uniqueid": uid,
-                    "seq": arrival_seq(uid),
-                    "queue_id": r.queue_id,
-                    "created": float(r.call["created"]),
-                    "live": r.live,
-                    "call": dict(r.call),
-                    "account_codes": [
-                        {"accountCode": code, "subAccountCode": sub}
-                        for code, sub in r.account_codes
-                    ],
-                }
-            )
-        upsert(conn, t.cdr, rows[False], ["uniqueid"])
-        # A live record never overwrites the final one of the same call.
-        upsert(conn, t.cdr, rows[True], ["uniqueid"], only_if=_STILL_LIVE)
-
-
-_STILL_LIVE = t.cdr.c.live.is_(True)
-_STATEMENTS: dict[tuple[Any, ...], Any] = {}
-
-
-def upsert(
-    conn: Connection,
-    table: Table,
-    rows: list[dict[str, Any]],
-    keys: list[str],
-    only_if: Any = None,
-) -> None:
-    """Insert each row, or update the row with the same ``keys`` (only where ``only_if``
-    holds): one statement, built once per shape and reused, executed for all the rows (which
-    have the same columns and different keys). ``only_if`` is a module-level condition."""
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    shape = (conn.dialect.name, table.name, tuple(keys), columns, id(only_if))
-    stmt = _STATEMENTS.get(shape)
-    if stmt is None:
-        ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
-        update = {c: ins.excluded[c] for c in columns if c not in keys}
-        stmt = _STATEMENTS[shape] = ins.on_conflict_do_update(
-            index_elements=keys, set_=update, where=only_if
-        )
-    conn.execute(stmt, rows)

@@ -306,7 +306,7 @@ def build_server(settings: Settings) -> Server:
         demo_directory,
     )
 
-    store = Store(settings.db, journal=settings.journal)
+    store = Store(settings.db, journal=settings.journal, process=True)
     store.migrate()
     store.recover()
     hasher = password_hasher()
@@ -414,7 +414,9 @@ def create_app(server: Server) -> ASGIApp:
     own = own_origins(server.settings.host, server.settings.port)
     settings = server.settings
     # Inside the origin check (so that refusals carry CORS headers), before anything reads a
-    # body: the admin token first, then the body's size and pace.
+    # body: the admin token first, then the body's size and pace; innermost, the simulator's
+    # fast lane (``api/sim.py``).
+    app.add_middleware(sim.FastLane, server=server)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body,

@@ -1,12 +1,19 @@
-"""The simulator API (CONTRACT §7): outside callers into queues, and their hangup."""
+"""The simulator API (CONTRACT §7): outside callers into queues, and their hangup.
+
+Its two busiest requests (a caller rings in, a caller hangs up) also have a ``FastLane``: at
+hundreds of calls a second, FastAPI's routing, dependencies and response model cost more of the
+event loop than the calls themselves (docs/performance.md, "A slow day").
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucs.core.directory import QueueType
 from ucs.core.effects import Created
@@ -17,7 +24,10 @@ from ucs.media.conductor import AUDIO, clip_of
 from ucs.web.api.auth import ERRORS, require_admin
 from ucs.web.api.plain import Data, PlainModel
 
-__all__ = ["router"]
+if TYPE_CHECKING:
+    from ucs.web.server import Server
+
+__all__ = ["FastLane", "router"]
 
 router = APIRouter(
     prefix="/api/sim",
@@ -45,30 +55,32 @@ class Started(BaseModel):
     uniqueid: str
 
 
-@router.post("/calls", status_code=status.HTTP_201_CREATED, response_model=Started)
-async def start_call(body: SimCall, request: Request) -> Started:
+@router.post(
+    "/calls",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Started,
+    responses={503: {"description": "`audio` asked for and no media engine (MEDIA_UNAVAILABLE)"}},
+)
+async def start_call(body: SimCall, request: Request) -> Started | JSONResponse:
     """An outside caller rings into an incoming queue."""
     server = request.app.state.server
-    queue = server.center.directory.queues.get(QueueId(body.queue))
-    if queue is None or queue.type is not QueueType.INCOMING:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incoming queue {body.queue}")
     if body.audio is not None:
         try:
             clip_of(body.audio)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
         if not server.media.available:
-            return _media_unavailable()  # type: ignore[return-value]
-    event = TrunkCall(number=body.from_, queue=QueueId(body.queue), name=body.name, data=body.data)
-    effects = server.engine.submit(event)
-    created = next(e for e in effects if isinstance(e, Created))
-    if body.audio is not None and created.uniqueid in server.center.calls:
+            return _media_unavailable()
+    uniqueid = _ring(server, body)
+    if uniqueid is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incoming queue {body.queue}")
+    if body.audio is not None and uniqueid in server.center.calls:
         try:
-            await server.media.speak(created.uniqueid, body.audio)
-        except MediaError as err:  # the call goes on, silent; the caller is told why
-            server.engine.submit(server.switch.caller_hangup(created.uniqueid))
-            return _media_unavailable(err.message)  # type: ignore[return-value]
-    return Started(uniqueid=created.uniqueid)
+            await server.media.speak(uniqueid, body.audio)
+        except MediaError as err:  # the caller gives up: it cannot speak
+            server.engine.submit(server.switch.caller_hangup(UniqueId(uniqueid)))
+            return _media_unavailable(err.message)
+    return Started(uniqueid=uniqueid)
 
 
 def _media_unavailable(message: str = "no media engine is running") -> JSONResponse:
@@ -92,6 +104,18 @@ async def heard(uniqueid: Annotated[str, Path(max_length=64)], request: Request)
     return Response(wav, media_type="audio/wav")
 
 
+def _ring(server: Server, body: SimCall) -> str | None:
+    """The caller rings into the queue; its uniqueid, or None when there is no such incoming
+    queue."""
+    queue = server.center.directory.queues.get(QueueId(body.queue))
+    if queue is None or queue.type is not QueueType.INCOMING:
+        return None
+    event = TrunkCall(number=body.from_, queue=QueueId(body.queue), name=body.name, data=body.data)
+    effects = server.engine.submit(event)
+    created = next(e for e in effects if isinstance(e, Created))
+    return str(created.uniqueid)
+
+
 @router.post("/calls/{uniqueid}/hangup", status_code=status.HTTP_204_NO_CONTENT)
 async def hang_up(uniqueid: Annotated[str, Path(max_length=64)], request: Request) -> None:
     """The outside party of a live call hangs up."""
@@ -100,3 +124,99 @@ async def hang_up(uniqueid: Annotated[str, Path(max_length=64)], request: Reques
     if uid not in server.center.calls:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live call {uniqueid}")
     server.engine.submit(server.switch.caller_hangup(uid))
+
+
+_CALLS = "/api/sim/calls"
+_HANGUP = "/hangup"
+_JSON = (b"content-type", b"application/json")
+
+
+class FastLane:
+    """ASGI middleware, innermost in front of FastAPI's routing (behind the origin check, the
+    admin token, the body limits and the admission control): ``POST /api/sim/calls`` and
+    ``POST /api/sim/calls/{uniqueid}/hangup`` on their way that succeeds. Anything else (a body
+    that is not a valid ``SimCall`` in JSON, no such queue or live call, a store refusing new
+    calls) goes on to the FastAPI routes above, with the body it read, and is answered by them
+    as documented; so the answers are the routes' own, only faster."""
+
+    def __init__(self, app: ASGIApp, *, server: Server) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope["method"] != "POST" or not path.startswith(_CALLS):
+            await self.app(scope, receive, send)
+            return
+        body = await _body(receive)
+        if body is None:
+            return  # the client went away before its body came whole: nothing was done
+        if self.server.store.refusal() is None:
+            if path == _CALLS:
+                if _json(scope) and await self._ring(body, send):
+                    return
+            elif path.endswith(_HANGUP) and await self._hang_up(path, send):
+                return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _ring(self, body: bytes, send: Send) -> bool:
+        try:
+            call = SimCall.model_validate(json.loads(body))
+        except (ValueError, RecursionError, ValidationError):  # the route says why (422)
+            return False
+        if call.audio is not None:  # a caller who speaks: the route connects its audio
+            return False
+        uniqueid = _ring(self.server, call)
+        if uniqueid is None:
+            return False
+        answer = json.dumps({"uniqueid": uniqueid}, separators=(",", ":")).encode()
+        await _answer(send, 201, answer)
+        return True
+
+    async def _hang_up(self, path: str, send: Send) -> bool:
+        uid = path[len(_CALLS) + 1 : -len(_HANGUP)]
+        if not uid or "/" in uid or len(uid) > 64 or UniqueId(uid) not in self.server.center.calls:
+            return False
+        self.server.engine.submit(self.server.switch.caller_hangup(UniqueId(uid)))
+        await _answer(send, 204, b"")
+        return True
+
+
+def _json(scope: Scope) -> bool:
+    for name, value in scope.get("headers") or ():
+        if name == b"content-type":
+            return bool(value.split(b";", 1)[0].strip().lower() == b"application/json")
+    return False
+
+
+async def _body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` as it was before the body was read: the body, then the client's own."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
+
+
+async def _answer(send: Send, status_code: int, body: bytes) -> None:
+    headers: list[tuple[bytes, bytes]] = []
+    if body:
+        headers = [(b"content-length", str(len(body)).encode()), _JSON]
+    await send({"type": "http.response.start", "status": status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

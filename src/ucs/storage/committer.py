@@ -1,0 +1,359 @@
+"""The committer: the one place that writes a batch of records to the database.
+
+The writer (``writer.py``) decides *what* goes to the database and in which order (batches,
+the journal, health); a committer writes one batch, with the journal's mark, in one
+transaction, and says how it failed: ``Outage`` (the database cannot be reached or written) or
+``Refused`` (the database refused something in the batch for itself).
+
+Two of them: ``LocalCommitter`` writes in the calling thread; ``ProcessCommitter`` hands each
+batch to a child process of its own (``serve``, in a new interpreter) that writes it with
+its own connection. A server runs the second: SQLAlchemy's statement building and the JSON of
+each call record are Python work, which in a thread holds the interpreter's lock while the
+event loop waits for it (measured in docs/performance.md, "A slow day"); in a process of its own
+it runs beside the loop, on the other core. The child ends when its parent closes the pipe
+(a stop, or the parent's death: kill -9 included) and ignores the terminal's Ctrl-C and
+SIGTERM, so the parent can still hand it the last records while it stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterable
+from multiprocessing.connection import Connection as Pipe
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, insert, make_url
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
+from ucs.core.ids import AgentId, arrival_seq
+from ucs.storage import schema as t
+from ucs.storage.journal import Record, RowDeleted, RowUpserted, TokenIssued, TokensRevoked
+
+__all__ = [
+    "Committer",
+    "LocalCommitter",
+    "Outage",
+    "ProcessCommitter",
+    "Refused",
+    "make_engine",
+    "serve",
+    "shared_across_processes",
+    "upsert",
+]
+
+log = logging.getLogger("ucs.store")
+
+Mark = tuple[str, str] | None
+"""A settings row (key, value) to write in the batch's transaction: how far the journal is."""
+
+
+class Outage(Exception):
+    """The database cannot be reached or written (as opposed to refusing one record)."""
+
+
+class Refused(Exception):
+    """The database refused the batch for something in it; the message says what (and, from a
+    child process, carries its traceback)."""
+
+
+class Committer(Protocol):
+    def commit(self, batch: list[Record], mark: Mark) -> None:
+        """Write ``batch`` and ``mark`` in one transaction; raise ``Outage`` or ``Refused``."""
+
+    def close(self) -> None: ...
+
+
+def _is_outage(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def why(exc: BaseException) -> str:
+    """One line for people: the driver's own message, when there is one."""
+    cause = exc.__cause__ or exc
+    text = str(getattr(cause, "orig", None) or cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}"[:300]
+
+
+# --- the engine -----------------------------------------------------------------------------
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """``connect_args`` for ``url``: a PostgreSQL host that stops answering must fail the
+    writer within seconds (and send it to the journal), not hang it for the kernel's two
+    hours."""
+    if url.startswith("postgresql"):
+        return {
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 3,
+            "keepalives_count": 3,
+        }
+    return {}
+
+
+def make_engine(url: str, *, pre_ping: bool = False) -> Engine:
+    """The SQLAlchemy engine for a SQLAlchemy ``url``, the same in every process.
+    ``pre_ping``: a pooled connection is tested before use (the server's reads, which come
+    seldom and must not fail on a connection that a restarted database closed; the writer
+    tries a failed batch again instead)."""
+    engine = create_engine(
+        url, future=True, connect_args=engine_options(url), pool_pre_ping=pre_ping
+    )
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def shared_across_processes(url: str) -> bool:
+    """Whether another process opening ``url`` sees the same database (not SQLite in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    return bool(parsed.database) and parsed.database != ":memory:" and "mode=memory" not in url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+# --- writing in this process ----------------------------------------------------------------
+
+
+class LocalCommitter:
+    """Writes in the calling thread, with ``engine``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def commit(self, batch: list[Record], mark: Mark) -> None:
+        try:
+            with self.engine.begin() as conn:
+                apply(conn, batch)
+                if mark is not None:
+                    upsert(conn, t.settings, [{"key": mark[0], "value": mark[1]}], ["key"])
+        except Exception as err:
+            if _is_outage(err):
+                raise Outage(why(err)) from err
+            raise Refused(f"{why(err)}\n{traceback.format_exc()}") from err
+
+    def close(self) -> None:
+        pass
+
+
+def apply(conn: Connection, batch: Iterable[Record]) -> None:
+    """Write ``batch`` in order on ``conn``: one row per call and per agent (the last record of
+    each), the rest as they come."""
+    calls: dict[str, CallRecord] = {}
+    agents: dict[AgentId, AgentRecord] = {}
+    for item in batch:
+        if isinstance(item, CallRecord):
+            uid = str(item.call["uniqueid"])
+            earlier = calls.get(uid)
+            if earlier is None or earlier.live or not item.live:  # the final record stays
+                calls[uid] = item
+            continue
+        if calls:  # keep the order of records relative to other work
+            _write_calls(conn, calls.values())
+            calls = {}
+        if isinstance(item, AgentRecord):
+            agents[item.agent] = item
+        elif isinstance(item, StatusRecord):
+            conn.execute(
+                insert(t.status_log).values(
+                    agent_id=item.agent, status=item.status.value, reason=item.reason, at=item.at
+                )
+            )
+        elif isinstance(item, SessionRecord):
+            if item.phase is None:
+                conn.execute(delete(t.sessions).where(t.sessions.c.agent_id == item.agent))
+            else:
+                row = {
+                    "agent_id": item.agent,
+                    "phase": item.phase.value,
+                    "identifier": item.identifier,
+                    "line": item.line,
+                    "last_identifier": item.last_identifier,
+                    "ringing_sound": item.ringing_sound,
+                    "theme": item.theme,
+                }
+                upsert(conn, t.sessions, [row], ["agent_id"])
+        elif isinstance(item, TokenIssued):
+            conn.execute(insert(t.tokens).values(token=item.digest, agent_id=item.agent))
+            if item.dropped:
+                conn.execute(delete(t.tokens).where(t.tokens.c.token.in_(item.dropped)))
+        elif isinstance(item, TokensRevoked):
+            conn.execute(delete(t.tokens).where(t.tokens.c.agent_id == item.agent))
+        elif isinstance(item, RowUpserted):
+            upsert(conn, t.metadata.tables[item.table], [item.row], list(item.keys))
+        elif isinstance(item, RowDeleted):
+            table = t.metadata.tables[item.table]
+            conn.execute(delete(table).where(table.c[item.column] == item.value))
+    _write_calls(conn, calls.values())
+    states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
+    upsert(conn, t.agent_state, states, ["agent_id"])
+
+
+def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
+    """One row per call (``records`` has one record per call), the final ones and the live
+    ones each written by one statement."""
+    rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    for r in records:
+        uid = str(r.call["uniqueid"])
+        rows[r.live].append(
+            {
+                "uniqueid": uid,
+                "seq": arrival_seq(uid),
+                "queue_id": r.queue_id,
+                "created": float(r.call["created"]),
+                "live": r.live,
+                "call": dict(r.call),
+                "account_codes": [
+                    {"accountCode": code, "subAccountCode": sub} for code, sub in r.account_codes
+                ],
+            }
+        )
+    upsert(conn, t.cdr, rows[False], ["uniqueid"])
+    # A live record never overwrites the final one of the same call.
+    upsert(conn, t.cdr, rows[True], ["uniqueid"], only_if=_STILL_LIVE)
+
+
+_STILL_LIVE = t.cdr.c.live.is_(True)
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    only_if: Any = None,
+) -> None:
+    """Insert each row, or update the row with the same ``keys`` (only where ``only_if``
+    holds): one statement, built once per shape and reused, executed for all the rows (which
+    have the same columns and different keys). ``only_if`` is a module-level condition."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    shape = (conn.dialect.name, table.name, tuple(keys), columns, id(only_if))
+    stmt = _STATEMENTS.get(shape)
+    if stmt is None:
+        ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+        update = {c: ins.excluded[c] for c in columns if c not in keys}
+        stmt = _STATEMENTS[shape] = ins.on_conflict_do_update(
+            index_elements=keys, set_=update, where=only_if
+        )
+    conn.execute(stmt, rows)
+
+
+# --- writing in a child process -------------------------------------------------------------
+
+
+_CHILD = "import sys; from ucs.storage.committer import serve; serve(int(sys.argv[1]), sys.argv[2])"
+_START_TIMEOUT = 30.0
+"""Seconds a new child may take to import and open its engine."""
+
+
+class ProcessCommitter:
+    """Hands each batch to a child process and waits (off the event loop: the writer's thread)
+    for its answer. A child that died is an outage for that batch (it goes to the journal, or
+    is tried again), and the next batch starts a new child."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._child: subprocess.Popen[bytes] | None = None
+        self._pipe: Pipe | None = None
+
+    def start(self) -> None:
+        """Start the child now (a server does, so that its first records do not wait for the
+        child's imports); a child that cannot start is started again at the first batch."""
+        try:
+            self._start()
+        except (OSError, EOFError) as err:
+            code = self._end()
+            log.error("the writer process did not start (exit code %s): %s", code, err)
+
+    def _start(self) -> Pipe:
+        """A new child, once it is ready to write."""
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            self._child = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(theirs.fileno()), self.url],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+            pipe = self._pipe = Pipe(os.dup(ours.fileno()))
+        if not pipe.poll(_START_TIMEOUT) or pipe.recv() != ("ready",):
+            raise EOFError("the writer process did not say it was ready")
+        return pipe
+
+    def commit(self, batch: list[Record], mark: Mark) -> None:
+        try:
+            pipe = self._pipe or self._start()
+            pipe.send((batch, mark))
+            answer = pipe.recv()
+        except (OSError, EOFError) as err:
+            code = self._end()
+            raise Outage(f"the writer process ended (exit code {code})") from err
+        match answer:
+            case ("ok",):
+                return
+            case ("outage", reason):
+                raise Outage(reason)
+            case (_, reason):
+                raise Refused(reason)
+
+    def _end(self) -> int | None:
+        pipe, child = self._pipe, self._child
+        self._pipe = self._child = None
+        if pipe is not None:
+            pipe.close()
+        if child is None:
+            return None
+        try:
+            return child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            return child.wait()
+
+    def close(self) -> None:
+        self._end()
+
+
+def serve(fd: int, url: str) -> None:
+    """The child: write each batch it is given and answer how it went, until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    pipe = Pipe(fd)
+    committer = LocalCommitter(make_engine(url))
+    pipe.send(("ready",))
+    while True:
+        try:
+            batch, mark = pipe.recv()
+        except (EOFError, OSError):
+            return
+        answer: tuple[str, ...]
+        try:
+            committer.commit(batch, mark)
+            answer = ("ok",)
+        except Outage as err:
+            answer = ("outage", str(err))
+        except Refused as err:
+            answer = ("refused", str(err))
+        pipe.send(answer)
