@@ -161,7 +161,9 @@ class Conductor:
                     self._greet(effect)
                 elif self.available:
                     self._greets[effect.uniqueid] = effect
-            elif isinstance(effect, Announce) and effect.uniqueid in self.waiting:
+            elif isinstance(effect, Announce) and (
+                effect.uniqueid in self.waiting or self.media.has_call(effect.uniqueid)
+            ):
                 self._announce(effect)
             elif isinstance(effect, Hold) and self.media.has_call(effect.uniqueid):
                 self._spawn(self._hold(effect.uniqueid))
@@ -189,7 +191,8 @@ class Conductor:
         state.task = self._spawn(self._sequence(uid, [greeting] if greeting else [], state.music))
 
     def _announce(self, announce: Announce) -> None:
-        state = self.waiting[announce.uniqueid]
+        # A queue may announce places without greeting or music: the caller waits in silence.
+        state = self.waiting.setdefault(announce.uniqueid, _Waiting(None))
         if state.task is not None:
             state.task.cancel()
         texts = [(f"place-{announce.place}", place_text(announce.place, announce.language))]
@@ -205,7 +208,8 @@ class Conductor:
 
     async def _sequence(self, uid: str, prompts: list[Path], music: str | None) -> None:
         """Play ``prompts`` one after the other with the music paused, then the music."""
-        if prompts:
+        if prompts:  # an announcement cut short by the next one stops too
+            await self.media.stop_playing(uid, "prompt")
             await self.media.stop_playing(uid, "music")
         for prompt in prompts:
             await self.media.play(uid, str(prompt), loop=False, key="prompt")
