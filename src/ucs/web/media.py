@@ -19,11 +19,16 @@ from ucs.web.hub import Connection, encode
 if TYPE_CHECKING:
     from ucs.web.server import Server
 
-__all__ = ["MEDIA_METHODS", "media_request"]
+__all__ = ["MEDIA_METHODS", "is_media", "media_request"]
 
 MEDIA_METHODS = frozenset({"media.offer"})
 MAX_SDP = 16 * 1024
 _NO_ID = "request needs an id (a string or number)"
+
+
+def is_media(method: object) -> bool:
+    """Whether a request's ``method`` (any JSON value) is a media request."""
+    return isinstance(method, str) and method in MEDIA_METHODS
 
 
 async def media_request(server: Server, conn: Connection, msg: dict[str, Any]) -> None:
