@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers media-engine bench
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools media-engine bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,20 @@ sip-peers:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip linphone-cli >/dev/null; \
 	  else echo "sipp, baresip or linphonec is missing and this is not root: install sip-tester, baresip and linphone-cli"; fi; }
 
+# docs/api.md's SSO recipes are run in Node.js and PHP, and the component's TypeScript
+# declarations are compiled by tsc (the npm registry's typescript, kept in .venv/node).
+TYPESCRIPT := 5.9.3
+TSC_STAMP  := $(VENV)/node/.typescript-$(TYPESCRIPT)
+doc-tools:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && command -v php >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's nodejs, npm and php-cli for the documentation tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm php-cli >/dev/null; \
+	  else echo "node, npm or php is missing and this is not root: install nodejs, npm and php-cli"; fi; }
+	@[ -f $(TSC_STAMP) ] || ! command -v npm >/dev/null 2>&1 || { \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node typescript@$(TYPESCRIPT) && \
+	  touch $(TSC_STAMP); }
+
 # The media engine (docs/media.md): Debian's Janus, started by `ucs serve`, with what makes its
 # sounds (espeak-ng, opus-tools, sox, the music of asterisk-moh-opsound-wav); the media tests
 # run it in a network namespace of their own (iproute2's `ip netns`, as root).
@@ -65,7 +79,7 @@ media-engine:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MEDIA_PACKAGES) >/dev/null; \
 	  else echo "media packages are missing and this is not root: install $(MEDIA_PACKAGES); media tests skipped"; fi; }
 
-pytest: $(STAMP) chromium sip-peers media-engine
+pytest: $(STAMP) chromium sip-peers doc-tools media-engine
 	$(BIN)/pytest -n auto -q
 
 test: lint typecheck pytest

@@ -9,6 +9,8 @@ it from load-generator processes (``bench.loadgen``) and reads the server's memo
 
 Environment: ``BENCH_QUICK=1`` the short variant; ``BENCH_DEFLATE=browser|websockets|off`` what
 the clients offer (default ``browser``: permessage-deflate as Chromium offers it);
+``BENCH_CRM=1`` runs call_load and overload with the CRM integration on: a caller lookup
+answering in 50 ms and a webhook receiver (``bench/crm.py``), results in ``latest-crm.*``;
 ``BENCH_PROFILE=1`` also record the server with py-spy during the logins and the call load
 (``bench/results/profile-*.txt``, collapsed stacks; ``python -m bench.profile_report`` sums them).
 """
@@ -41,6 +43,7 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
 
 from bench import report, tails
 from bench.baseline import EchoClientSpec, echo_client_worker, echo_server
+from bench.crm import crm_server
 from bench.loadgen import AgentSpec, CallerSpec, agent_worker, caller_worker
 from bench.seed import ADMIN_TOKEN, SSO_SECRET, agent_name, phone_name, seed
 
@@ -78,6 +81,8 @@ class Config:
     deflate: str = "browser"
     profile: bool = False
     login_concurrency: int = 50
+    crm: bool = False
+    """The CRM integration on: a lookup answering in 50 ms, a webhook receiver."""
 
     @property
     def overload_rate(self) -> float:
@@ -91,6 +96,7 @@ class Config:
         common: dict[str, Any] = {
             "deflate": os.environ.get("BENCH_DEFLATE", "browser"),
             "profile": os.environ.get("BENCH_PROFILE", "") not in ("", "0"),
+            "crm": os.environ.get("BENCH_CRM", "") not in ("", "0"),
         }
         if quick:
             return cls(
@@ -148,11 +154,39 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the process so far."""
+def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def _descendants(pid: int) -> list[int]:
+    """The live processes started by ``pid`` and by them (the store's writer, an engine)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of the process and of the processes it started (the
+    server's writer process: its work is the server's)."""
+    total = 0
+    for p in [pid, *_descendants(pid)]:
+        try:
+            fields = _stat(p)
+        except OSError:
+            continue  # ended in between
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class Server:
@@ -228,6 +262,16 @@ class Server:
     def histograms(self) -> tails.Histograms:
         """The engine's step times, the loop's lag and GC pauses so far (``bench/tails.py``)."""
         return tails.parse(self.get("/metrics", timeout=30).decode())
+
+    def put(self, path: str, body: Any) -> None:
+        req = urllib.request.Request(
+            self.http + path,
+            data=json.dumps(body).encode(),
+            method="PUT",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            r.read()
 
     def cdr(self, since: float) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -660,8 +704,18 @@ def run_calls(cfg: Config, workdir: Path, ctx: Any) -> dict[str, Any]:
     server = Server(workdir, n, "calls")
     workers = Workers(ctx)
     out: dict[str, Any] = {}
+    crm_pipe: Connection | None = None
     try:
         server.start()
+        if cfg.crm:
+            crm_port = free_port()
+            crm_pipe, child = ctx.Pipe()
+            ctx.Process(target=crm_server, args=(crm_port, child), daemon=True).start()
+            crm_pipe.recv()
+            crm_url = f"http://{HOST}:{crm_port}"
+            server.put("/api/settings/lookup", {"url": f"{crm_url}/lookup", "timeout_ms": 800})
+            server.put("/api/settings/webhook", {"url": f"{crm_url}/hook", "secret": "x" * 32})
+            log(f"call_load: CRM on (lookup in 50 ms, webhook) at {crm_url}")
         agent_pipes = [
             workers.start(agent_worker, spec)
             for spec in agent_specs(cfg, server, n, cfg.call_workers)
@@ -769,10 +823,40 @@ def run_calls(cfg: Config, workdir: Path, ctx: Any) -> dict[str, Any]:
         )
         out["timeline_t0"] = phases[-1][1]["started"]
         out["server_startup_s"] = round(server.startup_s, 2)
+        if crm_pipe is not None:
+            out["crm"] = _crm_figures(server, crm_pipe, cdr)
         return out
     finally:
+        if crm_pipe is not None:
+            with contextlib.suppress(OSError, EOFError):
+                crm_pipe.send("stop")
         server.stop()
         workers.stop()
+
+
+def _crm_figures(server: Server, pipe: Connection, cdr: dict[str, Any]) -> dict[str, Any]:
+    """What the CRM saw: lookups, events (distinct ids), and what the server still holds."""
+    deadline = time.monotonic() + 60
+    while True:  # the webhook's last events follow the last calls by a moment
+        pipe.send("counts")
+        seen: dict[str, Any] = pipe.recv()
+        pending = 0.0
+        for line in server.get("/metrics", timeout=10).decode().splitlines():
+            if line.startswith("ucs_crm_webhook_pending "):
+                pending = float(line.rsplit(" ", 1)[1])
+        if pending == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    named = sum(1 for r in cdr.values() if r.get("name"))
+    return {
+        "lookups": seen["lookups"],
+        "events_received": seen["events"],
+        "distinct_events": seen["ids"],
+        "events_by_type": seen["types"],
+        "calls_recorded": len(cdr),
+        "calls_named_by_lookup": named,
+        "webhook_pending_at_end": pending,
+    }
 
 
 def _drain(mon: Monitor, timeout: float, stuck: dict[str, Any], tag: str, server: Server) -> Any:
@@ -938,15 +1022,18 @@ def main() -> int:
         "messages": calls["agent_messages"],
         "caller_cpu_share": {k: calls[k]["caller_cpu_share"] for k in ("call_load", "overload")},
     }
+    if "crm" in calls:
+        results["crm"] = calls["crm"]
     results["config"] = asdict(cfg) | {"overload_rate": cfg.overload_rate}
     results["targets"] = evaluate(results)
     results["seconds"] = round(time.monotonic() - started, 1)
     results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    (RESULTS / "latest.md").write_text(report.markdown(results))
-    report.plot(results, RESULTS / "latency.png")
+    name = "latest-crm" if cfg.crm else "latest"
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / f"{name}.md").write_text(report.markdown(results))
+    report.plot(results, RESULTS / ("latency-crm.png" if cfg.crm else "latency.png"))
     print(report.markdown(results))
-    log(f"done in {results['seconds']} s: {RESULTS / 'latest.json'}")
+    log(f"done in {results['seconds']} s: {RESULTS / (name + '.json')}")
     return 0
 
 

@@ -41,9 +41,15 @@ async def test_the_demo_crm_signs_in_with_sso_pops_a_screen_and_dials(
     async with httpx.AsyncClient(
         base_url=running.url, headers={"Authorization": "Bearer demo-admin-token"}
     ) as http:
-        await http.post("/api/sim/calls", json={"queue": 1, "from": "+420602234567"})
+        async with page.context.expect_page() as opened:  # crmAutoOpen: the contact's page
+            await http.post("/api/sim/calls", json={"queue": 1, "from": "+420602234567"})
+    contact = await opened.value
+    assert contact.url == f"{running.url}/demo/crm/contact.html?id=2"
+    await contact.locator("#who", has_text="Pekárna U Mostu").wait_for()
+    await contact.close()
     await page.locator("#screen-pop:not([hidden])").wait_for()
-    assert "Eva Dvořáková" in await page.inner_text("#pop-body")
+    pop = await page.inner_text("#pop-body")
+    assert "Eva Dvořáková, Pekárna U Mostu" in pop  # what the demo CRM's lookup answered
     await host.locator("button[data-do=answer]").click()
     await host.locator("button[data-do=hangup]").click()
     await page.locator("#screen-pop").wait_for(state="hidden")

@@ -46,6 +46,7 @@ from ucs.core.effects import Created, Push
 from ucs.core.errors import UcsError
 from ucs.core.events import (
     Attach,
+    CallbackRequested,
     Disconnect,
     HungUp,
     Operation,
@@ -169,6 +170,7 @@ class ChaosDay:
         self.refused: dict[str, int] = {}
         self.done = 0
         self.callers = 0
+        self.callbacks = 0
         self.faults: dict[str, int] = {}
         self.seen: dict[UniqueId, Call] = {}
         self.closing = False
@@ -271,7 +273,8 @@ class ChaosDay:
 
     def on_call(self, desk: Desk, what: str, call: dict[str, Any]) -> None:
         uid = call["uniqueid"]
-        mine = call["direction"] == Direction.INCOMING.value and call["state"] == 2
+        callback = call["data"].get("callback") is True and call["subcalls"] > 0
+        mine = (call["direction"] == Direction.INCOMING.value or callback) and call["state"] == 2
         if what == "ringing" and mine and call["connected_user_id"] == desk.agent:
             roll = self.rng.random()
             if roll < 0.08:
@@ -359,7 +362,12 @@ class ChaosDay:
 
     def caller_arrives(self) -> None:
         queue = self.rng.choice([SUPPORT, SUPPORT, SALES, BILLING])
-        effects = self.vc.feed(TrunkCall(number=self.rng.choice(EXTERNAL[:2]), queue=queue))
+        if self.rng.random() < 0.05:  # a callback request (CONTRACT §12), some to a busy line
+            number = self.rng.choice([*EXTERNAL[:2], "+420601000001"])
+            effects = self.vc.feed(CallbackRequested(queue, number, "Call me back"))
+            self.callbacks += 1
+        else:
+            effects = self.vc.feed(TrunkCall(number=self.rng.choice(EXTERNAL[:2]), queue=queue))
         uid = next(e.uniqueid for e in effects if isinstance(e, Created))
         self.callers += 1
         patience = self.rng.uniform(20, 400)
@@ -506,6 +514,7 @@ def test_a_chaos_day_leaves_no_stuck_agent_no_lost_call_and_statistics_that_add_
     vc, c = day.vc, day.c
 
     assert day.callers > 3000, day.callers
+    assert day.callbacks > 100, day.callbacks
     assert sum(day.faults.values()) > 1000, day.faults
 
     # No lost call: every call ever created ended, was recorded once, with a cause.
@@ -553,6 +562,12 @@ def test_a_chaos_day_leaves_no_stuck_agent_no_lost_call_and_statistics_that_add_
         and r.call["connected"] is not None
     )
     assert answered == queue_calls_answered, (answered, queue_calls_answered)
+    called_back = [
+        uid
+        for uid in created
+        if vc.records[uid].call["data"].get("callback") and vc.records[uid].call["connected"]
+    ]
+    assert len(called_back) > 50, len(called_back)  # callbacks were dialled and answered
 
     # Nothing lost to the database's outages: the records waited in the journal, and the
     # database holds every call once with its cause and account codes, and the whole status log.

@@ -50,12 +50,15 @@ from ucs.core.directory import (
     Strategy,
 )
 from ucs.core.effects import CallRecord, Refuse, Reply, StatusRecord, SwitchEffect
-from ucs.core.errors import TooManyAttempts
+from ucs.core.errors import TooManyAttempts, UcsError
 from ucs.core.events import (
     Attach,
+    CallbackRequested,
     Command,
     Disconnect,
     HungUp,
+    LookedUp,
+    LookupSettings,
     Operation,
     Reconfigure,
     Registration,
@@ -64,6 +67,7 @@ from ucs.core.events import (
     TrunkCall,
 )
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
+from ucs.core.lookup import Answer
 from ucs.core.model import CallState, Cause, Phase, Status
 from ucs.core.session import Throttle
 from ucs.switch.simulated import OPERATIONS
@@ -435,6 +439,39 @@ class CenterMachine(RuleBasedStateMachine):
         used = sorted(self.seen)
         uid = UniqueId(used[reuse % len(used)]) if reuse is not None and used else None
         self.vc.feed(TrunkCall(number=number, queue=QueueId(queue), uniqueid=uid))
+
+    @rule(
+        queue=st.sampled_from([1, 2, 3, 99]),
+        number=st.sampled_from(["+420601123456", "+420601000001", "+420601000003", "1002", "x"]),
+    )
+    def callback_requested(self, queue: int, number: str) -> None:
+        """A callback request (CONTRACT §12); a bad one (a campaign, no such queue, no digits)
+        is refused with nothing changed."""
+        assert self.vc is not None
+        before = self.describe()
+        try:
+            self.vc.feed(CallbackRequested(QueueId(queue), number, "Callback"))
+        except UcsError:
+            assert self.describe() == before
+
+    @rule(timeout=st.sampled_from([None, 0.5, 2.0]))
+    def lookup_settings(self, timeout: float | None) -> None:
+        """Caller lookup in the CRM turned on (callers wait for it) or off."""
+        assert self.vc is not None
+        self.vc.feed(LookupSettings(timeout))
+
+    @precondition(lambda self: self.vc is not None and len(self.vc.center.lookups) > 0)
+    @rule(pick=picks, found=st.booleans())
+    def crm_answers(self, pick: int, found: bool) -> None:
+        """The CRM answers a pending lookup (a name, or nothing usable)."""
+        assert self.vc is not None
+        held = [x for x in self.live_calls() if self.c.lookups.holds(x.uniqueid)]
+        if held:
+            call = held[pick % len(held)]
+            answer = (
+                Answer(name="From the CRM", data={"crmUrl": "https://crm/1"}) if found else None
+            )
+            self.vc.feed(LookedUp(call.uniqueid, call.caller.number_norm or "", answer))
 
     @rule(extension=st.sampled_from(["1001", "1002", "1003", "1004", "1005", "1999", *COLLEAGUES]))
     def caller_dials_extension(self, extension: str) -> None:

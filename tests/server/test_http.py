@@ -9,26 +9,16 @@ import io
 import httpx
 import pytest
 
+from tests.helpers import ready_agent
 from tests.server.conftest import Running
-from ucs.client import Operator
 
 pytestmark = pytest.mark.anyio
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
 
 
-async def _agent(url: str, n: int) -> Operator:
-    op = Operator(url)
-    await op.connect()
-    await op.login(f"agent{n}", f"agent{n}-pass")
-    await op.select_identifier(f"phone{n}")
-    await op.provision()
-    await op.change_status("READY")
-    return op
-
-
 async def test_cdr_and_statistics_after_a_call(running: Running) -> None:
-    op = await _agent(running.url, 2)
+    op = await ready_agent(running.url, 2)
     try:
         events = op.events()
         async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
@@ -50,7 +40,7 @@ async def test_cdr_and_statistics_after_a_call(running: Running) -> None:
                 {"accountCode": "SALES", "subAccountCode": "renewal"}
             ]
             text = (await http.get("/api/cdr", params={"format": "csv"})).text
-            rows = list(csv.DictReader(io.StringIO(text)))
+            rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
             assert rows[0]["uniqueid"] == uid and "SALES" in rows[0]["account_codes"]
             agents = (await http.get("/api/stats/agents")).json()
             agent2 = next(u for u in agents if u["id"] == 2)

@@ -103,9 +103,29 @@ class Call:
     """Who the call is being put through to, until they ring or answer."""
     pending: Party | None = None
     """The target of a transfer asked of the switch and not yet confirmed."""
+    callback_to: Party | None = None
+    """A callback request (CONTRACT §12): the number to call back. It waits in its queue like
+    a caller, is offered to agents as ``OUTGOING`` without ringing their phone, and the
+    agent's ``answer()`` makes the server dial it."""
+    callback_returns: int = 0
+    """Times the callback went back to its queue because its number did not answer."""
     asked_by: AgentId | None = None
     """The agent whose last command on this call the switch is carrying out (answer, hold,
     mute, transfer …): the one told if the switch fails it."""
+    former_agents: list[tuple[AgentId, str]] = field(default_factory=list)
+    """Agents (id, username) who were on the call and left it by a transfer, in order: the
+    call records name every agent of a transferred call."""
+
+    def agents_on_record(self) -> tuple[tuple[AgentId, str], ...]:
+        """Every agent who has been on the call (placed it, answered it, took it by a
+        transfer), in order, each once."""
+        seen: dict[AgentId, str] = {}
+        for agent, username in self.former_agents:
+            seen.setdefault(agent, username)
+        for party in (self.caller, self.connected_party):
+            if party is not None and party.user_id is not None:
+                seen.setdefault(party.user_id, party.username or "")
+        return tuple(seen.items())
 
     @property
     def ended(self) -> bool:
@@ -179,9 +199,16 @@ class Call:
             state = CallState.RINGING
         if side is Side.CALLER or (side is None and self.origin is Direction.OUTGOING):
             direction = Direction.OUTGOING
+        elif self.callback_to is not None and side is not None:
+            direction = Direction.OUTGOING  # the agent calls the number back
         else:
             direction = Direction.INCOMING
-        number = self.called_number if direction is Direction.OUTGOING else self.caller.number
+        if self.callback_to is not None:
+            number = self.callback_to.number
+        elif direction is Direction.OUTGOING:
+            number = self.called_number
+        else:
+            number = self.caller.number
         cause, disconnected = self.cause, self.disconnected
         if left is not None:
             cause, disconnected = left

@@ -213,8 +213,11 @@ class CallBook:
 
     # ------------------------------------------------------------------ queue offers
 
-    def offer(self, call: Call, agent: AgentId, line: LineId, ring_timeout: float) -> None:
-        """Ring the agent's phone on ``line`` with the queue call."""
+    def offer(
+        self, call: Call, agent: AgentId, line: LineId, ring_timeout: float, *, ring: bool = True
+    ) -> None:
+        """Ring the agent's phone on ``line`` with the queue call (``ring`` False: offer it to
+        the agent without ringing the phone, as a callback request is)."""
         now = self.now
         expires = now + ring_timeout if ring_timeout > 0 else None
         party = self.agent_party(agent, line, call.uniqueid)
@@ -224,13 +227,15 @@ class CallBook:
             call.move(CallState.RINGING)
         if expires is not None:
             self._timers.arm(expires, OfferExpires(call.uniqueid, agent, expires))
-        self._out.effects.append(Ring(call.uniqueid, line, call.caller))
+        if ring:
+            self._out.effects.append(Ring(call.uniqueid, line, call.caller))
         self.touch(call)
 
     def end_offer(self, call: Call, offer: Offer, cause: Cause, *, counted: bool) -> None:
         """Stop ringing one agent; an offer that ends unanswered counts as unanswered."""
         call.offers.pop(offer.agent, None)
-        self._out.effects.append(StopRinging(call.uniqueid, offer.line, cause))
+        if call.callback_to is None:  # a callback's offer rang no phone
+            self._out.effects.append(StopRinging(call.uniqueid, offer.line, cause))
         self.leave(call, offer.agent, cause)
         a = self._agents.get(offer.agent)
         if counted and a is not None and call.queue_id is not None:
@@ -252,6 +257,7 @@ class CallBook:
             account_codes=tuple((a.code, a.sub) for a in call.account_codes),
             queue_id=call.queue_id,
             live=live,
+            agents=call.agents_on_record(),
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:

@@ -15,6 +15,7 @@ registrations, and holds the owners of the rest, each keeping its own state (DES
 - ``distributor`` (``Distributor``): the free agents and waiting callers, and who rings next;
 - ``out`` (``Outbox``): what the current step produces and what it changed;
 - ``timers`` (``Timers``): the typed timers, fired here in one ``match`` (``_fire``);
+- ``lookups`` (``Lookups``): caller lookup in the CRM, the calls waiting for it, the answers;
 - ``publisher`` (``Publisher``): what each agent's connections were told of each call;
 - ``throttle`` (``Throttle``) and ``replay`` (``ReplayMemory``): failed logins, used SSO tokens.
 """
@@ -26,10 +27,12 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
 from ucs.core import (
+    callback,
     figures,
     methods,
     reconfigure,
     registration,
+    supervision,
     telephony,
     transfer,
     views,
@@ -53,11 +56,14 @@ from ucs.core.errors import SWITCH_FAILURE, InvalidState, UcsError
 from ucs.core.events import (
     Answered,
     Attach,
+    CallbackRequested,
     Command,
     Connect,
     Disconnect,
     Event,
     HungUp,
+    LookedUp,
+    LookupSettings,
     MediaStatus,
     PhoneCall,
     Reconfigure,
@@ -71,10 +77,12 @@ from ucs.core.events import (
     TrunkCall,
 )
 from ucs.core.figures import Figures
-from ucs.core.ids import AgentId, ClientId, LineId
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId
+from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
 from ucs.core.publish import Publisher
+from ucs.core.queueday import QueueDay, QueueDays
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
@@ -82,6 +90,7 @@ from ucs.core.timers import (
     AnnounceDue,
     DayEnds,
     DirectRingExpires,
+    LookupExpires,
     OfferExpires,
     Timer,
     Timers,
@@ -154,6 +163,7 @@ class Center:
         self.now = now
         self.out = Outbox()
         self.timers = Timers()
+        self.lookups = Lookups()
         self.book = CallBook(
             directory=directory,
             agents=self.agents,
@@ -178,6 +188,7 @@ class Center:
         self.publisher = Publisher(
             agents=self.agents, sessions=self.sessions, book=self.book, out=self.out
         )
+        self.queue_days = QueueDays()
 
     # ------------------------------------------------------------------ entry points
 
@@ -209,11 +220,15 @@ class Center:
         agents: Mapping[AgentId, Mapping[str, Any]],
         sessions: Mapping[AgentId, Mapping[str, Any]],
         now: float,
+        queue_days: Mapping[QueueId, QueueDay] | None = None,
     ) -> list[Effect]:
         """Take back the agents and sessions saved before a restart (``AgentRecord`` and
         ``SessionRecord``): everyone logged in before is logged in after, with the same phone,
-        status and today's statistics. Connections come back with ``Attach``."""
+        status and today's statistics; and today's figures of the queues (``queue_days``,
+        recounted from the call records). Connections come back with ``Attach``."""
         self._begin(now)
+        if queue_days is not None:
+            self.queue_days.restore(queue_days)
         for aid, state in agents.items():
             a = self.agents.get(aid)
             if a is not None:
@@ -249,6 +264,13 @@ class Center:
             (out.agents_touched, out.sessions_touched),
             out.calls_touched,
         )
+        book, days = self.book, self.queue_days
+        for uid in out.calls_touched:
+            call = book.calls.get(uid)
+            if call is not None:
+                days.see(call, ended=False)
+            elif (done := book.ended.get(uid)) is not None:
+                days.see(done, ended=True)
         self.publisher.publish(self.directory, self.now, self.midnight, self.free)
         return out.take()
 
@@ -262,7 +284,8 @@ class Center:
         mark = len(effects)
         try:
             args = bind(ev.method, ev.args, phase)
-            handler = methods.HANDLERS[canonical(ev.method)]
+            name = canonical(ev.method)
+            handler = methods.HANDLERS.get(name) or supervision.HANDLERS[name]
             result = handler(self, ev.client, agent, args)
         except UcsError as err:
             del effects[mark:]
@@ -320,15 +343,16 @@ class Center:
         session.clients.add(client)
         self.clients[client] = agent
 
-    def end_session(self, agent: AgentId) -> None:
-        """Log the agent out: availability OFFLINE, phone released, every connection told."""
+    def end_session(self, agent: AgentId, by: Mapping[str, Any] | None = None) -> None:
+        """Log the agent out: availability OFFLINE, phone released, every connection told
+        (``by``: the supervisor who did it, as the connections are told)."""
         session = self.sessions.pop(agent)
-        self.set_status(agent, Status.OFFLINE, None)
+        self.set_status(agent, Status.OFFLINE, None, by=AgentId(by["id"]) if by else None)
         if session.line is not None and self.line_owner.get(session.line) == agent:
             del self.line_owner[session.line]
         for client in session.clients:
             self.clients[client] = None
-            self.out.effects.append(Send(client, "session.ended", {}))
+            self.out.effects.append(Send(client, "session.ended", {"by": dict(by)} if by else {}))
         self.out.sessions_touched.discard(agent)
         self.out.effects.append(SessionRecord(agent, None, None, None))
         self.out.agents_touched.add(agent)
@@ -348,7 +372,13 @@ class Center:
     # ------------------------------------------------------------------ availability
 
     def set_status(
-        self, agent: AgentId, status: Status, reason: str | None, acw_until: float | None = None
+        self,
+        agent: AgentId,
+        status: Status,
+        reason: str | None,
+        acw_until: float | None = None,
+        *,
+        by: AgentId | None = None,
     ) -> None:
         a = self.agents[agent]
         if a.status is status and a.reason == reason and a.acw_until == acw_until:
@@ -356,7 +386,7 @@ class Center:
         a.status, a.reason, a.status_since, a.acw_until = status, reason, self.now, acw_until
         if acw_until is not None:
             self.timers.arm(acw_until, WrapUpEnds(agent, acw_until))
-        self.out.effects.append(StatusRecord(agent, status, reason, self.now))
+        self.out.effects.append(StatusRecord(agent, status, reason, self.now, by))
         self.out.agents_touched.add(agent)
         if agent in self.sessions:
             self.out.sessions_touched.add(agent)
@@ -368,6 +398,9 @@ class Center:
         if a is None or q is None or q.wrapup <= 0 or a.status is not Status.READY:
             return
         self.set_status(agent, Status.ACW, None, acw_until=self.now + q.wrapup)
+
+    def _on_lookup_settings(self, ev: LookupSettings) -> None:
+        self.lookups.configure(ev.timeout)
 
     # ------------------------------------------------------------------ switch events
 
@@ -388,6 +421,9 @@ class Center:
         Registrations: registration.on_registrations,
         Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,
+        LookedUp: telephony.on_looked_up,
+        LookupSettings: _on_lookup_settings,
+        CallbackRequested: callback.on_callback_requested,
     }
 
     # ------------------------------------------------------------------ offers and distribution
@@ -421,10 +457,17 @@ class Center:
         session = self.sessions.get(agent)
         return frozenset(session.clients) if session is not None else None
 
-    def figures(self) -> Figures:
-        """The live figures of the center, for a monitor (``/metrics``)."""
+    def figures(self, now: float | None = None) -> Figures:
+        """The live figures of the center, for a monitor (``/metrics``), at ``now`` (the
+        clock's time between steps; the last step's by default)."""
         return figures.count(
-            self.sessions, self.calls.values(), self.directory.queues, self.free, self.registered
+            self.sessions,
+            self.calls.values(),
+            self.directory.queues,
+            self.free,
+            self.registered,
+            (a.status for a in self.agents.values()),
+            self.now if now is None else max(now, self.now),
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:
@@ -435,7 +478,8 @@ class Center:
         """Ring a free agent's phone with a waiting caller (the ``Distributor`` chose it)."""
         line = self.sessions[agent].line
         assert line is not None
-        self.book.offer(call, agent, line, ring_timeout)
+        # A callback rings no phone: the agent's answer() dials the number.
+        self.book.offer(call, agent, line, ring_timeout, ring=call.callback_to is None)
 
     def set_directory(self, directory: Directory) -> None:
         """The configuration changed (``reconfigure``): everyone reads the new one."""
@@ -459,6 +503,8 @@ class Center:
                 return a is not None and a.status is Status.ACW and a.acw_until == until
             case AnnounceDue(uid, _):
                 return waiting.waits(self.calls.get(uid))
+            case LookupExpires(uid, expires):
+                return self.lookups.holds(uid, expires)
             case DayEnds():
                 return True
 
@@ -474,7 +520,10 @@ class Center:
                 self.set_status(agent, Status.READY, None)
             case AnnounceDue(uid, _):
                 waiting.announce(self, self.calls[uid])
+            case LookupExpires(uid, _):
+                telephony.lookup_expired(self, uid)
             case DayEnds(midnight):
+                self.queue_days.new_day()
                 for a in self.agents.values():
                     a.new_day(midnight)
                     self.out.agents_touched.add(a.config.id)

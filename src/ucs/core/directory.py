@@ -57,6 +57,11 @@ class QueueConfig:
     """Ring no answer: a READY agent who lets one of the queue's calls ring out (its ring
     timeout) is put in AUX with this reason, so that callers are not offered to an empty desk.
     None (the default): the agent stays READY."""
+    campaign: QueueId | None = None
+    """The outgoing queue (campaign) the queue's callbacks are dialled under; None: none."""
+    callback_retries: int = 1
+    """How many times a callback whose number does not answer goes back to the queue before
+    it ends with its cause."""
     greeting: str | None = None
     """The sound a caller hears on entering the queue (CONTRACT §10); None: none."""
     music: str | None = None

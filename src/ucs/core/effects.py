@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ucs.core.ids import AgentId, ClientId, LineId, RequestId, UniqueId
-from ucs.core.model import Cause, Party, Phase, Status
+from ucs.core.model import Cause, Direction, Party, Phase, Status
 
 __all__ = [
     "AgentRecord",
@@ -22,6 +22,7 @@ __all__ = [
     "Hangup",
     "Hold",
     "LoginLocked",
+    "Lookup",
     "MediaEffect",
     "Mute",
     "Originate",
@@ -189,6 +190,22 @@ SwitchEffect = (
 )
 
 
+# --- the CRM (CONTRACT §12) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """Ask the CRM who ``number`` is (answered by ``LookedUp``; an incoming call waits for it,
+    until the lookup's deadline at most)."""
+
+    uniqueid: UniqueId
+    number: str
+    """E.164 when the number is valid, else as it came."""
+    direction: Direction
+    """INCOMING: the caller's number; OUTGOING: the number an agent dialled."""
+    queue: int | None = None
+
+
 # --- storage -------------------------------------------------------------------------------
 
 
@@ -201,6 +218,8 @@ class CallRecord:
     account_codes: tuple[tuple[str, str | None], ...]
     queue_id: int | None
     live: bool = False
+    agents: tuple[tuple[int, str], ...] = ()
+    """Every agent who has been on the call (id, username), in order (``Call.agents_on_record``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +239,9 @@ class StatusRecord:
     status: Status
     reason: str | None
     at: float
+    by: AgentId | None = None
+    """The supervisor who set it (``setAgentStatus``, ``logoutAgent``); None: the agent, or
+    the server (wrap-up, RONA, a restart)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +293,7 @@ Effect = (
     | Push
     | Send
     | SwitchEffect
+    | Lookup
     | CallRecord
     | AgentRecord
     | StatusRecord

@@ -26,6 +26,7 @@ from ucs.core.effects import (
     Unhold,
 )
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
+from ucs.core.lookup import Answer
 from ucs.core.model import Cause
 
 __all__ = [
@@ -33,11 +34,14 @@ __all__ = [
     "SECRET_METHODS",
     "Answered",
     "Attach",
+    "CallbackRequested",
     "Command",
     "Connect",
     "Disconnect",
     "Event",
     "HungUp",
+    "LookedUp",
+    "LookupSettings",
     "MediaStatus",
     "Operation",
     "PhoneCall",
@@ -255,6 +259,33 @@ class Reconfigure:
     sso_secret: str | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """Someone asked to be called back by an agent of the queue (CONTRACT §12)."""
+
+    queue: QueueId
+    number: str
+    name: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    uniqueid: UniqueId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LookedUp:
+    """The CRM answered a ``Lookup`` (``answer`` None: it failed, or said nothing usable)."""
+
+    uniqueid: UniqueId
+    number: str
+    answer: Answer | None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupSettings:
+    """Caller lookup turned on (``timeout``: seconds a call may wait for it) or off (None)."""
+
+    timeout: float | None
+
+
 Event = (
     Connect
     | Disconnect
@@ -273,4 +304,7 @@ Event = (
     | Registrations
     | Registration
     | Reconfigure
+    | LookedUp
+    | LookupSettings
+    | CallbackRequested
 )

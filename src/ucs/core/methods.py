@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ucs.core import registration, transfer, views
+from ucs.core import callback, registration, telephony, transfer, views
+from ucs.core.agent import check_status
 from ucs.core.call import AccountCode, Call
 from ucs.core.directory import QueueType
 from ucs.core.effects import Hold, Mute, PickUp, Unhold
@@ -150,17 +151,7 @@ def change_status(c: Center, client: ClientId, agent: AgentId | None, a: dict[st
     me = c.require(agent)
     status: Status = a["status"]
     reason: str | None = a["reason"]
-    if status is Status.AUX:
-        if reason is None:
-            raise InvalidArgument(
-                f"AUX needs a reason: one of {', '.join(c.directory.aux_reasons)}"
-            )
-        if reason not in c.directory.aux_reasons:
-            raise InvalidArgument(
-                f"unknown AUX reason {reason!r}: one of {', '.join(c.directory.aux_reasons)}"
-            )
-    elif reason is not None:
-        raise InvalidArgument(f"only AUX takes a reason, not {status.value}")
+    check_status(status, reason, c.directory.aux_reasons)
     c.set_status(me, status, reason)
     return user_wire(c.agents[me], c.directory, c.sessions.get(me), c.now)
 
@@ -202,7 +193,11 @@ def answer(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
         call
         for call in c.book.calls_of(me)
         if call.side_of(me) is Side.OFFERED
-        or (call.side_of(me) is Side.CONNECTED and call.state is CallState.RINGING)
+        or (
+            call.side_of(me) is Side.CONNECTED
+            and call.state is CallState.RINGING
+            and call.callback_to is None  # a callback rings the number called back
+        )
     ]
     if not ringing:
         raise InvalidState("no call is ringing")
@@ -217,7 +212,10 @@ def answer(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
             c.out.effects.append(Hold(other.uniqueid, line))
             c.book.touch(other)
     call.asked_by = me
-    c.out.effects.append(PickUp(call.uniqueid, line))
+    if call.callback_to is not None:  # the server dials the number to call back
+        callback.accept(c, call, call.offers[me])
+    else:
+        c.out.effects.append(PickUp(call.uniqueid, line))
     return c.book.view(call, me)
 
 
@@ -234,7 +232,7 @@ def hangup(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]
     side = call.side_of(me)
     if side is Side.OFFERED:
         c.book.reject_offer(call, call.offers[me])
-    elif side is Side.CONNECTED and call.state is CallState.RINGING:
+    elif side is Side.CONNECTED and call.state is CallState.RINGING and call.callback_to is None:
         c.book.end_call(call, Cause.REJECTED)
     else:
         c.book.end_call(call, Cause.CALLER_HANGUP if side is Side.CALLER else Cause.CALLED_HANGUP)
@@ -321,6 +319,8 @@ def dial(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
     call = transfer.originate(c, me, line, plan, data=a["data"])
     if outbound is not None:
         call.outbound_id = outbound
+    if plan.line is None:  # an outside number: the CRM is asked who it is
+        telephony.ask_outgoing(c, call)
     if consult_for is not None:
         consult_for.consultation = call.uniqueid
         call.consult_for = consult_for.uniqueid

@@ -5,30 +5,38 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ucs.core import transfer, waiting
+from ucs.core import callback, transfer, waiting
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
-from ucs.core.effects import Created, Originate, Ring
+from ucs.core.effects import Created, Lookup, Originate, Ring
 from ucs.core.errors import InvalidArgument
 from ucs.core.events import (
     Answered,
     HungUp,
+    LookedUp,
     PhoneCall,
     RemoteAnswered,
     RemoteFailed,
     RemoteRinging,
     TrunkCall,
 )
+from ucs.core.ids import UniqueId
+from ucs.core.lookup import Held
 from ucs.core.model import CallState, Cause, Direction, Party, PartyType
 from ucs.core.numbers import parse_dialable
+from ucs.core.timers import LookupExpires
 
 if TYPE_CHECKING:
     from ucs.core.center import Center
 
 __all__ = [
+    "ask",
+    "ask_outgoing",
     "connect",
+    "lookup_expired",
     "on_answered",
     "on_hung_up",
+    "on_looked_up",
     "on_phone_call",
     "on_remote_answered",
     "on_remote_failed",
@@ -39,6 +47,8 @@ __all__ = [
 
 
 def on_trunk_call(c: Center, ev: TrunkCall) -> None:
+    """A caller from outside: into a queue, or ringing one of our phones. With caller lookup
+    on, the call first waits for the CRM's answer (``ask``), ``timeout`` at most."""
     caller = c.book.trunk_party(ev.number, ev.name, ev.channel)
     queue = c.directory.queues.get(ev.queue) if ev.queue is not None else None
     line = c.directory.line_by_extension(ev.extension) if ev.extension else None
@@ -48,20 +58,94 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
     )
     call.data = dict(ev.data)
     call.state = CallState.CONNECTING
+    c.out.effects.append(Created(call.uniqueid, ev.channel))
     if queue is not None and queue.type is QueueType.INCOMING:
         call.queue_id = queue.id
         call.called_name = queue.name
-        call.enqueued_at = c.now
-        waiting.enter(c, call, queue)
+        ask(c, call, Held(c.now, queue=queue.id))
+        waiting.enter(c, call, queue)  # heard at once, while the CRM is asked too
     elif line is not None:
-        call.connected_party = c.book.line_party(line)
-        call.called_name = call.connected_party.name
-        call.move(CallState.RINGING)
-        c.out.effects.append(Ring(call.uniqueid, line.id, caller))
+        call.called_name = c.book.line_party(line).name
+        ask(c, call, Held(c.now, line=line.id))
     else:
         c.book.end_call(call, Cause.INVALID_NUMBER)
     c.book.touch(call)
-    c.out.effects.append(Created(call.uniqueid, ev.channel))
+
+
+def ask(c: Center, call: Call, held: Held) -> None:
+    """Look the caller up before the call goes where ``held`` says: from the answers of the
+    last minute at once, else by asking the CRM while the call waits (``Lookup``, answered by
+    ``LookedUp`` or given up at ``LookupExpires``). Lookups off: the call goes on at once."""
+    timeout = c.lookups.timeout
+    number = call.caller.number_norm or call.caller.number
+    if timeout is None or not number:
+        _go_on(c, call, held)
+        return
+    answer = c.lookups.cached(number, c.now)
+    if answer is not None:
+        answer.fill(call)
+        _go_on(c, call, held)
+        return
+    expires = c.now + timeout
+    c.lookups.hold(call.uniqueid, replace(held, expires=expires))
+    c.timers.arm(expires, LookupExpires(call.uniqueid, expires))
+    c.out.effects.append(Lookup(call.uniqueid, number, Direction.INCOMING, held.queue))
+
+
+def ask_outgoing(c: Center, call: Call) -> None:
+    """An agent dialled an outside number: the CRM's answer fills the call when it comes (the
+    call does not wait for it)."""
+    number = call.called_number_norm or call.called_number
+    if c.lookups.timeout is None or not number:
+        return
+    answer = c.lookups.cached(number, c.now)
+    if answer is not None:
+        answer.fill(call)
+        return
+    c.out.effects.append(Lookup(call.uniqueid, number, Direction.OUTGOING, call.outbound_id))
+
+
+def on_looked_up(c: Center, ev: LookedUp) -> None:
+    """The CRM answered: the answer fills the call (and is kept a minute for the number); a
+    call waiting for it goes on. An answer after the call went on without it is kept only."""
+    if ev.answer is not None and c.lookups.timeout is not None:
+        c.lookups.remember(ev.number, ev.answer, c.now)
+    call = c.calls.get(ev.uniqueid)
+    held = c.lookups.release(ev.uniqueid)
+    if call is None or call.ended:
+        return
+    if held is not None:
+        if ev.answer is not None:
+            ev.answer.fill(call)
+        _go_on(c, call, held)
+    elif ev.answer is not None and call.origin is Direction.OUTGOING:
+        ev.answer.fill(call)
+    c.book.touch(call)
+
+
+def lookup_expired(c: Center, uid: UniqueId) -> None:
+    """The CRM did not answer in time: the call goes on without it."""
+    held = c.lookups.release(uid)
+    call = c.calls.get(uid)
+    if held is None or call is None or call.ended:
+        return
+    _go_on(c, call, held)
+    c.book.touch(call)
+
+
+def _go_on(c: Center, call: Call, held: Held) -> None:
+    """The call goes where it was going: it waits in its queue (in the order callers
+    arrived) or rings one of our phones."""
+    if held.queue is not None:
+        call.enqueued_at = call.created
+        return
+    line = c.directory.lines.get(held.line) if held.line is not None else None
+    if line is None:  # removed from the directory while the CRM was asked
+        c.book.end_call(call, Cause.INVALID_NUMBER)
+        return
+    call.connected_party = c.book.line_party(line)
+    call.move(CallState.RINGING)
+    c.out.effects.append(Ring(call.uniqueid, line.id, call.caller))
 
 
 def on_phone_call(c: Center, ev: PhoneCall) -> None:
@@ -127,6 +211,8 @@ def on_phone_call(c: Center, ev: PhoneCall) -> None:
         c.out.effects.append(
             Originate(call.uniqueid, ev.line, number, target.id if target is not None else None)
         )
+        if target is None:  # an outside number: the CRM is asked who it is
+            ask_outgoing(c, call)
     c.book.touch(call)
 
 
@@ -191,6 +277,8 @@ def on_remote_answered(c: Center, ev: RemoteAnswered) -> None:
         call.connected_party, call.target = call.target, None
     first = call.connected_at is None
     connect(c, call)
+    if first and call.callback_to is not None:
+        callback.connected(c, call)
     caller = call.caller.user_id
     if first and call.outbound_id is not None and caller is not None:
         c.book.count_out(caller, call.outbound_id, answered=True)
@@ -201,6 +289,9 @@ def on_remote_failed(c: Center, ev: RemoteFailed) -> None:
     if call is None:
         return
     cause = ev.cause if ev.cause not in (Cause.NOT_SET,) else Cause.UNKNOWN
+    if call.callback_to is not None and call.handled_by is not None:
+        callback.failed(c, call, cause)  # the number called back did not answer
+        return
     c.book.end_call(call, cause)
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "AnnounceDue",
     "DayEnds",
     "DirectRingExpires",
+    "LookupExpires",
     "OfferExpires",
     "Timer",
     "Timers",
@@ -60,6 +61,14 @@ class AnnounceDue:
 
 
 @dataclass(frozen=True, slots=True)
+class LookupExpires:
+    """A call has waited for its caller lookup as long as it may: it goes on without it."""
+
+    uniqueid: UniqueId
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
 class DayEnds:
     """Local midnight: every agent's statistics start a new day (kept as ``Center.midnight``,
     not in the heap, so that it is handled before anything else due at the same time)."""
@@ -67,7 +76,7 @@ class DayEnds:
     midnight: float
 
 
-Timer = OfferExpires | DirectRingExpires | WrapUpEnds | AnnounceDue | DayEnds
+Timer = OfferExpires | DirectRingExpires | WrapUpEnds | AnnounceDue | LookupExpires | DayEnds
 
 
 class Timers:

@@ -53,12 +53,12 @@ def enter(c: Center, call: Call, queue: QueueConfig) -> None:
 
 
 def waits(call: Call | None) -> bool:
-    """The call still waits in its queue (no agent has answered it, it has not ended)."""
+    """The call still waits in its queue (no agent has answered it, it has not ended; its
+    caller may still be being looked up)."""
     return (
         call is not None
         and not call.ended
         and call.queue_id is not None
-        and call.enqueued_at is not None
         and call.connected_party is None
     )
 

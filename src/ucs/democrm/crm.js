@@ -1,12 +1,7 @@
-// The demo CRM: what an integrator writes around the operator component.
-const CONTACTS = [
-  { name: "Jan Novák", company: "Novák & syn", phone: "+420601123456" },
-  { name: "Eva Dvořáková", company: "Pekárna U Mostu", phone: "+420602234567" },
-  { name: "Petr Svoboda", company: "Svoboda Logistics", phone: "+420603345678" },
-  { name: "Busy line (test)", company: "—", phone: "+420601000001" },
-  { name: "Nobody answers (test)", company: "—", phone: "+420601000002" },
-  { name: "Agent 2 (extension)", company: "Acme", phone: "1002" },
-];
+// The demo CRM: what an integrator writes around the operator component. Its back end answers
+// the server's caller lookups (/demo/crm/lookup): a ringing call comes with the caller's name,
+// company and the contact's page (data.crmUrl, opened by crmAutoOpen).
+let CONTACTS = [];
 
 const log = (name, args) => {
   const li = document.createElement("li");
@@ -31,22 +26,25 @@ function el(tag, text) {
 }
 
 function screenPop(call) {
-  const who = CONTACTS.find((c) => c.phone === call.caller_number_norm || c.phone === call.caller_number);
+  // What the server's lookup found (name, data.company), else the CRM's own contacts.
+  const data = call.data && typeof call.data === "object" ? call.data : {};
+  const known = CONTACTS.find((c) => c.phone === call.caller_number_norm || c.phone === call.caller_number);
+  const who = call.name ? { name: call.name, company: data.company || "" } : known;
   const box = document.getElementById("screen-pop");
   box.hidden = false;
   const lines = [];
   if (who) {
     const head = el("div");
-    head.append(el("b", who.name), `, ${who.company}`); // a string given to append() is text
+    head.append(el("b", who.name), who.company ? `, ${who.company}` : ""); // text, never HTML
     lines.push(head);
   } else {
     lines.push(el("div", `Unknown caller ${call.caller_name || ""}`.trim()));
   }
   lines.push(el("div", call.caller_number));
-  const data = call.data && typeof call.data === "object" ? Object.entries(call.data) : [];
-  if (data.length) {
+  const entries = Object.entries(data);
+  if (entries.length) {
     const list = el("dl");
-    for (const [key, value] of data) {
+    for (const [key, value] of entries) {
       list.append(el("dt", key), el("dd", value && typeof value === "object" ? JSON.stringify(value) : value));
     }
     lines.push(list);
@@ -65,6 +63,7 @@ window.ucsOperator = {
   lang: navigator.language && navigator.language.startsWith("cs") ? "cs" : "en",
   listDevices: true,
   autologin: true,
+  crmAutoOpen: true, // a ringing caller's contact page opens in a new tab
   ...callbacks,
   onCallRinging(call) {
     log("onCallRinging", [call]);
@@ -100,18 +99,23 @@ document.getElementById("ring-support").onclick = async () => {
 
 document.getElementById("clear-log").onclick = () => { document.getElementById("log").replaceChildren(); };
 
-const body = document.querySelector("#contacts tbody");
-for (const c of CONTACTS) {
-  const tr = document.createElement("tr");
-  const link = el("a", c.phone);
-  link.className = "dial";
-  link.href = "#";
-  const phone = el("td");
-  phone.append(link);
-  tr.append(el("td", c.name), el("td", c.company), phone);
-  link.onclick = (e) => {
-    e.preventDefault();
-    window.ucsOperator.dial(c.phone).catch((err) => log("dial failed", [err.code, err.message]));
-  };
-  body.appendChild(tr);
+async function showContacts() {
+  CONTACTS = await (await fetch("/demo/crm/contacts")).json();
+  const body = document.querySelector("#contacts tbody");
+  for (const c of CONTACTS) {
+    const tr = document.createElement("tr");
+    const link = el("a", c.phone);
+    link.className = "dial";
+    link.href = "#";
+    const phone = el("td");
+    phone.append(link);
+    tr.append(el("td", c.name), el("td", c.company), phone);
+    link.onclick = (e) => {
+      e.preventDefault();
+      window.ucsOperator.dial(c.phone).catch((err) => log("dial failed", [err.code, err.message]));
+    };
+    body.appendChild(tr);
+  }
 }
+
+showContacts().catch((err) => log("contacts failed", [String(err)]));

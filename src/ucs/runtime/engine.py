@@ -21,6 +21,7 @@ from ucs.core.effects import (
     CallRecord,
     Created,
     Effect,
+    Lookup,
     Push,
     Refuse,
     Reply,
@@ -30,10 +31,17 @@ from ucs.core.effects import (
     SwitchEffect,
 )
 from ucs.core.errors import UcsError
-from ucs.core.events import Command, Event, PhoneCall, TrunkCall
+from ucs.core.events import (
+    CallbackRequested,
+    Command,
+    Event,
+    LookedUp,
+    PhoneCall,
+    TrunkCall,
+)
 from ucs.switch.base import Switch
 
-__all__ = ["EffectSink", "Engine", "RecordSink"]
+__all__ = ["EffectSink", "Engine", "LookupSink", "RecordSink"]
 
 log = logging.getLogger("ucs.engine")
 
@@ -56,6 +64,14 @@ class RecordSink(Protocol):
     def deliver_all(self, records: list[Effect]) -> None: ...
 
 
+class LookupSink(Protocol):
+    """Where the engine hands caller lookups (the CRM adapter); answers come back as events."""
+
+    def deliver(self, effect: Lookup) -> list[Event]:
+        """Start the lookup; return the answer's event when it is known at once."""
+        ...
+
+
 class _Discard:
     def deliver(self, effect: Effect) -> None:
         return None
@@ -74,6 +90,7 @@ class Engine:
         *,
         clients: EffectSink | None = None,
         store: RecordSink | None = None,
+        crm: LookupSink | None = None,
         clock: Callable[[], float] = time.time,
         refusal: Callable[[], UcsError | None] = lambda: None,
     ) -> None:
@@ -84,6 +101,8 @@ class Engine:
         self.switch = switch
         self.clients: EffectSink = clients or _Discard()
         self.store: RecordSink = store or _Discard()
+        self.crm = crm
+        """Carries out caller lookups; None: every lookup fails at once (the call goes on)."""
         self.clock = clock
         self.handled = 0
         self.observers: list[Callable[[Event | None, list[Effect], float], None]] = []
@@ -99,7 +118,7 @@ class Engine:
         ``refusal`` gives an error, a command is refused with it (a ``Refuse`` returned) and a
         new call raises it, for the switch or the simulator to turn away.
         """
-        if isinstance(event, Command | TrunkCall | PhoneCall):
+        if isinstance(event, Command | TrunkCall | PhoneCall | CallbackRequested):
             error = self.refusal()
             if error is not None:
                 if isinstance(event, Command):
@@ -141,6 +160,11 @@ class Engine:
                 self.clients.deliver(effect)
             elif isinstance(effect, StorageEffect):
                 records.append(effect)
+            elif isinstance(effect, Lookup):
+                if self.crm is not None:
+                    follow.extend(self.crm.deliver(effect))
+                else:
+                    follow.append(LookedUp(effect.uniqueid, effect.number, None))
             elif isinstance(effect, Created):
                 continue  # the caller of submit() reads it from the returned effects
         if records:  # one hand-over to the writer's thread a step, not one a record

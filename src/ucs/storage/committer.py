@@ -35,8 +35,16 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, arrival_seq
+from ucs.storage import outbox
 from ucs.storage import schema as t
-from ucs.storage.journal import Record, RowDeleted, RowUpserted, TokenIssued, TokensRevoked
+from ucs.storage.journal import (
+    OutboxEvents,
+    Record,
+    RowDeleted,
+    RowUpserted,
+    TokenIssued,
+    TokensRevoked,
+)
 
 __all__ = [
     "Committer",
@@ -177,7 +185,11 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
         elif isinstance(item, StatusRecord):
             conn.execute(
                 insert(t.status_log).values(
-                    agent_id=item.agent, status=item.status.value, reason=item.reason, at=item.at
+                    agent_id=item.agent,
+                    status=item.status.value,
+                    reason=item.reason,
+                    at=item.at,
+                    by_agent=item.by,
                 )
             )
         elif isinstance(item, SessionRecord):
@@ -205,6 +217,8 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
         elif isinstance(item, RowDeleted):
             table = t.metadata.tables[item.table]
             conn.execute(delete(table).where(table.c[item.column] == item.value))
+        elif isinstance(item, OutboxEvents):
+            outbox.write(conn, item.rows)
     _write_calls(conn, calls.values())
     states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
     upsert(conn, t.agent_state, states, ["agent_id"])
@@ -227,6 +241,7 @@ def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
                 "account_codes": [
                     {"accountCode": code, "subAccountCode": sub} for code, sub in r.account_codes
                 ],
+                "agents": t.agents_cell(r.agents),
             }
         )
     upsert(conn, t.cdr, rows[False], ["uniqueid"])

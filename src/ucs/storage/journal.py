@@ -31,6 +31,7 @@ from ucs.core.model import Phase, Status
 
 __all__ = [
     "Journal",
+    "OutboxEvents",
     "Record",
     "RowDeleted",
     "RowUpserted",
@@ -73,6 +74,16 @@ class RowUpserted:
         self.table, self.row, self.keys = table, row, keys
 
 
+class OutboxEvents:
+    """Events for the CRM's webhook (rows of ``crm_outbox``, ``outbox.py``), written in the
+    transaction of the records they tell of."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+
 class RowDeleted:
     """Delete the rows of ``table`` whose ``column`` is ``value``."""
 
@@ -91,6 +102,7 @@ Record = (
     | TokensRevoked
     | RowUpserted
     | RowDeleted
+    | OutboxEvents
 )
 
 
@@ -104,6 +116,7 @@ def encode(item: Record) -> dict[str, Any]:
                 "codes": [list(c) for c in item.account_codes],
                 "queue": item.queue_id,
                 "live": item.live,
+                "agents": [list(a) for a in item.agents],
             }
         case AgentRecord():
             return {"k": "agent", "agent": item.agent, "state": dict(item.state)}
@@ -114,6 +127,7 @@ def encode(item: Record) -> dict[str, Any]:
                 "status": item.status.value,
                 "reason": item.reason,
                 "at": item.at,
+                "by": item.by,
             }
         case SessionRecord():
             return {
@@ -139,6 +153,8 @@ def encode(item: Record) -> dict[str, Any]:
             return {"k": "upsert", "table": item.table, "row": item.row, "keys": list(item.keys)}
         case RowDeleted():
             return {"k": "delete", "table": item.table, "column": item.column, "value": item.value}
+        case OutboxEvents():
+            return {"k": "outbox", "rows": item.rows}
     raise TypeError(f"not a record: {item!r}")
 
 
@@ -150,12 +166,18 @@ def decode(data: dict[str, Any]) -> Record:
             account_codes=tuple((c[0], c[1]) for c in data["codes"]),
             queue_id=data["queue"],
             live=data["live"],
+            agents=tuple((a[0], a[1]) for a in data.get("agents", ())),  # absent before 0005
         )
     if kind == "agent":
         return AgentRecord(AgentId(data["agent"]), data["state"])
     if kind == "status":
+        by = data.get("by")  # absent before migration 0009
         return StatusRecord(
-            AgentId(data["agent"]), Status(data["status"]), data["reason"], data["at"]
+            AgentId(data["agent"]),
+            Status(data["status"]),
+            data["reason"],
+            data["at"],
+            AgentId(by) if by is not None else None,
         )
     if kind == "session":
         line = data["line"]
@@ -176,6 +198,8 @@ def decode(data: dict[str, Any]) -> Record:
         return RowUpserted(data["table"], data["row"], tuple(data["keys"]))
     if kind == "delete":
         return RowDeleted(data["table"], data["column"], data["value"])
+    if kind == "outbox":
+        return OutboxEvents(list(data["rows"]))
     raise ValueError(f"unknown record kind {kind!r}")
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -17,10 +20,15 @@ from sqlalchemy import (
 
 __all__ = [
     "agent_lines",
+    "agent_mark",
     "agent_state",
     "agents",
+    "agents_cell",
+    "agents_of",
+    "audit",
     "aux_reasons",
     "cdr",
+    "crm_outbox",
     "lines",
     "memberships",
     "metadata",
@@ -84,6 +92,8 @@ queues = Table(
     Column("weight", Integer, nullable=False, default=0),
     Column("number", String(32)),
     Column("rona_reason", String(64)),  # AUX reason after an offer rang out; NULL: none
+    Column("campaign", Integer),  # the outgoing queue callbacks are dialled under; NULL: none
+    Column("callback_retries", Integer, nullable=False, default=1),
     Column("greeting", String(32)),  # sound played to a caller entering the queue
     Column("music", String(32)),  # sound played to waiting and held callers
     Column("announce_every", Float, nullable=False, default=0.0),
@@ -126,6 +136,22 @@ cdr = Table(
     Column("live", Boolean, nullable=False, index=True),
     Column("call", JSON, nullable=False),
     Column("account_codes", JSON, nullable=False, default=list),
+    # Every agent who was on the call, " id:username " each (agents_cell): searched by
+    # id with LIKE on any database; NULL for calls recorded before migration 0005.
+    Column("agents", Text, nullable=True),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),  # wall-clock time of the change
+    Column("actor", String(160), nullable=False, index=True),  # "admin" or a superuser
+    Column("method", String(8), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", JSON, nullable=True),  # what was sent, passwords and secrets masked
+    sqlite_autoincrement=True,
 )
 
 status_log = Table(
@@ -136,6 +162,7 @@ status_log = Table(
     Column("status", String(16), nullable=False),
     Column("reason", String(64)),
     Column("at", Float, nullable=False, index=True),
+    Column("by_agent", Integer),  # the supervisor who set it; NULL: the agent or the server
 )
 
 agent_state = Table(
@@ -172,4 +199,45 @@ sip_bindings = Table(
     Column("port", Integer, nullable=False),
     Column("contact", Text, nullable=False),
     Column("expires", Float, nullable=False),  # wall-clock time the registration ends
+)
+
+
+def agents_cell(agents: Iterable[tuple[int, str]]) -> str | None:
+    """``cdr.agents`` for a call's agents: `` 1:agent1 2:agent2 `` (usernames have no spaces
+    nor colons' meaning after the first), None for none."""
+    marks = [agent_mark(a) + u for a, u in agents]
+    return f" {' '.join(marks)} " if marks else None
+
+
+def agent_mark(agent: int) -> str:
+    """What ``cdr.agents`` holds for an agent, before its username (searched with LIKE)."""
+    return f"{agent}:"
+
+
+def agents_of(cell: str | None) -> list[tuple[int, str]]:
+    """The agents a ``cdr.agents`` cell names."""
+    found = []
+    for mark in (cell or "").split():
+        agent, _, username = mark.partition(":")
+        if agent.isdigit():
+            found.append((int(agent), username))
+    return found
+
+
+crm_outbox = Table(
+    "crm_outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("stream", String(80), nullable=False),  # delivered in order within: call:… agent:…
+    Column("type", String(32), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("body", Text, nullable=False),  # the JSON POSTed, exactly (the signature's input)
+    Column("state", Integer, nullable=False, default=0),  # 0 pending, 1 delivered, 2 failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try", Float, nullable=False, default=0.0),
+    Column("last_error", String(300)),
+    Index("crm_outbox_pending", "state", "next_try"),
+    Index("crm_outbox_stream", "stream", "state", "seq"),
+    sqlite_autoincrement=True,
 )

@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     insert,
     make_url,
+    or_,
     select,
     text,
 )
@@ -38,9 +39,12 @@ from ucs.core.directory import (
     QueueType,
     Strategy,
 )
+from ucs.core.effects import CallRecord
 from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
+from ucs.core.queueday import QueueDay, recount
+from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.committer import make_engine, shared_across_processes, upsert
 from ucs.storage.journal import Journal, RowDeleted, RowUpserted
@@ -165,6 +169,8 @@ class Store:
                     r["weight"],
                     r["number"],
                     r["rona_reason"],
+                    QueueId(r["campaign"]) if r["campaign"] is not None else None,
+                    r["callback_retries"],
                     greeting=r["greeting"],
                     music=r["music"],
                     announce_every=r["announce_every"],
@@ -339,6 +345,7 @@ class Store:
         """Calls that were live when the server stopped end now with cause 0 (unknown)."""
         with self.engine.begin() as conn:
             rows = conn.execute(select(t.cdr).where(t.cdr.c.live.is_(True))).mappings().all()
+            ended = []
             for r in rows:
                 call = dict(r["call"])
                 call.update(cause=int(Cause.UNKNOWN), disconnected=now, now=now)
@@ -347,6 +354,13 @@ class Store:
                     .where(t.cdr.c.uniqueid == r["uniqueid"])
                     .values(live=False, call=call)
                 )
+                codes = tuple(
+                    (c.get("accountCode", ""), c.get("subAccountCode"))
+                    for c in r["account_codes"] or ()
+                )
+                ended.append(CallRecord(call, codes, r["queue_id"]))
+            # The CRM hears of them as of any call that ended (in the same transaction).
+            outbox.write(conn, outbox.rows(ended, self.writer.outbox))
         return len(rows)
 
     # --- call records ------------------------------------------------------------------------
@@ -357,9 +371,14 @@ class Store:
         since: float | None = None,
         until: float | None = None,
         queue_id: int | None = None,
+        agent_id: int | None = None,
         limit: int = 1000,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Finished calls, oldest first: created in [``since``, ``until``), of a queue, and
+        with the agent on them (their caller, connected party, or one who transferred them).
+        Each is its Call object with ``account_codes`` and ``agents`` (every agent's username
+        who was on it, in order)."""
         query = select(t.cdr).where(t.cdr.c.live.is_(False))
         if since is not None:
             query = query.where(t.cdr.c.created >= since)
@@ -367,12 +386,34 @@ class Store:
             query = query.where(t.cdr.c.created < until)
         if queue_id is not None:
             query = query.where(t.cdr.c.queue_id == queue_id)
+        if agent_id is not None:
+            call = t.cdr.c.call
+            query = query.where(
+                or_(
+                    call["caller_user_id"].as_integer() == agent_id,
+                    call["connected_user_id"].as_integer() == agent_id,
+                    t.cdr.c.agents.contains(f" {t.agent_mark(agent_id)}", autoescape=True),
+                )
+            )
         query = query.order_by(t.cdr.c.created, t.cdr.c.seq).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [
-                {**dict(r["call"]), "account_codes": list(r["account_codes"] or [])}
+                {
+                    **dict(r["call"]),
+                    "account_codes": list(r["account_codes"] or []),
+                    "agents": [username for _id, username in t.agents_of(r["agents"])],
+                }
                 for r in conn.execute(query).mappings()
             ]
+
+    def queue_days(self, since: float) -> dict[QueueId, QueueDay]:
+        """Each queue's figures from the records of the queue calls created since ``since``
+        (today's midnight) that have ended: what the core counts live (``core/queueday.py``)."""
+        query = select(t.cdr.c.queue_id, t.cdr.c.call).where(
+            t.cdr.c.live.is_(False), t.cdr.c.queue_id.is_not(None), t.cdr.c.created >= since
+        )
+        with self.engine.connect() as conn:
+            return recount((QueueId(q), call) for q, call in conn.execute(query))
 
     def abandoned_since(self, since: float) -> dict[int, int]:
         """Per queue: callers who hung up before anyone answered, since ``since``."""
@@ -449,6 +490,8 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "weight": q.weight,
         "number": q.number,
         "rona_reason": q.rona_reason,
+        "campaign": q.campaign,
+        "callback_retries": q.callback_retries,
         "greeting": q.greeting,
         "music": q.music,
         "announce_every": q.announce_every,

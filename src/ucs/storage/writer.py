@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.committer import (
     Committer,
@@ -100,6 +101,9 @@ class Writer:
         """Records taken from the queue that are in neither the database nor the journal."""
         self._thread: threading.Thread | None = None
         self._next_try = 0.0
+        self.outbox = outbox.OutboxPolicy()
+        """Whether (and how) the records' events for the CRM are added to the outbox: in the
+        transaction of the records they tell of (``_batch``)."""
         self.errors = 0
         """Records the database refused for themselves (each logged): never written."""
         self.health = Health.OK
@@ -300,7 +304,7 @@ class Writer:
         failure: Exception | None = None
         for attempt in range(2):
             try:
-                self._committer.commit([item for _, item in items], self._mark(items))
+                self._committer.commit(self._batch(item for _, item in items), self._mark(items))
                 self._committed(items)
                 items.clear()
                 return
@@ -314,12 +318,21 @@ class Writer:
         while items:
             entry = items[0]
             try:
-                self._committer.commit([entry[1]], self._mark([entry]))
+                self._committer.commit(self._batch([entry[1]]), self._mark([entry]))
                 self._committed([entry])
             except Refused as err:
                 self.errors += 1
                 log.error("could not write %r: %s", entry[1], err)
             items.popleft()
+
+    def _batch(self, records: Iterable[Record]) -> list[Record]:
+        """The records to commit, with the CRM's events they tell of (``outbox.py``) made here,
+        where the webhook setting is known, and written in their transaction."""
+        batch = list(records)
+        events = outbox.rows(batch, self.outbox)
+        if events:
+            batch.append(outbox.OutboxEvents(events))
+        return batch
 
     def _mark(self, items: Iterable[_Numbered]) -> Mark:
         """The settings row that says, in the transaction of ``items``, how far the journal

@@ -21,30 +21,36 @@ from argon2.exceptions import Argon2Error, InvalidHashError
 from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ucs.core.center import Center
+from ucs.core.center import Center, last_midnight
 from ucs.core.directory import AgentConfig
 from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord, StatusRecord
 from ucs.core.errors import StorageUnavailable, UcsError
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
+from ucs.crm import demo as demo_crm
+from ucs.crm.service import Crm
+from ucs.crm.settings import LOOKUP_KEY, WEBHOOK_KEY, LookupConfig, load_lookup, load_webhook
 from ucs.media.conductor import Conductor
 from ucs.media.plane import media_plane
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
+from ucs.storage.audit import AuditLog
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web import demo_ring
 from ucs.web.admission import Admission
-from ucs.web.api import admin, reports, sim, sounds
+from ucs.web.api import admin, audit, crm, reports, sim, sounds, staff
+from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
+from ucs.web.api.staff import AdminSessions, actor_of
 from ucs.web.hub import Hub
 from ucs.web.limits import DEFAULT_BODY, DEFAULT_BODY_TIMEOUT, BodyLimit
 from ucs.web.metrics import Metrics
@@ -60,7 +66,23 @@ __all__ = ["Server", "Settings", "build_server", "create_app", "password_hasher"
 log = logging.getLogger("ucs.server")
 
 _WIDGET = str(resources.files("ucs") / "widget")
+_ADMIN = str(resources.files("ucs") / "admin")
+"""The web admin (``/admin/``): plain ES modules over the REST API."""
 """The operator component: plain ES modules, served as they are (no build step)."""
+_TYPED_WIDGET_FILES = {
+    "operator.d.ts": "application/typescript; charset=utf-8",
+    "operator.mjs": "text/javascript; charset=utf-8",
+}
+"""Files of the component whose type the system's MIME table may get wrong."""
+
+
+def _widget_file(name: str, media: str) -> Any:
+    async def serve() -> FileResponse:
+        return FileResponse(f"{_WIDGET}/{name}", media_type=media)
+
+    return serve
+
+
 _DEMO_CRM = str(resources.files("ucs") / "democrm")
 """The demo CRM (``/demo/crm/``, demo mode only)."""
 _SWAGGER_UI = str(resources.files("fastapi_offline") / "static")
@@ -154,6 +176,8 @@ class Server:
     switch: SimulatedSwitch = field(init=False)
     hub: Hub = field(init=False)
     engine: Engine = field(init=False)
+    crm: Crm = field(init=False)
+    """The CRM integration: caller lookup, events to the CRM (CONTRACT §12)."""
     media: Conductor = field(init=False)
     """The media plane (``ucs.media``): what callers and softphones hear."""
     sip: SipSwitch | None = field(init=False, default=None)
@@ -185,8 +209,19 @@ class Server:
 
             self.sip = sip_switch(self.settings, self.store)
         driver: Switch = self.sip if self.sip is not None else self.switch
+        policy = self.store.writer.outbox
+        policy.username = self._username
+        policy.base_url = f"http://{self.settings.host}:{self.settings.port}"
+        self.crm = Crm(lambda event: self.engine.submit(event), self.store.engine, policy)
+        # Before ``resume``: calls that were live at the last stop tell the CRM they ended.
+        self.crm.set_webhook(load_webhook(self.store.setting(WEBHOOK_KEY)))
         self.engine = Engine(
-            self.center, driver, clients=self.hub, store=self.store, refusal=self.store.refusal
+            self.center,
+            driver,
+            clients=self.hub,
+            store=self.store,
+            crm=self.crm.lookup,
+            refusal=self.store.refusal,
         )
         if self.sip is not None:
             self.sip.attach(self.engine)
@@ -204,6 +239,12 @@ class Server:
                 log.warning(
                     "login locked: username=%s for %d s", effect.username, round(effect.seconds)
                 )
+
+    def _username(self, agent: int) -> str | None:
+        """An agent's username (asked from the store's thread: the directory is replaced,
+        never changed, so a read sees one whole)."""
+        config = self.center.directory.agents.get(AgentId(agent))
+        return config.username if config is not None else None
 
     def _clients_of(self, agent: AgentId) -> set[Any]:
         return set(self.center.connections_of(agent) or ())
@@ -223,6 +264,14 @@ class Server:
             return
         ok = await asyncio.to_thread(self._verify, stored, password)
         self._verified[(username, password)] = ok
+
+    def decoy_hash(self) -> str:
+        """A hash no password matches, for unknown usernames (the same hashing cost)."""
+        return self._decoy()
+
+    def verify_password(self, stored: str, password: str) -> bool:
+        """Whether ``password`` matches the argon2 hash ``stored`` (blocking: run in a thread)."""
+        return self._verify(stored, password)
 
     def _decoy(self) -> str:
         if not self._decoy_hash:
@@ -268,7 +317,10 @@ class Server:
         ended = self.store.end_live_calls(now)
         if ended:
             log.warning("%d calls were live when the server stopped; recorded with cause 0", ended)
-        effects = self.center.restore(self.store.agent_states(), self.store.sessions(), now)
+        today = self.store.queue_days(last_midnight(now, self.center.tz))
+        effects = self.center.restore(
+            self.store.agent_states(), self.store.sessions(), now, queue_days=today
+        )
         for effect in effects:
             if isinstance(effect, CallRecord | AgentRecord | SessionRecord | StatusRecord):
                 self.store.deliver(effect)
@@ -296,6 +348,18 @@ def _admin_token(settings: Settings, store: Store) -> None:
     settings.admin_token_digest = digest
 
 
+def _crm_settings(server: Server) -> None:
+    """Caller lookup as stored; in ``--demo`` with none stored, in the demo CRM."""
+    settings = server.settings
+    raw = server.store.setting(LOOKUP_KEY)
+    lookup = load_lookup(raw)
+    if raw is None and settings.demo:
+        host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        url = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}/demo/crm/lookup"
+        lookup = LookupConfig(url, 800)
+    server.crm.set_lookup(lookup)
+
+
 def build_server(settings: Settings) -> Server:
     """Open (and migrate) the database, seed the demo data into an empty one, and resume."""
     from ucs.demo import (
@@ -320,6 +384,7 @@ def build_server(settings: Settings) -> Server:
     _admin_token(settings, store)
     server = Server(settings, store, store.password_hashes(), hasher)
     server.resume()
+    _crm_settings(server)
     store.start()
     return server
 
@@ -330,6 +395,7 @@ def create_app(server: Server) -> ASGIApp:
         server.engine.start()
         server.media.start()
         metrics.start()
+        server.crm.start()
         if server.sip is not None:
             server.sip.start()
         yield
@@ -337,6 +403,7 @@ def create_app(server: Server) -> ASGIApp:
             server.sip.stop()
         metrics.stop()
         await server.media.stop()
+        await server.crm.close()
         server.engine.stop()
         server.store.stop()
 
@@ -349,6 +416,8 @@ def create_app(server: Server) -> ASGIApp:
         redoc_url=None,
     )
     app.state.server = server
+    app.state.admin_sessions = sessions = AdminSessions()
+    app.state.audit = audit_log = AuditLog(server.store.engine)
     app.add_exception_handler(RequestValidationError, refusal)
     app.mount("/api/docs/assets", StaticFiles(directory=_SWAGGER_UI), name="swagger-assets")
 
@@ -362,6 +431,14 @@ def create_app(server: Server) -> ASGIApp:
             swagger_favicon_url="/api/docs/assets/favicon.png",
         )
 
+    # Served with their types whatever the system's MIME table says (.ts is video there).
+    for name, media in _TYPED_WIDGET_FILES.items():
+        app.add_api_route(
+            f"/operator/{name}",
+            _widget_file(name, media),
+            methods=["GET", "HEAD"],
+            include_in_schema=False,
+        )
     app.mount("/operator", StaticFiles(directory=_WIDGET, html=True), name="operator")
     if server.settings.demo:
 
@@ -372,12 +449,28 @@ def create_app(server: Server) -> ASGIApp:
                 raise HTTPException(404, f"no agent {username}")
             return {"token": make_token(server.settings.sso_secret, username, int(time.time()))}
 
+        @app.get("/demo/crm/lookup", include_in_schema=False)
+        async def demo_lookup(request: Request, number: str = "") -> Response:
+            """What a CRM's lookup endpoint does (CONTRACT §12): who the number is."""
+            found = demo_crm.answer(number, str(request.url_for("demo-crm", path="")))
+            if found is None:
+                return JSONResponse({"detail": "no such contact"}, status_code=404)
+            return JSONResponse(found)
+
+        @app.get("/demo/crm/contacts", include_in_schema=False)
+        async def demo_contacts() -> list[dict[str, str]]:
+            return list(demo_crm.CONTACTS)
+
         app.include_router(demo_ring.router)
         app.mount("/demo/crm", StaticFiles(directory=_DEMO_CRM, html=True), name="demo-crm")
     app.include_router(sim.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
     app.include_router(sounds.router)
+    app.include_router(staff.router)
+    app.include_router(audit.router)
+    app.include_router(crm.router)
+    app.mount("/admin", StaticFiles(directory=_ADMIN, html=True), name="admin")
     metrics = Metrics(server)
 
     @app.get("/healthz", tags=["health"])
@@ -414,9 +507,14 @@ def create_app(server: Server) -> ASGIApp:
     own = own_origins(server.settings.host, server.settings.port)
     settings = server.settings
     # Inside the origin check (so that refusals carry CORS headers), before anything reads a
-    # body: the admin token first, then the body's size and pace; innermost, the simulator's
-    # fast lane (``api/sim.py``).
+    # body: the admin token first, then the body's size and pace, then the audit trail;
+    # innermost, the simulator's fast lane (``api/sim.py``).
     app.add_middleware(sim.FastLane, server=server)
+    app.add_middleware(
+        AuditTrail,
+        audit=audit_log,
+        actor=lambda token: actor_of(token, settings.admin_token_digest, sessions),
+    )
     app.add_middleware(
         BodyLimit,
         default=settings.max_body,
@@ -433,7 +531,8 @@ def create_app(server: Server) -> ASGIApp:
     app.add_middleware(
         AdminGate,
         expected=lambda: settings.admin_token_digest,
-        public=("/api/openapi.json", "/api/docs"),
+        session=lambda token: sessions.who(token, time.time()) is not None,
+        public=("/api/openapi.json", "/api/docs", "/api/admin/login", "/api/admin/logout"),
         public_prefixes=("/api/docs/",),
     )
     app.add_middleware(OriginPolicy, allowed=allowed, own=own)

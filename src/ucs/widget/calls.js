@@ -24,3 +24,12 @@ export function focusOf(calls) {
   const sorted = [...calls].sort((a, b) => rank(a) - rank(b) || b.created - a.created);
   return sorted[0] || null;
 }
+
+// The call rings the agent: an incoming call ringing, or a callback request offered to the
+// agent (CONTRACT §12: OUTGOING with data.callback, and offered, so subcalls > 0, until the
+// agent's answer() makes the server dial the number).
+export function ringsHere(call) {
+  if (call.state !== CALL_STATE.RINGING) return false;
+  if (call.direction === "INCOMING") return true;
+  return Boolean(call.data && call.data.callback === true && call.subcalls > 0);
+}

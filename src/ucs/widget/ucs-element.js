@@ -1,7 +1,7 @@
 // <ucs-operator>: the agent's desktop, a view of the controller in an open shadow root (so the
 // CRM's styles do not reach it). Each part re-renders alone, so typing is never interrupted.
 
-import { CALL_STATE } from "./calls.js";
+import { CALL_STATE, ringsHere } from "./calls.js";
 import { t } from "./i18n.js";
 import { RINGING_SOUNDS } from "./methods.js";
 import { SOFTPHONE, supported as softphoneSupported } from "./softphone.js";
@@ -276,7 +276,7 @@ class UcsOperator extends HTMLElement {
     const focus = c.focus();
     this.keep(box, () => { box.innerHTML = calls.map((call) => {
       const incoming = call.direction === "INCOMING";
-      const named = incoming ? (call.caller_name || call.name) : (call.called_name || call.name);
+      const named = incoming ? (call.name || call.caller_name) : (call.called_name || call.name); // the CRM's name first
       const number = incoming ? call.caller_number : call.called_number;
       const party = named || number;
       const label = {
@@ -290,14 +290,14 @@ class UcsOperator extends HTMLElement {
       const isFocus = focus && focus.uniqueid === call.uniqueid;
       let buttons = "";
       if (isFocus) {
-        if (call.state === CALL_STATE.RINGING && incoming) buttons += `<button class="ok" data-do="answer">${esc(this.tr("answer"))}</button>`;
+        if (ringsHere(call)) buttons += `<button class="ok" data-do="answer">${esc(this.tr("answer"))}</button>`;
         if (call.state === CALL_STATE.CONNECTED) buttons += `<button data-do="hold">${esc(this.tr("hold"))}</button><button data-do="mute">${esc(this.tr(mine ? "unmute" : "mute"))}</button>`;
         if (call.state === CALL_STATE.HELD || (call.state === CALL_STATE.SUSPENDED && calls.length === 1)) buttons += `<button data-do="unhold">${esc(this.tr(call.state === CALL_STATE.SUSPENDED ? "back" : "unhold"))}</button>`;
         buttons += `<button class="bad" data-do="hangup">${esc(this.tr("hangup"))}</button>`;
       }
       if (call.state === CALL_STATE.SUSPENDED && calls.length > 1) buttons += `<button class="primary" data-do="finishTransfer">${esc(this.tr("finish"))}</button>`;
       return `<div class="card call" data-uniqueid="${esc(call.uniqueid)}">
-        <h2>${esc(this.tr(incoming ? "incoming" : "outgoing"))} · ${esc(this.tr(label))}</h2>
+        <h2>${esc(this.tr(call.data && call.data.callback === true ? "callback" : incoming ? "incoming" : "outgoing"))} · ${esc(this.tr(label))}</h2>
         <div class="party">${esc(party || this.tr("unknown"))}</div>${named ? `<div class="number">${esc(number)}</div>` : ""}
         <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span><span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>

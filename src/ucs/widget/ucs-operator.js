@@ -2,12 +2,13 @@
 // over the operator protocol. The user interface (ucs-element.js) is a view of this controller;
 // with `headless: true` there is none and the API works alone.
 
-import { CALL_STATE, focusOf } from "./calls.js";
+import { focusOf, ringsHere } from "./calls.js";
 import { Connection, ProtocolError } from "./connection.js";
 import { t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
 import { SOFTPHONE, Softphone } from "./softphone.js";
 import { Ringer } from "./sounds.js";
+import { Listeners } from "./listeners.js";
 
 const CALLBACKS = [
   "onConnect", "onCredentials", "onUser", "onIdentify", "onIdentifier", "onDevice", "onReady",
@@ -43,8 +44,14 @@ export class Controller {
     this.calls = new Map(); // uniqueid -> Call object as this agent sees it
     this.identifier = null;
     this.line = null;
-    this.ringingSound = "default";
+    this.ringingSound = RINGING_SOUNDS.includes(api.ringingSound) ? api.ringingSound : "default";
     this.theme = THEMES.includes(api.theme) ? api.theme : "default";
+    // Choices made before login (the configuration's `theme` and `ringingSound`, setTheme in
+    // CREDENTIALS, the choices of a session that ended): carried into the session at login,
+    // where they become the session's (CONTRACT §5). Each is kept until the server took it.
+    this.carry = {};
+    if (THEMES.includes(api.theme)) this.carry.theme = api.theme;
+    if (RINGING_SOUNDS.includes(api.ringingSound)) this.carry.ringingSound = api.ringingSound;
     this.lang = api.lang === "cs" ? "cs" : "en";
     this.reason = null;
     this.statusSince = null; // when the availability last changed (server seconds)
@@ -53,6 +60,7 @@ export class Controller {
     this.reasons = [];
     this.notifications = [];
     this.views = new Set();
+    this.listeners = new Listeners(CALLBACKS); // on(name, fn): more than one part of a CRM
     this.ringer = new Ringer();
     this.testing = false; // a ringing sound is being tried (testRingingSound)
     this.storageKey = `ucsOperator:${this.urls.http}`;
@@ -68,12 +76,14 @@ export class Controller {
 
   fire(name, ...args) {
     const callback = this.api[name];
-    if (typeof callback !== "function") return;
-    try {
-      callback.apply(this.api, args);
-    } catch (err) {
-      console.error(`ucs: the ${name} callback failed`, err);
+    if (typeof callback === "function") {
+      try {
+        callback.apply(this.api, args);
+      } catch (err) {
+        console.error(`ucs: the ${name} callback failed`, err);
+      }
     }
+    this.listeners.fire(name, this.api, args); // after the property (CONTRACT §5)
   }
 
   changed() {
@@ -103,6 +113,7 @@ export class Controller {
       line: this.line,
       ringingSound: this.ringingSound,
       theme: this.theme,
+      auxReasons: [...this.reasons],
     };
   }
 
@@ -123,8 +134,8 @@ export class Controller {
     const identifierBefore = this.identifier;
     this.identifier = body.identifier ?? null;
     this.line = body.line ?? null;
-    if (body.ringingSound) this.ringingSound = body.ringingSound;
-    if (body.theme) this.theme = body.theme;
+    if (body.ringingSound) this.ringingSound = this.carry.ringingSound || body.ringingSound;
+    if (body.theme) this.theme = this.carry.theme || body.theme;
     this.reason = body.reason ?? null;
     this.acwUntil = body.acwUntil ?? null;
     this.statusSince = body.statusSince ?? null;
@@ -132,6 +143,25 @@ export class Controller {
       this.fire("onIdentifier", this.identifier);
     }
     this._enter(body.state);
+    this._carryInto(body);
+  }
+
+  _carryInto(body) {
+    // The server takes the theme in any state of a session, the ringtone in READY only.
+    const carried = [["theme", "setTheme", true], ["ringingSound", "selectRingingSound", body.state === "READY"]];
+    for (const [key, method, now] of carried) {
+      const value = this.carry[key];
+      if (!value || !now || !body.state || body.state === "CREDENTIALS" || this.carrying === key) continue;
+      if (body[key] === value) {
+        delete this.carry[key];
+        continue;
+      }
+      this.carrying = key;
+      this.connection.request(method, [value]).then(
+        () => { if (this.carry[key] === value) delete this.carry[key]; },
+        (err) => this.fire("onError", err),
+      ).finally(() => { this.carrying = null; });
+    }
   }
 
   _welcome(snapshot) {
@@ -155,6 +185,9 @@ export class Controller {
     this.reason = null;
     this.softphone.stop();
     this.forget();
+    // The page keeps looking and ringing as it did: the next login carries these choices.
+    if (this.theme !== "default") this.carry.theme = this.theme;
+    if (this.ringingSound !== "default") this.carry.ringingSound = this.ringingSound;
     if (was) this.fire("onLogout");
     this._enter("CREDENTIALS");
   }
@@ -175,6 +208,12 @@ export class Controller {
       this.fire("onError", error("CONNECTION_LOST", "the connection to the server was lost"));
     } else if (status === "unreachable" && !this.trouble) {
       this.trouble = true;
+      console.error(
+        `ucs: cannot connect to ${this.urls.ws}: check that the ucs server runs there, that ` +
+          "window.ucsOperator.api ({hostname, port, path, secure}) names it when the script " +
+          "comes from elsewhere, and that UCS_ALLOWED_ORIGINS on the server lists " +
+          `${window.location.origin}`,
+      );
       this.fire("onError", error("CONNECTION_LOST", "the server cannot be reached"));
     }
     this.changed();
@@ -189,6 +228,18 @@ export class Controller {
         break;
       case "session.ended":
         this._loggedOut();
+        if (msg.by && typeof msg.by.displayname === "string") {
+          const values = { name: msg.by.displayname };
+          this.notify(t(this.lang, "loggedOutBy"), "warning", true, 20000, "CREDENTIALS", "server", { values });
+        }
+        break;
+      case "supervisor.acted":
+        // A supervisor set this agent's status (setAgentStatus): the agent is told who did it.
+        if (msg.by && typeof msg.by.displayname === "string") {
+          const status = t(this.lang, msg.status) + (msg.reason ? ` (${msg.reason})` : "");
+          const values = { name: msg.by.displayname, status };
+          this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
+        }
         break;
       case "session.changed":
         this._session(msg);
@@ -301,6 +352,9 @@ export class Controller {
         return undefined;
       case "state":
         return this.stateObject();
+      case "selectRingingSound":
+        delete this.carry.ringingSound; // chosen in the session: nothing before it is left
+        break;
       default:
         break;
     }
@@ -380,7 +434,10 @@ export class Controller {
     }
     this.theme = theme;
     this.changed();
-    if (this.phase && this.phase !== "CREDENTIALS") {
+    if (!this.phase || this.phase === "CREDENTIALS") {
+      this.carry.theme = theme; // made before login: the session takes it at login
+    } else {
+      delete this.carry.theme; // chosen in the session: nothing from before login is left
       await this.connection.request("setTheme", [theme]); // shared by the session's tabs
     }
     return theme;
@@ -388,7 +445,7 @@ export class Controller {
 
   _ringing() {
     if (this.config.headless) return;
-    const ringing = [...this.calls.values()].some((c) => c.state === CALL_STATE.RINGING && c.direction === "INCOMING");
+    const ringing = [...this.calls.values()].some(ringsHere);
     if (ringing && this.ringer.playing !== this.ringingSound) this.ringer.play(this.ringingSound);
     else if (!ringing && this.ringer.playing && !this.testing) this.ringer.stop();
   }
@@ -420,6 +477,7 @@ export function boot(api, base) {
     controller.allowed("state");
     return controller.stateObject();
   };
+  api.on = (name, fn) => controller.listeners.add(name, fn);
   if (!api.headless) {
     import(new URL("ucs-element.js", base).href)
       .then((module) => module.mount(controller, api.renderTo || "app"))

@@ -1,0 +1,77 @@
+"""Callback requests through real sockets (CONTRACT §12): the REST API puts one in a queue,
+the agent's SDK is offered it as OUTGOING with ``data.callback``, and ``answer()`` makes the
+server dial the number."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.crm.helpers import ADMIN, ready_agent
+from tests.server.conftest import Running
+from ucs.client import Operator
+
+pytestmark = pytest.mark.anyio
+
+
+async def _next(events: Any, what: str, state: int | None = None) -> dict[str, Any]:
+    async with asyncio.timeout(10):
+        async for e in events:
+            if e.type == "call" and e.what == what and (state is None or e.call["state"] == state):
+                call: dict[str, Any] = e.call
+                return call
+    raise AssertionError(f"no {what}")
+
+
+async def test_a_callback_request_is_offered_and_answer_dials_it(running: Running) -> None:
+    op: Operator = await ready_agent(running.url, 1)
+    async with op, httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        events = op.events()
+        r = await http.post(
+            "/api/queues/1/callbacks",
+            json={"number": "602 234 567", "name": "Eva", "data": {"topic": "invoice"}},
+        )
+        assert r.status_code == 201
+        uid = r.json()["uniqueid"]
+        offered = await _next(events, "ringing")
+        assert offered["uniqueid"] == uid and offered["direction"] == "OUTGOING"
+        assert offered["data"] == {"topic": "invoice", "callback": True}
+        assert offered["number"] == "602234567" and offered["name"] == "Eva"
+        await op.answer()
+        connected = await _next(events, "connect", 3)  # the number answers after 1 s
+        assert connected["uniqueid"] == uid and connected["connected"] is not None
+        await op.hangup()
+        cdr = (await http.get("/api/cdr")).json()
+        assert [c["data"]["callback"] for c in cdr if c["uniqueid"] == uid] == [True]
+
+
+async def test_bad_callback_requests_are_refused(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        cases = [
+            ("/api/queues/99/callbacks", {"number": "+420602234567"}, 404),
+            ("/api/queues/3/callbacks", {"number": "+420602234567"}, 422),  # a campaign
+            ("/api/queues/1/callbacks", {"number": "no digits"}, 422),
+            ("/api/queues/1/callbacks", {"number": "12"}, 422),
+            ("/api/queues/1/callbacks", {}, 422),
+            ("/api/queues/1/callbacks", {"number": "+420602234567", "data": [1]}, 422),
+        ]
+        for path, body, code in cases:
+            assert (await http.post(path, json=body)).status_code == code, body
+        assert running.server.center.calls == {}
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        r = await http.post("/api/queues/1/callbacks", json={"number": "+420602234567"})
+        assert r.status_code == 401
+
+
+async def test_queues_take_a_campaign_and_callback_retries(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        r = await http.patch("/api/queues/1", json={"campaign": 3, "callback_retries": 2})
+        assert r.status_code == 200
+        assert (r.json()["campaign"], r.json()["callback_retries"]) == (3, 2)
+        q = running.server.center.directory.queues[1]  # type: ignore[index]
+        assert (q.campaign, q.callback_retries) == (3, 2)
+        bad = await http.patch("/api/queues/1", json={"callback_retries": 99})
+        assert bad.status_code == 422
