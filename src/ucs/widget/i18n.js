@@ -21,6 +21,9 @@ export const TEXT = {
     unregistered: "Phone {identifier} is not registered: no queue calls reach it until it registers.",
     statusSetBy: "{name} set your status to {status}.",
     loggedOutBy: "Your session was ended by {name}.",
+    thisBrowser: "This browser", microphone: "Microphone", speaker: "Speaker",
+    defaultSpeaker: "System default", inputLevel: "Microphone level",
+    micOff: "The microphone is asked for at the first call.",
   },
   cs: {
     title: "Operátor", username: "Uživatelské jméno", password: "Heslo", remember: "Zapamatovat",
@@ -44,6 +47,9 @@ export const TEXT = {
     unregistered: "Telefon {identifier} není zaregistrován: dokud se nezaregistruje, nezazvoní na něm žádný hovor z fronty.",
     statusSetBy: "Váš stav je nyní {status} (změna od: {name}).",
     loggedOutBy: "Vaše relace byla ukončena (ukončení od: {name}).",
+    thisBrowser: "Tento prohlížeč", microphone: "Mikrofon", speaker: "Reproduktor",
+    defaultSpeaker: "Výchozí systémový", inputLevel: "Úroveň mikrofonu",
+    micOff: "O mikrofon se požádá při prvním hovoru.",
   },
 };
 

@@ -232,6 +232,9 @@ export interface Config {
   /** Open call.data.crmUrl of a ringing incoming call in a new tab. */
   crmAutoOpen?: boolean;
   theme?: Theme;
+  /** Default true: the softphone's microphone with echo cancellation, noise suppression and
+   * gain control; false turns them off (steady test tones). */
+  audioProcessing?: boolean;
 }
 
 /** The callback properties; each is called only when set. */

@@ -4,6 +4,7 @@
 import { CALL_STATE, ringsHere } from "./calls.js";
 import { t } from "./i18n.js";
 import { RINGING_SOUNDS } from "./methods.js";
+import { SOFTPHONE, supported as softphoneSupported } from "./softphone.js";
 
 const STYLE = `
 :host { all: initial; display: block; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -83,10 +84,30 @@ class UcsOperator extends HTMLElement {
 
   disconnectedCallback() {
     clearInterval(this.ticker);
+    clearInterval(this.meterTimer);
     if (this.c) this.c.views.delete(this);
   }
 
   tr(key) { return t(this.c.lang, key); }
+
+  phoneName(identifier) {
+    return identifier === SOFTPHONE ? this.tr("thisBrowser") : identifier;
+  }
+
+  /** The softphone's microphone and speaker, and a meter of the microphone's level. */
+  softphoneInfo() {
+    const s = this.c.softphone;
+    if (!s.open) return `<p class="muted" data-softphone>${esc(this.tr("micOff"))}</p>`;
+    clearInterval(this.meterTimer);
+    this.meterTimer = setInterval(() => {
+      const meter = this.shadow.querySelector("[data-level]");
+      if (!meter || !s.open) { clearInterval(this.meterTimer); return; }
+      meter.value = s.level();
+    }, 100);
+    return `<p class="muted" data-softphone>${esc(this.tr("microphone"))}: <b data-microphone>${esc(s.microphone || "—")}</b>
+      <meter data-level min="0" max="1" value="0" aria-label="${esc(this.tr("inputLevel"))}"></meter><br>
+      ${esc(this.tr("speaker"))}: <b data-speaker>${esc(s.speaker || this.tr("defaultSpeaker"))}</b></p>`;
+  }
 
   /** Redraw a part of the screen without losing what the agent is typing there. */
   keep(box, draw) {
@@ -163,7 +184,8 @@ class UcsOperator extends HTMLElement {
       };
     } else if (c.phase === "IDENTIFY") {
       const listed = c.config.listDevices ? c.user?.lines || [] : [];
-      const phones = listed.map((l) => `<button data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
+      const browser = softphoneSupported() ? `<button data-phone="${SOFTPHONE}">${esc(this.tr("thisBrowser"))}</button>` : "";
+      const phones = browser + listed.map((l) => `<button data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
       m.innerHTML = `<form class="card" data-identify><h2>${esc(this.tr("choosePhone"))}</h2>
         <input name="identifier" placeholder="${esc(this.tr("identifierHint"))}" required>
         <div class="phones">${phones}</div>
@@ -179,7 +201,7 @@ class UcsOperator extends HTMLElement {
       m.querySelector("[data-logout]").onclick = () => this.act(c.api.logout());
     } else if (c.phase === "DEVICE") {
       m.innerHTML = `<div class="card"><h2>${esc(this.tr("confirmPhone"))}</h2>
-        <p>${esc(this.tr("confirmText"))} <b>${esc(c.identifier)}</b></p>
+        <p>${esc(this.tr("confirmText"))} <b>${esc(this.phoneName(c.identifier))}</b></p>
         <p class="row"><button class="primary" data-confirm>${esc(this.tr("confirm"))}</button>
         <button data-change>${esc(this.tr("change"))}</button></p></div>`;
       m.querySelector("[data-confirm]").onclick = () => this.act(c.api.provision());
@@ -225,8 +247,9 @@ class UcsOperator extends HTMLElement {
     status.innerHTML = `<div class="row"><span><span class="pill s-${esc(user.status)}">${esc(this.tr(user.status || "OFFLINE"))}${c.reason ? ` · ${esc(c.reason)}` : ""}</span>
       <span class="muted" data-since></span></span>
       <select data-change-status>${options.join("")}</select></div>
-      <p class="row muted"><span>${esc(this.tr("phone"))}: <b>${esc(c.identifier)}</b></span>
-      <button data-identify>${esc(this.tr("change"))}</button><button data-logout>${esc(this.tr("logout"))}</button></p>`;
+      <p class="row muted"><span>${esc(this.tr("phone"))}: <b>${esc(this.phoneName(c.identifier))}</b></span>
+      <button data-identify>${esc(this.tr("change"))}</button><button data-logout>${esc(this.tr("logout"))}</button></p>
+      ${c.identifier === SOFTPHONE ? this.softphoneInfo() : ""}`;
     const select = status.querySelector("select");
     select.value = user.status === "AUX" ? `AUX:${c.reason}` : user.status;
     if (refocus) select.focus(); // keyboard users stay where they were
