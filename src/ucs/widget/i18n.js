@@ -2,6 +2,10 @@
 
 export const TEXT = {
   en: {
+    desk: "My desk", team: "Team", loading: "Loading…", teamQueues: "Queues", queue: "Queue",
+    waitingShort: "Waiting", longestShort: "Longest", abandonedShort: "Abandoned", serviceLevel: "SL",
+    teamAgents: "Agents", sortBy: "Sort by", byName: "Name", byTime: "Time in status",
+    everyone: "Everyone", agent: "Agent", inStatus: "For",
     title: "Operator", username: "Username", password: "Password", remember: "Remember me",
     login: "Log in", loggingIn: "Logging in…", phone: "Phone", choosePhone: "Choose your phone",
     identifierHint: "Phone identifier, e.g. phone1", use: "Use this phone", confirm: "Confirm",
@@ -26,6 +30,10 @@ export const TEXT = {
     micOff: "The microphone is asked for at the first call.",
   },
   cs: {
+    desk: "Moje pracoviště", team: "Tým", loading: "Načítám…", teamQueues: "Fronty", queue: "Fronta",
+    waitingShort: "Čeká", longestShort: "Nejdéle", abandonedShort: "Zavěšeno", serviceLevel: "Úroveň",
+    teamAgents: "Operátoři", sortBy: "Řadit podle", byName: "Jméno", byTime: "Doba ve stavu",
+    everyone: "Všichni", agent: "Operátor", inStatus: "Doba",
     title: "Operátor", username: "Uživatelské jméno", password: "Heslo", remember: "Zapamatovat",
     login: "Přihlásit", loggingIn: "Přihlašuji…", phone: "Telefon", choosePhone: "Vyberte telefon",
     identifierHint: "Identifikátor telefonu, např. phone1", use: "Použít telefon",

@@ -135,7 +135,7 @@ export class Controller {
     if (phase !== "READY") this.team = null;
   }
 
-  _supervises() {
+  supervises() {
     const user = this.user;
     if (!user) return false;
     return Boolean(user.superuser) || Object.values(user.queues || {}).some((q) => q.supervisor);
@@ -146,10 +146,11 @@ export class Controller {
     // team.changed push amends it (pushes sent before the answer are older than it, and
     // are left out), and onTeamChange hears the whole view each time.
     this.team = null;
-    if (!this._supervises()) return;
+    if (!this.supervises()) return;
     this.connection.request("team", []).then((team) => {
       if (this.phase !== "READY") return;
       this.team = team;
+      this.teamAt = Date.now() / 1000;
       this.fire("onTeamChange", team);
       this.changed();
     }).catch((err) => this.fire("onError", err));
@@ -166,6 +167,7 @@ export class Controller {
       queues: amend(this.team.queues, msg.queues, "queue_id"),
       agents: amend(this.team.agents, msg.agents, "id"),
     };
+    this.teamAt = Date.now() / 1000;
     this.fire("onTeamChange", this.team);
   }
 
