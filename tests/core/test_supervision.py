@@ -4,6 +4,7 @@ and the rights: a queue's supervisor has that queue's other members, a superuser
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -88,6 +89,7 @@ def test_todays_queue_figures_count_answers_within_target_and_abandoned_callers(
     slow = vc.caller(1, "+420601000001")
     vc.advance(30)
     assert (figures()["waiting"], figures()["longest_wait"]) == (1, 30)
+    assert figures()["service_level"] is None  # a caller still waiting is not judged yet
     vc.call(a1, "changeStatus", "READY")
     vc.call(a1, "answer")  # after 30 s: answered, not within the 20 s target
     vc.caller_hangs_up(slow)
@@ -161,3 +163,62 @@ def test_a_supervisor_logs_an_agent_out_and_every_tab_is_told_who() -> None:
         assert ended["by"]["displayname"] == "Agent4"
     records = [e for e in vc.effects if isinstance(e, StatusRecord) and e.agent == 1]
     assert (records[-1].status.value, records[-1].by) == ("OFFLINE", 4)
+
+
+def _apply(view: dict[str, Any], pushes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The team view a component keeps: ``team()``'s, amended by each ``team.changed``."""
+    queues = {q["queue_id"]: q for q in view["queues"]}
+    agents = {a["id"]: a for a in view["agents"]}
+    for push in pushes:
+        queues.update({q["queue_id"]: q for q in push["queues"]})
+        agents.update({a["id"]: a for a in push["agents"]})
+    return {"queues": list(queues.values()), "agents": list(agents.values())}
+
+
+def _without_clock(view: dict[str, Any]) -> dict[str, Any]:
+    agents = [
+        {**a, "call": {k: v for k, v in a["call"].items() if k != "now"} if a["call"] else None}
+        for a in view["agents"]
+    ]
+    return {"queues": view["queues"], "agents": agents}
+
+
+def test_team_changes_are_pushed_coalesced_and_amend_the_view_to_the_truth() -> None:
+    vc = _center()
+    sup = vc.ready(4)
+    view = vc.call(sup, "team")
+    a1 = vc.ready(1)
+    a2 = vc.ready(2)
+    vc.ready(3)  # Q2: not agent4's team
+    first = vc.caller(1, "+420601000001")
+    vc.caller(1, "+420601000002")
+    vc.caller(2, "+420601000003")
+    vc.call(a1, "answer")
+    vc.advance(0.1)
+    assert vc.messages(sup, "team.changed") == []  # not yet: coalesced
+    vc.advance(0.5)
+    pushes = vc.messages(sup, "team.changed")
+    assert len(pushes) == 1
+    assert {a["id"] for a in pushes[0]["agents"]} <= {1, 2}
+    assert [q["queue_id"] for q in pushes[0]["queues"]] == [1]
+    vc.call(a2, "answer")
+    vc.caller_hangs_up(first)
+    vc.call(a2, "changeStatus", "AUX", "Break")
+    vc.advance(3)
+    pushes = vc.messages(sup, "team.changed")
+    assert len(pushes) <= 1 + 3 / 0.5
+    assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
+
+
+def test_a_waiting_callers_growing_wait_is_pushed_and_a_quiet_team_is_not() -> None:
+    vc = _center()
+    sup = vc.ready(4)
+    uid = vc.caller(1)  # nobody READY in Q1: the caller waits
+    vc.advance(4)
+    waits = [q["longest_wait"] for p in vc.messages(sup, "team.changed") for q in p["queues"]]
+    assert waits == sorted(waits) and waits[-1] >= 3
+    vc.caller_hangs_up(uid)
+    vc.advance(2)
+    told = len(vc.messages(sup, "team.changed"))
+    vc.advance(30)
+    assert len(vc.messages(sup, "team.changed")) == told  # nothing changes: nothing is pushed

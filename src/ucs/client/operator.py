@@ -28,6 +28,7 @@ _TYPES = {
     "session.joined": "session",
     "session.ended": "logout",
     "reasons.changed": "reasons",
+    "supervisor.acted": "supervisor",
     "error": "error",
 }
 
@@ -44,7 +45,9 @@ class OperatorError(Exception):
 @dataclass(frozen=True)
 class Event:
     """Something the server told this session: ``type`` is ``call``, ``user``, ``state``,
-    ``session``, ``logout``, ``reasons`` (the AUX reasons changed) or ``error``."""
+    ``session``, ``logout`` (``data["by"]``: the supervisor who did it, if one did),
+    ``supervisor`` (a supervisor set the agent's status: ``data["by"]``, ``["status"]``,
+    ``["reason"]``), ``reasons`` (the AUX reasons changed: ``data["reasons"]``) or ``error``."""
 
     type: str
     data: dict[str, Any]

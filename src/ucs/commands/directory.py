@@ -195,7 +195,19 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 
 # --- queues ------------------------------------------------------------------------------------
 
-_QUEUE_COLUMNS = "id name type strategy ring_timeout wrapup weight number rona_reason".split()
+_QUEUE_COLUMNS = (
+    "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
+    "announce_every language"
+).split()
+_GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
+_MUSIC = typer.Option(None, help='Sound waiting and held callers hear ("": the default).')
+_ANNOUNCE_EVERY = typer.Option(
+    None, help="Seconds between announcements of a waiting caller's place (0: never)."
+)
+_ANNOUNCE_WAIT = typer.Option(
+    None, "--announce-wait/--no-announce-wait", help="Announce the expected wait too."
+)
+_LANGUAGE = typer.Option(None, help="en or cs: the language of the greeting and announcements.")
 _STRATEGY = "ringall, longest-idle, round-robin, fewest-calls or priority"
 
 
@@ -223,6 +235,11 @@ def queue_add(
     rona_reason: str | None = typer.Option(
         None, help="AUX reason for an agent who lets a call ring out (one of `ucs aux list`)."
     ),
+    greeting: str | None = _GREETING,
+    music: str | None = _MUSIC,
+    announce_every: float | None = _ANNOUNCE_EVERY,
+    announce_wait: bool | None = _ANNOUNCE_WAIT,
+    language: str | None = _LANGUAGE,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -236,6 +253,11 @@ def queue_add(
         "weight": weight,
         "number": number,
         "rona_reason": rona_reason,
+        "greeting": greeting or None,
+        "music": music or None,
+        "announce_every": announce_every,
+        "announce_wait": announce_wait,
+        "language": language,
     }
     row = api(url, token, "POST", "/api/queues", _given(**body))
     typer.echo(f"queue {row['name']} added with id {row['id']}")
@@ -253,14 +275,31 @@ def queue_set(
     rona_reason: str | None = typer.Option(
         None, help='AUX reason after a call rang out ("": none, the agent stays READY).'
     ),
+    greeting: str | None = _GREETING,
+    music: str | None = _MUSIC,
+    announce_every: float | None = _ANNOUNCE_EVERY,
+    announce_wait: bool | None = _ANNOUNCE_WAIT,
+    language: str | None = _LANGUAGE,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
     """Change a queue: only the options given."""
     body: dict[str, Any] = _given(
-        name=name, strategy=strategy, ring_timeout=ring_timeout, wrapup=wrapup, weight=weight
+        name=name,
+        strategy=strategy,
+        ring_timeout=ring_timeout,
+        wrapup=wrapup,
+        weight=weight,
+        announce_every=announce_every,
+        announce_wait=announce_wait,
+        language=language,
     )
-    for key, value in (("number", number), ("rona_reason", rona_reason)):
+    for key, value in (
+        ("number", number),
+        ("rona_reason", rona_reason),
+        ("greeting", greeting),
+        ("music", music),
+    ):
         if value is not None:
             body[key] = value or None
     if not body:

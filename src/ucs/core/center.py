@@ -36,6 +36,7 @@ from ucs.core import (
     telephony,
     transfer,
     views,
+    waiting,
 )
 from ucs.core.agent import Agent
 from ucs.core.call import Call
@@ -63,6 +64,7 @@ from ucs.core.events import (
     HungUp,
     LookedUp,
     LookupSettings,
+    MediaStatus,
     PhoneCall,
     Reconfigure,
     Registration,
@@ -75,24 +77,28 @@ from ucs.core.events import (
     TrunkCall,
 )
 from ucs.core.figures import Figures
-from ucs.core.ids import AgentId, ClientId, LineId
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId
 from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
 from ucs.core.publish import Publisher
-from ucs.core.queueday import QueueDays
+from ucs.core.queueday import QueueDay, QueueDays
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
+from ucs.core.teamwatch import TeamWatch
 from ucs.core.timers import (
+    AnnounceDue,
     DayEnds,
     DirectRingExpires,
     LookupExpires,
     OfferExpires,
+    TeamTick,
     Timer,
     Timers,
     WrapUpEnds,
 )
+from ucs.core.waiting import QueueWaits
 
 __all__ = [
     "DIRECT_RING_TIMEOUT",
@@ -150,6 +156,10 @@ class Center:
         self.line_owner: dict[LineId, AgentId] = {}
         """The agent holding each phone in use."""
         self.registered: set[LineId] | None = None
+        self.media_available = False
+        self.queue_waits = QueueWaits()
+        """How long each queue's answered callers waited (the expected wait announced)."""
+        """A media engine is up: the softphone may be paired (``MediaStatus``)."""
         """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.midnight = next_midnight(now, tz)
         self.now = now
@@ -181,6 +191,8 @@ class Center:
             agents=self.agents, sessions=self.sessions, book=self.book, out=self.out
         )
         self.queue_days = QueueDays()
+        self.team_watch = TeamWatch()
+        self.teams = supervision.Teams(directory)
 
     # ------------------------------------------------------------------ entry points
 
@@ -212,11 +224,15 @@ class Center:
         agents: Mapping[AgentId, Mapping[str, Any]],
         sessions: Mapping[AgentId, Mapping[str, Any]],
         now: float,
+        queue_days: Mapping[QueueId, QueueDay] | None = None,
     ) -> list[Effect]:
         """Take back the agents and sessions saved before a restart (``AgentRecord`` and
         ``SessionRecord``): everyone logged in before is logged in after, with the same phone,
-        status and today's statistics. Connections come back with ``Attach``."""
+        status and today's statistics; and today's figures of the queues (``queue_days``,
+        recounted from the call records). Connections come back with ``Attach``."""
         self._begin(now)
+        if queue_days is not None:
+            self.queue_days.restore(queue_days)
         for aid, state in agents.items():
             a = self.agents.get(aid)
             if a is not None:
@@ -253,12 +269,19 @@ class Center:
             out.calls_touched,
         )
         book, days = self.book, self.queue_days
+        watching = self.teams.watched(self.sessions)
+        watch = self.team_watch
         for uid in out.calls_touched:
-            call = book.calls.get(uid)
-            if call is not None:
-                days.see(call, ended=False)
-            elif (done := book.ended.get(uid)) is not None:
-                days.see(done, ended=True)
+            call = book.calls.get(uid) or book.ended.get(uid)
+            if call is None:
+                continue
+            days.see(call, ended=call.ended)
+            if watching:
+                watch.note(call.agents(), () if call.queue_id is None else (call.queue_id,))
+        if watching:
+            watch.note(out.agents_touched, ())
+            if (due := watch.arm(self.now)) is not None:
+                self.timers.arm(due, TeamTick(due))
         self.publisher.publish(self.directory, self.now, self.midnight, self.free)
         return out.take()
 
@@ -291,6 +314,11 @@ class Center:
     def _on_disconnect(self, ev: Disconnect) -> None:
         self.detach(ev.client)
         del self.clients[ev.client]
+
+    def _on_media_status(self, ev: MediaStatus) -> None:
+        # Paired softphones stay paired while the engine restarts: their calls end with a
+        # cause (the media adapter hangs them up), the next ones ring again.
+        self.media_available = ev.available
 
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:
@@ -400,6 +428,7 @@ class Center:
         HungUp: telephony.on_hung_up,
         Transferred: transfer.confirmed,
         SwitchFailed: transfer.failed,
+        MediaStatus: _on_media_status,
         Registrations: registration.on_registrations,
         Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,
@@ -439,6 +468,12 @@ class Center:
         session = self.sessions.get(agent)
         return frozenset(session.clients) if session is not None else None
 
+    def team_view(self, now: float | None = None) -> dict[str, Any]:
+        """The whole center as a superuser's ``team()`` has it (every queue and agent), at
+        ``now`` (the clock's time between steps): for the wallboard (``/api/team``)."""
+        at = self.now if now is None else max(now, self.now)
+        return supervision.view(self, sorted(self.agents), sorted(self.directory.queues), at)
+
     def figures(self, now: float | None = None) -> Figures:
         """The live figures of the center, for a monitor (``/metrics``), at ``now`` (the
         clock's time between steps; the last step's by default)."""
@@ -467,6 +502,7 @@ class Center:
         """The configuration changed (``reconfigure``): everyone reads the new one."""
         self.directory = self.book.directory = directory
         self.distributor.rebuild()  # strategies, weights, members and agents may all have changed
+        self.teams = supervision.Teams(directory)
 
     # ------------------------------------------------------------------ timers
 
@@ -483,8 +519,12 @@ class Center:
             case WrapUpEnds(agent, until):
                 a = self.agents.get(agent)
                 return a is not None and a.status is Status.ACW and a.acw_until == until
+            case AnnounceDue(uid, _):
+                return waiting.waits(self.calls.get(uid))
             case LookupExpires(uid, expires):
                 return self.lookups.holds(uid, expires)
+            case TeamTick(due):
+                return self.team_watch.due == due
             case DayEnds():
                 return True
 
@@ -498,8 +538,12 @@ class Center:
                 self.book.end_call(self.calls[uid], Cause.UNAVAILABLE)
             case WrapUpEnds(agent, _):
                 self.set_status(agent, Status.READY, None)
+            case AnnounceDue(uid, _):
+                waiting.announce(self, self.calls[uid])
             case LookupExpires(uid, _):
                 telephony.lookup_expired(self, uid)
+            case TeamTick():
+                supervision.tick(self)
             case DayEnds(midnight):
                 self.queue_days.new_day()
                 for a in self.agents.values():

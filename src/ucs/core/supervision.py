@@ -10,6 +10,7 @@ log records who (``StatusRecord.by``). Everyone else gets ``FORBIDDEN``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ucs.core.agent import check_status
@@ -17,12 +18,14 @@ from ucs.core.directory import AgentConfig, Directory
 from ucs.core.effects import Push
 from ucs.core.errors import Forbidden, InvalidState, NotFound
 from ucs.core.ids import AgentId, ClientId, QueueId
-from ucs.core.model import Status
+from ucs.core.model import Phase, Status
+from ucs.core.session import Session
+from ucs.core.timers import TeamTick
 
 if TYPE_CHECKING:
     from ucs.core.center import Center
 
-__all__ = ["HANDLERS", "supervised_queues", "team_of"]
+__all__ = ["HANDLERS", "Teams", "supervised_queues", "team_of", "tick", "view"]
 
 
 def supervised_queues(directory: Directory, agent: AgentConfig) -> frozenset[QueueId] | None:
@@ -48,8 +51,7 @@ def team_of(directory: Directory, supervisor: AgentConfig) -> list[AgentId]:
 def _supervisor(c: Center, agent: AgentId | None) -> AgentConfig:
     me = c.require(agent)
     config = c.agents[me].config
-    queues = supervised_queues(c.directory, config)
-    if queues is not None and not queues:
+    if me not in c.teams.supervisors:
         raise Forbidden(f"{config.username} supervises no queue")
     return config
 
@@ -58,7 +60,7 @@ def _target(c: Center, supervisor: AgentConfig, user_id: int) -> AgentId:
     target = AgentId(user_id)
     if target not in c.agents:
         raise NotFound(f"no agent {user_id}")
-    if target not in team_of(c.directory, supervisor):
+    if target not in c.teams.of(supervisor.id)[0]:
         name = c.agents[target].config.username
         raise Forbidden(f"{name} is not in {supervisor.username}'s team")
     return target
@@ -68,48 +70,133 @@ def _who(config: AgentConfig) -> dict[str, Any]:
     return {"id": config.id, "username": config.username, "displayname": config.name}
 
 
-def team(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
-    supervisor = _supervisor(c, agent)
-    queues = supervised_queues(c.directory, supervisor)
-    shown = sorted(c.directory.queues) if queues is None else sorted(queues)
-    waiting: dict[QueueId, list[float]] = {q: [] for q in shown}
+class Teams:
+    """Each supervisor's team and queues for one directory (built when first asked), and
+    who of the directory's agents are supervisors at all."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self.supervisors = frozenset(
+            a.id
+            for a in directory.agents.values()
+            if (queues := supervised_queues(directory, a)) is None or queues
+        )
+        """Agents who supervise a queue, or are superusers."""
+        self._teams: dict[AgentId, tuple[frozenset[AgentId], tuple[QueueId, ...]]] = {}
+
+    def of(self, supervisor: AgentId) -> tuple[frozenset[AgentId], tuple[QueueId, ...]]:
+        """The supervisor's agents and queues (both empty: not a supervisor)."""
+        known = self._teams.get(supervisor)
+        if known is None:
+            config = self.directory.agents[supervisor]
+            queues = supervised_queues(self.directory, config)
+            shown = tuple(sorted(self.directory.queues if queues is None else queues))
+            known = self._teams[supervisor] = (
+                frozenset(team_of(self.directory, config)),
+                shown,
+            )
+        return known
+
+    def watched(self, sessions: Mapping[AgentId, Session]) -> bool:
+        """Whether a supervisor is logged in (their team's changes must be told)."""
+        return any(s in sessions for s in self.supervisors)
+
+
+def _waiting(c: Center) -> dict[QueueId, list[float]]:
+    """When each queue's waiting callers began to wait, by queue."""
+    waiting: dict[QueueId, list[float]] = {}
     for call in c.calls.values():
         q = call.queue_id
-        if q in waiting and call.connected_party is None and not call.ended:
-            waiting[q].append(call.enqueued_at if call.enqueued_at is not None else call.created)
-    now = c.now
-    result_queues = []
-    for q in shown:
-        day = c.queue_days.day(q)
-        result_queues.append(
-            {
-                "queue_id": q,
-                "name": c.directory.queues[q].name,
-                "waiting": len(waiting[q]),
-                "longest_wait": round(max((now - t for t in waiting[q]), default=0.0)),
-                "answered": day.answered,
-                "abandoned": day.abandoned,
-                "service_level": day.service_level,
-            }
-        )
-    agents = []
-    for aid in team_of(c.directory, supervisor):
-        member = c.agents[aid]
-        session = c.sessions.get(aid)
-        focus = c.book.focus(aid)
-        agents.append(
-            {
-                "id": aid,
-                "username": member.config.username,
-                "displayname": member.config.name,
-                "status": member.status.value,
-                "reason": member.reason,
-                "status_since": member.status_since,
-                "identifier": session.identifier if session is not None else None,
-                "call": focus.view(aid, now) if focus is not None else None,
-            }
-        )
-    return {"queues": result_queues, "agents": agents}
+        if q is not None and call.connected_party is None and not call.ended:
+            since = call.enqueued_at if call.enqueued_at is not None else call.created
+            waiting.setdefault(q, []).append(since)
+    return waiting
+
+
+def _queue_entry(c: Center, q: QueueId, waiting: list[float], now: float) -> dict[str, Any] | None:
+    config = c.directory.queues.get(q)
+    if config is None:
+        return None
+    day = c.queue_days.day(q)
+    return {
+        "queue_id": q,
+        "name": config.name,
+        "waiting": len(waiting),
+        "longest_wait": round(max((now - t for t in waiting), default=0.0)),
+        "answered": day.answered,
+        "abandoned": day.abandoned,
+        "service_level": day.service_level,
+    }
+
+
+def _agent_entry(c: Center, aid: AgentId, now: float) -> dict[str, Any] | None:
+    member = c.agents.get(aid)
+    if member is None:
+        return None
+    session = c.sessions.get(aid)
+    focus = c.book.focus(aid)
+    return {
+        "id": aid,
+        "username": member.config.username,
+        "displayname": member.config.name,
+        "status": member.status.value,
+        "reason": member.reason,
+        "status_since": member.status_since,
+        "identifier": session.identifier if session is not None else None,
+        "call": focus.view(aid, now) if focus is not None else None,
+    }
+
+
+def team(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
+    supervisor = _supervisor(c, agent)
+    members, shown = c.teams.of(supervisor.id)
+    return view(c, members, shown, c.now)
+
+
+def view(
+    c: Center, members: Iterable[AgentId], shown: Iterable[QueueId], now: float
+) -> dict[str, Any]:
+    """The team view of ``members`` and the ``shown`` queues at ``now``, as ``team()`` has it."""
+    waiting = _waiting(c)
+    queues = [_queue_entry(c, q, waiting.get(q, []), now) for q in shown]
+    agents = [_agent_entry(c, aid, now) for aid in sorted(members)]
+    return {"queues": [q for q in queues if q], "agents": [x for x in agents if x]}
+
+
+def tick(c: Center) -> None:
+    """Tell each supervisor logged in what changed in their team since the last tick
+    (``team.changed``: the changed queue and agent entries); queues with callers waiting are
+    looked at again at the next tick (their longest wait grows)."""
+    waiting = _waiting(c)
+    agents, queues = c.team_watch.changes(
+        lambda aid: _agent_entry(c, aid, c.now),
+        lambda q: _queue_entry(c, q, waiting.get(q, []), c.now),
+    )
+    if agents or queues:
+        # Supervisors told the same changes get the same body (one object: encoded once).
+        bodies: dict[tuple[tuple[AgentId, ...], tuple[QueueId, ...]], dict[str, Any]] = {}
+        for sup in sorted(c.teams.supervisors):
+            session = c.sessions.get(sup)
+            if session is None or session.phase is not Phase.READY:
+                continue
+            members, shown = c.teams.of(sup)
+            key = (
+                tuple(aid for aid in agents if aid in members),
+                tuple(q for q in shown if q in queues),
+            )
+            if not key[0] and not key[1]:
+                continue
+            body = bodies.get(key)
+            if body is None:
+                body = bodies[key] = {
+                    "queues": [queues[q] for q in key[1]],
+                    "agents": [agents[aid] for aid in key[0]],
+                }
+            c.out.effects.append(Push(sup, "team.changed", body))
+    if c.teams.watched(c.sessions):
+        c.team_watch.note((), waiting)
+        if (due := c.team_watch.arm(c.now)) is not None:
+            c.timers.arm(due, TeamTick(due))
 
 
 def set_agent_status(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:

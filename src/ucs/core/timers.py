@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from ucs.core.ids import AgentId, UniqueId
 
 __all__ = [
+    "AnnounceDue",
     "DayEnds",
     "DirectRingExpires",
     "LookupExpires",
     "OfferExpires",
+    "TeamTick",
     "Timer",
     "Timers",
     "WrapUpEnds",
@@ -51,11 +53,28 @@ class WrapUpEnds:
 
 
 @dataclass(frozen=True, slots=True)
+class AnnounceDue:
+    """A waiting caller is told its place (the queue's ``announce_every``); stale once the call
+    stopped waiting."""
+
+    uniqueid: UniqueId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class LookupExpires:
     """A call has waited for its caller lookup as long as it may: it goes on without it."""
 
     uniqueid: UniqueId
     expires: float
+
+
+@dataclass(frozen=True, slots=True)
+class TeamTick:
+    """Time to tell the supervisors what changed in their teams since the last tick
+    (``TeamWatch``: at most one push a supervisor every ``TEAM_TICK`` seconds)."""
+
+    due: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +85,9 @@ class DayEnds:
     midnight: float
 
 
-Timer = OfferExpires | DirectRingExpires | WrapUpEnds | LookupExpires | DayEnds
+Timer = (
+    OfferExpires | DirectRingExpires | WrapUpEnds | AnnounceDue | LookupExpires | TeamTick | DayEnds
+)
 
 
 class Timers:

@@ -43,6 +43,7 @@ from ucs.core.effects import CallRecord
 from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
+from ucs.core.queueday import QueueDay, recount
 from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.committer import make_engine, shared_across_processes, upsert
@@ -170,6 +171,11 @@ class Store:
                     r["rona_reason"],
                     QueueId(r["campaign"]) if r["campaign"] is not None else None,
                     r["callback_retries"],
+                    greeting=r["greeting"],
+                    music=r["music"],
+                    announce_every=r["announce_every"],
+                    announce_wait=bool(r["announce_wait"]),
+                    language=r["language"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -400,6 +406,15 @@ class Store:
                 for r in conn.execute(query).mappings()
             ]
 
+    def queue_days(self, since: float) -> dict[QueueId, QueueDay]:
+        """Each queue's figures from the records of the queue calls created since ``since``
+        (today's midnight) that have ended: what the core counts live (``core/queueday.py``)."""
+        query = select(t.cdr.c.queue_id, t.cdr.c.call).where(
+            t.cdr.c.live.is_(False), t.cdr.c.queue_id.is_not(None), t.cdr.c.created >= since
+        )
+        with self.engine.connect() as conn:
+            return recount((QueueId(q), call) for q, call in conn.execute(query))
+
     def abandoned_since(self, since: float) -> dict[int, int]:
         """Per queue: callers who hung up before anyone answered, since ``since``."""
         query = select(t.cdr.c.queue_id, t.cdr.c.call).where(
@@ -477,6 +492,11 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "rona_reason": q.rona_reason,
         "campaign": q.campaign,
         "callback_retries": q.callback_retries,
+        "greeting": q.greeting,
+        "music": q.music,
+        "announce_every": q.announce_every,
+        "announce_wait": q.announce_wait,
+        "language": q.language,
     }
 
 

@@ -6,13 +6,14 @@ import { focusOf, ringsHere } from "./calls.js";
 import { Connection, ProtocolError } from "./connection.js";
 import { t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
+import { SOFTPHONE, Softphone } from "./softphone.js";
 import { Ringer } from "./sounds.js";
 import { Listeners } from "./listeners.js";
 
 const CALLBACKS = [
   "onConnect", "onCredentials", "onUser", "onIdentify", "onIdentifier", "onDevice", "onReady",
   "onStateChange", "onCallRinging", "onCallConnect", "onCallHangup", "onCall", "onLogout",
-  "onError",
+  "onError", "onTeamChange",
 ];
 
 function error(code, message) {
@@ -35,6 +36,7 @@ export class Controller {
     this.config = api;
     this.urls = serverUrl(api, base);
     this.phase = null; // not known until the server answers
+    this.team = null; // a supervisor's team view (team(), amended by team.changed)
     this.connected = false;
     this.trouble = false; // the connection was lost or the server never reached: the banner shows
     this.user = null;
@@ -67,6 +69,8 @@ export class Controller {
       onEvent: (msg) => this._event(msg),
       onStatus: (status) => this._status(status),
     });
+    this.softphone = new Softphone(this.connection, api);
+    this.softphone.onchange = () => this.changed();
   }
 
   // --- callbacks and views -------------------------------------------------------------------
@@ -124,7 +128,47 @@ export class Controller {
       if (this.config.confirmDevice === false && document.visibilityState !== "hidden") {
         this.call("provision").catch((err) => this.fire("onError", err));
       }
-    } else if (phase === "READY") this.fire("onReady", this.stateObject());
+    } else if (phase === "READY") {
+      this.fire("onReady", this.stateObject());
+      this._watchTeam();
+    }
+    if (phase !== "READY") this.team = null;
+  }
+
+  supervises() {
+    const user = this.user;
+    if (!user) return false;
+    return Boolean(user.superuser) || Object.values(user.queues || {}).some((q) => q.supervisor);
+  }
+
+  _watchTeam() {
+    // A supervisor's component keeps the team view (CONTRACT §11): team() once, then each
+    // team.changed push amends it (pushes sent before the answer are older than it, and
+    // are left out), and onTeamChange hears the whole view each time.
+    this.team = null;
+    if (!this.supervises()) return;
+    this.connection.request("team", []).then((team) => {
+      if (this.phase !== "READY") return;
+      this.team = team;
+      this.teamAt = Date.now() / 1000;
+      this.fire("onTeamChange", team);
+      this.changed();
+    }).catch((err) => this.fire("onError", err));
+  }
+
+  _teamChanged(msg) {
+    if (!this.team) return;
+    const amend = (list, changed, key) => {
+      const byKey = new Map(list.map((x) => [x[key], x]));
+      for (const x of changed || []) byKey.set(x[key], x);
+      return [...byKey.values()];
+    };
+    this.team = {
+      queues: amend(this.team.queues, msg.queues, "queue_id"),
+      agents: amend(this.team.agents, msg.agents, "id"),
+    };
+    this.teamAt = Date.now() / 1000;
+    this.fire("onTeamChange", this.team);
   }
 
   _session(body) {
@@ -180,6 +224,7 @@ export class Controller {
     this.identifier = null;
     this.line = null;
     this.reason = null;
+    this.softphone.stop();
     this.forget();
     // The page keeps looking and ringing as it did: the next login carries these choices.
     if (this.theme !== "default") this.carry.theme = this.theme;
@@ -221,6 +266,7 @@ export class Controller {
         break;
       case "session.joined":
         this._welcome(msg);
+        if (this.phase === "READY") this._watchTeam(); // pushes may have been missed
         break;
       case "session.ended":
         this._loggedOut();
@@ -229,10 +275,13 @@ export class Controller {
           this.notify(t(this.lang, "loggedOutBy"), "warning", true, 20000, "CREDENTIALS", "server", { values });
         }
         break;
+      case "team.changed":
+        this._teamChanged(msg);
+        break;
       case "supervisor.acted":
         // A supervisor set this agent's status (setAgentStatus): the agent is told who did it.
         if (msg.by && typeof msg.by.displayname === "string") {
-          const status = t(this.lang, msg.status) + (msg.reason ? ` (${msg.reason})` : "");
+          const status = t(this.lang, msg.status) + (msg.reason ? ` · ${msg.reason}` : "");
           const values = { name: msg.by.displayname, status };
           this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
         }
@@ -252,7 +301,10 @@ export class Controller {
         break;
       case "call.changed": {
         const call = msg.call;
-        if (msg.what === "hangup") this.calls.delete(call.uniqueid);
+        if (msg.what === "hangup") {
+          this.calls.delete(call.uniqueid);
+          this.softphone.hangup(call.uniqueid);
+        }
         else this.calls.set(call.uniqueid, call);
         if (msg.what === "ringing") {
           this.fire("onCallRinging", call);
@@ -355,6 +407,9 @@ export class Controller {
       default:
         break;
     }
+    if (method === "provision" && this.identifier === SOFTPHONE) {
+      await this.softphone.start(); // refused or absent: MEDIA_UNAVAILABLE, still in DEVICE
+    }
     const result = await this.connection.request(method, args.map((a) => (a === undefined ? null : a)));
     return this._after(method, args, result);
   }
@@ -378,7 +433,18 @@ export class Controller {
       case "selectIdentifier":
         return result.identifier;
       case "identify":
+        this.softphone.stop();
         return undefined;
+      case "answer":
+      case "dial":
+        // The audio plays in this tab, the one that answered (or dialled).
+        if (this.identifier === SOFTPHONE && result && typeof result.uniqueid === "string") {
+          this.softphone.connect(result.uniqueid).catch((err) => {
+            this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
+            this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
+          });
+        }
+        return result;
       case "provision":
         return result;
       default:
