@@ -58,6 +58,8 @@ CODES = {
     "NOT_FOUND",
     "TOO_MANY_ATTEMPTS",
     "TOO_MANY_REQUESTS",
+    "FORBIDDEN",  # a supervisor's method called by an agent who supervises nobody
+    "MEDIA_UNAVAILABLE",  # the softphone without a media engine
 }
 """Error codes a request may be answered with: CONTRACT §5, and the protocol's flow control."""
 FRAME_LIMIT = 2 * MAX_MESSAGE
