@@ -284,7 +284,10 @@ def agent_remove(agent_id: int, url: str = _url, token: str = _token) -> None:
 def queue_list(url: str = _url, token: str = _token) -> None:
     """List the queues."""
     rows = _api(url, token, "GET", "/api/queues")
-    columns = "id name type strategy ring_timeout wrapup weight number rona_reason".split()
+    columns = (
+        "id name type strategy ring_timeout wrapup weight number rona_reason campaign "
+        "callback_retries"
+    ).split()
     _table(rows, columns)
 
 
@@ -300,6 +303,12 @@ def queue_add(
     rona_reason: str | None = typer.Option(
         None, help="AUX reason for an agent who lets a call ring out (default: none)."
     ),
+    campaign: int | None = typer.Option(
+        None, help="The outgoing queue the queue's callback requests are dialled under."
+    ),
+    callback_retries: int | None = typer.Option(
+        None, help="Times a callback whose number does not answer goes back (default 1)."
+    ),
     url: str = _url,
     token: str = _token,
 ) -> None:
@@ -313,6 +322,8 @@ def queue_add(
         "weight": weight,
         "number": number,
         "rona_reason": rona_reason,
+        "campaign": campaign,
+        "callback_retries": callback_retries,
     }
     row = _api(url, token, "POST", "/api/queues", {k: v for k, v in body.items() if v is not None})
     typer.echo(f"queue {row['name']} added with id {row['id']}")
