@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers bench
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,21 @@ sip-peers:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip linphone-cli >/dev/null; \
 	  else echo "sipp, baresip or linphonec is missing and this is not root: install sip-tester, baresip and linphone-cli"; fi; }
 
-pytest: $(STAMP) chromium sip-peers
+# docs/api.md's SSO recipes are run in Node.js and PHP, and the component's TypeScript
+# declarations are compiled by tsc (the npm registry's typescript, kept in .venv/node).
+TYPESCRIPT := 5.9.3
+TSC_STAMP  := $(VENV)/node/.typescript-$(TYPESCRIPT)
+doc-tools:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && command -v php >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's nodejs, npm and php-cli for the documentation tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm php-cli >/dev/null; \
+	  else echo "node, npm or php is missing and this is not root: install nodejs, npm and php-cli"; fi; }
+	@[ -f $(TSC_STAMP) ] || ! command -v npm >/dev/null 2>&1 || { \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node typescript@$(TYPESCRIPT) && \
+	  touch $(TSC_STAMP); }
+
+pytest: $(STAMP) chromium sip-peers doc-tools
 	$(BIN)/pytest -n auto -q
 
 test: lint typecheck pytest

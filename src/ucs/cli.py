@@ -6,10 +6,12 @@ import gc
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from ucs.commands.directory import agent_app, aux_app, phone_app, queue_app, settings_app
+from ucs.commands.records import audit, cdr, sim_app, stats_app
 from ucs.core.sso import make_token
 
 if TYPE_CHECKING:
@@ -153,7 +155,7 @@ def sso_token(
         None, envvar="UCS_SSO_SECRET", help="The SSO secret (demo: demo-sso-secret)."
     ),
 ) -> None:
-    """Print a valid SSO token for USERNAME (CONTRACT §4)."""
+    """Print a valid SSO token for USERNAME (docs/api.md, "Single sign-on")."""
     typer.echo(
         make_token(
             secret or os.environ.get("UCS_SSO_SECRET") or DEMO_SSO_SECRET,
@@ -163,275 +165,17 @@ def sso_token(
     )
 
 
-# --- administration through a running server's REST API -------------------------------------
+# --- administration through a running server's REST API (ucs.commands) ------------------------
 
-_url = typer.Option("http://127.0.0.1:8080", "--url", envvar="UCS_URL", help="The server.")
-_token = typer.Option(
-    "",
-    "--token",
-    envvar="UCS_ADMIN_TOKEN",
-    help="The admin token (default: the file ucs-admin-token that `ucs serve` wrote, else the "
-    "demo's demo-admin-token).",
-    show_default=False,
-)
-
-
-def _admin_token(given: str) -> str:
-    if given:
-        return given
-    path = Path(os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"))
-    try:
-        return path.read_text().strip() or "demo-admin-token"
-    except OSError:
-        return "demo-admin-token"
-
-
-def _api(url: str, token: str, method: str, path: str, body: Any = None) -> Any:
-    import httpx
-
-    try:
-        r = httpx.request(
-            method,
-            url.rstrip("/") + path,
-            json=body,
-            headers={"Authorization": f"Bearer {_admin_token(token)}"},
-            timeout=30,
-        )
-    except httpx.HTTPError as err:
-        typer.echo(f"ucs: cannot reach {url}: {err}", err=True)
-        raise typer.Exit(code=2) from err
-    if r.status_code >= 400:
-        try:
-            detail = r.json().get("detail", r.text)
-        except ValueError:
-            detail = r.text
-        typer.echo(f"ucs: {r.status_code}: {detail}", err=True)
-        raise typer.Exit(code=1)
-    return r.json() if r.content and "json" in r.headers.get("content-type", "") else r.text
-
-
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    Console().print(table)
-
-
-agent_app = typer.Typer(help="Agents.", no_args_is_help=True)
-queue_app = typer.Typer(help="Queues and memberships.", no_args_is_help=True)
-phone_app = typer.Typer(help="Phones (lines).", no_args_is_help=True)
-sim_app = typer.Typer(help="The simulated switch.", no_args_is_help=True)
 app.add_typer(agent_app, name="agent")
 app.add_typer(queue_app, name="queue")
 app.add_typer(phone_app, name="phone")
+app.add_typer(aux_app, name="aux")
+app.add_typer(settings_app, name="settings")
+app.add_typer(stats_app, name="stats")
 app.add_typer(sim_app, name="sim")
-
-
-@agent_app.command("list")
-def agent_list(url: str = _url, token: str = _token) -> None:
-    """List the agents."""
-    rows = _api(url, token, "GET", "/api/agents")
-    for row in rows:
-        row["queues"] = ",".join(str(m["queue"]) for m in row["memberships"])
-    _table(rows, ["id", "username", "firstname", "lastname", "superuser", "queues"])
-
-
-@agent_app.command("add")
-def agent_add(
-    username: str,
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
-    firstname: str = "",
-    lastname: str = "",
-    queue: list[int] = typer.Option([], "--queue", help="Member of this queue (repeatable)."),
-    url: str = _url,
-    token: str = _token,
-) -> None:
-    """Add an agent."""
-    body = {
-        "username": username,
-        "password": password,
-        "firstname": firstname,
-        "lastname": lastname,
-        "memberships": [{"queue": q} for q in queue],
-    }
-    row = _api(url, token, "POST", "/api/agents", body)
-    typer.echo(f"agent {row['username']} added with id {row['id']}")
-
-
-@agent_app.command("passwd")
-def agent_passwd(
-    agent_id: int,
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
-    url: str = _url,
-    token: str = _token,
-) -> None:
-    """Set an agent's password."""
-    _api(url, token, "PATCH", f"/api/agents/{agent_id}", {"password": password})
-    typer.echo(f"password of agent {agent_id} changed")
-
-
-@agent_app.command("remove")
-def agent_remove(agent_id: int, url: str = _url, token: str = _token) -> None:
-    """Remove an agent."""
-    _api(url, token, "DELETE", f"/api/agents/{agent_id}")
-    typer.echo(f"agent {agent_id} removed")
-
-
-@queue_app.command("list")
-def queue_list(url: str = _url, token: str = _token) -> None:
-    """List the queues."""
-    rows = _api(url, token, "GET", "/api/queues")
-    columns = (
-        "id name type strategy ring_timeout wrapup weight number rona_reason campaign "
-        "callback_retries"
-    ).split()
-    _table(rows, columns)
-
-
-@queue_app.command("add")
-def queue_add(
-    name: str,
-    outgoing: bool = typer.Option(False, "--outgoing", help="A campaign, for dial()."),
-    strategy: str = "longest-idle",
-    ring_timeout: float = 15.0,
-    wrapup: float = 0.0,
-    weight: int = 0,
-    number: str | None = None,
-    rona_reason: str | None = typer.Option(
-        None, help="AUX reason for an agent who lets a call ring out (default: none)."
-    ),
-    campaign: int | None = typer.Option(
-        None, help="The outgoing queue the queue's callback requests are dialled under."
-    ),
-    callback_retries: int | None = typer.Option(
-        None, help="Times a callback whose number does not answer goes back (default 1)."
-    ),
-    url: str = _url,
-    token: str = _token,
-) -> None:
-    """Add a queue."""
-    body = {
-        "name": name,
-        "type": 0 if outgoing else 1,
-        "strategy": strategy,
-        "ring_timeout": ring_timeout,
-        "wrapup": wrapup,
-        "weight": weight,
-        "number": number,
-        "rona_reason": rona_reason,
-        "campaign": campaign,
-        "callback_retries": callback_retries,
-    }
-    row = _api(url, token, "POST", "/api/queues", {k: v for k, v in body.items() if v is not None})
-    typer.echo(f"queue {row['name']} added with id {row['id']}")
-
-
-@queue_app.command("member")
-def queue_member(
-    queue_id: int,
-    agent_id: int,
-    priority: int = 1,
-    supervisor: bool = False,
-    team: int | None = None,
-    remove: bool = typer.Option(False, "--remove", help="Take the agent out of the queue."),
-    url: str = _url,
-    token: str = _token,
-) -> None:
-    """Make an agent a member of a queue (or change or remove the membership)."""
-    path = f"/api/queues/{queue_id}/members/{agent_id}"
-    if remove:
-        _api(url, token, "DELETE", path)
-        typer.echo(f"agent {agent_id} left queue {queue_id}")
-        return
-    body = {"queue": queue_id, "priority": priority, "supervisor": supervisor, "team_id": team}
-    _api(url, token, "PUT", path, body)
-    typer.echo(f"agent {agent_id} is a member of queue {queue_id}")
-
-
-@phone_app.command("list")
-def phone_list(url: str = _url, token: str = _token) -> None:
-    """List the phones."""
-    _table(_api(url, token, "GET", "/api/lines"), ["id", "identifier", "extension", "name"])
-
-
-@phone_app.command("add")
-def phone_add(
-    identifier: str,
-    extension: str,
-    name: str = "",
-    secret: str = typer.Option("", help="SIP password of the phone."),
-    url: str = _url,
-    token: str = _token,
-) -> None:
-    """Add a phone."""
-    body = {"identifier": identifier, "extension": extension, "name": name, "secret": secret}
-    row = _api(url, token, "POST", "/api/lines", body)
-    typer.echo(f"phone {row['identifier']} added as line {row['id']}")
-
-
-@sim_app.command("call")
-def sim_call(
-    queue: int,
-    number: str = typer.Option("+420601123456", "--from", help="The caller's number."),
-    name: str | None = None,
-    url: str = _url,
-    token: str = _token,
-) -> None:
-    """An outside caller rings into a queue (simulated switch)."""
-    body = {"queue": queue, "from": number, **({"name": name} if name else {})}
-    row = _api(url, token, "POST", "/api/sim/calls", body)
-    typer.echo(row["uniqueid"])
-
-
-@sim_app.command("hangup")
-def sim_hangup(uniqueid: str, url: str = _url, token: str = _token) -> None:
-    """The outside caller of a live call hangs up."""
-    _api(url, token, "POST", f"/api/sim/calls/{uniqueid}/hangup")
-    typer.echo(f"{uniqueid} hung up")
-
-
-@app.command()
-def cdr(
-    csv_out: bool = typer.Option(False, "--csv", help="CSV instead of a table."),
-    limit: int = typer.Option(100, min=1, help="How many records."),
-    offset: int = typer.Option(0, min=0, help="Records to skip first."),
-    url: str = _url,
-    token: str = _token,
-) -> None:
-    """Show the call records, oldest first (fetched a page of at most 10,000 at a time)."""
-    import csv
-    import io
-
-    from ucs.web.api.reports import MAX_PAGE
-
-    rows: list[dict[str, Any]] = []
-    done = 0
-    while done < limit:
-        size = min(MAX_PAGE, limit - done)
-        query = f"/api/cdr?limit={size}&offset={offset + done}"
-        if csv_out:
-            text = _api(url, token, "GET", query + "&format=csv")
-            got = max(0, len(list(csv.reader(io.StringIO(text)))) - 1)
-            # Each page starts with the header line: it is written once.
-            typer.echo(text if done == 0 else text.partition("\r\n")[2], nl=False)
-        else:
-            page = _api(url, token, "GET", query)
-            rows.extend(page)
-            got = len(page)
-        done += got
-        if got < size:
-            break
-    if csv_out:
-        return
-    for row in rows:
-        row["codes"] = ",".join(c["accountCode"] for c in row["account_codes"])
-    _table(
-        rows,
-        "uniqueid direction caller_number called_number connected_username cause codes".split(),
-    )
+app.command()(cdr)
+app.command()(audit)
 
 
 def main() -> None:

@@ -52,7 +52,9 @@ async def test_a_normal_start_calls_back_in_the_documented_order(
         "line",
         "ringingSound",
         "theme",
+        "auxReasons",
     }
+    assert now["auxReasons"] == ["Lunch", "Break", "Meeting", "Training"]
     assert (now["state"], now["identifier"], now["line"]) == ("READY", "phone1", 1)
 
 

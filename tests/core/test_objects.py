@@ -68,7 +68,7 @@ DOC_QUEUE_FIELDS = frozenset(
 )
 
 CONTRACT_STATE_FIELDS = frozenset(
-    ["state", "user", "calls", "call", "identifier", "line", "ringingSound", "theme"]
+    ["state", "user", "calls", "call", "identifier", "line", "ringingSound", "theme", "auxReasons"]
 )
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")

@@ -68,20 +68,21 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(running: Running
         assert (await http.get("/api/agents/999")).status_code == 404
         assert (await http.patch("/api/agents/999", json={"firstname": "x"})).status_code == 404
         assert (await http.delete("/api/queues/999")).status_code == 404
-        r = await http.post("/api/agents", json={"username": "agent1", "password": "x"})
-        assert r.status_code == 409
-        r = await http.post("/api/agents", json={"username": "bad name", "password": "x"})
+        r = await http.post("/api/agents", json={"username": "agent1", "password": "x-pass-123"})
+        assert r.status_code == 409 and r.json()["detail"].startswith("username:")
+        r = await http.post("/api/agents", json={"username": "bad name", "password": "x-pass-123"})
         assert r.status_code == 422
         r = await http.post(
             "/api/agents", content=b"{not json", headers={"content-type": "application/json"}
         )
         assert r.status_code == 422
         r = await http.post(
-            "/api/agents", json={"username": "eve", "password": "x", "memberships": [{"queue": 99}]}
+            "/api/agents",
+            json={"username": "eve", "password": "x-pass-1", "memberships": [{"queue": 99}]},
         )
         assert r.status_code == 422
         r = await http.post("/api/lines", json={"identifier": "phone9", "extension": "1001"})
-        assert r.status_code == 409
+        assert r.status_code == 409 and r.json()["detail"].startswith("extension:")
         r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch", "Lunch"]})
         assert r.status_code == 422
         assert (await http.get("/api/agents")).json() == before
@@ -125,7 +126,7 @@ async def test_review_cases_null_duplicates_mismatch_and_in_use(running: Running
         assert (await http.patch("/api/agents/1", json={"firstname": None})).status_code == 422
         assert (await http.patch("/api/queues/1", json={"name": None})).status_code == 422
         assert (await http.patch("/api/queues/1", json={"number": None})).status_code == 200
-        twice = {"username": "x1", "password": "p", "memberships": [{"queue": 1}, {"queue": 1}]}
+        twice = {"username": "x1", "password": "p" * 8, "memberships": [{"queue": 1}, {"queue": 1}]}
         assert (await http.post("/api/agents", json=twice)).status_code == 422
         r = await http.put("/api/queues/1/members/2", json={"queue": 2})
         assert r.status_code == 422
@@ -143,12 +144,22 @@ async def test_review_cases_null_duplicates_mismatch_and_in_use(running: Running
 
 async def test_a_queue_sends_agents_who_let_calls_ring_out_to_aux(running: Running) -> None:
     """``rona_reason`` over REST: set, applied at once (an agent who lets a Support call ring
-    out goes to AUX with it), refused when empty, cleared with null."""
+    out goes to AUX with it), refused when empty or not an AUX reason, cleared with null; an
+    AUX reason in use as one is not removed."""
     async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
         assert (await http.patch("/api/queues/1", json={"rona_reason": ""})).status_code == 422
         rona = {"rona_reason": "Missed call", "ring_timeout": 1}
         r = await http.patch("/api/queues/1", json=rona)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "rona_reason"]
+        assert "not an AUX reason" in r.json()["detail"][0]["msg"]
+        assert (await http.get("/api/queues/1")).json()["ring_timeout"] == 15  # unchanged
+        reasons = ["Lunch", "Break", "Missed call"]
+        assert (await http.put("/api/aux-reasons", json={"reasons": reasons})).status_code == 200
+        r = await http.patch("/api/queues/1", json=rona)
         assert r.status_code == 200 and r.json()["rona_reason"] == "Missed call"
+        r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch"]})
+        assert r.status_code == 409 and r.json()["detail"].startswith("reasons:")
+        assert "queue 1" in r.json()["detail"]
         async with Operator(running.url) as op:
             await op.login("agent1", "agent1-pass")
             await op.select_identifier("phone1")

@@ -55,8 +55,8 @@ async def test_admin_commands_through_the_api(running: Running) -> None:
     code, out = await _ucs("sim", "hangup", out.strip(), *url)
     assert code == 0
     code, out = await _ucs("cdr", "--csv", *url)
-    assert code == 0 and out.startswith("called_name")
-    code, out = await _ucs("agent", "passwd", "999", "--password", "x", *url)
+    assert code == 0 and out.startswith("\ufeffuniqueid,created,")
+    code, out = await _ucs("agent", "passwd", "999", "--password", "x-pass-123", *url)
     assert code == 1 and "404" in out
 
 

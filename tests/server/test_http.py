@@ -50,7 +50,7 @@ async def test_cdr_and_statistics_after_a_call(running: Running) -> None:
                 {"accountCode": "SALES", "subAccountCode": "renewal"}
             ]
             text = (await http.get("/api/cdr", params={"format": "csv"})).text
-            rows = list(csv.DictReader(io.StringIO(text)))
+            rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
             assert rows[0]["uniqueid"] == uid and "SALES" in rows[0]["account_codes"]
             agents = (await http.get("/api/stats/agents")).json()
             agent2 = next(u for u in agents if u["id"] == 2)

@@ -27,7 +27,12 @@ from ucs.storage.writer import Outage
 
 RECORDS: list[Record] = [
     CallRecord({"uniqueid": "9.1", "created": 9.0, "cause": 3, "name": "Žluťoučký"}, (), 1),
-    CallRecord({"uniqueid": "9.2", "created": 9.5, "cause": 4}, (("A1", None), ("B", "b")), None),
+    CallRecord(
+        {"uniqueid": "9.2", "created": 9.5, "cause": 8},
+        (("A1", None), ("B", "b")),
+        None,
+        agents=((1, "agent1"), (2, "agent2")),  # a transferred call
+    ),
     CallRecord({"uniqueid": "9.3", "created": 9.7, "cause": -1}, (), 2, live=True),
     AgentRecord(AgentId(1), {"status": "AUX", "reason": "Lunch", "stats": {"x": [1, 2.5]}}),
     StatusRecord(AgentId(1), Status.AUX, "Lunch", 10.25),

@@ -112,6 +112,20 @@ class Call:
     asked_by: AgentId | None = None
     """The agent whose last command on this call the switch is carrying out (answer, hold,
     mute, transfer …): the one told if the switch fails it."""
+    former_agents: list[tuple[AgentId, str]] = field(default_factory=list)
+    """Agents (id, username) who were on the call and left it by a transfer, in order: the
+    call records name every agent of a transferred call."""
+
+    def agents_on_record(self) -> tuple[tuple[AgentId, str], ...]:
+        """Every agent who has been on the call (placed it, answered it, took it by a
+        transfer), in order, each once."""
+        seen: dict[AgentId, str] = {}
+        for agent, username in self.former_agents:
+            seen.setdefault(agent, username)
+        for party in (self.caller, self.connected_party):
+            if party is not None and party.user_id is not None:
+                seen.setdefault(party.user_id, party.username or "")
+        return tuple(seen.items())
 
     @property
     def ended(self) -> bool:

@@ -255,6 +255,7 @@ class CallBook:
             account_codes=tuple((a.code, a.sub) for a in call.account_codes),
             queue_id=call.queue_id,
             live=live,
+            agents=call.agents_on_record(),
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:

@@ -421,10 +421,17 @@ class Center:
         session = self.sessions.get(agent)
         return frozenset(session.clients) if session is not None else None
 
-    def figures(self) -> Figures:
-        """The live figures of the center, for a monitor (``/metrics``)."""
+    def figures(self, now: float | None = None) -> Figures:
+        """The live figures of the center, for a monitor (``/metrics``), at ``now`` (the
+        clock's time between steps; the last step's by default)."""
         return figures.count(
-            self.sessions, self.calls.values(), self.directory.queues, self.free, self.registered
+            self.sessions,
+            self.calls.values(),
+            self.directory.queues,
+            self.free,
+            self.registered,
+            (a.status for a in self.agents.values()),
+            self.now if now is None else max(now, self.now),
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:

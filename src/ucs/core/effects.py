@@ -215,6 +215,8 @@ class CallRecord:
     account_codes: tuple[tuple[str, str | None], ...]
     queue_id: int | None
     live: bool = False
+    agents: tuple[tuple[int, str], ...] = ()
+    """Every agent who has been on the call (id, username), in order (``Call.agents_on_record``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,6 +177,6 @@ QUEUE_FIELDS: frozenset[str] = frozenset(
 """Every field of the document's Queue object (an agent's membership), and no other."""
 
 STATE_FIELDS: frozenset[str] = frozenset(
-    "state user calls call identifier line ringingSound theme".split()
+    "state user calls call identifier line ringingSound theme auxReasons".split()
 )
 """The keys of the state object (CONTRACT §5)."""

@@ -161,6 +161,8 @@ def confirmed(c: Center, ev: Transferred) -> None:
             c.book.end_call(consultation, Cause.TRANSFER, hangup=False)
     else:
         state = CallState.RINGING if target.type is PartyType.LINE else CallState.CONNECTING
+    leaving = call.caller if call.caller.user_id == me else call.connected_party
+    call.former_agents.append((me, leaving.username if leaving and leaving.username else ""))
     if call.caller.user_id == me:
         assert call.connected_party is not None
         call.caller, call.connected_party = call.connected_party, target

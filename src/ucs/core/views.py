@@ -144,4 +144,5 @@ def state_object(
         "line": session.line if session else None,
         "ringingSound": session.ringing_sound if session else "default",
         "theme": session.theme if session else "default",
+        "auxReasons": list(directory.aux_reasons),
     }

@@ -237,6 +237,7 @@ def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
                 "account_codes": [
                     {"accountCode": code, "subAccountCode": sub} for code, sub in r.account_codes
                 ],
+                "agents": t.agents_cell(r.agents),
             }
         )
     upsert(conn, t.cdr, rows[False], ["uniqueid"])

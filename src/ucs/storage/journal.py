@@ -116,6 +116,7 @@ def encode(item: Record) -> dict[str, Any]:
                 "codes": [list(c) for c in item.account_codes],
                 "queue": item.queue_id,
                 "live": item.live,
+                "agents": [list(a) for a in item.agents],
             }
         case AgentRecord():
             return {"k": "agent", "agent": item.agent, "state": dict(item.state)}
@@ -164,6 +165,7 @@ def decode(data: dict[str, Any]) -> Record:
             account_codes=tuple((c[0], c[1]) for c in data["codes"]),
             queue_id=data["queue"],
             live=data["live"],
+            agents=tuple((a[0], a[1]) for a in data.get("agents", ())),  # absent before 0005
         )
     if kind == "agent":
         return AgentRecord(AgentId(data["agent"]), data["state"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -18,8 +20,12 @@ from sqlalchemy import (
 
 __all__ = [
     "agent_lines",
+    "agent_mark",
     "agent_state",
     "agents",
+    "agents_cell",
+    "agents_of",
+    "audit",
     "aux_reasons",
     "cdr",
     "crm_outbox",
@@ -125,6 +131,22 @@ cdr = Table(
     Column("live", Boolean, nullable=False, index=True),
     Column("call", JSON, nullable=False),
     Column("account_codes", JSON, nullable=False, default=list),
+    # Every agent who was on the call, " id:username " each (agents_cell): searched by
+    # id with LIKE on any database; NULL for calls recorded before migration 0005.
+    Column("agents", Text, nullable=True),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),  # wall-clock time of the change
+    Column("actor", String(160), nullable=False, index=True),  # "admin" or a superuser
+    Column("method", String(8), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", JSON, nullable=True),  # what was sent, passwords and secrets masked
+    sqlite_autoincrement=True,
 )
 
 status_log = Table(
@@ -172,6 +194,29 @@ sip_bindings = Table(
     Column("contact", Text, nullable=False),
     Column("expires", Float, nullable=False),  # wall-clock time the registration ends
 )
+
+
+def agents_cell(agents: Iterable[tuple[int, str]]) -> str | None:
+    """``cdr.agents`` for a call's agents: `` 1:agent1 2:agent2 `` (usernames have no spaces
+    nor colons' meaning after the first), None for none."""
+    marks = [agent_mark(a) + u for a, u in agents]
+    return f" {' '.join(marks)} " if marks else None
+
+
+def agent_mark(agent: int) -> str:
+    """What ``cdr.agents`` holds for an agent, before its username (searched with LIKE)."""
+    return f"{agent}:"
+
+
+def agents_of(cell: str | None) -> list[tuple[int, str]]:
+    """The agents a ``cdr.agents`` cell names."""
+    found = []
+    for mark in (cell or "").split():
+        agent, _, username = mark.partition(":")
+        if agent.isdigit():
+            found.append((int(agent), username))
+    return found
+
 
 crm_outbox = Table(
     "crm_outbox",

@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     insert,
     make_url,
+    or_,
     select,
     text,
 )
@@ -364,9 +365,14 @@ class Store:
         since: float | None = None,
         until: float | None = None,
         queue_id: int | None = None,
+        agent_id: int | None = None,
         limit: int = 1000,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Finished calls, oldest first: created in [``since``, ``until``), of a queue, and
+        with the agent on them (their caller, connected party, or one who transferred them).
+        Each is its Call object with ``account_codes`` and ``agents`` (every agent's username
+        who was on it, in order)."""
         query = select(t.cdr).where(t.cdr.c.live.is_(False))
         if since is not None:
             query = query.where(t.cdr.c.created >= since)
@@ -374,10 +380,23 @@ class Store:
             query = query.where(t.cdr.c.created < until)
         if queue_id is not None:
             query = query.where(t.cdr.c.queue_id == queue_id)
+        if agent_id is not None:
+            call = t.cdr.c.call
+            query = query.where(
+                or_(
+                    call["caller_user_id"].as_integer() == agent_id,
+                    call["connected_user_id"].as_integer() == agent_id,
+                    t.cdr.c.agents.contains(f" {t.agent_mark(agent_id)}", autoescape=True),
+                )
+            )
         query = query.order_by(t.cdr.c.created, t.cdr.c.seq).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [
-                {**dict(r["call"]), "account_codes": list(r["account_codes"] or [])}
+                {
+                    **dict(r["call"]),
+                    "account_codes": list(r["account_codes"] or []),
+                    "agents": [username for _id, username in t.agents_of(r["agents"])],
+                }
                 for r in conn.execute(query).mappings()
             ]
 

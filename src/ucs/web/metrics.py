@@ -1,18 +1,31 @@
-"""``/metrics`` for Prometheus: sessions, calls by state, callers waiting, free agents,
-registered phones (SIP), the store's health and backlog, command latency, and what makes the
-server late: the engine's step times, the event loop's lag and the garbage collector's pauses."""
+"""``/metrics`` for Prometheus: sessions, agents by status, calls by state, callers waiting and
+the longest wait, calls offered, answered and abandoned per queue, free agents, registered
+phones (SIP), the store's health and backlog, command latency, the build, and what makes the
+server late: the engine's step times, the event loop's lag and the garbage collector's pauses.
+``deploy/grafana-dashboard.json`` draws them (docs/deploy.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import platform
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from ucs.core.effects import Effect
+from ucs import __version__
+from ucs.core.effects import CallRecord, Effect
 from ucs.core.events import Attach, Command, Connect, Disconnect, Event
+from ucs.core.ids import QueueId
+from ucs.core.model import Cause
 from ucs.core.session import ALIASES, METHODS
 from ucs.runtime.monitor import GcPauses, LoopLag
 from ucs.storage.store import Health
@@ -29,10 +42,17 @@ class _Live(Collector):
         self.lag = lag
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        figures = self.server.center.figures()
+        figures = self.server.center.figures(self.server.engine.clock())
+        names = {q: c.name for q, c in self.server.center.directory.queues.items()}
         sessions = GaugeMetricFamily("ucs_sessions", "Agents logged in")
         sessions.add_metric([], figures.sessions)
         yield sessions
+        agents = GaugeMetricFamily(
+            "ucs_agents", "Agents by status (OFFLINE: not logged in too)", labels=["status"]
+        )
+        for status, n in figures.statuses.items():
+            agents.add_metric([status.value], n)
+        yield agents
         connections = GaugeMetricFamily("ucs_connections", "Open operator connections")
         connections.add_metric([], len(self.server.hub.connections))
         yield connections
@@ -41,11 +61,19 @@ class _Live(Collector):
             calls.add_metric([state.name.lower()], n)
         yield calls
         waiting = GaugeMetricFamily(
-            "ucs_callers_waiting", "Callers waiting for an agent", labels=["queue"]
+            "ucs_callers_waiting", "Callers waiting for an agent", labels=["queue", "name"]
         )
         for q, n in sorted(figures.waiting.items()):
-            waiting.add_metric([str(q)], n)
+            waiting.add_metric([str(q), names.get(q, "")], n)
         yield waiting
+        longest = GaugeMetricFamily(
+            "ucs_longest_wait_seconds",
+            "How long the caller who has waited longest in the queue has waited (0: nobody)",
+            labels=["queue", "name"],
+        )
+        for q, seconds in sorted(figures.longest_wait.items()):
+            longest.add_metric([str(q), names.get(q, "")], round(seconds, 3))
+        yield longest
         free = GaugeMetricFamily(
             "ucs_agents_free", "Agents free for a queue call (READY, phone usable, on no call)"
         )
@@ -84,6 +112,59 @@ class _Live(Collector):
             phones = GaugeMetricFamily("ucs_phones_registered", "Phones registered (SIP)")
             phones.add_metric([], figures.registered)
             yield phones
+
+
+def _queue_name(server: Server, queue: int) -> str:
+    config = server.center.directory.queues.get(QueueId(queue))
+    return config.name if config is not None else ""
+
+
+class QueueCalls:
+    """Calls offered, answered and abandoned per queue since the server started, counted from
+    the call records the core writes: a call is offered to a queue when a record first names
+    the queue (from outside, dialled, transferred or a callback: however it got there), and
+    answered or abandoned (the caller hung up before anyone answered) when its final record
+    comes. Only live calls are remembered."""
+
+    def __init__(self, registry: CollectorRegistry, name_of: Callable[[int], str]) -> None:
+        self.name_of = name_of
+        """A queue's name, for the ``name`` label."""
+        labels = ["queue", "name"]
+        self.offered = Counter(
+            "ucs_queue_offered", "Calls that entered the queue", labels, registry=registry
+        )
+        self.answered = Counter(
+            "ucs_queue_answered", "Queue calls an agent answered", labels, registry=registry
+        )
+        self.abandoned = Counter(
+            "ucs_queue_abandoned",
+            "Queue calls whose caller hung up before anyone answered",
+            labels,
+            registry=registry,
+        )
+        self._live: dict[str, int] = {}
+        """The queue each live queue call is in (by uniqueid)."""
+
+    def _labels(self, queue: int) -> tuple[str, str]:
+        return str(queue), self.name_of(queue)
+
+    def observe(self, record: CallRecord) -> None:
+        uid = str(record.call["uniqueid"])
+        queue = record.queue_id
+        if record.live:
+            if queue is not None and self._live.get(uid) != queue:
+                self._live[uid] = queue
+                self.offered.labels(*self._labels(queue)).inc()
+            return
+        was = self._live.pop(uid, None)
+        if queue is None:
+            return
+        if was != queue:  # ended in the step that queued it
+            self.offered.labels(*self._labels(queue)).inc()
+        if record.call.get("connected") is not None:
+            self.answered.labels(*self._labels(queue)).inc()
+        elif record.call.get("cause") == int(Cause.CALLER_HANGUP):
+            self.abandoned.labels(*self._labels(queue)).inc()
 
 
 def _crm(server: Server) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -147,6 +228,7 @@ class Metrics:
 
     def __init__(self, server: Server) -> None:
         self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, memory, fds
         self.steps = Histogram(
             "ucs_engine_step_seconds",
             "Time the core takes per step: a command, a call event (switch, simulator), a "
@@ -185,6 +267,14 @@ class Metrics:
             buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
             registry=self.registry,
         )
+        self.build = Gauge(
+            "ucs_build_info",
+            "The server's version and Python (always 1)",
+            ["version", "python"],
+            registry=self.registry,
+        )
+        self.build.labels(__version__, platform.python_version()).set(1)
+        self.queues = QueueCalls(self.registry, lambda q: _queue_name(server, q))
         server.engine.observers.append(self.observe)
 
     def start(self) -> None:
@@ -197,6 +287,9 @@ class Metrics:
 
     def observe(self, event: Event | None, effects: list[Effect], seconds: float) -> None:
         self._steps[_kind(event)].observe(seconds)
+        for effect in effects:
+            if isinstance(effect, CallRecord):
+                self.queues.observe(effect)
         if isinstance(event, Command):
             method = event.method if isinstance(event.method, str) else ""
             method = ALIASES.get(method, method)

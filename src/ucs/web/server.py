@@ -21,7 +21,7 @@ from argon2.exceptions import Argon2Error, InvalidHashError
 from fastapi import FastAPI, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -38,13 +38,16 @@ from ucs.crm.service import Crm
 from ucs.crm.settings import LOOKUP_KEY, WEBHOOK_KEY, LookupConfig, load_lookup, load_webhook
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
+from ucs.storage.audit import AuditLog
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web.admission import Admission
-from ucs.web.api import admin, crm, reports, sim
+from ucs.web.api import admin, audit, crm, reports, sim, staff
+from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
+from ucs.web.api.staff import AdminSessions, actor_of
 from ucs.web.hub import Hub
 from ucs.web.limits import DEFAULT_BODY, DEFAULT_BODY_TIMEOUT, BodyLimit
 from ucs.web.metrics import Metrics
@@ -60,7 +63,23 @@ __all__ = ["Server", "Settings", "build_server", "create_app", "password_hasher"
 log = logging.getLogger("ucs.server")
 
 _WIDGET = str(resources.files("ucs") / "widget")
+_ADMIN = str(resources.files("ucs") / "admin")
+"""The web admin (``/admin/``): plain ES modules over the REST API."""
 """The operator component: plain ES modules, served as they are (no build step)."""
+_TYPED_WIDGET_FILES = {
+    "operator.d.ts": "application/typescript; charset=utf-8",
+    "operator.mjs": "text/javascript; charset=utf-8",
+}
+"""Files of the component whose type the system's MIME table may get wrong."""
+
+
+def _widget_file(name: str, media: str) -> Any:
+    async def serve() -> FileResponse:
+        return FileResponse(f"{_WIDGET}/{name}", media_type=media)
+
+    return serve
+
+
 _DEMO_CRM = str(resources.files("ucs") / "democrm")
 """The demo CRM (``/demo/crm/``, demo mode only)."""
 _SWAGGER_UI = str(resources.files("fastapi_offline") / "static")
@@ -223,6 +242,14 @@ class Server:
         ok = await asyncio.to_thread(self._verify, stored, password)
         self._verified[(username, password)] = ok
 
+    def decoy_hash(self) -> str:
+        """A hash no password matches, for unknown usernames (the same hashing cost)."""
+        return self._decoy()
+
+    def verify_password(self, stored: str, password: str) -> bool:
+        """Whether ``password`` matches the argon2 hash ``stored`` (blocking: run in a thread)."""
+        return self._verify(stored, password)
+
     def _decoy(self) -> str:
         if not self._decoy_hash:
             self._decoy_hash = self.hasher.hash(secrets.token_urlsafe(16))
@@ -361,6 +388,8 @@ def create_app(server: Server) -> ASGIApp:
         redoc_url=None,
     )
     app.state.server = server
+    app.state.admin_sessions = sessions = AdminSessions()
+    app.state.audit = audit_log = AuditLog(server.store.engine)
     app.add_exception_handler(RequestValidationError, refusal)
     app.mount("/api/docs/assets", StaticFiles(directory=_SWAGGER_UI), name="swagger-assets")
 
@@ -374,6 +403,14 @@ def create_app(server: Server) -> ASGIApp:
             swagger_favicon_url="/api/docs/assets/favicon.png",
         )
 
+    # Served with their types whatever the system's MIME table says (.ts is video there).
+    for name, media in _TYPED_WIDGET_FILES.items():
+        app.add_api_route(
+            f"/operator/{name}",
+            _widget_file(name, media),
+            methods=["GET", "HEAD"],
+            include_in_schema=False,
+        )
     app.mount("/operator", StaticFiles(directory=_WIDGET, html=True), name="operator")
     if server.settings.demo:
 
@@ -400,7 +437,10 @@ def create_app(server: Server) -> ASGIApp:
     app.include_router(sim.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
+    app.include_router(staff.router)
+    app.include_router(audit.router)
     app.include_router(crm.router)
+    app.mount("/admin", StaticFiles(directory=_ADMIN, html=True), name="admin")
     metrics = Metrics(server)
 
     @app.get("/healthz", tags=["health"])
@@ -437,9 +477,14 @@ def create_app(server: Server) -> ASGIApp:
     own = own_origins(server.settings.host, server.settings.port)
     settings = server.settings
     # Inside the origin check (so that refusals carry CORS headers), before anything reads a
-    # body: the admin token first, then the body's size and pace; innermost, the simulator's
-    # fast lane (``api/sim.py``).
+    # body: the admin token first, then the body's size and pace, then the audit trail;
+    # innermost, the simulator's fast lane (``api/sim.py``).
     app.add_middleware(sim.FastLane, server=server)
+    app.add_middleware(
+        AuditTrail,
+        audit=audit_log,
+        actor=lambda token: actor_of(token, settings.admin_token_digest, sessions),
+    )
     app.add_middleware(
         BodyLimit,
         default=settings.max_body,
@@ -456,7 +501,8 @@ def create_app(server: Server) -> ASGIApp:
     app.add_middleware(
         AdminGate,
         expected=lambda: settings.admin_token_digest,
-        public=("/api/openapi.json", "/api/docs"),
+        session=lambda token: sessions.who(token, time.time()) is not None,
+        public=("/api/openapi.json", "/api/docs", "/api/admin/login", "/api/admin/logout"),
         public_prefixes=("/api/docs/",),
     )
     app.add_middleware(OriginPolicy, allowed=allowed, own=own)

@@ -7,6 +7,7 @@ import { Connection, ProtocolError } from "./connection.js";
 import { t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
 import { Ringer } from "./sounds.js";
+import { Listeners } from "./listeners.js";
 
 const CALLBACKS = [
   "onConnect", "onCredentials", "onUser", "onIdentify", "onIdentifier", "onDevice", "onReady",
@@ -58,6 +59,7 @@ export class Controller {
     this.reasons = [];
     this.notifications = [];
     this.views = new Set();
+    this.listeners = new Listeners(CALLBACKS); // on(name, fn): more than one part of a CRM
     this.ringer = new Ringer();
     this.testing = false; // a ringing sound is being tried (testRingingSound)
     this.storageKey = `ucsOperator:${this.urls.http}`;
@@ -71,12 +73,14 @@ export class Controller {
 
   fire(name, ...args) {
     const callback = this.api[name];
-    if (typeof callback !== "function") return;
-    try {
-      callback.apply(this.api, args);
-    } catch (err) {
-      console.error(`ucs: the ${name} callback failed`, err);
+    if (typeof callback === "function") {
+      try {
+        callback.apply(this.api, args);
+      } catch (err) {
+        console.error(`ucs: the ${name} callback failed`, err);
+      }
     }
+    this.listeners.fire(name, this.api, args); // after the property (CONTRACT §5)
   }
 
   changed() {
@@ -106,6 +110,7 @@ export class Controller {
       line: this.line,
       ringingSound: this.ringingSound,
       theme: this.theme,
+      auxReasons: [...this.reasons],
     };
   }
 
@@ -199,6 +204,12 @@ export class Controller {
       this.fire("onError", error("CONNECTION_LOST", "the connection to the server was lost"));
     } else if (status === "unreachable" && !this.trouble) {
       this.trouble = true;
+      console.error(
+        `ucs: cannot connect to ${this.urls.ws}: check that the ucs server runs there, that ` +
+          "window.ucsOperator.api ({hostname, port, path, secure}) names it when the script " +
+          "comes from elsewhere, and that UCS_ALLOWED_ORIGINS on the server lists " +
+          `${window.location.origin}`,
+      );
       this.fire("onError", error("CONNECTION_LOST", "the server cannot be reached"));
     }
     this.changed();
@@ -433,6 +444,7 @@ export function boot(api, base) {
     controller.allowed("state");
     return controller.stateObject();
   };
+  api.on = (name, fn) => controller.listeners.add(name, fn);
   if (!api.headless) {
     import(new URL("ucs-element.js", base).href)
       .then((module) => module.mount(controller, api.renderTo || "app"))

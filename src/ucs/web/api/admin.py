@@ -14,6 +14,7 @@ from ucs.core.directory import QueueType, Strategy
 from ucs.core.events import Reconfigure
 from ucs.storage import schema as t
 from ucs.web.api.auth import ERRORS, require_admin
+from ucs.web.api.conflicts import conflict, integrity_conflict, taken
 from ucs.web.api.plain import Data, PlainModel
 
 __all__ = ["router"]
@@ -26,6 +27,8 @@ router = APIRouter(
 )
 
 _NAME = r"^[A-Za-z0-9._@+-]{1,128}$"
+MIN_PASSWORD = 8
+"""Fewest characters of an agent's password."""
 Id = Annotated[int, Path(gt=0, le=2_147_483_647)]
 
 
@@ -41,18 +44,27 @@ class _Model(PlainModel):
         return self
 
 
-class MembershipIn(_Model):
+class Member(_Model):
+    """A membership set through ``/api/queues/{queue}/members/{agent}``: the queue comes from
+    the path (a ``queue`` in the body must name the same one)."""
+
     NULLABLE = frozenset({"team_id"})
-    queue: int = Field(gt=0, le=2_147_483_647)
+    queue: int | None = Field(None, gt=0, le=2_147_483_647)
     priority: int = Field(1, ge=0, le=1000)
     supervisor: bool = False
     team_id: int | None = Field(None, ge=0, le=2_147_483_647)
 
 
+class MembershipIn(Member):
+    """A membership in an agent's ``memberships``."""
+
+    queue: int = Field(gt=0, le=2_147_483_647)
+
+
 class AgentPatch(_Model):
     NULLABLE = frozenset({"external_id", "group_id", "number", "primary_extension"})
     username: str | None = Field(None, pattern=_NAME)
-    password: str | None = Field(None, min_length=1, max_length=256)
+    password: str | None = Field(None, min_length=MIN_PASSWORD, max_length=256)
     firstname: str | None = Field(None, max_length=128)
     lastname: str | None = Field(None, max_length=128)
     displayname: str | None = Field(None, max_length=256)
@@ -70,7 +82,7 @@ class AgentPatch(_Model):
 
 class AgentIn(AgentPatch):
     username: str = Field(pattern=_NAME)
-    password: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=256)
 
 
 class LinePatch(_Model):
@@ -142,13 +154,25 @@ async def _reconfigure(request: Request) -> None:
         server.engine.submit(Reconfigure(directory))
 
 
-async def _store(call: Any, *args: Any) -> Any:
+async def _store(call: Any, *args: Any, table: Any = None) -> Any:
     try:
         return await asyncio.to_thread(call, *args)
     except IntegrityError as err:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "conflicts with an existing record (duplicate or in use)"
-        ) from err
+        raise integrity_conflict(table, err) from err
+
+
+def invalid(field: str, message: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own, so that a client shows it beside the field."""
+    detail = [{"type": "value_error", "loc": ["body", field], "msg": message}]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+async def _unique(request: Request, table: Any, values: dict[str, Any], own: int | None) -> None:
+    """Refuse (409, naming the field) a value another record of ``table`` holds."""
+    rows = await _store(request.app.state.server.store.rows, table)
+    found = taken(table, values, rows, own)
+    if found is not None:
+        raise found
 
 
 def _agent_out(server: Any, row: dict[str, Any]) -> dict[str, Any]:
@@ -166,16 +190,25 @@ def _check_links(server: Any, body: AgentPatch) -> None:
     d = server.center.directory
     queues = [m.queue for m in body.memberships or []]
     if len(set(queues)) != len(queues):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a queue is listed twice")
+        raise invalid("memberships", "a queue is listed twice")
     for m in body.memberships or []:
         if m.queue not in d.queues:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no queue {m.queue}")
+            raise invalid("memberships", f"no queue {m.queue}")
     for line in body.lines or []:
         if line not in d.lines:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no line {line}")
+            raise invalid("lines", f"no line {line}")
 
 
 # --- agents ------------------------------------------------------------------------------------
+
+
+def _end_admin_sessions(request: Request, agent_id: int) -> None:
+    """A superuser who is no longer one, renamed, removed or given a new password loses the
+    web admin sessions of their login (``ucs.web.api.staff``)."""
+    agent = request.app.state.server.center.directory.agents.get(agent_id)
+    sessions = getattr(request.app.state, "admin_sessions", None)
+    if agent is not None and sessions is not None:
+        sessions.end_for(agent.username)
 
 
 @router.get("/agents")
@@ -198,9 +231,12 @@ async def create_agent(body: AgentIn, request: Request) -> dict[str, Any]:
     server = request.app.state.server
     _check_links(server, body)
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_none=True)
+    await _unique(request, t.agents, values, None)
     values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
     values.setdefault("data", {})
-    agent_id = await _store(server.store.save_agent, None, values, body.memberships, body.lines)
+    agent_id = await _store(
+        server.store.save_agent, None, values, body.memberships, body.lines, table=t.agents
+    )
     await _reconfigure(request)
     return await get_agent(agent_id, request)
 
@@ -210,13 +246,16 @@ async def update_agent(agent_id: Id, body: AgentPatch, request: Request) -> dict
     server = request.app.state.server
     _check_links(server, body)
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_unset=True)
+    await _unique(request, t.agents, values, agent_id)
     if body.password is not None:
         values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
-    if (
-        await _store(server.store.save_agent, agent_id, values, body.memberships, body.lines)
-        is None
-    ):
+    saved = await _store(
+        server.store.save_agent, agent_id, values, body.memberships, body.lines, table=t.agents
+    )
+    if saved is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
+    if values.get("superuser") is False or "username" in values or "password_hash" in values:
+        _end_admin_sessions(request, agent_id)
     await _reconfigure(request)
     return await get_agent(agent_id, request)
 
@@ -228,6 +267,7 @@ async def delete_agent(agent_id: Id, request: Request) -> Response:
         raise HTTPException(status.HTTP_409_CONFLICT, f"agent {agent_id} is on a call")
     if not await _store(server.store.delete, t.agents, agent_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent {agent_id}")
+    _end_admin_sessions(request, agent_id)
     await _reconfigure(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -242,7 +282,12 @@ def _crud(
     model_patch: type[_Model],
     hide: tuple[str, ...] = (),
     in_use: Any = None,
+    check: Any = None,
 ) -> None:
+    """The five routes of a table: list, get, create, change, delete. ``in_use(server, id)``
+    says why a record cannot be deleted now; ``check(server, values)`` refuses values that
+    the model alone cannot judge."""
+
     def out(row: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if k not in hide}
 
@@ -258,13 +303,20 @@ def _crud(
 
     async def create(body: Any, request: Request) -> dict[str, Any]:
         values = body.model_dump(mode="json", exclude_none=True)
-        item_id = await _store(request.app.state.server.store.insert, table, values)
+        if check:
+            check(request.app.state.server, values)
+        await _unique(request, table, values, None)
+        item_id = await _store(request.app.state.server.store.insert, table, values, table=table)
         await _reconfigure(request)
         return await get_one(item_id, request)
 
     async def update(item_id: Id, body: Any, request: Request) -> dict[str, Any]:
         values = body.model_dump(mode="json", exclude_unset=True)
-        if not await _store(request.app.state.server.store.update, table, item_id, values):
+        if check:
+            check(request.app.state.server, values)
+        await _unique(request, table, values, item_id)
+        store = request.app.state.server.store
+        if not await _store(store.update, table, item_id, values, table=table):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name[:-1]} {item_id}")
         await _reconfigure(request)
         return await get_one(item_id, request)
@@ -311,24 +363,28 @@ def _queue_in_use(server: Any, queue: int) -> str | None:
     return f"queue {queue} has {live} live calls" if live else None
 
 
+def _rona_is_aux(server: Any, values: dict[str, Any]) -> None:
+    reason = values.get("rona_reason")
+    reasons = server.center.directory.aux_reasons
+    if reason is not None and reason not in reasons:
+        listed = ", ".join(reasons) or "none"
+        raise invalid("rona_reason", f"{reason!r} is not an AUX reason (they are: {listed})")
+
+
 _crud("lines", t.lines, LineIn, LinePatch, hide=("secret",), in_use=_line_in_use)
-_crud("queues", t.queues, QueueIn, QueuePatch, in_use=_queue_in_use)
+_crud("queues", t.queues, QueueIn, QueuePatch, in_use=_queue_in_use, check=_rona_is_aux)
 
 
 # --- memberships, reasons, SSO -----------------------------------------------------------------
 
 
 @router.put("/queues/{queue_id}/members/{agent_id}")
-async def set_member(
-    queue_id: Id, agent_id: Id, body: MembershipIn, request: Request
-) -> dict[str, Any]:
-    """Make the agent a member of the queue (or change its priority, supervisor flag, team)."""
+async def set_member(queue_id: Id, agent_id: Id, body: Member, request: Request) -> dict[str, Any]:
+    """Make the agent a member of the queue (or change its priority, supervisor flag, team).
+    The queue is the path's; the body need not name it (if it does, the same one)."""
     d = request.app.state.server.center.directory
-    if body.queue != queue_id:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"queue {body.queue} in the body is not {queue_id}",
-        )
+    if body.queue is not None and body.queue != queue_id:
+        raise invalid("queue", f"queue {body.queue} in the body is not {queue_id} of the path")
     if queue_id not in d.queues or agent_id not in d.agents:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no queue {queue_id} or agent {agent_id}")
     await _store(
@@ -342,7 +398,7 @@ async def set_member(
         },
     )
     await _reconfigure(request)
-    return body.model_dump()
+    return {**body.model_dump(), "queue": queue_id}
 
 
 @router.delete("/queues/{queue_id}/members/{agent_id}", status_code=204, response_class=Response)
@@ -362,10 +418,14 @@ async def get_reasons(request: Request) -> Reasons:
 async def set_reasons(body: Reasons, request: Request) -> Reasons:
     reasons = [r.strip() for r in body.reasons]
     if any(not r or len(r) > 64 for r in reasons) or len(set(reasons)) != len(reasons):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "reasons must be distinct, non-empty, at most 64 characters",
-        )
+        raise invalid("reasons", "reasons must be distinct, non-empty, at most 64 characters")
+    for qid, queue in sorted(request.app.state.server.center.directory.queues.items()):
+        if queue.rona_reason is not None and queue.rona_reason not in reasons:
+            raise conflict(
+                "reasons",
+                f"{queue.rona_reason!r} is the RONA reason of queue {qid} ({queue.name}): "
+                "change the queue's rona_reason first",
+            )
     await _store(request.app.state.server.store.set_aux_reasons, reasons)
     await _reconfigure(request)
     return Reasons(reasons=reasons)

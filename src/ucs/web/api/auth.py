@@ -1,4 +1,5 @@
-"""The admin token guard: ``Authorization: Bearer <admin token>``, compared in constant time.
+"""The admin token guard: ``Authorization: Bearer <admin token>``, compared in constant time,
+or a superuser's admin session token (``ucs.web.api.staff``, kept in ``app.state``).
 
 Checked twice: by ``AdminGate``, in front of FastAPI, before a byte of the body is read (FastAPI
 reads and parses a body before it runs a route's dependencies, so a 60 MB body without a token
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -47,7 +49,9 @@ async def require_admin(
 ) -> None:
     expected: str = request.app.state.server.settings.admin_token_digest
     given = credentials.credentials if credentials is not None else ""
-    if not admin_token_ok(given, expected):
+    sessions = getattr(request.app.state, "admin_sessions", None)
+    in_session = sessions is not None and sessions.who(given, time.time()) is not None
+    if not admin_token_ok(given, expected) and not in_session:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail=_REFUSED,
@@ -68,19 +72,21 @@ class AdminGate:
     401 at once, its body unread (and, when it has one, the connection closed, so that
     nothing more of it is taken either). ``public`` paths, and everything under
     ``public_prefixes``, need no token. ``expected`` gives the token's SHA-256 at the time of
-    the request."""
+    the request; ``session`` says whether a token is an admin session's."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         expected: Callable[[], str],
+        session: Callable[[str], bool] = lambda token: False,
         prefix: str = "/api/",
         public: Iterable[str] = (),
         public_prefixes: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.expected = expected
+        self.session = session
         self.prefix = prefix
         self.public = frozenset(public)
         self.public_prefixes = tuple(public_prefixes)
@@ -97,7 +103,8 @@ class AdminGate:
         if (
             scope["type"] != "http"
             or not self.guards(scope["path"])
-            or admin_token_ok(_bearer_token(scope), self.expected())
+            or admin_token_ok(token := _bearer_token(scope), self.expected())
+            or self.session(token)
         ):
             await self.app(scope, receive, send)
             return

@@ -2,28 +2,29 @@
 
 The call records come in pages (``limit``, at most ``MAX_PAGE``), and a page is read, encoded
 and sent ``_CHUNK`` records at a time, off the event loop: a record may carry 16 KiB of data, and
-no request holds more than a chunk of them. CSV cells that a spreadsheet would take for a formula
-are escaped (OWASP, CSV injection).
+no request holds more than a chunk of them. The CSV is written for spreadsheets
+(``ucs.web.api.spreadsheet``: a byte-order mark, ISO 8601 times, durations, cause names, no
+formulas).
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
+from datetime import tzinfo
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from ucs.core.center import last_midnight
-from ucs.core.model import CALL_FIELDS, CallState
+from ucs.core.model import CallState
 from ucs.core.views import user_wire
 from ucs.web.api.auth import ERRORS, require_admin
+from ucs.web.api.spreadsheet import csv_rows, parse_time
 
-__all__ = ["MAX_PAGE", "csv_cell", "router"]
+__all__ = ["MAX_PAGE", "router"]
 
 router = APIRouter(
     prefix="/api",
@@ -32,25 +33,28 @@ router = APIRouter(
     responses=ERRORS,
 )
 
-_CSV_FIELDS = [*sorted(CALL_FIELDS), "account_codes"]
 MAX_PAGE = 10_000
 """Most call records one request answers (``limit``); the default is 1000."""
 _CHUNK = 200
 """Records read and encoded at a time."""
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-"""What a spreadsheet takes a cell for a formula by (OWASP, CSV injection)."""
+_TIME = (
+    "Unix seconds, or ISO 8601: a date (its midnight) or a date and time, in the server's "
+    "time zone unless an offset is given"
+)
 
 Rows = list[dict[str, Any]]
 
 
-def csv_cell(value: Any) -> Any:
-    """A CSV cell as written: objects and lists as JSON, text that a spreadsheet would run as
-    a formula prefixed with ``'``; numbers as they are."""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
+def _moment(name: str, text: str | None, tz: tzinfo) -> float | None:
+    if text is None:
+        return None
+    try:
+        moment = parse_time(text, tz)
+    except ValueError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name}: {err}") from None
+    if not 0 <= moment <= 1e11:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name}: out of range")
+    return moment
 
 
 @router.get(
@@ -61,33 +65,37 @@ def csv_cell(value: Any) -> Any:
 async def call_records(
     request: Request,
     format: Literal["json", "csv"] = "json",
-    since: float | None = Query(None, ge=0, le=1e11, description="Created at or after (Unix)."),
-    until: float | None = Query(None, ge=0, le=1e11, description="Created before (Unix time)."),
+    since: str | None = Query(None, max_length=64, description=f"Created at or after: {_TIME}."),
+    until: str | None = Query(None, max_length=64, description=f"Created before: {_TIME}."),
     queue: int | None = Query(None, gt=0, le=2_147_483_647),
+    agent: int | None = Query(
+        None, gt=0, le=2_147_483_647, description="Calls with this agent (id) on them."
+    ),
     limit: int = Query(1000, ge=1, le=MAX_PAGE, description="Records in this page."),
     offset: int = Query(0, ge=0, le=1_000_000_000, description="Records skipped before it."),
 ) -> StreamingResponse:
     """Finished calls as Call objects with their account codes, oldest first, a page at a
     time: ask for the next with ``offset`` increased by the records received."""
-    store = request.app.state.server.store
+    server = request.app.state.server
+    store, tz = server.store, server.center.tz
+    start, end = _moment("since", since, tz), _moment("until", until, tz)
+    where = {"until": end, "queue_id": queue, "agent_id": agent}
     first = min(_CHUNK, limit)
     # The first chunk is read before the answer starts, so that a database that cannot be
     # read gets its 503 (server.py), not a broken answer.
-    rows = await asyncio.to_thread(
-        store.cdr, since=since, until=until, queue_id=queue, limit=first, offset=offset
-    )
-    chunks = _chunks(store, rows, first, until=until, queue=queue, limit=limit)
+    rows = await asyncio.to_thread(store.cdr, since=start, limit=first, offset=offset, **where)
+    chunks = _chunks(store, rows, first, where=where, limit=limit)
     if format == "json":
         return StreamingResponse(_json(chunks), media_type="application/json")
     return StreamingResponse(
-        _csv(chunks),
+        _csv(chunks, tz),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="cdr.csv"'},
     )
 
 
 async def _chunks(
-    store: Any, rows: Rows, asked: int, *, until: float | None, queue: int | None, limit: int
+    store: Any, rows: Rows, asked: int, *, where: dict[str, Any], limit: int
 ) -> AsyncIterator[Rows]:
     """The page's records a chunk at a time. After the first, each chunk starts right after
     the last record sent (found by its ``created`` and ``uniqueid``, not by counting), so that
@@ -101,7 +109,7 @@ async def _chunks(
         last = rows[-1]
         ties = sum(1 for r in rows if r["created"] == last["created"])
         asked = min(_CHUNK, limit - sent)
-        rows = await _after(store, last, ties, asked, until=until, queue=queue)
+        rows = await _after(store, last, ties, asked, where)
 
 
 async def _after(
@@ -109,9 +117,7 @@ async def _after(
     last: dict[str, Any],
     ties: int,
     asked: int,
-    *,
-    until: float | None,
-    queue: int | None,
+    where: dict[str, Any],
 ) -> Rows:
     """Up to ``asked`` records after ``last``. ``ties`` records of its instant (itself
     included) are known to come up to it; more may (earlier chunks, the page's offset): then
@@ -119,7 +125,7 @@ async def _after(
     window = ties + asked
     while True:
         got = await asyncio.to_thread(
-            store.cdr, since=last["created"], until=until, queue_id=queue, limit=window, offset=0
+            store.cdr, since=last["created"], limit=window, offset=0, **where
         )
         at = next((i for i, r in enumerate(got) if r["uniqueid"] == last["uniqueid"]), None)
         if at is not None:
@@ -130,8 +136,15 @@ async def _after(
 
 
 def _json_chunk(rows: Rows, first: bool) -> bytes:
+    # The JSON is the Call objects and their account codes, exactly (the CSV adds ``agents``).
     text = ",".join(
-        json.dumps(row, ensure_ascii=False, allow_nan=False, separators=(",", ":")) for row in rows
+        json.dumps(
+            {k: v for k, v in row.items() if k != "agents"},
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+        for row in rows
     )
     return (("" if first or not text else ",") + text).encode()
 
@@ -146,20 +159,11 @@ async def _json(chunks: AsyncIterator[Rows]) -> AsyncIterator[bytes]:
     yield b"]"
 
 
-def _csv_chunk(rows: Iterable[dict[str, Any]], header: bool) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_CSV_FIELDS, extrasaction="ignore")
-    if header:
-        writer.writeheader()
-    for row in rows:
-        writer.writerow({k: csv_cell(v) for k, v in row.items()})
-    return out.getvalue().encode()
-
-
-async def _csv(chunks: AsyncIterator[Rows]) -> AsyncIterator[bytes]:
+async def _csv(chunks: AsyncIterator[Rows], tz: tzinfo) -> AsyncIterator[bytes]:
     header = True
     async for rows in chunks:
-        yield await asyncio.to_thread(_csv_chunk, rows, header)
+        text = await asyncio.to_thread(csv_rows, rows, tz, header=header)
+        yield text.encode()
         header = False
 
 

@@ -1,0 +1,352 @@
+// TypeScript declarations of the ucs operator component (docs/api.md), served at
+// /operator/operator.d.ts. They describe window.ucsOperator (operator.js) and the ES-module
+// entry operator.mjs. tests/browser/test_types.py keeps them equal to the component's method
+// table, callbacks and objects, and compiles them with tsc --strict.
+
+/** The component's state (not the agent's availability, which is `User.status`). */
+export type ComponentState = "CREDENTIALS" | "IDENTIFY" | "DEVICE" | "READY";
+
+/** The agent's availability. */
+export type Status = "OFFLINE" | "READY" | "AUX" | "ACW";
+
+/** 0 new, 1 connecting, 2 invitation (ringing), 3 connected, 4 suspended (the caller waits
+ * during a transfer), 5 held. */
+export type CallState = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** Why a call ended: -1 not yet, 0 unknown, 1 busy, 2 invalid number, 3 the caller hung up,
+ * 4 the called party hung up, 5 rejected, 6 unavailable (no answer), 7 picked up elsewhere,
+ * 8 transferred. */
+export type Cause = -1 | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+
+export type Direction = "INCOMING" | "OUTGOING";
+export type PartyType = "line" | "trunk";
+export type RingingSound = "default" | "christmas" | "lovingYou" | "quest" | "rush";
+export type Theme = "default" | "dark";
+export type NotificationType = "error" | "warning" | "success" | "info";
+
+/** The `code` of every error the component rejects with or reports to `onError`. */
+export type ErrorCode =
+  | "INVALID_STATE" // the method is not allowed in this component state
+  | "INVALID_ARGUMENT" // a missing, mistyped or out-of-range argument
+  | "UNAUTHORIZED" // refused credentials or SSO token
+  | "NOT_FOUND" // unknown queue, call, phone identifier or line
+  | "TOO_MANY_ATTEMPTS" // too many failed logins for the username: wait
+  | "STORAGE_UNAVAILABLE" // the server can keep no record just now: try again shortly
+  | "FORBIDDEN" // the agent lacks the right (a supervisor action outside their team)
+  | "MEDIA_UNAVAILABLE" // no microphone, permission refused, or no media engine
+  | "TOO_MANY_CONNECTIONS" // the session has 50 connections already
+  | "TOO_MANY_REQUESTS" // more than 50 requests a second from one page: not carried out
+  | "INTERNAL_ERROR" // the server failed to carry out the request (a bug, logged there)
+  | "UNAVAILABLE" // no answer from the server in time
+  | "CONNECTION_LOST" // onError: the connection dropped or the server cannot be reached
+  | "SWITCH_FAILURE" // onError: the telephone switch could not do what was asked
+  | "ORIGIN_REFUSED" // onError: the server refuses this page's origin (UCS_ALLOWED_ORIGINS)
+  | "SERVER_UNREACHABLE" // onError: the component could not load: no server there
+  | "LOAD_FAILED"; // onError: the component could not load for another reason
+
+/** What every refusal is: an Error with a code; `message` says what was wrong in words. */
+export interface UcsError extends Error {
+  readonly code: ErrorCode;
+}
+
+/** Unix time in seconds. */
+export type Timestamp = number;
+
+/** A call as the agent sees it: exactly the fields of the API document. */
+export interface Call {
+  /** Rotates in 1–65535: use `uniqueid` to tell calls apart. */
+  id: number;
+  /** Unique, never repeats. */
+  uniqueid: string;
+  direction: Direction;
+  state: CallState;
+  cause: Cause;
+  created: Timestamp;
+  connected: Timestamp | null;
+  disconnected: Timestamp | null;
+  /** The server's clock when the object was made. */
+  now: Timestamp;
+  /** The called number of an outgoing call, the caller's number of an incoming one. */
+  number: string;
+  /** The other party's name, when the server's lookup found one. */
+  name: string | null;
+  /** The CRM's id of the other party, from the lookup. */
+  external_id: string | null;
+  /** The campaign (outgoing queue) the call was dialled under. */
+  outbound_id: number | null;
+  recorded: boolean;
+  /** Phones rung at once for the call (ring-all queues). */
+  subcalls: number;
+  /** Call metadata: the lookup's data, `dial()`'s `data`, the simulator's. */
+  data: Record<string, unknown>;
+  called_name: string | null;
+  called_number: string;
+  called_number_norm: string | null;
+  caller_channel: string | null;
+  caller_extension: string | null;
+  caller_group_id: number | null;
+  caller_internal: boolean;
+  caller_line_id: number | null;
+  caller_muted: boolean;
+  caller_name: string | null;
+  caller_number: string;
+  caller_number_norm: string | null;
+  caller_type: PartyType;
+  caller_user_id: number | null;
+  caller_username: string | null;
+  connected_channel: string | null;
+  connected_group_id: number | null;
+  connected_internal: boolean;
+  connected_line_id: number | null;
+  connected_muted: boolean;
+  connected_name: string | null;
+  /** Empty while nobody is connected. */
+  connected_number: string;
+  connected_number_norm: string | null;
+  /** null while nobody is connected. */
+  connected_type: PartyType | null;
+  connected_user_id: number | null;
+  connected_username: string | null;
+}
+
+/** The agent's membership of one queue, with today's figures in it. */
+export interface Queue {
+  queue_id: number;
+  /** 1 incoming, 0 outgoing (a campaign). */
+  type: 0 | 1;
+  /** The agent's priority in the queue. */
+  priorities: number;
+  supervisor: boolean;
+  suspended: boolean;
+  team_id: number | null;
+  answered: number;
+  unanswered: number;
+  ringtime: number;
+  talktime: number;
+  suspendtime: number;
+  transferred: number;
+  transferred_external: number;
+}
+
+/** One of the agent's phones. */
+export interface Line {
+  id: number;
+  identifier: string;
+  extension: string;
+  name: string;
+}
+
+/** The logged-in agent, with today's statistics (seconds and counts). */
+export interface User {
+  id: number;
+  status: Status;
+  firstname: string;
+  lastname: string;
+  displayname: string;
+  email: string;
+  locale: string;
+  number: string | null;
+  external_id: string | null;
+  group_id: number | null;
+  primary_extension: number | null;
+  superuser: boolean;
+  data: Record<string, unknown>;
+  lines: Line[];
+  /** Keyed by queue id. */
+  queues: Record<string, Queue>;
+  readytime: number;
+  idletime: number;
+  acwtime: number;
+  auxtime: number;
+  /** Seconds per AUX reason. */
+  auxtimes: Record<string, number>;
+  ringtime: number;
+  talktime: number;
+  in_calls_answered: number;
+  in_calls_unanswered: number;
+  in_ringtime: number;
+  in_talktime: number;
+  out_calls_answered: number;
+  out_calls_unanswered: number;
+  out_ringtime: number;
+  out_talktime: number;
+  transferred: number;
+  transferred_external: number;
+}
+
+/** The argument of onReady and onStateChange, and what state() returns. */
+export interface StateObject {
+  state: ComponentState;
+  user: User | null;
+  /** All of the agent's live calls. */
+  calls: Call[];
+  /** The call the buttons act on, or null. */
+  call: Call | null;
+  identifier: string | null;
+  line: number | null;
+  ringingSound: RingingSound;
+  theme: Theme;
+  /** The AUX reasons the agent may choose (changeStatus("AUX", reason)). */
+  auxReasons: string[];
+}
+
+/** The argument of onDevice. */
+export interface Device {
+  identifier: string | null;
+  line: number | null;
+}
+
+/** A call's account code as setAccountCode resolves them. */
+export interface AccountCode {
+  accountCode: string;
+  subAccountCode: string | null;
+}
+
+export interface NotifyOptions {
+  /** Values for `{placeholders}` in the title. */
+  values?: Record<string, string | number>;
+}
+
+/** Where the server is, when not where the script came from. */
+export interface ServerAddress {
+  hostname?: string;
+  port?: number | string;
+  path?: string;
+  secure?: boolean;
+}
+
+/** What the CRM page sets on window.ucsOperator before loading the component. */
+export interface Config {
+  /** Id of the element to render into (default "app"). */
+  renderTo?: string;
+  /** true: no interface, the API alone. */
+  headless?: boolean;
+  lang?: "en" | "cs";
+  /** Log in with what login(…, true) remembered. */
+  autologin?: boolean;
+  api?: ServerAddress;
+  /** The phone screen lists the agent's phones. */
+  listDevices?: boolean;
+  /** Default true: wait in DEVICE for provision(); false: provision at once. */
+  confirmDevice?: boolean;
+  /** Open call.data.crmUrl of a ringing incoming call in a new tab. */
+  crmAutoOpen?: boolean;
+  theme?: Theme;
+}
+
+/** The callback properties; each is called only when set. */
+export interface Callbacks {
+  onConnect?(): void;
+  onCredentials?(): void;
+  onUser?(user: User): void;
+  onIdentify?(): void;
+  onIdentifier?(identifier: string): void;
+  onDevice?(device: Device): void;
+  onReady?(state: StateObject): void;
+  onStateChange?(state: StateObject): void;
+  onCallRinging?(call: Call): void;
+  onCallConnect?(call: Call): void;
+  onCallHangup?(call: Call): void;
+  onCall?(call: Call): void;
+  onLogout?(): void;
+  onError?(error: UcsError): void;
+}
+
+/** on(name, fn): the events and their arguments. */
+export interface Events {
+  connect: [];
+  credentials: [];
+  user: [user: User];
+  identify: [];
+  identifier: [identifier: string];
+  device: [device: Device];
+  ready: [state: StateObject];
+  stateChange: [state: StateObject];
+  callRinging: [call: Call];
+  callConnect: [call: Call];
+  callHangup: [call: Call];
+  call: [call: Call];
+  logout: [];
+  error: [error: UcsError];
+}
+
+/** The methods the component adds; every one returns a Promise but state(). */
+export interface Methods {
+  login(username: string, password: string, remember?: boolean): Promise<User>;
+  sso(username: string, token: string, provider?: string): Promise<User>;
+  logout(): Promise<void>;
+  selectIdentifier(identifier: string): Promise<string>;
+  /** The English document's name of selectIdentifier. */
+  identifier(identifier: string): Promise<string>;
+  /** Another name of selectIdentifier. */
+  identificator(identifier: string): Promise<string>;
+  provision(): Promise<StateObject>;
+  identify(): Promise<void>;
+  /** AUX needs one of `StateObject.auxReasons`; the others take no reason. */
+  changeStatus(status: Status, reason?: string): Promise<User>;
+  suspend(queue: number): Promise<Queue>;
+  resume(queue: number): Promise<Queue>;
+  answer(): Promise<Call>;
+  /** `queue`: a campaign id, "directCall" or "undefined". */
+  dial(
+    number: string,
+    queue?: number | "directCall" | "undefined" | null,
+    line?: number | null,
+    data?: Record<string, unknown> | null,
+  ): Promise<Call>;
+  hangup(): Promise<void>;
+  transfer(number?: string): Promise<Call>;
+  finishTransfer(): Promise<void>;
+  blindTransfer(number: string): Promise<void>;
+  hold(): Promise<Call>;
+  /** The English document's name of hold. */
+  tribute(): Promise<Call>;
+  unhold(): Promise<Call>;
+  mute(): Promise<Call>;
+  setAccountCode(
+    uniqueid: string,
+    accountCode: string,
+    subAccountCode?: string | null,
+    override?: boolean,
+  ): Promise<AccountCode[]>;
+  /** At once; throws an INVALID_STATE UcsError outside READY. */
+  state(): StateObject;
+  selectRingingSound(sound: RingingSound): Promise<RingingSound>;
+  testRingingSound(): Promise<void>;
+  stopRingingSoundTest(): Promise<void>;
+  notify(
+    title: string,
+    type?: NotificationType,
+    unique?: boolean,
+    timeout?: number | null,
+    boundState?: ComponentState | null,
+    group?: string | null,
+    other?: NotifyOptions,
+  ): Promise<string>;
+  setTheme(theme: Theme): Promise<Theme>;
+  /** Add a listener beside the callback property; returns the function that removes it.
+   * Throws an INVALID_ARGUMENT UcsError for an unknown name. */
+  on<K extends keyof Events>(name: K, fn: (...args: Events[K]) => void): () => void;
+}
+
+/** window.ucsOperator once the component has loaded (from onConnect on). */
+export type UcsOperator = Config & Callbacks & Methods;
+
+/** The method table: the component states each method is allowed in. */
+export declare const METHODS: { readonly [K in Exclude<keyof Methods, "on" | "identifier" | "identificator" | "tribute">]: readonly ComponentState[] };
+export declare const ALIASES: { readonly tribute: "hold"; readonly identifier: "selectIdentifier"; readonly identificator: "selectIdentifier" };
+export declare const STATES: readonly ComponentState[];
+export declare const RINGING_SOUNDS: readonly RingingSound[];
+export declare const THEMES: readonly Theme[];
+
+/** operator.mjs: set the configuration and load the component; the same object as
+ * window.ucsOperator, whose methods are there at once (usable from onConnect on). */
+export declare function loadOperator(config?: Config & Callbacks): UcsOperator;
+export default loadOperator;
+
+declare global {
+  interface Window {
+    /** Set by the CRM page before operator.js loads; the component adds its methods. */
+    ucsOperator: Config & Callbacks & Partial<Methods>;
+  }
+}
