@@ -196,8 +196,7 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 # --- queues ------------------------------------------------------------------------------------
 
 _QUEUE_COLUMNS = (
-    "id name type strategy ring_timeout wrapup weight number rona_reason campaign "
-    "callback_retries"
+    "id name type strategy ring_timeout wrapup weight number rona_reason campaign callback_retries"
 ).split()
 _STRATEGY = "ringall, longest-idle, round-robin, fewest-calls or priority"
 
