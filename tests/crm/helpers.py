@@ -3,6 +3,8 @@ behave well or badly on demand), and an agent READY through the SDK."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.server
 import json
 import threading
@@ -15,9 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 from tests.helpers import free_port
 from ucs.client import Operator
 
-__all__ = ["ADMIN", "FakeCrm", "fake_crm", "ready_agent"]
+__all__ = ["ADMIN", "SCRIPT", "SECRET", "FakeCrm", "fake_crm", "ready_agent", "verify"]
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
+
+SECRET = "a-secret-of-the-crm"
+"""The webhook's secret in the tests."""
 
 SCRIPT = '<script>window.hacked = true</script><img src=x onerror="window.hacked = true">'
 
@@ -103,3 +108,14 @@ async def ready_agent(url: str, n: int) -> Operator:
     await op.provision()
     await op.change_status("READY")
     return op
+
+
+def verify(line: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:
+    """What a CRM does with a POST (docs/api.md): check the signature, then read the body."""
+    expected = (
+        "sha256=" + hmac.new(secret.encode(), line["body"].encode(), hashlib.sha256).hexdigest()
+    )
+    assert hmac.compare_digest(expected, line["signature"])
+    event: dict[str, Any] = json.loads(line["body"])
+    assert event["id"] == line["event_id"]
+    return event

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from tests.crm.helpers import SECRET, verify
 from tests.crm.receiver import received
-from tests.crm.test_webhook_http import SECRET, verify
 from tests.helpers import free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
