@@ -11,6 +11,8 @@ import time
 
 import httpx
 
+from ucs.client import Operator
+
 __all__ = ["free_port", "start_server"]
 
 
@@ -36,3 +38,14 @@ def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     proc.kill()
     raise AssertionError("the server did not start")
+
+
+async def ready_agent(url: str, n: int) -> Operator:
+    """``agent{n}`` of the demo data signed in through the SDK on ``phone{n}``, and READY."""
+    op = Operator(url)
+    await op.connect()
+    await op.login(f"agent{n}", f"agent{n}-pass")
+    await op.select_identifier(f"phone{n}")
+    await op.provision()
+    await op.change_status("READY")
+    return op

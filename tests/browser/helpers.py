@@ -28,6 +28,7 @@ CALLBACKS = [
     "onCall",
     "onLogout",
     "onError",
+    "onTeamChange",
 ]
 
 

@@ -9,6 +9,7 @@ shared by every tab that logs in as that agent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from ucs.core.errors import (
     UcsError,
     Unauthorized,
 )
-from ucs.core.events import Command, Connect
+from ucs.core.events import Command, Connect, Reconfigure
 from ucs.core.ids import AgentId, ClientId, LineId, RequestId, UniqueId
 from ucs.core.model import CallState, Phase, Status
 from ucs.core.session import ALIASES, METHODS, canonical
@@ -69,6 +70,9 @@ CONTRACT_TABLE: dict[str, frozenset[Phase]] = {
     "stopRingingSoundTest": _READY_ONLY,
     "notify": frozenset(Phase),
     "setTheme": frozenset(Phase),
+    "team": _READY_ONLY,
+    "setAgentStatus": _READY_ONLY,
+    "logoutAgent": _READY_ONLY,
 }
 """CONTRACT §5's table of methods and the component states they are allowed in, aliases
 included, written out independently of ``ucs.core.session``."""
@@ -241,6 +245,9 @@ def plain_args(vc: VirtualCenter, method: str) -> tuple[Any, ...]:
         "stopRingingSoundTest": (),
         "notify": ("hello", "success", True, 5, "READY", "crm", {"values": {"x": 1}}),
         "setTheme": ("dark",),
+        "team": (),
+        "setAgentStatus": (2, "AUX", "Lunch"),
+        "logoutAgent": (2,),
     }
     return table[canonical(method)]
 
@@ -259,6 +266,10 @@ _READY_CONTEXT: dict[str, Callable[[VirtualCenter, ClientId], UniqueId]] = {
 """What a READY-only method acts on, so that it can succeed."""
 
 
+_SUPERVISING = frozenset({"team", "setAgentStatus", "logoutAgent"})
+"""Methods a supervisor calls (CONTRACT §11)."""
+
+
 def arrange(vc: VirtualCenter, client: ClientId, method: str, phase: Phase) -> tuple[Any, ...]:
     """Bring about what ``method`` needs in ``phase`` to succeed; return valid arguments."""
     m = canonical(method)
@@ -267,6 +278,15 @@ def arrange(vc: VirtualCenter, client: ClientId, method: str, phase: Phase) -> t
         vc.call(client, "selectIdentifier", "phone1")
         vc.call(client, "identify")
         assert phase_of(vc, client) is IDENT
+    if phase is READY and m in _SUPERVISING:
+        # agent1 supervises Support (1), whose other member agent2 is logged in.
+        a1 = vc.center.directory.agents[AGENT1]
+        ms = tuple(
+            dataclasses.replace(x, supervisor=True) if x.queue == 1 else x for x in a1.memberships
+        )
+        agents = {**vc.center.directory.agents, AGENT1: dataclasses.replace(a1, memberships=ms)}
+        vc.feed(Reconfigure(dataclasses.replace(vc.center.directory, agents=agents)))
+        vc.ready(2)
     if phase is READY and m in _READY_CONTEXT:
         uid = _READY_CONTEXT[m](vc, client)
         if m == "setAccountCode":

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers import free_port
-from ucs.client import Operator
+from tests.helpers import free_port, ready_agent
 
 __all__ = ["ADMIN", "SCRIPT", "SECRET", "FakeCrm", "fake_crm", "ready_agent", "verify"]
 
@@ -98,16 +97,6 @@ def fake_crm(crm_url: str = "https://crm/1") -> Iterator[FakeCrm]:
         crm.release.set()
         httpd.shutdown()
         httpd.server_close()
-
-
-async def ready_agent(url: str, n: int) -> Operator:
-    op = Operator(url)
-    await op.connect()
-    await op.login(f"agent{n}", f"agent{n}-pass")
-    await op.select_identifier(f"phone{n}")
-    await op.provision()
-    await op.change_status("READY")
-    return op
 
 
 def verify(line: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from tests.helpers import ready_agent
 from tests.server.conftest import Running
 from ucs.client import Operator
 
@@ -19,20 +20,10 @@ pytestmark = pytest.mark.anyio
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
 
 
-async def _ready(url: str, n: int) -> Operator:
-    op = Operator(url)
-    await op.connect()
-    await op.login(f"agent{n}", f"agent{n}-pass")
-    await op.select_identifier(f"phone{n}")
-    await op.provision()
-    await op.change_status("READY")
-    return op
-
-
 async def _answered_and_abandoned(running: Running, http: httpx.AsyncClient) -> tuple[str, str]:
     """agent3 (queue 2 alone) answers a caller named like a formula and hangs up; then a
     caller to queue 1, where nobody is ready, gives up. Their uniqueids."""
-    op = await _ready(running.url, 3)
+    op = await ready_agent(running.url, 3)
     try:
         events = op.events()
         body = {"queue": 2, "from": "+420601123456", "name": '=HYPERLINK("http://x.test","y")'}

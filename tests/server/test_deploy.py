@@ -15,8 +15,8 @@ import httpx
 import pytest
 import yaml
 
+from tests.helpers import ready_agent
 from tests.server.conftest import Running
-from ucs.client import Operator
 from ucs.core.ids import QueueId
 
 pytestmark = pytest.mark.anyio
@@ -74,13 +74,8 @@ async def test_queue_and_status_metrics_count_what_happened(running: Running) ->
         assert _value(text, "ucs_longest_wait_seconds", queue="1") == 0
         assert _value(text, "ucs_agents", status="READY") == 0
 
-        op = Operator(running.url)
-        await op.connect()
+        op = await ready_agent(running.url, 1)
         try:
-            await op.login("agent1", "agent1-pass")
-            await op.select_identifier("phone1")
-            await op.provision()
-            await op.change_status("READY")
             events = op.events()
             r = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420601000002"})
             async for e in events:

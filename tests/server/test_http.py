@@ -9,26 +9,16 @@ import io
 import httpx
 import pytest
 
+from tests.helpers import ready_agent
 from tests.server.conftest import Running
-from ucs.client import Operator
 
 pytestmark = pytest.mark.anyio
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
 
 
-async def _agent(url: str, n: int) -> Operator:
-    op = Operator(url)
-    await op.connect()
-    await op.login(f"agent{n}", f"agent{n}-pass")
-    await op.select_identifier(f"phone{n}")
-    await op.provision()
-    await op.change_status("READY")
-    return op
-
-
 async def test_cdr_and_statistics_after_a_call(running: Running) -> None:
-    op = await _agent(running.url, 2)
+    op = await ready_agent(running.url, 2)
     try:
         events = op.events()
         async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:

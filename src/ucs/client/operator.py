@@ -27,6 +27,7 @@ _TYPES = {
     "session.changed": "state",
     "session.joined": "session",
     "session.ended": "logout",
+    "supervisor.acted": "supervisor",
     "error": "error",
 }
 
@@ -43,7 +44,9 @@ class OperatorError(Exception):
 @dataclass(frozen=True)
 class Event:
     """Something the server told this session: ``type`` is ``call``, ``user``, ``state``,
-    ``session``, ``logout`` or ``error``."""
+    ``session``, ``logout`` (``data["by"]``: the supervisor who did it, if one did),
+    ``supervisor`` (a supervisor set the agent's status: ``data["by"]``, ``["status"]``,
+    ``["reason"]``) or ``error``."""
 
     type: str
     data: dict[str, Any]
@@ -335,6 +338,18 @@ class Operator:
 
     async def state(self) -> Any:
         return await self._request("state")
+
+    async def team(self) -> Any:
+        """Supervisors: their queues with today's figures and their agents (CONTRACT §11)."""
+        return await self._request("team")
+
+    async def set_agent_status(self, user_id: int, status: str, reason: str | None = None) -> Any:
+        """Supervisors: set the status of an agent of their team."""
+        return await self._request("setAgentStatus", user_id, status, reason)
+
+    async def logout_agent(self, user_id: int) -> Any:
+        """Supervisors: log out an agent of their team."""
+        return await self._request("logoutAgent", user_id)
 
     async def select_ringing_sound(self, sound: str) -> Any:
         return await self._request("selectRingingSound", sound)

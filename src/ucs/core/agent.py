@@ -8,15 +8,16 @@ sets the new activity. The status buckets (ready, aux, acw, offline) partition t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ucs.core.directory import AgentConfig, Membership, QueueType
+from ucs.core.errors import InvalidArgument
 from ucs.core.ids import QueueId
 from ucs.core.model import Status
 
-__all__ = ["Activity", "Agent", "DayStats", "QueueFigures"]
+__all__ = ["Activity", "Agent", "DayStats", "QueueFigures", "check_status"]
 
 
 @dataclass(slots=True)
@@ -243,3 +244,15 @@ class Agent:
             "unanswered": f.unanswered,
         }
         return wire
+
+
+def check_status(status: Status, reason: str | None, aux_reasons: Sequence[str]) -> None:
+    """Refuse a status an agent cannot be put in: AUX without one of ``aux_reasons``, or a
+    reason with another status (``InvalidArgument``)."""
+    if status is Status.AUX:
+        if reason is None:
+            raise InvalidArgument(f"AUX needs a reason: one of {', '.join(aux_reasons)}")
+        if reason not in aux_reasons:
+            raise InvalidArgument(f"unknown AUX reason {reason!r}: one of {', '.join(aux_reasons)}")
+    elif reason is not None:
+        raise InvalidArgument(f"only AUX takes a reason, not {status.value}")

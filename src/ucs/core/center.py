@@ -32,6 +32,7 @@ from ucs.core import (
     methods,
     reconfigure,
     registration,
+    supervision,
     telephony,
     transfer,
     views,
@@ -74,19 +75,22 @@ from ucs.core.events import (
     TrunkCall,
 )
 from ucs.core.figures import Figures
-from ucs.core.ids import AgentId, ClientId, LineId
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId
 from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
 from ucs.core.publish import Publisher
+from ucs.core.queueday import QueueDay, QueueDays
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
+from ucs.core.teamwatch import TeamWatch
 from ucs.core.timers import (
     DayEnds,
     DirectRingExpires,
     LookupExpires,
     OfferExpires,
+    TeamTick,
     Timer,
     Timers,
     WrapUpEnds,
@@ -178,6 +182,9 @@ class Center:
         self.publisher = Publisher(
             agents=self.agents, sessions=self.sessions, book=self.book, out=self.out
         )
+        self.queue_days = QueueDays()
+        self.team_watch = TeamWatch()
+        self.teams = supervision.Teams(directory)
 
     # ------------------------------------------------------------------ entry points
 
@@ -209,11 +216,15 @@ class Center:
         agents: Mapping[AgentId, Mapping[str, Any]],
         sessions: Mapping[AgentId, Mapping[str, Any]],
         now: float,
+        queue_days: Mapping[QueueId, QueueDay] | None = None,
     ) -> list[Effect]:
         """Take back the agents and sessions saved before a restart (``AgentRecord`` and
         ``SessionRecord``): everyone logged in before is logged in after, with the same phone,
-        status and today's statistics. Connections come back with ``Attach``."""
+        status and today's statistics; and today's figures of the queues (``queue_days``,
+        recounted from the call records). Connections come back with ``Attach``."""
         self._begin(now)
+        if queue_days is not None:
+            self.queue_days.restore(queue_days)
         for aid, state in agents.items():
             a = self.agents.get(aid)
             if a is not None:
@@ -249,6 +260,20 @@ class Center:
             (out.agents_touched, out.sessions_touched),
             out.calls_touched,
         )
+        book, days = self.book, self.queue_days
+        watching = self.teams.watched(self.sessions)
+        watch = self.team_watch
+        for uid in out.calls_touched:
+            call = book.calls.get(uid) or book.ended.get(uid)
+            if call is None:
+                continue
+            days.see(call, ended=call.ended)
+            if watching:
+                watch.note(call.agents(), () if call.queue_id is None else (call.queue_id,))
+        if watching:
+            watch.note(out.agents_touched, ())
+            if (due := watch.arm(self.now)) is not None:
+                self.timers.arm(due, TeamTick(due))
         self.publisher.publish(self.directory, self.now, self.midnight, self.free)
         return out.take()
 
@@ -262,7 +287,8 @@ class Center:
         mark = len(effects)
         try:
             args = bind(ev.method, ev.args, phase)
-            handler = methods.HANDLERS[canonical(ev.method)]
+            name = canonical(ev.method)
+            handler = methods.HANDLERS.get(name) or supervision.HANDLERS[name]
             result = handler(self, ev.client, agent, args)
         except UcsError as err:
             del effects[mark:]
@@ -315,15 +341,16 @@ class Center:
         session.clients.add(client)
         self.clients[client] = agent
 
-    def end_session(self, agent: AgentId) -> None:
-        """Log the agent out: availability OFFLINE, phone released, every connection told."""
+    def end_session(self, agent: AgentId, by: Mapping[str, Any] | None = None) -> None:
+        """Log the agent out: availability OFFLINE, phone released, every connection told
+        (``by``: the supervisor who did it, as the connections are told)."""
         session = self.sessions.pop(agent)
-        self.set_status(agent, Status.OFFLINE, None)
+        self.set_status(agent, Status.OFFLINE, None, by=AgentId(by["id"]) if by else None)
         if session.line is not None and self.line_owner.get(session.line) == agent:
             del self.line_owner[session.line]
         for client in session.clients:
             self.clients[client] = None
-            self.out.effects.append(Send(client, "session.ended", {}))
+            self.out.effects.append(Send(client, "session.ended", {"by": dict(by)} if by else {}))
         self.out.sessions_touched.discard(agent)
         self.out.effects.append(SessionRecord(agent, None, None, None))
         self.out.agents_touched.add(agent)
@@ -343,7 +370,13 @@ class Center:
     # ------------------------------------------------------------------ availability
 
     def set_status(
-        self, agent: AgentId, status: Status, reason: str | None, acw_until: float | None = None
+        self,
+        agent: AgentId,
+        status: Status,
+        reason: str | None,
+        acw_until: float | None = None,
+        *,
+        by: AgentId | None = None,
     ) -> None:
         a = self.agents[agent]
         if a.status is status and a.reason == reason and a.acw_until == acw_until:
@@ -351,7 +384,7 @@ class Center:
         a.status, a.reason, a.status_since, a.acw_until = status, reason, self.now, acw_until
         if acw_until is not None:
             self.timers.arm(acw_until, WrapUpEnds(agent, acw_until))
-        self.out.effects.append(StatusRecord(agent, status, reason, self.now))
+        self.out.effects.append(StatusRecord(agent, status, reason, self.now, by))
         self.out.agents_touched.add(agent)
         if agent in self.sessions:
             self.out.sessions_touched.add(agent)
@@ -449,6 +482,7 @@ class Center:
         """The configuration changed (``reconfigure``): everyone reads the new one."""
         self.directory = self.book.directory = directory
         self.distributor.rebuild()  # strategies, weights, members and agents may all have changed
+        self.teams = supervision.Teams(directory)
 
     # ------------------------------------------------------------------ timers
 
@@ -467,6 +501,8 @@ class Center:
                 return a is not None and a.status is Status.ACW and a.acw_until == until
             case LookupExpires(uid, expires):
                 return self.lookups.holds(uid, expires)
+            case TeamTick(due):
+                return self.team_watch.due == due
             case DayEnds():
                 return True
 
@@ -482,7 +518,10 @@ class Center:
                 self.set_status(agent, Status.READY, None)
             case LookupExpires(uid, _):
                 telephony.lookup_expired(self, uid)
+            case TeamTick():
+                supervision.tick(self)
             case DayEnds(midnight):
+                self.queue_days.new_day()
                 for a in self.agents.values():
                     a.new_day(midnight)
                     self.out.agents_touched.add(a.config.id)

@@ -236,6 +236,9 @@ class StatusRecord:
     status: Status
     reason: str | None
     at: float
+    by: AgentId | None = None
+    """The supervisor who set it (``setAgentStatus``, ``logoutAgent``); None: the agent, or
+    the server (wrap-up, RONA, a restart)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@
     ├── InvalidState              INVALID_STATE      not allowed in the current state
     ├── InvalidArgument           INVALID_ARGUMENT   a missing, mistyped or out-of-range argument
     ├── Unauthorized              UNAUTHORIZED       refused credentials or SSO token
+    ├── Forbidden                 FORBIDDEN          a supervisor's action the agent has no
+    │                                                right to (not a supervisor of the target)
     ├── NotFound                  NOT_FOUND          unknown queue, call, phone identifier or line
     ├── TooManyAttempts           TOO_MANY_ATTEMPTS  too many failed logins for one username
     └── StorageUnavailable        STORAGE_UNAVAILABLE  neither the database nor the local
@@ -27,6 +29,7 @@ from typing import ClassVar
 __all__ = [
     "ERROR_CODES",
     "SWITCH_FAILURE",
+    "Forbidden",
     "InvalidArgument",
     "InvalidState",
     "NotFound",
@@ -65,6 +68,10 @@ class Unauthorized(UcsError):
     code = "UNAUTHORIZED"
 
 
+class Forbidden(UcsError):
+    code = "FORBIDDEN"
+
+
 class NotFound(UcsError):
     code = "NOT_FOUND"
 
@@ -85,6 +92,7 @@ ERROR_CODES: dict[str, type[UcsError]] = {
         InvalidState,
         InvalidArgument,
         Unauthorized,
+        Forbidden,
         NotFound,
         TooManyAttempts,
         StorageUnavailable,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ucs.core import callback, registration, telephony, transfer, views
+from ucs.core.agent import check_status
 from ucs.core.call import AccountCode, Call
 from ucs.core.directory import QueueType
 from ucs.core.effects import Hold, Mute, PickUp, Unhold
@@ -135,17 +136,7 @@ def change_status(c: Center, client: ClientId, agent: AgentId | None, a: dict[st
     me = c.require(agent)
     status: Status = a["status"]
     reason: str | None = a["reason"]
-    if status is Status.AUX:
-        if reason is None:
-            raise InvalidArgument(
-                f"AUX needs a reason: one of {', '.join(c.directory.aux_reasons)}"
-            )
-        if reason not in c.directory.aux_reasons:
-            raise InvalidArgument(
-                f"unknown AUX reason {reason!r}: one of {', '.join(c.directory.aux_reasons)}"
-            )
-    elif reason is not None:
-        raise InvalidArgument(f"only AUX takes a reason, not {status.value}")
+    check_status(status, reason, c.directory.aux_reasons)
     c.set_status(me, status, reason)
     return user_wire(c.agents[me], c.directory, c.sessions.get(me), c.now)
 

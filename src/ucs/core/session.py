@@ -261,6 +261,15 @@ METHODS: dict[str, MethodSpec] = {
             local=True,
         ),
         _m("setTheme", _ANY, Param("theme", _enum("theme", THEMES))),
+        _m("team", _READY),
+        _m(
+            "setAgentStatus",
+            _READY,
+            Param("userId", _int_id("userId")),
+            Param("status", _status),
+            Param("reason", _optional_text("reason"), required=False),
+        ),
+        _m("logoutAgent", _READY, Param("userId", _int_id("userId"))),
     )
 }
 """Every method of ``window.ucsOperator``, the component states it is allowed in, and its

@@ -19,6 +19,7 @@ __all__ = [
     "DirectRingExpires",
     "LookupExpires",
     "OfferExpires",
+    "TeamTick",
     "Timer",
     "Timers",
     "WrapUpEnds",
@@ -59,6 +60,14 @@ class LookupExpires:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamTick:
+    """Time to tell the supervisors what changed in their teams since the last tick
+    (``TeamWatch``: at most one push a supervisor every ``TEAM_TICK`` seconds)."""
+
+    due: float
+
+
+@dataclass(frozen=True, slots=True)
 class DayEnds:
     """Local midnight: every agent's statistics start a new day (kept as ``Center.midnight``,
     not in the heap, so that it is handled before anything else due at the same time)."""
@@ -66,7 +75,7 @@ class DayEnds:
     midnight: float
 
 
-Timer = OfferExpires | DirectRingExpires | WrapUpEnds | LookupExpires | DayEnds
+Timer = OfferExpires | DirectRingExpires | WrapUpEnds | LookupExpires | TeamTick | DayEnds
 
 
 class Timers:

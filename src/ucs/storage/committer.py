@@ -185,7 +185,11 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
         elif isinstance(item, StatusRecord):
             conn.execute(
                 insert(t.status_log).values(
-                    agent_id=item.agent, status=item.status.value, reason=item.reason, at=item.at
+                    agent_id=item.agent,
+                    status=item.status.value,
+                    reason=item.reason,
+                    at=item.at,
+                    by_agent=item.by,
                 )
             )
         elif isinstance(item, SessionRecord):

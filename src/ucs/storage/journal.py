@@ -127,6 +127,7 @@ def encode(item: Record) -> dict[str, Any]:
                 "status": item.status.value,
                 "reason": item.reason,
                 "at": item.at,
+                "by": item.by,
             }
         case SessionRecord():
             return {
@@ -170,8 +171,13 @@ def decode(data: dict[str, Any]) -> Record:
     if kind == "agent":
         return AgentRecord(AgentId(data["agent"]), data["state"])
     if kind == "status":
+        by = data.get("by")  # absent before migration 0009
         return StatusRecord(
-            AgentId(data["agent"]), Status(data["status"]), data["reason"], data["at"]
+            AgentId(data["agent"]),
+            Status(data["status"]),
+            data["reason"],
+            data["at"],
+            AgentId(by) if by is not None else None,
         )
     if kind == "session":
         line = data["line"]

@@ -157,6 +157,7 @@ status_log = Table(
     Column("status", String(16), nullable=False),
     Column("reason", String(64)),
     Column("at", Float, nullable=False, index=True),
+    Column("by_agent", Integer),  # the supervisor who set it; NULL: the agent or the server
 )
 
 agent_state = Table(

@@ -43,6 +43,7 @@ from ucs.core.effects import CallRecord
 from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
+from ucs.core.queueday import QueueDay, recount
 from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.committer import make_engine, shared_across_processes, upsert
@@ -399,6 +400,15 @@ class Store:
                 }
                 for r in conn.execute(query).mappings()
             ]
+
+    def queue_days(self, since: float) -> dict[QueueId, QueueDay]:
+        """Each queue's figures from the records of the queue calls created since ``since``
+        (today's midnight) that have ended: what the core counts live (``core/queueday.py``)."""
+        query = select(t.cdr.c.queue_id, t.cdr.c.call).where(
+            t.cdr.c.live.is_(False), t.cdr.c.queue_id.is_not(None), t.cdr.c.created >= since
+        )
+        with self.engine.connect() as conn:
+            return recount((QueueId(q), call) for q, call in conn.execute(query))
 
     def abandoned_since(self, since: float) -> dict[int, int]:
         """Per queue: callers who hung up before anyone answered, since ``since``."""

@@ -27,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ucs.core.center import Center
+from ucs.core.center import Center, last_midnight
 from ucs.core.directory import AgentConfig
 from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord, StatusRecord
 from ucs.core.errors import StorageUnavailable, UcsError
@@ -294,7 +294,10 @@ class Server:
         ended = self.store.end_live_calls(now)
         if ended:
             log.warning("%d calls were live when the server stopped; recorded with cause 0", ended)
-        effects = self.center.restore(self.store.agent_states(), self.store.sessions(), now)
+        today = self.store.queue_days(last_midnight(now, self.center.tz))
+        effects = self.center.restore(
+            self.store.agent_states(), self.store.sessions(), now, queue_days=today
+        )
         for effect in effects:
             if isinstance(effect, CallRecord | AgentRecord | SessionRecord | StatusRecord):
                 self.store.deliver(effect)

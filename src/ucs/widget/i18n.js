@@ -19,6 +19,8 @@ export const TEXT = {
     ringtone: "Ringtone", test: "Test", stop: "Stop", theme: "Dark theme", unknown: "Unknown",
     language: "Čeština", transferTo: "Transfer to", reason: "Reason", callback: "Callback request",
     unregistered: "Phone {identifier} is not registered: no queue calls reach it until it registers.",
+    statusSetBy: "{name} set your status to {status}.",
+    loggedOutBy: "Your session was ended by {name}.",
   },
   cs: {
     title: "Operátor", username: "Uživatelské jméno", password: "Heslo", remember: "Zapamatovat",
@@ -40,6 +42,8 @@ export const TEXT = {
     unknown: "Neznámé", language: "English", transferTo: "Přepojit na", reason: "Důvod",
     callback: "Žádost o zpětné volání",
     unregistered: "Telefon {identifier} není zaregistrován: dokud se nezaregistruje, nezazvoní na něm žádný hovor z fronty.",
+    statusSetBy: "Váš stav je nyní {status} (změna od: {name}).",
+    loggedOutBy: "Vaše relace byla ukončena (ukončení od: {name}).",
   },
 };
 

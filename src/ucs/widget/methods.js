@@ -32,6 +32,9 @@ export const METHODS = {
   stopRingingSoundTest: READY,
   notify: ANY,
   setTheme: ANY,
+  team: READY,
+  setAgentStatus: READY,
+  logoutAgent: READY,
 };
 
 export const ALIASES = {

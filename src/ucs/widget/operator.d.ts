@@ -249,6 +249,9 @@ export interface Callbacks {
   onCallHangup?(call: Call): void;
   onCall?(call: Call): void;
   onLogout?(): void;
+  /** Supervisors: the whole team view (as team() gives it) each time any of it changes,
+   * at most a few times a second. */
+  onTeamChange?(team: Team): void;
   onError?(error: UcsError): void;
 }
 
@@ -268,6 +271,7 @@ export interface Events {
   call: [call: Call];
   logout: [];
   error: [error: UcsError];
+  teamChange: [team: Team];
 }
 
 /** The methods the component adds; every one returns a Promise but state(). */
@@ -324,9 +328,56 @@ export interface Methods {
     other?: NotifyOptions,
   ): Promise<string>;
   setTheme(theme: Theme): Promise<Theme>;
+  /** Supervisors (a supervisor of a queue, or a superuser): their queues with today's
+   * figures and their agents, live. Others: FORBIDDEN. */
+  team(): Promise<Team>;
+  /** Supervisors: set the status of an agent of their team, who is told who did it.
+   * NOT_FOUND: no such agent; FORBIDDEN: not in the team; INVALID_STATE: not logged in. */
+  setAgentStatus(userId: number, status: Status, reason?: string): Promise<void>;
+  /** Supervisors: log out an agent of their team (who has no call), who is told who did it. */
+  logoutAgent(userId: number): Promise<void>;
   /** Add a listener beside the callback property; returns the function that removes it.
    * Throws an INVALID_ARGUMENT UcsError for an unknown name. */
   on<K extends keyof Events>(name: K, fn: (...args: Events[K]) => void): () => void;
+}
+
+/** A queue of a supervisor's team view: callers waiting now and today's figures. */
+export interface TeamQueue {
+  queue_id: number;
+  name: string;
+  /** Callers waiting for an agent now. */
+  waiting: number;
+  /** Seconds the caller who has waited longest has waited (0: nobody waits). */
+  longest_wait: number;
+  /** Today: calls an agent answered. */
+  answered: number;
+  /** Today: callers who hung up before anyone answered. */
+  abandoned: number;
+  /** Today: percent of the calls offered answered within 20 s, callers who hung up within
+   * 5 s left out; null before any call. */
+  service_level: number | null;
+}
+
+/** An agent of a supervisor's team view. */
+export interface TeamAgent {
+  id: number;
+  username: string;
+  displayname: string;
+  status: Status;
+  /** The AUX reason, else null. */
+  reason: string | null;
+  /** Unix time the status began. */
+  status_since: number;
+  /** The phone the agent works from, null when not logged in. */
+  identifier: string | null;
+  /** The call the agent is on (the one in focus), else null. */
+  call: Call | null;
+}
+
+/** What team() resolves to. */
+export interface Team {
+  queues: TeamQueue[];
+  agents: TeamAgent[];
 }
 
 /** window.ucsOperator once the component has loaded (from onConnect on). */

@@ -12,7 +12,7 @@ import { Listeners } from "./listeners.js";
 const CALLBACKS = [
   "onConnect", "onCredentials", "onUser", "onIdentify", "onIdentifier", "onDevice", "onReady",
   "onStateChange", "onCallRinging", "onCallConnect", "onCallHangup", "onCall", "onLogout",
-  "onError",
+  "onError", "onTeamChange",
 ];
 
 function error(code, message) {
@@ -35,6 +35,7 @@ export class Controller {
     this.config = api;
     this.urls = serverUrl(api, base);
     this.phase = null; // not known until the server answers
+    this.team = null; // a supervisor's team view (team(), amended by team.changed)
     this.connected = false;
     this.trouble = false; // the connection was lost or the server never reached: the banner shows
     this.user = null;
@@ -124,7 +125,45 @@ export class Controller {
       if (this.config.confirmDevice === false && document.visibilityState !== "hidden") {
         this.call("provision").catch((err) => this.fire("onError", err));
       }
-    } else if (phase === "READY") this.fire("onReady", this.stateObject());
+    } else if (phase === "READY") {
+      this.fire("onReady", this.stateObject());
+      this._watchTeam();
+    }
+    if (phase !== "READY") this.team = null;
+  }
+
+  _supervises() {
+    const user = this.user;
+    if (!user) return false;
+    return Boolean(user.superuser) || Object.values(user.queues || {}).some((q) => q.supervisor);
+  }
+
+  _watchTeam() {
+    // A supervisor's component keeps the team view (CONTRACT §11): team() once, then each
+    // team.changed push amends it (pushes sent before the answer are older than it, and
+    // are left out), and onTeamChange hears the whole view each time.
+    this.team = null;
+    if (!this._supervises()) return;
+    this.connection.request("team", []).then((team) => {
+      if (this.phase !== "READY") return;
+      this.team = team;
+      this.fire("onTeamChange", team);
+      this.changed();
+    }).catch((err) => this.fire("onError", err));
+  }
+
+  _teamChanged(msg) {
+    if (!this.team) return;
+    const amend = (list, changed, key) => {
+      const byKey = new Map(list.map((x) => [x[key], x]));
+      for (const x of changed || []) byKey.set(x[key], x);
+      return [...byKey.values()];
+    };
+    this.team = {
+      queues: amend(this.team.queues, msg.queues, "queue_id"),
+      agents: amend(this.team.agents, msg.agents, "id"),
+    };
+    this.fire("onTeamChange", this.team);
   }
 
   _session(body) {
@@ -221,9 +260,25 @@ export class Controller {
         break;
       case "session.joined":
         this._welcome(msg);
+        if (this.phase === "READY") this._watchTeam(); // pushes may have been missed
         break;
       case "session.ended":
         this._loggedOut();
+        if (msg.by && typeof msg.by.displayname === "string") {
+          const values = { name: msg.by.displayname };
+          this.notify(t(this.lang, "loggedOutBy"), "warning", true, 20000, "CREDENTIALS", "server", { values });
+        }
+        break;
+      case "team.changed":
+        this._teamChanged(msg);
+        break;
+      case "supervisor.acted":
+        // A supervisor set this agent's status (setAgentStatus): the agent is told who did it.
+        if (msg.by && typeof msg.by.displayname === "string") {
+          const status = t(this.lang, msg.status) + (msg.reason ? ` · ${msg.reason}` : "");
+          const values = { name: msg.by.displayname, status };
+          this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
+        }
         break;
       case "session.changed":
         this._session(msg);

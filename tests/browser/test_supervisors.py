@@ -1,0 +1,82 @@
+"""A supervisor's component keeps the team view live (onTeamChange), and an agent's component
+shows who acted for it (CONTRACT §11)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM
+from tests.browser.helpers import SHOTS, open_page
+from tests.helpers import ready_agent
+from tests.server.conftest import Running
+from ucs.client import Operator
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+]
+
+_TEAM = """() => {
+  const seen = window.log.filter(e => e[0] === 'onTeamChange');
+  return seen.length ? seen[seen.length - 1][1][0] : null;
+}"""
+
+
+async def _ready(page: Any, user: str, password: str, phone: str) -> None:
+    await page.evaluate(f"window.ucsOperator.login('{user}', '{password}')")
+    await page.evaluate(f"window.ucsOperator.selectIdentifier('{phone}')")
+    await page.evaluate("window.ucsOperator.provision()")
+    await page.wait_for_function("window.log.some(e => e[0] === 'onReady')")
+
+
+async def test_the_team_view_follows_the_agents_live(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    page = await open_page(browser, crm, running)
+    await _ready(page, "supervisor", "supervisor-pass", "phone4")
+    await page.wait_for_function(f"({_TEAM})() !== null")
+    team = await page.evaluate(_TEAM)
+    assert {a["username"] for a in team["agents"]} == {"agent1", "agent2", "agent3"}
+    agent: Operator = await ready_agent(running.url, 1)
+    try:
+        await page.wait_for_function(
+            f"(({_TEAM})() || {{agents: []}}).agents.some("
+            "a => a.username === 'agent1' && a.status === 'READY' && a.identifier === 'phone1')"
+        )
+        await agent.change_status("AUX", "Lunch")
+        await page.wait_for_function(
+            f"({_TEAM})().agents.some(a => a.username === 'agent1' && a.reason === 'Lunch')"
+        )
+        # the view the component keeps is the server's
+        kept = await page.evaluate(_TEAM)
+        fresh = await page.evaluate("window.ucsOperator.team()")
+        assert [(a["id"], a["status"], a["reason"]) for a in kept["agents"]] == [
+            (a["id"], a["status"], a["reason"]) for a in fresh["agents"]
+        ]
+    finally:
+        await agent.close()
+
+
+async def test_an_agent_sees_who_set_its_status(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    page = await open_page(browser, crm, running, headless=False)
+    await _ready(page, "agent1", "agent1-pass", "phone1")
+    await page.evaluate("window.ucsOperator.changeStatus('READY')")
+    boss = Operator(running.url)
+    await boss.connect()
+    try:
+        await boss.login("supervisor", "supervisor-pass")
+        await boss.select_identifier("phone4")
+        await boss.provision()
+        await boss.set_agent_status(1, "AUX", "Meeting")
+        await page.wait_for_function("window.ucsOperator.state().user.status === 'AUX'")
+        text = page.locator("ucs-operator").get_by_text("Sam Supervisor set your status")
+        await text.wait_for()
+        await text.scroll_into_view_if_needed()
+        await page.screenshot(path=str(SHOTS / "status-set-by-supervisor.png"))
+    finally:
+        await boss.close()
