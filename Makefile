@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools bench
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools media-engine bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) media-engine
 	$(BIN)/ucs serve --demo
 
 # The load benchmark (bench/README.md): about 7 minutes; BENCH_QUICK=1 make bench about 75 s.
@@ -67,7 +67,19 @@ doc-tools:
 	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node typescript@$(TYPESCRIPT) && \
 	  touch $(TSC_STAMP); }
 
-pytest: $(STAMP) chromium sip-peers doc-tools
+# The media engine (docs/media.md): Debian's Janus, started by `ucs serve`, with what makes its
+# sounds (espeak-ng, opus-tools, sox, the music of asterisk-moh-opsound-wav); the media tests
+# run it in a network namespace of their own (iproute2's `ip netns`, as root).
+MEDIA_PACKAGES := janus iproute2 espeak-ng opus-tools sox asterisk-moh-opsound-wav
+media-engine:
+	@{ for c in janus ip espeak-ng opusenc sox; do command -v $$c >/dev/null 2>&1 || exit 1; done; \
+	   test -f /usr/share/asterisk/moh/macroform-the_simplicity.wav; } || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's $(MEDIA_PACKAGES) for media"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MEDIA_PACKAGES) >/dev/null; \
+	  else echo "media packages are missing and this is not root: install $(MEDIA_PACKAGES); media tests skipped"; fi; }
+
+pytest: $(STAMP) chromium sip-peers doc-tools media-engine
 	$(BIN)/pytest -n auto -q
 
 test: lint typecheck pytest

@@ -78,6 +78,7 @@ def markdown(r: dict[str, Any]) -> str:
         ("throughput", "ucs `ping` msgs/s", _v(tp["ping"]["msgs_per_s"])),
         ("ratio_to_baseline", "`state` / echo", _v(r["ratio_to_baseline"])),
         ("ratio_to_baseline", "`ping` / echo", _v(tp["ping_ratio_to_baseline"])),
+        *_team_rows(r),
     ]
     lines = [
         f"# ucs benchmark ({'quick' if cfg['quick'] else 'full'})",
@@ -103,6 +104,31 @@ def markdown(r: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _team_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    team = r.get("team_view")
+    if not team:
+        return []
+    plain, watched = team["plain"], team["watched"]
+    return [
+        (
+            "team_view",
+            "core CPU a call, no supervisor / 50 (virtual clock)",
+            f"{_v(plain['cpu_ms_per_call'])} / {_v(watched['cpu_ms_per_call'])} ms",
+        ),
+        ("team_view", "core CPU with 50 supervisors / without", _v(team["cpu_ratio"])),
+        (
+            "team_view",
+            "team.changed pushes a second; bodies encoded a second",
+            f"{_v(watched['team_pushes_per_s'])}; {_v(watched['team_bodies_encoded_per_s'])}",
+        ),
+        (
+            "team_view",
+            "team.changed KB a second, all supervisors",
+            _v(watched["team_push_kb_per_s"]),
+        ),
+    ]
 
 
 def _tail_table(r: dict[str, Any]) -> list[str]:

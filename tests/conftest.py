@@ -15,6 +15,9 @@ from ucs.virtual import VirtualCenter
 # load, not their own, so `ucs serve` started by a test sheds no REST request for lag
 # (tests/server/test_pressure.py turns it on where it is the point).
 os.environ.setdefault("UCS_SHED_LAG", "0")
+# Nor does it start a media engine (Janus, and the default sounds' encoding) in every server
+# process it starts: tests/media turn media on where it is the point.
+os.environ.setdefault("UCS_MEDIA", "off")
 
 PRAGUE = ZoneInfo("Europe/Prague")
 MORNING = datetime(2026, 11, 24, 8, 0, tzinfo=PRAGUE).timestamp()

@@ -66,6 +66,17 @@ def serve(
         help="Where records wait while the database is unavailable (default: beside the "
         "SQLite file, else ucs-DBNAME.ucs-journal here). Put it on a disk of its own.",
     ),
+    media: str = typer.Option(
+        "auto",
+        envvar="UCS_MEDIA",
+        help="Media engine: auto (Janus when installed), janus, or off (docs/media.md).",
+    ),
+    media_rtp_ip: str = typer.Option(
+        "127.0.0.1", envvar="UCS_MEDIA_RTP_IP", help="Address the engine takes plain RTP on."
+    ),
+    media_ice_interface: str = typer.Option(
+        "", envvar="UCS_MEDIA_ICE_INTERFACE", help="Only interface offered to browsers (ICE)."
+    ),
 ) -> None:
     """Start the contact-center server."""
     import uvicorn
@@ -84,6 +95,9 @@ def serve(
         sip_trunk=sip_trunk,
         journal=journal,
         shed_lag=shed_lag,
+        media=media,
+        media_rtp_ip=media_rtp_ip,
+        media_ice_interface=media_ice_interface,
         sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
         admin_token_file=os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"),
@@ -95,6 +109,10 @@ def serve(
     if switch not in ("simulated", "sip"):
         raise typer.BadParameter(
             f"unknown switch {switch!r}: simulated or sip", param_hint="--switch"
+        )
+    if media not in ("auto", "janus", "off"):
+        raise typer.BadParameter(
+            f"unknown media {media!r}: auto, janus or off", param_hint="--media"
         )
     server = build_server(settings)
     _check_demo_credentials(server, demo=demo, allowed=allow_demo_credentials)

@@ -49,7 +49,16 @@ def demo_directory(region: str = "CZ") -> Directory:
     }
     queues = {
         q(1): QueueConfig(
-            q(1), "Support", QueueType.INCOMING, Strategy.LONGEST_IDLE, 15.0, 10.0, number="100"
+            q(1),
+            "Support",
+            QueueType.INCOMING,
+            Strategy.LONGEST_IDLE,
+            15.0,
+            10.0,
+            number="100",
+            greeting="welcome",
+            music="music",
+            announce_every=20.0,
         ),
         q(2): QueueConfig(
             q(2), "Sales", QueueType.INCOMING, Strategy.RING_ALL, 15.0, 0.0, number="200"

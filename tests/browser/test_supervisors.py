@@ -80,3 +80,48 @@ async def test_an_agent_sees_who_set_its_status(
         await page.screenshot(path=str(SHOTS / "status-set-by-supervisor.png"))
     finally:
         await boss.close()
+
+
+async def test_the_supervisors_tab_shows_queues_and_agents_live(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    page = await open_page(browser, crm, running, headless=False)
+    await _ready(page, "supervisor", "supervisor-pass", "phone4")
+    ui = page.locator("ucs-operator")
+    await ui.locator("[data-tab='team']").click()
+    await ui.locator("[data-team-agent='1']").wait_for()
+    assert await ui.locator("[data-team-queue]").count() == 3
+    agent = await ready_agent(running.url, 1)
+    try:
+        row = ui.locator("[data-team-agent='1']")
+        await row.locator(".s-READY").wait_for()
+        assert "phone1" in await row.inner_text()
+        await agent.change_status("AUX", "Lunch")
+        await row.locator(".s-AUX").wait_for()
+        assert "Lunch" in await row.inner_text()
+        await ui.locator("[data-team-status]").select_option("AUX")
+        assert await ui.locator("[data-team-agent]").count() == 1
+        await ui.locator("[data-team-status]").select_option("")
+        await ui.locator("[data-team-sort]").select_option("status")
+        assert await ui.locator("[data-team-agent]").count() == 3
+        for theme, lang in (("default", "en"), ("dark", "cs")):
+            await page.evaluate(f"window.ucsOperator.setTheme('{theme}')")
+            if lang == "cs":
+                await ui.locator("[data-lang]").click()
+                await ui.locator("[data-tab='team']").click()
+            await ui.locator("[data-team-agent='1']").wait_for()
+            await ui.screenshot(path=str(SHOTS / f"team-{theme}-{lang}.png"))
+        await ui.locator("[data-tab='desk']").click()
+        assert await ui.locator("[data-desk]").is_visible()
+    finally:
+        await agent.close()
+
+
+async def test_an_agent_who_supervises_nothing_has_no_team_tab(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    page = await open_page(browser, crm, running, headless=False)
+    await _ready(page, "agent1", "agent1-pass", "phone1")
+    ui = page.locator("ucs-operator")
+    await ui.locator("[data-status]").wait_for()
+    assert await ui.locator("[data-tabs]").is_hidden()

@@ -89,6 +89,7 @@ def test_todays_queue_figures_count_answers_within_target_and_abandoned_callers(
     slow = vc.caller(1, "+420601000001")
     vc.advance(30)
     assert (figures()["waiting"], figures()["longest_wait"]) == (1, 30)
+    assert figures()["service_level"] is None  # a caller still waiting is not judged yet
     vc.call(a1, "changeStatus", "READY")
     vc.call(a1, "answer")  # after 30 s: answered, not within the 20 s target
     vc.caller_hangs_up(slow)

@@ -173,7 +173,7 @@ class _Serving:
             self.proc = subprocess.Popen(
                 [*cmd, *args],
                 cwd=cwd,
-                env={**environ, "PYTHONUNBUFFERED": "1", **env},
+                env={**environ, "PYTHONUNBUFFERED": "1", "UCS_MEDIA": "off", **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

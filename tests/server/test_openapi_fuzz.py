@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -22,6 +23,15 @@ def _app() -> object:
 
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", _app())
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
+schemathesis.serializer.alias("audio/wav", "application/octet-stream")  # PUT /api/sounds/…
+
+
+def not_a_failure(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """No 5xx, but for the documented refusal of a feature this server runs without: `503
+    {"code": "MEDIA_UNAVAILABLE"}` (the fuzzed server has no media engine)."""
+    if response.status_code == 503 and response.json().get("code") == "MEDIA_UNAVAILABLE":
+        return None
+    return not_a_server_error(ctx, response, case)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,4 +47,4 @@ def _cleanup() -> object:
     suppress_health_check=list(HealthCheck),
 )
 def test_no_request_makes_the_api_fail(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers=ADMIN, checks=[not_a_server_error])
+    case.call_and_validate(headers=ADMIN, checks=[not_a_failure])

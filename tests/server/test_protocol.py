@@ -12,7 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.server.conftest import Running
 from ucs.core.effects import Push
 from ucs.core.ids import AgentId, ClientId
-from ucs.web.hub import Hub
+from ucs.web.hub import Connection, Hub
 
 pytestmark = pytest.mark.anyio
 
@@ -130,6 +130,36 @@ def test_a_slow_connection_is_closed_and_never_holds_up_the_others() -> None:
         assert hub.missed(AgentId(1), hub.current(AgentId(1)) - 5) is not None
 
     asyncio.run(scenario())
+
+
+def test_one_body_pushed_to_many_agents_is_sent_as_each_push_alone_would_be() -> None:
+    clients = {AgentId(n): [ClientId(n)] for n in range(1, 4)}
+
+    async def scenario() -> None:
+        hub = Hub(lambda agent: clients[agent])
+        conns = [hub.open() for _ in range(3)]
+        shared = {"queues": [{"queue_id": 1, "name": "Žluťoučký"}], "agents": []}
+        for n in (1, 2, 3, 3):
+            hub.deliver(Push(AgentId(n), "team.changed", shared))
+        hub.deliver(Push(AgentId(3), "team.changed", {"queues": [], "agents": [1]}))
+        hub.deliver(Push(AgentId(3), "x", {"seq": "mine", "nan": float("nan")}))
+        sent = [json.loads(t) for c in conns for t in _drain(c)]
+        assert [m["seq"] - hub.base for m in sent[:5]] == [1, 1, 1, 2, 3]
+        for m in sent[:4]:
+            assert m == {"v": 1, "type": "team.changed", "seq": m["seq"], **shared}
+        assert sent[4]["agents"] == [1]
+        assert (sent[5]["seq"], sent[5]["nan"]) == ("mine", None)  # as a plain encode has it
+
+    asyncio.run(scenario())
+
+
+def _drain(conn: Connection) -> list[str]:
+    texts = []
+    while not conn.queue.empty():
+        text = conn.queue.get_nowait()
+        assert text is not None
+        texts.append(text)
+    return texts
 
 
 async def test_passwords_are_checked_off_the_loop_and_not_kept(running: Running) -> None:

@@ -47,7 +47,7 @@ class Process:
             self.proc = subprocess.Popen(
                 cmd,
                 cwd=cwd,
-                env={**environ, "PYTHONUNBUFFERED": "1", **env},
+                env={**environ, "PYTHONUNBUFFERED": "1", "UCS_MEDIA": "off", **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

@@ -196,8 +196,18 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 # --- queues ------------------------------------------------------------------------------------
 
 _QUEUE_COLUMNS = (
-    "id name type strategy ring_timeout wrapup weight number rona_reason campaign callback_retries"
+    "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
+    "announce_every language campaign callback_retries"
 ).split()
+_GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
+_MUSIC = typer.Option(None, help='Sound waiting and held callers hear ("": the default).')
+_ANNOUNCE_EVERY = typer.Option(
+    None, help="Seconds between announcements of a waiting caller's place (0: never)."
+)
+_ANNOUNCE_WAIT = typer.Option(
+    None, "--announce-wait/--no-announce-wait", help="Announce the expected wait too."
+)
+_LANGUAGE = typer.Option(None, help="en or cs: the language of the greeting and announcements.")
 _STRATEGY = "ringall, longest-idle, round-robin, fewest-calls or priority"
 
 
@@ -225,6 +235,11 @@ def queue_add(
     rona_reason: str | None = typer.Option(
         None, help="AUX reason for an agent who lets a call ring out (one of `ucs aux list`)."
     ),
+    greeting: str | None = _GREETING,
+    music: str | None = _MUSIC,
+    announce_every: float | None = _ANNOUNCE_EVERY,
+    announce_wait: bool | None = _ANNOUNCE_WAIT,
+    language: str | None = _LANGUAGE,
     campaign: int | None = typer.Option(
         None, help="The outgoing queue the queue's callback requests are dialled under."
     ),
@@ -244,6 +259,11 @@ def queue_add(
         "weight": weight,
         "number": number,
         "rona_reason": rona_reason,
+        "greeting": greeting or None,
+        "music": music or None,
+        "announce_every": announce_every,
+        "announce_wait": announce_wait,
+        "language": language,
         "campaign": campaign,
         "callback_retries": callback_retries,
     }
@@ -263,6 +283,11 @@ def queue_set(
     rona_reason: str | None = typer.Option(
         None, help='AUX reason after a call rang out ("": none, the agent stays READY).'
     ),
+    greeting: str | None = _GREETING,
+    music: str | None = _MUSIC,
+    announce_every: float | None = _ANNOUNCE_EVERY,
+    announce_wait: bool | None = _ANNOUNCE_WAIT,
+    language: str | None = _LANGUAGE,
     campaign: int | None = typer.Option(
         None, help="The outgoing queue callbacks are dialled under (0: none)."
     ),
@@ -279,11 +304,19 @@ def queue_set(
         ring_timeout=ring_timeout,
         wrapup=wrapup,
         weight=weight,
+        announce_every=announce_every,
+        announce_wait=announce_wait,
+        language=language,
         callback_retries=callback_retries,
     )
     if campaign is not None:
         body["campaign"] = campaign or None
-    for key, value in (("number", number), ("rona_reason", rona_reason)):
+    for key, value in (
+        ("number", number),
+        ("rona_reason", rona_reason),
+        ("greeting", greeting),
+        ("music", music),
+    ):
         if value is not None:
             body[key] = value or None
     if not body:

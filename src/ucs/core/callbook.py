@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
+from ucs.core import softphone
 from ucs.core.agent import Agent
 from ucs.core.call import Call, Offer
 from ucs.core.directory import Directory, LineConfig
@@ -22,6 +23,7 @@ from ucs.core.ids import AgentId, LineId, QueueId, UniqueId
 from ucs.core.model import CallState, Cause, Direction, Party, PartyType, Side
 from ucs.core.numbers import normalize
 from ucs.core.outbox import Outbox
+from ucs.core.softphone import is_softphone
 from ucs.core.timers import DirectRingExpires, OfferExpires, Timers
 
 __all__ = ["DIRECT_RING_TIMEOUT", "CallBook", "CallIds"]
@@ -218,7 +220,7 @@ class CallBook:
         the agent without ringing the phone, as a callback request is)."""
         now = self.now
         expires = now + ring_timeout if ring_timeout > 0 else None
-        party = self.agent_party(agent, line)
+        party = self.agent_party(agent, line, call.uniqueid)
         call.offers[agent] = Offer(agent, line, party, now, expires)
         call.tried.add(agent)
         if call.state is not CallState.RINGING:
@@ -303,9 +305,21 @@ class CallBook:
 
     # ------------------------------------------------------------------ parties
 
-    def agent_party(self, agent: AgentId, line: LineId) -> Party:
+    def agent_party(self, agent: AgentId, line: LineId, uid: str | None = None) -> Party:
         cfg = self._agents[agent].config
         ln = self.directory.lines.get(line)
+        if is_softphone(line):
+            return Party(
+                type=PartyType.LINE,
+                number=str(cfg.primary_extension or ""),
+                number_norm=None,
+                name=cfg.name,
+                line_id=line,
+                user_id=cfg.id,
+                username=cfg.username,
+                group_id=cfg.group_id,
+                channel=softphone.channel(cfg.username, uid),
+            )
         return Party(
             type=PartyType.LINE,
             number=ln.extension if ln else "",

@@ -36,6 +36,7 @@ from ucs.core import (
     telephony,
     transfer,
     views,
+    waiting,
 )
 from ucs.core.agent import Agent
 from ucs.core.call import Call
@@ -63,6 +64,7 @@ from ucs.core.events import (
     HungUp,
     LookedUp,
     LookupSettings,
+    MediaStatus,
     PhoneCall,
     Reconfigure,
     Registration,
@@ -86,6 +88,7 @@ from ucs.core.session import Session, Throttle, bind, canonical
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
 from ucs.core.teamwatch import TeamWatch
 from ucs.core.timers import (
+    AnnounceDue,
     DayEnds,
     DirectRingExpires,
     LookupExpires,
@@ -95,6 +98,7 @@ from ucs.core.timers import (
     Timers,
     WrapUpEnds,
 )
+from ucs.core.waiting import QueueWaits
 
 __all__ = [
     "DIRECT_RING_TIMEOUT",
@@ -152,6 +156,10 @@ class Center:
         self.line_owner: dict[LineId, AgentId] = {}
         """The agent holding each phone in use."""
         self.registered: set[LineId] | None = None
+        self.media_available = False
+        self.queue_waits = QueueWaits()
+        """How long each queue's answered callers waited (the expected wait announced)."""
+        """A media engine is up: the softphone may be paired (``MediaStatus``)."""
         """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.midnight = next_midnight(now, tz)
         self.now = now
@@ -307,6 +315,11 @@ class Center:
         self.detach(ev.client)
         del self.clients[ev.client]
 
+    def _on_media_status(self, ev: MediaStatus) -> None:
+        # Paired softphones stay paired while the engine restarts: their calls end with a
+        # cause (the media adapter hangs them up), the next ones ring again.
+        self.media_available = ev.available
+
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:
             self.join(ev.client, ev.agent)
@@ -415,6 +428,7 @@ class Center:
         HungUp: telephony.on_hung_up,
         Transferred: transfer.confirmed,
         SwitchFailed: transfer.failed,
+        MediaStatus: _on_media_status,
         Registrations: registration.on_registrations,
         Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,
@@ -453,6 +467,12 @@ class Center:
         """The connections in the agent's session; None when the agent is not logged in."""
         session = self.sessions.get(agent)
         return frozenset(session.clients) if session is not None else None
+
+    def team_view(self, now: float | None = None) -> dict[str, Any]:
+        """The whole center as a superuser's ``team()`` has it (every queue and agent), at
+        ``now`` (the clock's time between steps): for the wallboard (``/api/team``)."""
+        at = self.now if now is None else max(now, self.now)
+        return supervision.view(self, sorted(self.agents), sorted(self.directory.queues), at)
 
     def figures(self, now: float | None = None) -> Figures:
         """The live figures of the center, for a monitor (``/metrics``), at ``now`` (the
@@ -499,6 +519,8 @@ class Center:
             case WrapUpEnds(agent, until):
                 a = self.agents.get(agent)
                 return a is not None and a.status is Status.ACW and a.acw_until == until
+            case AnnounceDue(uid, _):
+                return waiting.waits(self.calls.get(uid))
             case LookupExpires(uid, expires):
                 return self.lookups.holds(uid, expires)
             case TeamTick(due):
@@ -516,6 +538,8 @@ class Center:
                 self.book.end_call(self.calls[uid], Cause.UNAVAILABLE)
             case WrapUpEnds(agent, _):
                 self.set_status(agent, Status.READY, None)
+            case AnnounceDue(uid, _):
+                waiting.announce(self, self.calls[uid])
             case LookupExpires(uid, _):
                 telephony.lookup_expired(self, uid)
             case TeamTick():

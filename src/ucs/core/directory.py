@@ -62,6 +62,22 @@ class QueueConfig:
     callback_retries: int = 1
     """How many times a callback whose number does not answer goes back to the queue before
     it ends with its cause."""
+    greeting: str | None = None
+    """The sound a caller hears on entering the queue (CONTRACT §10); None: none."""
+    music: str | None = None
+    """The sound a waiting (or held) caller hears after the greeting; None: the default
+    music on hold, silence while waiting."""
+    announce_every: float = 0.0
+    """Seconds between announcements of a waiting caller's place (0: never)."""
+    announce_wait: bool = False
+    """Announcements also tell the expected wait, once one can be estimated."""
+    language: str = "en"
+    """The language of the greeting and the announcements: ``en`` or ``cs``."""
+
+    @property
+    def plays_to_waiting(self) -> bool:
+        """Callers waiting in this queue hear something (the server answers them at once)."""
+        return bool(self.greeting or self.music or self.announce_every)
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,6 +191,14 @@ class Distributor:
                     wait_key[uid] = key
                     self._waiting.setdefault(key[0], SortedList()).add(key[1])
 
+    def place(self, call: Call) -> int | None:
+        """The waiting caller's place in its queue (1: served next), None if it does not wait.
+        Callers of every queue are served by weight first; the place counts its queue only."""
+        key = self._wait_key.get(call.uniqueid)
+        if key is None:
+            return None
+        return int(self._waiting[key[0]].index(key[1])) + 1
+
     # ------------------------------------------------------------------ the indexes
 
     def _unindex(self, uid: UniqueId) -> None:

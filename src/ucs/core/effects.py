@@ -14,13 +14,16 @@ from ucs.core.model import Cause, Direction, Party, Phase, Status
 
 __all__ = [
     "AgentRecord",
+    "Announce",
     "CallRecord",
     "Created",
     "Effect",
+    "Greet",
     "Hangup",
     "Hold",
     "LoginLocked",
     "Lookup",
+    "MediaEffect",
     "Mute",
     "Originate",
     "PickUp",
@@ -254,6 +257,34 @@ class SessionRecord:
     theme: str = "default"
 
 
+# --- media: what should be heard (ucs.media carries it out, when there is an engine) ------
+
+
+@dataclass(frozen=True, slots=True)
+class Greet:
+    """A caller entered a queue whose waiting callers hear something: the ``greeting``, then
+    the ``music`` (names of sounds), in ``language``."""
+
+    uniqueid: UniqueId
+    greeting: str | None
+    music: str | None
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """Tell a waiting caller its ``place`` in the queue and, when known, the expected
+    ``wait`` in seconds."""
+
+    uniqueid: UniqueId
+    place: int
+    wait: float | None
+    language: str
+
+
+MediaEffect = Greet | Announce
+
+
 Effect = (
     Created
     | LoginLocked
@@ -267,4 +298,5 @@ Effect = (
     | AgentRecord
     | StatusRecord
     | SessionRecord
+    | MediaEffect
 )

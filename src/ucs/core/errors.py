@@ -10,6 +10,8 @@
     │                                                right to (not a supervisor of the target)
     ├── NotFound                  NOT_FOUND          unknown queue, call, phone identifier or line
     ├── TooManyAttempts           TOO_MANY_ATTEMPTS  too many failed logins for one username
+    ├── MediaUnavailable          MEDIA_UNAVAILABLE  no media engine (or no microphone): no
+    │                                                softphone, no audio of calls
     └── StorageUnavailable        STORAGE_UNAVAILABLE  neither the database nor the local
                                                        journal can be written: new calls and
                                                        commands are refused, not lost
@@ -32,6 +34,7 @@ __all__ = [
     "Forbidden",
     "InvalidArgument",
     "InvalidState",
+    "MediaUnavailable",
     "NotFound",
     "StorageUnavailable",
     "TooManyAttempts",
@@ -80,6 +83,10 @@ class TooManyAttempts(UcsError):
     code = "TOO_MANY_ATTEMPTS"
 
 
+class MediaUnavailable(UcsError):
+    code = "MEDIA_UNAVAILABLE"
+
+
 class StorageUnavailable(UcsError):
     """Raised by the runtime, not the core: the core never knows the disk."""
 
@@ -95,6 +102,7 @@ ERROR_CODES: dict[str, type[UcsError]] = {
         Forbidden,
         NotFound,
         TooManyAttempts,
+        MediaUnavailable,
         StorageUnavailable,
     )
 }

@@ -42,6 +42,7 @@ __all__ = [
     "HungUp",
     "LookedUp",
     "LookupSettings",
+    "MediaStatus",
     "Operation",
     "PhoneCall",
     "Reconfigure",
@@ -224,6 +225,14 @@ class SwitchFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaStatus:
+    """The media engine came up (``available``) or went away: the softphone may be paired
+    only while it is up (``ucs.media``)."""
+
+    available: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Registrations:
     """The switch knows which phones can be rung (a SIP registrar), and these are: from now
     on only registered phones are offered queue calls. Without it (the simulated switch) every
@@ -291,6 +300,7 @@ Event = (
     | HungUp
     | Transferred
     | SwitchFailed
+    | MediaStatus
     | Registrations
     | Registration
     | Reconfigure

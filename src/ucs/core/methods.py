@@ -14,9 +14,16 @@ from ucs.core.agent import check_status
 from ucs.core.call import AccountCode, Call
 from ucs.core.directory import QueueType
 from ucs.core.effects import Hold, Mute, PickUp, Unhold
-from ucs.core.errors import InvalidArgument, InvalidState, NotFound, Unauthorized
+from ucs.core.errors import (
+    InvalidArgument,
+    InvalidState,
+    MediaUnavailable,
+    NotFound,
+    Unauthorized,
+)
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId
 from ucs.core.model import CallState, Cause, Phase, Side, Status
+from ucs.core.softphone import SOFTPHONE, softphone_line
 from ucs.core.sso import verify_token
 from ucs.core.views import phones_wire, user_wire
 
@@ -87,26 +94,34 @@ def _phones(c: Center, me: AgentId) -> list[dict[str, Any]]:
 def select_identifier(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     me = c.require(agent)
     identifier: str = a["identifier"].strip()
-    line = c.directory.line_by_identifier(identifier)
-    if line is None:
-        raise NotFound(f"no phone with identifier {identifier!r}")
-    owner = c.line_owner.get(line.id)
+    if identifier == SOFTPHONE:
+        if not c.media_available:
+            raise MediaUnavailable("no media engine is running: the softphone cannot be used")
+        line_id = softphone_line(me)
+    else:
+        line = c.directory.line_by_identifier(identifier)
+        if line is None:
+            raise NotFound(f"no phone with identifier {identifier!r}")
+        line_id = line.id
+    owner = c.line_owner.get(line_id)
     if owner is not None and owner != me:
         raise InvalidState(f"phone {identifier!r} is in use by another agent")
     s = c.sessions[me]
-    if s.line is not None and s.line != line.id and c.agent_calls.get(me):
+    if s.line is not None and s.line != line_id and c.agent_calls.get(me):
         raise InvalidState("cannot change phones during a call")
-    if s.line is not None and s.line != line.id and c.line_owner.get(s.line) == me:
+    if s.line is not None and s.line != line_id and c.line_owner.get(s.line) == me:
         del c.line_owner[s.line]
-    c.line_owner[line.id] = me
-    s.phase, s.identifier, s.line = Phase.DEVICE, identifier, line.id
+    c.line_owner[line_id] = me
+    s.phase, s.identifier, s.line = Phase.DEVICE, identifier, line_id
     c.session_changed(me)
-    return {"identifier": identifier, "line": line.id, "phones": _phones(c, me)}
+    return {"identifier": identifier, "line": line_id, "phones": _phones(c, me)}
 
 
 def provision(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     me = c.require(agent)
     s = c.sessions[me]
+    if s.identifier == SOFTPHONE and not c.media_available:
+        raise MediaUnavailable("no media engine is running: the softphone cannot be used")
     if s.phase is Phase.IDENTIFY:
         if s.last_identifier is None:
             raise InvalidState("choose a phone first (selectIdentifier)")

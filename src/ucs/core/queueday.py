@@ -32,12 +32,15 @@ class QueueDay:
     answered_within_target: int = 0
     abandoned: int = 0
     abandoned_short: int = 0
+    open: int = 0
+    """Calls offered that are neither answered nor ended yet (callers waiting)."""
 
     @property
     def service_level(self) -> float | None:
-        """Percent of the calls offered answered within the target, callers who hung up
-        within ``ABANDONED_SHORT`` seconds left out; None before any such call."""
-        counted = self.offered - self.abandoned_short
+        """Percent of today's calls answered within the target, of those that were answered
+        or ended (callers still waiting are not judged yet), callers who hung up within
+        ``ABANDONED_SHORT`` seconds left out; None before any such call."""
+        counted = self.offered - self.open - self.abandoned_short
         if counted <= 0:
             return None
         return round(100.0 * self.answered_within_target / counted, 1)
@@ -63,8 +66,12 @@ class QueueDays:
         queue = call.queue_id
         seen = self._seen.get(call.uniqueid)
         if queue is not None and (seen is None or seen.queue != queue):
+            if seen is not None and not seen.answered:
+                self._day(seen.queue).open -= 1  # moved to another queue: offered there
             seen = self._seen[call.uniqueid] = _Seen(queue)
-            self._day(queue).offered += 1
+            day = self._day(queue)
+            day.offered += 1
+            day.open += 1
         if seen is None:
             return
         waited_from = call.enqueued_at if call.enqueued_at is not None else call.created
@@ -72,10 +79,13 @@ class QueueDays:
             seen.answered = True
             day = self._day(seen.queue)
             day.answered += 1
+            day.open -= 1
             if call.connected_at - waited_from <= SERVICE_LEVEL_TARGET:
                 day.answered_within_target += 1
         if ended:
             del self._seen[call.uniqueid]
+            if not seen.answered:
+                self._day(seen.queue).open -= 1
             if not seen.answered and call.cause is Cause.CALLER_HANGUP:
                 day = self._day(seen.queue)
                 day.abandoned += 1
@@ -88,8 +98,10 @@ class QueueDays:
         self.days = {q: dataclasses.replace(day) for q, day in days.items()}
 
     def new_day(self) -> None:
-        """Local midnight: today's figures start from nothing (calls waiting go on counting)."""
-        self.days.clear()
+        """Local midnight: today's figures start again; callers still waiting count as
+        offered today."""
+        open_calls = {q: d.open for q, d in self.days.items() if d.open}
+        self.days = {q: QueueDay(offered=n, open=n) for q, n in open_calls.items()}
 
     def _day(self, queue: QueueId) -> QueueDay:
         day = self.days.get(queue)

@@ -10,7 +10,7 @@ log records who (``StatusRecord.by``). Everyone else gets ``FORBIDDEN``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ucs.core.agent import check_status
@@ -25,7 +25,7 @@ from ucs.core.timers import TeamTick
 if TYPE_CHECKING:
     from ucs.core.center import Center
 
-__all__ = ["HANDLERS", "Teams", "supervised_queues", "team_of", "tick"]
+__all__ = ["HANDLERS", "Teams", "supervised_queues", "team_of", "tick", "view"]
 
 
 def supervised_queues(directory: Directory, agent: AgentConfig) -> frozenset[QueueId] | None:
@@ -113,7 +113,7 @@ def _waiting(c: Center) -> dict[QueueId, list[float]]:
     return waiting
 
 
-def _queue_entry(c: Center, q: QueueId, waiting: list[float]) -> dict[str, Any] | None:
+def _queue_entry(c: Center, q: QueueId, waiting: list[float], now: float) -> dict[str, Any] | None:
     config = c.directory.queues.get(q)
     if config is None:
         return None
@@ -122,14 +122,14 @@ def _queue_entry(c: Center, q: QueueId, waiting: list[float]) -> dict[str, Any] 
         "queue_id": q,
         "name": config.name,
         "waiting": len(waiting),
-        "longest_wait": round(max((c.now - t for t in waiting), default=0.0)),
+        "longest_wait": round(max((now - t for t in waiting), default=0.0)),
         "answered": day.answered,
         "abandoned": day.abandoned,
         "service_level": day.service_level,
     }
 
 
-def _agent_entry(c: Center, aid: AgentId) -> dict[str, Any] | None:
+def _agent_entry(c: Center, aid: AgentId, now: float) -> dict[str, Any] | None:
     member = c.agents.get(aid)
     if member is None:
         return None
@@ -143,16 +143,23 @@ def _agent_entry(c: Center, aid: AgentId) -> dict[str, Any] | None:
         "reason": member.reason,
         "status_since": member.status_since,
         "identifier": session.identifier if session is not None else None,
-        "call": focus.view(aid, c.now) if focus is not None else None,
+        "call": focus.view(aid, now) if focus is not None else None,
     }
 
 
 def team(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     supervisor = _supervisor(c, agent)
     members, shown = c.teams.of(supervisor.id)
+    return view(c, members, shown, c.now)
+
+
+def view(
+    c: Center, members: Iterable[AgentId], shown: Iterable[QueueId], now: float
+) -> dict[str, Any]:
+    """The team view of ``members`` and the ``shown`` queues at ``now``, as ``team()`` has it."""
     waiting = _waiting(c)
-    queues = [_queue_entry(c, q, waiting.get(q, [])) for q in shown]
-    agents = [_agent_entry(c, aid) for aid in sorted(members)]
+    queues = [_queue_entry(c, q, waiting.get(q, []), now) for q in shown]
+    agents = [_agent_entry(c, aid, now) for aid in sorted(members)]
     return {"queues": [q for q in queues if q], "agents": [x for x in agents if x]}
 
 
@@ -162,20 +169,30 @@ def tick(c: Center) -> None:
     looked at again at the next tick (their longest wait grows)."""
     waiting = _waiting(c)
     agents, queues = c.team_watch.changes(
-        lambda aid: _agent_entry(c, aid), lambda q: _queue_entry(c, q, waiting.get(q, []))
+        lambda aid: _agent_entry(c, aid, c.now),
+        lambda q: _queue_entry(c, q, waiting.get(q, []), c.now),
     )
     if agents or queues:
+        # Supervisors told the same changes get the same body (one object: encoded once).
+        bodies: dict[tuple[tuple[AgentId, ...], tuple[QueueId, ...]], dict[str, Any]] = {}
         for sup in sorted(c.teams.supervisors):
             session = c.sessions.get(sup)
             if session is None or session.phase is not Phase.READY:
                 continue
             members, shown = c.teams.of(sup)
-            mine_q = [queues[q] for q in shown if q in queues]
-            mine_a = [entry for aid, entry in agents.items() if aid in members]
-            if mine_q or mine_a:
-                c.out.effects.append(
-                    Push(sup, "team.changed", {"queues": mine_q, "agents": mine_a})
-                )
+            key = (
+                tuple(aid for aid in agents if aid in members),
+                tuple(q for q in shown if q in queues),
+            )
+            if not key[0] and not key[1]:
+                continue
+            body = bodies.get(key)
+            if body is None:
+                body = bodies[key] = {
+                    "queues": [queues[q] for q in key[1]],
+                    "agents": [agents[aid] for aid in key[0]],
+                }
+            c.out.effects.append(Push(sup, "team.changed", body))
     if c.teams.watched(c.sessions):
         c.team_watch.note((), waiting)
         if (due := c.team_watch.arm(c.now)) is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ucs.core import callback, transfer
+from ucs.core import callback, transfer, waiting
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
 from ucs.core.effects import Created, Lookup, Originate, Ring
@@ -63,6 +63,7 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
         call.queue_id = queue.id
         call.called_name = queue.name
         ask(c, call, Held(c.now, queue=queue.id))
+        waiting.enter(c, call, queue)  # heard at once, while the CRM is asked too
     elif line is not None:
         call.called_name = c.book.line_party(line).name
         ask(c, call, Held(c.now, line=line.id))
@@ -194,6 +195,7 @@ def on_phone_call(c: Center, ev: PhoneCall) -> None:
         call.queue_id = queue.id
         call.called_name = queue.name
         call.enqueued_at = c.now
+        waiting.enter(c, call, queue)
     elif target is not None and target.id == ev.line:
         c.book.end_call(call, Cause.BUSY)
         return
@@ -236,6 +238,8 @@ def queue_answer(c: Center, call: Call, offer: Offer) -> None:
     call.offers.clear()
     call.connected_party = offer.party
     call.handled_by = offer.agent
+    if call.enqueued_at is not None and call.queue_id is not None:
+        c.queue_waits.answered(call.queue_id, c.now - call.enqueued_at)
     call.enqueued_at = None
     connect(c, call)
     c.distributor.answered(call.queue_id, offer.agent)  # type: ignore[arg-type]

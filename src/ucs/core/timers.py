@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ucs.core.ids import AgentId, UniqueId
 
 __all__ = [
+    "AnnounceDue",
     "DayEnds",
     "DirectRingExpires",
     "LookupExpires",
@@ -52,6 +53,15 @@ class WrapUpEnds:
 
 
 @dataclass(frozen=True, slots=True)
+class AnnounceDue:
+    """A waiting caller is told its place (the queue's ``announce_every``); stale once the call
+    stopped waiting."""
+
+    uniqueid: UniqueId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class LookupExpires:
     """A call has waited for its caller lookup as long as it may: it goes on without it."""
 
@@ -75,7 +85,9 @@ class DayEnds:
     midnight: float
 
 
-Timer = OfferExpires | DirectRingExpires | WrapUpEnds | LookupExpires | TeamTick | DayEnds
+Timer = (
+    OfferExpires | DirectRingExpires | WrapUpEnds | AnnounceDue | LookupExpires | TeamTick | DayEnds
+)
 
 
 class Timers:

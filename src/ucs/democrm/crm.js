@@ -91,6 +91,12 @@ for (const b of document.querySelectorAll("#status-buttons button")) {
     .catch((err) => log("changeStatus failed", [err.code, err.message]));
 }
 
+document.getElementById("ring-support").onclick = async () => {
+  const r = await fetch("/demo/crm/ring", { method: "POST" });
+  const body = await r.json();
+  log("ring Support", [body.uniqueid, body.speaks ? "the caller speaks" : "a silent caller"]);
+};
+
 document.getElementById("clear-log").onclick = () => { document.getElementById("log").replaceChildren(); };
 
 async function showContacts() {

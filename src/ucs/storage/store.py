@@ -171,6 +171,11 @@ class Store:
                     r["rona_reason"],
                     QueueId(r["campaign"]) if r["campaign"] is not None else None,
                     r["callback_retries"],
+                    greeting=r["greeting"],
+                    music=r["music"],
+                    announce_every=r["announce_every"],
+                    announce_wait=bool(r["announce_wait"]),
+                    language=r["language"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -487,6 +492,11 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "rona_reason": q.rona_reason,
         "campaign": q.campaign,
         "callback_retries": q.callback_retries,
+        "greeting": q.greeting,
+        "music": q.music,
+        "announce_every": q.announce_every,
+        "announce_wait": q.announce_wait,
+        "language": q.language,
     }
 
 

@@ -127,6 +127,8 @@ class Hub:
         self.base = int(time.time() * 1000)
         self.history: dict[AgentId, deque[tuple[int, str]]] = {}
         self._next = 0
+        self._last_body: object = None
+        self._last_type = self._last_head = self._last_rest = ""
 
     def open(self) -> Connection:
         self._next += 1
@@ -142,7 +144,7 @@ class Hub:
         if isinstance(effect, Push):
             seq = self.seq.get(effect.agent, self.base) + 1
             self.seq[effect.agent] = seq
-            text = encode({"type": effect.type, "seq": seq, **effect.body})
+            text = self._push_text(effect, seq)
             kept = self.history.setdefault(effect.agent, deque(maxlen=self.history_size))
             kept.append((seq, text))
             for client in list(self.clients_of(effect.agent)):
@@ -153,6 +155,20 @@ class Hub:
             conn = self.connections.get(effect.client)
             if conn is not None:
                 conn.send(encode({"type": effect.type, **effect.body}))
+
+    def _push_text(self, push: Push, seq: int) -> str:
+        """The push as sent. A body pushed to several agents in a row (the same object: a
+        team view's changes to supervisors of the same team) is encoded once."""
+        if push.body is self._last_body and push.type == self._last_type:
+            return f"{self._last_head}{seq}{self._last_rest}"
+        text = encode({"type": push.type, "seq": seq, **push.body})
+        head = f'{{"v":{PROTOCOL_VERSION},"type":{json.dumps(push.type)},"seq":'
+        if text.startswith(f"{head}{seq}"):
+            self._last_body, self._last_type, self._last_head = push.body, push.type, head
+            self._last_rest = text[len(head) + len(str(seq)) :]
+        else:
+            self._last_body = None
+        return text
 
     def missed(self, agent: AgentId, after: int) -> list[str] | None:
         """The pushes to ``agent`` after sequence ``after``; None when some are no longer kept."""

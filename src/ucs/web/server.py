@@ -36,14 +36,17 @@ from ucs.core.sso import make_token
 from ucs.crm import demo as demo_crm
 from ucs.crm.service import Crm
 from ucs.crm.settings import LOOKUP_KEY, WEBHOOK_KEY, LookupConfig, load_lookup, load_webhook
+from ucs.media.conductor import Conductor
+from ucs.media.plane import media_plane
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.audit import AuditLog
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
+from ucs.web import demo_ring
 from ucs.web.admission import Admission
-from ucs.web.api import admin, audit, crm, reports, sim, staff
+from ucs.web.api import admin, audit, crm, reports, sim, sounds, staff, team
 from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
@@ -64,6 +67,7 @@ log = logging.getLogger("ucs.server")
 
 _WIDGET = str(resources.files("ucs") / "widget")
 _ADMIN = str(resources.files("ucs") / "admin")
+_WALLBOARD = str(resources.files("ucs") / "wallboard")
 """The web admin (``/admin/``): plain ES modules over the REST API."""
 """The operator component: plain ES modules, served as they are (no build step)."""
 _TYPED_WIDGET_FILES = {
@@ -138,6 +142,22 @@ class Settings:
     """(path prefix, bytes): body limits of routes that take more (or less) than ``max_body``."""
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     """Seconds a request body may take to arrive whole."""
+    media: str = "off"
+    """``auto`` (Janus when installed), ``janus`` or ``off`` (docs/media.md). ``ucs serve``
+    says ``auto``; servers built in tests and programs have no media unless they ask."""
+    media_dir: str = ""
+    """The media engine's runtime directory (configuration, API socket, log); by default a
+    new temporary one."""
+    media_rtp_ip: str = "127.0.0.1"
+    """The address the media engine receives plain RTP on (simulated callers, SIP legs)."""
+    media_ice_interface: str = ""
+    """The only interface the engine offers browsers (``ice_enforce_list``); empty: any."""
+    media_ports: str = "20000-40000"
+    sounds_dir: str = ""
+    """Where the sounds callers hear are kept (``ucs.media.sounds``); by default
+    ``ucs-sounds`` beside the SQLite database, or in the working directory."""
+    media_prefix: tuple[str, ...] = ()
+    """A command the engine is started under (``ip netns exec NAME`` in the tests)."""
     shed_lag: float = 0.0
     """REST requests that add work are refused (503, ``Retry-After``) while the event loop
     lags more than this many seconds (``web/pressure.py``); 0: never. ``ucs serve`` sets
@@ -159,6 +179,8 @@ class Server:
     engine: Engine = field(init=False)
     crm: Crm = field(init=False)
     """The CRM integration: caller lookup, events to the CRM (CONTRACT §12)."""
+    media: Conductor = field(init=False)
+    """The media plane (``ucs.media``): what callers and softphones hear."""
     sip: SipSwitch | None = field(init=False, default=None)
     """The SIP switch the engine drives (``--switch sip``); else None."""
     tokens: Tokens = field(default_factory=Tokens)
@@ -205,6 +227,8 @@ class Server:
         if self.sip is not None:
             self.sip.attach(self.engine)
         self.engine.observers.append(self._watch)
+        self.media = media_plane(self.settings, self.engine, self.switch)
+        self.engine.observers.append(self.media.observe)
 
     def _watch(self, event: Any, effects: list[Any], seconds: float) -> None:
         for effect in effects:
@@ -370,6 +394,7 @@ def create_app(server: Server) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         server.engine.start()
+        server.media.start()
         metrics.start()
         server.crm.start()
         if server.sip is not None:
@@ -378,6 +403,7 @@ def create_app(server: Server) -> ASGIApp:
         if server.sip is not None:
             server.sip.stop()
         metrics.stop()
+        await server.media.stop()
         await server.crm.close()
         server.engine.stop()
         server.store.stop()
@@ -436,13 +462,17 @@ def create_app(server: Server) -> ASGIApp:
         async def demo_contacts() -> list[dict[str, str]]:
             return list(demo_crm.CONTACTS)
 
+        app.include_router(demo_ring.router)
         app.mount("/demo/crm", StaticFiles(directory=_DEMO_CRM, html=True), name="demo-crm")
     app.include_router(sim.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
+    app.include_router(sounds.router)
     app.include_router(staff.router)
     app.include_router(audit.router)
     app.include_router(crm.router)
+    app.include_router(team.router)
+    app.mount("/wallboard", StaticFiles(directory=_WALLBOARD, html=True), name="wallboard")
     app.mount("/admin", StaticFiles(directory=_ADMIN, html=True), name="admin")
     metrics = Metrics(server)
 
@@ -491,7 +521,7 @@ def create_app(server: Server) -> ASGIApp:
     app.add_middleware(
         BodyLimit,
         default=settings.max_body,
-        routes=dict(settings.body_limits),
+        routes={"/api/sounds/": sounds.MAX_SOUND_BYTES, **dict(settings.body_limits)},
         timeout=settings.body_timeout,
     )
     if settings.shed_lag > 0:

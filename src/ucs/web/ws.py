@@ -28,6 +28,7 @@ from ucs.runtime.tokens import token_digest
 from ucs.web.admission import Admission, Ticket
 from ucs.web.api.plain import MAX_DEPTH, unplain
 from ucs.web.hub import Connection, encode
+from ucs.web.media import is_media, media_request
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
@@ -283,7 +284,9 @@ class _Protocol:
             return
         kind = msg.get("type")
         try:
-            if kind == "request":
+            if kind == "request" and is_media(msg.get("method")):  # web/media.py
+                await media_request(self.server, self.conn, msg)
+            elif kind == "request":
                 await self.request(msg)
             elif kind == "hello":
                 self.hello(msg)

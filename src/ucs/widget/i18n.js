@@ -2,6 +2,10 @@
 
 export const TEXT = {
   en: {
+    desk: "My desk", team: "Team", loading: "Loading…", teamQueues: "Queues", queue: "Queue",
+    waitingShort: "Waiting", longestShort: "Longest", abandonedShort: "Abandoned", serviceLevel: "SL",
+    teamAgents: "Agents", sortBy: "Sort by", byName: "Name", byTime: "Time in status",
+    everyone: "Everyone", agent: "Agent", inStatus: "For",
     title: "Operator", username: "Username", password: "Password", remember: "Remember me",
     login: "Log in", loggingIn: "Logging in…", phone: "Phone", choosePhone: "Choose your phone",
     identifierHint: "Phone identifier, e.g. phone1", use: "Use this phone", confirm: "Confirm",
@@ -21,8 +25,15 @@ export const TEXT = {
     unregistered: "Phone {identifier} is not registered: no queue calls reach it until it registers.",
     statusSetBy: "{name} set your status to {status}.",
     loggedOutBy: "Your session was ended by {name}.",
+    thisBrowser: "This browser", microphone: "Microphone", speaker: "Speaker",
+    defaultSpeaker: "System default", inputLevel: "Microphone level",
+    micOff: "The microphone is asked for at the first call.",
   },
   cs: {
+    desk: "Moje pracoviště", team: "Tým", loading: "Načítám…", teamQueues: "Fronty", queue: "Fronta",
+    waitingShort: "Čeká", longestShort: "Nejdéle", abandonedShort: "Zavěšeno", serviceLevel: "Úroveň",
+    teamAgents: "Operátoři", sortBy: "Řadit podle", byName: "Jméno", byTime: "Doba ve stavu",
+    everyone: "Všichni", agent: "Operátor", inStatus: "Doba",
     title: "Operátor", username: "Uživatelské jméno", password: "Heslo", remember: "Zapamatovat",
     login: "Přihlásit", loggingIn: "Přihlašuji…", phone: "Telefon", choosePhone: "Vyberte telefon",
     identifierHint: "Identifikátor telefonu, např. phone1", use: "Použít telefon",
@@ -44,6 +55,9 @@ export const TEXT = {
     unregistered: "Telefon {identifier} není zaregistrován: dokud se nezaregistruje, nezazvoní na něm žádný hovor z fronty.",
     statusSetBy: "Váš stav je nyní {status} (změna od: {name}).",
     loggedOutBy: "Vaše relace byla ukončena (ukončení od: {name}).",
+    thisBrowser: "Tento prohlížeč", microphone: "Mikrofon", speaker: "Reproduktor",
+    defaultSpeaker: "Výchozí systémový", inputLevel: "Úroveň mikrofonu",
+    micOff: "O mikrofon se požádá při prvním hovoru.",
   },
 };
 
@@ -104,3 +118,23 @@ export const ADMIN_TEXT = {
 export function ta(lang, key) {
   return (ADMIN_TEXT[lang] && ADMIN_TEXT[lang][key]) || ADMIN_TEXT.en[key] || key;
 }
+
+// The wallboard's strings (/wallboard/, src/ucs/wallboard).
+export const WALLBOARD_TEXT = {
+  en: {
+    title: "Contact center", waiting: "waiting", longest: "Longest", answered: "Answered",
+    abandoned: "Abandoned", serviceLevel: "SL", onCall: "On call", READY: "Ready",
+    AUX: "Not ready", ACW: "Wrap-up", OFFLINE: "Offline", signIn: "Sign in",
+    username: "Username (a superuser)", password: "Password", token: "or the admin token",
+    stale: "No answer from the server: showing {seconds} s old figures",
+    refused: "Not signed in: a superuser's login or the admin token is needed.",
+  },
+  cs: {
+    title: "Kontaktní centrum", waiting: "čeká", longest: "Nejdéle", answered: "Přijato",
+    abandoned: "Zavěšeno", serviceLevel: "Úroveň", onCall: "Hovor", READY: "Připraven",
+    AUX: "Nepřipraven", ACW: "Dopracování", OFFLINE: "Offline", signIn: "Přihlásit",
+    username: "Uživatelské jméno (superuživatel)", password: "Heslo", token: "nebo token správce",
+    stale: "Server neodpovídá: údaje jsou {seconds} s staré",
+    refused: "Nepřihlášeno: je třeba přihlášení superuživatele nebo token správce.",
+  },
+};

@@ -232,6 +232,9 @@ export interface Config {
   /** Open call.data.crmUrl of a ringing incoming call in a new tab. */
   crmAutoOpen?: boolean;
   theme?: Theme;
+  /** Default true: the softphone's microphone with echo cancellation, noise suppression and
+   * gain control; false turns them off (steady test tones). */
+  audioProcessing?: boolean;
 }
 
 /** The callback properties; each is called only when set. */
@@ -353,8 +356,8 @@ export interface TeamQueue {
   answered: number;
   /** Today: callers who hung up before anyone answered. */
   abandoned: number;
-  /** Today: percent of the calls offered answered within 20 s, callers who hung up within
-   * 5 s left out; null before any call. */
+  /** Today: percent of the calls answered within 20 s, of those answered or ended (callers
+   * still waiting not judged yet, callers who hung up within 5 s left out); null before any. */
   service_level: number | null;
 }
 

@@ -4,6 +4,8 @@
 import { CALL_STATE, ringsHere } from "./calls.js";
 import { t } from "./i18n.js";
 import { RINGING_SOUNDS } from "./methods.js";
+import { SOFTPHONE, supported as softphoneSupported } from "./softphone.js";
+import { TEAM_STYLE, teamHtml, tickTeam } from "./team-panel.js";
 
 const STYLE = `
 :host { all: initial; display: block; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -55,7 +57,7 @@ button:disabled { opacity: .5; cursor: default; }
 .keypad { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px; margin-top: 8px; }
 .keypad button { padding: 8px 0; font-size: 16px; font-variant-numeric: tabular-nums; }
 .muted { color: var(--muted); }
-`;
+${TEAM_STYLE}`;
 
 function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -83,10 +85,30 @@ class UcsOperator extends HTMLElement {
 
   disconnectedCallback() {
     clearInterval(this.ticker);
+    clearInterval(this.meterTimer);
     if (this.c) this.c.views.delete(this);
   }
 
   tr(key) { return t(this.c.lang, key); }
+
+  phoneName(identifier) {
+    return identifier === SOFTPHONE ? this.tr("thisBrowser") : identifier;
+  }
+
+  /** The softphone's microphone and speaker, and a meter of the microphone's level. */
+  softphoneInfo() {
+    const s = this.c.softphone;
+    if (!s.open) return `<p class="muted" data-softphone>${esc(this.tr("micOff"))}</p>`;
+    clearInterval(this.meterTimer);
+    this.meterTimer = setInterval(() => {
+      const meter = this.shadow.querySelector("[data-level]");
+      if (!meter || !s.open) { clearInterval(this.meterTimer); return; }
+      meter.value = s.level();
+    }, 100);
+    return `<p class="muted" data-softphone>${esc(this.tr("microphone"))}: <b data-microphone>${esc(s.microphone || "—")}</b>
+      <meter data-level min="0" max="1" value="0" aria-label="${esc(this.tr("inputLevel"))}"></meter><br>
+      ${esc(this.tr("speaker"))}: <b data-speaker>${esc(s.speaker || this.tr("defaultSpeaker"))}</b></p>`;
+  }
 
   /** Redraw a part of the screen without losing what the agent is typing there. */
   keep(box, draw) {
@@ -163,7 +185,8 @@ class UcsOperator extends HTMLElement {
       };
     } else if (c.phase === "IDENTIFY") {
       const listed = c.config.listDevices ? c.user?.lines || [] : [];
-      const phones = listed.map((l) => `<button data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
+      const browser = softphoneSupported() ? `<button data-phone="${SOFTPHONE}">${esc(this.tr("thisBrowser"))}</button>` : "";
+      const phones = browser + listed.map((l) => `<button data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
       m.innerHTML = `<form class="card" data-identify><h2>${esc(this.tr("choosePhone"))}</h2>
         <input name="identifier" placeholder="${esc(this.tr("identifierHint"))}" required>
         <div class="phones">${phones}</div>
@@ -179,13 +202,19 @@ class UcsOperator extends HTMLElement {
       m.querySelector("[data-logout]").onclick = () => this.act(c.api.logout());
     } else if (c.phase === "DEVICE") {
       m.innerHTML = `<div class="card"><h2>${esc(this.tr("confirmPhone"))}</h2>
-        <p>${esc(this.tr("confirmText"))} <b>${esc(c.identifier)}</b></p>
+        <p>${esc(this.tr("confirmText"))} <b>${esc(this.phoneName(c.identifier))}</b></p>
         <p class="row"><button class="primary" data-confirm>${esc(this.tr("confirm"))}</button>
         <button data-change>${esc(this.tr("change"))}</button></p></div>`;
       m.querySelector("[data-confirm]").onclick = () => this.act(c.api.provision());
       m.querySelector("[data-change]").onclick = () => this.act(c.api.identify());
     } else if (c.phase === "READY") {
-      m.innerHTML = `<div class="card" data-status></div><div data-calls></div>
+      this.tab = "desk";
+      this.teamState = { sort: "name", status: "" };
+      m.innerHTML = `<div class="tabs" role="tablist" data-tabs hidden>
+          <button type="button" role="tab" data-tab="desk" aria-selected="true">${esc(this.tr("desk"))}</button>
+          <button type="button" role="tab" data-tab="team" aria-selected="false">${esc(this.tr("team"))}</button></div>
+        <div data-teampanel hidden></div><div data-desk>
+        <div class="card" data-status></div><div data-calls></div>
         <form class="card" data-dial><h2>${esc(this.tr("dial"))}</h2>
           <div class="row"><input name="number" placeholder="${esc(this.tr("number"))}" inputmode="tel">
           <select name="queue"></select></div>
@@ -194,7 +223,10 @@ class UcsOperator extends HTMLElement {
           <button type="button" data-transfer>${esc(this.tr("transfer"))}</button>
           <button type="button" data-blind>${esc(this.tr("blind"))}</button></p></form>
         <div class="card" data-queues></div><div class="card" data-stats></div>
-        <div class="card" data-settings></div>`;
+        <div class="card" data-settings></div></div>`;
+      for (const b of m.querySelectorAll("[data-tab]")) {
+        b.onclick = () => { this.tab = b.dataset.tab; this.renderTeam(); };
+      }
       const dial = m.querySelector("[data-dial]");
       dial.onsubmit = (e) => {
         e.preventDefault();
@@ -225,8 +257,9 @@ class UcsOperator extends HTMLElement {
     status.innerHTML = `<div class="row"><span><span class="pill s-${esc(user.status)}">${esc(this.tr(user.status || "OFFLINE"))}${c.reason ? ` · ${esc(c.reason)}` : ""}</span>
       <span class="muted" data-since></span></span>
       <select data-change-status>${options.join("")}</select></div>
-      <p class="row muted"><span>${esc(this.tr("phone"))}: <b>${esc(c.identifier)}</b></span>
-      <button data-identify>${esc(this.tr("change"))}</button><button data-logout>${esc(this.tr("logout"))}</button></p>`;
+      <p class="row muted"><span>${esc(this.tr("phone"))}: <b>${esc(this.phoneName(c.identifier))}</b></span>
+      <button data-identify>${esc(this.tr("change"))}</button><button data-logout>${esc(this.tr("logout"))}</button></p>
+      ${c.identifier === SOFTPHONE ? this.softphoneInfo() : ""}`;
     const select = status.querySelector("select");
     select.value = user.status === "AUX" ? `AUX:${c.reason}` : user.status;
     if (refocus) select.focus(); // keyboard users stay where they were
@@ -239,7 +272,32 @@ class UcsOperator extends HTMLElement {
     this.renderCalls();
     this.renderQueues();
     this.renderStats();
+    this.renderTeam();
     this.tick();
+  }
+
+  /** The supervisor's tab (team-panel.js): shown to supervisors only. */
+  renderTeam() {
+    const c = this.c;
+    const tabs = this.main.querySelector("[data-tabs]");
+    const panel = this.main.querySelector("[data-teampanel]");
+    const desk = this.main.querySelector("[data-desk]");
+    if (!tabs) return;
+    const supervisor = c.supervises();
+    tabs.hidden = !supervisor;
+    if (!supervisor) this.tab = "desk";
+    for (const b of tabs.querySelectorAll("[data-tab]")) b.setAttribute("aria-selected", String(b.dataset.tab === this.tab));
+    panel.hidden = this.tab !== "team";
+    desk.hidden = this.tab === "team";
+    if (panel.hidden) return;
+    const focused = this.shadow.activeElement;
+    const refocus = focused && panel.contains(focused) ? [...focused.attributes].find((a) => a.name.startsWith("data-team-"))?.name : null;
+    panel.innerHTML = teamHtml(c.team, { tr: (k) => this.tr(k), esc, clock, state: this.teamState, now: Date.now() / 1000 });
+    const sort = panel.querySelector("[data-team-sort]");
+    const status = panel.querySelector("[data-team-status]");
+    if (sort) sort.onchange = () => { this.teamState.sort = sort.value; this.renderTeam(); };
+    if (status) status.onchange = () => { this.teamState.status = status.value; this.renderTeam(); };
+    if (refocus) panel.querySelector(`[${refocus}]`)?.focus(); // keyboard users stay where they were
   }
 
   renderCalls() {
@@ -350,6 +408,11 @@ class UcsOperator extends HTMLElement {
 
   tick() {
     const now = Date.now() / 1000;
+    const panel = this.main && this.main.querySelector("[data-teampanel]");
+    if (panel && !panel.hidden && this.c.team) {
+      const waits = new Map(this.c.team.queues.map((q) => [String(q.queue_id), { waiting: q.waiting, longest: q.longest_wait, at: this.c.teamAt }]));
+      tickTeam(panel, clock, now, waits);
+    }
     for (const el of this.shadow.querySelectorAll("[data-duration]")) {
       const call = this.c.calls.get(el.dataset.duration);
       if (call) el.textContent = clock(now - (call.connected || call.created));

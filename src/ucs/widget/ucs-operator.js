@@ -6,6 +6,7 @@ import { focusOf, ringsHere } from "./calls.js";
 import { Connection, ProtocolError } from "./connection.js";
 import { t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
+import { SOFTPHONE, Softphone } from "./softphone.js";
 import { Ringer } from "./sounds.js";
 import { Listeners } from "./listeners.js";
 
@@ -68,6 +69,8 @@ export class Controller {
       onEvent: (msg) => this._event(msg),
       onStatus: (status) => this._status(status),
     });
+    this.softphone = new Softphone(this.connection, api);
+    this.softphone.onchange = () => this.changed();
   }
 
   // --- callbacks and views -------------------------------------------------------------------
@@ -132,7 +135,7 @@ export class Controller {
     if (phase !== "READY") this.team = null;
   }
 
-  _supervises() {
+  supervises() {
     const user = this.user;
     if (!user) return false;
     return Boolean(user.superuser) || Object.values(user.queues || {}).some((q) => q.supervisor);
@@ -143,10 +146,11 @@ export class Controller {
     // team.changed push amends it (pushes sent before the answer are older than it, and
     // are left out), and onTeamChange hears the whole view each time.
     this.team = null;
-    if (!this._supervises()) return;
+    if (!this.supervises()) return;
     this.connection.request("team", []).then((team) => {
       if (this.phase !== "READY") return;
       this.team = team;
+      this.teamAt = Date.now() / 1000;
       this.fire("onTeamChange", team);
       this.changed();
     }).catch((err) => this.fire("onError", err));
@@ -163,6 +167,7 @@ export class Controller {
       queues: amend(this.team.queues, msg.queues, "queue_id"),
       agents: amend(this.team.agents, msg.agents, "id"),
     };
+    this.teamAt = Date.now() / 1000;
     this.fire("onTeamChange", this.team);
   }
 
@@ -219,6 +224,7 @@ export class Controller {
     this.identifier = null;
     this.line = null;
     this.reason = null;
+    this.softphone.stop();
     this.forget();
     // The page keeps looking and ringing as it did: the next login carries these choices.
     if (this.theme !== "default") this.carry.theme = this.theme;
@@ -291,7 +297,10 @@ export class Controller {
         break;
       case "call.changed": {
         const call = msg.call;
-        if (msg.what === "hangup") this.calls.delete(call.uniqueid);
+        if (msg.what === "hangup") {
+          this.calls.delete(call.uniqueid);
+          this.softphone.hangup(call.uniqueid);
+        }
         else this.calls.set(call.uniqueid, call);
         if (msg.what === "ringing") {
           this.fire("onCallRinging", call);
@@ -394,6 +403,9 @@ export class Controller {
       default:
         break;
     }
+    if (method === "provision" && this.identifier === SOFTPHONE) {
+      await this.softphone.start(); // refused or absent: MEDIA_UNAVAILABLE, still in DEVICE
+    }
     const result = await this.connection.request(method, args.map((a) => (a === undefined ? null : a)));
     return this._after(method, args, result);
   }
@@ -417,7 +429,18 @@ export class Controller {
       case "selectIdentifier":
         return result.identifier;
       case "identify":
+        this.softphone.stop();
         return undefined;
+      case "answer":
+      case "dial":
+        // The audio plays in this tab, the one that answered (or dialled).
+        if (this.identifier === SOFTPHONE && result && typeof result.uniqueid === "string") {
+          this.softphone.connect(result.uniqueid).catch((err) => {
+            this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
+            this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
+          });
+        }
+        return result;
       case "provision":
         return result;
       default:

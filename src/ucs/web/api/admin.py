@@ -4,7 +4,7 @@ AUX reasons and the SSO secret. Every change is stored, then the core is reconfi
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import Field, model_validator
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ucs.core.directory import QueueType, Strategy
 from ucs.core.events import Reconfigure
+from ucs.media.sounds import NAME
 from ucs.storage import schema as t
 from ucs.web.api.auth import ERRORS, require_admin
 from ucs.web.api.conflicts import conflict, integrity_conflict, taken
@@ -27,6 +28,7 @@ router = APIRouter(
 )
 
 _NAME = r"^[A-Za-z0-9._@+-]{1,128}$"
+_SOUND = NAME.pattern
 MIN_PASSWORD = 8
 """Fewest characters of an agent's password."""
 Id = Annotated[int, Path(gt=0, le=2_147_483_647)]
@@ -98,7 +100,7 @@ class LineIn(LinePatch):
 
 
 class QueuePatch(_Model):
-    NULLABLE = frozenset({"number", "rona_reason", "campaign"})
+    NULLABLE = frozenset({"number", "rona_reason", "campaign", "greeting", "music"})
     name: str | None = Field(None, min_length=1, max_length=128)
     type: QueueType | None = None
     strategy: Strategy | None = None
@@ -124,6 +126,21 @@ class QueuePatch(_Model):
         ge=0,
         le=10,
         description="Times a callback whose number does not answer goes back to the queue",
+    )
+    greeting: str | None = Field(
+        None, pattern=_SOUND, description="Sound a caller hears on entering the queue; null: none"
+    )
+    music: str | None = Field(
+        None,
+        pattern=_SOUND,
+        description="Sound waiting and held callers hear; null: the default music on hold",
+    )
+    announce_every: float | None = Field(
+        None, ge=0, le=3600, description="Seconds between announcements of the place (0: never)"
+    )
+    announce_wait: bool | None = Field(None, description="Announce the expected wait too")
+    language: Literal["en", "cs"] | None = Field(
+        None, description="Language of the greeting and the announcements"
     )
 
 

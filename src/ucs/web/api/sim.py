@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +19,8 @@ from ucs.core.directory import QueueType
 from ucs.core.effects import Created
 from ucs.core.events import TrunkCall
 from ucs.core.ids import QueueId, UniqueId
+from ucs.media.base import MediaError
+from ucs.media.conductor import AUDIO, clip_of
 from ucs.web.api.auth import ERRORS, require_admin
 from ucs.web.api.plain import Data, PlainModel
 
@@ -41,19 +44,64 @@ class SimCall(PlainModel):
     from_: str = Field(alias="from", min_length=1, max_length=64, pattern=r"^\+?[0-9 ()./-]+$")
     name: str | None = Field(default=None, max_length=128)
     data: Data = Field(default_factory=dict, description="CRM data: at most 16 KiB as JSON.")
+    audio: str | None = Field(
+        default=None,
+        pattern=AUDIO.pattern,
+        description="What the caller says, with media: `tone:440` (100–4000 Hz) or `voice`.",
+    )
 
 
 class Started(BaseModel):
     uniqueid: str
 
 
-@router.post("/calls", status_code=status.HTTP_201_CREATED, response_model=Started)
-async def start_call(body: SimCall, request: Request) -> Started:
+@router.post(
+    "/calls",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Started,
+    responses={503: {"description": "`audio` asked for and no media engine (MEDIA_UNAVAILABLE)"}},
+)
+async def start_call(body: SimCall, request: Request) -> Started | JSONResponse:
     """An outside caller rings into an incoming queue."""
-    uniqueid = _ring(request.app.state.server, body)
+    server = request.app.state.server
+    if body.audio is not None:
+        try:
+            clip_of(body.audio)
+        except ValueError as err:
+            raise HTTPException(422, str(err)) from None
+        if not server.media.available:
+            return _media_unavailable()
+    uniqueid = _ring(server, body)
     if uniqueid is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incoming queue {body.queue}")
+    if body.audio is not None and uniqueid in server.center.calls:
+        try:
+            await server.media.speak(uniqueid, body.audio)
+        except MediaError as err:  # the caller gives up: it cannot speak
+            server.engine.submit(server.switch.caller_hangup(UniqueId(uniqueid)))
+            return _media_unavailable(err.message)
     return Started(uniqueid=uniqueid)
+
+
+def _media_unavailable(message: str = "no media engine is running") -> JSONResponse:
+    return JSONResponse(
+        {"code": "MEDIA_UNAVAILABLE", "detail": message},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
+@router.get(
+    "/calls/{uniqueid}/heard",
+    response_class=Response,
+    responses={200: {"content": {"audio/wav": {}}, "description": "mono 16-bit WAV, 8 kHz"}},
+)
+async def heard(uniqueid: Annotated[str, Path(max_length=64)], request: Request) -> Response:
+    """What a simulated caller who speaks (`audio`) heard so far: the last 120 s at most."""
+    server = request.app.state.server
+    wav = server.media.heard_wav(uniqueid)
+    if wav is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no speaking simulated caller {uniqueid}")
+    return Response(wav, media_type="audio/wav")
 
 
 def _ring(server: Server, body: SimCall) -> str | None:
@@ -115,6 +163,8 @@ class FastLane:
         try:
             call = SimCall.model_validate(json.loads(body))
         except (ValueError, RecursionError, ValidationError):  # the route says why (422)
+            return False
+        if call.audio is not None:  # a caller who speaks: the route connects its audio
             return False
         uniqueid = _ring(self.server, call)
         if uniqueid is None:

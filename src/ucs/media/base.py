@@ -1,0 +1,93 @@
+"""The one small Protocol a media engine implements, in terms of what should be heard.
+
+A call's audio is anchored in the engine: each party of the call (the far party, the agent's
+side) is *connected* to it, either as a browser (WebRTC: an SDP offer in, an answer out) or as
+plain RTP (an address in, the engine's address out). Muting a party silences what it says;
+ending the call frees everything. Every method raises ``MediaError`` when the engine cannot do
+it (not running, restarting, refused).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from ucs.core.errors import MediaUnavailable
+
+__all__ = ["Media", "MediaError", "NoMedia", "Party"]
+
+Party = Literal["far", "agent"]
+"""Which side of a call: the outside (or simulated) caller, or the agent's side."""
+
+
+class MediaError(MediaUnavailable):
+    """The engine could not do what was asked; its wire code is ``MEDIA_UNAVAILABLE``."""
+
+
+class Media(Protocol):
+    @property
+    def available(self) -> bool:
+        """The engine is running and answers."""
+        ...
+
+    async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
+        """Connect a WebRTC party (its SDP ``offer``) to the call; returns the SDP answer."""
+        ...
+
+    async def connect_rtp(
+        self, uniqueid: str, party: Party, address: tuple[str, int], codec: str
+    ) -> tuple[str, int]:
+        """Connect a plain-RTP party sending from and listening on ``address`` with ``codec``
+        (``pcmu``, ``pcma`` or ``opus``); returns where the engine listens for it."""
+        ...
+
+    async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
+        """Silence (or no longer silence) what ``party`` says."""
+        ...
+
+    async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
+        """Play the sound file at ``path`` to the call's parties (``key`` names it, to stop)."""
+        ...
+
+    async def stop_playing(self, uniqueid: str, key: str) -> None: ...
+
+    async def hold(self, uniqueid: str, music: str | None) -> None:
+        """The agent's side neither hears nor is heard; the far party hears ``music``."""
+        ...
+
+    async def unhold(self, uniqueid: str) -> None: ...
+
+    async def end(self, uniqueid: str) -> None:
+        """The call is over: free its audio. Ending a call the engine never saw is no error."""
+        ...
+
+
+class NoMedia:
+    """No engine (``--media off``, or none installed): everything is ``MEDIA_UNAVAILABLE``."""
+
+    available = False
+
+    async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
+        raise MediaError("no media engine is running")
+
+    async def connect_rtp(
+        self, uniqueid: str, party: Party, address: tuple[str, int], codec: str
+    ) -> tuple[str, int]:
+        raise MediaError("no media engine is running")
+
+    async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
+        raise MediaError("no media engine is running")
+
+    async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
+        raise MediaError("no media engine is running")
+
+    async def stop_playing(self, uniqueid: str, key: str) -> None:
+        return None
+
+    async def hold(self, uniqueid: str, music: str | None) -> None:
+        raise MediaError("no media engine is running")
+
+    async def unhold(self, uniqueid: str) -> None:
+        return None
+
+    async def end(self, uniqueid: str) -> None:
+        return None

@@ -1,0 +1,300 @@
+"""What must be heard, from what the core decided: the adapter between the engine of calls
+(``ucs.runtime.Engine``) and the media engine (``Media``).
+
+It watches each step of the call engine (an observer): a softphone's ``Mute`` silences the
+agent's side in the media engine, a finished call frees its audio. It starts and supervises the
+media engine and tells the core whether media is available (``MediaStatus``); when the engine
+fails, the calls that had audio on it end (their far party is gone), so that no agent is left
+on a call nobody hears. It owns the simulator's speaking callers (``RtpPeer``) and keeps what
+each heard after its call ended (the last ``KEEP_HEARD`` calls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ucs.core.effects import Announce, CallRecord, Greet, Hold, Mute, Unhold
+from ucs.core.events import Answered, Event, MediaStatus
+from ucs.core.ids import UniqueId
+from ucs.core.softphone import is_softphone
+from ucs.media.base import MediaError
+from ucs.media.g711 import tone
+from ucs.media.janus import JanusMedia
+from ucs.media.janus_api import JanusClient
+from ucs.media.rtp import RtpPeer, local_address_towards
+from ucs.media.sounds import SoundError, Sounds, tools_installed
+from ucs.media.supervisor import Supervisor
+
+__all__ = ["AUDIO", "KEEP_HEARD", "Conductor", "clip_of", "place_text", "wait_text"]
+
+log = logging.getLogger("ucs.media")
+
+KEEP_HEARD = 200
+"""Ended simulated calls whose heard audio is kept (about 1 MB each at most)."""
+VOICE = "Hello, I am calling about my order. It has not arrived yet. Can you help me, please?"
+"""What a simulated caller with ``"audio": "voice"`` says (and says again, after a second)."""
+AUDIO = re.compile(r"^(tone:([0-9]{3,4})|voice)$")
+"""What a simulated caller may say: ``tone:440`` (100–4000 Hz) or ``voice``."""
+
+
+def clip_of(audio: str) -> bytes | None:
+    """The μ-law clip a simulated caller loops for ``tone:N``; None for ``voice`` (spoken by
+    espeak-ng, ``Sounds.mulaw``). ``ValueError`` for anything else."""
+    match = AUDIO.match(audio)
+    if match is None:
+        raise ValueError(f"audio must be tone:<100-4000> or voice, not {audio!r}")
+    if match.group(2) is not None:
+        frequency = int(match.group(2))
+        if not 100 <= frequency <= 4000:
+            raise ValueError(f"a tone must be of 100 to 4000 Hz, not {frequency}")
+        return tone(frequency)
+    return None
+
+
+@dataclass
+class _Waiting:
+    music: str | None
+    task: asyncio.Task[None] | None = None
+
+
+def place_text(place: int, language: str) -> str:
+    if language == "cs":
+        return f"Jste {place}. v pořadí."
+    return f"You are number {place} in the queue."
+
+
+def wait_text(minutes: int, language: str) -> str:
+    if language == "cs":
+        unit = "minuta" if minutes == 1 else "minuty" if 2 <= minutes <= 4 else "minut"
+        return f"Předpokládaná doba čekání je asi {minutes} {unit}."
+    return f"The expected wait is about {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+class Conductor:
+    def __init__(
+        self,
+        submit: Callable[[Event], object],
+        caller_hangup: Callable[[UniqueId], Event],
+        supervisor_of: Callable[[Conductor], Supervisor] | None,
+        rtp_ip: str,
+        sounds: Sounds,
+    ) -> None:
+        self.media = JanusMedia()
+        self.sounds = sounds
+        self.submit = submit
+        self.caller_hangup = caller_hangup
+        self.rtp_ip = rtp_ip
+        self.supervisor = supervisor_of(self) if supervisor_of is not None else None
+        self.callers: dict[str, RtpPeer] = {}
+        self.waiting: dict[str, _Waiting] = {}
+        """Calls whose caller hears the queue's sounds, and the sequence playing now."""
+        self._greets: dict[str, Greet] = {}
+        """Greetings decided before the call had audio (its caller joins just after)."""
+        self._music: dict[str, str] = {}
+        """The music of each call's queue, for hold."""
+        self.heard: OrderedDict[str, RtpPeer] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._voice: bytes | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.media.available
+
+    # --- life ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.start()
+            if tools_installed():  # made once, in the background: the engine starts meanwhile
+                self._spawn(self._default_sounds())
+
+    async def _default_sounds(self) -> None:
+        try:
+            await self.sounds.ensure_defaults()
+        except (SoundError, OSError) as err:
+            log.warning("the default sounds could not be made: %s", err)
+
+    async def stop(self) -> None:
+        if self.supervisor is not None:
+            await self.supervisor.stop()
+        for peer in [*self.callers.values(), *self.heard.values()]:
+            peer.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def engine_up(self, client: JanusClient) -> None:
+        self.media.up(client)
+        self.submit(MediaStatus(True))
+
+    def engine_down(self, reason: str) -> None:
+        lost = self.media.down()
+        self.submit(MediaStatus(False))
+        for uid in lost:
+            peer = self.callers.pop(uid, None)
+            if peer is not None:
+                self._keep(uid, peer)
+            try:  # its far party's audio is gone: the call ends, the agent is free again
+                self.submit(self.caller_hangup(UniqueId(uid)))
+            except Exception:
+                log.exception("call %s could not be ended after the media engine failed", uid)
+
+    # --- the call engine's steps -----------------------------------------------------------
+
+    def observe(self, event: Event | None, effects: list[Any], seconds: float) -> None:
+        if isinstance(event, Answered) and event.uniqueid in self.waiting:
+            self._stop_waiting(event.uniqueid)
+        for effect in effects:
+            if isinstance(effect, Mute) and is_softphone(effect.line):
+                if self.media.has_call(effect.uniqueid):
+                    self._spawn(self.media.mute(effect.uniqueid, "agent", effect.muted))
+            elif isinstance(effect, Greet):
+                if effect.music:
+                    self._music[effect.uniqueid] = effect.music
+                if self.media.has_call(effect.uniqueid):
+                    self._greet(effect)
+                elif self.available:
+                    self._greets[effect.uniqueid] = effect
+            elif isinstance(effect, Announce) and (
+                effect.uniqueid in self.waiting or self.media.has_call(effect.uniqueid)
+            ):
+                self._announce(effect)
+            elif isinstance(effect, Hold) and self.media.has_call(effect.uniqueid):
+                self._spawn(self._hold(effect.uniqueid))
+            elif isinstance(effect, Unhold) and self.media.has_call(effect.uniqueid):
+                self._spawn(self.media.unhold(effect.uniqueid))
+            elif isinstance(effect, CallRecord) and not effect.live:
+                uid = str(effect.call.get("uniqueid"))
+                self._greets.pop(uid, None)
+                self._music.pop(uid, None)
+                if uid in self.waiting:
+                    self._stop_waiting(uid)
+                if self.media.has_call(uid) or uid in self.callers or self._softphone(effect):
+                    self._spawn(self._ended(uid))
+
+    # --- what waiting callers hear ----------------------------------------------------------
+
+    def _greet(self, greet: Greet) -> None:
+        uid = greet.uniqueid
+        greeting = self.sounds.path(greet.greeting, greet.language) if greet.greeting else None
+        music = self.sounds.path(greet.music, greet.language) if greet.music else None
+        for name, path in ((greet.greeting, greeting), (greet.music, music)):
+            if name and path is None:
+                log.warning("queue sound %r does not exist: not played to %s", name, uid)
+        state = self.waiting[uid] = _Waiting(str(music) if music else None)
+        state.task = self._spawn(self._sequence(uid, [greeting] if greeting else [], state.music))
+
+    def _announce(self, announce: Announce) -> None:
+        # A queue may announce places without greeting or music: the caller waits in silence.
+        state = self.waiting.setdefault(announce.uniqueid, _Waiting(None))
+        if state.task is not None:
+            state.task.cancel()
+        texts = [(f"place-{announce.place}", place_text(announce.place, announce.language))]
+        if announce.wait is not None:
+            minutes = max(1, round(announce.wait / 60))
+            texts.append((f"wait-{minutes}", wait_text(minutes, announce.language)))
+
+        async def run() -> None:
+            prompts = [await self.sounds.spoken(k, t, announce.language) for k, t in texts]
+            await self._sequence(announce.uniqueid, prompts, state.music)
+
+        state.task = self._spawn(run())
+
+    async def _sequence(self, uid: str, prompts: list[Path], music: str | None) -> None:
+        """Play ``prompts`` one after the other with the music paused, then the music."""
+        if prompts:  # an announcement cut short by the next one stops too
+            await self.media.stop_playing(uid, "prompt")
+            await self.media.stop_playing(uid, "music")
+        for prompt in prompts:
+            await self.media.play(uid, str(prompt), loop=False, key="prompt")
+            await asyncio.sleep(self.sounds.seconds(prompt) + 0.3)
+        if music is not None:
+            await self.media.play(uid, music, loop=True, key="music")
+
+    def _stop_waiting(self, uid: str) -> None:
+        state = self.waiting.pop(uid)
+        if state.task is not None:
+            state.task.cancel()
+
+        async def stop() -> None:
+            await self.media.stop_playing(uid, "prompt")
+            await self.media.stop_playing(uid, "music")
+
+        if self.media.has_call(uid):
+            self._spawn(stop())
+
+    async def _hold(self, uid: str) -> None:
+        music = self.sounds.path(self._music.get(uid) or "music") or self.sounds.path("music")
+        await self.media.hold(uid, str(music) if music is not None else None)
+
+    @staticmethod
+    def _softphone(record: CallRecord) -> bool:
+        """A softphone was on the call: its browser may still be connecting to it."""
+        channels = (record.call.get("caller_channel"), record.call.get("connected_channel"))
+        return any(isinstance(c, str) and c.startswith("WebRTC/") for c in channels)
+
+    async def _ended(self, uid: str) -> None:
+        peer = self.callers.pop(uid, None)
+        if peer is not None:
+            self._keep(uid, peer)
+        await self.media.end(uid)
+
+    def _keep(self, uid: str, peer: RtpPeer) -> None:
+        peer.close()
+        self.heard[uid] = peer
+        while len(self.heard) > KEEP_HEARD:
+            self.heard.popitem(last=False)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        async def run() -> None:
+            try:
+                await work
+            except (MediaError, SoundError) as err:
+                log.warning("media: %s", err)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- what the simulator and the operator protocol ask ----------------------------------
+
+    async def speak(self, uid: str, audio: str) -> None:
+        """The simulated caller of ``uid`` says ``audio`` into the call from now on."""
+        clip = clip_of(audio)
+        if not self.available:
+            raise MediaError("no media engine is running")
+        if clip is None:
+            if self._voice is None:
+                try:
+                    self._voice = await self.sounds.mulaw(VOICE, "en") + b"\xff" * 8000
+                except (SoundError, OSError) as err:
+                    raise MediaError(f"the simulated voice could not be made: {err}") from err
+            clip = self._voice
+        host = local_address_towards(self.rtp_ip)
+        peer = await RtpPeer.bind(host, clip)
+        try:
+            remote = await self.media.connect_rtp(uid, "far", peer.address, "pcmu")
+        except MediaError:
+            peer.close()
+            raise
+        peer.start(remote)
+        self.callers[uid] = peer
+        greet = self._greets.pop(uid, None)
+        if greet is not None:
+            self._greet(greet)
+
+    def heard_wav(self, uid: str) -> bytes | None:
+        """What the simulated caller of ``uid`` heard (live or ended), as WAV; None if none."""
+        peer = self.callers.get(uid) or self.heard.get(uid)
+        return peer.heard_wav() if peer is not None else None
+
+    async def connect_softphone(self, uid: str, offer: str) -> str:
+        """The agent's browser joins the call's audio; returns the SDP answer."""
+        return await self.media.connect_browser(uid, "agent", offer)

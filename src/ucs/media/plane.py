@@ -1,0 +1,65 @@
+"""Which media plane a server gets from its settings (``--media``)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ucs.media.conductor import Conductor
+from ucs.media.janus_config import JanusConfig
+from ucs.media.sounds import Sounds
+from ucs.media.supervisor import Supervisor, janus_installed
+from ucs.runtime.engine import Engine
+from ucs.switch.simulated import SimulatedSwitch
+
+if TYPE_CHECKING:
+    from ucs.web.server import Settings
+
+__all__ = ["MEDIA_CHOICES", "media_plane", "sounds_folder"]
+
+log = logging.getLogger("ucs.media")
+
+MEDIA_CHOICES = ("auto", "janus", "off")
+
+
+def sounds_folder(settings: Settings) -> Path:
+    """``settings.sounds_dir``, else ``ucs-sounds`` beside the SQLite file, else here."""
+    if settings.sounds_dir:
+        return Path(settings.sounds_dir)
+    if settings.db.startswith("sqlite:///") and settings.db != "sqlite:///:memory:":
+        return Path(settings.db.removeprefix("sqlite:///")).resolve().parent / "ucs-sounds"
+    return Path("ucs-sounds").resolve()
+
+
+def media_plane(settings: Settings, engine: Engine, switch: SimulatedSwitch) -> Conductor:
+    """The conductor, with a Janus supervisor when media is on and Janus can run here."""
+    sounds = Sounds(sounds_folder(settings))
+    if settings.media not in MEDIA_CHOICES:
+        raise ValueError(f"--media must be one of {', '.join(MEDIA_CHOICES)}: {settings.media!r}")
+    use = settings.media != "off" and settings.switch == "simulated"
+    if settings.media != "off" and settings.switch != "simulated":
+        level = logging.WARNING if settings.media == "janus" else logging.INFO
+        log.log(level, "media with --switch %s is not available yet: no softphone", settings.switch)
+    if use and not janus_installed():
+        level = logging.WARNING if settings.media == "janus" else logging.INFO
+        log.log(level, "janus is not installed: no media (softphone, caller audio)")
+        use = False
+    if not use:
+        return Conductor(engine.submit, switch.caller_hangup, None, settings.media_rtp_ip, sounds)
+    runtime = Path(settings.media_dir or tempfile.mkdtemp(prefix="ucs-media-"))
+    config = JanusConfig(
+        runtime_dir=runtime,
+        rtp_ip=settings.media_rtp_ip,
+        ice_interface=settings.media_ice_interface,
+        rtp_ports=settings.media_ports,
+        prefix=settings.media_prefix,
+    )
+
+    def supervisor(conductor: Conductor) -> Supervisor:
+        return Supervisor(
+            config, conductor.engine_up, conductor.engine_down, cleanup=not settings.media_dir
+        )
+
+    return Conductor(engine.submit, switch.caller_hangup, supervisor, settings.media_rtp_ip, sounds)

@@ -1,0 +1,135 @@
+// The wallboard (/wallboard/): every queue and agent of the center, large and live, for a
+// screen on the wall. Signed in with a superuser's login (an admin session) or the admin token
+// (?token=… in the address, for a screen that starts by itself); ?lang=cs for Czech, ?goal=80
+// for the service level (percent) under which a queue turns red (within 10 points: amber).
+// It asks GET /api/team every 2 s.
+
+import { WALLBOARD_TEXT } from "../operator/i18n.js";
+import { ApiError, Api } from "../admin/api.js";
+
+const params = new URLSearchParams(window.location.search);
+const lang = params.get("lang") === "cs" ? "cs" : "en";
+const goal = Number(params.get("goal") || 80);
+const tr = (key, values = {}) =>
+  (WALLBOARD_TEXT[lang][key] || WALLBOARD_TEXT.en[key] || key).replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const root = document.getElementById("wallboard");
+document.documentElement.lang = lang;
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+function level(q) {
+  if (q.service_level === null || q.service_level === undefined) return "none";
+  if (q.service_level < goal) return "bad";
+  return q.service_level < goal + 10 ? "warn" : "ok";
+}
+
+function queueTile(q) {
+  const sl = q.service_level === null ? "–" : `${Math.round(q.service_level)} %`;
+  return `<section class="queue ${level(q)}" data-queue="${q.queue_id}">
+    <h2>${esc(q.name)}</h2>
+    <div class="body">
+      <div><div class="waiting">${q.waiting}</div><div class="label">${esc(tr("waiting"))}</div></div>
+      <dl><dt>${esc(tr("longest"))}</dt><dd class="longest">${clock(q.longest_wait)}</dd>
+        <dt>${esc(tr("answered"))}</dt><dd>${q.answered}</dd>
+        <dt>${esc(tr("abandoned"))}</dt><dd>${q.abandoned}</dd>
+        <dt>${esc(tr("serviceLevel"))}</dt><dd>${sl}</dd></dl>
+    </div>
+  </section>`;
+}
+
+function agentTile(a, now) {
+  const call = a.call;
+  const onCall = call && call.state === 3;
+  const what = onCall
+    ? `${tr("onCall")} · ${call.direction === "OUTGOING" ? call.connected_number || "" : call.caller_number || ""}`
+    : tr(a.status) + (a.reason ? ` · ${a.reason}` : "");
+  const since = onCall && call.connected ? call.connected : a.status_since;
+  const time = a.status === "OFFLINE" && !call ? "" : clock(now - since); // not logged in: no clock
+  return `<div class="agent ${esc(a.status)}${onCall ? " call" : ""}" data-agent="${a.id}">
+    <div class="name">${esc(a.displayname)}</div><div class="what">${esc(what)}</div>
+    <div class="time">${time}</div></div>`;
+}
+
+class Wallboard {
+  constructor() {
+    this.api = new Api();
+    const token = params.get("token");
+    if (token) this.api.signedIn(token);
+    this.team = null;
+    this.at = 0; // the server's clock when the view was taken …
+    this.local = 0; // … and ours then
+  }
+
+  start() {
+    if (!this.api.token) return this.login();
+    this.refresh();
+    this.poll = setInterval(() => this.refresh(), 2000);
+    this.tick = setInterval(() => this.render(), 1000);
+    return undefined;
+  }
+
+  async refresh() {
+    try {
+      const team = await this.api.get("/api/team");
+      this.team = team;
+      this.at = team.now;
+      this.local = Date.now() / 1000;
+      this.failing = false;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        clearInterval(this.poll);
+        clearInterval(this.tick);
+        this.api.signedOut();
+        this.login(tr("refused"));
+        return;
+      }
+      this.failing = true;
+    }
+    this.render();
+  }
+
+  render() {
+    if (!this.team) return;
+    const now = this.at + (Date.now() / 1000 - this.local);
+    const age = Math.round(Date.now() / 1000 - this.local);
+    const stale = this.failing ? `<span class="stale">${esc(tr("stale", { seconds: age }))}</span>` : "";
+    const wait = (q) => ({ ...q, longest_wait: q.waiting ? q.longest_wait + (now - this.at) : 0 });
+    root.innerHTML = `<header><h1>${esc(tr("title"))}</h1>${stale}<span class="clock">${new Date().toLocaleTimeString(lang)}</span></header>
+      <div class="queues">${this.team.queues.map((q) => queueTile(wait(q))).join("")}</div>
+      <div class="agents">${this.team.agents.map((a) => agentTile(a, now)).join("")}</div>`;
+  }
+
+  login(error = "") {
+    root.innerHTML = `<form class="login"><h1>${esc(tr("title"))}</h1>
+      <label for="u">${esc(tr("username"))}</label><input id="u" name="username" autocomplete="username">
+      <label for="p">${esc(tr("password"))}</label><input id="p" name="password" type="password" autocomplete="current-password">
+      <label for="t">${esc(tr("token"))}</label><input id="t" name="token" type="password">
+      <button type="submit">${esc(tr("signIn"))}</button>
+      <div class="error" role="alert">${esc(error)}</div></form>`;
+    root.querySelector("form").onsubmit = async (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      try {
+        if (form.get("token")) this.api.signedIn(String(form.get("token")));
+        else {
+          const session = await this.api.post("/api/admin/login", {
+            username: form.get("username"), password: form.get("password"),
+          });
+          this.api.signedIn(session.token);
+        }
+        this.start();
+      } catch (err) {
+        this.login(err.message || tr("refused"));
+      }
+    };
+  }
+}
+
+new Wallboard().start();

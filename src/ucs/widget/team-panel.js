@@ -1,0 +1,84 @@
+// The supervisor's panel (CONTRACT §11): a tab beside the agent's own desk, shown to
+// supervisors only, with their queues (callers waiting, longest wait, today's answered,
+// abandoned and service level) and their agents (status with its reason and time in it, phone,
+// the call in progress with its party and duration), live from the controller's team view
+// (team(), amended by team.changed). Agents sort by name, status or time in it; a status
+// filter narrows them. Times count up between pushes on the element's one-second tick.
+
+export const TEAM_STYLE = `
+.tabs { display: flex; gap: 6px; margin-bottom: 10px; }
+.tabs[hidden] { display: none; }
+.tabs button[aria-selected="true"] { background: var(--accent); border-color: var(--accent); color: var(--card); font-weight: 600; }
+.team table { width: 100%; border-collapse: collapse; font-size: 13px; }
+.team th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; padding: 4px 4px 4px 0; }
+.team td { padding: 5px 4px 5px 0; border-top: 1px solid var(--line); vertical-align: top; }
+.team td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.team .sl-bad { color: var(--bad); font-weight: 700; } .team .sl-ok { color: var(--ok); font-weight: 700; }
+.team .agent-call { color: var(--muted); font-size: 12px; }
+.team .filters { display: flex; gap: 8px; margin-bottom: 6px; }
+.team .filters label { flex: 1; margin: 0; }
+`;
+
+const ORDER = { READY: 0, ACW: 1, AUX: 2, OFFLINE: 3 };
+
+function slClass(sl) {
+  if (sl === null || sl === undefined) return "";
+  return sl < 80 ? "sl-bad" : "sl-ok";
+}
+
+/** The panel's HTML for ``team`` (null: not loaded yet); ``tr`` translates, ``esc`` escapes,
+ * ``clock`` formats seconds, ``state`` holds the chosen sort and filter. */
+export function teamHtml(team, { tr, esc, clock, state, now }) {
+  if (!team) return `<div class="card team muted">${esc(tr("loading"))}</div>`;
+  const queues = team.queues.map((q) => `<tr data-team-queue="${q.queue_id}"><td>${esc(q.name)}</td>
+    <td class="n">${q.waiting}</td><td class="n" data-wait="${q.queue_id}">${clock(q.longest_wait)}</td>
+    <td class="n">${q.answered}</td><td class="n">${q.abandoned}</td>
+    <td class="n ${slClass(q.service_level)}">${q.service_level === null ? "–" : `${Math.round(q.service_level)} %`}</td></tr>`).join("");
+  const shown = team.agents.filter((a) => !state.status || a.status === state.status);
+  const key = {
+    name: (a) => a.displayname.toLowerCase(),
+    status: (a) => `${ORDER[a.status] ?? 9}${a.displayname.toLowerCase()}`,
+    time: (a) => -(now - a.status_since),
+  }[state.sort] || ((a) => a.displayname.toLowerCase());
+  shown.sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+  const agents = shown.map((a) => {
+    const call = a.call;
+    const party = call
+      ? (call.direction === "INCOMING" ? call.name || call.caller_name || call.caller_number : call.called_name || call.connected_number || call.called_number)
+      : "";
+    const callCell = call
+      ? `<div class="agent-call">${esc(party || "")} · <span data-team-call="${esc(call.uniqueid)}" data-from="${call.connected || call.created}">${clock(now - (call.connected || call.created))}</span></div>`
+      : "";
+    return `<tr data-team-agent="${a.id}"><td><b>${esc(a.displayname)}</b>${callCell}</td>
+      <td><span class="pill s-${esc(a.status)}">${esc(tr(a.status))}${a.reason ? ` · ${esc(a.reason)}` : ""}</span></td>
+      <td class="n" data-since-agent="${a.status_since}">${clock(now - a.status_since)}</td>
+      <td>${esc(a.identifier || "–")}</td></tr>`;
+  }).join("");
+  const option = (value, label, chosen) => `<option value="${value}"${chosen === value ? " selected" : ""}>${esc(label)}</option>`;
+  return `<div class="card team" data-team>
+    <h2>${esc(tr("teamQueues"))}</h2>
+    <table><thead><tr><th>${esc(tr("queue"))}</th><th class="n">${esc(tr("waitingShort"))}</th><th class="n">${esc(tr("longestShort"))}</th>
+      <th class="n">${esc(tr("answered"))}</th><th class="n">${esc(tr("abandonedShort"))}</th><th class="n">${esc(tr("serviceLevel"))}</th></tr></thead>
+      <tbody>${queues}</tbody></table></div>
+    <div class="card team"><h2>${esc(tr("teamAgents"))}</h2>
+    <div class="filters"><label>${esc(tr("sortBy"))}<select data-team-sort aria-label="${esc(tr("sortBy"))}">
+      ${option("name", tr("byName"), state.sort)}${option("status", tr("status"), state.sort)}${option("time", tr("byTime"), state.sort)}</select></label>
+      <label>${esc(tr("status"))}<select data-team-status aria-label="${esc(tr("status"))}">${option("", tr("everyone"), state.status)}
+      ${["READY", "AUX", "ACW", "OFFLINE"].map((s) => option(s, tr(s), state.status)).join("")}</select></label></div>
+    <table><thead><tr><th>${esc(tr("agent"))}</th><th>${esc(tr("status"))}</th><th class="n">${esc(tr("inStatus"))}</th><th>${esc(tr("phone"))}</th></tr></thead>
+      <tbody>${agents}</tbody></table></div>`;
+}
+
+/** Count the panel's times up between pushes (the element's tick). */
+export function tickTeam(root, clock, now, waits) {
+  for (const el of root.querySelectorAll("[data-since-agent]")) {
+    el.textContent = clock(now - Number(el.dataset.sinceAgent));
+  }
+  for (const el of root.querySelectorAll("[data-team-call]")) {
+    el.textContent = clock(now - Number(el.dataset.from));
+  }
+  for (const el of root.querySelectorAll("[data-wait]")) {
+    const w = waits.get(el.dataset.wait);
+    if (w) el.textContent = clock(w.waiting ? w.longest + (now - w.at) : 0);
+  }
+}

@@ -1,0 +1,109 @@
+"""The wallboard (/wallboard/): every queue and agent, live, readable at 1920×1080 with 10
+queues and 60 agents without scrolling; queues coloured by service level; signed in with the
+admin token (?token=) or a superuser's login, and nobody else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import CHROMIUM
+from tests.browser.helpers import SHOTS
+from tests.helpers import ready_agent
+from tests.server.conftest import Running
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+]
+
+ADMIN = {"Authorization": "Bearer demo-admin-token"}
+_NAMES = ["Nováková", "Dvořák", "Svobodová", "Černý", "Procházková", "Kučera", "Veselá", "Horák"]
+
+
+async def _a_center_of_10_queues_and_60_agents(http: httpx.AsyncClient) -> None:
+    names = [
+        "Billing",
+        "Returns",
+        "VIP line",
+        "Technical support — level 2",
+        "Shipping",
+        "Partners",
+        "Complaints",
+    ]
+    for name in names:
+        assert (await http.post("/api/queues", json={"name": name})).status_code == 201
+    for n in range(5, 61):
+        body = {
+            "username": f"a{n}",
+            "password": "long-enough-1",
+            "firstname": f"Agent {n}",
+            "lastname": _NAMES[n % len(_NAMES)],
+        }
+        assert (await http.post("/api/agents", json=body)).status_code == 201
+
+
+async def test_the_wallboard_fits_a_wall_screen_and_follows_the_center(
+    browser: Any, running: Running
+) -> None:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        await _a_center_of_10_queues_and_60_agents(http)
+        alice = await ready_agent(running.url, 1)
+        bob = await ready_agent(running.url, 2)
+        try:
+            events = alice.events()
+            uid = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420601000001"})
+            async for e in events:
+                if e.type == "call" and e.what == "ringing":
+                    break
+            await alice.answer()
+            await bob.change_status("AUX", "Lunch")
+            for n in range(3):  # Sales: nobody is there, callers wait
+                await http.post("/api/sim/calls", json={"queue": 2, "from": f"+42060200000{n}"})
+            page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+            await page.goto(f"{running.url}/wallboard/?token=demo-admin-token")
+            await page.wait_for_selector(".queue[data-queue='1']")
+            assert await page.locator(".queue").count() == 10
+            assert await page.locator(".agent").count() == 60
+            sales = page.locator(".queue[data-queue='2']")
+            assert await sales.locator(".waiting").inner_text() == "3"
+            assert "On call" in await page.locator(".agent[data-agent='1']").inner_text()
+            assert "Not ready · Lunch" in await page.locator(".agent[data-agent='2']").inner_text()
+            fits = await page.evaluate(
+                "document.scrollingElement.scrollHeight <= innerHeight && "
+                "document.scrollingElement.scrollWidth <= innerWidth"
+            )
+            assert fits
+            await http.post(f"/api/sim/calls/{uid.json()['uniqueid']}/hangup")
+            # Support's one call was answered within 20 s: green; the wallboard follows
+            await page.wait_for_selector(".queue.ok[data-queue='1']", timeout=10_000)
+            await page.screenshot(path=str(SHOTS / "wallboard-1920.png"))
+            await page.goto(f"{running.url}/wallboard/?token=demo-admin-token&lang=cs")
+            await page.wait_for_selector(".queue[data-queue='1']")
+            assert "úroveň" in (await page.locator(".queue").first.inner_text()).lower()
+            await page.close()
+        finally:
+            await alice.close()
+            await bob.close()
+
+
+async def test_the_wallboard_needs_a_superuser_or_the_admin_token(
+    browser: Any, running: Running
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await page.goto(f"{running.url}/wallboard/?token=not-the-token")
+    await page.wait_for_selector("form.login .error:not(:empty)")
+    assert await page.locator(".queue").count() == 0
+    await page.fill("#u", "agent1")  # an agent, not a superuser
+    await page.fill("#p", "agent1-pass")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("form.login .error:not(:empty)")
+    assert await page.locator(".queue").count() == 0
+    await page.fill("#u", "supervisor")
+    await page.fill("#p", "supervisor-pass")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector(".queue[data-queue='1']")
+    await page.close()

@@ -1,0 +1,83 @@
+"""Measuring audio in tests (shared by every media test): which tone a recording holds.
+
+A tone "arrived" when the share of the signal's power within ±25 Hz of it (an FFT over a
+Hann-windowed stretch of 1–2 s) is above 0.8 and its level is above −30 dBFS; silence is
+below −50 dBFS.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import wave
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "SILENCE_DBFS",
+    "TONE_DBFS",
+    "TONE_SHARE",
+    "band_share",
+    "level_dbfs",
+    "read_wav",
+    "stretch",
+    "write_tone",
+]
+
+TONE_SHARE = 0.8
+TONE_DBFS = -30.0
+SILENCE_DBFS = -50.0
+
+Samples = npt.NDArray[np.float64]
+
+
+def read_wav(data: bytes) -> tuple[Samples, int]:
+    """A mono 16-bit WAV as samples in [-1, 1], and its rate."""
+    with wave.open(io.BytesIO(data)) as w:
+        assert w.getsampwidth() == 2, "16-bit WAV expected"
+        frames = w.readframes(w.getnframes())
+        samples = np.frombuffer(frames, dtype="<i2").astype(np.float64) / 32768.0
+        if w.getnchannels() > 1:
+            samples = samples.reshape(-1, w.getnchannels()).mean(axis=1)
+        return samples, w.getframerate()
+
+
+def stretch(samples: Samples, rate: int, start: float, seconds: float) -> Samples:
+    """``seconds`` of ``samples`` from ``start`` (negative: from the end)."""
+    first = int(start * rate) if start >= 0 else len(samples) + int(start * rate)
+    return samples[max(0, first) : max(0, first) + int(seconds * rate)]
+
+
+def band_share(samples: Samples, rate: int, frequency: float, width: float = 25.0) -> float:
+    """The share of the power within ±``width`` Hz of ``frequency`` (Hann window)."""
+    if len(samples) == 0:
+        return 0.0
+    windowed = (samples - samples.mean()) * np.hanning(len(samples))
+    power = np.abs(np.fft.rfft(windowed)) ** 2
+    freqs = np.fft.rfftfreq(len(samples), 1.0 / rate)
+    total = float(power.sum())
+    if total == 0:
+        return 0.0
+    return float(power[np.abs(freqs - frequency) <= width].sum()) / total
+
+
+def level_dbfs(samples: Samples) -> float:
+    """RMS level in dB relative to a full-scale sine… as a square: 0 dBFS is full scale."""
+    if len(samples) == 0:
+        return -math.inf
+    rms = float(np.sqrt(np.mean(samples**2)))
+    return 20 * math.log10(rms) if rms > 0 else -math.inf
+
+
+def write_tone(path: Path, frequency: float, seconds: float = 10.0, rate: int = 48000) -> Path:
+    """A mono 16-bit WAV of a sine at half scale (Chromium's fake microphone loops it)."""
+    t = np.arange(int(seconds * rate)) / rate
+    pcm = (0.5 * 32767 * np.sin(2 * np.pi * frequency * t)).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return path

@@ -1,0 +1,36 @@
+"""What the media tests share besides audio measuring (``audio.py``): an operator connection
+over the real WebSocket, and the admin token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.server.conftest import Running
+from ucs.demo import DEMO_ADMIN_TOKEN
+
+__all__ = ["ADMIN", "operator", "request"]
+
+ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
+
+
+async def operator(running: Running) -> ClientConnection:
+    """A WebSocket that said hello (not logged in)."""
+    ws = await connect(running.url.replace("http", "ws") + "/ws")
+    await ws.send(json.dumps({"v": 1, "type": "hello"}))
+    json.loads(await ws.recv())
+    return ws
+
+
+async def request(ws: ClientConnection, rid: str, method: str, *args: Any) -> dict[str, Any]:
+    """Send a request; its answer (events before it are skipped)."""
+    message = {"v": 1, "type": "request", "id": rid, "method": method, "args": args}
+    await ws.send(json.dumps(message))
+    async with asyncio.timeout(10):
+        while True:
+            msg: dict[str, Any] = json.loads(await ws.recv())
+            if msg.get("id") == rid or (msg.get("type") == "error" and "id" not in msg):
+                return msg
