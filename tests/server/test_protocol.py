@@ -214,7 +214,7 @@ async def test_a_deleted_agents_token_opens_nothing(running: Running) -> None:
         token = (await _request(ws, "1", "login", "temp", "temp-pass"))["result"]["token"]
         await ws.close()
         assert (await http.delete(f"/api/agents/{temp}")).status_code == 204
-        r = await http.post("/api/agents", json={"username": "newhire", "password": "n-pass"})
+        r = await http.post("/api/agents", json={"username": "newhire", "password": "newhire-pass"})
         assert r.json()["id"] != temp  # ids are never reused
     back = await connect(running.url.replace("http", "ws") + "/ws")
     await back.send(json.dumps({"v": 1, "type": "hello", "resume": {"session": token, "seq": 0}}))
