@@ -1,5 +1,6 @@
 """Tests share helper modules (``tests/helpers.py``, ``tests/core/helpers.py``,
-``tests/sip/helpers.py``, ``tests/browser/helpers.py``, ``VirtualCenter``): no test imports
+``tests/sip/helpers.py``, ``tests/browser/helpers.py``, ``tests/crm/helpers.py``,
+``VirtualCenter``): no test imports
 another test module's private names."""
 
 from __future__ import annotations

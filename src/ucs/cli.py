@@ -95,6 +95,7 @@ def serve(
         sip_trunk=sip_trunk,
         journal=journal,
         shed_lag=shed_lag,
+        writer_process=True,
         media=media,
         media_rtp_ip=media_rtp_ip,
         media_ice_interface=media_ice_interface,

@@ -3,6 +3,8 @@ behave well or badly on demand), and an agent READY through the SDK."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.server
 import json
 import threading
@@ -14,9 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.helpers import free_port, ready_agent
 
-__all__ = ["ADMIN", "FakeCrm", "fake_crm", "ready_agent"]
+__all__ = ["ADMIN", "SCRIPT", "SECRET", "FakeCrm", "fake_crm", "ready_agent", "verify"]
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
+
+SECRET = "a-secret-of-the-crm"
+"""The webhook's secret in the tests."""
 
 SCRIPT = '<script>window.hacked = true</script><img src=x onerror="window.hacked = true">'
 
@@ -92,3 +97,14 @@ def fake_crm(crm_url: str = "https://crm/1") -> Iterator[FakeCrm]:
         crm.release.set()
         httpd.shutdown()
         httpd.server_close()
+
+
+def verify(line: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:
+    """What a CRM does with a POST (docs/api.md): check the signature, then read the body."""
+    expected = (
+        "sha256=" + hmac.new(secret.encode(), line["body"].encode(), hashlib.sha256).hexdigest()
+    )
+    assert hmac.compare_digest(expected, line["signature"])
+    event: dict[str, Any] = json.loads(line["body"])
+    assert event["id"] == line["event_id"]
+    return event

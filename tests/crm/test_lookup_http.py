@@ -82,7 +82,7 @@ async def test_a_crm_that_fails_never_holds_a_call_past_the_timeout(
         assert call["name"] is None and call["external_id"] is None
         assert "crmUrl" not in call["data"]
         assert waited < 0.4 + 3  # loosely: the virtual-clock test holds it to exactly 0.4 s
-        assert len(crm.lookups) == 1
+        assert len(crm.lookups) <= 1  # asked once at most (on a busy machine, maybe too late)
 
 
 @pytest.mark.parametrize("mode", ["longname", "script"])
@@ -107,7 +107,7 @@ async def test_answers_are_cached_a_minute_per_number(running: Running) -> None:
         async with op:
             second, _ = await _ringing(running, op, "601 123 456")
         assert second["name"] == first["name"] == "Caller +420601123456"
-        assert len(crm.lookups) == 1
+        assert len(crm.lookups) == 1  # the second call was named from the cache
 
 
 async def test_the_setting_is_checked_stored_and_turned_off(running: Running) -> None:

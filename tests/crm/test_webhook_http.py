@@ -4,9 +4,6 @@ per agent, retried after a failure, and the setting checked."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,14 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.crm.helpers import ADMIN, ready_agent
+from tests.crm.helpers import ADMIN, SECRET, ready_agent, verify
 from tests.crm.receiver import received, serve
 from tests.helpers import free_port
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
-
-SECRET = "a-secret-of-the-crm"
 
 
 @contextmanager
@@ -37,17 +32,6 @@ def receiver(tmp_path: Path, fail_first: int = 0) -> Iterator[tuple[str, Path]]:
     finally:
         httpd.shutdown()
         httpd.server_close()
-
-
-def verify(line: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:
-    """What a CRM does with a POST (docs/api.md): check the signature, then read the body."""
-    expected = (
-        "sha256=" + hmac.new(secret.encode(), line["body"].encode(), hashlib.sha256).hexdigest()
-    )
-    assert hmac.compare_digest(expected, line["signature"])
-    event: dict[str, Any] = json.loads(line["body"])
-    assert event["id"] == line["event_id"]
-    return event
 
 
 async def _until(path: Path, condition: Any) -> list[dict[str, Any]]:

@@ -36,6 +36,12 @@ async def test_admin_commands_through_the_api(running: Running) -> None:
     url = ["--url", running.url]
     code, out = await _ucs("queue", "add", "Returns", "--strategy", "ringall", *url)
     assert code == 0 and "queue Returns added with id 4" in out
+    code, out = await _ucs(
+        "queue", "add", "Callbacks", "--campaign", "3", "--callback-retries", "2", *url
+    )
+    assert code == 0 and "queue Callbacks added with id 5" in out
+    callbacks = running.server.center.directory.queues[5]  # type: ignore[index]
+    assert (callbacks.campaign, callbacks.callback_retries) == (3, 2)
     code, out = await _ucs("phone", "add", "desk5", "1005", *url)
     assert code == 0 and "added as line 5" in out
     code, out = await _ucs("agent", "add", "erin", "--password", "erin-pass", "--queue", "4", *url)
@@ -213,3 +219,47 @@ def test_told_so_or_in_demo_mode_it_starts_with_a_warning_naming_them(
             assert said in warning[0], (name, said)
         for value in _DEMO_VALUES:
             assert value not in out, (name, value)
+
+
+def _children(pid: int) -> list[str]:
+    """The command lines of the processes ``pid`` started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            if entry.name.isdigit() and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def test_ucs_serve_writes_from_a_child_process_that_ends_with_it(tmp_path: Path) -> None:
+    from tests.helpers import start_server
+
+    port = free_port()
+    proc = start_server(f"sqlite:///{tmp_path}/ucs.db", port)
+    try:
+        writers = [c for c in _children(proc.pid) if "ucs.storage.committer" in c]
+        assert len(writers) == 1, _children(proc.pid)
+        r = httpx.post(
+            f"http://127.0.0.1:{port}/api/sim/calls",
+            json={"queue": 1, "from": "+420601000001"},
+            headers={"Authorization": "Bearer demo-admin-token"},
+        )
+        assert r.status_code == 201
+        hung = httpx.post(
+            f"http://127.0.0.1:{port}/api/sim/calls/{r.json()['uniqueid']}/hangup",
+            headers={"Authorization": "Bearer demo-admin-token"},
+        )
+        assert hung.status_code == 204
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    for _ in range(100):  # the child ends when the server's end of the pipe closes
+        if not [c for c in _children(proc.pid) if "ucs.storage.committer" in c]:
+            break
+        time.sleep(0.1)
+    store = Store(f"sqlite:///{tmp_path}/ucs.db")
+    assert [c["uniqueid"] for c in store.cdr()] == [r.json()["uniqueid"]]
+    store.stop()

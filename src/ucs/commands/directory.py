@@ -197,7 +197,7 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 
 _QUEUE_COLUMNS = (
     "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
-    "announce_every language"
+    "announce_every language campaign callback_retries"
 ).split()
 _GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
 _MUSIC = typer.Option(None, help='Sound waiting and held callers hear ("": the default).')
@@ -240,6 +240,12 @@ def queue_add(
     announce_every: float | None = _ANNOUNCE_EVERY,
     announce_wait: bool | None = _ANNOUNCE_WAIT,
     language: str | None = _LANGUAGE,
+    campaign: int | None = typer.Option(
+        None, help="The outgoing queue the queue's callback requests are dialled under."
+    ),
+    callback_retries: int | None = typer.Option(
+        None, help="Times a callback whose number does not answer goes back (default 1)."
+    ),
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -258,6 +264,8 @@ def queue_add(
         "announce_every": announce_every,
         "announce_wait": announce_wait,
         "language": language,
+        "campaign": campaign,
+        "callback_retries": callback_retries,
     }
     row = api(url, token, "POST", "/api/queues", _given(**body))
     typer.echo(f"queue {row['name']} added with id {row['id']}")
@@ -280,6 +288,12 @@ def queue_set(
     announce_every: float | None = _ANNOUNCE_EVERY,
     announce_wait: bool | None = _ANNOUNCE_WAIT,
     language: str | None = _LANGUAGE,
+    campaign: int | None = typer.Option(
+        None, help="The outgoing queue callbacks are dialled under (0: none)."
+    ),
+    callback_retries: int | None = typer.Option(
+        None, help="Times a callback whose number does not answer goes back."
+    ),
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -293,7 +307,10 @@ def queue_set(
         announce_every=announce_every,
         announce_wait=announce_wait,
         language=language,
+        callback_retries=callback_retries,
     )
+    if campaign is not None:
+        body["campaign"] = campaign or None
     for key, value in (
         ("number", number),
         ("rona_reason", rona_reason),

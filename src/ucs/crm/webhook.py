@@ -105,15 +105,16 @@ class WebhookSender:
 
     async def _run(self) -> None:
         while True:
-            sent = 0
+            sent, pause_for = 0, self._poll
             try:
                 sent = await self._round()
-            except Exception:  # the database may be away: the events wait there
-                log.warning("webhook round failed", exc_info=True)
+            except Exception as err:  # the database may be away: the events wait there
+                log.warning("webhook: the outbox cannot be read (%s); trying again in 5 s", err)
+                pause_for = 5.0
             if not sent:
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                    await asyncio.wait_for(self._wake.wait(), pause_for)
                 except TimeoutError:
                     pass
 

@@ -295,6 +295,11 @@ class ProcessCommitter:
         self._child: subprocess.Popen[bytes] | None = None
         self._pipe: Pipe | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process id; None while there is none (not started, or ended)."""
+        return self._child.pid if self._child is not None else None
+
     def start(self) -> None:
         """Start the child now (a server does, so that its first records do not wait for the
         child's imports); a child that cannot start is started again at the first batch."""

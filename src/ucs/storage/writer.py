@@ -92,7 +92,8 @@ class Writer:
         self.process = process
         """The database's URL for a child process that writes once ``start`` is called
         (``committer.py``); empty: the thread writes itself."""
-        self._committer: Committer = self.local
+        self.committer: Committer = self.local
+        """What writes the batches now: ``local``, or a ``ProcessCommitter`` once started."""
         self.journal = journal
         self.retry = retry
         """Seconds between tries of a database that failed."""
@@ -122,7 +123,7 @@ class Writer:
             if self.process:
                 child = ProcessCommitter(self.process)
                 child.start()
-                self._committer = child
+                self.committer = child
             self._thread = threading.Thread(
                 target=self._write_forever, name="ucs-store", daemon=True
             )
@@ -149,8 +150,8 @@ class Writer:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
-            self._committer.close()
-            self._committer = self.local
+            self.committer.close()
+            self.committer = self.local
         else:
             self.flush()
         if self._held:
@@ -304,7 +305,7 @@ class Writer:
         failure: Exception | None = None
         for attempt in range(2):
             try:
-                self._committer.commit(self._batch(item for _, item in items), self._mark(items))
+                self.committer.commit(self._batch(item for _, item in items), self._mark(items))
                 self._committed(items)
                 items.clear()
                 return
@@ -318,7 +319,7 @@ class Writer:
         while items:
             entry = items[0]
             try:
-                self._committer.commit(self._batch([entry[1]]), self._mark([entry]))
+                self.committer.commit(self._batch([entry[1]]), self._mark([entry]))
                 self._committed([entry])
             except Refused as err:
                 self.errors += 1

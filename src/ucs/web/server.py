@@ -158,6 +158,11 @@ class Settings:
     ``ucs-sounds`` beside the SQLite database, or in the working directory."""
     media_prefix: tuple[str, ...] = ()
     """A command the engine is started under (``ip netns exec NAME`` in the tests)."""
+    writer_process: bool = False
+    """The store's writer writes from a child process of its own (``storage/committer.py``),
+    not a thread of the server's, where its Python work would hold the interpreter's lock the
+    event loop needs. ``ucs serve`` sets it; servers that tests start by the hundred inside
+    one process keep the thread (a child's start-up costs half a second of CPU)."""
     shed_lag: float = 0.0
     """REST requests that add work are refused (503, ``Retry-After``) while the event loop
     lags more than this many seconds (``web/pressure.py``); 0: never. ``ucs serve`` sets
@@ -371,7 +376,7 @@ def build_server(settings: Settings) -> Server:
         demo_directory,
     )
 
-    store = Store(settings.db, journal=settings.journal, process=True)
+    store = Store(settings.db, journal=settings.journal, process=settings.writer_process)
     store.migrate()
     store.recover()
     hasher = password_hasher()
