@@ -203,7 +203,7 @@ export interface AccountCode {
 }
 
 export interface NotifyOptions {
-  /** Values for `{placeholders}` in the title. */
+  /** Values for the `{name}` marks in the title (filled in by name). */
   values?: Record<string, string | number>;
 }
 
