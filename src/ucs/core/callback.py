@@ -61,12 +61,7 @@ def accept(c: Center, call: Call, offer: Offer) -> None:
     """The agent answered the offered callback: the server dials the number from the agent's
     phone, under the queue's campaign when it has one."""
     assert call.callback_to is not None
-    for other in list(call.offers.values()):
-        if other.agent != offer.agent:
-            c.book.end_offer(call, other, Cause.PICKUP, counted=False)
-    call.offers.clear()
-    call.connected_party = offer.party
-    call.handled_by = offer.agent
+    c.book.take_offer(call, offer)
     call.enqueued_at = None
     call.move(CallState.CONNECTING)
     queue = c.directory.queues.get(call.queue_id) if call.queue_id is not None else None

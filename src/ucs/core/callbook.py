@@ -231,6 +231,16 @@ class CallBook:
             self._out.effects.append(Ring(call.uniqueid, line, call.caller))
         self.touch(call)
 
+    def take_offer(self, call: Call, offer: Offer) -> None:
+        """The agent of ``offer`` took the call: the other offers stop ringing (picked up
+        elsewhere, not counted against their agents) and the agent becomes its party."""
+        for other in list(call.offers.values()):
+            if other.agent != offer.agent:
+                self.end_offer(call, other, Cause.PICKUP, counted=False)
+        call.offers.clear()
+        call.connected_party = offer.party
+        call.handled_by = offer.agent
+
     def end_offer(self, call: Call, offer: Offer, cause: Cause, *, counted: bool) -> None:
         """Stop ringing one agent; an offer that ends unanswered counts as unanswered."""
         call.offers.pop(offer.agent, None)

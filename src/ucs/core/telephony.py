@@ -232,12 +232,7 @@ def on_answered(c: Center, ev: Answered) -> None:
 
 
 def queue_answer(c: Center, call: Call, offer: Offer) -> None:
-    for other in list(call.offers.values()):
-        if other.agent != offer.agent:
-            c.book.end_offer(call, other, Cause.PICKUP, counted=False)
-    call.offers.clear()
-    call.connected_party = offer.party
-    call.handled_by = offer.agent
+    c.book.take_offer(call, offer)
     if call.enqueued_at is not None and call.queue_id is not None:
         c.queue_waits.answered(call.queue_id, c.now - call.enqueued_at)
     call.enqueued_at = None
