@@ -37,9 +37,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/ucs
 
-# Browser tests drive Debian's Chromium (never a browser of Playwright's own).
+# Browser tests drive Debian's Chromium, /usr/bin/chromium (never a browser of Playwright's own,
+# even when one is first on the PATH).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \

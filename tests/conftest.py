@@ -38,3 +38,15 @@ def make_center(start: float = MORNING) -> VirtualCenter:
 def vc() -> VirtualCenter:
     """The demo center (CONTRACT §2) at 08:00, nobody logged in."""
     return make_center()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """A failed browser test shows what its pages' consoles said (tests/browser/conftest.py)."""
+    report = yield
+    from tests.browser.conftest import BROWSER_LOG
+
+    log = item.stash.get(BROWSER_LOG, None)
+    if log and report.failed:
+        report.sections.append(("browser console", "\n".join(log[-200:])))
+    return report

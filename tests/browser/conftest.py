@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import http.server
+import os
 import shutil
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.server.conftest import Running, running  # noqa: F401 (the server fixture)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = DEBIAN_CHROMIUM if os.path.exists(DEBIAN_CHROMIUM) else shutil.which("chromium") or ""
+"""Debian's Chromium (``make chromium``), even when another is first on the PATH."""
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -43,11 +47,43 @@ def crm(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     httpd.server_close()
 
 
+class Watched:
+    """A launched browser whose every page reports what its console said, the errors thrown
+    in it and the requests that failed: printed with a failed test (tests/conftest.py), since
+    a page that never becomes ready says why only there."""
+
+    def __init__(self, browser: Any, node: pytest.Item) -> None:
+        self._browser = browser
+        self.log: list[str] = []
+        node.stash[BROWSER_LOG] = self.log
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+    def watch(self, page: Any) -> Any:
+        log = self.log
+        page.on("console", lambda m: log.append(f"console.{m.type}: {m.text} ({page.url})"))
+        page.on("pageerror", lambda e: log.append(f"pageerror: {e} ({page.url})"))
+        page.on("requestfailed", lambda r: log.append(f"requestfailed: {r.url} {r.failure}"))
+        return page
+
+    async def new_page(self, **kwargs: Any) -> Any:
+        return self.watch(await self._browser.new_page(**kwargs))
+
+    async def new_context(self, **kwargs: Any) -> Any:
+        context = await self._browser.new_context(**kwargs)
+        context.on("page", self.watch)
+        return context
+
+
+BROWSER_LOG = pytest.StashKey[list[str]]()
+
+
 @pytest.fixture
-async def browser() -> AsyncIterator[object]:
+async def browser(request: pytest.FixtureRequest) -> AsyncIterator[object]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
+        yield Watched(b, request.node)
         await b.close()

@@ -100,7 +100,8 @@ async def test_the_wallboard_needs_a_superuser_or_the_admin_token(
     await page.fill("#u", "agent1")  # an agent, not a superuser
     await page.fill("#p", "agent1-pass")
     await page.click("button[type=submit]")
-    await page.wait_for_selector("form.login .error:not(:empty)")
+    await page.wait_for_selector("form.login:not([aria-busy]) .error:not(:empty)")
+    assert await page.input_value("#u") == "agent1"  # what was typed stays
     assert await page.locator(".queue").count() == 0
     await page.fill("#u", "supervisor")
     await page.fill("#p", "supervisor-pass")

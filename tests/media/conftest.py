@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import browser, crm  # noqa: F401 (fixtures)
+from tests.browser.conftest import CHROMIUM, browser, crm  # noqa: F401 (fixtures)
 from tests.server.conftest import Running, running, serving  # noqa: F401 (a fixture)
 from ucs.media.sounds import Sounds, tools_installed
 
@@ -105,11 +105,13 @@ SOFTPHONE_ARGS = [
 
 
 @pytest.fixture
-async def softphone_browser(tmp_path: Path) -> AsyncIterator[object]:
+async def softphone_browser(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[object]:
     """Chromium whose fake microphone plays a 1 kHz tone (the agent's voice)."""
     from playwright.async_api import async_playwright
 
-    from tests.browser.conftest import ARGS, CHROMIUM
+    from tests.browser.conftest import ARGS, Watched
     from tests.media.audio import write_tone
 
     if not HAVE_CHROMIUM:
@@ -118,10 +120,10 @@ async def softphone_browser(tmp_path: Path) -> AsyncIterator[object]:
     args = [*ARGS, *SOFTPHONE_ARGS, f"--use-file-for-fake-audio-capture={mic}"]
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield browser
+        yield Watched(browser, request.node)
         await browser.close()
 
 
-HAVE_CHROMIUM = shutil.which("chromium") is not None or os.path.exists("/usr/bin/chromium")
+HAVE_CHROMIUM = bool(CHROMIUM) and os.path.exists(CHROMIUM)
 AGENT_TONE = 1000.0
 """What the agent's fake microphone says."""

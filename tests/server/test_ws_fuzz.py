@@ -863,3 +863,47 @@ async def test_a_server_bug_is_answered_and_logged_and_the_connection_lives_on(
         assert again["type"] == "result"  # the retry is carried out: a failure is not kept
     logged = served.errors.take()
     assert len(logged) == 1 and "failed" in logged[0]
+
+
+async def test_no_garbage_collection_runs_inside_the_parser_of_a_deep_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A message nested hundreds deep takes the JSON parser near the recursion limit; a
+    collection there called the GC pause monitor with no stack left (RecursionError, raised
+    where nothing could catch it). Deep messages are parsed with collection paused."""
+    import gc
+
+    from ucs.web import ws
+
+    parsing: list[int] = []
+    loads = json.loads
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        parsing.append(1)
+        try:
+            return loads(*args, **kwargs)
+        finally:
+            parsing.pop()
+
+    monkeypatch.setattr(ws.json, "loads", watched)
+    inside: list[int] = []
+
+    def seen(phase: str, info: dict[str, Any]) -> None:
+        if parsing:
+            inside.append(1)
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(seen)
+    gc.set_threshold(1)  # a young collection at nearly every allocation
+    try:
+        ws._parse(json.dumps({"v": 1, "args": [[i] for i in range(20)]}))
+        assert inside, "a shallow message is parsed as usual, collections and all"
+        inside.clear()
+        for depth in (MAX_DEPTH + 1, 500, 990, 5000):
+            with pytest.raises(ws._Malformed, match="nested"):
+                ws._parse("[" * depth + "]" * depth)
+        assert not inside
+        assert gc.isenabled()
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(seen)

@@ -107,26 +107,37 @@ class Wallboard {
   }
 
   login(error = "") {
+    // One form, kept while signing in: a refusal shows its reason beside what was typed, and
+    // the button waits for the answer (so a second press cannot race the first).
     root.innerHTML = `<form class="login"><h1>${esc(tr("title"))}</h1>
       <label for="u">${esc(tr("username"))}</label><input id="u" name="username" autocomplete="username">
       <label for="p">${esc(tr("password"))}</label><input id="p" name="password" type="password" autocomplete="current-password">
       <label for="t">${esc(tr("token"))}</label><input id="t" name="token" type="password">
       <button type="submit">${esc(tr("signIn"))}</button>
       <div class="error" role="alert">${esc(error)}</div></form>`;
-    root.querySelector("form").onsubmit = async (event) => {
+    const form = root.querySelector("form");
+    const button = form.querySelector("button");
+    const shown = form.querySelector(".error");
+    form.onsubmit = async (event) => {
       event.preventDefault();
-      const form = new FormData(event.target);
+      const values = new FormData(form);
+      shown.textContent = "";
+      button.disabled = true;
+      form.setAttribute("aria-busy", "true");
       try {
-        if (form.get("token")) this.api.signedIn(String(form.get("token")));
+        if (values.get("token")) this.api.signedIn(String(values.get("token")));
         else {
           const session = await this.api.post("/api/admin/login", {
-            username: form.get("username"), password: form.get("password"),
+            username: values.get("username"), password: values.get("password"),
           });
           this.api.signedIn(session.token);
         }
         this.start();
       } catch (err) {
-        this.login(err.message || tr("refused"));
+        shown.textContent = err.message || tr("refused");
+        form.querySelector("#p").value = "";
+        button.disabled = false;
+        form.removeAttribute("aria-busy");
       }
     };
   }

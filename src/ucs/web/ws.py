@@ -9,6 +9,7 @@ session may have only so many connections (the one that would pass the limit is 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import math
@@ -106,17 +107,25 @@ def _parse(text: str) -> Any:
         numbers.append(literal)
         return None
 
+    # Only messages with that many brackets can be that deep, and only escapes make surrogates.
+    deep = text.count("[") + text.count("{") > MAX_DEPTH
+    # A deep message takes the parser near the interpreter's recursion limit; a garbage
+    # collection there would call its callbacks (the GC pause monitor) with no stack left.
+    paused = deep and gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         value = json.loads(text, parse_constant=constant, parse_float=finite)
     except RecursionError:
         raise _Malformed(f"message is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError:
         raise _Malformed("message is not JSON") from None
+    finally:
+        if paused:
+            gc.enable()
     if numbers:
         message = f"message is not JSON: {numbers[0][:32]} is no number JSON can carry"
         raise _Malformed(message, _readable_id(value))
-    # Only messages with that many brackets can be that deep, and only escapes make surrogates.
-    deep = text.count("[") + text.count("{") > MAX_DEPTH
     if deep or "\\u" in text:
         try:
             _check(value)
