@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ucs.core.directory import (
+    MISSED_CALL,
     AgentConfig,
     Directory,
     LineConfig,
@@ -59,9 +60,17 @@ def demo_directory(region: str = "CZ") -> Directory:
             greeting="welcome",
             music="music",
             announce_every=20.0,
+            rona_reason=MISSED_CALL,
         ),
         q(2): QueueConfig(
-            q(2), "Sales", QueueType.INCOMING, Strategy.RING_ALL, 15.0, 0.0, number="200"
+            q(2),
+            "Sales",
+            QueueType.INCOMING,
+            Strategy.RING_ALL,
+            15.0,
+            0.0,
+            number="200",
+            rona_reason=MISSED_CALL,
         ),
         q(3): QueueConfig(q(3), "Campaign", QueueType.OUTGOING),
     }
@@ -94,7 +103,8 @@ def demo_directory(region: str = "CZ") -> Directory:
             lines=(LineId(4),),
         ),
     }
-    return Directory(agents=agents, lines=lines, queues=queues, region=region)
+    reasons = ("Lunch", "Break", "Meeting", "Training", MISSED_CALL)
+    return Directory(agents=agents, lines=lines, queues=queues, aux_reasons=reasons, region=region)
 
 
 @dataclass(frozen=True, slots=True)

@@ -310,7 +310,8 @@ def busy_morning(vc: VirtualCenter) -> tuple[ClientId, ClientId]:
 
     # A Sales caller (ring-all; agent1 is its only member at work), left to ring out once.
     uid = vc.caller(2, "+420601222333", name="Sales caller", data={"crm": 7})
-    vc.advance(16)
+    vc.advance(16)  # agent1 goes to AUX "Missed call" (RONA), and is back a moment later
+    do(a1, "changeStatus", "READY")
     do(a1, "answer")
     do(a1, "setAccountCode", uid, "SALE", "web")
     vc.advance(30)

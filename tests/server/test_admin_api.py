@@ -92,8 +92,9 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(running: Running
 
 async def test_reasons_memberships_and_sso_secret(running: Running) -> None:
     async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
-        r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch", "Coaching"]})
-        assert r.json() == {"reasons": ["Lunch", "Coaching"]}
+        reasons = ["Lunch", "Coaching", "Missed call"]  # the demo queues' RONA reason stays
+        r = await http.put("/api/aux-reasons", json={"reasons": reasons})
+        assert r.json() == {"reasons": reasons}
         r = await http.put("/api/queues/2/members/2", json={"queue": 2, "priority": 3})
         assert r.status_code == 200
         agent2 = (await http.get("/api/agents/2")).json()
@@ -142,21 +143,49 @@ async def test_review_cases_null_duplicates_mismatch_and_in_use(running: Running
             assert (await http.delete("/api/queues/2")).status_code == 409
 
 
+async def test_new_queues_send_agents_who_let_calls_ring_out_to_missed_call(
+    running: Running,
+) -> None:
+    """RONA is on by default (issue 17): the demo's incoming queues have it, and a queue
+    created without a ``rona_reason`` gets "Missed call", made an AUX reason if it is none;
+    an explicit null leaves it off."""
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        queues = {q["id"]: q["rona_reason"] for q in (await http.get("/api/queues")).json()}
+        assert queues[1] == queues[2] == "Missed call"
+        reasons = (await http.get("/api/aux-reasons")).json()["reasons"]
+        assert reasons == ["Lunch", "Break", "Meeting", "Training", "Missed call"]
+        for q in (1, 2):
+            r = await http.patch(f"/api/queues/{q}", json={"rona_reason": None})
+            assert r.status_code == 200
+        r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch", "Break"]})
+        assert r.status_code == 200
+        r = await http.post("/api/queues", json={"name": "Billing"})
+        assert r.status_code == 201 and r.json()["rona_reason"] == "Missed call"
+        reasons = (await http.get("/api/aux-reasons")).json()["reasons"]
+        assert reasons == ["Lunch", "Break", "Missed call"]
+        r = await http.post("/api/queues", json={"name": "Quiet", "rona_reason": None})
+        assert r.status_code == 201 and r.json()["rona_reason"] is None
+        r = await http.post("/api/queues", json={"name": "Odd", "rona_reason": "Nap"})
+        assert r.status_code == 422 and "not an AUX reason" in r.text
+        names = [q["name"] for q in (await http.get("/api/queues")).json()]
+        assert "Odd" not in names
+
+
 async def test_a_queue_sends_agents_who_let_calls_ring_out_to_aux(running: Running) -> None:
     """``rona_reason`` over REST: set, applied at once (an agent who lets a Support call ring
     out goes to AUX with it), refused when empty or not an AUX reason, cleared with null; an
     AUX reason in use as one is not removed."""
     async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
         assert (await http.patch("/api/queues/1", json={"rona_reason": ""})).status_code == 422
-        rona = {"rona_reason": "Missed call", "ring_timeout": 1}
+        rona = {"rona_reason": "Desk empty", "ring_timeout": 1}
         r = await http.patch("/api/queues/1", json=rona)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "rona_reason"]
         assert "not an AUX reason" in r.json()["detail"][0]["msg"]
         assert (await http.get("/api/queues/1")).json()["ring_timeout"] == 15  # unchanged
-        reasons = ["Lunch", "Break", "Missed call"]
+        reasons = ["Lunch", "Break", "Missed call", "Desk empty"]
         assert (await http.put("/api/aux-reasons", json={"reasons": reasons})).status_code == 200
         r = await http.patch("/api/queues/1", json=rona)
-        assert r.status_code == 200 and r.json()["rona_reason"] == "Missed call"
+        assert r.status_code == 200 and r.json()["rona_reason"] == "Desk empty"
         r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch"]})
         assert r.status_code == 409 and r.json()["detail"].startswith("reasons:")
         assert "queue 1" in r.json()["detail"]

@@ -4,6 +4,7 @@
 import { esc, formHtml, formValues, showErrors } from "./forms.js";
 
 const STRATEGIES = ["ringall", "longest-idle", "round-robin", "fewest-calls", "priority"];
+const MISSED_CALL = "Missed call"; // new queues' RONA reason (ucs.core.directory.MISSED_CALL)
 
 // One table of records with a form to add and edit them.
 class Records {
@@ -204,12 +205,13 @@ export function queuesView(app) {
       { name: "wrapup", label: app.tr("wrapup"), kind: "number" },
       { name: "weight", label: app.tr("weight"), kind: "number", step: "1" },
       { name: "number", label: app.tr("number"), kind: "text", nullable: true },
+      // A new queue's default, "Missed call", is made an AUX reason by the server if it is none.
       { name: "rona_reason", label: app.tr("rona_reason"), kind: "select", nullable: true,
-        options: [["", app.tr("ronaNone")], ...d.reasons.map((r) => [r, r])] },
+        options: [["", app.tr("ronaNone")], ...[...new Set([...d.reasons, MISSED_CALL])].map((r) => [r, r])] },
     ],
     body: (v) => v,
     extra: members(app),
-    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, weight: 0 },
+    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, weight: 0, rona_reason: MISSED_CALL },
   });
 }
 

@@ -233,7 +233,9 @@ def queue_add(
     weight: int = 0,
     number: str | None = None,
     rona_reason: str | None = typer.Option(
-        None, help="AUX reason for an agent who lets a call ring out (one of `ucs aux list`)."
+        None,
+        help="AUX reason for an agent who lets a call ring out (one of `ucs aux list`; "
+        'default "Missed call", made an AUX reason if it is none; "": none).',
     ),
     greeting: str | None = _GREETING,
     music: str | None = _MUSIC,
@@ -267,7 +269,10 @@ def queue_add(
         "campaign": campaign,
         "callback_retries": callback_retries,
     }
-    row = api(url, token, "POST", "/api/queues", _given(**body))
+    given = _given(**body)
+    if rona_reason == "":
+        given["rona_reason"] = None  # explicitly none: the agent stays READY
+    row = api(url, token, "POST", "/api/queues", given)
     typer.echo(f"queue {row['name']} added with id {row['id']}")
 
 

@@ -81,10 +81,12 @@ from ucs.core.ids import AgentId, ClientId, LineId, QueueId
 from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
+from ucs.core.presence import GRACE, Deserted
 from ucs.core.publish import Publisher
 from ucs.core.queueday import QueueDay, QueueDays
 from ucs.core.restore import saved_session
 from ucs.core.session import Session, Throttle, bind, canonical
+from ucs.core.softphone import is_softphone
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
 from ucs.core.teamwatch import TeamWatch
 from ucs.core.timers import (
@@ -93,6 +95,7 @@ from ucs.core.timers import (
     DirectRingExpires,
     LookupExpires,
     OfferExpires,
+    SoftphoneDeserted,
     TeamTick,
     Timer,
     Timers,
@@ -139,6 +142,7 @@ class Center:
         tz: tzinfo = UTC,
         first_seq: int = 1,
         throttle: Throttle | None = None,
+        softphone_grace: float = GRACE,
     ) -> None:
         self.directory = directory
         self.passwords = passwords
@@ -166,6 +170,7 @@ class Center:
         self.out = Outbox()
         self.timers = Timers()
         self.lookups = Lookups()
+        self.deserted = Deserted(softphone_grace)
         self.book = CallBook(
             directory=directory,
             agents=self.agents,
@@ -334,8 +339,11 @@ class Center:
         """The connection leaves whatever session it was in; it is in CREDENTIALS after."""
         agent = self.clients.get(client)
         session = self.sessions.get(agent) if agent is not None else None
-        if session is not None:
+        if session is not None and agent is not None:
             session.clients.discard(client)
+            if not session.clients and is_softphone(session.line):
+                due = self.deserted.left(agent, self.now)
+                self.timers.arm(due, SoftphoneDeserted(agent, due))
         self.clients[client] = None
 
     def require(self, agent: AgentId | None) -> AgentId:
@@ -353,11 +361,13 @@ class Center:
             self.out.agents_touched.add(agent)
         session.clients.add(client)
         self.clients[client] = agent
+        self.deserted.back(agent)
 
     def end_session(self, agent: AgentId, by: Mapping[str, Any] | None = None) -> None:
         """Log the agent out: availability OFFLINE, phone released, every connection told
         (``by``: the supervisor who did it, as the connections are told)."""
         session = self.sessions.pop(agent)
+        self.deserted.back(agent)
         self.set_status(agent, Status.OFFLINE, None, by=AgentId(by["id"]) if by else None)
         if session.line is not None and self.line_owner.get(session.line) == agent:
             del self.line_owner[session.line]
@@ -525,6 +535,8 @@ class Center:
                 return self.lookups.holds(uid, expires)
             case TeamTick(due):
                 return self.team_watch.due == due
+            case SoftphoneDeserted(agent, due):
+                return self.deserted.holds(agent, due)
             case DayEnds():
                 return True
 
@@ -544,6 +556,9 @@ class Center:
                 telephony.lookup_expired(self, uid)
             case TeamTick():
                 supervision.tick(self)
+            case SoftphoneDeserted(agent, _):
+                self.deserted.back(agent)
+                self.set_status(agent, Status.OFFLINE, None)
             case DayEnds(midnight):
                 self.queue_days.new_day()
                 for a in self.agents.values():

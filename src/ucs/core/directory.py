@@ -14,6 +14,7 @@ from typing import Any
 from ucs.core.ids import AgentId, LineId, QueueId
 
 __all__ = [
+    "MISSED_CALL",
     "AgentConfig",
     "Directory",
     "LineConfig",
@@ -22,6 +23,11 @@ __all__ = [
     "QueueType",
     "Strategy",
 ]
+
+
+MISSED_CALL = "Missed call"
+"""The AUX reason a queue created without one of its own puts an agent in who let one of its
+calls ring out (its ``rona_reason``); made an AUX reason with the queue when it is none yet."""
 
 
 class QueueType(IntEnum):

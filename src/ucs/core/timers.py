@@ -20,6 +20,7 @@ __all__ = [
     "DirectRingExpires",
     "LookupExpires",
     "OfferExpires",
+    "SoftphoneDeserted",
     "TeamTick",
     "Timer",
     "Timers",
@@ -78,6 +79,15 @@ class TeamTick:
 
 
 @dataclass(frozen=True, slots=True)
+class SoftphoneDeserted:
+    """No tab has been open on the agent's softphone session for ``presence.GRACE`` seconds:
+    the agent goes OFFLINE (stale once a connection came back)."""
+
+    agent: AgentId
+    due: float
+
+
+@dataclass(frozen=True, slots=True)
 class DayEnds:
     """Local midnight: every agent's statistics start a new day (kept as ``Center.midnight``,
     not in the heap, so that it is handled before anything else due at the same time)."""
@@ -86,7 +96,14 @@ class DayEnds:
 
 
 Timer = (
-    OfferExpires | DirectRingExpires | WrapUpEnds | AnnounceDue | LookupExpires | TeamTick | DayEnds
+    OfferExpires
+    | DirectRingExpires
+    | WrapUpEnds
+    | AnnounceDue
+    | LookupExpires
+    | TeamTick
+    | SoftphoneDeserted
+    | DayEnds
 )
 
 

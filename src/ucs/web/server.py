@@ -163,6 +163,9 @@ class Settings:
     not a thread of the server's, where its Python work would hold the interpreter's lock the
     event loop needs. ``ucs serve`` sets it; servers that tests start by the hundred inside
     one process keep the thread (a child's start-up costs half a second of CPU)."""
+    softphone_grace: float = 30.0
+    """Seconds an agent whose phone is the browser softphone stays as it is after the last
+    tab of its session closed; then it goes OFFLINE (``core/presence.py``)."""
     shed_lag: float = 0.0
     """REST requests that add work are refused (503, ``Retry-After``) while the event loop
     lags more than this many seconds (``web/pressure.py``); 0: never. ``ucs serve`` sets
@@ -206,6 +209,7 @@ class Server:
             passwords=self.check_password,
             sso_secret=self.settings.sso_secret,
             first_seq=self.store.max_seq() + 1,
+            softphone_grace=self.settings.softphone_grace,
             **kwargs,
         )
         self.switch = SimulatedSwitch(region=directory.region)

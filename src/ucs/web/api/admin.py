@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, 
 from pydantic import Field, model_validator
 from sqlalchemy.exc import IntegrityError
 
-from ucs.core.directory import QueueType, Strategy
+from ucs.core.directory import MISSED_CALL, QueueType, Strategy
 from ucs.core.events import Reconfigure
 from ucs.media.sounds import NAME
 from ucs.storage import schema as t
@@ -146,6 +146,14 @@ class QueuePatch(_Model):
 
 class QueueIn(QueuePatch):
     name: str = Field(min_length=1, max_length=128)
+    rona_reason: str | None = Field(
+        MISSED_CALL,
+        min_length=1,
+        max_length=64,
+        description="AUX reason a READY agent is given after letting one of the queue's calls "
+        f"ring out (ring no answer); null: the agent stays READY. Left out: {MISSED_CALL!r}, "
+        "made an AUX reason if it is none yet",
+    )
     type: QueueType = QueueType.INCOMING
     strategy: Strategy = Strategy.LONGEST_IDLE
     ring_timeout: float = Field(15.0, ge=0, le=600)
@@ -300,10 +308,12 @@ def _crud(
     hide: tuple[str, ...] = (),
     in_use: Any = None,
     check: Any = None,
+    prepare: Any = None,
 ) -> None:
     """The five routes of a table: list, get, create, change, delete. ``in_use(server, id)``
     says why a record cannot be deleted now; ``check(server, values)`` refuses values that
-    the model alone cannot judge."""
+    the model alone cannot judge; ``await prepare(request, values)`` makes what the values
+    need, just before they are stored."""
 
     def out(row: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if k not in hide}
@@ -323,6 +333,8 @@ def _crud(
         if check:
             check(request.app.state.server, values)
         await _unique(request, table, values, None)
+        if prepare:
+            await prepare(request, values)
         item_id = await _store(request.app.state.server.store.insert, table, values, table=table)
         await _reconfigure(request)
         return await get_one(item_id, request)
@@ -333,6 +345,8 @@ def _crud(
             check(request.app.state.server, values)
         await _unique(request, table, values, item_id)
         store = request.app.state.server.store
+        if prepare and await _store(lambda: store.rows(table, id=item_id)):
+            await prepare(request, values)
         if not await _store(store.update, table, item_id, values, table=table):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {name[:-1]} {item_id}")
         await _reconfigure(request)
@@ -383,13 +397,32 @@ def _queue_in_use(server: Any, queue: int) -> str | None:
 def _rona_is_aux(server: Any, values: dict[str, Any]) -> None:
     reason = values.get("rona_reason")
     reasons = server.center.directory.aux_reasons
-    if reason is not None and reason not in reasons:
+    if reason is not None and reason not in reasons and reason != MISSED_CALL:
         listed = ", ".join(reasons) or "none"
         raise invalid("rona_reason", f"{reason!r} is not an AUX reason (they are: {listed})")
 
 
 _crud("lines", t.lines, LineIn, LinePatch, hide=("secret",), in_use=_line_in_use)
-_crud("queues", t.queues, QueueIn, QueuePatch, in_use=_queue_in_use, check=_rona_is_aux)
+
+
+async def _missed_call_reason(request: Request, values: dict[str, Any]) -> None:
+    """A queue whose RONA reason is ``MISSED_CALL`` (new queues' default) makes it an AUX
+    reason when it is none yet."""
+    server = request.app.state.server
+    reasons = list(server.center.directory.aux_reasons)
+    if values.get("rona_reason") == MISSED_CALL and MISSED_CALL not in reasons:
+        await _store(server.store.set_aux_reasons, [*reasons, MISSED_CALL])
+
+
+_crud(
+    "queues",
+    t.queues,
+    QueueIn,
+    QueuePatch,
+    in_use=_queue_in_use,
+    check=_rona_is_aux,
+    prepare=_missed_call_reason,
+)
 
 
 # --- memberships, reasons, SSO -----------------------------------------------------------------
