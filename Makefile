@@ -55,9 +55,12 @@ sip-peers:
 	  else echo "sipp, baresip or linphonec is missing and this is not root: install sip-tester, baresip and linphone-cli"; fi; }
 
 # docs/api.md's SSO recipes are run in Node.js and PHP, and the component's TypeScript
-# declarations are compiled by tsc (the npm registry's typescript, kept in .venv/node).
+# declarations are compiled by tsc (the npm registry's typescript, kept in .venv/node); the
+# browser tests check every screen with axe-core (the npm registry's, injected by the tests).
 TYPESCRIPT := 5.9.3
 TSC_STAMP  := $(VENV)/node/.typescript-$(TYPESCRIPT)
+AXE_CORE   := 4.14.1
+AXE_STAMP  := $(VENV)/node/.axe-core-$(AXE_CORE)
 doc-tools:
 	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && command -v php >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -67,6 +70,9 @@ doc-tools:
 	@[ -f $(TSC_STAMP) ] || ! command -v npm >/dev/null 2>&1 || { \
 	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node typescript@$(TYPESCRIPT) && \
 	  touch $(TSC_STAMP); }
+	@[ -f $(AXE_STAMP) ] || ! command -v npm >/dev/null 2>&1 || { \
+	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node axe-core@$(AXE_CORE) && \
+	  touch $(AXE_STAMP); }
 
 # The media engine (docs/media.md): Debian's Janus, started by `ucs serve`, with what makes its
 # sounds (espeak-ng, opus-tools, sox, the music of asterisk-moh-opsound-wav); the media tests

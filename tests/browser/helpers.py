@@ -3,15 +3,18 @@ in Chromium, and where screenshots go."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from tests.server.conftest import Running
 
-__all__ = ["CALLBACKS", "SHOTS", "crm_page", "open_page"]
+__all__ = ["AXE", "CALLBACKS", "SHOTS", "axe_problems", "clipped", "crm_page", "open_page"]
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"  # looked at, not kept
 SHOTS.mkdir(parents=True, exist_ok=True)
+AXE = Path(sys.executable).parents[1] / "node" / "node_modules" / "axe-core" / "axe.min.js"
+"""axe-core from the npm registry, installed by ``make doc-tools`` (never from a CDN)."""
 
 CALLBACKS = [
     "onConnect",
@@ -57,3 +60,25 @@ async def open_page(browser: Any, crm: tuple[Path, str], running: Running, **kw:
     await page.goto(f"{origin}/index.html")
     await page.wait_for_function("window.log.some(e => e[0] === 'onCredentials')")
     return page
+
+
+CHECKS = (Path(__file__).parent / "screen_checks.js").read_text(encoding="utf-8")
+"""The page-side halves of ``axe_problems`` and ``clipped``."""
+
+
+async def axe_problems(page: Any, selector: str = "ucs-operator") -> list[str]:
+    """axe-core's critical and serious violations inside ``selector`` (its shadow root too),
+    each as "rule: what @ where"; empty when there are none."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        await page.add_script_tag(content=CHECKS)
+    return list(await page.evaluate("(s) => window.ucsChecks.axe(s)", selector))
+
+
+async def clipped(page: Any, selector: str = "ucs-operator") -> list[str]:
+    """What does not fit inside the component: text wider than its box (buttons, labels,
+    headings, a select's chosen option), anything sticking out of it, or the page scrolling
+    sideways."""
+    if not await page.evaluate("typeof window.ucsChecks !== 'undefined'"):
+        await page.add_script_tag(content=CHECKS)
+    return list(await page.evaluate("(s) => window.ucsChecks.clipped(s)", selector))

@@ -12,6 +12,7 @@ import pytest
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import SHOTS, open_page
 from tests.server.conftest import Running
+from ucs.client import Operator
 
 pytestmark = [
     pytest.mark.anyio,
@@ -64,11 +65,23 @@ async def test_every_state_of_the_interface(
     await ui.locator("button[data-do=unhold]").wait_for()
     await shot("7-held")
     await ui.locator("button[data-do=unhold]").click()
-    await ui.locator("input[name=number]").fill("1002")
-    await ui.locator("button[data-transfer]").click()
-    await ui.locator("button[data-do=finishTransfer]").wait_for()
-    await shot("8-consulting")
-    await ui.locator(".call button[data-do=hangup]").first.click()  # the consultation
+    async with Operator(running.url) as colleague:  # agent2 on phone2, extension 1002
+        await colleague.login("agent2", "agent2-pass")
+        await colleague.select_identifier("phone2")
+        await colleague.provision()
+        events = colleague.events()
+        await ui.locator("input[name=number]").fill("1002")
+        await ui.locator("button[data-transfer]").click()
+        async for event in events:
+            if event.type == "call" and event.what == "ringing":
+                break
+        # While the colleague's phone rings, the transfer cannot be completed yet.
+        await ui.locator(".call.st-1, .call.st-2").last.wait_for()
+        assert await ui.locator("button[data-do=finishTransfer]").count() == 0
+        await colleague.answer()
+        await ui.locator("button[data-do=finishTransfer]").wait_for()
+        await shot("8-consulting")
+        await colleague.hangup()  # the colleague cannot take it after all
     await ui.locator("button[data-do=unhold]").wait_for()  # back to the caller
     await ui.locator("button[data-do=unhold]").click()
     await ui.locator("button[data-do=hold]").wait_for()

@@ -28,6 +28,22 @@ export const TEXT = {
     thisBrowser: "This browser", microphone: "Microphone", speaker: "Speaker",
     defaultSpeaker: "System default", inputLevel: "Microphone level",
     micOff: "The microphone is asked for at the first call.",
+    keypad: "Keypad", startOn: "Start work on {phone}",
+    reject: "Reject", close: "Close", queueOf: "Queue", hotkeysHint: "Alt+Shift+A answer, H hang up, O hold, M mute",
+    statusLabel: "My status", dialQueue: "Dial as", incomingFrom: "Call from {party}",
+    "error.INVALID_STATE": "Not possible now.", "error.INVALID_ARGUMENT": "Check what was entered.",
+    "error.UNAUTHORIZED": "Wrong username or password.", "error.NOT_FOUND": "Not found.",
+    "error.TOO_MANY_ATTEMPTS": "Too many failed logins: wait a few minutes.",
+    "error.FORBIDDEN": "You do not have the right to do that.",
+    "error.MEDIA_UNAVAILABLE": "Audio is not available (no microphone, or no media server).",
+    "error.STORAGE_UNAVAILABLE": "The server cannot save anything now: try again shortly.",
+    "error.SWITCH_FAILURE": "The telephone switch could not do it.",
+    "error.UNAVAILABLE": "The server did not answer in time.", "error.CONNECTION_LOST": "Not connected to the server.",
+    "outcome.busy": "Busy", "outcome.noAnswer": "No answer", "outcome.rejected": "Rejected",
+    "outcome.invalidNumber": "Invalid number",
+    "outcomeNote.busy": "{number} is busy.", "outcomeNote.noAnswer": "{number} did not answer.",
+    "outcomeNote.rejected": "{number} rejected the call.",
+    "outcomeNote.invalidNumber": "{number} is not a valid number.",
   },
   cs: {
     desk: "Moje pracoviště", team: "Tým", loading: "Načítám…", teamQueues: "Fronty", queue: "Fronta",
@@ -38,15 +54,15 @@ export const TEXT = {
     login: "Přihlásit", loggingIn: "Přihlašuji…", phone: "Telefon", choosePhone: "Vyberte telefon",
     identifierHint: "Identifikátor telefonu, např. phone1", use: "Použít telefon",
     confirm: "Potvrdit", confirmPhone: "Potvrďte telefon", confirmText: "Hovory budou zvonit na",
-    change: "Změnit telefon", logout: "Odhlásit", status: "Stav", READY: "Připraven",
-    AUX: "Nepřipraven", ACW: "Dopracování", OFFLINE: "Offline", queues: "Fronty",
+    change: "Změnit telefon", logout: "Odhlásit", status: "Stav", READY: "K dispozici",
+    AUX: "Pauza", ACW: "Dopracování", OFFLINE: "Offline", queues: "Fronty",
     suspend: "Pozastavit", resume: "Obnovit", suspended: "pozastaveno", noCall: "Žádný hovor",
     answer: "Přijmout", hangup: "Zavěsit", hold: "Podržet", unhold: "Vrátit hovor",
     mute: "Ztlumit", unmute: "Zrušit ztlumení", transfer: "Přepojit", blind: "Přepojit naslepo",
     finish: "Dokončit přepojení", back: "Zpět k volajícímu", dial: "Volat", number: "Číslo",
     campaign: "Kampaň", direct: "Přímý hovor", auto: "Automaticky", accountCode: "Kód hovoru",
-    save: "Uložit", stats: "Dnes", answered: "Přijato", missed: "Zmeškáno", talk: "Hovory",
-    ready: "Připraven", aux: "Nepřipraven", acw: "Dopracování", incoming: "Příchozí",
+    save: "Uložit", stats: "Dnes", answered: "Přijato", missed: "Zmeškáno", talk: "Doba hovorů",
+    ready: "K dispozici", aux: "Pauza", acw: "Dopracování", incoming: "Příchozí",
     outgoing: "Odchozí", ringing: "Zvoní", connected: "Spojeno", held: "Podrženo",
     waiting: "Volající čeká", dialling: "Vytáčím", lost: "Spojení ztraceno — obnovuji…",
     ringtone: "Vyzvánění", test: "Zkusit", stop: "Zastavit", theme: "Tmavý vzhled",
@@ -58,11 +74,34 @@ export const TEXT = {
     thisBrowser: "Tento prohlížeč", microphone: "Mikrofon", speaker: "Reproduktor",
     defaultSpeaker: "Výchozí systémový", inputLevel: "Úroveň mikrofonu",
     micOff: "O mikrofon se požádá při prvním hovoru.",
+    keypad: "Klávesnice", startOn: "Začít pracovat na {phone}",
+    reject: "Odmítnout", close: "Zavřít", queueOf: "Fronta", hotkeysHint: "Alt+Shift+A přijmout, H zavěsit, O podržet, M ztlumit",
+    statusLabel: "Můj stav", dialQueue: "Volat jako", incomingFrom: "Volá {party}",
+    "error.INVALID_STATE": "Teď to nejde.", "error.INVALID_ARGUMENT": "Zkontrolujte zadané údaje.",
+    "error.UNAUTHORIZED": "Chybné uživatelské jméno nebo heslo.", "error.NOT_FOUND": "Nenalezeno.",
+    "error.TOO_MANY_ATTEMPTS": "Příliš mnoho neúspěšných přihlášení: počkejte několik minut.",
+    "error.FORBIDDEN": "K tomu nemáte oprávnění.",
+    "error.MEDIA_UNAVAILABLE": "Zvuk není k dispozici (chybí mikrofon nebo mediální server).",
+    "error.STORAGE_UNAVAILABLE": "Server teď nemůže nic uložit: zkuste to za chvíli.",
+    "error.SWITCH_FAILURE": "Telefonní ústředna to nedokázala provést.",
+    "error.UNAVAILABLE": "Server neodpověděl včas.", "error.CONNECTION_LOST": "Není spojení se serverem.",
+    "outcome.busy": "Obsazeno", "outcome.noAnswer": "Nikdo to nebere", "outcome.rejected": "Odmítnuto",
+    "outcome.invalidNumber": "Neplatné číslo",
+    "outcomeNote.busy": "Číslo {number} je obsazené.", "outcomeNote.noAnswer": "Na čísle {number} to nikdo nebere.",
+    "outcomeNote.rejected": "Číslo {number} hovor odmítlo.",
+    "outcomeNote.invalidNumber": "Číslo {number} není platné.",
   },
 };
 
 export function t(lang, key) {
   return (TEXT[lang] && TEXT[lang][key]) || TEXT.en[key] || key;
+}
+
+// What the agent reads of an error with `code` (CONTRACT §5): in English the server's own
+// message, which names what was wrong; in another language the code's words in it.
+export function errorText(lang, code, message) {
+  if (lang !== "en" && TEXT[lang] && TEXT[lang][`error.${code}`]) return TEXT[lang][`error.${code}`];
+  return message || TEXT.en[`error.${code}`] || String(code || "error");
 }
 
 // The web admin's strings (/admin/, src/ucs/admin): kept here with the component's, so that
@@ -131,8 +170,8 @@ export const WALLBOARD_TEXT = {
   },
   cs: {
     title: "Kontaktní centrum", waiting: "čeká", longest: "Nejdéle", answered: "Přijato",
-    abandoned: "Zavěšeno", serviceLevel: "Úroveň", onCall: "Hovor", READY: "Připraven",
-    AUX: "Nepřipraven", ACW: "Dopracování", OFFLINE: "Offline", signIn: "Přihlásit",
+    abandoned: "Zavěšeno", serviceLevel: "Úroveň", onCall: "Hovor", READY: "K dispozici",
+    AUX: "Pauza", ACW: "Dopracování", OFFLINE: "Offline", signIn: "Přihlásit",
     username: "Uživatelské jméno (superuživatel)", password: "Heslo", token: "nebo token správce",
     stale: "Server neodpovídá: údaje jsou {seconds} s staré",
     refused: "Nepřihlášeno: je třeba přihlášení superuživatele nebo token správce.",

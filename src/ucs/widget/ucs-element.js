@@ -2,7 +2,10 @@
 // CRM's styles do not reach it). Each part re-renders alone, so typing is never interrupted.
 
 import { CALL_STATE, ringsHere } from "./calls.js";
-import { t } from "./i18n.js";
+import { RingAlerts } from "./alerts.js";
+import { listen } from "./hotkeys.js";
+import { LAYOUT_STYLE, icon, lastPhone, rememberPhone } from "./layout.js";
+import { errorText, t } from "./i18n.js";
 import { RINGING_SOUNDS } from "./methods.js";
 import { SOFTPHONE, supported as softphoneSupported } from "./softphone.js";
 import { TEAM_STYLE, teamHtml, tickTeam } from "./team-panel.js";
@@ -10,12 +13,14 @@ import { TEAM_STYLE, teamHtml, tickTeam } from "./team-panel.js";
 const STYLE = `
 :host { all: initial; display: block; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   --bg: #f6f7fb; --card: #ffffff; --text: #1d2433; --muted: #667085; --line: #e3e6ee;
-  --accent: #2f6fed; --ok: #1a9d5b; --warn: #d98b00; --bad: #d64545; --hold: #7a5af8; }
+  --accent: #2456c8; --ok: #137a45; --warn: #a15c00; --bad: #b42318; --hold: #6741d9;
+  --solid: #2456c8; --offline: #667085; }
+/* White text on every coloured background is at least 4.5:1 (WCAG AA), in both themes. */
 :host([theme="dark"]) { --bg: #141821; --card: #1d2330; --text: #e8ecf4; --muted: #98a2b3;
   --line: #2c3444; --accent: #6b9bff; }
 * { box-sizing: border-box; }
 .root { background: var(--bg); color: var(--text); border-radius: 12px; padding: 12px;
-  min-width: 300px; max-width: 460px; }
+  min-width: 300px; }
 header { display: flex; align-items: center; gap: 8px; margin-bottom: 10px; }
 header h1 { font-size: 16px; margin: 0; flex: 1; }
 .who { color: var(--muted); font-size: 12px; }
@@ -30,7 +35,7 @@ input, select { width: 100%; padding: 8px 10px; border: 1px solid var(--line); b
 button { font: inherit; border: 1px solid var(--line); background: var(--card); color: var(--text);
   border-radius: 8px; padding: 7px 12px; cursor: pointer; }
 button:hover { border-color: var(--accent); }
-button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.primary { background: var(--solid); border-color: var(--solid); color: #fff; }
 button.ok { background: var(--ok); border-color: var(--ok); color: #fff; }
 button.bad { background: var(--bad); border-color: var(--bad); color: #fff; }
 button:disabled { opacity: .5; cursor: default; }
@@ -38,7 +43,7 @@ button:disabled { opacity: .5; cursor: default; }
 .row > * { flex: 1; }
 .pill { display: inline-block; border-radius: 999px; padding: 2px 10px; font-size: 12px; color: #fff; }
 .s-READY { background: var(--ok); } .s-AUX { background: var(--warn); } .s-ACW { background: var(--hold); }
-.s-OFFLINE { background: var(--muted); }
+.s-OFFLINE { background: var(--offline); }
 .queue { display: flex; justify-content: space-between; align-items: center; padding: 4px 0;
   border-bottom: 1px solid var(--line); }
 .queue:last-child { border-bottom: 0; }
@@ -52,12 +57,25 @@ button:disabled { opacity: .5; cursor: default; }
 .note { border-radius: 8px; padding: 8px 10px; margin-top: 6px; display: flex; gap: 8px; color: #fff; }
 .note span { flex: 1; } .note button { padding: 0 6px; background: transparent; border: 0; color: #fff; }
 .n-error { background: var(--bad); } .n-warning { background: var(--warn); }
-.n-success { background: var(--ok); } .n-info { background: var(--accent); }
+.n-success { background: var(--ok); } .n-info { background: var(--solid); }
 .phones button { margin: 4px 4px 0 0; }
 .keypad { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px; margin-top: 8px; }
 .keypad button { padding: 8px 0; font-size: 16px; font-variant-numeric: tabular-nums; }
 .muted { color: var(--muted); }
-${TEAM_STYLE}`;
+:host([theme="dark"]) .team .sl-ok { color: #5fd08f; } :host([theme="dark"]) .team .sl-bad { color: #ff9b8f; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+${TEAM_STYLE}${LAYOUT_STYLE}`;
+
+const LANG_KEY = "ucsOperator:lang"; // the language the agent chose, remembered by the browser
+
+// What identifies a control across a redraw: the call card it is in, and its name and data-*
+// attributes (those whose value flips with the state are left out).
+const FLIPPING = new Set(["data-suspended"]);
+function keyOf(el) {
+  const holder = el.closest("[data-uniqueid],[data-ended]");
+  const own = [...el.attributes].filter((a) => a.name.startsWith("data-") && !FLIPPING.has(a.name));
+  return `${holder ? holder.dataset.uniqueid || holder.dataset.ended : ""}/${el.tagName}/${el.name || ""}/${own.map((a) => `${a.name}=${a.value}`).join("&")}`;
+}
 
 function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -75,8 +93,14 @@ class UcsOperator extends HTMLElement {
   connect(controller) {
     this.c = controller;
     this.shadow = this.attachShadow({ mode: "open" });
-    this.shadow.innerHTML = `<style>${STYLE}</style><div class="root"></div>`;
+    this.shadow.innerHTML = `<style>${STYLE}</style><div class="root"></div><div class="sr-only" aria-live="assertive" data-live></div>`;
     this.root = this.shadow.querySelector(".root");
+    this.alerts = new RingAlerts(this.shadow.querySelector("[data-live]"), (k) => this.tr(k));
+    if (controller.config.hotkeys !== false) this.unlisten = listen(controller, (p) => this.act(p));
+    try {
+      const lang = localStorage.getItem(LANG_KEY);
+      if (lang === "en" || lang === "cs") controller.lang = lang;
+    } catch { /* storage refused: the configuration's language */ }
     this.phase = undefined;
     controller.views.add(this);
     this.render();
@@ -86,6 +110,8 @@ class UcsOperator extends HTMLElement {
   disconnectedCallback() {
     clearInterval(this.ticker);
     clearInterval(this.meterTimer);
+    if (this.unlisten) this.unlisten();
+    if (this.alerts) this.alerts.stop();
     if (this.c) this.c.views.delete(this);
   }
 
@@ -118,22 +144,29 @@ class UcsOperator extends HTMLElement {
       if (input.value) drafts.set(`${holder ? holder.dataset.uniqueid : ""}/${input.name}`, input.value);
     }
     const active = this.shadow.activeElement;
-    const focus = active && box.contains(active) && active.name
-      ? `${active.closest("[data-uniqueid]")?.dataset.uniqueid || ""}/${active.name}` : null;
+    const focus = active && box.contains(active) ? keyOf(active) : null;
+    const card = active && box.contains(active) ? active.closest("[data-uniqueid],[data-ended]") : null;
+    const cardId = card ? card.dataset.uniqueid || card.dataset.ended : null;
     draw();
     for (const input of box.querySelectorAll("input")) {
       const holder = input.closest("[data-uniqueid]");
       const key = `${holder ? holder.dataset.uniqueid : ""}/${input.name}`;
       if (drafts.has(key)) input.value = drafts.get(key);
-      if (key === focus) input.focus();
     }
+    if (focus === null) return;
+    // Keyboard users stay where they were: the same control, else the first of its call card.
+    const same = [...box.querySelectorAll("button, input, select")].find((el) => keyOf(el) === focus);
+    const holder = cardId && [...box.querySelectorAll("[data-uniqueid],[data-ended]")]
+      .find((el) => (el.dataset.uniqueid || el.dataset.ended) === cardId);
+    const fallback = holder && holder.querySelector("button");
+    (same || fallback)?.focus();
   }
 
   async act(promise) {
     try {
       await promise;
     } catch (err) {
-      this.c.notify(err.message || String(err), "error", true, 6000, this.c.phase);
+      this.c.notify(errorText(this.c.lang, err.code, err.message || String(err)), "error", true, 6000, this.c.phase);
     }
   }
 
@@ -143,11 +176,13 @@ class UcsOperator extends HTMLElement {
     if (this.phase !== c.phase || (c.phase === "DEVICE" && this.shown !== c.identifier)) {
       this.phase = c.phase;
       this.shown = c.identifier;
+      this.root.setAttribute("lang", c.lang);
       this.root.innerHTML = `<header><h1>${esc(this.tr("title"))}</h1><span class="who"></span>
-        <button data-lang>${esc(this.tr("language"))}</button></header>
+        <button type="button" data-lang lang="${c.lang === "cs" ? "en" : "cs"}">${esc(this.tr("language"))}</button></header>
         <div class="banner" hidden>${esc(this.tr("lost"))}</div><main></main><footer></footer>`;
       this.root.querySelector("[data-lang]").onclick = () => {
         c.lang = c.lang === "cs" ? "en" : "cs";
+        try { localStorage.setItem(LANG_KEY, c.lang); } catch { /* not remembered */ }
         this.phase = undefined;
         c.changed();
       };
@@ -158,6 +193,7 @@ class UcsOperator extends HTMLElement {
     this.root.querySelector(".who").textContent = user ? user.displayname : "";
     this.root.querySelector(".banner").hidden = c.connected || !c.trouble;
     if (c.phase === "READY") {
+      rememberPhone(user && user.username, c.identifier);
       this.renderReady();
       const box = this.main.querySelector("[data-settings]");
       const sound = box && box.querySelector("[data-sound]");
@@ -166,6 +202,14 @@ class UcsOperator extends HTMLElement {
       if (theme) theme.checked = c.theme === "dark";
     }
     this.renderNotes();
+    this.alerts.update(c.phase === "READY" ? [...c.calls.values()] : [], (call) => this.describe(call));
+  }
+
+  /** What is said and shown of a ringing call: who calls, and through which queue. */
+  describe(call) {
+    const party = call.name || call.caller_name || call.number || this.tr("unknown");
+    const queue = call.direction === "INCOMING" && this.c.queues.find((q) => q.name === call.called_name);
+    return this.tr("incomingFrom").replace("{party}", party) + (queue ? ` · ${this.tr("queueOf")}: ${queue.name}` : "");
   }
 
   skeleton() {
@@ -173,22 +217,25 @@ class UcsOperator extends HTMLElement {
     const m = this.main;
     if (c.phase === "CREDENTIALS" || c.phase === null) {
       m.innerHTML = `<form class="card" data-login>
-        <label>${esc(this.tr("username"))}</label><input name="username" autocomplete="username" required>
-        <label>${esc(this.tr("password"))}</label><input name="password" type="password" autocomplete="current-password">
+        <label>${esc(this.tr("username"))}<input name="username" autocomplete="username" required></label>
+        <label>${esc(this.tr("password"))}<input name="password" type="password" autocomplete="current-password"></label>
         <div class="notes-inline"></div>
         <label class="check"><input type="checkbox" name="remember"> ${esc(this.tr("remember"))}</label>
         <p><button class="primary" type="submit">${esc(this.tr("login"))}</button></p></form>`;
       m.querySelector("form").onsubmit = (e) => {
         e.preventDefault();
+        RingAlerts.ask(); // a click: the moment browsers let a page ask for notifications
         const f = e.target;
         this.act(c.api.login(f.username.value.trim(), f.password.value, f.remember.checked));
       };
     } else if (c.phase === "IDENTIFY") {
       const listed = c.config.listDevices ? c.user?.lines || [] : [];
-      const browser = softphoneSupported() ? `<button data-phone="${SOFTPHONE}">${esc(this.tr("thisBrowser"))}</button>` : "";
-      const phones = browser + listed.map((l) => `<button data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
-      m.innerHTML = `<form class="card" data-identify><h2>${esc(this.tr("choosePhone"))}</h2>
-        <input name="identifier" placeholder="${esc(this.tr("identifierHint"))}" required>
+      const browser = softphoneSupported() ? `<button type="button" data-phone="${SOFTPHONE}">${esc(this.tr("thisBrowser"))}</button>` : "";
+      const phones = browser + listed.map((l) => `<button type="button" data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
+      const last = lastPhone(c.user && c.user.username);
+      const again = last ? `<button type="button" class="primary last-phone" data-last-phone="${esc(last)}">${esc(this.tr("startOn").replace("{phone}", this.phoneName(last)))}</button>` : "";
+      m.innerHTML = `<form class="card" data-identify>${again}<h2>${esc(this.tr("choosePhone"))}</h2>
+        <input name="identifier" aria-label="${esc(this.tr("identifierHint"))}" placeholder="${esc(this.tr("identifierHint"))}" required>
         <div class="phones">${phones}</div>
         <p class="row"><button class="primary" type="submit">${esc(this.tr("use"))}</button>
         <button type="button" data-logout>${esc(this.tr("logout"))}</button></p></form>`;
@@ -200,12 +247,20 @@ class UcsOperator extends HTMLElement {
         b.onclick = (e) => { e.preventDefault(); this.act(c.api.selectIdentifier(b.dataset.phone)); };
       }
       m.querySelector("[data-logout]").onclick = () => this.act(c.api.logout());
+      const start = m.querySelector("[data-last-phone]");
+      if (start) {
+        // One click for a returning agent: the phone of last time, chosen and confirmed.
+        start.onclick = () => {
+          RingAlerts.ask();
+          this.act(c.api.selectIdentifier(start.dataset.lastPhone).then(() => c.api.provision()));
+        };
+      }
     } else if (c.phase === "DEVICE") {
       m.innerHTML = `<div class="card"><h2>${esc(this.tr("confirmPhone"))}</h2>
         <p>${esc(this.tr("confirmText"))} <b>${esc(this.phoneName(c.identifier))}</b></p>
-        <p class="row"><button class="primary" data-confirm>${esc(this.tr("confirm"))}</button>
-        <button data-change>${esc(this.tr("change"))}</button></p></div>`;
-      m.querySelector("[data-confirm]").onclick = () => this.act(c.api.provision());
+        <p class="row"><button type="button" class="primary" data-confirm>${esc(this.tr("confirm"))}</button>
+        <button type="button" data-change>${esc(this.tr("change"))}</button></p></div>`;
+      m.querySelector("[data-confirm]").onclick = () => { RingAlerts.ask(); this.act(c.api.provision()); };
       m.querySelector("[data-change]").onclick = () => this.act(c.api.identify());
     } else if (c.phase === "READY") {
       this.tab = "desk";
@@ -213,17 +268,24 @@ class UcsOperator extends HTMLElement {
       m.innerHTML = `<div class="tabs" role="tablist" data-tabs hidden>
           <button type="button" role="tab" data-tab="desk" aria-selected="true">${esc(this.tr("desk"))}</button>
           <button type="button" role="tab" data-tab="team" aria-selected="false">${esc(this.tr("team"))}</button></div>
-        <div data-teampanel hidden></div><div data-desk>
+        <div data-teampanel hidden></div><div data-desk class="desk-cols"><div>
         <div class="card" data-status></div><div data-calls></div>
         <form class="card" data-dial><h2>${esc(this.tr("dial"))}</h2>
-          <div class="row"><input name="number" placeholder="${esc(this.tr("number"))}" inputmode="tel">
-          <select name="queue"></select></div>
-          <div class="keypad">${[..."123456789*0#"].map((k) => `<button type="button" data-key="${k}">${k}</button>`).join("")}</div>
-          <p class="row"><button class="ok" type="submit">${esc(this.tr("dial"))}</button>
+          <div class="row"><input name="number" aria-label="${esc(this.tr("number"))}" placeholder="${esc(this.tr("number"))}" inputmode="tel">
+          <select name="queue" aria-label="${esc(this.tr("dialQueue"))}"></select></div>
+          <button type="button" class="keypad-toggle" data-keypad-toggle aria-expanded="false" aria-controls="keypad">${esc(this.tr("keypad"))}</button>
+          <div class="keypad" id="keypad" hidden>${[..."123456789*0#"].map((k) => `<button type="button" data-key="${k}">${k}</button>`).join("")}</div>
+          <p class="row"><button class="ok" type="submit">${icon("phone")}${esc(this.tr("dial"))}</button>
           <button type="button" data-transfer>${esc(this.tr("transfer"))}</button>
           <button type="button" data-blind>${esc(this.tr("blind"))}</button></p></form>
-        <div class="card" data-queues></div><div class="card" data-stats></div>
-        <div class="card" data-settings></div></div>`;
+        </div><div><div class="card" data-queues></div><div class="card" data-stats></div>
+        <div class="card" data-settings></div></div></div>`;
+      const toggle = m.querySelector("[data-keypad-toggle]");
+      toggle.onclick = () => {
+        const open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", String(open));
+        m.querySelector(".keypad").hidden = !open;
+      };
       for (const b of m.querySelectorAll("[data-tab]")) {
         b.onclick = () => { this.tab = b.dataset.tab; this.renderTeam(); };
       }
@@ -250,19 +312,18 @@ class UcsOperator extends HTMLElement {
     const c = this.c;
     const user = c.user || {};
     const status = this.main.querySelector("[data-status]");
-    const refocus = status.contains(this.shadow.activeElement);
     const options = [`<option value="READY">${esc(this.tr("READY"))}</option>`]
       .concat(c.reasons.map((r) => `<option value="AUX:${esc(r)}">${esc(this.tr("AUX"))} · ${esc(r)}</option>`))
       .concat([`<option value="ACW">${esc(this.tr("ACW"))}</option>`, `<option value="OFFLINE">${esc(this.tr("OFFLINE"))}</option>`]);
-    status.innerHTML = `<div class="row"><span><span class="pill s-${esc(user.status)}">${esc(this.tr(user.status || "OFFLINE"))}${c.reason ? ` · ${esc(c.reason)}` : ""}</span>
-      <span class="muted" data-since></span></span>
-      <select data-change-status>${options.join("")}</select></div>
+    this.keep(status, () => { status.innerHTML = `<div class="status-line"><span class="pill s-${esc(user.status)}">${esc(this.tr(user.status || "OFFLINE"))}${c.reason ? ` · ${esc(c.reason)}` : ""}</span>
+      <span class="muted" data-since></span></div>
+      <div class="row"><select data-change-status aria-label="${esc(this.tr("statusLabel"))}">${options.join("")}</select></div>
       <p class="row muted"><span>${esc(this.tr("phone"))}: <b>${esc(this.phoneName(c.identifier))}</b></span>
-      <button data-identify>${esc(this.tr("change"))}</button><button data-logout>${esc(this.tr("logout"))}</button></p>
+      <button type="button" data-identify>${esc(this.tr("change"))}</button><button type="button" data-logout>${esc(this.tr("logout"))}</button></p>
       ${c.identifier === SOFTPHONE ? this.softphoneInfo() : ""}`;
+      status.querySelector("select").value = user.status === "AUX" ? `AUX:${c.reason}` : user.status;
+    }); // keyboard users stay where they were
     const select = status.querySelector("select");
-    select.value = user.status === "AUX" ? `AUX:${c.reason}` : user.status;
-    if (refocus) select.focus(); // keyboard users stay where they were
     select.onchange = () => {
       const [s, reason] = select.value.split(":");
       this.act(c.api.changeStatus(s, reason));
@@ -304,11 +365,13 @@ class UcsOperator extends HTMLElement {
     const c = this.c;
     const box = this.main.querySelector("[data-calls]");
     const calls = [...c.calls.values()];
-    if (!calls.length) {
+    const ended = c.outcomes.list();
+    if (!calls.length && !ended.length) {
       box.innerHTML = `<div class="card muted">${esc(this.tr("noCall"))}</div>`;
       return;
     }
     const focus = c.focus();
+    const queueOf = (call) => call.direction === "INCOMING" && c.queues.find((q) => q.name === call.called_name);
     this.keep(box, () => { box.innerHTML = calls.map((call) => {
       const incoming = call.direction === "INCOMING";
       const named = incoming ? (call.name || call.caller_name) : (call.called_name || call.name); // the CRM's name first
@@ -324,21 +387,33 @@ class UcsOperator extends HTMLElement {
       const mine = incoming ? call.connected_muted : call.caller_muted;
       const isFocus = focus && focus.uniqueid === call.uniqueid;
       let buttons = "";
+      const offered = ringsHere(call);
       if (isFocus) {
-        if (ringsHere(call)) buttons += `<button class="ok" data-do="answer">${esc(this.tr("answer"))}</button>`;
-        if (call.state === CALL_STATE.CONNECTED) buttons += `<button data-do="hold">${esc(this.tr("hold"))}</button><button data-do="mute">${esc(this.tr(mine ? "unmute" : "mute"))}</button>`;
-        if (call.state === CALL_STATE.HELD || (call.state === CALL_STATE.SUSPENDED && calls.length === 1)) buttons += `<button data-do="unhold">${esc(this.tr(call.state === CALL_STATE.SUSPENDED ? "back" : "unhold"))}</button>`;
-        buttons += `<button class="bad" data-do="hangup">${esc(this.tr("hangup"))}</button>`;
+        if (offered) buttons += `<button type="button" class="ok" data-do="answer">${icon("phone")}${esc(this.tr("answer"))}</button>`;
+        if (call.state === CALL_STATE.CONNECTED) buttons += `<button type="button" data-do="hold">${icon("hold")}${esc(this.tr("hold"))}</button><button type="button" data-do="mute" aria-pressed="${mine ? "true" : "false"}">${icon("mute")}${esc(this.tr(mine ? "unmute" : "mute"))}</button>`;
+        if (call.state === CALL_STATE.HELD || (call.state === CALL_STATE.SUSPENDED && calls.length === 1)) buttons += `<button type="button" data-do="unhold">${esc(this.tr(call.state === CALL_STATE.SUSPENDED ? "back" : "unhold"))}</button>`;
+        buttons += `<button type="button" class="bad" data-do="hangup">${icon("hangup")}${esc(this.tr(offered ? "reject" : "hangup"))}</button>`;
       }
-      if (call.state === CALL_STATE.SUSPENDED && calls.length > 1) buttons += `<button class="primary" data-do="finishTransfer">${esc(this.tr("finish"))}</button>`;
-      return `<div class="card call" data-uniqueid="${esc(call.uniqueid)}">
+      // The caller waits; the transfer completes only once the colleague answered.
+      const consulted = calls.some((o) => o.uniqueid !== call.uniqueid && o.state === CALL_STATE.CONNECTED);
+      if (call.state === CALL_STATE.SUSPENDED && consulted) buttons += `<button type="button" class="primary" data-do="finishTransfer">${esc(this.tr("finish"))}</button>`;
+      const queue = queueOf(call);
+      return `<div class="card call st-${call.state}" data-uniqueid="${esc(call.uniqueid)}">
         <h2>${esc(this.tr(call.data && call.data.callback === true ? "callback" : incoming ? "incoming" : "outgoing"))} · ${esc(this.tr(label))}</h2>
         <div class="party">${esc(party || this.tr("unknown"))}</div>${named ? `<div class="number">${esc(number)}</div>` : ""}
+        ${queue ? `<div class="number" data-queue-name>${esc(this.tr("queueOf"))}: ${esc(queue.name)}</div>` : ""}
         <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span><span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>
-        <form class="row" data-code><input name="code" placeholder="${esc(this.tr("accountCode"))}"><button>${esc(this.tr("save"))}</button></form></div>`;
-    }).join(""); });
+        <form class="row" data-code><input name="code" aria-label="${esc(this.tr("accountCode"))}" placeholder="${esc(this.tr("accountCode"))}"><button type="submit">${esc(this.tr("save"))}</button></form></div>`;
+    }).join("") + ended.map(({ call, key }) => `<div class="card call ended" data-ended="${esc(call.uniqueid)}">
+        <h2>${esc(this.tr("outgoing"))} · <span data-outcome="${esc(key)}">${esc(this.tr(`outcome.${key}`))}</span></h2>
+        <div class="party">${esc(call.called_name || call.name || call.number || this.tr("unknown"))}</div>
+        ${call.called_name || call.name ? `<div class="number">${esc(call.number)}</div>` : ""}
+        <div class="buttons"><button type="button" data-close-outcome>${esc(this.tr("close"))}</button></div></div>`).join(""); });
     for (const b of box.querySelectorAll("[data-do]")) b.onclick = () => this.act(c.api[b.dataset.do]());
+    for (const b of box.querySelectorAll("[data-close-outcome]")) {
+      b.onclick = () => c.outcomes.dismiss(b.closest("[data-ended]").dataset.ended);
+    }
     for (const f of box.querySelectorAll("[data-code]")) {
       f.onsubmit = (e) => {
         e.preventDefault();
@@ -354,11 +429,11 @@ class UcsOperator extends HTMLElement {
     const c = this.c;
     const box = this.main.querySelector("[data-queues]");
     const mine = (c.user && c.user.queues) || {};
-    box.innerHTML = `<h2>${esc(this.tr("queues"))}</h2>` + c.queues.map((q) => {
+    this.keep(box, () => { box.innerHTML = `<h2>${esc(this.tr("queues"))}</h2>` + c.queues.map((q) => {
       const m = mine[q.id] || mine[String(q.id)] || {};
       return `<div class="queue"><span>${esc(q.name)} ${m.suspended ? `<span class="muted">(${esc(this.tr("suspended"))})</span>` : ""}</span>
-        <button data-queue="${q.id}" data-suspended="${m.suspended ? 1 : 0}">${esc(this.tr(m.suspended ? "resume" : "suspend"))}</button></div>`;
-    }).join("");
+        <button type="button" data-queue="${q.id}" data-suspended="${m.suspended ? 1 : 0}" aria-label="${esc(this.tr(m.suspended ? "resume" : "suspend"))} ${esc(q.name)}">${esc(this.tr(m.suspended ? "resume" : "suspend"))}</button></div>`;
+    }).join(""); });
     for (const b of box.querySelectorAll("[data-queue]")) {
       b.onclick = () => this.act(b.dataset.suspended === "1" ? c.api.resume(Number(b.dataset.queue)) : c.api.suspend(Number(b.dataset.queue)));
     }
@@ -377,8 +452,8 @@ class UcsOperator extends HTMLElement {
   renderSettings() {
     const c = this.c;
     const box = this.main.querySelector("[data-settings]");
-    box.innerHTML = `<div class="row"><label>${esc(this.tr("ringtone"))}<select data-sound>${RINGING_SOUNDS.map((s) => `<option>${s}</option>`).join("")}</select></label>
-      <button data-test>${esc(this.tr("test"))}</button><button data-stop>${esc(this.tr("stop"))}</button></div>
+    box.innerHTML = `<div class="settings-row"><label>${esc(this.tr("ringtone"))}<select data-sound>${RINGING_SOUNDS.map((s) => `<option>${s}</option>`).join("")}</select></label>
+      <button type="button" data-test>${esc(this.tr("test"))}</button><button type="button" data-stop>${esc(this.tr("stop"))}</button></div>
       <label class="check"><input type="checkbox" data-theme> ${esc(this.tr("theme"))}</label>`;
     const sound = box.querySelector("[data-sound]");
     sound.value = c.ringingSound;
@@ -394,7 +469,7 @@ class UcsOperator extends HTMLElement {
     const c = this.c;
     const phase = c.phase || "CREDENTIALS";
     const notes = c.notifications.filter((n) => !n.boundState || n.boundState === phase);
-    const html = notes.map((n) => `<div class="note n-${esc(n.type)}" role="alert"><span>${esc(n.text)}</span><button data-dismiss="${esc(n.id)}" aria-label="close">×</button></div>`).join("");
+    const html = notes.map((n) => `<div class="note n-${esc(n.type)}" role="alert"><span>${esc(n.text)}</span><button type="button" data-dismiss="${esc(n.id)}" aria-label="${esc(this.tr("close"))}">×</button></div>`).join("");
     const inline = this.main && this.main.querySelector(".notes-inline");
     const footer = this.root.querySelector("footer");
     if (inline && phase === "CREDENTIALS") {

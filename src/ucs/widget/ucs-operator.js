@@ -4,11 +4,12 @@
 
 import { focusOf, ringsHere } from "./calls.js";
 import { Connection, ProtocolError } from "./connection.js";
-import { t } from "./i18n.js";
+import { errorText, t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
 import { SOFTPHONE, Softphone } from "./softphone.js";
 import { Ringer } from "./sounds.js";
 import { Listeners } from "./listeners.js";
+import { Outcomes, outcomeOf } from "./outcomes.js";
 
 const CALLBACKS = [
   "onConnect", "onCredentials", "onUser", "onIdentify", "onIdentifier", "onDevice", "onReady",
@@ -43,6 +44,7 @@ export class Controller {
     this.userAt = null; // Date.now() when `user` came (its times go on from there)
     this.userKnown = false; // onUser was fired for this login
     this.calls = new Map(); // uniqueid -> Call object as this agent sees it
+    this.outcomes = new Outcomes(() => this.changed()); // dials that did not connect, shown a moment
     this.identifier = null;
     this.line = null;
     this.ringingSound = RINGING_SOUNDS.includes(api.ringingSound) ? api.ringingSound : "default";
@@ -205,6 +207,15 @@ export class Controller {
     }
   }
 
+  /** A call the agent placed ended without connecting: say why, in the card and the bar. */
+  _outcome(call, before) {
+    const key = outcomeOf(call, before);
+    if (!key || this.config.headless) return;
+    this.outcomes.add(call, key);
+    const values = { number: call.number || call.called_number || "" };
+    this.notify(t(this.lang, `outcomeNote.${key}`), "warning", true, 8000, "READY", "outcome", { values });
+  }
+
   _welcome(snapshot) {
     this.user = snapshot.user;
     this.userAt = Date.now();
@@ -221,6 +232,7 @@ export class Controller {
     this.user = null;
     this.userKnown = false;
     this.calls = new Map();
+    this.outcomes.clear();
     this.identifier = null;
     this.line = null;
     this.reason = null;
@@ -302,10 +314,14 @@ export class Controller {
       case "call.changed": {
         const call = msg.call;
         if (msg.what === "hangup") {
+          this._outcome(call, this.calls.get(call.uniqueid));
           this.calls.delete(call.uniqueid);
           this.softphone.hangup(call.uniqueid);
         }
-        else this.calls.set(call.uniqueid, call);
+        else {
+          if (!this.calls.has(call.uniqueid)) this.outcomes.clear(); // a new call: old news go
+          this.calls.set(call.uniqueid, call);
+        }
         if (msg.what === "ringing") {
           this.fire("onCallRinging", call);
           this._autoOpen(call);
@@ -324,7 +340,7 @@ export class Controller {
           const values = { identifier: msg.identifier };
           this.notify(t(this.lang, "unregistered"), "error", true, 20000, "READY", "server", { values });
         } else if (typeof msg.message === "string" && msg.message) {
-          this.notify(msg.message, "error", true, 20000, "READY", "server");
+          this.notify(errorText(this.lang, msg.code, msg.message), "error", true, 20000, "READY", "server");
         }
         break;
       default:
