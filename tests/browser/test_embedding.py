@@ -39,7 +39,7 @@ async def test_listeners_hear_beside_the_property_and_unsubscribe(
     await page.evaluate("window.ucsOperator.provision()")
     await page.wait_for_function("window.heard.some(h => h[0] === 'ready')")
     ready = await page.evaluate("window.heard.find(h => h[0] === 'ready')")
-    assert ready == ["ready", ["Lunch", "Break", "Meeting", "Training"]]
+    assert ready == ["ready", ["Lunch", "Break", "Meeting", "Training", "Missed call"]]
     await page.evaluate("window.heard = []")
     await page.evaluate("window.ucsOperator.changeStatus('AUX', 'Lunch')")
     await page.wait_for_function("window.heard.some(h => h[0] === 'A')")

@@ -69,7 +69,13 @@ async def test_the_step_by_step_examples_run_as_written(running: Running, tmp_pa
     queues = json.loads(out[out.index("[\n") : out.rindex("]") + 1])
     assert [q["name"] for q in queues] == ["Support", "Sales", "Campaign", "Billing"]
     server = running.server
-    assert server.center.directory.aux_reasons == ("Lunch", "Break", "Meeting", "Missed call", "Coaching")
+    assert server.center.directory.aux_reasons == (
+        "Lunch",
+        "Break",
+        "Meeting",
+        "Missed call",
+        "Coaching",
+    )
     assert 4 not in server.center.directory.queues and 5 not in server.center.directory.agents
     assert server.settings.sso_secret == "a-longer-sso-secret"
     uid_line = next(line for line in out.splitlines() if "hung up" in line)

@@ -340,6 +340,11 @@ class Operator:
     async def state(self) -> Any:
         return await self._request("state")
 
+    async def directory(self) -> Any:
+        """The transfer directory: every other agent with status and extension, and the
+        incoming queues with callers waiting (docs/protocol.md)."""
+        return await self._request("directory")
+
     async def team(self) -> Any:
         """Supervisors: their queues with today's figures and their agents (CONTRACT §11)."""
         return await self._request("team")

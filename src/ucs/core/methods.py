@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ucs.core import callback, registration, telephony, transfer, views
+from ucs.core import callback, phonebook, registration, telephony, transfer, views
 from ucs.core.agent import check_status
 from ucs.core.call import AccountCode, Call
 from ucs.core.directory import QueueType
@@ -413,4 +413,5 @@ HANDLERS: dict[str, Handler] = {
     "stopRingingSoundTest": local,
     "notify": local,
     "setTheme": set_theme,
+    "directory": phonebook.directory,
 }

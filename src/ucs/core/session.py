@@ -262,6 +262,7 @@ METHODS: dict[str, MethodSpec] = {
         ),
         _m("setTheme", _ANY, Param("theme", _enum("theme", THEMES))),
         _m("team", _READY),
+        _m("directory", _READY),
         _m(
             "setAgentStatus",
             _READY,

@@ -5,11 +5,13 @@
 export const LAYOUT_STYLE = `
 [hidden] { display: none !important; }
 .root { container-type: inline-size; max-width: 1180px; }
+main > .card { max-width: 480px; } /* login, phone, confirmation: a form's width */
 .desk-cols { display: grid; grid-template-columns: 1fr; gap: 0 12px; align-items: start; }
 @container (min-width: 760px) { .desk-cols { grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); } }
 .status-line { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; margin-bottom: 8px; }
 .status-line .pill { white-space: normal; }
 .row > select, .row > input { min-width: 0; }
+.dial-row > input { flex: 1 1 15em; } .dial-row > select { flex: 1 1 8em; }
 .settings-row { display: flex; gap: 8px; flex-wrap: wrap; align-items: end; }
 .settings-row > label { flex: 1 1 10em; margin: 0; }
 .settings-row > label select { margin-top: 4px; font-size: 14px; color: var(--text); }
@@ -35,12 +37,12 @@ export function icon(name) {
   return d ? `<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="${d}"/></svg>` : "";
 }
 
-const PHONE_KEY = "ucsOperator:phone:"; // + username: the phone the agent last started work on
+const PHONE_KEY = "ucsOperator:phone:"; // + the user's id: the phone they last started work on
 
-export function lastPhone(username) {
-  try { return username ? localStorage.getItem(PHONE_KEY + username) : null; } catch { return null; }
+export function lastPhone(userId) {
+  try { return userId ? localStorage.getItem(PHONE_KEY + userId) : null; } catch { return null; }
 }
 
-export function rememberPhone(username, identifier) {
-  try { if (username && identifier) localStorage.setItem(PHONE_KEY + username, identifier); } catch { /* not kept */ }
+export function rememberPhone(userId, identifier) {
+  try { if (userId && identifier) localStorage.setItem(PHONE_KEY + userId, identifier); } catch { /* not kept */ }
 }

@@ -33,6 +33,7 @@ export const METHODS = {
   notify: ANY,
   setTheme: ANY,
   team: READY,
+  directory: READY,
   setAgentStatus: READY,
   logoutAgent: READY,
 };

@@ -231,6 +231,9 @@ export interface Config {
   confirmDevice?: boolean;
   /** Open call.data.crmUrl of a ringing incoming call in a new tab. */
   crmAutoOpen?: boolean;
+  /** Default true: Alt+Shift+A answer, H hang up (reject), O hold/resume, M mute/unmute,
+   * anywhere on the page; false turns them off. */
+  hotkeys?: boolean;
   theme?: Theme;
   /** Default true: the softphone's microphone with echo cancellation, noise suppression and
    * gain control; false turns them off (steady test tones). */
@@ -339,9 +342,43 @@ export interface Methods {
   setAgentStatus(userId: number, status: Status, reason?: string): Promise<void>;
   /** Supervisors: log out an agent of their team (who has no call), who is told who did it. */
   logoutAgent(userId: number): Promise<void>;
+  /** The transfer directory: every other agent with status and extension, and the incoming
+   * queues with callers waiting; what the interface's number field offers to pick from. */
+  directory(): Promise<Directory>;
   /** Add a listener beside the callback property; returns the function that removes it.
    * Throws an INVALID_ARGUMENT UcsError for an unknown name. */
   on<K extends keyof Events>(name: K, fn: (...args: Events[K]) => void): () => void;
+}
+
+/** What directory() resolves to. */
+export interface Directory {
+  agents: DirectoryAgent[];
+  queues: DirectoryQueue[];
+}
+
+/** Another agent, as the transfer directory shows them. */
+export interface DirectoryAgent {
+  id: number;
+  username: string;
+  displayname: string;
+  status: Status;
+  /** The AUX reason, else null. */
+  reason: string | null;
+  /** The extension of the phone the agent has paired (dial or transfer to it); null when none
+   * is paired or it is the browser softphone. */
+  extension: string | null;
+  /** On a call now. */
+  busy: boolean;
+}
+
+/** An incoming queue, as the transfer directory shows it. */
+export interface DirectoryQueue {
+  id: number;
+  name: string;
+  /** The number callers dial to reach it, or null. */
+  number: string | null;
+  /** Callers waiting now. */
+  waiting: number;
 }
 
 /** A queue of a supervisor's team view: callers waiting now and today's figures. */

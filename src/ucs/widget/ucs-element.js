@@ -192,8 +192,9 @@ class UcsOperator extends HTMLElement {
     const user = c.user;
     this.root.querySelector(".who").textContent = user ? user.displayname : "";
     this.root.querySelector(".banner").hidden = c.connected || !c.trouble;
+    if (c.phase === "IDENTIFY") this.lastPhoneOffer();
     if (c.phase === "READY") {
-      rememberPhone(user && user.username, c.identifier);
+      rememberPhone(user && user.id, c.identifier);
       this.renderReady();
       const box = this.main.querySelector("[data-settings]");
       const sound = box && box.querySelector("[data-sound]");
@@ -203,6 +204,21 @@ class UcsOperator extends HTMLElement {
     }
     this.renderNotes();
     this.alerts.update(c.phase === "READY" ? [...c.calls.values()] : [], (call) => this.describe(call));
+  }
+
+  /** One click for a returning agent: the phone of last time, chosen and confirmed (shown
+   * once the User object, whose phone it is, has come). */
+  lastPhoneOffer() {
+    const c = this.c;
+    const slot = this.main && this.main.querySelector("[data-last-slot]");
+    const last = lastPhone(c.user && c.user.id);
+    if (!slot || !last || slot.dataset.phone === last) return;
+    slot.dataset.phone = last;
+    slot.innerHTML = `<button type="button" class="primary last-phone" data-last-phone="${esc(last)}">${esc(this.tr("startOn").replace("{phone}", this.phoneName(last)))}</button>`;
+    slot.querySelector("button").onclick = () => {
+      RingAlerts.ask();
+      this.act(c.api.selectIdentifier(last).then(() => c.api.provision()));
+    };
   }
 
   /** What is said and shown of a ringing call: who calls, and through which queue. */
@@ -232,9 +248,7 @@ class UcsOperator extends HTMLElement {
       const listed = c.config.listDevices ? c.user?.lines || [] : [];
       const browser = softphoneSupported() ? `<button type="button" data-phone="${SOFTPHONE}">${esc(this.tr("thisBrowser"))}</button>` : "";
       const phones = browser + listed.map((l) => `<button type="button" data-phone="${esc(l.identifier)}">${esc(l.identifier)} · ${esc(l.extension)}</button>`).join("");
-      const last = lastPhone(c.user && c.user.username);
-      const again = last ? `<button type="button" class="primary last-phone" data-last-phone="${esc(last)}">${esc(this.tr("startOn").replace("{phone}", this.phoneName(last)))}</button>` : "";
-      m.innerHTML = `<form class="card" data-identify>${again}<h2>${esc(this.tr("choosePhone"))}</h2>
+      m.innerHTML = `<form class="card" data-identify><div data-last-slot></div><h2>${esc(this.tr("choosePhone"))}</h2>
         <input name="identifier" aria-label="${esc(this.tr("identifierHint"))}" placeholder="${esc(this.tr("identifierHint"))}" required>
         <div class="phones">${phones}</div>
         <p class="row"><button class="primary" type="submit">${esc(this.tr("use"))}</button>
@@ -247,14 +261,7 @@ class UcsOperator extends HTMLElement {
         b.onclick = (e) => { e.preventDefault(); this.act(c.api.selectIdentifier(b.dataset.phone)); };
       }
       m.querySelector("[data-logout]").onclick = () => this.act(c.api.logout());
-      const start = m.querySelector("[data-last-phone]");
-      if (start) {
-        // One click for a returning agent: the phone of last time, chosen and confirmed.
-        start.onclick = () => {
-          RingAlerts.ask();
-          this.act(c.api.selectIdentifier(start.dataset.lastPhone).then(() => c.api.provision()));
-        };
-      }
+      this.lastPhoneOffer();
     } else if (c.phase === "DEVICE") {
       m.innerHTML = `<div class="card"><h2>${esc(this.tr("confirmPhone"))}</h2>
         <p>${esc(this.tr("confirmText"))} <b>${esc(this.phoneName(c.identifier))}</b></p>
@@ -271,7 +278,8 @@ class UcsOperator extends HTMLElement {
         <div data-teampanel hidden></div><div data-desk class="desk-cols"><div>
         <div class="card" data-status></div><div data-calls></div>
         <form class="card" data-dial><h2>${esc(this.tr("dial"))}</h2>
-          <div class="row"><input name="number" aria-label="${esc(this.tr("number"))}" placeholder="${esc(this.tr("number"))}" inputmode="tel">
+          <div class="row dial-row"><input name="number" aria-label="${esc(this.tr("number"))}" placeholder="${esc(this.tr("numberOrName"))}" list="ucs-directory" autocomplete="off">
+          <datalist id="ucs-directory"></datalist>
           <select name="queue" aria-label="${esc(this.tr("dialQueue"))}"></select></div>
           <button type="button" class="keypad-toggle" data-keypad-toggle aria-expanded="false" aria-controls="keypad">${esc(this.tr("keypad"))}</button>
           <div class="keypad" id="keypad" hidden>${[..."123456789*0#"].map((k) => `<button type="button" data-key="${k}">${k}</button>`).join("")}</div>
@@ -295,6 +303,11 @@ class UcsOperator extends HTMLElement {
         const q = dial.queue.value;
         this.act(c.api.dial(dial.number.value, /^\d+$/.test(q) ? Number(q) : q));
       };
+      // The directory to pick from (colleagues by name or extension), fresh at each focus.
+      dial.number.onfocus = () => c.api.directory().then((d) => {
+        m.querySelector("#ucs-directory").innerHTML = d.agents.filter((a) => a.extension).map((a) =>
+          `<option value="${esc(a.extension)}">${esc(a.displayname)} · ${esc(this.tr(a.status))}${a.reason ? ` · ${esc(a.reason)}` : ""}${a.busy ? ` · ${esc(this.tr("onCall"))}` : ""}</option>`).join("");
+      }).catch(() => { /* no directory now: the agent types a number */ });
       for (const key of m.querySelectorAll("[data-key]")) {
         key.onclick = () => { dial.number.value += key.dataset.key; };
       }
