@@ -37,7 +37,6 @@ from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecor
 from ucs.core.ids import AgentId, arrival_seq
 from ucs.storage import outbox
 from ucs.storage import schema as t
-from ucs.storage.lease import Fence, Fenced, check
 from ucs.storage.journal import (
     OutboxEvents,
     Record,
@@ -46,6 +45,7 @@ from ucs.storage.journal import (
     TokenIssued,
     TokensRevoked,
 )
+from ucs.storage.lease import Fence, Fenced, check
 
 __all__ = [
     "Committer",

@@ -39,7 +39,6 @@ from ucs.storage.committer import (
     Refused,
     upsert,
 )
-from ucs.storage.lease import Fence, Fenced
 from ucs.storage.journal import (
     Journal,
     Record,
@@ -49,6 +48,7 @@ from ucs.storage.journal import (
     TokensRevoked,
     replayed_key,
 )
+from ucs.storage.lease import Fence, Fenced
 
 __all__ = [
     "Health",
