@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import Front, free_port
+from tests.helpers import free_port
 from tests.storage.conftest import POSTGRES, fresh_postgres
 from ucs.client import Operator, OperatorError
 from ucs.storage import schema
@@ -81,6 +83,42 @@ class Node:
         self.proc.wait()
 
 
+HAPROXY = shutil.which("haproxy") or (
+    "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else ""
+)
+DEPLOYED = Path(__file__).parents[2] / "deploy" / "haproxy.cfg"
+
+
+@contextlib.contextmanager
+def haproxy(nodes: list[Node], tmp_path: Path) -> Iterator[str]:
+    """deploy/haproxy.cfg, as shipped but for its addresses, in front of ``nodes``: its URL."""
+    if not HAPROXY:
+        pytest.skip("haproxy is not installed (make edge)")
+    port = free_port()
+    lines = []
+    for line in DEPLOYED.read_text().splitlines():
+        if line.strip().startswith("bind "):
+            line = f"    bind 127.0.0.1:{port}"
+        elif line.strip().startswith("server "):
+            continue
+        lines.append(line)
+    lines += [f"    server {n.name} 127.0.0.1:{n.port} check" for n in nodes]
+    config = tmp_path / "haproxy.cfg"
+    config.write_text("\n".join(lines) + "\n")
+    with open(tmp_path / "haproxy.log", "wb") as log:
+        proc = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 @pytest.fixture
 def cluster_db() -> Iterator[str]:
     with fresh_postgres() as url:
@@ -106,6 +144,16 @@ def _rows(db: str) -> int:
         store.engine.dispose()
 
 
+async def _serving_through(url: str) -> None:
+    """Once HAProxy's health check has found the owner."""
+    async with asyncio.timeout(30), httpx.AsyncClient(base_url=url) as http:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+
+
 async def _state_once_back(op: Operator) -> dict[str, Any]:
     async with asyncio.timeout(30):
         while True:
@@ -128,15 +176,16 @@ async def test_kill_9_of_the_owner_and_the_standby_serves_its_agents_and_calls(
         b = Node(cluster_db, "b", tmp_path / "b.log")
         b.wait_log("node b is a standby: partition 'main' is run by node a (epoch 1)")
         assert b.health() is None  # a standby does not listen
-        async with Front([a.port, b.port]) as front:
-            op = Operator(front.url)
+        with haproxy([a, b], tmp_path) as front:
+            await _serving_through(front)
+            op = Operator(front)
             await op.connect()
             await op.login("agent1", "agent1-pass")
             await op.select_identifier("phone1")
             await op.provision()
             await op.change_status("READY")
             events = op.events()
-            async with httpx.AsyncClient(base_url=front.url, headers=ADMIN) as http:
+            async with httpx.AsyncClient(base_url=front, headers=ADMIN) as http:
                 call = await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601555001"})
                 uid = call.json()["uniqueid"]
                 async with asyncio.timeout(10):
