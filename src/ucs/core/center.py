@@ -474,10 +474,16 @@ class Center:
         session = self.sessions.get(agent)
         return frozenset(session.clients) if session is not None else None
 
-    def team_view(self, now: float | None = None) -> dict[str, Any]:
-        """The whole center as a superuser's ``team()`` has it (every queue and agent), at
-        ``now`` (the clock's time between steps): for the wallboard (``/api/team``)."""
+    def team_view(
+        self, now: float | None = None, supervisor: AgentId | None = None
+    ) -> dict[str, Any]:
+        """The whole center as a superuser's ``team()`` has it (every queue and agent), or
+        ``supervisor``'s team and queues as their ``team()`` has them, at ``now`` (the
+        clock's time between steps): for the wallboard (``/api/team``)."""
         at = self.now if now is None else max(now, self.now)
+        if supervisor is not None:
+            team, queues = self.teams.of(supervisor)
+            return supervision.view(self, sorted(team), list(queues), at)
         return supervision.view(self, sorted(self.agents), sorted(self.directory.queues), at)
 
     def figures(self, now: float | None = None) -> Figures:
