@@ -31,7 +31,7 @@ async def test_a_target_out_of_range_is_refused_and_nothing_changes(
         made = await http.post("/api/queues", json={"name": "X", "service_level_target": bad})
         queue = (await http.get("/api/queues/1")).json()
     assert answer.status_code == 422 and made.status_code == 422  # null too: it has a value
-    assert answer.json()["detail"][0]["loc"] == ["body", "service_level_target"]
+    assert "service_level_target" in str(answer.json()["detail"])
     assert queue["service_level_target"] == 20
 
 
