@@ -399,11 +399,16 @@ class Center:
         wrapped = None
         if a.acw_call is not None:  # an automatic wrap-up ends: its seconds go to its call
             wrapped = (str(a.acw_call), max(0.0, self.now - a.status_since))
+        previous = None
+        if a.status is not Status.OFFLINE:
+            previous = (a.status, a.reason, a.status_since)
         a.status, a.reason, a.status_since, a.acw_until = status, reason, self.now, acw_until
         a.acw_call = call
         if acw_until is not None:
             self.timers.arm(acw_until, WrapUpEnds(agent, acw_until))
-        self.out.effects.append(StatusRecord(agent, status, reason, self.now, by, wrapped))
+        self.out.effects.append(
+            StatusRecord(agent, status, reason, self.now, by, wrapped, previous)
+        )
         self.out.agents_touched.add(agent)
         if agent in self.sessions:
             self.out.sessions_touched.add(agent)

@@ -251,6 +251,9 @@ class StatusRecord:
     the server (wrap-up, RONA, a restart)."""
     wrapped: tuple[str, float] | None = None
     """The automatic wrap-up this change ended: the call's uniqueid and its seconds."""
+    previous: tuple[Status, str | None, float] | None = None
+    """The status this change ended, its reason and since when (None: OFFLINE): the span
+    the reports add up without reading the log row by row."""
 
 
 @dataclass(frozen=True, slots=True)

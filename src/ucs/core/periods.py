@@ -174,6 +174,7 @@ def queue_rows(
     (``hours``: (queue, hour of the period) → sums)."""
     intervals = p.intervals()
     where = p.index(intervals)
+    ends = [*(iv.label for iv in intervals[1:]), p.label(p.end)]
     rows = []
     for qid, name in queues.items():
         sums = [QueueSums() for _ in intervals]
@@ -181,13 +182,13 @@ def queue_rows(
             found = hours.get((qid, h))
             if found is not None:
                 sums[at].add(found)
-        for iv, s in zip(intervals, sums, strict=True):
+        for iv, end, s in zip(intervals, ends, sums, strict=True):
             rows.append(
                 {
                     "queue_id": qid,
                     "name": name,
                     "start": iv.label,
-                    "end": p.label(iv.end),
+                    "end": end,
                     **s.figures(),
                 }
             )

@@ -190,6 +190,9 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
                     reason=item.reason,
                     at=item.at,
                     by_agent=item.by,
+                    prev_status=item.previous[0].value if item.previous else None,
+                    prev_reason=item.previous[1] if item.previous else None,
+                    prev_since=item.previous[2] if item.previous else None,
                 )
             )
             if item.wrapped is not None:

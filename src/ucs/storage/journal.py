@@ -132,6 +132,11 @@ def encode(item: Record) -> dict[str, Any]:
                 "at": item.at,
                 "by": item.by,
                 "wrapped": list(item.wrapped) if item.wrapped is not None else None,
+                "previous": (
+                    [item.previous[0].value, item.previous[1], item.previous[2]]
+                    if item.previous is not None
+                    else None
+                ),
             }
         case SessionRecord():
             return {
@@ -181,6 +186,7 @@ def decode(data: dict[str, Any]) -> Record:
     if kind == "status":
         by = data.get("by")  # absent before migration 0009
         wrapped = data.get("wrapped")  # absent before migration 0011
+        previous = data.get("previous")
         return StatusRecord(
             AgentId(data["agent"]),
             Status(data["status"]),
@@ -188,6 +194,7 @@ def decode(data: dict[str, Any]) -> Record:
             data["at"],
             AgentId(by) if by is not None else None,
             (str(wrapped[0]), float(wrapped[1])) if wrapped else None,
+            (Status(previous[0]), previous[1], float(previous[2])) if previous else None,
         )
     if kind == "session":
         line = data["line"]

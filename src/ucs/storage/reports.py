@@ -4,7 +4,8 @@ Each sums in the database and hands back little: the queue report one row per qu
 of the period (the call records' columns ``waited_from``, ``answered``, ``ended``, ``cause``,
 ``acw``, grouped by the hour since the period's start), the agent report one row per agent
 from the call records, one per agent from ``missed_offers``, and one per agent, status and
-reason from the status log (each row's time up to the agent's next row, by a window function).
+reason from the status log (each row carries the span of the status it ended, so that the
+time is a sum, not a pairing of each row with the next).
 ``ucs.core.periods`` turns the sums into figures. Both SQLite and PostgreSQL run them.
 """
 
@@ -129,45 +130,33 @@ def agent_sums(
         )
         for aid, n in conn.execute(missed):
             sums[aid].missed = int(n)
-        # The status each agent had at ``start``: their last row before it (the index
-        # status_log_agent_at finds it at once), counted up to their first row in the period.
-        before = {}
-        for aid in wanted:
-            row = conn.execute(
-                select(s.status, s.reason)
-                .where(s.agent_id == aid, s.at < start)
-                .order_by(s.at.desc(), s.id.desc())
-                .limit(1)
-            ).first()
-            if row is not None:
-                before[aid] = (row[0], row[1])
-        inner = (
-            select(
-                s.agent_id,
-                s.status,
-                s.reason,
-                s.at,
-                func.lead(s.at).over(partition_by=s.agent_id, order_by=(s.at, s.id)).label("nxt"),
-            )
-            .where(s.at >= start, s.at < end, s.agent_id.in_(wanted))
-            .subquery()
+        # Time per status: each row in the period closes the span of the status before it
+        # (``prev_*``, clipped to ``start``) ...
+        since = case((s.prev_since < start, start), else_=s.prev_since)
+        spans = (
+            select(s.agent_id, s.prev_status, s.prev_reason, func.sum(s.at - since))
+            .where(s.at >= start, s.at < end, s.agent_id.in_(wanted), s.prev_status.is_not(None))
+            .group_by(s.agent_id, s.prev_status, s.prev_reason)
         )
-        spans = select(
-            inner.c.agent_id,
-            inner.c.status,
-            inner.c.reason,
-            func.sum(func.coalesce(inner.c.nxt, end) - inner.c.at),
-        ).group_by(inner.c.agent_id, inner.c.status, inner.c.reason)
         for aid, status, reason, seconds in conn.execute(spans):
             sums[aid].add_time(status, reason, float(seconds or 0.0))
-        firsts = dict(
-            conn.execute(
-                select(s.agent_id, func.min(s.at))
-                .where(s.at >= start, s.at < end, s.agent_id.in_(wanted))
-                .group_by(s.agent_id)
-            ).all()
+        # ... and each agent's last row before ``end`` opens the span still going on then
+        # (found per agent by the index status_log_agent_at, in one statement).
+        last = (
+            select(s.id)
+            .where(s.agent_id == t.agents.c.id, s.at < end)
+            .order_by(s.at.desc(), s.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        for aid, (status, reason) in before.items():
-            first = firsts.get(aid)
-            sums[aid].add_time(status, reason, (end if first is None else float(first)) - start)
+        ids = [
+            i
+            for (i,) in conn.execute(select(last).where(t.agents.c.id.in_(wanted)))
+            if i is not None
+        ]
+        if ids:
+            rows = select(s.agent_id, s.status, s.reason, s.at).where(s.id.in_(ids))
+            for aid, status, reason, at in conn.execute(rows):
+                if status != "OFFLINE":
+                    sums[aid].add_time(status, reason, end - max(float(at), start))
     return sums

@@ -29,6 +29,15 @@ _CDR = (
 )
 
 
+_STATUS = (
+    sa.Column("prev_status", sa.String(16), nullable=True),
+    sa.Column("prev_reason", sa.String(64), nullable=True),
+    sa.Column("prev_since", sa.Float, nullable=True),
+)
+_SPAN = ["prev_status", "prev_reason", "prev_since"]
+_REPORTED = ["agent_id", "handled_by", "waited_from", "answered", "ended", "cause", "acw"]
+
+
 def upgrade() -> None:
     op.add_column(
         "queues",
@@ -46,8 +55,13 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("missed_offers_at", "missed_offers", ["at", "agent_id"])
+    for column in _STATUS:
+        op.add_column("status_log", column)
     op.create_index("status_log_agent_at", "status_log", ["agent_id", "at"])
+    op.create_index("status_log_spans", "status_log", ["at", "agent_id", *_SPAN])
+    op.create_index("cdr_report", "cdr", ["created", "live", "queue_id", *_REPORTED])
     _fill_from_calls()
+    _fill_spans()
 
 
 def _fill_from_calls() -> None:
@@ -78,8 +92,42 @@ def _fill_from_calls() -> None:
         )
 
 
+def _fill_spans() -> None:
+    """Each status log row written before: the status it ended (the agent's row before it),
+    unless that was OFFLINE."""
+    conn = op.get_bind()
+    log = sa.table(
+        "status_log",
+        sa.column("id", sa.Integer),
+        sa.column("agent_id", sa.Integer),
+        sa.column("status", sa.String),
+        sa.column("reason", sa.String),
+        sa.column("at", sa.Float),
+        *(sa.column(c.name, c.type) for c in _STATUS),
+    )
+    rows = conn.execute(
+        sa.select(log.c.id, log.c.agent_id, log.c.status, log.c.reason, log.c.at).order_by(
+            log.c.agent_id, log.c.at, log.c.id
+        )
+    ).all()
+    before: dict[int, tuple[str, str | None, float]] = {}
+    for row_id, agent, status, reason, at in rows:
+        prev = before.get(agent)
+        if prev is not None and prev[0] != "OFFLINE":
+            conn.execute(
+                log.update()
+                .where(log.c.id == row_id)
+                .values(prev_status=prev[0], prev_reason=prev[1], prev_since=prev[2])
+            )
+        before[agent] = (status, reason, at)
+
+
 def downgrade() -> None:
+    op.drop_index("cdr_report", "cdr")
+    op.drop_index("status_log_spans", "status_log")
     op.drop_index("status_log_agent_at", "status_log")
+    for column in reversed(_STATUS):
+        op.drop_column("status_log", column.name)
     op.drop_index("missed_offers_at", "missed_offers")
     op.drop_table("missed_offers")
     for column in reversed(_CDR):
