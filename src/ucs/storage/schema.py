@@ -289,3 +289,14 @@ crm_outbox = Table(
     Index("crm_outbox_stream", "stream", "state", "seq"),
     sqlite_autoincrement=True,
 )
+
+partition_owner = Table(
+    "partition_owner",
+    metadata,
+    Column("partition", String(64), primary_key=True),
+    Column("node", String(128), nullable=False),
+    Column("epoch", Integer, nullable=False),  # grows at each take-over; writes carry it
+    Column("backend", Integer, nullable=False),  # the owner's lease connection (pg_backend_pid)
+    Column("expires", Float, nullable=False),  # the database's clock (epoch seconds)
+)
+"""A cluster's partitions and the node that runs each (``lease.py``; PostgreSQL only)."""
