@@ -1,7 +1,7 @@
 """reports: queues.service_level_target; what the reports read of each call record, in columns
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0014
 
 The call record keeps its Call object (``cdr.call``, JSON); the reports (``storage/reports.py``)
 read plain columns beside it: when the caller started waiting, was answered, hung up, the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0010"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
