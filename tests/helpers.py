@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 
-from ucs.client import Operator
+from ucs.client import Operator, OperatorError
+from ucs.storage.store import database_url
 
-__all__ = ["free_port", "start_server"]
+__all__ = ["CuttableLink", "behind_a_link", "free_port", "start_server", "state_once_back"]
 
 
 def free_port() -> int:
@@ -40,6 +45,19 @@ def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
     raise AssertionError("the server did not start")
 
 
+async def state_once_back(op: Operator, within: float = 15) -> dict[str, Any]:
+    """The client's state as soon as it has reconnected and resumed by itself (with backoff),
+    after its server restarted or another node of a cluster took over."""
+    async with asyncio.timeout(within):
+        while True:
+            try:
+                state: dict[str, Any] = await op.state()
+                return state
+            except OperatorError as err:
+                assert err.code == "UNAVAILABLE"
+                await asyncio.sleep(0.2)
+
+
 async def ready_agent(url: str, n: int) -> Operator:
     """``agent{n}`` of the demo data signed in through the SDK on ``phone{n}``, and READY."""
     op = Operator(url)
@@ -49,3 +67,60 @@ async def ready_agent(url: str, n: int) -> Operator:
     await op.provision()
     await op.change_status("READY")
     return op
+
+
+class CuttableLink:
+    """A TCP proxy in front of a database: ``cut()`` drops every connection and refuses new
+    ones until ``restore()``."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = free_port()
+        self.server: asyncio.Server | None = None
+        self.links: set[asyncio.StreamWriter] = set()
+
+    async def restore(self) -> None:
+        self.server = await asyncio.start_server(
+            self._link, "127.0.0.1", self.port, reuse_address=True
+        )
+
+    async def cut(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        for writer in list(self.links):
+            writer.transport.abort()
+        self.links.clear()
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.links |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, ConnectionError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        try:
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        except asyncio.CancelledError:  # the test is over
+            writer.transport.abort()
+            up_writer.transport.abort()
+        self.links -= {writer, up_writer}
+
+
+async def behind_a_link(db: str) -> tuple[CuttableLink, str]:
+    """A link in front of the database ``db``, open, and the URL that reaches it through it."""
+    target = make_url(database_url(db))
+    link = CuttableLink(target.host or "127.0.0.1", target.port or 5432)
+    await link.restore()
+    proxied = db.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{link.port}")
+    if proxied == db:  # the URL named no port
+        proxied = db.replace(f"@{target.host}/", f"@127.0.0.1:{link.port}/")
+    return link, proxied

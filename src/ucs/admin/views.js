@@ -203,6 +203,7 @@ export function queuesView(app) {
       { name: "strategy", label: app.tr("strategy"), kind: "select", options: STRATEGIES.map((s) => [s, s]) },
       { name: "ring_timeout", label: app.tr("ring_timeout"), kind: "number" },
       { name: "wrapup", label: app.tr("wrapup"), kind: "number" },
+      { name: "service_level_target", label: app.tr("service_level_target"), kind: "number", step: "1" },
       { name: "weight", label: app.tr("weight"), kind: "number", step: "1" },
       { name: "number", label: app.tr("number"), kind: "text", nullable: true },
       // A new queue's default, "Missed call", is made an AUX reason by the server if it is none.
@@ -211,7 +212,7 @@ export function queuesView(app) {
     ],
     body: (v) => v,
     extra: members(app),
-    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, weight: 0, rona_reason: MISSED_CALL },
+    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, rona_reason: MISSED_CALL },
   });
 }
 

@@ -79,6 +79,8 @@ class QueueConfig:
     """Announcements also tell the expected wait, once one can be estimated."""
     language: str = "en"
     """The language of the greeting and the announcements: ``en`` or ``cs``."""
+    service_level_target: int = 20
+    """Seconds within which an answer counts toward the queue's service level (1..3600)."""
 
     @property
     def plays_to_waiting(self) -> bool:

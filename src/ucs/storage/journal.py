@@ -31,6 +31,7 @@ from ucs.core.model import Phase, Status
 
 __all__ = [
     "Journal",
+    "NoJournal",
     "OutboxEvents",
     "Record",
     "RowDeleted",
@@ -117,6 +118,9 @@ def encode(item: Record) -> dict[str, Any]:
                 "queue": item.queue_id,
                 "live": item.live,
                 "agents": [list(a) for a in item.agents],
+                "enqueued": item.enqueued,
+                "handled_by": item.handled_by,
+                "missed": [list(m) for m in item.missed],
             }
         case AgentRecord():
             return {"k": "agent", "agent": item.agent, "state": dict(item.state)}
@@ -128,6 +132,12 @@ def encode(item: Record) -> dict[str, Any]:
                 "reason": item.reason,
                 "at": item.at,
                 "by": item.by,
+                "wrapped": list(item.wrapped) if item.wrapped is not None else None,
+                "previous": (
+                    [item.previous[0].value, item.previous[1], item.previous[2]]
+                    if item.previous is not None
+                    else None
+                ),
             }
         case SessionRecord():
             return {
@@ -167,17 +177,25 @@ def decode(data: dict[str, Any]) -> Record:
             queue_id=data["queue"],
             live=data["live"],
             agents=tuple((a[0], a[1]) for a in data.get("agents", ())),  # absent before 0005
+            # absent before migration 0011:
+            enqueued=data.get("enqueued"),
+            handled_by=data.get("handled_by"),
+            missed=tuple((m[0], m[1]) for m in data.get("missed", ())),
         )
     if kind == "agent":
         return AgentRecord(AgentId(data["agent"]), data["state"])
     if kind == "status":
         by = data.get("by")  # absent before migration 0009
+        wrapped = data.get("wrapped")  # absent before migration 0011
+        previous = data.get("previous")
         return StatusRecord(
             AgentId(data["agent"]),
             Status(data["status"]),
             data["reason"],
             data["at"],
             AgentId(by) if by is not None else None,
+            (str(wrapped[0]), float(wrapped[1])) if wrapped else None,
+            (Status(previous[0]), previous[1], float(previous[2])) if previous else None,
         )
     if kind == "session":
         line = data["line"]
@@ -343,6 +361,24 @@ class Journal:
             log.warning("journal %s: an unfinished last write is cut off", self.path)
             os.ftruncate(self._fd, good)
         self.size = good
+
+
+class NoJournal(Journal):
+    """A node of a cluster's: it keeps nothing aside. Records a database outage holds back
+    wait in memory (new work is refused meanwhile), and a node that cannot reach the database
+    loses its lease and stops serving rather than keep records another node's take-over would
+    contradict (``lease.py``)."""
+
+    def __init__(self) -> None:
+        self.path = Path("(none: a node of a cluster keeps no journal)")
+        self.id, self.count, self.replayed, self.size = "", 0, 0, 0
+        self._fd = None
+
+    def append(self, items: Iterable[Record]) -> None:
+        raise OSError("a node of a cluster keeps no journal")
+
+    def clear(self) -> None:
+        pass
 
 
 def _fsync_dir(path: Path) -> None:

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ucs.core.center import Center, last_midnight
 from ucs.core.directory import AgentConfig
 from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord, StatusRecord
-from ucs.core.errors import StorageUnavailable, UcsError
+from ucs.core.errors import Forbidden, InvalidArgument, StorageUnavailable, UcsError
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
 from ucs.crm import demo as demo_crm
@@ -41,12 +41,13 @@ from ucs.media.plane import media_plane
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.audit import AuditLog
+from ucs.storage.lease import Lease
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
-from ucs.web import demo_ring
+from ucs.web import cluster, demo_ring
 from ucs.web.admission import Admission
-from ucs.web.api import admin, audit, crm, reports, sim, sounds, staff, team
+from ucs.web.api import admin, audit, crm, periods, readers, reports, sim, sounds, staff, team
 from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
@@ -68,6 +69,8 @@ log = logging.getLogger("ucs.server")
 _WIDGET = str(resources.files("ucs") / "widget")
 _ADMIN = str(resources.files("ucs") / "admin")
 _WALLBOARD = str(resources.files("ucs") / "wallboard")
+_REPORTS = str(resources.files("ucs") / "reports")
+"""The reports page (``/reports/``): charts and tables of ``/api/reports/…``."""
 """The web admin (``/admin/``): plain ES modules over the REST API."""
 """The operator component: plain ES modules, served as they are (no build step)."""
 _TYPED_WIDGET_FILES = {
@@ -166,6 +169,14 @@ class Settings:
     softphone_grace: float = 30.0
     """Seconds an agent whose phone is the browser softphone stays as it is after the last
     tab of its session closed; then it goes OFFLINE (``core/presence.py``)."""
+    node: str = ""
+    """This node's name in a cluster (``--cluster --node``, ``web/cluster.py``); empty: a
+    server on its own."""
+    partition: str = "main"
+    """The partition a node of a cluster runs."""
+    lease_seconds: float = 3.0
+    """How long a node's lease holds without renewal: a standby takes over a paused or cut-off
+    owner after it (a dead one at once)."""
     shed_lag: float = 0.0
     """REST requests that add work are refused (503, ``Retry-After``) while the event loop
     lags more than this many seconds (``web/pressure.py``); 0: never. ``ucs serve`` sets
@@ -192,6 +203,8 @@ class Server:
     sip: SipSwitch | None = field(init=False, default=None)
     """The SIP switch the engine drives (``--switch sip``); else None."""
     tokens: Tokens = field(default_factory=Tokens)
+    lease: Lease | None = None
+    """A node of a cluster's lease on its partition (``web/cluster.py``)."""
     answers: dict[str, OrderedDict[str, str | bytes]] = field(default_factory=dict, repr=False)
     reconfiguring: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     """Answers to recent requests, by session token (or connection): see ``ws.py``."""
@@ -380,8 +393,14 @@ def build_server(settings: Settings) -> Server:
         demo_directory,
     )
 
-    store = Store(settings.db, journal=settings.journal, process=settings.writer_process)
+    store = Store(
+        settings.db,
+        journal=settings.journal,
+        process=settings.writer_process,
+        cluster=bool(settings.node),
+    )
     store.migrate()
+    lease = cluster.take_partition(settings, store)  # a standby waits here
     store.recover()
     hasher = password_hasher()
     if settings.demo and store.is_empty():
@@ -392,7 +411,7 @@ def build_server(settings: Settings) -> Server:
     if not settings.sso_secret:
         settings.sso_secret = store.setting("sso_secret") or ""
     _admin_token(settings, store)
-    server = Server(settings, store, store.password_hashes(), hasher)
+    server = Server(settings, store, store.password_hashes(), hasher, lease=lease)
     server.resume()
     _crm_settings(server)
     store.start()
@@ -402,6 +421,7 @@ def build_server(settings: Settings) -> Server:
 def create_app(server: Server) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keeper = cluster.hold(server)
         server.engine.start()
         server.media.start()
         metrics.start()
@@ -416,6 +436,7 @@ def create_app(server: Server) -> ASGIApp:
         await server.crm.close()
         server.engine.stop()
         server.store.stop()
+        cluster.let_go(server, keeper)
 
     app = FastAPI(
         title="ucs",
@@ -481,6 +502,10 @@ def create_app(server: Server) -> ASGIApp:
     app.include_router(audit.router)
     app.include_router(crm.router)
     app.include_router(team.router)
+    app.include_router(periods.router)
+    app.add_exception_handler(Forbidden, readers.refused)
+    app.add_exception_handler(InvalidArgument, readers.refused)
+    app.mount("/reports", StaticFiles(directory=_REPORTS, html=True), name="reports")
     app.mount("/wallboard", StaticFiles(directory=_WALLBOARD, html=True), name="wallboard")
     app.mount("/admin", StaticFiles(directory=_ADMIN, html=True), name="admin")
     metrics = Metrics(server)
@@ -490,7 +515,11 @@ def create_app(server: Server) -> ASGIApp:
         """Liveness and storage: `status` is `ok`, `degraded` (the database cannot be
         written: records wait in the local journal, `backlog` of them) or `failing` (the
         journal cannot be written either: new calls and commands are refused; answered 503)."""
-        body = {**server.store.status(), "sessions": len(server.center.sessions)}
+        body = {
+            **server.store.status(),
+            "sessions": len(server.center.sessions),
+            **cluster.status(server),
+        }
         failing = server.store.health is Health.FAILING
         return JSONResponse(body, status_code=503 if failing else 200)
 
@@ -544,6 +573,8 @@ def create_app(server: Server) -> ASGIApp:
         AdminGate,
         expected=lambda: settings.admin_token_digest,
         session=lambda token: sessions.who(token, time.time()) is not None,
+        reader=lambda token: sessions.supervisor(token, time.time()) is not None,
+        reader_paths=staff.READER_PATHS,
         public=("/api/openapi.json", "/api/docs", "/api/admin/login", "/api/admin/logout"),
         public_prefixes=("/api/docs/",),
     )

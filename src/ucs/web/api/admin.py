@@ -142,6 +142,12 @@ class QueuePatch(_Model):
     language: Literal["en", "cs"] | None = Field(
         None, description="Language of the greeting and the announcements"
     )
+    service_level_target: int | None = Field(
+        None,
+        ge=1,
+        le=3600,
+        description="Seconds within which an answer counts toward the service level",
+    )
 
 
 class QueueIn(QueuePatch):
