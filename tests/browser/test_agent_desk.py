@@ -98,6 +98,11 @@ async def test_a_ringing_call_is_told_and_the_keyboard_handles_it(
     await ui.locator(".pill.s-AUX").wait_for()
     assert await page.evaluate(_shadow("activeElement.dataset.changeStatus")) == ""
 
+    # An account code saved shows on the call.
+    await ui.locator("input[name=code]").fill("SALE")
+    await ui.locator("form[data-code] button[type=submit]").click()
+    await ui.locator("[data-codes]:text-is('Saved codes: SALE')").wait_for()
+
     await page.keyboard.press("Alt+Shift+KeyH")  # hang up
     await ui.locator(".card.muted:text-is('No call')").wait_for()
     await context.close()

@@ -4,6 +4,7 @@ critical and serious violations (none), and nothing cut or sticking out (issue 1
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -105,9 +106,10 @@ async def test_every_screen_fits_and_passes_axe(
             events = colleague.events()
             await ui.locator("input[name=number]").fill("1002")
             await ui.locator("button[data-transfer]").click()
-            async for event in events:
-                if event.type == "call" and event.what == "ringing":
-                    break
+            async with asyncio.timeout(30):
+                async for event in events:
+                    if event.type == "call" and event.what == "ringing":
+                        break
             await colleague.answer()
             await ui.locator("button[data-do=finishTransfer]").wait_for()
             await _every_way(page, "10-consulting", problems)

@@ -3,6 +3,7 @@ build/screenshots to be looked at."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,10 @@ async def test_every_state_of_the_interface(
         events = colleague.events()
         await ui.locator("input[name=number]").fill("1002")
         await ui.locator("button[data-transfer]").click()
-        async for event in events:
-            if event.type == "call" and event.what == "ringing":
-                break
+        async with asyncio.timeout(30):
+            async for event in events:
+                if event.type == "call" and event.what == "ringing":
+                    break
         # While the colleague's phone rings, the transfer cannot be completed yet.
         await ui.locator(".call.st-1, .call.st-2").last.wait_for()
         assert await ui.locator("button[data-do=finishTransfer]").count() == 0

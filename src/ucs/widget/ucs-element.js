@@ -101,6 +101,7 @@ class UcsOperator extends HTMLElement {
       const lang = localStorage.getItem(LANG_KEY);
       if (lang === "en" || lang === "cs") controller.lang = lang;
     } catch { /* storage refused: the configuration's language */ }
+    this.codes = new Map(); // uniqueid -> the account codes saved on the call, as setAccountCode answered
     this.phase = undefined;
     controller.views.add(this);
     this.render();
@@ -193,6 +194,7 @@ class UcsOperator extends HTMLElement {
     this.root.querySelector(".who").textContent = user ? user.displayname : "";
     this.root.querySelector(".banner").hidden = c.connected || !c.trouble;
     if (c.phase === "IDENTIFY") this.lastPhoneOffer();
+    if (c.phase !== "READY") this.codes.clear();
     if (c.phase === "READY") {
       rememberPhone(user && user.id, c.identifier);
       this.renderReady();
@@ -417,6 +419,7 @@ class UcsOperator extends HTMLElement {
         ${queue ? `<div class="number" data-queue-name>${esc(this.tr("queueOf"))}: ${esc(queue.name)}</div>` : ""}
         <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span><span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>
+        ${(this.codes.get(call.uniqueid) || []).length ? `<div class="number" data-codes>${esc(this.tr("savedCodes"))}: ${this.codes.get(call.uniqueid).map((x) => esc(x.subAccountCode ? `${x.accountCode} (${x.subAccountCode})` : x.accountCode)).join(", ")}</div>` : ""}
         <form class="row" data-code><input name="code" aria-label="${esc(this.tr("accountCode"))}" placeholder="${esc(this.tr("accountCode"))}"><button type="submit">${esc(this.tr("save"))}</button></form></div>`;
     }).join("") + ended.map(({ call, key }) => `<div class="card call ended" data-ended="${esc(call.uniqueid)}">
         <h2>${esc(this.tr("outgoing"))} · <span data-outcome="${esc(key)}">${esc(this.tr(`outcome.${key}`))}</span></h2>
@@ -431,7 +434,13 @@ class UcsOperator extends HTMLElement {
       f.onsubmit = (e) => {
         e.preventDefault();
         const uid = f.closest("[data-uniqueid]").dataset.uniqueid;
-        if (f.code.value.trim()) this.act(c.api.setAccountCode(uid, f.code.value.trim()));
+        // The codes saved so far are shown on the call (the answer lists them all).
+        if (f.code.value.trim()) {
+          this.act(c.api.setAccountCode(uid, f.code.value.trim()).then((codes) => {
+            this.codes.set(uid, Array.isArray(codes) ? codes : []);
+            this.renderCalls();
+          }));
+        }
         f.code.value = "";
       };
     }
