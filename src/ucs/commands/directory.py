@@ -197,7 +197,7 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 
 _QUEUE_COLUMNS = (
     "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
-    "announce_every language campaign callback_retries"
+    "announce_every language recording campaign callback_retries"
 ).split()
 _GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
 _MUSIC = typer.Option(None, help='Sound waiting and held callers hear ("": the default).')
@@ -208,6 +208,9 @@ _ANNOUNCE_WAIT = typer.Option(
     None, "--announce-wait/--no-announce-wait", help="Announce the expected wait too."
 )
 _LANGUAGE = typer.Option(None, help="en or cs: the language of the greeting and announcements.")
+_RECORDING = typer.Option(
+    None, help="never, always (every call, from its answer) or on_demand (startRecording())."
+)
 _STRATEGY = "ringall, longest-idle, round-robin, fewest-calls or priority"
 
 
@@ -240,6 +243,7 @@ def queue_add(
     announce_every: float | None = _ANNOUNCE_EVERY,
     announce_wait: bool | None = _ANNOUNCE_WAIT,
     language: str | None = _LANGUAGE,
+    recording: str | None = _RECORDING,
     campaign: int | None = typer.Option(
         None, help="The outgoing queue the queue's callback requests are dialled under."
     ),
@@ -264,6 +268,7 @@ def queue_add(
         "announce_every": announce_every,
         "announce_wait": announce_wait,
         "language": language,
+        "recording": recording,
         "campaign": campaign,
         "callback_retries": callback_retries,
     }
@@ -288,6 +293,7 @@ def queue_set(
     announce_every: float | None = _ANNOUNCE_EVERY,
     announce_wait: bool | None = _ANNOUNCE_WAIT,
     language: str | None = _LANGUAGE,
+    recording: str | None = _RECORDING,
     campaign: int | None = typer.Option(
         None, help="The outgoing queue callbacks are dialled under (0: none)."
     ),
@@ -307,6 +313,7 @@ def queue_set(
         announce_every=announce_every,
         announce_wait=announce_wait,
         language=language,
+        recording=recording,
         callback_retries=callback_retries,
     )
     if campaign is not None:

@@ -31,6 +31,7 @@ from ucs.core import (
     figures,
     methods,
     reconfigure,
+    recording,
     registration,
     supervision,
     telephony,
@@ -296,7 +297,11 @@ class Center:
         try:
             args = bind(ev.method, ev.args, phase)
             name = canonical(ev.method)
-            handler = methods.HANDLERS.get(name) or supervision.HANDLERS[name]
+            handler = (
+                methods.HANDLERS.get(name)
+                or supervision.HANDLERS.get(name)
+                or recording.HANDLERS[name]
+            )
             result = handler(self, ev.client, agent, args)
         except UcsError as err:
             del effects[mark:]

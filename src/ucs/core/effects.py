@@ -28,6 +28,7 @@ __all__ = [
     "Originate",
     "PickUp",
     "Push",
+    "Record",
     "Redirect",
     "Refuse",
     "Reply",
@@ -283,7 +284,19 @@ class Announce:
     language: str
 
 
-MediaEffect = Greet | Announce
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Record the call's audio from now on (``on``), or pause its recording (CONTRACT §10).
+    A recording resumed after a pause goes on in the same file; ``agent`` (id, username) is
+    the agent whose side is recorded, ``queue`` the call's queue, for the recordings' index."""
+
+    uniqueid: UniqueId
+    on: bool
+    agent: tuple[int, str]
+    queue: int | None
+
+
+MediaEffect = Greet | Announce | Record
 
 
 Effect = (

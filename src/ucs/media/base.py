@@ -44,6 +44,11 @@ class Media(Protocol):
         """Silence (or no longer silence) what ``party`` says."""
         ...
 
+    async def record(self, uniqueid: str, folder: str | None) -> None:
+        """Record each party of the call into ``folder`` from now on (a file per party and
+        stretch, named ``NNNN-<party>``), or stop (None): a pause, or the end."""
+        ...
+
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
         """Play the sound file at ``path`` to the call's parties (``key`` names it, to stop)."""
         ...
@@ -76,6 +81,10 @@ class NoMedia:
 
     async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
         raise MediaError("no media engine is running")
+
+    async def record(self, uniqueid: str, folder: str | None) -> None:
+        if folder is not None:
+            raise MediaError("no media engine is running")
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
         raise MediaError("no media engine is running")

@@ -39,6 +39,18 @@ class _Room:
     parking: int | None = None
     """A silent room of the call where the agent's browser waits while the call is held."""
     held: bool = False
+    record_to: str | None = None
+    """While the call is recorded: the folder its parties' recordings go to (``.mjr``)."""
+    files: int = 0
+    """Recording files started in the room: each part's name is new, never overwritten."""
+
+    def record_body(self, party: Party) -> dict[str, object]:
+        """What a ``join`` or ``configure`` of ``party`` adds to record it (nothing when the
+        call is not being recorded)."""
+        if self.record_to is None:
+            return {}
+        self.files += 1
+        return {"record": True, "filename": f"{self.record_to}/{self.files:04d}-{party}"}
 
 
 class JanusMedia:
@@ -79,6 +91,7 @@ class JanusMedia:
             handle = await self._join(client, room, party)
             body = {"request": "join", "room": room.id, "display": party, "codec": "opus"}
             body["muted"] = room.muted.get(party, False)
+            body.update(room.record_body(party))
             _, jsep = await client.message(handle, body, {"type": "offer", "sdp": offer})
             if not jsep or "sdp" not in jsep:
                 raise MediaError("the media engine gave no SDP answer")
@@ -97,6 +110,7 @@ class JanusMedia:
                 "codec": codec,
                 "muted": room.muted.get(party, False),
                 "rtp": {"ip": address[0], "port": address[1]},
+                **room.record_body(party),
             }
             data, _ = await client.message(handle, body)
             rtp = data.get("rtp") or {}
@@ -113,6 +127,17 @@ class JanusMedia:
             handle = room.handles.get(party)
             if handle is not None and self.client is not None:
                 await self.client.message(handle, {"request": "configure", "muted": muted})
+
+    async def record(self, uniqueid: str, folder: str | None) -> None:
+        async with self._lock(uniqueid):
+            client, room = await self._room(uniqueid)
+            if (room.record_to is not None) == (folder is not None):
+                return
+            room.record_to = folder
+            for party, handle in room.handles.items():
+                body: dict[str, object] = {"request": "configure"}
+                body.update(room.record_body(party) if folder else {"record": False})
+                await client.message(handle, body)
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
         async with self._lock(uniqueid):
@@ -163,6 +188,11 @@ class JanusMedia:
             client = self.client
             if room is not None and client is not None:
                 for handle in room.handles.values():
+                    if room.record_to is not None:  # its recording files are closed whole
+                        try:
+                            await client.message(handle, {"request": "configure", "record": False})
+                        except MediaError as err:
+                            log.warning("recording of %s not closed: %s", uniqueid, err)
                     await client.detach(handle)
                 for room_id in (room.id, room.parking):
                     if self._manager is None or room_id is None:

@@ -176,6 +176,7 @@ class Store:
                     announce_every=r["announce_every"],
                     announce_wait=bool(r["announce_wait"]),
                     language=r["language"],
+                    recording=r["recording"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -497,6 +498,7 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "announce_every": q.announce_every,
         "announce_wait": q.announce_wait,
         "language": q.language,
+        "recording": q.recording,
     }
 
 

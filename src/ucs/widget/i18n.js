@@ -13,6 +13,8 @@ export const TEXT = {
     logout: "Log out", status: "Status", READY: "Ready", AUX: "Not ready", ACW: "After-call work",
     OFFLINE: "Offline", queues: "Queues", suspend: "Pause", resume: "Resume", suspended: "paused",
     noCall: "No call", answer: "Answer", hangup: "Hang up", hold: "Hold", unhold: "Resume call",
+    recordingNow: "Recording", recordingPaused: "Recording paused",
+    stopRecording: "Pause recording", startRecording: "Resume recording",
     mute: "Mute", unmute: "Unmute", transfer: "Transfer", blind: "Blind transfer",
     finish: "Complete transfer", back: "Back to caller", dial: "Call", number: "Number",
     campaign: "Campaign", direct: "Direct call", auto: "Automatic", accountCode: "Account code",
@@ -42,6 +44,8 @@ export const TEXT = {
     AUX: "Nepřipraven", ACW: "Dopracování", OFFLINE: "Offline", queues: "Fronty",
     suspend: "Pozastavit", resume: "Obnovit", suspended: "pozastaveno", noCall: "Žádný hovor",
     answer: "Přijmout", hangup: "Zavěsit", hold: "Podržet", unhold: "Vrátit hovor",
+    recordingNow: "Nahrává se", recordingPaused: "Nahrávání pozastaveno",
+    stopRecording: "Pozastavit nahrávání", startRecording: "Pokračovat v nahrávání",
     mute: "Ztlumit", unmute: "Zrušit ztlumení", transfer: "Přepojit", blind: "Přepojit naslepo",
     finish: "Dokončit přepojení", back: "Zpět k volajícímu", dial: "Volat", number: "Číslo",
     campaign: "Kampaň", direct: "Přímý hovor", auto: "Automaticky", accountCode: "Kód hovoru",
@@ -89,6 +93,7 @@ export const ADMIN_TEXT = {
     id: "Id", refused: "Refused", wrongLogin: "Wrong username or password, or not a superuser.",
     wrongToken: "That is not the admin token.", unreachable: "The server cannot be reached.",
     queue: "Queue", unsaved: "The form has errors: see the fields marked.",
+    recording: "Recording", recNever: "Never", recAlways: "Always", recOnDemand: "On demand",
   },
   cs: {
     title: "Správa ucs", signIn: "Přihlásit", superuserLogin: "Přihlášení správce",
@@ -112,6 +117,7 @@ export const ADMIN_TEXT = {
     id: "Id", refused: "Odmítnuto", wrongLogin: "Špatné jméno nebo heslo, nebo nejde o správce.",
     wrongToken: "To není správcovský token.", unreachable: "Server není dostupný.",
     queue: "Fronta", unsaved: "Formulář obsahuje chyby: viz označená pole.",
+    recording: "Nahrávání", recNever: "Nikdy", recAlways: "Vždy", recOnDemand: "Na požádání",
   },
 };
 

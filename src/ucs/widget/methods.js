@@ -35,6 +35,8 @@ export const METHODS = {
   team: READY,
   setAgentStatus: READY,
   logoutAgent: READY,
+  startRecording: READY,
+  stopRecording: READY,
 };
 
 export const ALIASES = {

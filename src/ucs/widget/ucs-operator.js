@@ -43,6 +43,7 @@ export class Controller {
     this.userAt = null; // Date.now() when `user` came (its times go on from there)
     this.userKnown = false; // onUser was fired for this login
     this.calls = new Map(); // uniqueid -> Call object as this agent sees it
+    this.recording = new Set(); // uniqueids of the agent's calls being recorded now
     this.identifier = null;
     this.line = null;
     this.ringingSound = RINGING_SOUNDS.includes(api.ringingSound) ? api.ringingSound : "default";
@@ -211,6 +212,7 @@ export class Controller {
     this.queues = snapshot.queues || [];
     this.reasons = snapshot.reasons || [];
     this.calls = new Map((snapshot.calls || []).map((c) => [c.uniqueid, c]));
+    this.recording = new Set(Array.isArray(snapshot.recording) ? snapshot.recording : []);
     if (!this.userKnown) this.fire("onUser", this.user); // once a login, not on every resume
     this.userKnown = true;
     if (snapshot.session) this._session(snapshot.session);
@@ -221,6 +223,7 @@ export class Controller {
     this.user = null;
     this.userKnown = false;
     this.calls = new Map();
+    this.recording = new Set();
     this.identifier = null;
     this.line = null;
     this.reason = null;
@@ -286,6 +289,11 @@ export class Controller {
           this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
         }
         break;
+      case "call.recording": // startRecording() / stopRecording(), or a queue that records always
+        if (msg.recording) this.recording.add(msg.uniqueid);
+        else this.recording.delete(msg.uniqueid);
+        this.changed();
+        break;
       case "session.changed":
         this._session(msg);
         this.fire("onStateChange", this.stateObject());
@@ -303,6 +311,7 @@ export class Controller {
         const call = msg.call;
         if (msg.what === "hangup") {
           this.calls.delete(call.uniqueid);
+          this.recording.delete(call.uniqueid);
           this.softphone.hangup(call.uniqueid);
         }
         else this.calls.set(call.uniqueid, call);
