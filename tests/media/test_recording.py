@@ -353,6 +353,7 @@ def test_a_recording_survives_ucs_serve_killed_with_sigkill(tmp_path: Path) -> N
             await request(ws, "5", "answer")
             assert (await call_in_state(ws, 3))["recorded"] is True
             await asyncio.sleep(2.0)
+            await ws.close()
             return uid
 
     proc = serve()
@@ -395,3 +396,29 @@ def test_parts_header_is_read(tmp_path: Path) -> None:
     whole = tmp_path / "0002-far-audio.mjr"
     whole.write_bytes(b"MJR00002" + len(info).to_bytes(2, "big") + info)
     assert _header(whole) == {"t": "a", "c": "pcmu", "s": 1, "u": 2}
+
+
+async def test_the_recording_mode_over_rest_and_the_cli(running: Running) -> None:
+    from typer.testing import CliRunner
+
+    from ucs.cli import app
+    from ucs.demo import DEMO_ADMIN_TOKEN
+
+    async def ucs(*args: str) -> tuple[int, str]:
+        result = await asyncio.to_thread(CliRunner().invoke, app, list(args))
+        return result.exit_code, result.output
+
+    url = ["--url", running.url, "--token", DEMO_ADMIN_TOKEN]
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        assert (await http.get("/api/queues/1")).json()["recording"] == "never"  # the default
+        code, out = await ucs("queue", "set", "1", "--recording", "always", *url)
+        assert code == 0, out
+        assert (await http.get("/api/queues/1")).json()["recording"] == "always"
+        assert running.server.center.directory.queues[1].recording == "always"  # type: ignore[index]
+        code, out = await ucs("queue", "add", "Night", "--recording", "on_demand", *url)
+        assert code == 0, out
+        added = [q for q in (await http.get("/api/queues")).json() if q["name"] == "Night"]
+        assert added[0]["recording"] == "on_demand"
+        code, out = await ucs("queue", "set", "1", "--recording", "maybe", *url)
+        assert code != 0
+        assert (await http.get("/api/queues/1")).json()["recording"] == "always"
