@@ -352,6 +352,14 @@ class Operator:
         """Supervisors: log out an agent of their team."""
         return await self._request("logoutAgent", user_id)
 
+    async def start_recording(self) -> Any:
+        """Record the connected call in focus (or go on after a pause); the Call."""
+        return await self._request("startRecording")
+
+    async def stop_recording(self) -> Any:
+        """Pause the recording of the connected call in focus; the Call."""
+        return await self._request("stopRecording")
+
     async def select_ringing_sound(self, sound: str) -> Any:
         return await self._request("selectRingingSound", sound)
 
