@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,7 +15,7 @@ import httpx
 
 from ucs.client import Operator
 
-__all__ = ["free_port", "start_server"]
+__all__ = ["Front", "free_port", "start_server"]
 
 
 def free_port() -> int:
@@ -49,3 +51,44 @@ async def ready_agent(url: str, n: int) -> Operator:
     await op.provision()
     await op.change_status("READY")
     return op
+
+
+class Front:
+    """One address for several servers, as a load balancer with health checks gives (HAProxy
+    in deploy/): each new connection goes to the first of ``ports`` that accepts it, so
+    clients reach whichever node of a cluster listens (a standby does not)."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> Front:
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for port in self.ports:
+            try:
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                continue
+        else:
+            writer.transport.abort()
+            return
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, ConnectionError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))

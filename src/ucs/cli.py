@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,6 +89,16 @@ def serve(
         min=0,
         help="Remove recordings older than this many days (0: keep them).",
     ),
+    cluster: bool = typer.Option(
+        False,
+        "--cluster",
+        envvar="UCS_CLUSTER",
+        help="Run as a node of a cluster on PostgreSQL: serve the partition while holding its "
+        "lease, wait as a standby otherwise (docs/deploy.md, 'A cluster').",
+    ),
+    node: str = typer.Option(
+        "", envvar="UCS_NODE", help="This node's name in the cluster (default: the host name)."
+    ),
 ) -> None:
     """Start the contact-center server."""
     import uvicorn
@@ -107,6 +118,7 @@ def serve(
         journal=journal,
         shed_lag=shed_lag,
         writer_process=True,
+        node=(node or socket.gethostname()) if cluster else "",
         media=media,
         media_rtp_ip=media_rtp_ip,
         media_ice_interface=media_ice_interface,
@@ -124,6 +136,12 @@ def serve(
         raise typer.BadParameter(
             f"unknown switch {switch!r}: simulated or sip", param_hint="--switch"
         )
+    if cluster and not db.startswith(("postgresql://", "postgres://")):
+        raise typer.BadParameter(
+            "a cluster's nodes share one PostgreSQL database (postgresql://…)", param_hint="--db"
+        )
+    if node and not cluster:
+        raise typer.BadParameter("--node names a node of a cluster: add --cluster")
     if media not in ("auto", "janus", "off"):
         raise typer.BadParameter(
             f"unknown media {media!r}: auto, janus or off", param_hint="--media"

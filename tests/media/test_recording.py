@@ -256,7 +256,9 @@ async def test_only_the_admin_and_supervisors_of_the_queue_may_have_a_recording(
         assert (await http.get("/api/recordings")).status_code == 401
         bad = {"Authorization": "Bearer nonsense"}
         assert (await http.get(f"/api/recordings/{uid}", headers=bad)).status_code == 401
-        assert (await http.get(f"/api/recordings/{uid}", headers=bearer("agent2"))).status_code == 403
+        assert (
+            await http.get(f"/api/recordings/{uid}", headers=bearer("agent2"))
+        ).status_code == 403
         r = await http.get(f"/api/recordings/{uid}", headers=bearer("sup2"))
         assert r.status_code == 404  # not told it exists
         assert (await http.get("/api/recordings", headers=bearer("sup2"))).json() == []
@@ -370,7 +372,7 @@ def test_a_recording_survives_ucs_serve_killed_with_sigkill(tmp_path: Path) -> N
         async def fetch() -> bytes:
             async with httpx.AsyncClient(base_url=url, headers=ADMIN) as http:
                 async with asyncio.timeout(30):
-                    while not (await http.get("/api/recordings")).json():  # made at start
+                    while not (await http.get("/api/recordings")).json():  # noqa: ASYNC110 (made at start, in another process)
                         await asyncio.sleep(0.1)
                 return await recording_of(http, uid)
 

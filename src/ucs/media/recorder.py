@@ -156,12 +156,11 @@ class Recorder:
             self._made.setdefault(uniqueid, asyncio.Event())
         return folder
 
-    async def made(self, uniqueid: str, timeout: float) -> None:
-        """Wait (at most ``timeout`` s) until the call's WAV is made, if it is being made."""
+    async def made(self, uniqueid: str) -> None:
+        """Wait until the call's WAV is made, if it is being made (callers bound the wait)."""
         event = self._made.get(uniqueid)
         if event is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
+            await event.wait()
 
     def recorded(self, uniqueid: str) -> bool:
         return uniqueid in self.live

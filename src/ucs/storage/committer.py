@@ -45,6 +45,7 @@ from ucs.storage.journal import (
     TokenIssued,
     TokensRevoked,
 )
+from ucs.storage.lease import Fence, Fenced, check
 
 __all__ = [
     "Committer",
@@ -75,7 +76,8 @@ class Refused(Exception):
 
 class Committer(Protocol):
     def commit(self, batch: list[Record], mark: Mark) -> None:
-        """Write ``batch`` and ``mark`` in one transaction; raise ``Outage`` or ``Refused``."""
+        """Write ``batch`` and ``mark`` in one transaction; raise ``Outage`` or ``Refused``,
+        or ``Fenced`` (a node of a cluster whose partition has a newer owner)."""
 
     def close(self) -> None: ...
 
@@ -145,17 +147,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class LocalCommitter:
-    """Writes in the calling thread, with ``engine``."""
+    """Writes in the calling thread, with ``engine``; under ``fence``, only while the
+    partition is this node's (``lease.py``)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, fence: Fence | None = None) -> None:
         self.engine = engine
+        self.fence = fence
 
     def commit(self, batch: list[Record], mark: Mark) -> None:
         try:
             with self.engine.begin() as conn:
+                if self.fence is not None:
+                    check(conn, self.fence)
                 apply(conn, batch)
                 if mark is not None:
                     upsert(conn, t.settings, [{"key": mark[0], "value": mark[1]}], ["key"])
+        except Fenced:
+            raise
         except Exception as err:
             if _is_outage(err):
                 raise Outage(why(err)) from err
@@ -280,7 +288,9 @@ def upsert(
 # --- writing in a child process -------------------------------------------------------------
 
 
-_CHILD = "import sys; from ucs.storage.committer import serve; serve(int(sys.argv[1]), sys.argv[2])"
+_CHILD = (
+    "import sys; from ucs.storage.committer import serve; serve(int(sys.argv[1]), *sys.argv[2:])"
+)
 _START_TIMEOUT = 30.0
 """Seconds a new child may take to import and open its engine."""
 
@@ -290,8 +300,9 @@ class ProcessCommitter:
     for its answer. A child that died is an outage for that batch (it goes to the journal, or
     is tried again), and the next batch starts a new child."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, fence: Fence | None = None) -> None:
         self.url = url
+        self.fence = fence
         self._child: subprocess.Popen[bytes] | None = None
         self._pipe: Pipe | None = None
 
@@ -314,7 +325,7 @@ class ProcessCommitter:
         ours, theirs = socket.socketpair()
         with ours, theirs:
             self._child = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(theirs.fileno()), self.url],
+                [sys.executable, "-c", _CHILD, str(theirs.fileno()), self.url, *self._fenced()],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
@@ -322,6 +333,10 @@ class ProcessCommitter:
         if not pipe.poll(_START_TIMEOUT) or pipe.recv() != ("ready",):
             raise EOFError("the writer process did not say it was ready")
         return pipe
+
+    def _fenced(self) -> list[str]:
+        fence = self.fence
+        return [] if fence is None else [fence.partition, str(fence.epoch)]
 
     def commit(self, batch: list[Record], mark: Mark) -> None:
         try:
@@ -336,6 +351,8 @@ class ProcessCommitter:
                 return
             case ("outage", reason):
                 raise Outage(reason)
+            case ("fenced", reason):
+                raise Fenced(reason)
             case (_, reason):
                 raise Refused(reason)
 
@@ -356,12 +373,14 @@ class ProcessCommitter:
         self._end()
 
 
-def serve(fd: int, url: str) -> None:
-    """The child: write each batch it is given and answer how it went, until the pipe closes."""
+def serve(fd: int, url: str, partition: str = "", epoch: str = "") -> None:
+    """The child: write each batch it is given and answer how it went, until the pipe closes.
+    ``partition`` and ``epoch``: the fence of a node of a cluster."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     pipe = Pipe(fd)
-    committer = LocalCommitter(make_engine(url))
+    fence = Fence(partition, int(epoch)) if partition else None
+    committer = LocalCommitter(make_engine(url), fence)
     pipe.send(("ready",))
     while True:
         try:
@@ -374,6 +393,8 @@ def serve(fd: int, url: str) -> None:
             answer = ("ok",)
         except Outage as err:
             answer = ("outage", str(err))
+        except Fenced as err:
+            answer = ("fenced", str(err))
         except Refused as err:
             answer = ("refused", str(err))
         pipe.send(answer)

@@ -31,6 +31,7 @@ from ucs.core.model import Phase, Status
 
 __all__ = [
     "Journal",
+    "NoJournal",
     "OutboxEvents",
     "Record",
     "RowDeleted",
@@ -343,6 +344,24 @@ class Journal:
             log.warning("journal %s: an unfinished last write is cut off", self.path)
             os.ftruncate(self._fd, good)
         self.size = good
+
+
+class NoJournal(Journal):
+    """A node of a cluster's: it keeps nothing aside. Records a database outage holds back
+    wait in memory (new work is refused meanwhile), and a node that cannot reach the database
+    loses its lease and stops serving rather than keep records another node's take-over would
+    contradict (``lease.py``)."""
+
+    def __init__(self) -> None:
+        self.path = Path("(none: a node of a cluster keeps no journal)")
+        self.id, self.count, self.replayed, self.size = "", 0, 0, 0
+        self._fd = None
+
+    def append(self, items: Iterable[Record]) -> None:
+        raise OSError("a node of a cluster keeps no journal")
+
+    def clear(self) -> None:
+        pass
 
 
 def _fsync_dir(path: Path) -> None:

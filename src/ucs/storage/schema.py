@@ -258,3 +258,15 @@ recordings = Table(
     Column("path", String(1024), nullable=False),  # the WAV file, in the recordings folder
     Index("recordings_start", "start"),
 )
+
+
+partition_owner = Table(
+    "partition_owner",
+    metadata,
+    Column("partition", String(64), primary_key=True),
+    Column("node", String(128), nullable=False),
+    Column("epoch", Integer, nullable=False),  # grows at each take-over; writes carry it
+    Column("backend", Integer, nullable=False),  # the owner's lease connection (pg_backend_pid)
+    Column("expires", Float, nullable=False),  # the database's clock (epoch seconds)
+)
+"""A cluster's partitions and the node that runs each (``lease.py``; PostgreSQL only)."""

@@ -12,7 +12,8 @@ import logging
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ from ucs.core.queueday import QueueDay, recount
 from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.committer import make_engine, shared_across_processes, upsert
-from ucs.storage.journal import Journal, RowDeleted, RowUpserted
+from ucs.storage.journal import Journal, NoJournal, RowDeleted, RowUpserted
+from ucs.storage.lease import Fence, check
 from ucs.storage.writer import Health, TokenIssued, TokensRevoked, Writer
 
 __all__ = [
@@ -62,6 +64,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("ucs.store")
+
+_MIGRATION_LOCK = 0x0C5_0001
+"""The advisory lock PostgreSQL migrations run under: one node of a cluster at a time."""
 
 
 def database_url(url: str) -> str:
@@ -87,17 +92,37 @@ def journal_path(url: str) -> str:
 
 class Store:
     def __init__(
-        self, url: str, *, journal: str = "", retry: float = 1.0, process: bool = False
+        self,
+        url: str,
+        *,
+        journal: str = "",
+        retry: float = 1.0,
+        process: bool = False,
+        cluster: bool = False,
     ) -> None:
         """``process``: once started, the writer writes from a child process of its own
         (``committer.py``), unless the database is SQLite in memory, which no other process
-        sees."""
+        sees. ``cluster``: a node of a cluster, which keeps no journal (``NoJournal``)."""
         self.url = database_url(url)
         self.engine: Engine = make_engine(self.url, pre_ping=process)
         child = self.url if process and shared_across_processes(self.url) else ""
-        self.writer = Writer(
-            self.engine, Journal(journal or journal_path(url)), retry=retry, process=child
-        )
+        kept = NoJournal() if cluster else Journal(journal or journal_path(url))
+        self.writer = Writer(self.engine, kept, retry=retry, process=child)
+        self.fence: Fence | None = None
+        """A node of a cluster's (``fence_with``): every write checks it is still the owner."""
+
+    def fence_with(self, fence: Fence) -> None:
+        """Write only as the owner of ``fence``'s partition under its epoch (``lease.py``)."""
+        self.fence = fence
+        self.writer.fence_with(fence)
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A writing transaction (checked against the fence first, in a cluster)."""
+        with self.engine.begin() as conn:
+            if self.fence is not None:
+                check(conn, self.fence)
+            yield conn
 
     # --- schema ------------------------------------------------------------------------------
 
@@ -109,6 +134,8 @@ class Store:
         cfg = Config()
         cfg.set_main_option("script_location", str(resources.files("ucs.storage") / "migrations"))
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # nodes of a cluster start together
+                conn.execute(text("SELECT pg_advisory_xact_lock(:c)"), {"c": _MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
@@ -200,7 +227,7 @@ class Store:
         line_secrets: Mapping[str, str],
     ) -> None:
         """Fill an empty database with ``directory`` (the demo data)."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             for q in directory.queues.values():
                 conn.execute(insert(t.queues).values(_queue_row(q)))
             for ln in directory.lines.values():
@@ -239,7 +266,7 @@ class Store:
             return row[0] if row else None
 
     def set_setting(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             upsert(conn, t.settings, [{"key": key, "value": value}], ["key"])
 
     # --- administration (REST API, CLI) ------------------------------------------------------
@@ -252,7 +279,7 @@ class Store:
             return [dict(r) for r in conn.execute(query.order_by(*table.primary_key)).mappings()]
 
     def insert(self, table: Table, values: Mapping[str, Any]) -> int:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             result = conn.execute(insert(table).values(**values))
             key = result.inserted_primary_key
             return int(key[0]) if key and key[0] is not None else 0
@@ -261,12 +288,12 @@ class Store:
         if not values:
             return bool(self.rows(table, **{table.primary_key.columns.keys()[0]: key}))
         pk = next(iter(table.primary_key.columns))
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             return conn.execute(table.update().where(pk == key).values(**values)).rowcount > 0
 
     def delete(self, table: Table, key: int) -> bool:
         pk = next(iter(table.primary_key.columns))
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             return conn.execute(delete(table).where(pk == key)).rowcount > 0
 
     def save_agent(
@@ -279,7 +306,7 @@ class Store:
         """Insert (``agent_id`` None) or update an agent with its memberships and phones, in one
         transaction; ``None`` memberships or lines are left as they are. Returns the agent's id,
         or None when there is no agent ``agent_id``."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             if agent_id is None:
                 result = conn.execute(insert(t.agents).values(**values))
                 agent_id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -300,11 +327,11 @@ class Store:
             return agent_id
 
     def set_membership(self, values: Mapping[str, Any]) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             upsert(conn, t.memberships, [dict(values)], ["agent_id", "queue_id"])
 
     def remove_membership(self, queue_id: int, agent_id: int) -> bool:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             result = conn.execute(
                 delete(t.memberships).where(
                     t.memberships.c.queue_id == queue_id, t.memberships.c.agent_id == agent_id
@@ -313,7 +340,7 @@ class Store:
             return result.rowcount > 0
 
     def set_aux_reasons(self, reasons: Iterable[str]) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(delete(t.aux_reasons))
             for i, reason in enumerate(reasons):
                 conn.execute(insert(t.aux_reasons).values(name=reason, position=i))
@@ -344,7 +371,7 @@ class Store:
 
     def end_live_calls(self, now: float) -> int:
         """Calls that were live when the server stopped end now with cause 0 (unknown)."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             rows = conn.execute(select(t.cdr).where(t.cdr.c.live.is_(True))).mappings().all()
             ended = []
             for r in rows:

@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
@@ -48,6 +48,7 @@ from ucs.storage.journal import (
     TokensRevoked,
     replayed_key,
 )
+from ucs.storage.lease import Fence, Fenced
 
 __all__ = [
     "Health",
@@ -112,6 +113,17 @@ class Writer:
         """Why the health is what it is (the last error), for people."""
         self.since = time.time()
         """When the health last changed (Unix time)."""
+        self.fence: Fence | None = None
+        """A node of a cluster's: its writes are refused once its partition has a newer
+        owner (``lease.py``)."""
+        self.on_fenced: Callable[[str], None] = lambda why: None
+        """Told why, when the database refused a batch for a newer owner (the records are
+        dropped: they belong to a partition this node no longer runs)."""
+
+    def fence_with(self, fence: Fence) -> None:
+        """From now on, write only as the owner of ``fence``'s partition under its epoch."""
+        self.fence = fence
+        self.local = self.committer = LocalCommitter(self.engine, fence)
 
     @property
     def backlog(self) -> int:
@@ -121,7 +133,7 @@ class Writer:
     def start(self) -> None:
         if self._thread is None:
             if self.process:
-                child = ProcessCommitter(self.process)
+                child = ProcessCommitter(self.process, self.fence)
                 child.start()
                 self.committer = child
             self._thread = threading.Thread(
@@ -261,6 +273,11 @@ class Writer:
                 self._to_journal(str(err))
             elif self.health is Health.OK:
                 self._set(Health.DEGRADED, str(err))
+        except Fenced as err:
+            log.critical("%d records not written: %s", len(self._held), err)
+            self._held.clear()
+            self._set(Health.FAILING, str(err))
+            self.on_fenced(str(err))
 
     def _to_journal(self, why: str = "") -> None:
         try:

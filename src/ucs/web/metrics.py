@@ -274,6 +274,15 @@ class Metrics:
             registry=self.registry,
         )
         self.build.labels(__version__, platform.python_version()).set(1)
+        self.partition = Gauge(
+            "ucs_partition_epoch",
+            "The partition this node of a cluster runs, and the epoch of its lease",
+            ["partition", "node"],
+            registry=self.registry,
+        )
+        lease = server.lease
+        if lease is not None and lease.fence is not None:
+            self.partition.labels(lease.partition, lease.node).set(lease.fence.epoch)
         self.queues = QueueCalls(self.registry, lambda q: _queue_name(server, q))
         server.engine.observers.append(self.observe)
 

@@ -41,10 +41,11 @@ from ucs.media.plane import media_plane
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
 from ucs.storage.audit import AuditLog
+from ucs.storage.lease import Lease
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
-from ucs.web import demo_ring
+from ucs.web import cluster, demo_ring
 from ucs.web.admission import Admission
 from ucs.web.api import admin, audit, crm, recordings, reports, sim, sounds, staff, team
 from ucs.web.api.audit import AuditTrail
@@ -168,6 +169,14 @@ class Settings:
     not a thread of the server's, where its Python work would hold the interpreter's lock the
     event loop needs. ``ucs serve`` sets it; servers that tests start by the hundred inside
     one process keep the thread (a child's start-up costs half a second of CPU)."""
+    node: str = ""
+    """This node's name in a cluster (``--cluster --node``, ``web/cluster.py``); empty: a
+    server on its own."""
+    partition: str = "main"
+    """The partition a node of a cluster runs."""
+    lease_seconds: float = 3.0
+    """How long a node's lease holds without renewal: a standby takes over a paused or cut-off
+    owner after it (a dead one at once)."""
     shed_lag: float = 0.0
     """REST requests that add work are refused (503, ``Retry-After``) while the event loop
     lags more than this many seconds (``web/pressure.py``); 0: never. ``ucs serve`` sets
@@ -194,6 +203,8 @@ class Server:
     sip: SipSwitch | None = field(init=False, default=None)
     """The SIP switch the engine drives (``--switch sip``); else None."""
     tokens: Tokens = field(default_factory=Tokens)
+    lease: Lease | None = None
+    """A node of a cluster's lease on its partition (``web/cluster.py``)."""
     answers: dict[str, OrderedDict[str, str | bytes]] = field(default_factory=dict, repr=False)
     reconfiguring: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     """Answers to recent requests, by session token (or connection): see ``ws.py``."""
@@ -381,8 +392,14 @@ def build_server(settings: Settings) -> Server:
         demo_directory,
     )
 
-    store = Store(settings.db, journal=settings.journal, process=settings.writer_process)
+    store = Store(
+        settings.db,
+        journal=settings.journal,
+        process=settings.writer_process,
+        cluster=bool(settings.node),
+    )
     store.migrate()
+    lease = cluster.take_partition(settings, store)  # a standby waits here
     store.recover()
     hasher = password_hasher()
     if settings.demo and store.is_empty():
@@ -393,7 +410,7 @@ def build_server(settings: Settings) -> Server:
     if not settings.sso_secret:
         settings.sso_secret = store.setting("sso_secret") or ""
     _admin_token(settings, store)
-    server = Server(settings, store, store.password_hashes(), hasher)
+    server = Server(settings, store, store.password_hashes(), hasher, lease=lease)
     server.resume()
     _crm_settings(server)
     store.start()
@@ -403,6 +420,7 @@ def build_server(settings: Settings) -> Server:
 def create_app(server: Server) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keeper = cluster.hold(server)
         server.engine.start()
         server.media.start()
         metrics.start()
@@ -417,6 +435,7 @@ def create_app(server: Server) -> ASGIApp:
         await server.crm.close()
         server.engine.stop()
         server.store.stop()
+        cluster.let_go(server, keeper)
 
     app = FastAPI(
         title="ucs",
@@ -492,7 +511,11 @@ def create_app(server: Server) -> ASGIApp:
         """Liveness and storage: `status` is `ok`, `degraded` (the database cannot be
         written: records wait in the local journal, `backlog` of them) or `failing` (the
         journal cannot be written either: new calls and commands are refused; answered 503)."""
-        body = {**server.store.status(), "sessions": len(server.center.sessions)}
+        body = {
+            **server.store.status(),
+            "sessions": len(server.center.sessions),
+            **cluster.status(server),
+        }
         failing = server.store.health is Health.FAILING
         return JSONResponse(body, status_code=503 if failing else 200)
 

@@ -11,6 +11,7 @@ The one place that decides is ``rights``: another kind of sign-in plugs in there
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from typing import Annotated, Any
@@ -123,7 +124,9 @@ async def _row(request: Request, uniqueid: str) -> dict[str, Any]:
     allowed = rights(request)
     server = request.app.state.server
     if uniqueid not in server.center.calls:  # a call that has just ended: its file is made
-        await server.media.recorder.made(uniqueid, WAIT_FOR_FILE)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(WAIT_FOR_FILE):
+                await server.media.recorder.made(uniqueid)
     row = await asyncio.to_thread(index.find, _engine(request), uniqueid)
     if row is None or not allowed.covers(row["queue_id"]):
         # Someone who may not have it is not told it exists.

@@ -1,0 +1,224 @@
+"""Nodes of a cluster on one PostgreSQL (CONTRACT §13): one serves, a standby takes over when it
+dies or stops answering, and an old owner writes nothing. Real ``ucs serve --cluster``
+processes; skipped without ``UCS_TEST_POSTGRES_URL``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import Front, free_port
+from tests.storage.conftest import POSTGRES, fresh_postgres
+from ucs.client import Operator, OperatorError
+from ucs.storage import schema
+from ucs.storage.store import Store
+from ucs.web.cluster import STEPPED_DOWN
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(POSTGRES is None, reason="UCS_TEST_POSTGRES_URL is not set"),
+]
+
+ADMIN = {"Authorization": "Bearer demo-admin-token"}
+
+
+class Node:
+    """``ucs serve --cluster --node NAME --demo`` on a port of its own, its log in a file."""
+
+    def __init__(self, db: str, name: str, log: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        cmd = [sys.executable, "-m", "ucs.cli", "serve", "--demo", "--cluster", "--node", name]
+        cmd += ["--db", db, "--port", str(self.port)]
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(
+                cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=out
+            )
+
+    def health(self) -> dict[str, Any] | None:
+        try:
+            answer = httpx.get(f"{self.url}/healthz", timeout=1)
+        except httpx.HTTPError:
+            return None
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def wait_serving(self, timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()
+            health = self.health()
+            if health is not None:
+                return health
+            time.sleep(0.05)
+        raise AssertionError(f"node {self.name} did not serve:\n{self.log.read_text()}")
+
+    def wait_log(self, text: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log.read_text():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"node {self.name} never said {text!r}:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def cluster_db() -> Iterator[str]:
+    with fresh_postgres() as url:
+        yield url
+
+
+def _cdr(db: str) -> list[dict[str, Any]]:
+    store = Store(db)
+    try:
+        return store.cdr()
+    finally:
+        store.stop()
+        store.engine.dispose()
+
+
+def _rows(db: str) -> int:
+    """Call records, live ones too."""
+    store = Store(db)
+    try:
+        return len(store.rows(schema.cdr))
+    finally:
+        store.stop()
+        store.engine.dispose()
+
+
+async def _state_once_back(op: Operator) -> dict[str, Any]:
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                state: dict[str, Any] = await op.state()
+                return state
+            except OperatorError as err:
+                assert err.code == "UNAVAILABLE"
+                await asyncio.sleep(0.2)
+
+
+async def test_kill_9_of_the_owner_and_the_standby_serves_its_agents_and_calls(
+    cluster_db: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    a = Node(cluster_db, "a", tmp_path / "a.log")
+    b: Node | None = None
+    try:
+        health = a.wait_serving()
+        assert (health["node"], health["partition"], health["epoch"]) == ("a", "main", 1)
+        b = Node(cluster_db, "b", tmp_path / "b.log")
+        b.wait_log("node b is a standby: partition 'main' is run by node a (epoch 1)")
+        assert b.health() is None  # a standby does not listen
+        async with Front([a.port, b.port]) as front:
+            op = Operator(front.url)
+            await op.connect()
+            await op.login("agent1", "agent1-pass")
+            await op.select_identifier("phone1")
+            await op.provision()
+            await op.change_status("READY")
+            events = op.events()
+            async with httpx.AsyncClient(base_url=front.url, headers=ADMIN) as http:
+                call = await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601555001"})
+                uid = call.json()["uniqueid"]
+                async with asyncio.timeout(10):
+                    async for e in events:
+                        if e.type == "call" and e.what == "ringing":
+                            break
+                await op.answer()
+                await asyncio.sleep(0.5)  # the writer commits within milliseconds
+                a.proc.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                health = b.wait_serving()
+                took = time.monotonic() - killed
+                request.node.user_properties.append(("take_over_seconds", round(took, 2)))
+                assert (health["node"], health["epoch"]) == ("b", 2)
+                state = await _state_once_back(op)  # the SDK resumed on b by itself
+                assert (state["state"], state["identifier"]) == ("READY", "phone1")
+                assert state["user"]["status"] == "READY"
+                assert state["calls"] == []
+                # b serves: a new call reaches the same agent
+                again = await http.post(
+                    "/api/sim/calls", json={"queue": 2, "from": "+420601555002"}
+                )
+                assert again.status_code == 201
+            await op.close()
+        records = [r for r in _cdr(cluster_db) if r["uniqueid"] == uid]
+        assert len(records) == 1 and records[0]["cause"] == 0  # live on a node that died
+    finally:
+        a.stop()
+        if b is not None:
+            b.stop()
+
+
+async def test_a_paused_owner_is_replaced_and_writes_nothing_when_it_resumes(
+    cluster_db: str, tmp_path: Path
+) -> None:
+    a = Node(cluster_db, "a", tmp_path / "a.log")
+    b: Node | None = None
+    try:
+        a.wait_serving()
+        b = Node(cluster_db, "b", tmp_path / "b.log")
+        b.wait_log("is a standby")
+        a.proc.send_signal(signal.SIGSTOP)  # paused: its connections live on, it renews nothing
+        health = b.wait_serving()
+        assert (health["node"], health["epoch"]) == ("b", 2)
+        # a request that reached the paused node: taken by its kernel, read once it resumes
+        late = asyncio.create_task(
+            asyncio.to_thread(
+                httpx.post,
+                f"{a.url}/api/sim/calls",
+                json={"queue": 2, "from": "+420601555009"},
+                headers=ADMIN,
+                timeout=60,
+            )
+        )
+        await asyncio.sleep(0.5)
+        before = _rows(cluster_db)
+        a.proc.send_signal(signal.SIGCONT)
+        assert a.proc.wait(timeout=60) == STEPPED_DOWN
+        with contextlib.suppress(httpx.HTTPError):
+            await late  # whatever it was answered, if anything
+        assert "this node lost its partition" in a.log.read_text()
+        assert b.health() is not None  # b serves on
+        assert _rows(cluster_db) == before  # the late call was never written
+    finally:
+        a.stop()
+        if b is not None:
+            b.stop()
+
+
+def test_a_cluster_needs_postgresql_and_a_node_needs_the_cluster(tmp_path: Path) -> None:
+    base = [sys.executable, "-m", "ucs.cli", "serve", "--port", str(free_port())]
+    sqlite = subprocess.run(
+        [*base, "--cluster", "--db", f"sqlite:///{tmp_path}/ucs.db"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sqlite.returncode == 2 and "PostgreSQL" in sqlite.stderr
+    alone = subprocess.run(
+        [*base, "--node", "a", "--db", f"sqlite:///{tmp_path}/ucs.db"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert alone.returncode == 2 and "--cluster" in alone.stderr
