@@ -24,6 +24,7 @@ __all__ = [
     "LoginLocked",
     "Lookup",
     "MediaEffect",
+    "Monitor",
     "Mute",
     "Originate",
     "PickUp",
@@ -296,7 +297,17 @@ class Record:
     queue: int | None
 
 
-MediaEffect = Greet | Announce | Record
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """A supervisor's phone joins the call's audio as a listener (``listen``: hears both
+    sides, heard by nobody), or is heard by both (``barge``); None: it leaves the call."""
+
+    uniqueid: UniqueId
+    supervisor: int
+    mode: str | None
+
+
+MediaEffect = Greet | Announce | Record | Monitor
 
 
 Effect = (

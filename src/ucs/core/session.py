@@ -270,6 +270,9 @@ METHODS: dict[str, MethodSpec] = {
             Param("reason", _optional_text("reason"), required=False),
         ),
         _m("logoutAgent", _READY, Param("userId", _int_id("userId"))),
+        _m("listen", _READY, Param("userId", _int_id("userId"))),
+        _m("whisper", _READY, Param("userId", _int_id("userId"))),
+        _m("barge", _READY, Param("userId", _int_id("userId"))),
         _m("startRecording", _READY),
         _m("stopRecording", _READY),
     )

@@ -15,8 +15,9 @@ from ucs.core.errors import MediaUnavailable
 
 __all__ = ["Media", "MediaError", "NoMedia", "Party"]
 
-Party = Literal["far", "agent"]
-"""Which side of a call: the outside (or simulated) caller, or the agent's side."""
+Party = Literal["far", "agent", "supervisor"]
+"""Which side of a call: the outside (or simulated) caller, the agent's side, or a supervisor
+listening to it (or barging in)."""
 
 
 class MediaError(MediaUnavailable):
@@ -47,6 +48,10 @@ class Media(Protocol):
     async def record(self, uniqueid: str, folder: str | None) -> None:
         """Record each party of the call into ``folder`` from now on (a file per party and
         stretch, named ``NNNN-<party>``), or stop (None): a pause, or the end."""
+        ...
+
+    async def leave(self, uniqueid: str, party: Party) -> None:
+        """``party`` leaves the call's audio (a supervisor who stops listening)."""
         ...
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
@@ -85,6 +90,9 @@ class NoMedia:
     async def record(self, uniqueid: str, folder: str | None) -> None:
         if folder is not None:
             raise MediaError("no media engine is running")
+
+    async def leave(self, uniqueid: str, party: Party) -> None:
+        return None
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
         raise MediaError("no media engine is running")

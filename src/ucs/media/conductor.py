@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ucs.core.effects import Announce, CallRecord, Greet, Hold, Mute, Record, Unhold
+from ucs.core.effects import Announce, CallRecord, Greet, Hold, Monitor, Mute, Record, Unhold
 from ucs.core.events import Answered, Event, MediaStatus
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
-from ucs.media.base import MediaError
+from ucs.media.base import MediaError, Party
 from ucs.media.g711 import tone
 from ucs.media.janus import JanusMedia
 from ucs.media.janus_api import JanusClient
@@ -191,6 +191,8 @@ class Conductor:
                 self._spawn(self.media.unhold(effect.uniqueid))
             elif isinstance(effect, Record):
                 self._spawn(self._record(effect))
+            elif isinstance(effect, Monitor) and self.media.has_call(effect.uniqueid):
+                self._spawn(self._monitor(effect))
             elif isinstance(effect, CallRecord) and not effect.live:
                 uid = str(effect.call.get("uniqueid"))
                 self._greets.pop(uid, None)
@@ -273,6 +275,13 @@ class Conductor:
             folder = str(self.recorder.begin(record.uniqueid, record.agent, record.queue))
         await self.media.record(record.uniqueid, folder)
 
+    async def _monitor(self, monitor: Monitor) -> None:
+        """A supervisor listens (muted), barges in (heard), or leaves the call's audio."""
+        if monitor.mode is None:
+            await self.media.leave(monitor.uniqueid, "supervisor")
+        else:
+            await self.media.mute(monitor.uniqueid, "supervisor", monitor.mode == "listen")
+
     async def _ended(self, uid: str) -> None:
         peer = self.callers.pop(uid, None)
         if peer is not None:
@@ -333,6 +342,7 @@ class Conductor:
         peer = self.callers.get(uid) or self.heard.get(uid)
         return peer.heard_wav() if peer is not None else None
 
-    async def connect_softphone(self, uid: str, offer: str) -> str:
-        """The agent's browser joins the call's audio; returns the SDP answer."""
-        return await self.media.connect_browser(uid, "agent", offer)
+    async def connect_softphone(self, uid: str, offer: str, party: Party = "agent") -> str:
+        """The agent's (or a monitoring supervisor's) browser joins the call's audio; returns
+        the SDP answer."""
+        return await self.media.connect_browser(uid, party, offer)

@@ -47,7 +47,7 @@ class _Room:
     def record_body(self, party: Party) -> dict[str, object]:
         """What a ``join`` or ``configure`` of ``party`` adds to record it (nothing when the
         call is not being recorded)."""
-        if self.record_to is None:
+        if self.record_to is None or party == "supervisor":  # the call's two sides only
             return {}
         self.files += 1
         return {"record": True, "filename": f"{self.record_to}/{self.files:04d}-{party}"}
@@ -90,7 +90,8 @@ class JanusMedia:
             client, room = await self._room(uniqueid)
             handle = await self._join(client, room, party)
             body = {"request": "join", "room": room.id, "display": party, "codec": "opus"}
-            body["muted"] = room.muted.get(party, False)
+            # A supervisor is heard by nobody until barging in (told before it connects).
+            body["muted"] = room.muted.get(party, party == "supervisor")
             body.update(room.record_body(party))
             _, jsep = await client.message(handle, body, {"type": "offer", "sdp": offer})
             if not jsep or "sdp" not in jsep:
@@ -127,6 +128,15 @@ class JanusMedia:
             handle = room.handles.get(party)
             if handle is not None and self.client is not None:
                 await self.client.message(handle, {"request": "configure", "muted": muted})
+
+    async def leave(self, uniqueid: str, party: Party) -> None:
+        async with self._lock(uniqueid):
+            room = self._rooms.get(uniqueid)
+            handle = room.handles.pop(party, None) if room is not None else None
+            if room is not None:
+                room.muted.pop(party, None)
+            if handle is not None and self.client is not None:
+                await self.client.detach(handle)
 
     async def record(self, uniqueid: str, folder: str | None) -> None:
         async with self._lock(uniqueid):

@@ -51,11 +51,13 @@ async def _offer(server: Server, client: ClientId, args: Any) -> str:
         args = args[0]
     if not isinstance(args, dict):
         raise InvalidArgument("media.offer takes an object {uniqueid, sdp}")
-    uid, sdp = args.get("uniqueid"), args.get("sdp")
+    uid, sdp, party = args.get("uniqueid"), args.get("sdp"), args.get("party", "agent")
     if not isinstance(uid, str) or not uid or len(uid) > 64:
         raise InvalidArgument(f"uniqueid must be a call's uniqueid, not {uid!r}")
     if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP:
         raise InvalidArgument(f"sdp must be an SDP offer of at most {MAX_SDP} characters")
+    if party not in ("agent", "supervisor"):
+        raise InvalidArgument(f'party must be "agent" or "supervisor", not {party!r}')
     center = server.center
     agent = center.agent_of(client)
     if agent is None:
@@ -63,6 +65,11 @@ async def _offer(server: Server, client: ClientId, args: Any) -> str:
     session = center.sessions.get(agent)
     if session is None or not is_softphone(session.line):
         raise InvalidState("the softphone is not this agent's phone")
+    if party == "supervisor":  # a supervisor's browser joins the call they listen to
+        monitored = center.monitors.get(agent)
+        if monitored is None or monitored.uniqueid != uid:
+            raise InvalidState(f"you are not listening to call {uid}")
+        return await server.media.connect_softphone(uid, sdp, "supervisor")
     call = center.calls.get(UniqueId(uid))
     if call is None or call.side_of(agent) not in (Side.CONNECTED, Side.CALLER):
         raise InvalidState(f"{uid} is not one of your calls")

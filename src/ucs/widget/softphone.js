@@ -82,8 +82,9 @@ export class Softphone {
     return Math.min(1, Math.sqrt(sum / data.length) * 4);
   }
 
-  /** Connect this tab's microphone and speaker to the call's audio. */
-  async connect(uniqueid) {
+  /** Connect this tab's microphone and speaker to the call's audio (``party``
+   * "supervisor": a call this supervisor listens to, or barges into). */
+  async connect(uniqueid, party = "agent") {
     if (!this.stream) await this.start();
     this.hangup(uniqueid);
     const pc = new RTCPeerConnection({ iceServers: [] });
@@ -99,7 +100,9 @@ export class Softphone {
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     if (this.calls.get(uniqueid) !== entry) return; // hung up meanwhile
-    const result = await this.connection.request("media.offer", [{ uniqueid, sdp: pc.localDescription.sdp }]);
+    const offer = { uniqueid, sdp: pc.localDescription.sdp };
+    if (party !== "agent") offer.party = party;
+    const result = await this.connection.request("media.offer", [offer]);
     await pc.setRemoteDescription({ type: "answer", sdp: result.sdp });
     this.onchange();
   }

@@ -295,7 +295,10 @@ class UcsOperator extends HTMLElement {
     if (panel.hidden) return;
     const focused = this.shadow.activeElement;
     const refocus = focused && panel.contains(focused) ? [...focused.attributes].find((a) => a.name.startsWith("data-team-"))?.name : null;
-    panel.innerHTML = teamHtml(c.team, { tr: (k) => this.tr(k), esc, clock, state: this.teamState, now: Date.now() / 1000 });
+    panel.innerHTML = teamHtml(c.team, { tr: (k) => this.tr(k), esc, clock, state: this.teamState, now: Date.now() / 1000, monitoring: c.monitoring });
+    for (const b of panel.querySelectorAll("[data-monitor]")) b.onclick = () => this.act(c.api[b.dataset.monitor](Number(b.dataset.user)));
+    const stop = panel.querySelector("[data-monitor-end]");
+    if (stop) stop.onclick = () => this.act(c.api.hangup());
     const sort = panel.querySelector("[data-team-sort]");
     const status = panel.querySelector("[data-team-status]");
     if (sort) sort.onchange = () => { this.teamState.sort = sort.value; this.renderTeam(); };

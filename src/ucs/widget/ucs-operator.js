@@ -44,6 +44,7 @@ export class Controller {
     this.userKnown = false; // onUser was fired for this login
     this.calls = new Map(); // uniqueid -> Call object as this agent sees it
     this.recording = new Set(); // uniqueids of the agent's calls being recorded now
+    this.monitoring = null; // a supervisor's listen or barge: {uniqueid, userId, mode}
     this.identifier = null;
     this.line = null;
     this.ringingSound = RINGING_SOUNDS.includes(api.ringingSound) ? api.ringingSound : "default";
@@ -224,6 +225,7 @@ export class Controller {
     this.userKnown = false;
     this.calls = new Map();
     this.recording = new Set();
+    this.monitoring = null;
     this.identifier = null;
     this.line = null;
     this.reason = null;
@@ -288,6 +290,14 @@ export class Controller {
           const values = { name: msg.by.displayname, status };
           this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
         }
+        break;
+      case "monitor.changed": // listen(), barge(), or the end of it (mode null)
+        if (msg.mode) this.monitoring = { uniqueid: msg.uniqueid, userId: msg.userId, mode: msg.mode };
+        else {
+          if (this.monitoring && this.monitoring.uniqueid === msg.uniqueid) this.monitoring = null;
+          this.softphone.hangup(msg.uniqueid);
+        }
+        this.changed();
         break;
       case "call.recording": // startRecording() / stopRecording(), or a queue that records always
         if (msg.recording) this.recording.add(msg.uniqueid);
@@ -453,6 +463,19 @@ export class Controller {
             this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
           });
         }
+        return result;
+      case "listen":
+      case "whisper":
+      case "barge":
+        // The supervisor's browser joins the call's audio (once: another mode is the server's).
+        this.monitoring = result;
+        if (!this.softphone.calls.has(result.uniqueid)) {
+          this.softphone.connect(result.uniqueid, "supervisor").catch((err) => {
+            this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
+            this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
+          });
+        }
+        this.changed();
         return result;
       case "provision":
         return result;
