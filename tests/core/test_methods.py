@@ -21,6 +21,7 @@ from ucs.core.effects import Refuse, Reply
 from ucs.core.errors import (
     InvalidArgument,
     InvalidState,
+    MediaUnavailable,
     NotFound,
     TooManyAttempts,
     UcsError,
@@ -75,6 +76,9 @@ CONTRACT_TABLE: dict[str, frozenset[Phase]] = {
     "logoutAgent": _READY_ONLY,
     "startRecording": _READY_ONLY,
     "stopRecording": _READY_ONLY,
+    "listen": _READY_ONLY,
+    "whisper": _READY_ONLY,
+    "barge": _READY_ONLY,
 }
 """CONTRACT §5's table of methods and the component states they are allowed in, aliases
 included, written out independently of ``ucs.core.session``."""
@@ -140,6 +144,17 @@ def recorded(vc: VirtualCenter, client: ClientId) -> UniqueId:
     vc.call(client, "selectIdentifier", "softphone")
     vc.call(client, "provision")
     return connected(vc, client)
+
+
+def monitored(vc: VirtualCenter, client: ClientId) -> UniqueId:
+    """agent1 (supervising Support) and agent2 on their softphones, agent2 on a Support call."""
+    vc.feed(MediaStatus(True))
+    agent2 = next(iter(vc.center.connections_of(AgentId(2)) or ()))
+    for agent in (client, agent2):
+        vc.call(agent, "identify")
+        vc.call(agent, "selectIdentifier", "softphone")
+        vc.call(agent, "provision")
+    return connected(vc, agent2)
 
 
 def held(vc: VirtualCenter, client: ClientId) -> UniqueId:
@@ -264,6 +279,9 @@ def plain_args(vc: VirtualCenter, method: str) -> tuple[Any, ...]:
         "logoutAgent": (2,),
         "startRecording": (),
         "stopRecording": (),
+        "listen": (2,),
+        "whisper": (2,),
+        "barge": (2,),
     }
     return table[canonical(method)]
 
@@ -280,11 +298,14 @@ _READY_CONTEXT: dict[str, Callable[[VirtualCenter, ClientId], UniqueId]] = {
     "setAccountCode": connected,
     "startRecording": recorded,
     "stopRecording": connected,
+    "listen": monitored,
+    "whisper": monitored,
+    "barge": monitored,
 }
 """What a READY-only method acts on, so that it can succeed."""
 
 
-_SUPERVISING = frozenset({"team", "setAgentStatus", "logoutAgent"})
+_SUPERVISING = frozenset({"team", "setAgentStatus", "logoutAgent", "listen", "whisper", "barge"})
 """Methods a supervisor calls (CONTRACT §11)."""
 
 
@@ -312,9 +333,16 @@ def arrange(vc: VirtualCenter, client: ClientId, method: str, phase: Phase) -> t
     return plain_args(vc, method)
 
 
+_NOT_YET = pytest.mark.xfail(
+    raises=MediaUnavailable, strict=True, reason="whisper is not available yet (docs/media.md)"
+)
+
+
 def _cases(allowed: bool) -> list[Any]:
     return [
-        pytest.param(m, p, id=f"{m}-{p.value}")
+        pytest.param(
+            m, p, id=f"{m}-{p.value}", marks=[_NOT_YET] if allowed and m == "whisper" else []
+        )
         for m, phases in CONTRACT_TABLE.items()
         for p in Phase
         if (p in phases) is allowed

@@ -340,6 +340,16 @@ export interface Methods {
   setAgentStatus(userId: number, status: Status, reason?: string): Promise<void>;
   /** Supervisors: log out an agent of their team (who has no call), who is told who did it. */
   logoutAgent(userId: number): Promise<void>;
+  /** Supervisors: connect their softphone to the connected call of an agent of their team,
+   * hearing both sides, heard by nobody; `barge()` is heard by both; calling the other changes
+   * the mode on the same connection, and `hangup()` ends it (the call goes on). NOT_FOUND: no
+   * such agent or no connected call; FORBIDDEN: not in the team; MEDIA_UNAVAILABLE: the
+   * supervisor's phone or the agent's is not the softphone, or no media engine. */
+  listen(userId: number): Promise<Monitoring>;
+  /** Supervisors: heard by the agent only. Not available yet: MEDIA_UNAVAILABLE (after the
+   * same checks as listen()). */
+  whisper(userId: number): Promise<Monitoring>;
+  barge(userId: number): Promise<Monitoring>;
   /** Record the connected call in focus (its queue's `recording` is `on_demand` or `always`,
    * or it has no queue); after `stopRecording()` it goes on in the same recording. Resolves to
    * the call (`recorded` true). INVALID_STATE: no connected call; FORBIDDEN: its queue records
@@ -351,6 +361,13 @@ export interface Methods {
   /** Add a listener beside the callback property; returns the function that removes it.
    * Throws an INVALID_ARGUMENT UcsError for an unknown name. */
   on<K extends keyof Events>(name: K, fn: (...args: Events[K]) => void): () => void;
+}
+
+/** What listen() and barge() resolve to: the call listened to, whose agent, in which mode. */
+export interface Monitoring {
+  uniqueid: string;
+  userId: number;
+  mode: "listen" | "whisper" | "barge";
 }
 
 /** A queue of a supervisor's team view: callers waiting now and today's figures. */
