@@ -51,7 +51,7 @@ def test_listen_then_barge_on_the_same_monitoring_and_hangup_ends_only_it() -> N
 
 
 def test_the_calls_end_ends_the_monitoring() -> None:
-    vc, agent, boss, uid = _center()
+    vc, agent, boss, _ = _center()
     vc.call(boss, "barge", 1)
     vc.call(agent, "hangup")
     assert vc.center.monitors == {}
@@ -59,7 +59,7 @@ def test_the_calls_end_ends_the_monitoring() -> None:
 
 
 def test_refusals_change_nothing() -> None:
-    vc, agent, boss, uid = _center()
+    vc, agent, boss, _ = _center()
     with pytest.raises(Forbidden):
         vc.call(boss, "listen", 3)  # not in the team
     with pytest.raises(Forbidden):
