@@ -21,7 +21,6 @@ from ucs.core.effects import Refuse, Reply
 from ucs.core.errors import (
     InvalidArgument,
     InvalidState,
-    MediaUnavailable,
     NotFound,
     TooManyAttempts,
     UcsError,
@@ -333,16 +332,9 @@ def arrange(vc: VirtualCenter, client: ClientId, method: str, phase: Phase) -> t
     return plain_args(vc, method)
 
 
-_NOT_YET = pytest.mark.xfail(
-    raises=MediaUnavailable, strict=True, reason="whisper is not available yet (docs/media.md)"
-)
-
-
 def _cases(allowed: bool) -> list[Any]:
     return [
-        pytest.param(
-            m, p, id=f"{m}-{p.value}", marks=[_NOT_YET] if allowed and m == "whisper" else []
-        )
+        pytest.param(m, p, id=f"{m}-{p.value}")
         for m, phases in CONTRACT_TABLE.items()
         for p in Phase
         if (p in phases) is allowed

@@ -9,7 +9,7 @@ import pytest
 from tests.core.helpers import custom, member_of, queue_config
 from ucs.core.directory import Membership, Strategy
 from ucs.core.effects import Monitor
-from ucs.core.errors import Forbidden, MediaUnavailable, NotFound
+from ucs.core.errors import Forbidden, NotFound
 from ucs.core.events import MediaStatus
 from ucs.core.ids import ClientId, QueueId, UniqueId
 from ucs.virtual import VirtualCenter
@@ -39,10 +39,14 @@ def test_listen_then_barge_on_the_same_monitoring_and_hangup_ends_only_it() -> N
     assert vc.call(boss, "listen", 1) == {"uniqueid": uid, "userId": 1, "mode": "listen"}
     assert vc.call(boss, "listen", 1)["mode"] == "listen"  # already: nothing more
     assert vc.call(boss, "barge", 1)["mode"] == "barge"
+    assert vc.call(boss, "whisper", 1)["mode"] == "whisper"
     assert vc.call(boss, "listen", 1)["mode"] == "listen"
-    assert _modes(vc) == ["listen", "barge", "listen"]
+    assert _modes(vc) == ["listen", "barge", "whisper", "listen"]
     pushed = [m["mode"] for m in vc.messages(boss, "monitor.changed")]
-    assert pushed == ["listen", "barge", "listen"]
+    assert pushed == ["listen", "barge", "whisper", "listen"]
+    # The agent's browser is told to hear the coach while the supervisor whispers.
+    coach = [(m["uniqueid"], m["on"]) for m in vc.messages(agent, "monitor.coach")]
+    assert coach == [(uid, True), (uid, False)]
     vc.call(boss, "hangup")
     assert _modes(vc)[-1] is None
     assert vc.center.monitors == {}
@@ -52,10 +56,11 @@ def test_listen_then_barge_on_the_same_monitoring_and_hangup_ends_only_it() -> N
 
 def test_the_calls_end_ends_the_monitoring() -> None:
     vc, agent, boss, _ = _center()
-    vc.call(boss, "barge", 1)
+    vc.call(boss, "whisper", 1)
     vc.call(agent, "hangup")
     assert vc.center.monitors == {}
     assert vc.messages(boss, "monitor.changed")[-1]["mode"] is None
+    assert vc.messages(agent, "monitor.coach")[-1]["on"] is False
 
 
 def test_refusals_change_nothing() -> None:
@@ -66,8 +71,6 @@ def test_refusals_change_nothing() -> None:
         vc.call(agent, "listen", 4)  # agent1 supervises nothing
     with pytest.raises(NotFound):
         vc.call(boss, "barge", 99)
-    with pytest.raises(MediaUnavailable):
-        vc.call(boss, "whisper", 1)  # not available yet
     vc.call(agent, "hangup")
     with pytest.raises(NotFound):
         vc.call(boss, "listen", 1)  # no connected call

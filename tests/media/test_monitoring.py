@@ -1,13 +1,14 @@
 """A supervisor's listen and barge with real audio (CONTRACT §11): Chromium as the agent
 (1 kHz), a second Chromium as the supervisor (1.7 kHz), a simulated caller saying 440 Hz, Janus
 between them. Listening hears both sides and is heard by nobody; barging is heard by both; the
-mode changes on the same connection; the supervisor's hang-up leaves the call going on."""
+mode changes on the same connection; whispering is heard by the agent alone (a second
+connection of each browser); the supervisor's hang-up leaves the call going on."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ pytestmark = pytest.mark.anyio
 
 CALLER_TONE = 440.0
 SUPERVISOR_TONE = 1700.0
+TRIES = 4
+"""Fresh measurements a change of mode gets before the test fails (a loaded machine mixes late)."""
 MIXED = 0.2
 """Share of each of two tones heard at once (together above ``TONE_SHARE``)."""
 ON_SOFTPHONE = """async ([username, password]) => {
@@ -83,6 +86,30 @@ async def _caller_heard(http: httpx.AsyncClient, uid: str, seconds: float = 2.0)
             await asyncio.sleep(0.1)
 
 
+async def _hears(
+    measure: Callable[[], Awaitable[tuple[Any, int]]],
+    tones: tuple[float, ...],
+    without: tuple[float, ...] = (),
+) -> None:
+    """What ``measure`` gives holds ``tones`` (one: alone; two: both at once) and none of
+    ``without``, once the engine applied the change: measured again (a fresh stretch each
+    time) up to ``TRIES`` times while it does not."""
+    for attempt in range(TRIES):
+        samples, rate = await measure()
+        try:
+            if len(tones) == 2:
+                _both(samples, rate, *tones)
+            else:
+                assert band_share(samples, rate, tones[0]) > TONE_SHARE
+                assert level_dbfs(samples) > TONE_DBFS
+            for tone in without:
+                assert band_share(samples, rate, tone) < 0.05
+            return
+        except AssertionError:
+            if attempt == TRIES - 1:
+                raise
+
+
 def _both(samples: Any, rate: int, one: float, other: float) -> None:
     """Two tones heard at once."""
     first, second = band_share(samples, rate, one), band_share(samples, rate, other)
@@ -91,7 +118,7 @@ def _both(samples: Any, rate: int, one: float, other: float) -> None:
     assert level_dbfs(samples) > TONE_DBFS
 
 
-async def test_a_supervisor_listens_then_barges_in_then_hangs_up(
+async def test_a_supervisor_listens_barges_in_whispers_and_hangs_up(
     softphone_browser: Any,
     supervisor_browser: Any,
     crm: tuple[Path, str],
@@ -125,34 +152,45 @@ async def test_a_supervisor_listens_then_barges_in_then_hangs_up(
         await boss.wait_for_function(
             f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
         )
-        _both(*await _browser_heard(boss, uid), CALLER_TONE, AGENT_TONE)
-        samples, rate = await _caller_heard(http, uid)
-        assert band_share(samples, rate, AGENT_TONE) > TONE_SHARE  # the agent alone
-        samples, rate = await _browser_heard(agent, uid)
-        assert band_share(samples, rate, CALLER_TONE) > TONE_SHARE  # the caller alone
+        boss_hears = lambda: _browser_heard(boss, uid)  # noqa: E731
+        agent_hears = lambda: _browser_heard(agent, uid)  # noqa: E731
+        caller_hears = lambda: _caller_heard(http, uid)  # noqa: E731
+        await _hears(boss_hears, (CALLER_TONE, AGENT_TONE))
+        await _hears(caller_hears, (AGENT_TONE,), without=(SUPERVISOR_TONE,))
+        await _hears(agent_hears, (CALLER_TONE,), without=(SUPERVISOR_TONE,))
 
         # Barge: both hear the supervisor, on the same connection.
         changed = await boss.evaluate(f"window.ucsOperator.barge({agent1.id})")
         assert changed["mode"] == "barge"
-        _both(*await _caller_heard(http, uid), AGENT_TONE, SUPERVISOR_TONE)
-        _both(*await _browser_heard(agent, uid), CALLER_TONE, SUPERVISOR_TONE)
+        await _hears(caller_hears, (AGENT_TONE, SUPERVISOR_TONE))
+        await _hears(agent_hears, (CALLER_TONE, SUPERVISOR_TONE))
         assert await boss.evaluate("window.ucsOperator.__ucs.softphone.calls.size") == 1
+
+        # Whisper: the agent hears the supervisor (a second connection), the caller does not.
+        changed = await boss.evaluate(f"window.ucsOperator.whisper({agent1.id})")
+        assert changed["mode"] == "whisper"
+        coach = f"{uid}#coach"
+        await agent.wait_for_function(
+            f"window.ucsOperator.__ucs.softphone.remote('{coach}') !== null", timeout=20000
+        )
+        await _hears(lambda: _browser_heard(agent, coach), (SUPERVISOR_TONE,))
+        await _hears(caller_hears, (AGENT_TONE,), without=(SUPERVISOR_TONE,))
+        await _hears(agent_hears, (CALLER_TONE,), without=(SUPERVISOR_TONE,))
+        await _hears(boss_hears, (CALLER_TONE, AGENT_TONE))  # still hears both sides
 
         # Back to listening: the supervisor is heard by nobody again.
         await boss.evaluate(f"window.ucsOperator.listen({agent1.id})")
-        samples, rate = await _caller_heard(http, uid)
-        assert band_share(samples, rate, AGENT_TONE) > TONE_SHARE
-        assert band_share(samples, rate, SUPERVISOR_TONE) < 0.05
+        await agent.wait_for_function(
+            f"window.ucsOperator.__ucs.softphone.remote('{coach}') === null"
+        )
+        await _hears(caller_hears, (AGENT_TONE,), without=(SUPERVISOR_TONE,))
 
         # The supervisor hangs up: the call goes on, the two still hear each other.
         await boss.evaluate("window.ucsOperator.hangup()")
         await boss.wait_for_function(f"window.ucsOperator.__ucs.softphone.remote('{uid}') === null")
         assert media_server.server.center.calls[uid].state == 3
-        samples, rate = await _caller_heard(http, uid)
-        assert band_share(samples, rate, AGENT_TONE) > TONE_SHARE
-        samples, rate = await _browser_heard(agent, uid)
-        assert band_share(samples, rate, CALLER_TONE) > TONE_SHARE
-        assert level_dbfs(samples) > TONE_DBFS
+        await _hears(caller_hears, (AGENT_TONE,))
+        await _hears(agent_hears, (CALLER_TONE,))
         await agent.evaluate("window.ucsOperator.hangup()")
 
 
@@ -192,7 +230,7 @@ async def test_monitoring_refusals(media_server: Running) -> None:
     await request(boss, "8", "selectIdentifier", "softphone")
     await request(boss, "9", "provision")
     whispered = await request(boss, "10", "whisper", agent1.id)
-    assert whispered["code"] == "MEDIA_UNAVAILABLE"  # not available yet (docs/media.md)
+    assert whispered["result"]["mode"] == "whisper"
     listened = await request(boss, "11", "listen", agent1.id)
     assert listened["result"]["mode"] == "listen"
     assert center.monitors[center.directory.agent_by_username("supervisor").id].mode == "listen"  # type: ignore[union-attr]

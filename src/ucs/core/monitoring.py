@@ -1,16 +1,14 @@
 """A supervisor's listen, whisper and barge (CONTRACT §11), as the core decides them.
 
-``listen(userId)`` and ``barge(userId)`` join the supervisor's own phone (the browser
-softphone) to the connected call of an agent of their team: listening hears both sides and is
-heard by nobody; barging is heard by both. Calling the other one changes the mode on the same
-monitoring; ``hangup()`` with no call of their own ends it; so does the call's end, or the agent
+``listen(userId)``, ``whisper(userId)`` and ``barge(userId)`` join the supervisor's own phone
+(the browser softphone) to the connected call of an agent of their team: listening hears both
+sides and is heard by nobody; whispering is heard by the agent alone (the agent's browser is
+told, ``monitor.coach``, to open a second connection that hears the supervisor); barging is
+heard by both. Calling another one changes the mode on the same monitoring; ``hangup()`` with no call of their own ends it; so does the call's end, or the agent
 leaving it. The monitoring is no call of the supervisor's: the agent's and the caller's call is
 unaffected, and it is in no call record. The core keeps who monitors which call
 (``Center.monitors``), says so with ``Monitor`` effects that the media adapter carries out, and
 tells the supervisor's tabs with ``monitor.changed`` pushes.
-
-``whisper`` (heard by the agent only) is not available yet: docs/media.md, "Listen, whisper,
-barge", says what it needs; it answers ``MEDIA_UNAVAILABLE`` after the same checks.
 """
 
 from __future__ import annotations
@@ -46,10 +44,13 @@ def _on_softphone(c: Center, agent: AgentId) -> bool:
     return c.media_available and session is not None and is_softphone(session.line)
 
 
-def _tell(c: Center, supervisor: AgentId, m: Monitoring, mode: str | None) -> None:
+def _tell(c: Center, supervisor: AgentId, m: Monitoring, mode: str | None, was: str | None) -> None:
     c.out.effects.append(Monitor(m.uniqueid, int(supervisor), mode))
     body = {"uniqueid": m.uniqueid, "userId": int(m.agent), "mode": mode}
     c.out.effects.append(Push(supervisor, "monitor.changed", body))
+    if (mode == "whisper") != (was == "whisper"):  # the agent's browser hears the coach or not
+        coach = {"uniqueid": m.uniqueid, "on": mode == "whisper"}
+        c.out.effects.append(Push(m.agent, "monitor.coach", coach))
 
 
 def end(c: Center, supervisor: AgentId) -> bool:
@@ -57,7 +58,7 @@ def end(c: Center, supervisor: AgentId) -> bool:
     m = c.monitors.pop(supervisor, None)
     if m is None:
         return False
-    _tell(c, supervisor, m, None)
+    _tell(c, supervisor, m, None, m.mode)
     return True
 
 
@@ -90,18 +91,19 @@ def _monitor(c: Center, agent: AgentId | None, user_id: int, mode: str) -> Any:
         raise MediaUnavailable("monitoring needs your softphone (selectIdentifier('softphone'))")
     if c.agent_calls.get(me):
         raise InvalidState("hang up your own call first")
-    if mode == "whisper":
-        raise MediaUnavailable("whisper is not available yet: listen or barge")
     current = c.monitors.get(me)
     if current is not None and current.uniqueid != call.uniqueid:
         end(c, me)
         current = None
+    was = None
     if current is None:
         current = c.monitors[me] = Monitoring(call.uniqueid, target, mode)
     elif current.mode == mode:
         return _wire(current)
+    else:
+        was = current.mode
     current.mode = mode
-    _tell(c, me, current, mode)
+    _tell(c, me, current, mode, was)
     return _wire(current)
 
 

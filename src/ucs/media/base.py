@@ -15,9 +15,10 @@ from ucs.core.errors import MediaUnavailable
 
 __all__ = ["Media", "MediaError", "NoMedia", "Party"]
 
-Party = Literal["far", "agent", "supervisor"]
-"""Which side of a call: the outside (or simulated) caller, the agent's side, or a supervisor
-listening to it (or barging in)."""
+Party = Literal["far", "agent", "supervisor", "coach-agent", "coach-supervisor"]
+"""Which side of a call: the outside (or simulated) caller, the agent's side, a supervisor
+listening to it (or barging in), and the two ends of a whisper (the supervisor heard by the
+agent alone, through a second connection of each browser)."""
 
 
 class MediaError(MediaUnavailable):

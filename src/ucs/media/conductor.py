@@ -276,11 +276,17 @@ class Conductor:
         await self.media.record(record.uniqueid, folder)
 
     async def _monitor(self, monitor: Monitor) -> None:
-        """A supervisor listens (muted), barges in (heard), or leaves the call's audio."""
+        """A supervisor listens (muted), barges in (heard), whispers (muted in the call's room,
+        heard by the agent in its coach room, whose connections the browsers make), or leaves
+        the call's audio."""
+        uid = monitor.uniqueid
+        if monitor.mode != "whisper":  # the whisper's two connections go
+            await self.media.leave(uid, "coach-supervisor")
+            await self.media.leave(uid, "coach-agent")
         if monitor.mode is None:
-            await self.media.leave(monitor.uniqueid, "supervisor")
-        else:
-            await self.media.mute(monitor.uniqueid, "supervisor", monitor.mode == "listen")
+            await self.media.leave(uid, "supervisor")
+        else:  # whispering, the supervisor still hears both sides, heard in the coach room
+            await self.media.mute(uid, "supervisor", monitor.mode != "barge")
 
     async def _ended(self, uid: str) -> None:
         peer = self.callers.pop(uid, None)

@@ -37,6 +37,8 @@ class _Room:
     handles: dict[Party, int] = field(default_factory=dict)
     muted: dict[Party, bool] = field(default_factory=dict)
     parking: int | None = None
+    coach: int | None = None
+    """A room of the call where a whispering supervisor is heard by the agent alone."""
     """A silent room of the call where the agent's browser waits while the call is held."""
     held: bool = False
     record_to: str | None = None
@@ -47,7 +49,7 @@ class _Room:
     def record_body(self, party: Party) -> dict[str, object]:
         """What a ``join`` or ``configure`` of ``party`` adds to record it (nothing when the
         call is not being recorded)."""
-        if self.record_to is None or party == "supervisor":  # the call's two sides only
+        if self.record_to is None or party not in ("far", "agent"):  # the call's two sides only
             return {}
         self.files += 1
         return {"record": True, "filename": f"{self.record_to}/{self.files:04d}-{party}"}
@@ -88,10 +90,18 @@ class JanusMedia:
     async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
         async with self._lock(uniqueid):
             client, room = await self._room(uniqueid)
+            target = room.id
+            if party.startswith("coach-"):  # a whisper: the agent hears the supervisor alone
+                if room.coach is None:
+                    room.coach = next(self._ids)
+                    await self._create(client, room.coach, f"{uniqueid[:56]} coach")
+                target = room.coach
             handle = await self._join(client, room, party)
-            body = {"request": "join", "room": room.id, "display": party, "codec": "opus"}
-            # A supervisor is heard by nobody until barging in (told before it connects).
-            body["muted"] = room.muted.get(party, party == "supervisor")
+            body = {"request": "join", "room": target, "display": party, "codec": "opus"}
+            # A supervisor is heard by nobody until barging in (told before it connects); in
+            # the coach room the agent is muted (the supervisor hears them in the call's room).
+            quiet = party in ("supervisor", "coach-agent")
+            body["muted"] = room.muted.get(party, quiet)
             body.update(room.record_body(party))
             _, jsep = await client.message(handle, body, {"type": "offer", "sdp": offer})
             if not jsep or "sdp" not in jsep:
@@ -204,7 +214,7 @@ class JanusMedia:
                         except MediaError as err:
                             log.warning("recording of %s not closed: %s", uniqueid, err)
                     await client.detach(handle)
-                for room_id in (room.id, room.parking):
+                for room_id in (room.id, room.parking, room.coach):
                     if self._manager is None or room_id is None:
                         continue
                     try:

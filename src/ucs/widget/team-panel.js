@@ -51,10 +51,10 @@ export function teamHtml(team, { tr, esc, clock, state, now, monitoring = null }
     const party = call
       ? (call.direction === "INCOMING" ? call.name || call.caller_name || call.caller_number : call.called_name || call.connected_number || call.called_number)
       : "";
-    // Listen and barge (CONTRACT §11; whisper is not available yet): on an agent's connected call.
+    // Listen, whisper, barge (CONTRACT §11): on an agent's connected call, the mode in use pressed.
     const watching = monitoring && monitoring.userId === a.id ? monitoring.mode : null;
     const modes = call && call.state === 3
-      ? `<div class="monitor">${["listen", "barge"].map((m) => `<button type="button" data-monitor="${m}" data-user="${a.id}" aria-pressed="${watching === m}">${esc(tr(m))}</button>`).join("")}</div>`
+      ? `<div class="monitor">${["listen", "whisper", "barge"].map((m) => `<button type="button" data-monitor="${m}" data-user="${a.id}" aria-pressed="${watching === m}">${esc(tr(m))}</button>`).join("")}</div>`
       : "";
     const callCell = call
       ? `<div class="agent-call">${esc(party || "")} · <span data-team-call="${esc(call.uniqueid)}" data-from="${call.connected || call.created}">${clock(now - (call.connected || call.created))}</span></div>${modes}`
@@ -67,7 +67,7 @@ export function teamHtml(team, { tr, esc, clock, state, now, monitoring = null }
   const option = (value, label, chosen) => `<option value="${value}"${chosen === value ? " selected" : ""}>${esc(label)}</option>`;
   const who = monitoring && team.agents.find((a) => a.id === monitoring.userId);
   const bar = monitoring
-    ? `<div class="card monitoring" data-monitoring="${esc(monitoring.mode)}"><span>${esc(tr(monitoring.mode === "barge" ? "bargingIn" : "listeningTo").replace("{name}", who ? who.displayname : String(monitoring.userId)))}</span>
+    ? `<div class="card monitoring" data-monitoring="${esc(monitoring.mode)}"><span>${esc(tr({ barge: "bargingIn", whisper: "whisperingTo" }[monitoring.mode] || "listeningTo").replace("{name}", who ? who.displayname : String(monitoring.userId)))}</span>
       <button type="button" class="bad" data-monitor-end>${esc(tr("stopMonitoring"))}</button></div>`
     : "";
   return `${bar}<div class="card team" data-team>

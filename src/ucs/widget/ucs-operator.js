@@ -297,7 +297,16 @@ export class Controller {
           if (this.monitoring && this.monitoring.uniqueid === msg.uniqueid) this.monitoring = null;
           this.softphone.hangup(msg.uniqueid);
         }
+        if (msg.mode !== "whisper") this.softphone.hangup(`${msg.uniqueid}#coach`);
         this.changed();
+        break;
+      case "monitor.coach": // a supervisor whispers to this agent: the tab with the call's audio hears it
+        if (!msg.on) this.softphone.hangup(`${msg.uniqueid}#coach`);
+        else if (this.softphone.calls.has(msg.uniqueid)) {
+          this.softphone.connect(msg.uniqueid, "coach").catch((err) => {
+            this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
+          });
+        }
         break;
       case "call.recording": // startRecording() / stopRecording(), or a queue that records always
         if (msg.recording) this.recording.add(msg.uniqueid);
@@ -322,6 +331,7 @@ export class Controller {
         if (msg.what === "hangup") {
           this.calls.delete(call.uniqueid);
           this.recording.delete(call.uniqueid);
+          this.softphone.hangup(`${call.uniqueid}#coach`);
           this.softphone.hangup(call.uniqueid);
         }
         else this.calls.set(call.uniqueid, call);
@@ -469,8 +479,10 @@ export class Controller {
       case "barge":
         // The supervisor's browser joins the call's audio (once: another mode is the server's).
         this.monitoring = result;
-        if (!this.softphone.calls.has(result.uniqueid)) {
-          this.softphone.connect(result.uniqueid, "supervisor").catch((err) => {
+        for (const [party, key] of [["supervisor", result.uniqueid], ["coach", `${result.uniqueid}#coach`]]) {
+          if (party === "coach" && result.mode !== "whisper") continue;
+          if (this.softphone.calls.has(key)) continue;
+          this.softphone.connect(result.uniqueid, party).catch((err) => {
             this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
             this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
           });
