@@ -5,8 +5,9 @@
 sides and is heard by nobody; whispering is heard by the agent alone (the agent's browser is
 told, ``monitor.coach``, to open a second connection that hears the supervisor); barging is
 heard by both. Calling another one changes the mode on the same monitoring; ``hangup()``
-with no call of their own ends it; so does the call's end, or the agent leaving it. The monitoring is no call of the supervisor's: the agent's and the caller's call is
-unaffected, and it is in no call record. The core keeps who monitors which call
+with no call of their own ends it; so does the call's end, or the agent leaving it. The
+monitoring is no call of the supervisor's: the agent's and the caller's call is unaffected,
+and it is in no call record. The core keeps who monitors which call
 (``Center.monitors``), says so with ``Monitor`` effects that the media adapter carries out, and
 tells the supervisor's tabs with ``monitor.changed`` pushes.
 """
