@@ -358,7 +358,7 @@ class Operator:
         return await self._request("listen", user_id)
 
     async def whisper(self, user_id: int) -> Any:
-        """Supervisors: be heard by the agent only (not available yet: MEDIA_UNAVAILABLE)."""
+        """Supervisors: be heard by the agent only (the caller does not hear them)."""
         return await self._request("whisper", user_id)
 
     async def barge(self, user_id: int) -> Any:

@@ -341,13 +341,13 @@ export interface Methods {
   /** Supervisors: log out an agent of their team (who has no call), who is told who did it. */
   logoutAgent(userId: number): Promise<void>;
   /** Supervisors: connect their softphone to the connected call of an agent of their team,
-   * hearing both sides, heard by nobody; `barge()` is heard by both; calling the other changes
-   * the mode on the same connection, and `hangup()` ends it (the call goes on). NOT_FOUND: no
+   * hearing both sides, heard by nobody; `barge()` is heard by both; calling another changes
+   * the mode on the same monitoring, and `hangup()` ends it (the call goes on). NOT_FOUND: no
    * such agent or no connected call; FORBIDDEN: not in the team; MEDIA_UNAVAILABLE: the
    * supervisor's phone or the agent's is not the softphone, or no media engine. */
   listen(userId: number): Promise<Monitoring>;
-  /** Supervisors: heard by the agent only. Not available yet: MEDIA_UNAVAILABLE (after the
-   * same checks as listen()). */
+  /** Supervisors: heard by the agent only (the agent's component opens a second audio
+   * connection for it); errors as listen(). */
   whisper(userId: number): Promise<Monitoring>;
   barge(userId: number): Promise<Monitoring>;
   /** Record the connected call in focus (its queue's `recording` is `on_demand` or `always`,
