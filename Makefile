@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools media-engine bench
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools media-engine edge bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ sip-peers:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip linphone-cli >/dev/null; \
 	  else echo "sipp, baresip or linphonec is missing and this is not root: install sip-tester, baresip and linphone-cli"; fi; }
 
+# The cluster's tests run HAProxy with deploy/haproxy.cfg (Debian's haproxy); the service stays off.
+edge:
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's haproxy for the cluster tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	    systemctl disable --now haproxy >/dev/null 2>&1 || true; \
+	  else echo "haproxy is missing and this is not root: the cluster's HAProxy test is skipped"; fi; }
+
 # docs/api.md's SSO recipes are run in Node.js and PHP, and the component's TypeScript
 # declarations are compiled by tsc (the npm registry's typescript, kept in .venv/node).
 TYPESCRIPT := 5.9.3
@@ -80,7 +89,7 @@ media-engine:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MEDIA_PACKAGES) >/dev/null; \
 	  else echo "media packages are missing and this is not root: install $(MEDIA_PACKAGES); media tests skipped"; fi; }
 
-pytest: $(STAMP) chromium sip-peers doc-tools media-engine
+pytest: $(STAMP) chromium sip-peers doc-tools media-engine edge
 	$(BIN)/pytest -n auto -q
 
 test: lint typecheck pytest

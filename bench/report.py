@@ -79,6 +79,7 @@ def markdown(r: dict[str, Any]) -> str:
         ("ratio_to_baseline", "`state` / echo", _v(r["ratio_to_baseline"])),
         ("ratio_to_baseline", "`ping` / echo", _v(tp["ping_ratio_to_baseline"])),
         *_team_rows(r),
+        *_reports_rows(r),
     ]
     lines = [
         f"# ucs benchmark ({'quick' if cfg['quick'] else 'full'})",
@@ -104,6 +105,26 @@ def markdown(r: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _reports_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = []
+    for found in r.get("reports") or ():
+        what = f"{found['database']}, {found['calls']:,} calls over 30 days"
+        for key, name in (
+            ("queues_hourly", "queue report, hourly"),
+            ("queues_daily", "queue report, daily"),
+            ("agents", "agent report"),
+        ):
+            t = found[key]
+            rows.append(
+                (
+                    "reports",
+                    f"{name} ({what}): best / worst of 3; CPU of this process",
+                    f"{_v(t['best_ms'])} / {_v(t['worst_ms'])} ms; {_v(t['cpu_ms'])} ms",
+                )
+            )
+    return rows
 
 
 def _team_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -41,7 +41,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import report, tails, team
+from bench import report, reports, tails, team
 from bench.baseline import EchoClientSpec, echo_client_worker, echo_server
 from bench.crm import crm_server
 from bench.loadgen import AgentSpec, CallerSpec, agent_worker, caller_worker
@@ -1026,6 +1026,8 @@ def main() -> int:
         results["crm"] = calls["crm"]
     log("team_view: 0 and 50 supervisors watching the call_load on the virtual clock")
     results["team_view"] = team.compare(5.0 if cfg.quick else 20.0)
+    log("reports: a month of calls, the queue and agent reports timed (bench/reports.py)")
+    results["reports"] = reports.compare(20_000 if cfg.quick else reports.CALLS)
     results["config"] = asdict(cfg) | {"overload_rate": cfg.overload_rate}
     results["targets"] = evaluate(results)
     results["seconds"] = round(time.monotonic() - started, 1)

@@ -12,10 +12,12 @@ import sys
 import time
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from ucs.client import Operator
+from ucs.storage.store import database_url
 
-__all__ = ["Front", "free_port", "start_server"]
+__all__ = ["CuttableLink", "behind_a_link", "free_port", "start_server"]
 
 
 def free_port() -> int:
@@ -53,35 +55,36 @@ async def ready_agent(url: str, n: int) -> Operator:
     return op
 
 
-class Front:
-    """One address for several servers, as a load balancer with health checks gives (HAProxy
-    in deploy/): each new connection goes to the first of ``ports`` that accepts it, so
-    clients reach whichever node of a cluster listens (a standby does not)."""
+class CuttableLink:
+    """A TCP proxy in front of a database: ``cut()`` drops every connection and refuses new
+    ones until ``restore()``."""
 
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server: asyncio.Server | None = None
+        self.server: asyncio.Server | None = None
+        self.links: set[asyncio.StreamWriter] = set()
 
-    async def __aenter__(self) -> Front:
-        self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
-        return self
+    async def restore(self) -> None:
+        self.server = await asyncio.start_server(
+            self._link, "127.0.0.1", self.port, reuse_address=True
+        )
 
-    async def __aexit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.close()
+    async def cut(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        for writer in list(self.links):
+            writer.transport.abort()
+        self.links.clear()
 
     async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        for port in self.ports:
-            try:
-                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
-                break
-            except OSError:
-                continue
-        else:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
             writer.transport.abort()
             return
+        self.links |= {writer, up_writer}
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, ConnectionError):
@@ -90,5 +93,20 @@ class Front:
                     await dst.drain()
             dst.transport.abort()
 
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        except asyncio.CancelledError:  # the test is over
+            writer.transport.abort()
+            up_writer.transport.abort()
+        self.links -= {writer, up_writer}
+
+
+async def behind_a_link(db: str) -> tuple[CuttableLink, str]:
+    """A link in front of the database ``db``, open, and the URL that reaches it through it."""
+    target = make_url(database_url(db))
+    link = CuttableLink(target.host or "127.0.0.1", target.port or 5432)
+    await link.restore()
+    proxied = db.replace(f"{target.host}:{target.port or 5432}", f"127.0.0.1:{link.port}")
+    if proxied == db:  # the URL named no port
+        proxied = db.replace(f"@{target.host}/", f"@127.0.0.1:{link.port}/")
+    return link, proxied

@@ -272,6 +272,11 @@ async def test_only_the_admin_and_supervisors_of_the_queue_may_have_a_recording(
         assert [x["uniqueid"] for x in listed] == [uid]
         r = await http.delete(f"/api/recordings/{uid}", headers=bearer("sup1"))
         assert r.status_code == 403  # a supervisor fetches; an administrator removes
+        # A supervisor's own sign-in (POST /api/admin/login) serves as well.
+        body = {"username": "sup1", "password": "sup1-password"}
+        signed = (await http.post("/api/admin/login", json=body)).json()["token"]
+        r = await http.get(f"/api/recordings/{uid}", headers={"Authorization": f"Bearer {signed}"})
+        assert r.status_code == 200 and r.content[:4] == b"RIFF"
         r = await http.get("/api/recordings", headers=ADMIN, params={"from": "not a day"})
         assert r.status_code == 422
         today = time.strftime("%Y-%m-%d")

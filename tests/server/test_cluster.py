@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import Front, free_port
+from tests.helpers import behind_a_link, free_port
 from tests.storage.conftest import POSTGRES, fresh_postgres
 from ucs.client import Operator, OperatorError
 from ucs.storage import schema
@@ -31,6 +33,8 @@ pytestmark = [
 ]
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
+PATIENCE = 120.0
+"""Seconds a node may take to start, take over or stop on a machine busy with other tests."""
 
 
 class Node:
@@ -48,37 +52,89 @@ class Node:
                 cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=out
             )
 
-    def health(self) -> dict[str, Any] | None:
+    async def health(self) -> dict[str, Any] | None:
         try:
-            answer = httpx.get(f"{self.url}/healthz", timeout=1)
+            async with httpx.AsyncClient() as http:
+                answer = await http.get(f"{self.url}/healthz", timeout=1)
         except httpx.HTTPError:
             return None
         body: dict[str, Any] = answer.json()
         return body
 
-    def wait_serving(self, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()
-            health = self.health()
-            if health is not None:
-                return health
-            time.sleep(0.05)
-        raise AssertionError(f"node {self.name} did not serve:\n{self.log.read_text()}")
+    async def wait_serving(self) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(PATIENCE):
+                while True:
+                    assert self.proc.poll() is None, self.log.read_text()
+                    health = await self.health()
+                    if health is not None:
+                        return health
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError(
+                f"node {self.name} did not serve:\n{self.log.read_text()}"
+            ) from None
 
-    def wait_log(self, text: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log.read_text():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"node {self.name} never said {text!r}:\n{self.log.read_text()}")
+    async def wait_log(self, text: str) -> None:
+        try:
+            async with asyncio.timeout(PATIENCE):
+                while True:
+                    if text in self.log.read_text():
+                        return
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            said = self.log.read_text()
+            raise AssertionError(f"node {self.name} never said {text!r}:\n{said}") from None
+
+    async def wait_exit(self) -> int:
+        async with asyncio.timeout(PATIENCE):
+            while True:
+                code = self.proc.poll()
+                if code is not None:
+                    return code
+                await asyncio.sleep(0.05)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)
             self.proc.kill()
         self.proc.wait()
+
+
+HAPROXY = shutil.which("haproxy") or (
+    "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else ""
+)
+DEPLOYED = Path(__file__).parents[2] / "deploy" / "haproxy.cfg"
+
+
+@contextlib.contextmanager
+def haproxy(nodes: list[Node], tmp_path: Path) -> Iterator[str]:
+    """deploy/haproxy.cfg, as shipped but for its addresses, in front of ``nodes``: its URL."""
+    if not HAPROXY:
+        pytest.skip("haproxy is not installed (make edge)")
+    port = free_port()
+    lines = []
+    for line in DEPLOYED.read_text().splitlines():
+        if line.strip().startswith("bind "):
+            line = f"    bind 127.0.0.1:{port}"
+        elif line.strip().startswith("server "):
+            continue
+        lines.append(line)
+    lines += [f"    server {n.name} 127.0.0.1:{n.port} check" for n in nodes]
+    config = tmp_path / "haproxy.cfg"
+    config.write_text("\n".join(lines) + "\n")
+    with open(tmp_path / "haproxy.log", "wb") as log:
+        proc = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 @pytest.fixture
@@ -106,6 +162,16 @@ def _rows(db: str) -> int:
         store.engine.dispose()
 
 
+async def _serving_through(url: str) -> None:
+    """Once HAProxy's health check has found the owner."""
+    async with asyncio.timeout(30), httpx.AsyncClient(base_url=url) as http:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+
+
 async def _state_once_back(op: Operator) -> dict[str, Any]:
     async with asyncio.timeout(30):
         while True:
@@ -123,20 +189,21 @@ async def test_kill_9_of_the_owner_and_the_standby_serves_its_agents_and_calls(
     a = Node(cluster_db, "a", tmp_path / "a.log")
     b: Node | None = None
     try:
-        health = a.wait_serving()
+        health = await a.wait_serving()
         assert (health["node"], health["partition"], health["epoch"]) == ("a", "main", 1)
         b = Node(cluster_db, "b", tmp_path / "b.log")
-        b.wait_log("node b is a standby: partition 'main' is run by node a (epoch 1)")
-        assert b.health() is None  # a standby does not listen
-        async with Front([a.port, b.port]) as front:
-            op = Operator(front.url)
+        await b.wait_log("node b is a standby: partition 'main' is run by node a (epoch 1)")
+        assert await b.health() is None  # a standby does not listen
+        with haproxy([a, b], tmp_path) as front:
+            await _serving_through(front)
+            op = Operator(front)
             await op.connect()
             await op.login("agent1", "agent1-pass")
             await op.select_identifier("phone1")
             await op.provision()
             await op.change_status("READY")
             events = op.events()
-            async with httpx.AsyncClient(base_url=front.url, headers=ADMIN) as http:
+            async with httpx.AsyncClient(base_url=front, headers=ADMIN) as http:
                 call = await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601555001"})
                 uid = call.json()["uniqueid"]
                 async with asyncio.timeout(10):
@@ -147,7 +214,7 @@ async def test_kill_9_of_the_owner_and_the_standby_serves_its_agents_and_calls(
                 await asyncio.sleep(0.5)  # the writer commits within milliseconds
                 a.proc.send_signal(signal.SIGKILL)
                 killed = time.monotonic()
-                health = b.wait_serving()
+                health = await b.wait_serving()
                 took = time.monotonic() - killed
                 request.node.user_properties.append(("take_over_seconds", round(took, 2)))
                 assert (health["node"], health["epoch"]) == ("b", 2)
@@ -175,11 +242,11 @@ async def test_a_paused_owner_is_replaced_and_writes_nothing_when_it_resumes(
     a = Node(cluster_db, "a", tmp_path / "a.log")
     b: Node | None = None
     try:
-        a.wait_serving()
+        await a.wait_serving()
         b = Node(cluster_db, "b", tmp_path / "b.log")
-        b.wait_log("is a standby")
+        await b.wait_log("is a standby")
         a.proc.send_signal(signal.SIGSTOP)  # paused: its connections live on, it renews nothing
-        health = b.wait_serving()
+        health = await b.wait_serving()
         assert (health["node"], health["epoch"]) == ("b", 2)
         # a request that reached the paused node: taken by its kernel, read once it resumes
         late = asyncio.create_task(
@@ -194,13 +261,35 @@ async def test_a_paused_owner_is_replaced_and_writes_nothing_when_it_resumes(
         await asyncio.sleep(0.5)
         before = _rows(cluster_db)
         a.proc.send_signal(signal.SIGCONT)
-        assert a.proc.wait(timeout=60) == STEPPED_DOWN
+        assert await a.wait_exit() == STEPPED_DOWN
         with contextlib.suppress(httpx.HTTPError):
             await late  # whatever it was answered, if anything
         assert "this node lost its partition" in a.log.read_text()
-        assert b.health() is not None  # b serves on
+        assert await b.health() is not None  # b serves on
         assert _rows(cluster_db) == before  # the late call was never written
     finally:
+        a.stop()
+        if b is not None:
+            b.stop()
+
+
+async def test_a_node_cut_off_from_postgresql_stops_serving_and_the_standby_takes_over(
+    cluster_db: str, tmp_path: Path
+) -> None:
+    link, through = await behind_a_link(cluster_db)
+    a = Node(through, "a", tmp_path / "a.log")
+    b: Node | None = None
+    try:
+        await a.wait_serving()
+        b = Node(cluster_db, "b", tmp_path / "b.log")
+        await b.wait_log("is a standby")
+        await link.cut()  # a cannot reach the database: it cannot renew, nor know who owns
+        assert await a.wait_exit() == STEPPED_DOWN
+        assert "this node lost its partition" in a.log.read_text()
+        health = await b.wait_serving()
+        assert (health["node"], health["epoch"]) == ("b", 2)
+    finally:
+        await link.cut()
         a.stop()
         if b is not None:
             b.stop()

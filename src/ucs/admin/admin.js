@@ -59,6 +59,13 @@ class Admin {
       const body = { username: userForm.elements.namedItem("username").value.trim(), password: userForm.elements.namedItem("password").value };
       try {
         const session = await this.api.post("/api/admin/login", body);
+        if (session.role !== "admin") { // a supervisor: the reports and the wallboard only
+          this.api.signedIn(session.token);
+          await this.api.post("/api/admin/logout").catch(() => null);
+          this.api.signedOut();
+          showErrors(userForm, { general: [this.tr("supervisorOnly")] }, "");
+          return;
+        }
         this.api.signedIn(session.token);
         this.actor = session.username;
         await this.show();

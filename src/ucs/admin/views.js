@@ -206,6 +206,7 @@ export function queuesView(app) {
       { name: "strategy", label: app.tr("strategy"), kind: "select", options: STRATEGIES.map((s) => [s, s]) },
       { name: "ring_timeout", label: app.tr("ring_timeout"), kind: "number" },
       { name: "wrapup", label: app.tr("wrapup"), kind: "number" },
+      { name: "service_level_target", label: app.tr("service_level_target"), kind: "number", step: "1" },
       { name: "weight", label: app.tr("weight"), kind: "number", step: "1" },
       { name: "number", label: app.tr("number"), kind: "text", nullable: true },
       { name: "rona_reason", label: app.tr("rona_reason"), kind: "select", nullable: true,
@@ -215,7 +216,7 @@ export function queuesView(app) {
     ],
     body: (v) => v,
     extra: members(app),
-    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, weight: 0, recording: "never" },
+    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, recording: "never" },
   });
 }
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ucs.core.directory import AgentConfig, Membership, QueueType
 from ucs.core.errors import InvalidArgument
-from ucs.core.ids import QueueId
+from ucs.core.ids import QueueId, UniqueId
 from ucs.core.model import Status
 
 __all__ = ["Activity", "Agent", "DayStats", "QueueFigures", "check_status"]
@@ -147,6 +147,8 @@ class Agent:
     status_since: float = 0.0
     acw_until: float | None = None
     """End of automatic wrap-up; ``None`` for a manual ACW or no ACW at all."""
+    acw_call: UniqueId | None = None
+    """The call the automatic wrap-up follows (its seconds go to the call's record)."""
     available_since: float = 0.0
     """When the agent last became free for queue calls (longest-idle strategy)."""
     free: bool = False
@@ -197,6 +199,7 @@ class Agent:
             "reason": self.reason,
             "status_since": self.status_since,
             "acw_until": self.acw_until,
+            "acw_call": self.acw_call,
             "available_since": self.available_since,
             "suspended": sorted(self.suspended),
             "since": self.since,
@@ -212,6 +215,8 @@ class Agent:
         self.status_since = float(state.get("status_since") or now)
         acw_until = state.get("acw_until")
         self.acw_until = float(acw_until) if acw_until is not None else None
+        acw_call = state.get("acw_call")
+        self.acw_call = UniqueId(str(acw_call)) if acw_call is not None else None
         self.available_since = float(state.get("available_since") or now)
         self.suspended = {QueueId(int(q)) for q in state.get("suspended", ())}
         if float(state.get("day_end") or 0) > now:

@@ -114,6 +114,8 @@ class Call:
     asked_by: AgentId | None = None
     """The agent whose last command on this call the switch is carrying out (answer, hold,
     mute, transfer …): the one told if the switch fails it."""
+    missed_by: list[tuple[AgentId, float]] = field(default_factory=list)
+    """Agents whose offer rang and ended unanswered (counted against them), and when."""
     former_agents: list[tuple[AgentId, str]] = field(default_factory=list)
     """Agents (id, username) who were on the call and left it by a transfer, in order: the
     call records name every agent of a transferred call."""

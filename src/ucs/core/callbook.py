@@ -249,6 +249,7 @@ class CallBook:
         self.leave(call, offer.agent, cause)
         a = self._agents.get(offer.agent)
         if counted and a is not None and call.queue_id is not None:
+            call.missed_by.append((offer.agent, self.now))
             a.stats.in_calls_unanswered += 1
             a.stats.queue(call.queue_id).unanswered += 1
         self._out.agents_touched.add(offer.agent)
@@ -268,6 +269,9 @@ class CallBook:
             queue_id=call.queue_id,
             live=live,
             agents=call.agents_on_record(),
+            enqueued=call.enqueued_at,
+            handled_by=call.handled_by,
+            missed=tuple(call.missed_by),
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:

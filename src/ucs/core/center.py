@@ -79,7 +79,7 @@ from ucs.core.events import (
     TrunkCall,
 )
 from ucs.core.figures import Figures
-from ucs.core.ids import AgentId, ClientId, LineId, QueueId
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId, UniqueId
 from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
@@ -279,7 +279,8 @@ class Center:
             call = book.calls.get(uid) or book.ended.get(uid)
             if call is None:
                 continue
-            days.see(call, ended=call.ended)
+            q = self.directory.queues.get(call.queue_id) if call.queue_id is not None else None
+            days.see(call, ended=call.ended, target=q.service_level_target if q else None)
             if watching:
                 watch.note(call.agents(), () if call.queue_id is None else (call.queue_id,))
         if self.monitors:
@@ -401,14 +402,24 @@ class Center:
         acw_until: float | None = None,
         *,
         by: AgentId | None = None,
+        call: UniqueId | None = None,
     ) -> None:
         a = self.agents[agent]
         if a.status is status and a.reason == reason and a.acw_until == acw_until:
             return
+        wrapped = None
+        if a.acw_call is not None:  # an automatic wrap-up ends: its seconds go to its call
+            wrapped = (str(a.acw_call), max(0.0, self.now - a.status_since))
+        previous = None
+        if a.status is not Status.OFFLINE:
+            previous = (a.status, a.reason, a.status_since)
         a.status, a.reason, a.status_since, a.acw_until = status, reason, self.now, acw_until
+        a.acw_call = call
         if acw_until is not None:
             self.timers.arm(acw_until, WrapUpEnds(agent, acw_until))
-        self.out.effects.append(StatusRecord(agent, status, reason, self.now, by))
+        self.out.effects.append(
+            StatusRecord(agent, status, reason, self.now, by, wrapped, previous)
+        )
         self.out.agents_touched.add(agent)
         if agent in self.sessions:
             self.out.sessions_touched.add(agent)
@@ -419,7 +430,7 @@ class Center:
         q = self.directory.queues.get(call.queue_id) if call.queue_id is not None else None
         if a is None or q is None or q.wrapup <= 0 or a.status is not Status.READY:
             return
-        self.set_status(agent, Status.ACW, None, acw_until=self.now + q.wrapup)
+        self.set_status(agent, Status.ACW, None, acw_until=self.now + q.wrapup, call=call.uniqueid)
 
     def _on_lookup_settings(self, ev: LookupSettings) -> None:
         self.lookups.configure(ev.timeout)
@@ -479,10 +490,16 @@ class Center:
         session = self.sessions.get(agent)
         return frozenset(session.clients) if session is not None else None
 
-    def team_view(self, now: float | None = None) -> dict[str, Any]:
-        """The whole center as a superuser's ``team()`` has it (every queue and agent), at
-        ``now`` (the clock's time between steps): for the wallboard (``/api/team``)."""
+    def team_view(
+        self, now: float | None = None, supervisor: AgentId | None = None
+    ) -> dict[str, Any]:
+        """The whole center as a superuser's ``team()`` has it (every queue and agent), or
+        ``supervisor``'s team and queues as their ``team()`` has them, at ``now`` (the
+        clock's time between steps): for the wallboard (``/api/team``)."""
         at = self.now if now is None else max(now, self.now)
+        if supervisor is not None:
+            team, queues = self.teams.of(supervisor)
+            return supervision.view(self, sorted(team), list(queues), at)
         return supervision.view(self, sorted(self.agents), sorted(self.directory.queues), at)
 
     def figures(self, now: float | None = None) -> Figures:

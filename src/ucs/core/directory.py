@@ -80,6 +80,8 @@ class QueueConfig:
     recording: str = "never"
     """Whether its calls are recorded (CONTRACT §10): ``never``, ``always`` (every call, from
     its answer) or ``on_demand`` (``startRecording()``); ``RECORDING_MODES``."""
+    service_level_target: int = 20
+    """Seconds within which an answer counts toward the queue's service level (1..3600)."""
 
     @property
     def plays_to_waiting(self) -> bool:

@@ -223,6 +223,12 @@ class CallRecord:
     live: bool = False
     agents: tuple[tuple[int, str], ...] = ()
     """Every agent who has been on the call (id, username), in order (``Call.agents_on_record``)."""
+    enqueued: float | None = None
+    """When the caller started waiting in its queue (None: never queued)."""
+    handled_by: int | None = None
+    """The agent who answered it from its queue."""
+    missed: tuple[tuple[int, float], ...] = ()
+    """Agents whose offer of it rang and ended unanswered (agent id, when), in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +251,11 @@ class StatusRecord:
     by: AgentId | None = None
     """The supervisor who set it (``setAgentStatus``, ``logoutAgent``); None: the agent, or
     the server (wrap-up, RONA, a restart)."""
+    wrapped: tuple[str, float] | None = None
+    """The automatic wrap-up this change ended: the call's uniqueid and its seconds."""
+    previous: tuple[Status, str | None, float] | None = None
+    """The status this change ended, its reason and since when (None: OFFLINE): the span
+    the reports add up without reading the log row by row."""
 
 
 @dataclass(frozen=True, slots=True)

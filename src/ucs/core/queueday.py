@@ -20,7 +20,8 @@ from ucs.core.model import Cause
 __all__ = ["ABANDONED_SHORT", "SERVICE_LEVEL_TARGET", "QueueDay", "QueueDays", "recount"]
 
 SERVICE_LEVEL_TARGET = 20.0
-"""Seconds within which an answer counts toward the service level (CONTRACT §11's default)."""
+"""Seconds within which an answer counts toward the service level when the queue names none
+(CONTRACT §11's default; each queue has its ``service_level_target``)."""
 ABANDONED_SHORT = 5.0
 """Callers who hang up within this many seconds are left out of the service level."""
 
@@ -61,8 +62,9 @@ class QueueDays:
     def day(self, queue: QueueId) -> QueueDay:
         return self.days.get(queue) or QueueDay()
 
-    def see(self, call: Call, ended: bool) -> None:
-        """Count what happened to ``call`` (``ended``: in the step that saw it end)."""
+    def see(self, call: Call, ended: bool, target: float | None = None) -> None:
+        """Count what happened to ``call`` (``ended``: in the step that saw it end);
+        ``target``: its queue's service-level target in seconds."""
         queue = call.queue_id
         seen = self._seen.get(call.uniqueid)
         if queue is not None and (seen is None or seen.queue != queue):
@@ -80,7 +82,8 @@ class QueueDays:
             day = self._day(seen.queue)
             day.answered += 1
             day.open -= 1
-            if call.connected_at - waited_from <= SERVICE_LEVEL_TARGET:
+            limit = SERVICE_LEVEL_TARGET if target is None else target
+            if call.connected_at - waited_from <= limit:
                 day.answered_within_target += 1
         if ended:
             del self._seen[call.uniqueid]
@@ -110,10 +113,15 @@ class QueueDays:
         return day
 
 
-def recount(records: Iterable[tuple[QueueId, Mapping[str, Any]]]) -> dict[QueueId, QueueDay]:
+def recount(
+    records: Iterable[tuple[QueueId, Mapping[str, Any]]],
+    targets: Mapping[QueueId, float] | None = None,
+) -> dict[QueueId, QueueDay]:
     """Today's figures from the day's call records of ended queue calls (a Call object each,
-    as ``/api/cdr`` has them): what ``QueueDays`` counted before a restart."""
+    as ``/api/cdr`` has them): what ``QueueDays`` counted before a restart. ``targets``: each
+    queue's service-level target (``SERVICE_LEVEL_TARGET`` for a queue not in it)."""
     days: dict[QueueId, QueueDay] = {}
+    targets = targets or {}
     for queue, call in records:
         day = days.get(queue) or days.setdefault(queue, QueueDay())
         day.offered += 1
@@ -121,7 +129,7 @@ def recount(records: Iterable[tuple[QueueId, Mapping[str, Any]]]) -> dict[QueueI
         connected = call.get("connected")
         if connected is not None:
             day.answered += 1
-            if float(connected) - created <= SERVICE_LEVEL_TARGET:
+            if float(connected) - created <= targets.get(queue, SERVICE_LEVEL_TARGET):
                 day.answered_within_target += 1
         elif call.get("cause") == int(Cause.CALLER_HANGUP):
             day.abandoned += 1

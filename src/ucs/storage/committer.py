@@ -198,8 +198,14 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
                     reason=item.reason,
                     at=item.at,
                     by_agent=item.by,
+                    prev_status=item.previous[0].value if item.previous else None,
+                    prev_reason=item.previous[1] if item.previous else None,
+                    prev_since=item.previous[2] if item.previous else None,
                 )
             )
+            if item.wrapped is not None:
+                uid, seconds = item.wrapped
+                conn.execute(t.cdr.update().where(t.cdr.c.uniqueid == uid).values(acw=seconds))
         elif isinstance(item, SessionRecord):
             if item.phase is None:
                 conn.execute(delete(t.sessions).where(t.sessions.c.agent_id == item.agent))
@@ -236,10 +242,17 @@ def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
     """One row per call (``records`` has one record per call), the final ones and the live
     ones each written by one statement."""
     rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    missed: list[dict[str, Any]] = []
     for r in records:
         uid = str(r.call["uniqueid"])
+        if not r.live:
+            missed += [
+                {"uniqueid": uid, "agent_id": a, "queue_id": r.queue_id, "at": at}
+                for a, at in r.missed
+            ]
         rows[r.live].append(
             {
+                **report_columns(r),
                 "uniqueid": uid,
                 "seq": arrival_seq(uid),
                 "queue_id": r.queue_id,
@@ -253,8 +266,32 @@ def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
             }
         )
     upsert(conn, t.cdr, rows[False], ["uniqueid"])
+    if missed:  # written once, with the final record (a replay writes them again: no doubles)
+        uids = sorted({m["uniqueid"] for m in missed})
+        conn.execute(delete(t.missed_offers).where(t.missed_offers.c.uniqueid.in_(uids)))
+        conn.execute(insert(t.missed_offers), missed)
     # A live record never overwrites the final one of the same call.
     upsert(conn, t.cdr, rows[True], ["uniqueid"], only_if=_STILL_LIVE)
+
+
+def report_columns(r: CallRecord) -> dict[str, Any]:
+    """The columns of ``cdr`` the reports read (``storage/reports.py``), from a record."""
+    call = r.call
+    agent = r.handled_by
+    if agent is None:
+        for key in ("caller_user_id", "connected_user_id"):
+            if call.get(key) is not None:
+                agent = int(call[key])
+                break
+    created = float(call["created"])
+    return {
+        "waited_from": r.enqueued if r.enqueued is not None else created,
+        "answered": call.get("connected"),
+        "ended": call.get("disconnected"),
+        "cause": call.get("cause"),
+        "agent_id": agent,
+        "handled_by": r.handled_by,
+    }
 
 
 _STILL_LIVE = t.cdr.c.live.is_(True)

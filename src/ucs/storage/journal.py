@@ -118,6 +118,9 @@ def encode(item: Record) -> dict[str, Any]:
                 "queue": item.queue_id,
                 "live": item.live,
                 "agents": [list(a) for a in item.agents],
+                "enqueued": item.enqueued,
+                "handled_by": item.handled_by,
+                "missed": [list(m) for m in item.missed],
             }
         case AgentRecord():
             return {"k": "agent", "agent": item.agent, "state": dict(item.state)}
@@ -129,6 +132,12 @@ def encode(item: Record) -> dict[str, Any]:
                 "reason": item.reason,
                 "at": item.at,
                 "by": item.by,
+                "wrapped": list(item.wrapped) if item.wrapped is not None else None,
+                "previous": (
+                    [item.previous[0].value, item.previous[1], item.previous[2]]
+                    if item.previous is not None
+                    else None
+                ),
             }
         case SessionRecord():
             return {
@@ -168,17 +177,25 @@ def decode(data: dict[str, Any]) -> Record:
             queue_id=data["queue"],
             live=data["live"],
             agents=tuple((a[0], a[1]) for a in data.get("agents", ())),  # absent before 0005
+            # absent before migration 0011:
+            enqueued=data.get("enqueued"),
+            handled_by=data.get("handled_by"),
+            missed=tuple((m[0], m[1]) for m in data.get("missed", ())),
         )
     if kind == "agent":
         return AgentRecord(AgentId(data["agent"]), data["state"])
     if kind == "status":
         by = data.get("by")  # absent before migration 0009
+        wrapped = data.get("wrapped")  # absent before migration 0011
+        previous = data.get("previous")
         return StatusRecord(
             AgentId(data["agent"]),
             Status(data["status"]),
             data["reason"],
             data["at"],
             AgentId(by) if by is not None else None,
+            (str(wrapped[0]), float(wrapped[1])) if wrapped else None,
+            (Status(previous[0]), previous[1], float(previous[2])) if previous else None,
         )
     if kind == "session":
         line = data["line"]

@@ -32,6 +32,7 @@ __all__ = [
     "lines",
     "memberships",
     "metadata",
+    "missed_offers",
     "queues",
     "recordings",
     "sessions",
@@ -101,6 +102,7 @@ queues = Table(
     Column("announce_wait", Boolean, nullable=False, default=False),
     Column("language", String(8), nullable=False, default="en"),
     Column("recording", String(16), nullable=False, default="never"),  # never always on_demand
+    Column("service_level_target", Integer, nullable=False, default=20),  # seconds
     sqlite_autoincrement=True,
 )
 
@@ -141,7 +143,46 @@ cdr = Table(
     # Every agent who was on the call, " id:username " each (agents_cell): searched by
     # id with LIKE on any database; NULL for calls recorded before migration 0005.
     Column("agents", Text, nullable=True),
+    # What the reports read (storage/reports.py), beside the Call object: when the caller
+    # started waiting (a queue's enqueueing, else the call's creation), was answered, the end,
+    # the cause; the agent whose call it was (who answered it from the queue, else the agent
+    # who placed or took it), the one who answered it from a queue, and the wrap-up after it.
+    Column("waited_from", Float),
+    Column("answered", Float),
+    Column("ended", Float),
+    Column("cause", Integer),
+    Column("agent_id", Integer),
+    Column("handled_by", Integer),
+    Column("acw", Float),  # seconds of automatic wrap-up after it; NULL: none (yet)
+    # What both reports read, in one index: a month is read without touching a Call object.
+    Index(
+        "cdr_report",
+        "created",
+        "live",
+        "queue_id",
+        "agent_id",
+        "handled_by",
+        "waited_from",
+        "answered",
+        "ended",
+        "cause",
+        "acw",
+    ),
 )
+
+missed_offers = Table(
+    "missed_offers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uniqueid", String(64), nullable=False, index=True),
+    Column("agent_id", Integer, nullable=False),
+    Column("queue_id", Integer),
+    Column("at", Float, nullable=False),  # when the offer ended unanswered
+    Index("missed_offers_at", "at", "agent_id"),
+    sqlite_autoincrement=True,
+)
+"""Offers of a queue call that rang an agent and ended unanswered (ring no answer, rejected):
+the agents' ``missed`` in the reports. Written with the call's final record."""
 
 audit = Table(
     "audit",
@@ -165,6 +206,13 @@ status_log = Table(
     Column("reason", String(64)),
     Column("at", Float, nullable=False, index=True),
     Column("by_agent", Integer),  # the supervisor who set it; NULL: the agent or the server
+    # The status this row ended (NULL: OFFLINE), its reason and since when: the reports sum
+    # these spans (storage/reports.py) instead of pairing each row with the next.
+    Column("prev_status", String(16)),
+    Column("prev_reason", String(64)),
+    Column("prev_since", Float),
+    Index("status_log_agent_at", "agent_id", "at"),
+    Index("status_log_spans", "at", "agent_id", "prev_status", "prev_reason", "prev_since"),
 )
 
 agent_state = Table(

@@ -204,6 +204,7 @@ class Store:
                     announce_wait=bool(r["announce_wait"]),
                     language=r["language"],
                     recording=r["recording"],
+                    service_level_target=r["service_level_target"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -441,7 +442,11 @@ class Store:
             t.cdr.c.live.is_(False), t.cdr.c.queue_id.is_not(None), t.cdr.c.created >= since
         )
         with self.engine.connect() as conn:
-            return recount((QueueId(q), call) for q, call in conn.execute(query))
+            targets = {
+                QueueId(q): float(s)
+                for q, s in conn.execute(select(t.queues.c.id, t.queues.c.service_level_target))
+            }
+            return recount(((QueueId(q), call) for q, call in conn.execute(query)), targets)
 
     def abandoned_since(self, since: float) -> dict[int, int]:
         """Per queue: callers who hung up before anyone answered, since ``since``."""
@@ -526,6 +531,7 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "announce_wait": q.announce_wait,
         "language": q.language,
         "recording": q.recording,
+        "service_level_target": q.service_level_target,
     }
 
 

@@ -1,5 +1,6 @@
 // The wallboard (/wallboard/): every queue and agent of the center, large and live, for a
-// screen on the wall. Signed in with a superuser's login (an admin session) or the admin token
+// screen on the wall. Signed in with a supervisor's login (their own queues and team), a
+// superuser's (an admin session: the whole center) or the admin token
 // (?token=… in the address, for a screen that starts by itself); ?lang=cs for Czech, ?goal=80
 // for the service level (percent) under which a queue turns red (within 10 points: amber).
 // It asks GET /api/team every 2 s.

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ucs.core.center import Center, last_midnight
 from ucs.core.directory import AgentConfig
 from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord, StatusRecord
-from ucs.core.errors import StorageUnavailable, UcsError
+from ucs.core.errors import Forbidden, InvalidArgument, StorageUnavailable, UcsError
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
 from ucs.crm import demo as demo_crm
@@ -47,7 +47,19 @@ from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web import cluster, demo_ring
 from ucs.web.admission import Admission
-from ucs.web.api import admin, audit, crm, recordings, reports, sim, sounds, staff, team
+from ucs.web.api import (
+    admin,
+    audit,
+    crm,
+    periods,
+    readers,
+    recordings,
+    reports,
+    sim,
+    sounds,
+    staff,
+    team,
+)
 from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
@@ -69,6 +81,8 @@ log = logging.getLogger("ucs.server")
 _WIDGET = str(resources.files("ucs") / "widget")
 _ADMIN = str(resources.files("ucs") / "admin")
 _WALLBOARD = str(resources.files("ucs") / "wallboard")
+_REPORTS = str(resources.files("ucs") / "reports")
+"""The reports page (``/reports/``): charts and tables of ``/api/reports/…``."""
 """The web admin (``/admin/``): plain ES modules over the REST API."""
 """The operator component: plain ES modules, served as they are (no build step)."""
 _TYPED_WIDGET_FILES = {
@@ -502,6 +516,10 @@ def create_app(server: Server) -> ASGIApp:
     app.include_router(crm.router)
     app.include_router(team.router)
     app.include_router(recordings.router)
+    app.include_router(periods.router)
+    app.add_exception_handler(Forbidden, readers.refused)
+    app.add_exception_handler(InvalidArgument, readers.refused)
+    app.mount("/reports", StaticFiles(directory=_REPORTS, html=True), name="reports")
     app.mount("/wallboard", StaticFiles(directory=_WALLBOARD, html=True), name="wallboard")
     app.mount("/admin", StaticFiles(directory=_ADMIN, html=True), name="admin")
     metrics = Metrics(server)
@@ -569,6 +587,8 @@ def create_app(server: Server) -> ASGIApp:
         AdminGate,
         expected=lambda: settings.admin_token_digest,
         session=lambda token: sessions.who(token, time.time()) is not None,
+        reader=lambda token: sessions.supervisor(token, time.time()) is not None,
+        reader_paths=staff.READER_PATHS,
         public=("/api/openapi.json", "/api/docs", "/api/admin/login", "/api/admin/logout"),
         # Recordings decide for themselves: supervisors' session tokens may fetch some.
         public_prefixes=("/api/docs/", "/api/recordings"),

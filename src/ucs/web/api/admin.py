@@ -147,6 +147,12 @@ class QueuePatch(_Model):
         description="Whether its calls are recorded: never, always (from the answer) or "
         "on_demand (the agent's startRecording())",
     )
+    service_level_target: int | None = Field(
+        None,
+        ge=1,
+        le=3600,
+        description="Seconds within which an answer counts toward the service level",
+    )
 
 
 class QueueIn(QueuePatch):

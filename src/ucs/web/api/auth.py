@@ -1,5 +1,7 @@
 """The admin token guard: ``Authorization: Bearer <admin token>``, compared in constant time,
-or a superuser's admin session token (``ucs.web.api.staff``, kept in ``app.state``).
+or a superuser's admin session token (``ucs.web.api.staff``, kept in ``app.state``). A
+supervisor's session passes only to the paths it may read (``staff.READER_PATHS``); anything
+else answers 403 ``FORBIDDEN``.
 
 Checked twice: by ``AdminGate``, in front of FastAPI, before a byte of the body is read (FastAPI
 reads and parses a body before it runs a route's dependencies, so a 60 MB body without a token
@@ -36,6 +38,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 """The error answers every administration route may give (for the OpenAPI document)."""
 
 _REFUSED = "admin token required: Authorization: Bearer <token>"
+_READER_ONLY = (
+    "a supervisor's session reads the team view and the reports only; this needs an "
+    "administrator (the admin token or a superuser's login)"
+)
 
 
 def admin_token_ok(given: str, expected_digest: str) -> bool:
@@ -51,12 +57,15 @@ async def require_admin(
     given = credentials.credentials if credentials is not None else ""
     sessions = getattr(request.app.state, "admin_sessions", None)
     in_session = sessions is not None and sessions.who(given, time.time()) is not None
-    if not admin_token_ok(given, expected) and not in_session:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=_REFUSED,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if admin_token_ok(given, expected) or in_session:
+        return
+    if sessions is not None and sessions.supervisor(given, time.time()) is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=_READER_ONLY)
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail=_REFUSED,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def _bearer_token(scope: Scope) -> str:
@@ -72,7 +81,8 @@ class AdminGate:
     401 at once, its body unread (and, when it has one, the connection closed, so that
     nothing more of it is taken either). ``public`` paths, and everything under
     ``public_prefixes``, need no token. ``expected`` gives the token's SHA-256 at the time of
-    the request; ``session`` says whether a token is an admin session's."""
+    the request; ``session`` says whether a token is an admin session's, ``reader`` whether it
+    is a supervisor session's, which passes to ``reader_paths`` only (elsewhere: 403)."""
 
     def __init__(
         self,
@@ -80,6 +90,8 @@ class AdminGate:
         *,
         expected: Callable[[], str],
         session: Callable[[str], bool] = lambda token: False,
+        reader: Callable[[str], bool] = lambda token: False,
+        reader_paths: Iterable[str] = (),
         prefix: str = "/api/",
         public: Iterable[str] = (),
         public_prefixes: Iterable[str] = (),
@@ -87,6 +99,8 @@ class AdminGate:
         self.app = app
         self.expected = expected
         self.session = session
+        self.reader = reader
+        self.reader_paths = frozenset(reader_paths)
         self.prefix = prefix
         self.public = frozenset(public)
         self.public_prefixes = tuple(public_prefixes)
@@ -108,13 +122,17 @@ class AdminGate:
         ):
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"detail": _REFUSED}).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", b"Bearer"),
-        ]
+        if token and self.reader(token):
+            if scope["path"] in self.reader_paths:
+                await self.app(scope, receive, send)
+                return
+            answer, body = 403, json.dumps({"code": "FORBIDDEN", "detail": _READER_ONLY}).encode()
+            headers = [(b"content-type", b"application/json")]
+        else:
+            answer, body = 401, json.dumps({"detail": _REFUSED}).encode()
+            headers = [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]
+        headers.append((b"content-length", str(len(body)).encode()))
         if has_body(scope):  # unread: the connection ends, rather than take the rest
             headers.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.start", "status": answer, "headers": headers})
         await send({"type": "http.response.body", "body": body})

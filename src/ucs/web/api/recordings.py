@@ -3,8 +3,9 @@
 right), ``DELETE`` removes one.
 
 Who may: the admin token and superusers (their web-admin session, or their operator session
-token) see every recording; a supervisor, with the session token their component got at login
-(``Authorization: Bearer``), sees the recordings of the queues they supervise; nobody else.
+token) see every recording; a supervisor, with their sign-in's session (``POST
+/api/admin/login``) or the session token their component got at login (``Authorization:
+Bearer``), sees the recordings of the queues they supervise; nobody else.
 The one place that decides is ``rights``: another kind of sign-in plugs in there.
 """
 
@@ -62,8 +63,12 @@ def rights(request: Request) -> Rights:
     superuser = sessions.who(token, time.time()) if sessions is not None else None
     if superuser is not None:
         return Rights(who=superuser, queues=EVERY_QUEUE)
+    directory = server.center.directory
     agent = server.tokens.agent(token) if token else None
-    config = server.center.directory.agents.get(AgentId(agent)) if agent is not None else None
+    config = directory.agents.get(AgentId(agent)) if agent is not None else None
+    supervisor = sessions.supervisor(token, time.time()) if sessions is not None else None
+    if config is None and supervisor is not None:  # a supervisor's sign-in (staff.py)
+        config = directory.agent_by_username(supervisor)
     if config is None:
         raise HTTPException(
             401,

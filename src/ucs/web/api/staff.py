@@ -1,10 +1,15 @@
-"""Who may administer: the admin token, or a superuser logged in to the web admin.
+"""Who may administer: the admin token, or a superuser logged in to the web admin; and who
+may read the supervisors' pages: also a supervisor, logged in with their own password.
 
 ``POST /api/admin/login`` with a superuser's username and password answers a token for
-``Authorization: Bearer`` (an **admin session**, kept in memory for ``TTL`` seconds, ended by
-``POST /api/admin/logout`` or a restart); the API then accepts it as it accepts the admin token,
-and the audit log names the superuser. Five failed logins for a username in ``LOCK`` seconds
-lock it for the rest of that time (429), whatever the password.
+``Authorization: Bearer`` (an **admin session**, ``role`` ``admin``, kept in memory for ``TTL``
+seconds, ended by ``POST /api/admin/logout`` or a restart); the API then accepts it as it
+accepts the admin token, and the audit log names the superuser. A supervisor (an agent with the
+supervisor flag in a queue, not a superuser) gets a **supervisor session** (``role``
+``supervisor``): it reads ``READER_PATHS`` (the team view and the reports, of their queues and
+team only, ``ucs.web.api.readers``) and every other route answers 403 ``FORBIDDEN``. Anyone else
+is refused. Five failed logins for a username in ``LOCK`` seconds lock it for the rest of that
+time (429), whatever the password.
 """
 
 from __future__ import annotations
@@ -13,15 +18,26 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import Field
 
+from ucs.core.supervision import supervised_queues
 from ucs.runtime.tokens import token_digest
 from ucs.web.api.auth import admin_token_ok
 from ucs.web.api.plain import PlainModel
 
-__all__ = ["ADMIN_ACTOR", "LOCK", "TTL", "AdminSessions", "actor_of", "router"]
+__all__ = [
+    "ADMIN_ACTOR",
+    "LOCK",
+    "READER_PATHS",
+    "TTL",
+    "AdminSessions",
+    "Role",
+    "actor_of",
+    "router",
+]
 
 TTL = 8 * 3600.0
 """Seconds an admin session lasts."""
@@ -31,38 +47,61 @@ _FAILURES = 5
 _MOST = 1000
 ADMIN_ACTOR = "admin"
 """The audit log's name for whoever used the admin token."""
+READER_PATHS = frozenset(
+    {
+        "/api/team",
+        "/api/reports/queues",
+        "/api/reports/agents",
+        "/api/admin/me",
+        "/api/admin/logout",
+    }
+)
+"""What a supervisor session may ask for (anything else: 403 ``FORBIDDEN``)."""
+
+Role = Literal["admin", "supervisor"]
 
 
 @dataclass
 class AdminSessions:
-    """Superusers' admin sessions: token digests → (username, expiry), and failed logins."""
+    """Admin and supervisor sessions: token digests → (username, expiry, role), and failed
+    logins."""
 
-    _sessions: dict[str, tuple[str, float]] = field(default_factory=dict)
+    _sessions: dict[str, tuple[str, float, Role]] = field(default_factory=dict)
     _failures: dict[str, list[float]] = field(default_factory=dict)
 
-    def issue(self, username: str, now: float) -> str:
+    def issue(self, username: str, now: float, role: Role = "admin") -> str:
         self._prune(now)
         while len(self._sessions) >= _MOST:  # the oldest go first
             del self._sessions[min(self._sessions, key=lambda d: self._sessions[d][1])]
         token = "ucs-admin-" + secrets.token_urlsafe(32)
-        self._sessions[token_digest(token)] = (username, now + TTL)
+        self._sessions[token_digest(token)] = (username, now + TTL, role)
         return token
 
-    def who(self, token: str, now: float) -> str | None:
-        """The superuser whose session ``token`` is, while it lasts."""
+    def session(self, token: str, now: float) -> tuple[str, Role] | None:
+        """Whose session ``token`` is, and its role, while it lasts."""
         if not token.startswith("ucs-admin-"):
             return None
         found = self._sessions.get(token_digest(token))
         if found is None or found[1] < now:
             return None
-        return found[0]
+        return found[0], found[2]
+
+    def who(self, token: str, now: float) -> str | None:
+        """The superuser whose admin session ``token`` is, while it lasts."""
+        found = self.session(token, now)
+        return found[0] if found is not None and found[1] == "admin" else None
+
+    def supervisor(self, token: str, now: float) -> str | None:
+        """The supervisor whose supervisor session ``token`` is, while it lasts."""
+        found = self.session(token, now)
+        return found[0] if found is not None and found[1] == "supervisor" else None
 
     def end(self, token: str) -> None:
         self._sessions.pop(token_digest(token), None)
 
     def end_for(self, username: str) -> None:
         """End every session of ``username`` (no longer a superuser, or removed)."""
-        for digest in [d for d, (u, _) in self._sessions.items() if u == username]:
+        for digest in [d for d, (u, _, _) in self._sessions.items() if u == username]:
             del self._sessions[digest]
 
     def locked(self, username: str, now: float) -> bool:
@@ -76,7 +115,7 @@ class AdminSessions:
         self._failures.setdefault(username, []).append(now)
 
     def _prune(self, now: float) -> None:
-        for digest in [d for d, (_, until) in self._sessions.items() if until < now]:
+        for digest in [d for d, (_, until, _) in self._sessions.items() if until < now]:
             del self._sessions[digest]
 
 
@@ -97,7 +136,9 @@ class Credentials(PlainModel):
 
 @router.post("/login")
 async def login(body: Credentials, request: Request) -> dict[str, object]:
-    """A superuser's admin session for the web admin (``/admin/``)."""
+    """A superuser's admin session for the web admin (``/admin/``), ``role`` ``admin``; or a
+    supervisor's session for ``/reports/`` and ``/wallboard/``, ``role`` ``supervisor``: it
+    reads the team view and the reports of their queues and team, and nothing else."""
     server = request.app.state.server
     sessions: AdminSessions = request.app.state.admin_sessions
     now = time.time()
@@ -109,12 +150,19 @@ async def login(body: Credentials, request: Request) -> dict[str, object]:
     agent = server.center.directory.agent_by_username(body.username)
     stored = server.password_hashes.get(body.username) or server.decoy_hash()
     ok = await asyncio.to_thread(server.verify_password, stored, body.password)
-    if not ok or agent is None or not agent.superuser:
+    role: Role | None = None
+    if agent is not None and agent.superuser:
+        role = "admin"
+    elif agent is not None and supervised_queues(server.center.directory, agent):
+        role = "supervisor"
+    if not ok or role is None:
         sessions.failed(body.username, now)
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "wrong username or password, or not a superuser"
+            status.HTTP_401_UNAUTHORIZED,
+            "wrong username or password, or neither a superuser nor a supervisor",
         )
-    return {"token": sessions.issue(body.username, now), "username": body.username, "ttl": TTL}
+    token = sessions.issue(body.username, now, role)
+    return {"token": token, "username": body.username, "role": role, "ttl": TTL}
 
 
 def _bearer(request: Request) -> str:
@@ -130,9 +178,15 @@ async def logout(request: Request) -> None:
 
 @router.get("/me")
 async def me(request: Request) -> dict[str, str]:
-    """Who the request's token lets administer (``admin``, or the superuser's username)."""
+    """Who the request's token is (``actor``: ``admin``, or the username) and what it may do
+    (``role``: ``admin``, or ``supervisor``: the team view and the reports of their team)."""
     digest = request.app.state.server.settings.admin_token_digest
-    who = actor_of(_bearer(request), digest, request.app.state.admin_sessions)
-    if who is None:
+    sessions: AdminSessions = request.app.state.admin_sessions
+    token = _bearer(request)
+    who = actor_of(token, digest, sessions)
+    if who is not None:
+        return {"actor": who, "role": "admin"}
+    supervisor = sessions.supervisor(token, time.time())
+    if supervisor is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "no admin token or session")
-    return {"actor": who}
+    return {"actor": supervisor, "role": "supervisor"}

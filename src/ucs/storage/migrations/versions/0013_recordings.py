@@ -1,14 +1,14 @@
 """recordings: the queues' ``recording`` mode and the index of recorded calls
 
 Revision ID: 0013
-Revises: 0014
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0014"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
