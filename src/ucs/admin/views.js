@@ -189,13 +189,17 @@ const members = (app) => ({
   },
 });
 
+// A queue's recording mode (CONTRACT §10) and the words that name it.
+const RECORDING = { never: "recNever", always: "recAlways", on_demand: "recOnDemand" };
+
 export function queuesView(app) {
   const d = app.directory;
   return new Records(app, {
     path: "/api/queues",
     title: "queues",
-    columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason"],
-    row: (q) => ({ ...q, type: app.tr(q.type === 1 ? "incoming" : "outgoing"), rona_reason: q.rona_reason ?? "—" }),
+    columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason", "recording"],
+    row: (q) => ({ ...q, type: app.tr(q.type === 1 ? "incoming" : "outgoing"), rona_reason: q.rona_reason ?? "—",
+      recording: app.tr(RECORDING[q.recording] || "recNever") }),
     fields: () => [
       { name: "name", label: app.tr("name"), kind: "text", required: true },
       { name: "type", label: app.tr("type"), kind: "select", int: true, options: [[1, app.tr("incoming")], [0, app.tr("outgoing")]] },
@@ -207,10 +211,12 @@ export function queuesView(app) {
       { name: "number", label: app.tr("number"), kind: "text", nullable: true },
       { name: "rona_reason", label: app.tr("rona_reason"), kind: "select", nullable: true,
         options: [["", app.tr("ronaNone")], ...d.reasons.map((r) => [r, r])] },
+      { name: "recording", label: app.tr("recording"), kind: "select",
+        options: Object.entries(RECORDING).map(([mode, key]) => [mode, app.tr(key)]) },
     ],
     body: (v) => v,
     extra: members(app),
-    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0 },
+    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, recording: "never" },
   });
 }
 

@@ -35,6 +35,11 @@ export const METHODS = {
   team: READY,
   setAgentStatus: READY,
   logoutAgent: READY,
+  listen: READY,
+  whisper: READY,
+  barge: READY,
+  startRecording: READY,
+  stopRecording: READY,
 };
 
 export const ALIASES = {
