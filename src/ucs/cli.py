@@ -78,6 +78,17 @@ def serve(
     media_ice_interface: str = typer.Option(
         "", envvar="UCS_MEDIA_ICE_INTERFACE", help="Only interface offered to browsers (ICE)."
     ),
+    recordings_dir: str = typer.Option(
+        "",
+        envvar="UCS_RECORDINGS_DIR",
+        help="Where recorded calls are kept (default: ucs-recordings beside the SQLite file).",
+    ),
+    recording_retention_days: float = typer.Option(
+        0.0,
+        envvar="UCS_RECORDING_RETENTION_DAYS",
+        min=0,
+        help="Remove recordings older than this many days (0: keep them).",
+    ),
     cluster: bool = typer.Option(
         False,
         "--cluster",
@@ -111,6 +122,8 @@ def serve(
         media=media,
         media_rtp_ip=media_rtp_ip,
         media_ice_interface=media_ice_interface,
+        recordings_dir=recordings_dir,
+        recording_retention_days=recording_retention_days,
         sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
         admin_token_file=os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"),

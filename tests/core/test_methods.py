@@ -26,8 +26,8 @@ from ucs.core.errors import (
     UcsError,
     Unauthorized,
 )
-from ucs.core.events import Command, Connect, Reconfigure
-from ucs.core.ids import AgentId, ClientId, LineId, RequestId, UniqueId
+from ucs.core.events import Command, Connect, MediaStatus, Reconfigure
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
 from ucs.core.model import CallState, Phase, Status
 from ucs.core.session import ALIASES, METHODS, canonical
 from ucs.core.sso import make_token
@@ -73,6 +73,11 @@ CONTRACT_TABLE: dict[str, frozenset[Phase]] = {
     "team": _READY_ONLY,
     "setAgentStatus": _READY_ONLY,
     "logoutAgent": _READY_ONLY,
+    "startRecording": _READY_ONLY,
+    "stopRecording": _READY_ONLY,
+    "listen": _READY_ONLY,
+    "whisper": _READY_ONLY,
+    "barge": _READY_ONLY,
 }
 """CONTRACT §5's table of methods and the component states they are allowed in, aliases
 included, written out independently of ``ucs.core.session``."""
@@ -126,6 +131,29 @@ def connected(vc: VirtualCenter, client: ClientId) -> UniqueId:
     vc.call(client, "answer")
     assert vc.call(client, "state")["call"]["state"] == CallState.CONNECTED
     return uid
+
+
+def recorded(vc: VirtualCenter, client: ClientId) -> UniqueId:
+    """A Support call connected on agent1's softphone (an engine running), recorded on demand."""
+    vc.feed(MediaStatus(True))
+    support = dataclasses.replace(vc.center.directory.queues[QueueId(1)], recording="on_demand")
+    queues = {**vc.center.directory.queues, QueueId(1): support}
+    vc.feed(Reconfigure(dataclasses.replace(vc.center.directory, queues=queues)))
+    vc.call(client, "identify")
+    vc.call(client, "selectIdentifier", "softphone")
+    vc.call(client, "provision")
+    return connected(vc, client)
+
+
+def monitored(vc: VirtualCenter, client: ClientId) -> UniqueId:
+    """agent1 (supervising Support) and agent2 on their softphones, agent2 on a Support call."""
+    vc.feed(MediaStatus(True))
+    agent2 = next(iter(vc.center.connections_of(AgentId(2)) or ()))
+    for agent in (client, agent2):
+        vc.call(agent, "identify")
+        vc.call(agent, "selectIdentifier", "softphone")
+        vc.call(agent, "provision")
+    return connected(vc, agent2)
 
 
 def held(vc: VirtualCenter, client: ClientId) -> UniqueId:
@@ -248,6 +276,11 @@ def plain_args(vc: VirtualCenter, method: str) -> tuple[Any, ...]:
         "team": (),
         "setAgentStatus": (2, "AUX", "Lunch"),
         "logoutAgent": (2,),
+        "startRecording": (),
+        "stopRecording": (),
+        "listen": (2,),
+        "whisper": (2,),
+        "barge": (2,),
     }
     return table[canonical(method)]
 
@@ -262,11 +295,16 @@ _READY_CONTEXT: dict[str, Callable[[VirtualCenter, ClientId], UniqueId]] = {
     "unhold": held,
     "finishTransfer": consulting,
     "setAccountCode": connected,
+    "startRecording": recorded,
+    "stopRecording": connected,
+    "listen": monitored,
+    "whisper": monitored,
+    "barge": monitored,
 }
 """What a READY-only method acts on, so that it can succeed."""
 
 
-_SUPERVISING = frozenset({"team", "setAgentStatus", "logoutAgent"})
+_SUPERVISING = frozenset({"team", "setAgentStatus", "logoutAgent", "listen", "whisper", "barge"})
 """Methods a supervisor calls (CONTRACT §11)."""
 
 

@@ -12,7 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
 
-__all__ = ["ADMIN", "operator", "request"]
+__all__ = ["ADMIN", "HEARD_IN_BROWSER", "operator", "request"]
 
 ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
 
@@ -34,3 +34,33 @@ async def request(ws: ClientConnection, rid: str, method: str, *args: Any) -> di
             msg: dict[str, Any] = json.loads(await ws.recv())
             if msg.get("id") == rid or (msg.get("type") == "error" and "id" not in msg):
                 return msg
+
+
+HEARD_IN_BROWSER = """async (uniqueid) => {
+  // 2.5 s of what this tab plays for the call, as the browser decoded it.
+  const stream = window.ucsOperator.__ucs.softphone.remote(uniqueid);
+  const ctx = new AudioContext();
+  const source = ctx.createMediaStreamSource(stream);
+  const node = ctx.createScriptProcessor(4096, 1, 1);
+  const mute = ctx.createGain();
+  mute.gain.value = 0;
+  const chunks = [];
+  const want = Math.round(ctx.sampleRate * 2.5);
+  let have = 0;
+  await new Promise((resolve) => {
+    node.onaudioprocess = (e) => {
+      if (have >= want) return;
+      const data = e.inputBuffer.getChannelData(0);
+      chunks.push(Array.from(data));
+      have += data.length;
+      if (have >= want) resolve();
+    };
+    source.connect(node);
+    node.connect(mute);
+    mute.connect(ctx.destination);
+  });
+  await ctx.close();
+  return { rate: ctx.sampleRate, samples: chunks.flat().slice(0, want) };
+}"""
+"""JavaScript for ``page.evaluate(HEARD_IN_BROWSER, uniqueid)``: what a tab's softphone plays
+for a call, ``{rate, samples}``."""

@@ -190,13 +190,17 @@ const members = (app) => ({
   },
 });
 
+// A queue's recording mode (CONTRACT §10) and the words that name it.
+const RECORDING = { never: "recNever", always: "recAlways", on_demand: "recOnDemand" };
+
 export function queuesView(app) {
   const d = app.directory;
   return new Records(app, {
     path: "/api/queues",
     title: "queues",
-    columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason"],
-    row: (q) => ({ ...q, type: app.tr(q.type === 1 ? "incoming" : "outgoing"), rona_reason: q.rona_reason ?? "—" }),
+    columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason", "recording"],
+    row: (q) => ({ ...q, type: app.tr(q.type === 1 ? "incoming" : "outgoing"), rona_reason: q.rona_reason ?? "—",
+      recording: app.tr(RECORDING[q.recording] || "recNever") }),
     fields: () => [
       { name: "name", label: app.tr("name"), kind: "text", required: true },
       { name: "type", label: app.tr("type"), kind: "select", int: true, options: [[1, app.tr("incoming")], [0, app.tr("outgoing")]] },
@@ -209,10 +213,12 @@ export function queuesView(app) {
       // A new queue's default, "Missed call", is made an AUX reason by the server if it is none.
       { name: "rona_reason", label: app.tr("rona_reason"), kind: "select", nullable: true,
         options: [["", app.tr("ronaNone")], ...[...new Set([...d.reasons, MISSED_CALL])].map((r) => [r, r])] },
+      { name: "recording", label: app.tr("recording"), kind: "select",
+        options: Object.entries(RECORDING).map(([mode, key]) => [mode, app.tr(key)]) },
     ],
     body: (v) => v,
     extra: members(app),
-    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, rona_reason: MISSED_CALL },
+    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, recording: "never", rona_reason: MISSED_CALL },
   });
 }
 

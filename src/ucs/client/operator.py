@@ -357,6 +357,27 @@ class Operator:
         """Supervisors: log out an agent of their team."""
         return await self._request("logoutAgent", user_id)
 
+    async def listen(self, user_id: int) -> Any:
+        """Supervisors: hear the connected call of an agent of their team, heard by nobody
+        (the supervisor's softphone joins it)."""
+        return await self._request("listen", user_id)
+
+    async def whisper(self, user_id: int) -> Any:
+        """Supervisors: be heard by the agent only (the caller does not hear them)."""
+        return await self._request("whisper", user_id)
+
+    async def barge(self, user_id: int) -> Any:
+        """Supervisors: join the agent's call, heard by both sides."""
+        return await self._request("barge", user_id)
+
+    async def start_recording(self) -> Any:
+        """Record the connected call in focus (or go on after a pause); the Call."""
+        return await self._request("startRecording")
+
+    async def stop_recording(self) -> Any:
+        """Pause the recording of the connected call in focus; the Call."""
+        return await self._request("stopRecording")
+
     async def select_ringing_sound(self, sound: str) -> Any:
         return await self._request("selectRingingSound", sound)
 

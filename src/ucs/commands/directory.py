@@ -197,7 +197,7 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 
 _QUEUE_COLUMNS = (
     "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
-    "announce_every language service_level_target campaign callback_retries"
+    "announce_every language service_level_target recording campaign callback_retries"
 ).split()
 _GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
 _MUSIC = typer.Option(None, help='Sound waiting and held callers hear ("": the default).')
@@ -208,6 +208,9 @@ _ANNOUNCE_WAIT = typer.Option(
     None, "--announce-wait/--no-announce-wait", help="Announce the expected wait too."
 )
 _LANGUAGE = typer.Option(None, help="en or cs: the language of the greeting and announcements.")
+_RECORDING = typer.Option(
+    None, help="never, always (every call, from its answer) or on_demand (startRecording())."
+)
 _TARGET = typer.Option(
     None, help="Seconds within which an answer counts toward the service level (default 20)."
 )
@@ -245,6 +248,7 @@ def queue_add(
     announce_every: float | None = _ANNOUNCE_EVERY,
     announce_wait: bool | None = _ANNOUNCE_WAIT,
     language: str | None = _LANGUAGE,
+    recording: str | None = _RECORDING,
     service_level_target: int | None = _TARGET,
     campaign: int | None = typer.Option(
         None, help="The outgoing queue the queue's callback requests are dialled under."
@@ -270,6 +274,7 @@ def queue_add(
         "announce_every": announce_every,
         "announce_wait": announce_wait,
         "language": language,
+        "recording": recording,
         "service_level_target": service_level_target,
         "campaign": campaign,
         "callback_retries": callback_retries,
@@ -298,6 +303,7 @@ def queue_set(
     announce_every: float | None = _ANNOUNCE_EVERY,
     announce_wait: bool | None = _ANNOUNCE_WAIT,
     language: str | None = _LANGUAGE,
+    recording: str | None = _RECORDING,
     service_level_target: int | None = _TARGET,
     campaign: int | None = typer.Option(
         None, help="The outgoing queue callbacks are dialled under (0: none)."
@@ -318,6 +324,7 @@ def queue_set(
         announce_every=announce_every,
         announce_wait=announce_wait,
         language=language,
+        recording=recording,
         service_level_target=service_level_target,
         callback_retries=callback_retries,
     )

@@ -85,6 +85,8 @@ class Call:
     name: str | None = None
     external_id: str | None = None
     recorded: bool = False
+    recording: bool = False
+    """Its audio is being recorded now (``recorded`` stays true through a pause)."""
     account_codes: list[AccountCode] = field(default_factory=list)
     # distribution
     enqueued_at: float | None = None

@@ -30,7 +30,9 @@ from ucs.core import (
     callback,
     figures,
     methods,
+    monitoring,
     reconfigure,
+    recording,
     registration,
     supervision,
     telephony,
@@ -198,6 +200,8 @@ class Center:
         self.queue_days = QueueDays()
         self.team_watch = TeamWatch()
         self.teams = supervision.Teams(directory)
+        self.monitors: dict[AgentId, monitoring.Monitoring] = {}
+        """Supervisors listening to (or barging into) a call, by supervisor."""
 
     # ------------------------------------------------------------------ entry points
 
@@ -284,6 +288,8 @@ class Center:
             days.see(call, ended=call.ended, target=q.service_level_target if q else None)
             if watching:
                 watch.note(call.agents(), () if call.queue_id is None else (call.queue_id,))
+        if self.monitors:
+            monitoring.sweep(self)
         if watching:
             watch.note(out.agents_touched, ())
             if (due := watch.arm(self.now)) is not None:
@@ -302,7 +308,12 @@ class Center:
         try:
             args = bind(ev.method, ev.args, phase)
             name = canonical(ev.method)
-            handler = methods.HANDLERS.get(name) or supervision.HANDLERS[name]
+            handler = (
+                methods.HANDLERS.get(name)
+                or supervision.HANDLERS.get(name)
+                or recording.HANDLERS.get(name)
+                or monitoring.HANDLERS[name]
+            )
             result = handler(self, ev.client, agent, args)
         except UcsError as err:
             del effects[mark:]

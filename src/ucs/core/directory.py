@@ -15,6 +15,7 @@ from ucs.core.ids import AgentId, LineId, QueueId
 
 __all__ = [
     "MISSED_CALL",
+    "RECORDING_MODES",
     "AgentConfig",
     "Directory",
     "LineConfig",
@@ -23,6 +24,9 @@ __all__ = [
     "QueueType",
     "Strategy",
 ]
+
+RECORDING_MODES = ("never", "always", "on_demand")
+"""A queue's ``recording``: whether its calls are recorded (CONTRACT §10)."""
 
 
 MISSED_CALL = "Missed call"
@@ -79,6 +83,9 @@ class QueueConfig:
     """Announcements also tell the expected wait, once one can be estimated."""
     language: str = "en"
     """The language of the greeting and the announcements: ``en`` or ``cs``."""
+    recording: str = "never"
+    """Whether its calls are recorded (CONTRACT §10): ``never``, ``always`` (every call, from
+    its answer) or ``on_demand`` (``startRecording()``); ``RECORDING_MODES``."""
     service_level_target: int = 20
     """Seconds within which an answer counts toward the queue's service level (1..3600)."""
 

@@ -24,10 +24,12 @@ __all__ = [
     "LoginLocked",
     "Lookup",
     "MediaEffect",
+    "Monitor",
     "Mute",
     "Originate",
     "PickUp",
     "Push",
+    "Record",
     "Redirect",
     "Refuse",
     "Reply",
@@ -294,7 +296,29 @@ class Announce:
     language: str
 
 
-MediaEffect = Greet | Announce
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Record the call's audio from now on (``on``), or pause its recording (CONTRACT §10).
+    A recording resumed after a pause goes on in the same file; ``agent`` (id, username) is
+    the agent whose side is recorded, ``queue`` the call's queue, for the recordings' index."""
+
+    uniqueid: UniqueId
+    on: bool
+    agent: tuple[int, str]
+    queue: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """A supervisor's phone joins the call's audio as a listener (``listen``: hears both
+    sides, heard by nobody), or is heard by both (``barge``); None: it leaves the call."""
+
+    uniqueid: UniqueId
+    supervisor: int
+    mode: str | None
+
+
+MediaEffect = Greet | Announce | Record | Monitor
 
 
 Effect = (

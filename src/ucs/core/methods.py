@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ucs.core import callback, phonebook, registration, telephony, transfer, views
+from ucs.core import callback, monitoring, phonebook, registration, telephony, transfer, views
 from ucs.core.agent import check_status
 from ucs.core.call import AccountCode, Call
 from ucs.core.directory import QueueType
@@ -228,6 +228,8 @@ def _focus(c: Center, me: AgentId) -> Call:
 
 def hangup(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     me = c.require(agent)
+    if c.book.focus(me) is None and monitoring.end(c, me):
+        return None  # a supervisor stops listening (or barging): the call goes on
     call = _focus(c, me)
     side = call.side_of(me)
     if side is Side.OFFERED:

@@ -271,6 +271,11 @@ METHODS: dict[str, MethodSpec] = {
             Param("reason", _optional_text("reason"), required=False),
         ),
         _m("logoutAgent", _READY, Param("userId", _int_id("userId"))),
+        _m("listen", _READY, Param("userId", _int_id("userId"))),
+        _m("whisper", _READY, Param("userId", _int_id("userId"))),
+        _m("barge", _READY, Param("userId", _int_id("userId"))),
+        _m("startRecording", _READY),
+        _m("stopRecording", _READY),
     )
 }
 """Every method of ``window.ucsOperator``, the component states it is allowed in, and its

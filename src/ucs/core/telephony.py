@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ucs.core import callback, transfer, waiting
+from ucs.core import callback, recording, transfer, waiting
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
 from ucs.core.effects import Created, Lookup, Originate, Ring
@@ -247,6 +247,7 @@ def connect(c: Center, call: Call) -> None:
     call.move(CallState.CONNECTED)
     if call.connected_at is None:
         call.connected_at = c.now
+        recording.connected(c, call)
     c.book.touch(call)
 
 

@@ -125,6 +125,7 @@ def welcome(
         "calls": [book.view(call, agent) for call in book.calls_of(agent)],
         "queues": queues,
         "reasons": list(directory.aux_reasons),
+        "recording": [call.uniqueid for call in book.calls_of(agent) if call.recording],
     }
 
 

@@ -15,8 +15,10 @@ from ucs.core.errors import MediaUnavailable
 
 __all__ = ["Media", "MediaError", "NoMedia", "Party"]
 
-Party = Literal["far", "agent"]
-"""Which side of a call: the outside (or simulated) caller, or the agent's side."""
+Party = Literal["far", "agent", "supervisor", "coach-agent", "coach-supervisor"]
+"""Which side of a call: the outside (or simulated) caller, the agent's side, a supervisor
+listening to it (or barging in), and the two ends of a whisper (the supervisor heard by the
+agent alone, through a second connection of each browser)."""
 
 
 class MediaError(MediaUnavailable):
@@ -42,6 +44,15 @@ class Media(Protocol):
 
     async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
         """Silence (or no longer silence) what ``party`` says."""
+        ...
+
+    async def record(self, uniqueid: str, folder: str | None) -> None:
+        """Record each party of the call into ``folder`` from now on (a file per party and
+        stretch, named ``NNNN-<party>``), or stop (None): a pause, or the end."""
+        ...
+
+    async def leave(self, uniqueid: str, party: Party) -> None:
+        """``party`` leaves the call's audio (a supervisor who stops listening)."""
         ...
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
@@ -76,6 +87,13 @@ class NoMedia:
 
     async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
         raise MediaError("no media engine is running")
+
+    async def record(self, uniqueid: str, folder: str | None) -> None:
+        if folder is not None:
+            raise MediaError("no media engine is running")
+
+    async def leave(self, uniqueid: str, party: Party) -> None:
+        return None
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
         raise MediaError("no media engine is running")

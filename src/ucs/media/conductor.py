@@ -14,20 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ucs.core.effects import Announce, CallRecord, Greet, Hold, Mute, Unhold
+from ucs.core.effects import Announce, CallRecord, Greet, Hold, Monitor, Mute, Record, Unhold
 from ucs.core.events import Answered, Event, MediaStatus
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
-from ucs.media.base import MediaError
+from ucs.media.base import MediaError, Party
 from ucs.media.g711 import tone
 from ucs.media.janus import JanusMedia
 from ucs.media.janus_api import JanusClient
+from ucs.media.recorder import Recorder, RecordingError
 from ucs.media.rtp import RtpPeer, local_address_towards
 from ucs.media.sounds import SoundError, Sounds, tools_installed
 from ucs.media.supervisor import Supervisor
@@ -36,6 +38,8 @@ __all__ = ["AUDIO", "KEEP_HEARD", "Conductor", "clip_of", "place_text", "wait_te
 
 log = logging.getLogger("ucs.media")
 
+RETENTION_EVERY = 3600.0
+"""Seconds between looks for recordings older than the retention."""
 KEEP_HEARD = 200
 """Ended simulated calls whose heard audio is kept (about 1 MB each at most)."""
 VOICE = "Hello, I am calling about my order. It has not arrived yet. Can you help me, please?"
@@ -85,9 +89,14 @@ class Conductor:
         supervisor_of: Callable[[Conductor], Supervisor] | None,
         rtp_ip: str,
         sounds: Sounds,
+        recorder: Recorder,
+        retention_days: float = 0.0,
     ) -> None:
         self.media = JanusMedia()
         self.sounds = sounds
+        self.recorder = recorder
+        self.retention_days = retention_days
+        """Recordings older than this many days are removed (0: kept)."""
         self.submit = submit
         self.caller_hangup = caller_hangup
         self.rtp_ip = rtp_ip
@@ -114,6 +123,17 @@ class Conductor:
             self.supervisor.start()
             if tools_installed():  # made once, in the background: the engine starts meanwhile
                 self._spawn(self._default_sounds())
+        # Recordings a server that died left unfinished are finished now; old ones go.
+        self.recorder.recover()
+        self._spawn(self._retention())
+
+    async def _retention(self) -> None:
+        while self.retention_days > 0:
+            try:
+                await self.recorder.prune(self.retention_days, time.time())
+            except Exception:  # the database is down: next hour
+                log.exception("old recordings could not be removed")
+            await asyncio.sleep(RETENTION_EVERY)
 
     async def _default_sounds(self) -> None:
         try:
@@ -169,13 +189,22 @@ class Conductor:
                 self._spawn(self._hold(effect.uniqueid))
             elif isinstance(effect, Unhold) and self.media.has_call(effect.uniqueid):
                 self._spawn(self.media.unhold(effect.uniqueid))
+            elif isinstance(effect, Record):
+                self._spawn(self._record(effect))
+            elif isinstance(effect, Monitor) and self.media.has_call(effect.uniqueid):
+                self._spawn(self._monitor(effect))
             elif isinstance(effect, CallRecord) and not effect.live:
                 uid = str(effect.call.get("uniqueid"))
                 self._greets.pop(uid, None)
                 self._music.pop(uid, None)
                 if uid in self.waiting:
                     self._stop_waiting(uid)
-                if self.media.has_call(uid) or uid in self.callers or self._softphone(effect):
+                if (
+                    self.media.has_call(uid)
+                    or uid in self.callers
+                    or self._softphone(effect)
+                    or self.recorder.recorded(uid)
+                ):
                     self._spawn(self._ended(uid))
 
     # --- what waiting callers hear ----------------------------------------------------------
@@ -239,11 +268,35 @@ class Conductor:
         channels = (record.call.get("caller_channel"), record.call.get("connected_channel"))
         return any(isinstance(c, str) and c.startswith("WebRTC/") for c in channels)
 
+    async def _record(self, record: Record) -> None:
+        """Record the call's parties into its parts folder, or pause."""
+        folder = None
+        if record.on:
+            folder = str(self.recorder.begin(record.uniqueid, record.agent, record.queue))
+        await self.media.record(record.uniqueid, folder)
+
+    async def _monitor(self, monitor: Monitor) -> None:
+        """A supervisor listens (muted), barges in (heard), whispers (muted in the call's room,
+        heard by the agent in its coach room, whose connections the browsers make), or leaves
+        the call's audio."""
+        uid = monitor.uniqueid
+        if monitor.mode != "whisper":  # the whisper's two connections go
+            await self.media.leave(uid, "coach-supervisor")
+            await self.media.leave(uid, "coach-agent")
+        if monitor.mode is None:
+            await self.media.leave(uid, "supervisor")
+        else:  # whispering, the supervisor still hears both sides, heard in the coach room
+            await self.media.mute(uid, "supervisor", monitor.mode != "barge")
+
     async def _ended(self, uid: str) -> None:
         peer = self.callers.pop(uid, None)
         if peer is not None:
             self._keep(uid, peer)
-        await self.media.end(uid)
+        try:
+            await self.media.end(uid)
+        finally:
+            if self.recorder.recorded(uid):  # its files are closed: the WAV is made now
+                self.recorder.finish(uid)
 
     def _keep(self, uid: str, peer: RtpPeer) -> None:
         peer.close()
@@ -255,7 +308,7 @@ class Conductor:
         async def run() -> None:
             try:
                 await work
-            except (MediaError, SoundError) as err:
+            except (MediaError, SoundError, RecordingError) as err:
                 log.warning("media: %s", err)
 
         task = asyncio.get_running_loop().create_task(run())
@@ -295,6 +348,7 @@ class Conductor:
         peer = self.callers.get(uid) or self.heard.get(uid)
         return peer.heard_wav() if peer is not None else None
 
-    async def connect_softphone(self, uid: str, offer: str) -> str:
-        """The agent's browser joins the call's audio; returns the SDP answer."""
-        return await self.media.connect_browser(uid, "agent", offer)
+    async def connect_softphone(self, uid: str, offer: str, party: Party = "agent") -> str:
+        """The agent's (or a monitoring supervisor's) browser joins the call's audio; returns
+        the SDP answer."""
+        return await self.media.connect_browser(uid, party, offer)

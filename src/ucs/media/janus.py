@@ -37,8 +37,22 @@ class _Room:
     handles: dict[Party, int] = field(default_factory=dict)
     muted: dict[Party, bool] = field(default_factory=dict)
     parking: int | None = None
+    coach: int | None = None
+    """A room of the call where a whispering supervisor is heard by the agent alone."""
     """A silent room of the call where the agent's browser waits while the call is held."""
     held: bool = False
+    record_to: str | None = None
+    """While the call is recorded: the folder its parties' recordings go to (``.mjr``)."""
+    files: int = 0
+    """Recording files started in the room: each part's name is new, never overwritten."""
+
+    def record_body(self, party: Party) -> dict[str, object]:
+        """What a ``join`` or ``configure`` of ``party`` adds to record it (nothing when the
+        call is not being recorded)."""
+        if self.record_to is None or party not in ("far", "agent"):  # the call's two sides only
+            return {}
+        self.files += 1
+        return {"record": True, "filename": f"{self.record_to}/{self.files:04d}-{party}"}
 
 
 class JanusMedia:
@@ -76,9 +90,19 @@ class JanusMedia:
     async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
         async with self._lock(uniqueid):
             client, room = await self._room(uniqueid)
+            target = room.id
+            if party.startswith("coach-"):  # a whisper: the agent hears the supervisor alone
+                if room.coach is None:
+                    room.coach = next(self._ids)
+                    await self._create(client, room.coach, f"{uniqueid[:56]} coach")
+                target = room.coach
             handle = await self._join(client, room, party)
-            body = {"request": "join", "room": room.id, "display": party, "codec": "opus"}
-            body["muted"] = room.muted.get(party, False)
+            body = {"request": "join", "room": target, "display": party, "codec": "opus"}
+            # A supervisor is heard by nobody until barging in (told before it connects); in
+            # the coach room the agent is muted (the supervisor hears them in the call's room).
+            quiet = party in ("supervisor", "coach-agent")
+            body["muted"] = room.muted.get(party, quiet)
+            body.update(room.record_body(party))
             _, jsep = await client.message(handle, body, {"type": "offer", "sdp": offer})
             if not jsep or "sdp" not in jsep:
                 raise MediaError("the media engine gave no SDP answer")
@@ -97,6 +121,7 @@ class JanusMedia:
                 "codec": codec,
                 "muted": room.muted.get(party, False),
                 "rtp": {"ip": address[0], "port": address[1]},
+                **room.record_body(party),
             }
             data, _ = await client.message(handle, body)
             rtp = data.get("rtp") or {}
@@ -113,6 +138,26 @@ class JanusMedia:
             handle = room.handles.get(party)
             if handle is not None and self.client is not None:
                 await self.client.message(handle, {"request": "configure", "muted": muted})
+
+    async def leave(self, uniqueid: str, party: Party) -> None:
+        async with self._lock(uniqueid):
+            room = self._rooms.get(uniqueid)
+            handle = room.handles.pop(party, None) if room is not None else None
+            if room is not None:
+                room.muted.pop(party, None)
+            if handle is not None and self.client is not None:
+                await self.client.detach(handle)
+
+    async def record(self, uniqueid: str, folder: str | None) -> None:
+        async with self._lock(uniqueid):
+            client, room = await self._room(uniqueid)
+            if (room.record_to is not None) == (folder is not None):
+                return
+            room.record_to = folder
+            for party, handle in room.handles.items():
+                body: dict[str, object] = {"request": "configure"}
+                body.update(room.record_body(party) if folder else {"record": False})
+                await client.message(handle, body)
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
         async with self._lock(uniqueid):
@@ -163,8 +208,13 @@ class JanusMedia:
             client = self.client
             if room is not None and client is not None:
                 for handle in room.handles.values():
+                    if room.record_to is not None:  # its recording files are closed whole
+                        try:
+                            await client.message(handle, {"request": "configure", "record": False})
+                        except MediaError as err:
+                            log.warning("recording of %s not closed: %s", uniqueid, err)
                     await client.detach(handle)
-                for room_id in (room.id, room.parking):
+                for room_id in (room.id, room.parking, room.coach):
                     if self._manager is None or room_id is None:
                         continue
                     try:

@@ -7,8 +7,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine as SqlEngine
+
 from ucs.media.conductor import Conductor
 from ucs.media.janus_config import JanusConfig
+from ucs.media.recorder import Recorder
 from ucs.media.sounds import Sounds
 from ucs.media.supervisor import Supervisor, janus_installed
 from ucs.runtime.engine import Engine
@@ -17,7 +20,7 @@ from ucs.switch.simulated import SimulatedSwitch
 if TYPE_CHECKING:
     from ucs.web.server import Settings
 
-__all__ = ["MEDIA_CHOICES", "media_plane", "sounds_folder"]
+__all__ = ["MEDIA_CHOICES", "media_plane", "recordings_folder", "sounds_folder"]
 
 log = logging.getLogger("ucs.media")
 
@@ -33,9 +36,22 @@ def sounds_folder(settings: Settings) -> Path:
     return Path("ucs-sounds").resolve()
 
 
-def media_plane(settings: Settings, engine: Engine, switch: SimulatedSwitch) -> Conductor:
+def recordings_folder(settings: Settings) -> Path:
+    """``settings.recordings_dir``, else ``ucs-recordings`` beside the SQLite file, else here."""
+    if settings.recordings_dir:
+        return Path(settings.recordings_dir)
+    if settings.db.startswith("sqlite:///") and settings.db != "sqlite:///:memory:":
+        return Path(settings.db.removeprefix("sqlite:///")).resolve().parent / "ucs-recordings"
+    return Path("ucs-recordings").resolve()
+
+
+def media_plane(
+    settings: Settings, engine: Engine, switch: SimulatedSwitch, database: SqlEngine
+) -> Conductor:
     """The conductor, with a Janus supervisor when media is on and Janus can run here."""
     sounds = Sounds(sounds_folder(settings))
+    recorder = Recorder(recordings_folder(settings), lambda: database)
+    keep = settings.recording_retention_days
     if settings.media not in MEDIA_CHOICES:
         raise ValueError(f"--media must be one of {', '.join(MEDIA_CHOICES)}: {settings.media!r}")
     use = settings.media != "off" and settings.switch == "simulated"
@@ -47,7 +63,9 @@ def media_plane(settings: Settings, engine: Engine, switch: SimulatedSwitch) -> 
         log.log(level, "janus is not installed: no media (softphone, caller audio)")
         use = False
     if not use:
-        return Conductor(engine.submit, switch.caller_hangup, None, settings.media_rtp_ip, sounds)
+        return Conductor(
+            engine.submit, switch.caller_hangup, None, settings.media_rtp_ip, sounds, recorder, keep
+        )
     runtime = Path(settings.media_dir or tempfile.mkdtemp(prefix="ucs-media-"))
     config = JanusConfig(
         runtime_dir=runtime,
@@ -62,4 +80,12 @@ def media_plane(settings: Settings, engine: Engine, switch: SimulatedSwitch) -> 
             config, conductor.engine_up, conductor.engine_down, cleanup=not settings.media_dir
         )
 
-    return Conductor(engine.submit, switch.caller_hangup, supervisor, settings.media_rtp_ip, sounds)
+    return Conductor(
+        engine.submit,
+        switch.caller_hangup,
+        supervisor,
+        settings.media_rtp_ip,
+        sounds,
+        recorder,
+        keep,
+    )

@@ -34,6 +34,7 @@ __all__ = [
     "metadata",
     "missed_offers",
     "queues",
+    "recordings",
     "sessions",
     "settings",
     "sip_bindings",
@@ -100,6 +101,7 @@ queues = Table(
     Column("announce_every", Float, nullable=False, default=0.0),
     Column("announce_wait", Boolean, nullable=False, default=False),
     Column("language", String(8), nullable=False, default="en"),
+    Column("recording", String(16), nullable=False, default="never"),  # never always on_demand
     Column("service_level_target", Integer, nullable=False, default=20),  # seconds
     sqlite_autoincrement=True,
 )
@@ -289,6 +291,22 @@ crm_outbox = Table(
     Index("crm_outbox_stream", "stream", "state", "seq"),
     sqlite_autoincrement=True,
 )
+
+
+recordings = Table(
+    "recordings",
+    metadata,
+    Column("uniqueid", String(64), primary_key=True),
+    Column("agent_id", Integer),  # no foreign key: a recording outlives its agent
+    Column("agent", String(64)),  # the agent's username when the call was recorded
+    Column("queue_id", Integer),
+    Column("start", Float, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("path", String(1024), nullable=False),  # the WAV file, in the recordings folder
+    Index("recordings_start", "start"),
+)
+
 
 partition_owner = Table(
     "partition_owner",

@@ -203,6 +203,7 @@ class Store:
                     announce_every=r["announce_every"],
                     announce_wait=bool(r["announce_wait"]),
                     language=r["language"],
+                    recording=r["recording"],
                     service_level_target=r["service_level_target"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
@@ -529,6 +530,7 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "announce_every": q.announce_every,
         "announce_wait": q.announce_wait,
         "language": q.language,
+        "recording": q.recording,
         "service_level_target": q.service_level_target,
     }
 

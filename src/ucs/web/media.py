@@ -14,6 +14,7 @@ from ucs.core.errors import InvalidArgument, InvalidState, UcsError, Unauthorize
 from ucs.core.ids import ClientId, UniqueId
 from ucs.core.model import CallState, Side
 from ucs.core.softphone import is_softphone
+from ucs.media.base import Party
 from ucs.web.hub import Connection, encode
 
 if TYPE_CHECKING:
@@ -51,11 +52,13 @@ async def _offer(server: Server, client: ClientId, args: Any) -> str:
         args = args[0]
     if not isinstance(args, dict):
         raise InvalidArgument("media.offer takes an object {uniqueid, sdp}")
-    uid, sdp = args.get("uniqueid"), args.get("sdp")
+    uid, sdp, party = args.get("uniqueid"), args.get("sdp"), args.get("party", "agent")
     if not isinstance(uid, str) or not uid or len(uid) > 64:
         raise InvalidArgument(f"uniqueid must be a call's uniqueid, not {uid!r}")
     if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP:
         raise InvalidArgument(f"sdp must be an SDP offer of at most {MAX_SDP} characters")
+    if party not in ("agent", "supervisor", "coach"):
+        raise InvalidArgument(f'party must be "agent", "supervisor" or "coach", not {party!r}')
     center = server.center
     agent = center.agent_of(client)
     if agent is None:
@@ -63,9 +66,23 @@ async def _offer(server: Server, client: ClientId, args: Any) -> str:
     session = center.sessions.get(agent)
     if session is None or not is_softphone(session.line):
         raise InvalidState("the softphone is not this agent's phone")
+    monitored = center.monitors.get(agent)
+    if party == "supervisor" or (party == "coach" and monitored is not None):
+        # A supervisor's browser joins the call they listen to, or the coach room they
+        # whisper in.
+        if monitored is None or monitored.uniqueid != uid:
+            raise InvalidState(f"you are not listening to call {uid}")
+        if party == "coach" and monitored.mode != "whisper":
+            raise InvalidState(f"you are not whispering on call {uid}")
+        which: Party = "supervisor" if party == "supervisor" else "coach-supervisor"
+        return await server.media.connect_softphone(uid, sdp, which)
     call = center.calls.get(UniqueId(uid))
     if call is None or call.side_of(agent) not in (Side.CONNECTED, Side.CALLER):
         raise InvalidState(f"{uid} is not one of your calls")
     if call.state not in (CallState.CONNECTED, CallState.CONNECTING, CallState.RINGING):
         raise InvalidState(f"call {uid} has no audio now ({call.state.name})")
+    if party == "coach":  # the agent's second connection: hears a whispering supervisor
+        if not any(m.uniqueid == uid and m.mode == "whisper" for m in center.monitors.values()):
+            raise InvalidState(f"nobody whispers on call {uid}")
+        return await server.media.connect_softphone(uid, sdp, "coach-agent")
     return await server.media.connect_softphone(uid, sdp)

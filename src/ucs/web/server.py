@@ -47,7 +47,19 @@ from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
 from ucs.web import cluster, demo_ring
 from ucs.web.admission import Admission
-from ucs.web.api import admin, audit, crm, periods, readers, reports, sim, sounds, staff, team
+from ucs.web.api import (
+    admin,
+    audit,
+    crm,
+    periods,
+    readers,
+    recordings,
+    reports,
+    sim,
+    sounds,
+    staff,
+    team,
+)
 from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
@@ -159,6 +171,11 @@ class Settings:
     sounds_dir: str = ""
     """Where the sounds callers hear are kept (``ucs.media.sounds``); by default
     ``ucs-sounds`` beside the SQLite database, or in the working directory."""
+    recordings_dir: str = ""
+    """Where recorded calls are kept (``ucs.media.recorder``); by default ``ucs-recordings``
+    beside the SQLite database, or in the working directory."""
+    recording_retention_days: float = 0.0
+    """Recordings older than this many days are removed (checked hourly); 0 keeps them."""
     media_prefix: tuple[str, ...] = ()
     """A command the engine is started under (``ip netns exec NAME`` in the tests)."""
     writer_process: bool = False
@@ -249,7 +266,7 @@ class Server:
         if self.sip is not None:
             self.sip.attach(self.engine)
         self.engine.observers.append(self._watch)
-        self.media = media_plane(self.settings, self.engine, self.switch)
+        self.media = media_plane(self.settings, self.engine, self.switch, self.store.engine)
         self.engine.observers.append(self.media.observe)
 
     def _watch(self, event: Any, effects: list[Any], seconds: float) -> None:
@@ -502,6 +519,7 @@ def create_app(server: Server) -> ASGIApp:
     app.include_router(audit.router)
     app.include_router(crm.router)
     app.include_router(team.router)
+    app.include_router(recordings.router)
     app.include_router(periods.router)
     app.add_exception_handler(Forbidden, readers.refused)
     app.add_exception_handler(InvalidArgument, readers.refused)
@@ -576,7 +594,8 @@ def create_app(server: Server) -> ASGIApp:
         reader=lambda token: sessions.supervisor(token, time.time()) is not None,
         reader_paths=staff.READER_PATHS,
         public=("/api/openapi.json", "/api/docs", "/api/admin/login", "/api/admin/logout"),
-        public_prefixes=("/api/docs/",),
+        # Recordings decide for themselves: supervisors' session tokens may fetch some.
+        public_prefixes=("/api/docs/", "/api/recordings"),
     )
     app.add_middleware(OriginPolicy, allowed=allowed, own=own)
     admission = Admission(

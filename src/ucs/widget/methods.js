@@ -36,6 +36,11 @@ export const METHODS = {
   directory: READY,
   setAgentStatus: READY,
   logoutAgent: READY,
+  listen: READY,
+  whisper: READY,
+  barge: READY,
+  startRecording: READY,
+  stopRecording: READY,
 };
 
 export const ALIASES = {

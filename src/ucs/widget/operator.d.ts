@@ -74,6 +74,7 @@ export interface Call {
   external_id: string | null;
   /** The campaign (outgoing queue) the call was dialled under. */
   outbound_id: number | null;
+  /** Some of the call has been recorded (it stays true through a pause). */
   recorded: boolean;
   /** Phones rung at once for the call (ring-all queues). */
   subcalls: number;
@@ -345,6 +346,24 @@ export interface Methods {
   /** The transfer directory: every other agent with status and extension, and the incoming
    * queues with callers waiting; what the interface's number field offers to pick from. */
   directory(): Promise<Directory>;
+  /** Supervisors: connect their softphone to the connected call of an agent of their team,
+   * hearing both sides, heard by nobody; `barge()` is heard by both; calling another changes
+   * the mode on the same monitoring, and `hangup()` ends it (the call goes on). NOT_FOUND: no
+   * such agent or no connected call; FORBIDDEN: not in the team; MEDIA_UNAVAILABLE: the
+   * supervisor's phone or the agent's is not the softphone, or no media engine. */
+  listen(userId: number): Promise<Monitoring>;
+  /** Supervisors: heard by the agent only (the agent's component opens a second audio
+   * connection for it); errors as listen(). */
+  whisper(userId: number): Promise<Monitoring>;
+  barge(userId: number): Promise<Monitoring>;
+  /** Record the connected call in focus (its queue's `recording` is `on_demand` or `always`,
+   * or it has no queue); after `stopRecording()` it goes on in the same recording. Resolves to
+   * the call (`recorded` true). INVALID_STATE: no connected call; FORBIDDEN: its queue records
+   * never; MEDIA_UNAVAILABLE: the call's audio is not in a media engine (a desk phone). */
+  startRecording(): Promise<Call>;
+  /** Pause the recording of the connected call in focus (a card number is read): the paused
+   * stretch is silent in the recording. INVALID_STATE: no connected call. */
+  stopRecording(): Promise<Call>;
   /** Add a listener beside the callback property; returns the function that removes it.
    * Throws an INVALID_ARGUMENT UcsError for an unknown name. */
   on<K extends keyof Events>(name: K, fn: (...args: Events[K]) => void): () => void;
@@ -379,6 +398,13 @@ export interface DirectoryQueue {
   number: string | null;
   /** Callers waiting now. */
   waiting: number;
+}
+
+/** What listen() and barge() resolve to: the call listened to, whose agent, in which mode. */
+export interface Monitoring {
+  uniqueid: string;
+  userId: number;
+  mode: "listen" | "whisper" | "barge";
 }
 
 /** A queue of a supervisor's team view: callers waiting now and today's figures. */

@@ -82,15 +82,18 @@ export class Softphone {
     return Math.min(1, Math.sqrt(sum / data.length) * 4);
   }
 
-  /** Connect this tab's microphone and speaker to the call's audio. */
-  async connect(uniqueid) {
+  /** Connect this tab's microphone and speaker to the call's audio (``party``
+   * "supervisor": a call this supervisor listens to, or barges into; "coach": the second
+   * connection of a whisper, kept as `${uniqueid}#coach`). */
+  async connect(uniqueid, party = "agent") {
     if (!this.stream) await this.start();
-    this.hangup(uniqueid);
+    const key = party === "coach" ? `${uniqueid}#coach` : uniqueid;
+    this.hangup(key);
     const pc = new RTCPeerConnection({ iceServers: [] });
     const audio = new Audio();
     audio.autoplay = true;
     const entry = { pc, audio };
-    this.calls.set(uniqueid, entry);
+    this.calls.set(key, entry);
     for (const track of this.stream.getAudioTracks()) pc.addTrack(track, this.stream);
     pc.ontrack = (e) => {
       audio.srcObject = e.streams[0] || new MediaStream([e.track]);
@@ -98,8 +101,10 @@ export class Softphone {
     };
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
-    if (this.calls.get(uniqueid) !== entry) return; // hung up meanwhile
-    const result = await this.connection.request("media.offer", [{ uniqueid, sdp: pc.localDescription.sdp }]);
+    if (this.calls.get(key) !== entry) return; // hung up meanwhile
+    const offer = { uniqueid, sdp: pc.localDescription.sdp };
+    if (party !== "agent") offer.party = party;
+    const result = await this.connection.request("media.offer", [offer]);
     await pc.setRemoteDescription({ type: "answer", sdp: result.sdp });
     this.onchange();
   }

@@ -17,6 +17,11 @@ export const TEAM_STYLE = `
 .team .agent-call { color: var(--muted); font-size: 12px; }
 .team .filters { display: flex; gap: 8px; margin-bottom: 6px; }
 .team .filters label { flex: 1; margin: 0; }
+.team .monitor { display: flex; gap: 4px; margin-top: 4px; flex-wrap: wrap; }
+.team .monitor button { padding: 2px 8px; font-size: 12px; }
+.team .monitor button[aria-pressed="true"] { background: var(--accent); border-color: var(--accent); color: var(--card); }
+.monitoring { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
+.monitoring span { flex: 1; }
 `;
 
 const ORDER = { READY: 0, ACW: 1, AUX: 2, OFFLINE: 3 };
@@ -28,7 +33,7 @@ function slClass(sl) {
 
 /** The panel's HTML for ``team`` (null: not loaded yet); ``tr`` translates, ``esc`` escapes,
  * ``clock`` formats seconds, ``state`` holds the chosen sort and filter. */
-export function teamHtml(team, { tr, esc, clock, state, now }) {
+export function teamHtml(team, { tr, esc, clock, state, now, monitoring = null }) {
   if (!team) return `<div class="card team muted">${esc(tr("loading"))}</div>`;
   const queues = team.queues.map((q) => `<tr data-team-queue="${q.queue_id}"><td>${esc(q.name)}</td>
     <td class="n">${q.waiting}</td><td class="n" data-wait="${q.queue_id}">${clock(q.longest_wait)}</td>
@@ -46,8 +51,13 @@ export function teamHtml(team, { tr, esc, clock, state, now }) {
     const party = call
       ? (call.direction === "INCOMING" ? call.name || call.caller_name || call.caller_number : call.called_name || call.connected_number || call.called_number)
       : "";
+    // Listen, whisper, barge (CONTRACT §11): on an agent's connected call, the mode in use pressed.
+    const watching = monitoring && monitoring.userId === a.id ? monitoring.mode : null;
+    const modes = call && call.state === 3
+      ? `<div class="monitor">${["listen", "whisper", "barge"].map((m) => `<button type="button" data-monitor="${m}" data-user="${a.id}" aria-pressed="${watching === m}">${esc(tr(m))}</button>`).join("")}</div>`
+      : "";
     const callCell = call
-      ? `<div class="agent-call">${esc(party || "")} · <span data-team-call="${esc(call.uniqueid)}" data-from="${call.connected || call.created}">${clock(now - (call.connected || call.created))}</span></div>`
+      ? `<div class="agent-call">${esc(party || "")} · <span data-team-call="${esc(call.uniqueid)}" data-from="${call.connected || call.created}">${clock(now - (call.connected || call.created))}</span></div>${modes}`
       : "";
     return `<tr data-team-agent="${a.id}"><td><b>${esc(a.displayname)}</b>${callCell}</td>
       <td><span class="pill s-${esc(a.status)}">${esc(tr(a.status))}${a.reason ? ` · ${esc(a.reason)}` : ""}</span></td>
@@ -55,7 +65,12 @@ export function teamHtml(team, { tr, esc, clock, state, now }) {
       <td>${esc(a.identifier || "–")}</td></tr>`;
   }).join("");
   const option = (value, label, chosen) => `<option value="${value}"${chosen === value ? " selected" : ""}>${esc(label)}</option>`;
-  return `<div class="card team" data-team>
+  const who = monitoring && team.agents.find((a) => a.id === monitoring.userId);
+  const bar = monitoring
+    ? `<div class="card monitoring" data-monitoring="${esc(monitoring.mode)}"><span>${esc(tr({ barge: "bargingIn", whisper: "whisperingTo" }[monitoring.mode] || "listeningTo").replace("{name}", who ? who.displayname : String(monitoring.userId)))}</span>
+      <button type="button" class="bad" data-monitor-end>${esc(tr("stopMonitoring"))}</button></div>`
+    : "";
+  return `${bar}<div class="card team" data-team>
     <h2>${esc(tr("teamQueues"))}</h2>
     <table><thead><tr><th>${esc(tr("queue"))}</th><th class="n">${esc(tr("waitingShort"))}</th><th class="n">${esc(tr("longestShort"))}</th>
       <th class="n">${esc(tr("answered"))}</th><th class="n">${esc(tr("abandonedShort"))}</th><th class="n">${esc(tr("serviceLevel"))}</th></tr></thead>

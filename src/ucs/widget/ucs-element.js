@@ -51,6 +51,9 @@ button:disabled { opacity: .5; cursor: default; }
 .call .number { color: var(--muted); }
 .call .meta { display: flex; justify-content: space-between; color: var(--muted); font-size: 12px; margin: 4px 0 10px; }
 .buttons { display: flex; gap: 6px; flex-wrap: wrap; }
+.rec { color: var(--bad); font-weight: 600; display: inline-flex; align-items: center; gap: 4px; }
+.rec i { width: 8px; height: 8px; border-radius: 50%; background: var(--bad); }
+.rec.paused { color: var(--muted); font-weight: 400; }
 .stats { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; }
 .stat b { display: block; font-size: 18px; }
 .stat span { color: var(--muted); font-size: 12px; }
@@ -368,7 +371,10 @@ class UcsOperator extends HTMLElement {
     if (panel.hidden) return;
     const focused = this.shadow.activeElement;
     const refocus = focused && panel.contains(focused) ? [...focused.attributes].find((a) => a.name.startsWith("data-team-"))?.name : null;
-    panel.innerHTML = teamHtml(c.team, { tr: (k) => this.tr(k), esc, clock, state: this.teamState, now: Date.now() / 1000 });
+    panel.innerHTML = teamHtml(c.team, { tr: (k) => this.tr(k), esc, clock, state: this.teamState, now: Date.now() / 1000, monitoring: c.monitoring });
+    for (const b of panel.querySelectorAll("[data-monitor]")) b.onclick = () => this.act(c.api[b.dataset.monitor](Number(b.dataset.user)));
+    const stop = panel.querySelector("[data-monitor-end]");
+    if (stop) stop.onclick = () => this.act(c.api.hangup());
     const sort = panel.querySelector("[data-team-sort]");
     const status = panel.querySelector("[data-team-status]");
     if (sort) sort.onchange = () => { this.teamState.sort = sort.value; this.renderTeam(); };
@@ -401,11 +407,19 @@ class UcsOperator extends HTMLElement {
       }[call.state] || "dialling";
       const mine = incoming ? call.connected_muted : call.caller_muted;
       const isFocus = focus && focus.uniqueid === call.uniqueid;
+      const recording = c.recording.has(call.uniqueid);
+      const rec = recording
+        ? `<span class="rec" data-recording="on"><i aria-hidden="true"></i>${esc(this.tr("recordingNow"))}</span>`
+        : call.recorded ? `<span class="rec paused" data-recording="paused">${esc(this.tr("recordingPaused"))}</span>` : "";
       let buttons = "";
       const offered = ringsHere(call);
       if (isFocus) {
         if (offered) buttons += `<button type="button" class="ok" data-do="answer">${icon("phone")}${esc(this.tr("answer"))}</button>`;
         if (call.state === CALL_STATE.CONNECTED) buttons += `<button type="button" data-do="hold">${icon("hold")}${esc(this.tr("hold"))}</button><button type="button" data-do="mute" aria-pressed="${mine ? "true" : "false"}">${icon("mute")}${esc(this.tr(mine ? "unmute" : "mute"))}</button>`;
+        if (call.recorded && call.state === CALL_STATE.CONNECTED) {
+          const verb = recording ? "stopRecording" : "startRecording"; // a pause, and going on after it
+          buttons += `<button type="button" data-do="${verb}">${esc(this.tr(verb))}</button>`;
+        }
         if (call.state === CALL_STATE.HELD || (call.state === CALL_STATE.SUSPENDED && calls.length === 1)) buttons += `<button type="button" data-do="unhold">${esc(this.tr(call.state === CALL_STATE.SUSPENDED ? "back" : "unhold"))}</button>`;
         buttons += `<button type="button" class="bad" data-do="hangup">${icon("hangup")}${esc(this.tr(offered ? "reject" : "hangup"))}</button>`;
       }
@@ -417,7 +431,7 @@ class UcsOperator extends HTMLElement {
         <h2>${esc(this.tr(call.data && call.data.callback === true ? "callback" : incoming ? "incoming" : "outgoing"))} · ${esc(this.tr(label))}</h2>
         <div class="party">${esc(party || this.tr("unknown"))}</div>${named ? `<div class="number">${esc(number)}</div>` : ""}
         ${queue ? `<div class="number" data-queue-name>${esc(this.tr("queueOf"))}: ${esc(queue.name)}</div>` : ""}
-        <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span><span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
+        <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span>${rec}<span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>
         ${(this.codes.get(call.uniqueid) || []).length ? `<div class="number" data-codes>${esc(this.tr("savedCodes"))}: ${this.codes.get(call.uniqueid).map((x) => esc(x.subAccountCode ? `${x.accountCode} (${x.subAccountCode})` : x.accountCode)).join(", ")}</div>` : ""}
         <form class="row" data-code><input name="code" aria-label="${esc(this.tr("accountCode"))}" placeholder="${esc(this.tr("accountCode"))}"><button type="submit">${esc(this.tr("save"))}</button></form></div>`;

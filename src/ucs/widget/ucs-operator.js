@@ -45,6 +45,8 @@ export class Controller {
     this.userKnown = false; // onUser was fired for this login
     this.calls = new Map(); // uniqueid -> Call object as this agent sees it
     this.outcomes = new Outcomes(() => this.changed()); // dials that did not connect, shown a moment
+    this.recording = new Set(); // uniqueids of the agent's calls being recorded now
+    this.monitoring = null; // a supervisor's listen or barge: {uniqueid, userId, mode}
     this.identifier = null;
     this.line = null;
     this.ringingSound = RINGING_SOUNDS.includes(api.ringingSound) ? api.ringingSound : "default";
@@ -222,6 +224,7 @@ export class Controller {
     this.queues = snapshot.queues || [];
     this.reasons = snapshot.reasons || [];
     this.calls = new Map((snapshot.calls || []).map((c) => [c.uniqueid, c]));
+    this.recording = new Set(Array.isArray(snapshot.recording) ? snapshot.recording : []);
     if (!this.userKnown) this.fire("onUser", this.user); // once a login, not on every resume
     this.userKnown = true;
     if (snapshot.session) this._session(snapshot.session);
@@ -233,6 +236,8 @@ export class Controller {
     this.userKnown = false;
     this.calls = new Map();
     this.outcomes.clear();
+    this.recording = new Set();
+    this.monitoring = null;
     this.identifier = null;
     this.line = null;
     this.reason = null;
@@ -298,6 +303,28 @@ export class Controller {
           this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
         }
         break;
+      case "monitor.changed": // listen(), barge(), or the end of it (mode null)
+        if (msg.mode) this.monitoring = { uniqueid: msg.uniqueid, userId: msg.userId, mode: msg.mode };
+        else {
+          if (this.monitoring && this.monitoring.uniqueid === msg.uniqueid) this.monitoring = null;
+          this.softphone.hangup(msg.uniqueid);
+        }
+        if (msg.mode !== "whisper") this.softphone.hangup(`${msg.uniqueid}#coach`);
+        this.changed();
+        break;
+      case "monitor.coach": // a supervisor whispers to this agent: the tab with the call's audio hears it
+        if (!msg.on) this.softphone.hangup(`${msg.uniqueid}#coach`);
+        else if (this.softphone.calls.has(msg.uniqueid)) {
+          this.softphone.connect(msg.uniqueid, "coach").catch((err) => {
+            this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
+          });
+        }
+        break;
+      case "call.recording": // startRecording() / stopRecording(), or a queue that records always
+        if (msg.recording) this.recording.add(msg.uniqueid);
+        else this.recording.delete(msg.uniqueid);
+        this.changed();
+        break;
       case "session.changed":
         this._session(msg);
         this.fire("onStateChange", this.stateObject());
@@ -316,6 +343,8 @@ export class Controller {
         if (msg.what === "hangup") {
           this._outcome(call, this.calls.get(call.uniqueid));
           this.calls.delete(call.uniqueid);
+          this.recording.delete(call.uniqueid);
+          this.softphone.hangup(`${call.uniqueid}#coach`);
           this.softphone.hangup(call.uniqueid);
         }
         else {
@@ -460,6 +489,21 @@ export class Controller {
             this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
           });
         }
+        return result;
+      case "listen":
+      case "whisper":
+      case "barge":
+        // The supervisor's browser joins the call's audio (once: another mode is the server's).
+        this.monitoring = result;
+        for (const [party, key] of [["supervisor", result.uniqueid], ["coach", `${result.uniqueid}#coach`]]) {
+          if (party === "coach" && result.mode !== "whisper") continue;
+          if (this.softphone.calls.has(key)) continue;
+          this.softphone.connect(result.uniqueid, party).catch((err) => {
+            this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
+            this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
+          });
+        }
+        this.changed();
         return result;
       case "provision":
         return result;

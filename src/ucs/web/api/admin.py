@@ -142,6 +142,11 @@ class QueuePatch(_Model):
     language: Literal["en", "cs"] | None = Field(
         None, description="Language of the greeting and the announcements"
     )
+    recording: Literal["never", "always", "on_demand"] | None = Field(
+        None,
+        description="Whether its calls are recorded: never, always (from the answer) or "
+        "on_demand (the agent's startRecording())",
+    )
     service_level_target: int | None = Field(
         None,
         ge=1,

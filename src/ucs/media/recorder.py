@@ -1,0 +1,295 @@
+"""Recordings of calls (CONTRACT §10): one stereo WAV per call, the far party left and the
+agent's side right, kept in the recordings folder and indexed in the database.
+
+While a call is recorded the media engine writes what each party says into a folder of the
+call's own (``.parts/<uniqueid>``): a Janus ``.mjr`` file per party and stretch (a pause ends
+a stretch, ``startRecording()`` begins the next), beside ``call.json`` (who, which queue,
+when). When the call ends, ``finish`` turns them into the call's WAV off the event loop, with
+Debian's tools as child processes: ``janus-pp-rec`` unpacks each ``.mjr`` (μ-law to WAV; Opus
+to Ogg, decoded by ``opusdec``), ``sox`` puts each stretch at its time (the first packet's
+time in the ``.mjr`` header) on its channel, silence elsewhere (pauses, a party that joined
+late), and merges the two channels; the file is renamed into place whole and then indexed.
+Parts left by a server that died (kill -9, a power cut) are finished at the next start, so a
+recorded call is never lost. ``prune`` removes recordings older than the retention.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import struct
+import tempfile
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ucs.storage import recordings as index
+
+__all__ = ["RATE", "Recorder", "RecordingError", "safe_uniqueid", "tools_installed"]
+
+log = logging.getLogger("ucs.media")
+
+RATE = 8000
+"""The recordings' sampling rate: the far party's (G.711) and the rooms' own."""
+PARTIES = ("far", "agent")
+"""The channels, left to right."""
+_UID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PART = re.compile(r"^[0-9]{4}-(far|agent)-audio\.mjr$")
+TOOLS = ("janus-pp-rec", "opusdec", "sox")
+
+
+class RecordingError(Exception):
+    """A recording could not be made from its parts."""
+
+
+def tools_installed() -> bool:
+    return all(shutil.which(tool) for tool in TOOLS)
+
+
+def safe_uniqueid(uniqueid: str) -> bool:
+    """Whether ``uniqueid`` can name files (a call's uniqueid always can)."""
+    return bool(_UID.match(uniqueid)) and ".." not in uniqueid
+
+
+@dataclass(frozen=True)
+class _Part:
+    party: str
+    path: Path
+    codec: str
+    start: float
+    """When its first packet was written (seconds, Unix time)."""
+
+
+def _header(path: Path) -> dict[str, Any] | None:
+    """The JSON header of a ``.mjr`` file; None when it has none (no packet ever came)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(10)
+            if len(head) < 10 or head[:8] != b"MJR00002":
+                return None
+            (size,) = struct.unpack(">H", head[8:10])
+            info = json.loads(f.read(size))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and info.get("t") == "a" else None
+
+
+async def _run(*command: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        tail = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        raise RecordingError(f"{command[0]} failed ({proc.returncode}): {tail[0]}")
+
+
+def _seconds(path: Path) -> float:
+    with wave.open(str(path)) as w:
+        return float(w.getnframes()) / float(w.getframerate())
+
+
+def _parts(folder: Path) -> list[_Part]:
+    """The recorded stretches in a call's parts folder (files with no packet left out)."""
+    parts = []
+    for path in sorted(folder.iterdir()):
+        match = _PART.match(path.name)
+        info = _header(path) if match else None
+        if match and info is not None:
+            start = float(info.get("u") or info.get("s") or 0) / 1e6
+            parts.append(_Part(match.group(1), path, str(info.get("c")), start))
+    return parts
+
+
+class Recorder:
+    """The recordings folder, its parts and its index (``engine``, the store's database)."""
+
+    def __init__(self, folder: Path, engine: Callable[[], Engine | None]) -> None:
+        self.folder = folder
+        self.engine = engine
+        self.live: dict[str, Path] = {}
+        """Calls being recorded (or paused) now, and their parts folder."""
+        self.finishing: dict[str, asyncio.Task[None]] = {}
+        self._made: dict[str, asyncio.Event] = {}
+        """Calls recorded whose WAV is not made yet: set once it is (or could not be)."""
+
+    @property
+    def parts(self) -> Path:
+        return self.folder / ".parts"
+
+    def file(self, uniqueid: str) -> Path:
+        return self.folder / f"{uniqueid}.wav"
+
+    def begin(self, uniqueid: str, agent: tuple[int, str], queue: int | None) -> Path:
+        """The parts folder of a call recorded from now on (made, with ``call.json``, the
+        first time)."""
+        if not safe_uniqueid(uniqueid):
+            raise RecordingError(f"{uniqueid!r} cannot name a recording")
+        folder = self.live.get(uniqueid)
+        if folder is None:
+            folder = self.parts / uniqueid
+            folder.mkdir(parents=True, exist_ok=True)
+            meta = folder / "call.json"
+            if not meta.exists():
+                about = {
+                    "uniqueid": uniqueid,
+                    "agent_id": agent[0],
+                    "agent": agent[1],
+                    "queue_id": queue,
+                    "start": time.time(),
+                }
+                meta.write_text(json.dumps(about), encoding="utf-8")
+            self.live[uniqueid] = folder
+            self._made.setdefault(uniqueid, asyncio.Event())
+        return folder
+
+    async def made(self, uniqueid: str) -> None:
+        """Wait until the call's WAV is made, if it is being made (callers bound the wait)."""
+        event = self._made.get(uniqueid)
+        if event is not None:
+            await event.wait()
+
+    def recorded(self, uniqueid: str) -> bool:
+        return uniqueid in self.live
+
+    def finish(self, uniqueid: str) -> asyncio.Task[None]:
+        """Make the call's WAV from its parts, in the background (once)."""
+        self.live.pop(uniqueid, None)
+        task = self.finishing.get(uniqueid)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._finish(uniqueid))
+            self.finishing[uniqueid] = task
+            self._made.setdefault(uniqueid, asyncio.Event())
+            task.add_done_callback(lambda _: self._done(uniqueid))
+        return task
+
+    def _done(self, uniqueid: str) -> None:
+        self.finishing.pop(uniqueid, None)
+        event = self._made.pop(uniqueid, None)
+        if event is not None:
+            event.set()
+
+    def recover(self) -> list[str]:
+        """Finish the recordings a server that stopped without finishing them left."""
+        try:
+            left = sorted(p.name for p in self.parts.iterdir() if p.is_dir())
+        except OSError:
+            return []
+        left = [uid for uid in left if safe_uniqueid(uid) and uid not in self.live]
+        for uid in left:
+            self.finish(uid)
+        return left
+
+    async def _finish(self, uniqueid: str) -> None:
+        folder = self.parts / uniqueid
+        try:
+            about = json.loads((folder / "call.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            log.warning("recording of %s has no call.json (%s): its parts are kept", uniqueid, err)
+            return
+        try:
+            row = await self._make(uniqueid, folder, about)
+        except (RecordingError, OSError, wave.Error) as err:
+            log.warning("recording of %s could not be made: %s (parts kept)", uniqueid, err)
+            return
+        engine = self.engine()
+        if engine is None:
+            return
+        if row is not None:
+            await asyncio.to_thread(index.save, engine, row)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    async def _make(
+        self, uniqueid: str, folder: Path, about: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        parts = await asyncio.to_thread(_parts, folder)
+        if not parts:
+            log.info("recording of %s: nothing was said while it recorded", uniqueid)
+            return None
+        t0 = min(p.start for p in parts)
+        target = self.file(uniqueid)
+        with tempfile.TemporaryDirectory(prefix="ucs-rec-", dir=self.folder) as tmp:
+            work = Path(tmp)
+            channels = [
+                await self._channel(work, party, [p for p in parts if p.party == party], t0)
+                for party in PARTIES
+            ]
+            made = work / "call.wav"
+            await _run("sox", "-M", *map(str, channels), "-b", "16", "-e", "signed", str(made))
+            os.replace(made, target)
+        return {
+            "uniqueid": uniqueid,
+            "agent_id": about.get("agent_id"),
+            "agent": about.get("agent"),
+            "queue_id": about.get("queue_id"),
+            "start": t0,
+            "seconds": round(_seconds(target), 3),
+            "bytes": target.stat().st_size,
+            "path": target.name,
+        }
+
+    async def _channel(self, work: Path, party: str, parts: list[_Part], t0: float) -> Path:
+        """One channel: each stretch at its time, silence around them."""
+        out = work / f"{party}.wav"
+        if not parts:
+            await _run(
+                "sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(out), "trim", "0", "0.02"
+            )
+            return out
+        placed = []
+        for n, part in enumerate(parts):
+            decoded = work / f"{party}-{n}.wav"
+            if part.codec == "opus":
+                ogg = work / f"{party}-{n}.opus"
+                await _run("janus-pp-rec", str(part.path), str(ogg))
+                await _run("opusdec", "--quiet", "--rate", str(RATE), str(ogg), str(decoded))
+            else:
+                await _run("janus-pp-rec", str(part.path), str(decoded))
+            at = work / f"{party}-{n}-at.wav"
+            offset = f"{max(0.0, part.start - t0):.3f}"
+            await _run(
+                "sox", str(decoded), "-r", str(RATE), "-c", "1", "-b", "16", str(at), "pad", offset
+            )
+            placed.append(at)
+        if len(placed) == 1:
+            return placed[0]
+        mix = [arg for p in placed for arg in ("-v", "1", str(p))]
+        await _run("sox", "-m", *mix, str(out))
+        return out
+
+    # --- the index --------------------------------------------------------------------------
+
+    async def delete(self, uniqueid: str) -> bool:
+        engine = self.engine()
+        if engine is None or not safe_uniqueid(uniqueid):
+            return False
+        removed = await asyncio.to_thread(index.remove, engine, uniqueid)
+        with contextlib.suppress(FileNotFoundError):
+            self.file(uniqueid).unlink()
+            removed = True
+        return removed
+
+    async def prune(self, days: float, now: float) -> int:
+        """Remove the recordings older than ``days`` (0: keep all); how many went."""
+        engine = self.engine()
+        if days <= 0 or engine is None:
+            return 0
+        old = await asyncio.to_thread(index.older_than, engine, now - days * 86400)
+        for row in old:
+            await self.delete(str(row["uniqueid"]))
+        if old:
+            log.info("removed %d recordings older than %g days", len(old), days)
+        return len(old)
