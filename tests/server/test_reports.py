@@ -33,9 +33,10 @@ DAY = "2026-11-24"  # MORNING's day
 
 def _recording(start: float) -> tuple[VirtualCenter, list[Effect]]:
     """The demo center on a virtual clock from ``start``, keeping its call records and status
-    log (what the server's writer stores)."""
+    log (what the server's writer stores); its queues without their RONA reason, so that an
+    agent who lets a call ring out stays READY, as the morning below has it."""
     records: list[Effect] = []
-    vc = make_center(start)
+    vc = make_center(start, rona=False)
     vc.store = lambda e: records.append(e) if isinstance(e, CallRecord | StatusRecord) else None
     return vc, records
 
