@@ -33,6 +33,7 @@ __all__ = [
     "memberships",
     "metadata",
     "missed_offers",
+    "partition_owner",
     "queues",
     "recordings",
     "sessions",
