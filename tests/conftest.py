@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -25,15 +24,9 @@ MORNING = datetime(2026, 11, 24, 8, 0, tzinfo=PRAGUE).timestamp()
 """Tuesday 24 November 2026, 08:00 in Prague: where every virtual day starts."""
 
 
-def make_center(start: float = MORNING, *, rona: bool = True) -> VirtualCenter:
-    """The demo center at ``start``; ``rona=False``: its queues without their RONA reason, so
-    that an agent who lets an offer ring out stays READY."""
-    directory = demo_directory()
-    if not rona:
-        queues = {q: dataclasses.replace(c, rona_reason=None) for q, c in directory.queues.items()}
-        directory = dataclasses.replace(directory, queues=queues)
+def make_center(start: float = MORNING) -> VirtualCenter:
     return VirtualCenter(
-        directory,
+        demo_directory(),
         start=start,
         passwords=DEMO_PASSWORDS,
         sso_secret=DEMO_SSO_SECRET,
@@ -45,13 +38,6 @@ def make_center(start: float = MORNING, *, rona: bool = True) -> VirtualCenter:
 def vc() -> VirtualCenter:
     """The demo center (CONTRACT §2) at 08:00, nobody logged in."""
     return make_center()
-
-
-@pytest.fixture
-def vc_no_rona() -> VirtualCenter:
-    """The demo center at 08:00 with its queues' RONA reason off: an agent who lets an offer
-    ring out stays READY and is offered it again."""
-    return make_center(rona=False)
 
 
 @pytest.hookimpl(wrapper=True)

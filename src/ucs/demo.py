@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ucs.core.directory import (
-    MISSED_CALL,
     AgentConfig,
     Directory,
     LineConfig,
@@ -60,17 +59,9 @@ def demo_directory(region: str = "CZ") -> Directory:
             greeting="welcome",
             music="music",
             announce_every=20.0,
-            rona_reason=MISSED_CALL,
         ),
         q(2): QueueConfig(
-            q(2),
-            "Sales",
-            QueueType.INCOMING,
-            Strategy.RING_ALL,
-            15.0,
-            0.0,
-            number="200",
-            rona_reason=MISSED_CALL,
+            q(2), "Sales", QueueType.INCOMING, Strategy.RING_ALL, 15.0, 0.0, number="200"
         ),
         q(3): QueueConfig(q(3), "Campaign", QueueType.OUTGOING),
     }
@@ -103,8 +94,7 @@ def demo_directory(region: str = "CZ") -> Directory:
             lines=(LineId(4),),
         ),
     }
-    reasons = ("Lunch", "Break", "Meeting", "Training", MISSED_CALL)
-    return Directory(agents=agents, lines=lines, queues=queues, aux_reasons=reasons, region=region)
+    return Directory(agents=agents, lines=lines, queues=queues, region=region)
 
 
 @dataclass(frozen=True, slots=True)

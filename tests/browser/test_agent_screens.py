@@ -81,7 +81,7 @@ async def test_every_screen_fits_and_passes_axe(
         await ui.locator("select[data-change-status]").select_option("READY")
         await ui.locator(".pill.s-READY").wait_for()
         await _every_way(page, "5-ready", problems)
-        await ui.locator("select[data-change-status]").select_option("AUX:Missed call")
+        await ui.locator("select[data-change-status]").select_option("AUX:Lunch")
         await ui.locator(".pill.s-AUX").wait_for()
         await _every_way(page, "6-not-ready", problems)
         await ui.locator("select[data-change-status]").select_option("READY")

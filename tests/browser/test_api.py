@@ -54,7 +54,7 @@ async def test_a_normal_start_calls_back_in_the_documented_order(
         "theme",
         "auxReasons",
     }
-    assert now["auxReasons"] == ["Lunch", "Break", "Meeting", "Training", "Missed call"]
+    assert now["auxReasons"] == ["Lunch", "Break", "Meeting", "Training"]
     assert (now["state"], now["identifier"], now["line"]) == ("READY", "phone1", 1)
 
 

@@ -85,8 +85,7 @@ def test_ring_timeout_moves_the_offer_to_the_next_agent(vc: VirtualCenter) -> No
     assert vc.call(a1, "state")["calls"] == []
 
 
-def test_when_every_agent_was_tried_the_first_rings_again(vc_no_rona: VirtualCenter) -> None:
-    vc = vc_no_rona
+def test_when_every_agent_was_tried_the_first_rings_again(vc: VirtualCenter) -> None:
     a1 = vc.ready(1)
     vc.advance(5)
     a2 = vc.ready(2)
@@ -108,8 +107,7 @@ def test_when_every_agent_was_tried_the_first_rings_again(vc_no_rona: VirtualCen
     assert vc.user(a2)["in_calls_answered"] == 1
 
 
-def test_ring_timeout_with_a_single_agent_rings_that_agent_again(vc_no_rona: VirtualCenter) -> None:
-    vc = vc_no_rona
+def test_ring_timeout_with_a_single_agent_rings_that_agent_again(vc: VirtualCenter) -> None:
     a1 = vc.ready(1)
     uid = vc.caller(1)
     vc.advance(15)

@@ -57,9 +57,8 @@ def test_answer_dials_the_number_and_the_call_connects(vc: VirtualCenter) -> Non
 
 
 def test_a_number_that_does_not_answer_goes_back_once_then_ends_with_its_cause(
-    vc_no_rona: VirtualCenter,
+    vc: VirtualCenter,
 ) -> None:
-    vc = vc_no_rona
     agent = vc.ready(1)
     cb = _callback(vc, "+420601000001")  # busy
     vc.call(agent, "answer")

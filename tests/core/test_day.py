@@ -24,8 +24,7 @@ def _only_call(vc: VirtualCenter, client: Any) -> str:
     return uid
 
 
-def test_a_morning_of_the_demo_center_adds_up_to_the_second(vc_no_rona: VirtualCenter) -> None:
-    vc = vc_no_rona
+def test_a_morning_of_the_demo_center_adds_up_to_the_second(vc: VirtualCenter) -> None:
     a1 = vc.agent_ready("agent1", "agent1-pass", "phone1")
     a2 = vc.agent_ready("agent2", "agent2-pass", "phone2")
     a3 = vc.agent_ready("agent3", "agent3-pass", "phone3")

@@ -92,9 +92,8 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(running: Running
 
 async def test_reasons_memberships_and_sso_secret(running: Running) -> None:
     async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
-        reasons = ["Lunch", "Coaching", "Missed call"]  # the demo queues' RONA reason stays
-        r = await http.put("/api/aux-reasons", json={"reasons": reasons})
-        assert r.json() == {"reasons": reasons}
+        r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch", "Coaching"]})
+        assert r.json() == {"reasons": ["Lunch", "Coaching"]}
         r = await http.put("/api/queues/2/members/2", json={"queue": 2, "priority": 3})
         assert r.status_code == 200
         agent2 = (await http.get("/api/agents/2")).json()
@@ -146,17 +145,14 @@ async def test_review_cases_null_duplicates_mismatch_and_in_use(running: Running
 async def test_new_queues_send_agents_who_let_calls_ring_out_to_missed_call(
     running: Running,
 ) -> None:
-    """RONA is on by default (issue 17): the demo's incoming queues have it, and a queue
-    created without a ``rona_reason`` gets "Missed call", made an AUX reason if it is none;
-    an explicit null leaves it off."""
+    """RONA is on by default for new queues (issue 17): a queue created without a
+    ``rona_reason`` gets "Missed call", made an AUX reason if it is none; an explicit null
+    leaves it off. The demo's queues (CONTRACT §2) have none."""
     async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
         queues = {q["id"]: q["rona_reason"] for q in (await http.get("/api/queues")).json()}
-        assert queues[1] == queues[2] == "Missed call"
+        assert queues[1] is queues[2] is None
         reasons = (await http.get("/api/aux-reasons")).json()["reasons"]
-        assert reasons == ["Lunch", "Break", "Meeting", "Training", "Missed call"]
-        for q in (1, 2):
-            r = await http.patch(f"/api/queues/{q}", json={"rona_reason": None})
-            assert r.status_code == 200
+        assert reasons == ["Lunch", "Break", "Meeting", "Training"]
         r = await http.put("/api/aux-reasons", json={"reasons": ["Lunch", "Break"]})
         assert r.status_code == 200
         r = await http.post("/api/queues", json={"name": "Billing"})

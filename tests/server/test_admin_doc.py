@@ -69,13 +69,7 @@ async def test_the_step_by_step_examples_run_as_written(running: Running, tmp_pa
     queues = json.loads(out[out.index("[\n") : out.rindex("]") + 1])
     assert [q["name"] for q in queues] == ["Support", "Sales", "Campaign", "Billing"]
     server = running.server
-    assert server.center.directory.aux_reasons == (
-        "Lunch",
-        "Break",
-        "Meeting",
-        "Missed call",
-        "Coaching",
-    )
+    assert server.center.directory.aux_reasons == ("Lunch", "Break", "Meeting", "Missed call")
     assert 4 not in server.center.directory.queues and 5 not in server.center.directory.agents
     assert server.settings.sso_secret == "a-longer-sso-secret"
     uid_line = next(line for line in out.splitlines() if "hung up" in line)
@@ -105,7 +99,7 @@ async def test_every_list_has_json_and_refusals_name_their_field(running: Runnin
         rows = json.loads(result.output)
         assert isinstance(rows, list) and all(key in r for r in rows), command
     result = await ucs("aux", "list", "--json")
-    assert json.loads(result.output) == ["Lunch", "Break", "Meeting", "Training", "Missed call"]
+    assert json.loads(result.output) == ["Lunch", "Break", "Meeting", "Training"]
     result = await ucs("agent", "add", "frank", "--password", "short")
     assert result.exit_code == 1 and "ucs: 422: password: " in result.output
     result = await ucs("phone", "add", "desk9", "1002")

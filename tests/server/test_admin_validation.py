@@ -71,9 +71,9 @@ async def test_new_aux_reasons_reach_every_open_session(running: Running) -> Non
         await op.login("agent1", "agent1-pass")
         await op.select_identifier("phone1")
         state = await op.provision()
-        assert state["auxReasons"] == ["Lunch", "Break", "Meeting", "Training", "Missed call"]
+        assert state["auxReasons"] == ["Lunch", "Break", "Meeting", "Training"]
         events = op.events()
-        reasons = ["Lunch", "Coaching", "Missed call"]
+        reasons = ["Lunch", "Coaching"]
         assert (await http.put("/api/aux-reasons", json={"reasons": reasons})).status_code == 200
         async with asyncio.timeout(5):
             async for event in events:

@@ -36,7 +36,7 @@ def _recording(start: float) -> tuple[VirtualCenter, list[Effect]]:
     log (what the server's writer stores); its queues without their RONA reason, so that an
     agent who lets a call ring out stays READY, as the morning below has it."""
     records: list[Effect] = []
-    vc = make_center(start, rona=False)
+    vc = make_center(start)
     vc.store = lambda e: records.append(e) if isinstance(e, CallRecord | StatusRecord) else None
     return vc, records
 
