@@ -10,14 +10,15 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
 from sqlalchemy.engine import make_url
 
-from ucs.client import Operator
+from ucs.client import Operator, OperatorError
 from ucs.storage.store import database_url
 
-__all__ = ["CuttableLink", "behind_a_link", "free_port", "start_server"]
+__all__ = ["CuttableLink", "behind_a_link", "free_port", "start_server", "state_once_back"]
 
 
 def free_port() -> int:
@@ -42,6 +43,19 @@ def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     proc.kill()
     raise AssertionError("the server did not start")
+
+
+async def state_once_back(op: Operator, within: float = 15) -> dict[str, Any]:
+    """The client's state as soon as it has reconnected and resumed by itself (with backoff),
+    after its server restarted or another node of a cluster took over."""
+    async with asyncio.timeout(within):
+        while True:
+            try:
+                state: dict[str, Any] = await op.state()
+                return state
+            except OperatorError as err:
+                assert err.code == "UNAVAILABLE"
+                await asyncio.sleep(0.2)
 
 
 async def ready_agent(url: str, n: int) -> Operator:

@@ -126,6 +126,13 @@ async def test_agents_are_refused_and_the_wallboard_shows_a_supervisors_team(
         assert await page.locator("#queues-table").count() == 0
         await page.screenshot(path=str(SHOTS / "reports-login-refused.png"))
 
+        await page.goto(f"{running.url}/admin/")  # the web admin: not for a supervisor
+        await page.fill("#login-user-username", "lead")
+        await page.fill("#login-user-password", "lead-pass-1")
+        await page.click("#login-user button[type=submit]")
+        await page.wait_for_selector("#login-user [data-error='']:has-text('/reports/')")
+        assert await page.locator("text=Signed in as").count() == 0
+
         await page.goto(f"{running.url}/wallboard/")
         await page.fill("#u", "lead")
         await page.fill("#p", "lead-pass-1")

@@ -19,14 +19,20 @@ async def _session(http: httpx.AsyncClient, username: str, password: str) -> htt
 
 async def test_a_superusers_session_administers_and_the_log_names_them(running: Running) -> None:
     async with httpx.AsyncClient(base_url=running.url) as http:
-        assert (await _session(http, "agent1", "agent1-pass")).status_code == 401  # no superuser
+        assert (
+            await _session(http, "agent1", "agent1-pass")
+        ).status_code == 401  # supervises nothing
         assert (await _session(http, "supervisor", "wrong-pass")).status_code == 401
         assert (await _session(http, "nobody", "whatever-1")).status_code == 401
         r = await _session(http, "supervisor", "supervisor-pass")
         assert r.status_code == 200
         mine = {"Authorization": f"Bearer {r.json()['token']}"}
-        assert (await http.get("/api/admin/me", headers=mine)).json() == {"actor": "supervisor"}
-        assert (await http.get("/api/admin/me", headers=ADMIN)).json() == {"actor": "admin"}
+        me = (await http.get("/api/admin/me", headers=mine)).json()
+        assert me == {"actor": "supervisor", "role": "admin"}  # the demo's superuser
+        assert (await http.get("/api/admin/me", headers=ADMIN)).json() == {
+            "actor": "admin",
+            "role": "admin",
+        }
         r = await http.post(
             "/api/lines", headers=mine, json={"identifier": "desk9", "extension": "1009"}
         )
@@ -58,7 +64,12 @@ async def test_a_superusers_session_administers_and_the_log_names_them(running: 
         r = await http.patch("/api/agents/4", headers=ADMIN, json={"superuser": False})
         assert r.status_code == 200
         assert (await http.get("/api/audit", headers=again)).status_code == 401
-        assert (await _session(http, "supervisor", "supervisor-pass")).status_code == 401
+        # Still a supervisor of Support and Sales: a supervisor's session, which reads the
+        # team view and the reports only.
+        demoted = await _session(http, "supervisor", "supervisor-pass")
+        assert demoted.json()["role"] == "supervisor"
+        reader = {"Authorization": f"Bearer {demoted.json()['token']}"}
+        assert (await http.get("/api/audit", headers=reader)).status_code == 403
 
 
 async def test_failed_logins_lock_the_username_for_a_while(running: Running) -> None:

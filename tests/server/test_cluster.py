@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import behind_a_link, free_port
+from tests.helpers import behind_a_link, free_port, state_once_back
 from tests.storage.conftest import POSTGRES, fresh_postgres
-from ucs.client import Operator, OperatorError
+from ucs.client import Operator
 from ucs.storage import schema
 from ucs.storage.store import Store
 from ucs.web.cluster import STEPPED_DOWN
@@ -172,17 +172,6 @@ async def _serving_through(url: str) -> None:
             await asyncio.sleep(0.1)
 
 
-async def _state_once_back(op: Operator) -> dict[str, Any]:
-    async with asyncio.timeout(30):
-        while True:
-            try:
-                state: dict[str, Any] = await op.state()
-                return state
-            except OperatorError as err:
-                assert err.code == "UNAVAILABLE"
-                await asyncio.sleep(0.2)
-
-
 async def test_kill_9_of_the_owner_and_the_standby_serves_its_agents_and_calls(
     cluster_db: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -218,7 +207,7 @@ async def test_kill_9_of_the_owner_and_the_standby_serves_its_agents_and_calls(
                 took = time.monotonic() - killed
                 request.node.user_properties.append(("take_over_seconds", round(took, 2)))
                 assert (health["node"], health["epoch"]) == ("b", 2)
-                state = await _state_once_back(op)  # the SDK resumed on b by itself
+                state = await state_once_back(op, PATIENCE)  # the SDK resumed on b by itself
                 assert (state["state"], state["identifier"]) == ("READY", "phone1")
                 assert state["user"]["status"] == "READY"
                 assert state["calls"] == []

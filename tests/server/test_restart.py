@@ -5,30 +5,17 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import free_port, start_server
-from ucs.client import Operator, OperatorError
+from tests.helpers import free_port, start_server, state_once_back
+from ucs.client import Operator
 from ucs.storage.store import Store
 
 pytestmark = pytest.mark.anyio
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
-
-
-async def _state_once_back(op: Operator) -> dict[str, Any]:
-    """The client's state as soon as it has reconnected and resumed by itself (with backoff)."""
-    async with asyncio.timeout(15):
-        while True:
-            try:
-                state: dict[str, Any] = await op.state()
-                return state
-            except OperatorError as err:
-                assert err.code == "UNAVAILABLE"
-                await asyncio.sleep(0.2)
 
 
 async def test_kill_9_during_a_call_loses_no_agent_statistic_or_record(tmp_path: Path) -> None:
@@ -108,7 +95,7 @@ async def test_an_sdk_client_resumes_its_session_after_the_server_restarts(
             proc.wait()
         proc = start_server(db, port)
         try:
-            state = await _state_once_back(op)
+            state = await state_once_back(op)
             assert (state["state"], state["identifier"]) == ("READY", "phone3")
             assert state["user"]["status"] == "AUX"
         finally:
@@ -157,7 +144,7 @@ async def test_kill_9_with_calls_talking_ringing_and_waiting(tmp_path: Path) -> 
         proc.wait()
         proc = start_server(db, port)
         for op, was in zip(ops, before, strict=True):
-            after = await _state_once_back(op)
+            after = await state_once_back(op)
             assert (after["state"], after["identifier"]) == ("READY", was["identifier"])
             assert after["user"]["status"] == was["user"]["status"]
             assert after["user"]["auxtimes"].keys() >= was["user"]["auxtimes"].keys()

@@ -75,3 +75,63 @@ def test_queues_of_revision_0003_keep_their_members_and_get_no_rona_reason(db_ur
     assert directory.queues[QueueId(7)].rona_reason is None
     assert directory.members(QueueId(7)) == (AgentId(3),)
     store.engine.dispose()
+
+
+def test_records_of_revision_0014_get_the_columns_the_reports_read(db_url: str) -> None:
+    store = Store(db_url)
+    _upgrade(store, "0014")
+    answered = {"created": 100.0, "connected": 112.0, "disconnected": 200.0, "cause": 4}
+    placed = {"created": 300.0, "connected": 301.0, "disconnected": 360.0, "cause": 4}
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO cdr (uniqueid, seq, queue_id, created, live, call, account_codes) "
+                "VALUES (:u, :s, :q, :c, false, :call, '[]')"
+            ),
+            [
+                {"u": "1.1", "s": 1, "q": 2, "c": 100.0, "call": _json(answered, user=3)},
+                {"u": "1.2", "s": 2, "q": None, "c": 300.0, "call": _json(placed, caller=1)},
+            ],
+        )
+        conn.execute(
+            text("INSERT INTO status_log (agent_id, status, reason, at) VALUES (:a, :s, :r, :t)"),
+            [
+                {"a": 3, "s": "READY", "r": None, "t": 10.0},
+                {"a": 3, "s": "AUX", "r": "Lunch", "t": 50.0},
+                {"a": 3, "s": "OFFLINE", "r": None, "t": 80.0},
+                {"a": 3, "s": "READY", "r": None, "t": 90.0},
+            ],
+        )
+    store.migrate()
+    with store.engine.connect() as conn:
+        calls = conn.execute(
+            select(t.cdr.c.uniqueid, t.cdr.c.waited_from, t.cdr.c.answered, t.cdr.c.ended)
+            .add_columns(t.cdr.c.cause, t.cdr.c.agent_id, t.cdr.c.handled_by, t.cdr.c.acw)
+            .order_by(t.cdr.c.uniqueid)
+        ).all()
+        spans = conn.execute(
+            select(t.status_log.c.prev_status, t.status_log.c.prev_reason)
+            .add_columns(t.status_log.c.prev_since)
+            .order_by(t.status_log.c.at)
+        ).all()
+        target = conn.execute(select(t.queues.c.service_level_target)).all()
+    store.engine.dispose()
+    assert [tuple(c) for c in calls] == [
+        ("1.1", 100.0, 112.0, 200.0, 4, 3, 3, None),  # answered from queue 2 by agent 3
+        ("1.2", 300.0, 301.0, 360.0, 4, 1, None, None),  # agent 1 placed it
+    ]
+    assert [tuple(s) for s in spans] == [
+        (None, None, None),
+        ("READY", None, 10.0),
+        ("AUX", "Lunch", 50.0),
+        (None, None, None),  # OFFLINE before it: no span
+    ]
+    assert target == []  # no queue; a new one gets 20 (test_service_level_target.py)
+
+
+def _json(call: dict[str, float], *, user: int | None = None, caller: int | None = None) -> str:
+    import json
+
+    return json.dumps(
+        {**call, "connected_user_id": user, "caller_user_id": caller, "direction": "INCOMING"}
+    )

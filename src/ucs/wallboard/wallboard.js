@@ -84,7 +84,7 @@ class Wallboard {
       this.local = Date.now() / 1000;
       this.failing = false;
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) { // 403: no longer a supervisor
         clearInterval(this.poll);
         clearInterval(this.tick);
         this.api.signedOut();
