@@ -134,7 +134,7 @@ async def test_a_supervisor_listens_barges_in_whispers_and_hangs_up(
     await boss.evaluate(ON_SOFTPHONE, ["supervisor", "supervisor-pass"])
     agent1 = media_server.server.center.directory.agent_by_username("agent1")
     assert agent1 is not None
-    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
         r = await http.post(
             "/api/sim/calls",
             json={"queue": 1, "from": "+420777123456", "audio": f"tone:{CALLER_TONE:g}"},
@@ -212,7 +212,7 @@ async def test_monitoring_refusals(media_server: Running) -> None:
     assert (await request(boss, "4", "listen", agent1.id))["code"] == "NOT_FOUND"
     assert (await request(boss, "5", "barge", 9999))["code"] == "NOT_FOUND"
     assert (await request(agent, "5", "listen", 4))["code"] == "FORBIDDEN"  # no supervisor
-    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
         await http.post(
             "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
         )

@@ -85,7 +85,7 @@ async def test_a_recording_has_the_caller_left_the_agent_right_and_a_silent_paus
         softphone_browser, crm, media_server, headless=False, extra="audioProcessing: false,"
     )
     await page.evaluate(READY)
-    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
         await set_recording(http, 1, "on_demand")
         r = await http.post(
             "/api/sim/calls",
@@ -169,7 +169,7 @@ async def test_start_and_stop_recording_refuse_with_the_contracts_codes(
     media_server: Running,
 ) -> None:
     ws = await _ready_agent(media_server)
-    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
         no_call = await request(ws, "5", "startRecording")
         assert no_call["code"] == "INVALID_STATE"
         r = await http.post(
@@ -197,7 +197,7 @@ async def test_a_desk_phones_call_is_not_recorded(running: Running) -> None:
     await request(desk, "2", "selectIdentifier", "phone1")
     await request(desk, "3", "provision")
     await request(desk, "4", "changeStatus", "READY")
-    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN, timeout=30) as http:
         await set_recording(http, 1, "on_demand")
         await http.post("/api/sim/calls", json={"queue": 1, "from": "+420777111222"})
         await call_in_state(desk, 2)
@@ -215,7 +215,7 @@ async def test_only_the_admin_and_supervisors_of_the_queue_may_have_a_recording(
     media_server: Running,
 ) -> None:
     ws = await _ready_agent(media_server)
-    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
         await set_recording(http, 1, "always")
         r = await http.post(
             "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
@@ -247,7 +247,7 @@ async def test_only_the_admin_and_supervisors_of_the_queue_may_have_a_recording(
         other = await operator(media_server)
         tokens[name] = (await request(other, "1", "login", name, password))["result"]["token"]
         await other.close()
-    async with httpx.AsyncClient(base_url=media_server.url) as http:
+    async with httpx.AsyncClient(base_url=media_server.url, timeout=30) as http:
 
         def bearer(name: str) -> dict[str, str]:
             return {"Authorization": f"Bearer {tokens[name]}"}
@@ -295,7 +295,7 @@ async def test_only_the_admin_and_supervisors_of_the_queue_may_have_a_recording(
 async def test_old_recordings_go_after_the_retention(media_server: Running) -> None:
     ws = await _ready_agent(media_server)
     recorder = media_server.server.media.recorder
-    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
         await set_recording(http, 1, "always")
         r = await http.post(
             "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
@@ -340,7 +340,7 @@ def test_a_recording_survives_ucs_serve_killed_with_sigkill(tmp_path: Path) -> N
     async def call() -> str:
         running = Running(None, url)  # type: ignore[arg-type]
         ws = None
-        async with httpx.AsyncClient(base_url=url, headers=ADMIN) as http:
+        async with httpx.AsyncClient(base_url=url, headers=ADMIN, timeout=30) as http:
             await set_recording(http, 1, "always")
             async with asyncio.timeout(30):  # the engine starts beside the server
                 while True:
@@ -375,7 +375,7 @@ def test_a_recording_survives_ucs_serve_killed_with_sigkill(tmp_path: Path) -> N
     try:
 
         async def fetch() -> bytes:
-            async with httpx.AsyncClient(base_url=url, headers=ADMIN) as http:
+            async with httpx.AsyncClient(base_url=url, headers=ADMIN, timeout=30) as http:
                 async with asyncio.timeout(30):
                     while not (await http.get("/api/recordings")).json():  # noqa: ASYNC110 (made at start, in another process)
                         await asyncio.sleep(0.1)
@@ -416,7 +416,7 @@ async def test_the_recording_mode_over_rest_and_the_cli(running: Running) -> Non
         return result.exit_code, result.output
 
     url = ["--url", running.url, "--token", DEMO_ADMIN_TOKEN]
-    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN, timeout=30) as http:
         assert (await http.get("/api/queues/1")).json()["recording"] == "never"  # the default
         code, out = await ucs("queue", "set", "1", "--recording", "always", *url)
         assert code == 0, out

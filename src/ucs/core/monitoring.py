@@ -22,7 +22,7 @@ from ucs.core.errors import InvalidState, MediaUnavailable, NotFound
 from ucs.core.ids import AgentId, ClientId, UniqueId
 from ucs.core.model import CallState, Side
 from ucs.core.softphone import is_softphone
-from ucs.core.supervision import _supervisor, _target
+from ucs.core.supervision import require_supervisor, team_member
 
 if TYPE_CHECKING:
     from ucs.core.center import Center
@@ -76,9 +76,9 @@ def sweep(c: Center) -> None:
 
 
 def _monitor(c: Center, agent: AgentId | None, user_id: int, mode: str) -> Any:
-    sup = _supervisor(c, agent)
+    sup = require_supervisor(c, agent)
     me = AgentId(sup.id)
-    target = _target(c, sup, user_id)
+    target = team_member(c, sup, user_id)
     call = c.book.focus(target)
     if (
         call is None

@@ -25,7 +25,16 @@ from ucs.core.timers import TeamTick
 if TYPE_CHECKING:
     from ucs.core.center import Center
 
-__all__ = ["HANDLERS", "Teams", "supervised_queues", "team_of", "tick", "view"]
+__all__ = [
+    "HANDLERS",
+    "Teams",
+    "require_supervisor",
+    "supervised_queues",
+    "team_member",
+    "team_of",
+    "tick",
+    "view",
+]
 
 
 def supervised_queues(directory: Directory, agent: AgentConfig) -> frozenset[QueueId] | None:
@@ -48,7 +57,7 @@ def team_of(directory: Directory, supervisor: AgentConfig) -> list[AgentId]:
     )
 
 
-def _supervisor(c: Center, agent: AgentId | None) -> AgentConfig:
+def require_supervisor(c: Center, agent: AgentId | None) -> AgentConfig:
     me = c.require(agent)
     config = c.agents[me].config
     if me not in c.teams.supervisors:
@@ -56,7 +65,7 @@ def _supervisor(c: Center, agent: AgentId | None) -> AgentConfig:
     return config
 
 
-def _target(c: Center, supervisor: AgentConfig, user_id: int) -> AgentId:
+def team_member(c: Center, supervisor: AgentConfig, user_id: int) -> AgentId:
     target = AgentId(user_id)
     if target not in c.agents:
         raise NotFound(f"no agent {user_id}")
@@ -148,7 +157,7 @@ def _agent_entry(c: Center, aid: AgentId, now: float) -> dict[str, Any] | None:
 
 
 def team(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
-    supervisor = _supervisor(c, agent)
+    supervisor = require_supervisor(c, agent)
     members, shown = c.teams.of(supervisor.id)
     return view(c, members, shown, c.now)
 
@@ -200,8 +209,8 @@ def tick(c: Center) -> None:
 
 
 def set_agent_status(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
-    supervisor = _supervisor(c, agent)
-    target = _target(c, supervisor, a["userId"])
+    supervisor = require_supervisor(c, agent)
+    target = team_member(c, supervisor, a["userId"])
     status: Status = a["status"]
     reason: str | None = a["reason"]
     check_status(status, reason, c.directory.aux_reasons)
@@ -214,8 +223,8 @@ def set_agent_status(c: Center, client: ClientId, agent: AgentId | None, a: dict
 
 
 def logout_agent(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
-    supervisor = _supervisor(c, agent)
-    target = _target(c, supervisor, a["userId"])
+    supervisor = require_supervisor(c, agent)
+    target = team_member(c, supervisor, a["userId"])
     if target not in c.sessions:
         raise InvalidState(f"{c.agents[target].config.username} is not logged in")
     if c.agent_calls.get(target):
