@@ -24,6 +24,7 @@ from tests.media.audio import (
     write_tone,
 )
 from tests.media.conftest import AGENT_TONE
+from tests.media.helpers import HEARD_IN_BROWSER
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
 
@@ -40,33 +41,6 @@ READY = """(async () => {
   await window.ucsOperator.changeStatus('READY');
   return identifier;
 })()"""
-
-RECORD = """async (uniqueid) => {
-  // 2.5 s of what this tab plays for the call, as the browser decoded it.
-  const stream = window.ucsOperator.__ucs.softphone.remote(uniqueid);
-  const ctx = new AudioContext();
-  const source = ctx.createMediaStreamSource(stream);
-  const node = ctx.createScriptProcessor(4096, 1, 1);
-  const mute = ctx.createGain();
-  mute.gain.value = 0;
-  const chunks = [];
-  const want = Math.round(ctx.sampleRate * 2.5);
-  let have = 0;
-  await new Promise((resolve) => {
-    node.onaudioprocess = (e) => {
-      if (have >= want) return;
-      const data = e.inputBuffer.getChannelData(0);
-      chunks.push(Array.from(data));
-      have += data.length;
-      if (have >= want) resolve();
-    };
-    source.connect(node);
-    node.connect(mute);
-    mute.connect(ctx.destination);
-  });
-  await ctx.close();
-  return { rate: ctx.sampleRate, samples: chunks.flat().slice(0, want) };
-}"""
 
 
 def _array(recorded: dict[str, Any]) -> Any:
@@ -126,7 +100,7 @@ async def test_a_caller_and_an_agent_on_the_softphone_hear_each_other(
         )
 
         # The agent hears the caller's 440 Hz.
-        got = await page.evaluate(RECORD, uid)
+        got = await page.evaluate(HEARD_IN_BROWSER, uid)
         played = stretch(_array(got), got["rate"], -1.5, 1.5)
         assert band_share(played, got["rate"], CALLER_TONE) > TONE_SHARE
         assert level_dbfs(played) > TONE_DBFS
@@ -152,14 +126,14 @@ async def test_a_caller_and_an_agent_on_the_softphone_hear_each_other(
         music = stretch(samples, rate, -1.5, 1.5)
         assert band_share(music, rate, MUSIC_TONE) > TONE_SHARE
         assert level_dbfs(music) > TONE_DBFS
-        got = await page.evaluate(RECORD, uid)
+        got = await page.evaluate(HEARD_IN_BROWSER, uid)
         assert level_dbfs(stretch(_array(got), got["rate"], -1.5, 1.5)) < SILENCE_DBFS
 
         # Taken back, they hear each other again.
         await page.evaluate("window.ucsOperator.unhold()")
         samples, rate = await _more_heard(http, uid, 2.0)
         assert band_share(stretch(samples, rate, -1.5, 1.5), rate, AGENT_TONE) > TONE_SHARE
-        got = await page.evaluate(RECORD, uid)
+        got = await page.evaluate(HEARD_IN_BROWSER, uid)
         assert band_share(stretch(_array(got), got["rate"], -1.5, 1.5), got["rate"], 440) > 0.8
 
         await page.evaluate("window.ucsOperator.hangup()")
@@ -237,7 +211,7 @@ async def test_the_demo_crm_rings_support_and_the_agent_hears_the_caller_speak(
     await page.wait_for_function(
         f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
     )
-    got = await page.evaluate(RECORD, uid)
+    got = await page.evaluate(HEARD_IN_BROWSER, uid)
     speech = stretch(_array(got), got["rate"], -2.0, 2.0)
     assert level_dbfs(speech) > -35  # the caller's sentence (or its pause: the window is 2 s)
     await host.locator("button[data-do=hangup]").click()
