@@ -58,7 +58,9 @@ async def open_page(browser: Any, crm: tuple[Path, str], running: Running, **kw:
     page = await browser.new_page()
     page.on("console", lambda m: print("console:", m.text))
     await page.goto(f"{origin}/index.html")
-    await page.wait_for_function("window.log.some(e => e[0] === 'onCredentials')")
+    # The component's modules load in well under a second; a machine busy with two Chromiums
+    # on fake media and a media engine (tests/media) once took more than 30 s.
+    await page.wait_for_function("window.log.some(e => e[0] === 'onCredentials')", timeout=60_000)
     return page
 
 

@@ -193,7 +193,7 @@ async def test_the_demo_crm_rings_support_and_the_agent_hears_the_caller_speak(
 ) -> None:
     page = await softphone_browser.new_page(viewport={"width": 1280, "height": 1000})
     await page.goto(f"{media_server.url}/demo/crm/")
-    await page.wait_for_function("typeof window.ucsOperator.sso === 'function'")
+    await page.wait_for_function("typeof window.ucsOperator.sso === 'function'", timeout=60_000)
     await page.click("#sso")
     host = page.locator("ucs-operator")
     browser_phone = host.locator("button[data-phone]").first
