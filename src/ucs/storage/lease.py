@@ -120,15 +120,15 @@ class Lease:
         once, when this node starts waiting (a standby)."""
         told = False
         while True:
+            owner = None
             try:
                 fence = self.try_acquire()
+                if fence is not None:
+                    return fence
+                owner = self.owner()
             except (OperationalError, DBAPIError) as err:
                 log.warning("cluster: the database cannot be asked for the lease: %s", err)
                 self._close()
-                fence = None
-            if fence is not None:
-                return fence
-            owner = self.owner()
             if owner is not None and not told and waiting is not None:
                 waiting(owner)
                 told = True
