@@ -3,11 +3,15 @@ in Chromium, and where screenshots go."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from tests.server.conftest import Running
+from ucs.client import Operator
 
 __all__ = ["AXE", "CALLBACKS", "SHOTS", "axe_problems", "clipped", "crm_page", "open_page"]
 
@@ -84,3 +88,21 @@ async def clipped(page: Any, selector: str = "ucs-operator") -> list[str]:
     if not await page.evaluate("typeof window.ucsChecks !== 'undefined'"):
         await page.add_script_tag(content=CHECKS)
     return list(await page.evaluate("(s) => window.ucsChecks.clipped(s)", selector))
+
+
+@contextlib.asynccontextmanager
+async def colleague_rung(ui: Any, url: str) -> AsyncIterator[Operator]:
+    """agent2 on phone2 (extension 1002), rung by an attended transfer that the component
+    (``ui``, its shadow host) starts to 1002; yields agent2's SDK client once it rings."""
+    async with Operator(url) as colleague:
+        await colleague.login("agent2", "agent2-pass")
+        await colleague.select_identifier("phone2")
+        await colleague.provision()
+        events = colleague.events()
+        await ui.locator("input[name=number]").fill("1002")
+        await ui.locator("button[data-transfer]").click()
+        async with asyncio.timeout(30):
+            async for event in events:
+                if event.type == "call" and event.what == "ringing":
+                    break
+        yield colleague

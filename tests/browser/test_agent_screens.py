@@ -4,7 +4,6 @@ critical and serious violations (none), and nothing cut or sticking out (issue 1
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,8 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.helpers import AXE, SHOTS, axe_problems, clipped, open_page
+from tests.browser.helpers import AXE, SHOTS, axe_problems, clipped, colleague_rung, open_page
 from tests.server.conftest import Running
-from ucs.client import Operator
 
 pytestmark = [
     pytest.mark.anyio,
@@ -99,17 +97,7 @@ async def test_every_screen_fits_and_passes_axe(
         await ui.locator("button[data-do=unhold]").wait_for()
         await _every_way(page, "9-held", problems)
         await ui.locator("button[data-do=unhold]").click()
-        async with Operator(running.url) as colleague:
-            await colleague.login("agent2", "agent2-pass")
-            await colleague.select_identifier("phone2")
-            await colleague.provision()
-            events = colleague.events()
-            await ui.locator("input[name=number]").fill("1002")
-            await ui.locator("button[data-transfer]").click()
-            async with asyncio.timeout(30):
-                async for event in events:
-                    if event.type == "call" and event.what == "ringing":
-                        break
+        async with colleague_rung(ui, running.url) as colleague:
             await colleague.answer()
             await ui.locator("button[data-do=finishTransfer]").wait_for()
             await _every_way(page, "10-consulting", problems)

@@ -3,7 +3,6 @@ build/screenshots to be looked at."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,8 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.helpers import SHOTS, open_page
+from tests.browser.helpers import SHOTS, colleague_rung, open_page
 from tests.server.conftest import Running
-from ucs.client import Operator
 
 pytestmark = [
     pytest.mark.anyio,
@@ -66,17 +64,7 @@ async def test_every_state_of_the_interface(
     await ui.locator("button[data-do=unhold]").wait_for()
     await shot("7-held")
     await ui.locator("button[data-do=unhold]").click()
-    async with Operator(running.url) as colleague:  # agent2 on phone2, extension 1002
-        await colleague.login("agent2", "agent2-pass")
-        await colleague.select_identifier("phone2")
-        await colleague.provision()
-        events = colleague.events()
-        await ui.locator("input[name=number]").fill("1002")
-        await ui.locator("button[data-transfer]").click()
-        async with asyncio.timeout(30):
-            async for event in events:
-                if event.type == "call" and event.what == "ringing":
-                    break
+    async with colleague_rung(ui, running.url) as colleague:
         # While the colleague's phone rings, the transfer cannot be completed yet.
         await ui.locator(".call.st-1, .call.st-2").last.wait_for()
         assert await ui.locator("button[data-do=finishTransfer]").count() == 0
