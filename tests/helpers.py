@@ -10,15 +10,62 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, exc, text
 from sqlalchemy.engine import make_url
 
 from ucs.client import Operator, OperatorError
 from ucs.storage.store import database_url
 
-__all__ = ["CuttableLink", "behind_a_link", "free_port", "start_server", "state_once_back"]
+__all__ = [
+    "POSTGRES",
+    "CuttableLink",
+    "behind_a_link",
+    "free_port",
+    "fresh_postgres",
+    "start_server",
+    "state_once_back",
+]
+
+POSTGRES = os.environ.get("UCS_TEST_POSTGRES_URL")
+
+
+@contextlib.contextmanager
+def fresh_postgres(prefix: str = "ucs_test") -> Iterator[str]:
+    """The URL of a new, empty database on the test PostgreSQL (the role needs CREATEDB),
+    dropped afterwards."""
+    assert POSTGRES is not None
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url(POSTGRES), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES.rpartition('/')[0]}/{name}"
+    finally:
+        try:
+            _drop_database(admin, name)
+        finally:
+            admin.dispose()
+
+
+def _drop_database(admin: Any, name: str) -> None:
+    """DROP DATABASE … WITH (FORCE) ends the test's own leftover sessions, but a role without
+    pg_signal_backend may not end an autovacuum worker that happens to be in the database; a
+    plain DROP waits up to 5 s for that worker to go, so try again without FORCE."""
+    for attempt in range(5):
+        with admin.connect() as conn:
+            try:
+                force = " WITH (FORCE)" if attempt % 2 == 0 else ""
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"{force}'))
+                return
+            except exc.DBAPIError:
+                if attempt == 4:
+                    raise
+        time.sleep(0.5)
 
 
 def free_port() -> int:

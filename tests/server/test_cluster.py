@@ -20,8 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import behind_a_link, free_port, state_once_back
-from tests.storage.conftest import POSTGRES, fresh_postgres
+from tests.helpers import POSTGRES, behind_a_link, free_port, fresh_postgres, state_once_back
 from ucs.client import Operator
 from ucs.storage import schema
 from ucs.storage.store import Store

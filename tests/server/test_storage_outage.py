@@ -16,16 +16,15 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 
-from tests.helpers import behind_a_link, free_port
+from tests.helpers import POSTGRES, behind_a_link, free_port, fresh_postgres
 from ucs.client import Operator, OperatorError
 from ucs.storage import schema
 from ucs.storage.store import database_url
@@ -33,7 +32,6 @@ from ucs.storage.store import database_url
 pytestmark = pytest.mark.anyio
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
-POSTGRES = os.environ.get("UCS_TEST_POSTGRES_URL")
 
 
 @pytest.fixture
@@ -46,14 +44,8 @@ def postgres_db() -> Iterator[str]:
     """A fresh PostgreSQL database of this test's own."""
     if not POSTGRES:
         pytest.skip("UCS_TEST_POSTGRES_URL is not set")
-    name = f"ucs_outage_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url(POSTGRES), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"{POSTGRES.rpartition('/')[0]}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres("ucs_outage") as url:
+        yield url
 
 
 async def _serve(db: str, port: int, journal: Path) -> asyncio.subprocess.Process:
