@@ -29,7 +29,8 @@ SCRIPT = '<script>window.hacked = true</script><img src=x onerror="window.hacked
 @dataclass
 class FakeCrm:
     """A CRM's back end on loopback. Lookups: ``/lookup/{mode}`` where mode is ``ok``,
-    ``hang``, ``500``, ``huge`` (10 MB), ``invalid`` (not JSON), ``list`` (JSON, no object),
+    ``hang``, ``500``, ``huge`` (10 MB), ``stream`` (10 MB chunked, with no length said first),
+    ``invalid`` (not JSON), ``list`` (JSON, no object),
     ``longname`` (10,000 characters), ``script`` (markup in the name)."""
 
     url: str
@@ -76,6 +77,9 @@ def fake_crm(crm_url: str = "https://crm/1") -> Iterator[FakeCrm]:
             if mode == "hang":
                 crm.release.wait(30)
                 return
+            if mode == "stream":
+                self._stream(b'{"name": "' + b"x" * (10 * 1024 * 1024) + b'"}')
+                return
             body = _answer(mode, query.get("number", ""), crm.crm_url)
             self.send_response(500 if body is None else 200)
             body = body or b"oops"
@@ -84,6 +88,19 @@ def fake_crm(crm_url: str = "https://crm/1") -> Iterator[FakeCrm]:
             self.end_headers()
             try:
                 self.wfile.write(body)
+            except OSError:  # the server hung up on a body too large: as it should
+                pass
+
+        def _stream(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for at in range(0, len(body), 65536):
+                    chunk = body[at : at + 65536]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.write(b"0\r\n\r\n")
             except OSError:  # the server hung up on a body too large: as it should
                 pass
 

@@ -70,7 +70,7 @@ async def test_an_agents_dial_is_looked_up(running: Running) -> None:
         assert crm.lookups[0]["uniqueid"] == call["uniqueid"]
 
 
-@pytest.mark.parametrize("mode", ["hang", "500", "huge", "invalid", "list"])
+@pytest.mark.parametrize("mode", ["hang", "500", "huge", "stream", "invalid", "list"])
 async def test_a_crm_that_fails_never_holds_a_call_past_the_timeout(
     running: Running, mode: str
 ) -> None:

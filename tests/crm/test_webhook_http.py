@@ -4,9 +4,6 @@ per agent, retried after a failure, and the setting checked."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +11,10 @@ import httpx
 import pytest
 
 from tests.crm.helpers import ADMIN, SECRET, ready_agent, verify
-from tests.crm.receiver import received, serve
-from tests.helpers import free_port
+from tests.crm.receiver import received, receiving
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
-
-
-@contextmanager
-def receiver(tmp_path: Path, fail_first: int = 0) -> Iterator[tuple[str, Path]]:
-    port, path = free_port(), tmp_path / "received.jsonl"
-    httpd = serve(port, path, fail_first)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}/hook", path
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 async def _until(path: Path, condition: Any) -> list[dict[str, Any]]:
@@ -62,7 +45,7 @@ async def _call_that_ends(running: Running, n: int) -> str:
 async def test_a_finished_call_and_status_changes_are_posted_signed(
     running: Running, tmp_path: Path
 ) -> None:
-    with receiver(tmp_path) as (url, path):
+    with receiving(tmp_path) as (url, path):
         async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
             r = await http.put("/api/settings/webhook", json={"url": url, "secret": SECRET})
             assert r.json() == {"url": url}
@@ -80,7 +63,7 @@ async def test_a_finished_call_and_status_changes_are_posted_signed(
 async def test_a_failing_crm_gets_the_event_again_until_it_takes_it(
     running: Running, tmp_path: Path
 ) -> None:
-    with receiver(tmp_path, fail_first=2) as (url, path):
+    with receiving(tmp_path, fail_first=2) as (url, path):
         async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
             await http.put("/api/settings/webhook", json={"url": url, "secret": SECRET})
         op = await ready_agent(running.url, 2)
@@ -103,7 +86,7 @@ async def test_the_webhook_setting_is_checked_and_turned_off(
             {"secret": SECRET},
         ):
             assert (await http.put("/api/settings/webhook", json=bad)).status_code == 422, bad
-        with receiver(tmp_path) as (url, path):
+        with receiving(tmp_path) as (url, path):
             r = await http.put("/api/settings/webhook", json={"url": url, "secret": SECRET})
             assert r.status_code == 200
             r = await http.put("/api/settings/webhook", json=None)
