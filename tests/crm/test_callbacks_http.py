@@ -75,3 +75,44 @@ async def test_queues_take_a_campaign_and_callback_retries(running: Running) -> 
         assert (q.campaign, q.callback_retries) == (3, 2)
         bad = await http.patch("/api/queues/1", json={"callback_retries": 99})
         assert bad.status_code == 422
+
+
+async def _report(http: httpx.AsyncClient, uid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Support's row of today's queue report and agent1's of the agent report, once the
+    callback ``uid`` is in the call records."""
+    for _ in range(500):
+        if any(c["uniqueid"] == uid for c in (await http.get("/api/cdr")).json()):
+            break
+        await asyncio.sleep(0.02)
+    queues = (await http.get("/api/reports/queues?interval=day")).json()
+    agents = (await http.get("/api/reports/agents")).json()
+    support = next(r for r in queues if r["queue_id"] == 1)
+    return support, next(r for r in agents if r["username"] == "agent1")
+
+
+async def test_the_statistics_count_a_callback_answered_or_not(running: Running) -> None:
+    op: Operator = await ready_agent(running.url, 1)
+    async with op, httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        events = op.events()
+        r = await http.post("/api/queues/1/callbacks", json={"number": "+420602234567"})
+        uid = r.json()["uniqueid"]
+        await _next(events, "ringing")
+        await op.answer()
+        await _next(events, "connect", 3)
+        await op.hangup()
+        support, agent = await _report(http, uid)
+        assert (support["offered"], support["answered"], support["abandoned"]) == (1, 1, 0)
+        assert agent["answered"] == 1
+        # A number that is busy, with no second try: ends with its cause, offered and not
+        # answered, not abandoned (the caller did not hang up: we called them).
+        await http.patch("/api/queues/1", json={"callback_retries": 0})
+        await op.change_status("READY")
+        r = await http.post("/api/queues/1/callbacks", json={"number": "+420601000001"})
+        busy = r.json()["uniqueid"]
+        await _next(events, "ringing")
+        await op.answer()
+        support, agent = await _report(http, busy)
+        record = next(c for c in (await http.get("/api/cdr")).json() if c["uniqueid"] == busy)
+        assert record["cause"] == 1 and record["connected"] is None
+        assert (support["offered"], support["answered"], support["abandoned"]) == (2, 1, 0)
+        assert agent["answered"] == 1
