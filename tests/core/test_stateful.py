@@ -54,6 +54,7 @@ from ucs.core.errors import TooManyAttempts, UcsError
 from ucs.core.events import (
     Attach,
     CallbackRequested,
+    Dtmf,
     Command,
     Disconnect,
     HungUp,
@@ -108,6 +109,7 @@ def center_directory(support: Strategy, *, reshuffled: bool = False) -> Director
             weight=1,
             number="100",
             rona_reason="Break" if reshuffled else None,  # ring no answer → AUX, when reshuffled
+            callback_offer=not reshuffled,  # callers may press 1 (CONTRACT §12), until reshuffled
         ),
         q(2): QueueConfig(
             q(2), "Sales", QueueType.INCOMING, Strategy.RING_ALL, 12.0, 0.0, number="200"
@@ -453,6 +455,16 @@ class CenterMachine(RuleBasedStateMachine):
             self.vc.feed(CallbackRequested(QueueId(queue), number, "Callback"))
         except UcsError:
             assert self.describe() == before
+
+    @precondition(lambda self: self.vc is not None and bool(self.vc.center.calls))
+    @rule(pick=picks, keys=st.sampled_from(["1", "2", "#1", "*"]))
+    def caller_presses(self, pick: int, keys: str) -> None:
+        """The outside party of a live call presses keys: 1, waiting in a queue that offers
+        it, leaves a callback request in its place (CONTRACT §12); anything else, nothing."""
+        assert self.vc is not None
+        calls = self.live_calls()
+        if calls:
+            self.vc.feed(Dtmf(calls[pick % len(calls)].uniqueid, keys))
 
     @rule(timeout=st.sampled_from([None, 0.5, 2.0]))
     def lookup_settings(self, timeout: float | None) -> None:

@@ -197,7 +197,8 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 
 _QUEUE_COLUMNS = (
     "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
-    "announce_every language service_level_target recording campaign callback_retries"
+    "announce_every language service_level_target recording campaign callback_retries "
+    "callback_offer"
 ).split()
 _GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
 _MUSIC = typer.Option(None, help='Sound waiting and held callers hear ("": the default).')
@@ -206,6 +207,11 @@ _ANNOUNCE_EVERY = typer.Option(
 )
 _ANNOUNCE_WAIT = typer.Option(
     None, "--announce-wait/--no-announce-wait", help="Announce the expected wait too."
+)
+_CALLBACK_OFFER = typer.Option(
+    None,
+    "--callback-offer/--no-callback-offer",
+    help="A waiting caller may press 1 to leave a callback request, keeping their place.",
 )
 _LANGUAGE = typer.Option(None, help="en or cs: the language of the greeting and announcements.")
 _RECORDING = typer.Option(
@@ -256,6 +262,7 @@ def queue_add(
     callback_retries: int | None = typer.Option(
         None, help="Times a callback whose number does not answer goes back (default 1)."
     ),
+    callback_offer: bool | None = _CALLBACK_OFFER,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -278,6 +285,7 @@ def queue_add(
         "service_level_target": service_level_target,
         "campaign": campaign,
         "callback_retries": callback_retries,
+        "callback_offer": callback_offer,
     }
     given = _given(**body)
     if rona_reason == "":
@@ -311,6 +319,7 @@ def queue_set(
     callback_retries: int | None = typer.Option(
         None, help="Times a callback whose number does not answer goes back."
     ),
+    callback_offer: bool | None = _CALLBACK_OFFER,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -327,6 +336,7 @@ def queue_set(
         recording=recording,
         service_level_target=service_level_target,
         callback_retries=callback_retries,
+        callback_offer=callback_offer,
     )
     if campaign is not None:
         body["campaign"] = campaign or None

@@ -111,6 +111,12 @@ class Call:
     agent's ``answer()`` makes the server dial it."""
     callback_returns: int = 0
     """Times the callback went back to its queue because its number did not answer."""
+    callback_since: float | None = None
+    """Where the callback waits among the queue's callers (its request's time, or when the
+    caller who left it by pressing 1 began to wait): its place again after a try failed."""
+    callback_left: UniqueId | None = None
+    """The callback request this caller left by pressing 1: the call waits no more, its caller
+    hears the confirmation and the server hangs up."""
     asked_by: AgentId | None = None
     """The agent whose last command on this call the switch is carrying out (answer, hold,
     mute, transfer …): the one told if the switch fails it."""

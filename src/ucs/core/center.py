@@ -62,6 +62,7 @@ from ucs.core.events import (
     Command,
     Connect,
     Disconnect,
+    Dtmf,
     Event,
     HungUp,
     LookedUp,
@@ -93,6 +94,7 @@ from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory
 from ucs.core.teamwatch import TeamWatch
 from ucs.core.timers import (
     AnnounceDue,
+    CallerLeaves,
     DayEnds,
     DirectRingExpires,
     LookupExpires,
@@ -467,6 +469,7 @@ class Center:
         LookedUp: telephony.on_looked_up,
         LookupSettings: _on_lookup_settings,
         CallbackRequested: callback.on_callback_requested,
+        Dtmf: callback.on_dtmf,
     }
 
     # ------------------------------------------------------------------ offers and distribution
@@ -561,6 +564,9 @@ class Center:
                 return waiting.waits(self.calls.get(uid))
             case LookupExpires(uid, expires):
                 return self.lookups.holds(uid, expires)
+            case CallerLeaves(uid, _):
+                call = self.calls.get(uid)
+                return call is not None and call.callback_left is not None
             case TeamTick(due):
                 return self.team_watch.due == due
             case SoftphoneDeserted(agent, due):
@@ -582,6 +588,8 @@ class Center:
                 waiting.announce(self, self.calls[uid])
             case LookupExpires(uid, _):
                 telephony.lookup_expired(self, uid)
+            case CallerLeaves(uid, _):
+                callback.caller_leaves(self, self.calls[uid])
             case TeamTick():
                 supervision.tick(self)
             case SoftphoneDeserted(agent, _):

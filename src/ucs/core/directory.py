@@ -72,6 +72,9 @@ class QueueConfig:
     callback_retries: int = 1
     """How many times a callback whose number does not answer goes back to the queue before
     it ends with its cause."""
+    callback_offer: bool = False
+    """A waiting caller may press 1 to leave a callback request instead of waiting, keeping
+    their place (the greeting and the announcements say so; needs media to be heard)."""
     greeting: str | None = None
     """The sound a caller hears on entering the queue (CONTRACT §10); None: none."""
     music: str | None = None
@@ -92,7 +95,7 @@ class QueueConfig:
     @property
     def plays_to_waiting(self) -> bool:
         """Callers waiting in this queue hear something (the server answers them at once)."""
-        return bool(self.greeting or self.music or self.announce_every)
+        return bool(self.greeting or self.music or self.announce_every or self.callback_offer)
 
 
 @dataclass(frozen=True, slots=True)

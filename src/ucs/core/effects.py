@@ -15,6 +15,7 @@ from ucs.core.model import Cause, Direction, Party, Phase, Status
 __all__ = [
     "AgentRecord",
     "Announce",
+    "CallbackTaken",
     "CallRecord",
     "Created",
     "Effect",
@@ -277,22 +278,34 @@ class SessionRecord:
 @dataclass(frozen=True, slots=True)
 class Greet:
     """A caller entered a queue whose waiting callers hear something: the ``greeting``, then
-    the ``music`` (names of sounds), in ``language``."""
+    the ``music`` (names of sounds), in ``language``; with ``callback``, after the greeting,
+    that pressing 1 leaves a callback request (the queue's ``callback_offer``)."""
 
     uniqueid: UniqueId
     greeting: str | None
     music: str | None
     language: str
+    callback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Announce:
     """Tell a waiting caller its ``place`` in the queue and, when known, the expected
-    ``wait`` in seconds."""
+    ``wait`` in seconds; with ``callback``, that pressing 1 leaves a callback request."""
 
     uniqueid: UniqueId
     place: int
     wait: float | None
+    language: str
+    callback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackTaken:
+    """A waiting caller pressed 1 and left a callback request: tell them it is taken, in
+    ``language``, before the server hangs up (``callback.GOODBYE`` seconds later)."""
+
+    uniqueid: UniqueId
     language: str
 
 
@@ -318,7 +331,7 @@ class Monitor:
     mode: str | None
 
 
-MediaEffect = Greet | Announce | Record | Monitor
+MediaEffect = Greet | Announce | CallbackTaken | Record | Monitor
 
 
 Effect = (

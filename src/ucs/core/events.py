@@ -38,6 +38,7 @@ __all__ = [
     "Command",
     "Connect",
     "Disconnect",
+    "Dtmf",
     "Event",
     "HungUp",
     "LookedUp",
@@ -271,6 +272,15 @@ class CallbackRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class Dtmf:
+    """The outside party of a call pressed keys on its phone (DTMF: ``0``-``9``, ``*``,
+    ``#``, ``A``-``D``), as the switch or the media engine got them (RFC 4733 events)."""
+
+    uniqueid: UniqueId
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
 class LookedUp:
     """The CRM answered a ``Lookup`` (``answer`` None: it failed, or said nothing usable)."""
 
@@ -307,4 +317,5 @@ Event = (
     | LookedUp
     | LookupSettings
     | CallbackRequested
+    | Dtmf
 )

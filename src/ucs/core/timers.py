@@ -16,6 +16,7 @@ from ucs.core.ids import AgentId, UniqueId
 
 __all__ = [
     "AnnounceDue",
+    "CallerLeaves",
     "DayEnds",
     "DirectRingExpires",
     "LookupExpires",
@@ -63,6 +64,14 @@ class AnnounceDue:
 
 
 @dataclass(frozen=True, slots=True)
+class CallerLeaves:
+    """A caller who left a callback request has heard its confirmation: the server hangs up."""
+
+    uniqueid: UniqueId
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class LookupExpires:
     """A call has waited for its caller lookup as long as it may: it goes on without it."""
 
@@ -100,6 +109,7 @@ Timer = (
     | DirectRingExpires
     | WrapUpEnds
     | AnnounceDue
+    | CallerLeaves
     | LookupExpires
     | TeamTick
     | SoftphoneDeserted

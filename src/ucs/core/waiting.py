@@ -45,21 +45,25 @@ def enter(c: Center, call: Call, queue: QueueConfig) -> None:
     """A caller entered ``queue``: what it hears while it waits."""
     if not queue.plays_to_waiting:
         return
-    if queue.greeting or queue.music:
-        c.out.effects.append(Greet(call.uniqueid, queue.greeting, queue.music, queue.language))
+    offer = queue.callback_offer and call.callback_to is None
+    if queue.greeting or queue.music or offer:
+        c.out.effects.append(
+            Greet(call.uniqueid, queue.greeting, queue.music, queue.language, offer)
+        )
     if queue.announce_every > 0:
         at = c.now + queue.announce_every
         c.timers.arm(at, AnnounceDue(call.uniqueid, at))
 
 
 def waits(call: Call | None) -> bool:
-    """The call still waits in its queue (no agent has answered it, it has not ended; its
-    caller may still be being looked up)."""
+    """The call still waits in its queue (no agent has answered it, it has not ended, its
+    caller has not left a callback request; its caller may still be being looked up)."""
     return (
         call is not None
         and not call.ended
         and call.queue_id is not None
         and call.connected_party is None
+        and call.callback_left is None
     )
 
 
@@ -71,6 +75,7 @@ def announce(c: Center, call: Call) -> None:
     place = c.distributor.place(call)
     if place is not None:
         wait = c.queue_waits.expected(queue.id, place) if queue.announce_wait else None
-        c.out.effects.append(Announce(call.uniqueid, place, wait, queue.language))
+        offer = queue.callback_offer and call.callback_to is None
+        c.out.effects.append(Announce(call.uniqueid, place, wait, queue.language, offer))
     at = c.now + queue.announce_every
     c.timers.arm(at, AnnounceDue(call.uniqueid, at))

@@ -97,6 +97,7 @@ queues = Table(
     Column("rona_reason", String(64)),  # AUX reason after an offer rang out; NULL: none
     Column("campaign", Integer),  # the outgoing queue callbacks are dialled under; NULL: none
     Column("callback_retries", Integer, nullable=False, default=1),
+    Column("callback_offer", Boolean, nullable=False, default=False),  # press 1 while waiting
     Column("greeting", String(32)),  # sound played to a caller entering the queue
     Column("music", String(32)),  # sound played to waiting and held callers
     Column("announce_every", Float, nullable=False, default=0.0),

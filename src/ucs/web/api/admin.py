@@ -127,6 +127,11 @@ class QueuePatch(_Model):
         le=10,
         description="Times a callback whose number does not answer goes back to the queue",
     )
+    callback_offer: bool | None = Field(
+        None,
+        description="A waiting caller may press 1 to leave a callback request, keeping their "
+        "place (the greeting and the announcements say so)",
+    )
     greeting: str | None = Field(
         None, pattern=_SOUND, description="Sound a caller hears on entering the queue; null: none"
     )

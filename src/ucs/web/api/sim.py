@@ -1,4 +1,5 @@
-"""The simulator API (CONTRACT §7): outside callers into queues, and their hangup.
+"""The simulator API (CONTRACT §7): outside callers into queues, the keys they press, and their
+hangup.
 
 Its two busiest requests (a caller rings in, a caller hangs up) also have a ``FastLane``: at
 hundreds of calls a second, FastAPI's routing, dependencies and response model cost more of the
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucs.core.directory import QueueType
 from ucs.core.effects import Created
-from ucs.core.events import TrunkCall
+from ucs.core.events import Dtmf, TrunkCall
 from ucs.core.ids import QueueId, UniqueId
 from ucs.media.base import MediaError
 from ucs.media.conductor import AUDIO, clip_of
@@ -124,6 +125,28 @@ async def hang_up(uniqueid: Annotated[str, Path(max_length=64)], request: Reques
     if uid not in server.center.calls:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live call {uniqueid}")
     server.engine.submit(server.switch.caller_hangup(uid))
+
+
+class Keys(PlainModel):
+    digits: str = Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[0-9*#A-D]+$",
+        description="The keys the caller presses, in order: `0`-`9`, `*`, `#`, `A`-`D`.",
+    )
+
+
+@router.post("/calls/{uniqueid}/dtmf", status_code=status.HTTP_204_NO_CONTENT)
+async def press(
+    uniqueid: Annotated[str, Path(max_length=64)], body: Keys, request: Request
+) -> None:
+    """The outside party of a live call presses keys on its phone (DTMF): a caller waiting in
+    a queue whose `callback_offer` is on presses 1 to leave a callback request."""
+    server = request.app.state.server
+    uid = UniqueId(uniqueid)
+    if uid not in server.center.calls:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live call {uniqueid}")
+    server.engine.submit(Dtmf(uid, body.digits))
 
 
 _CALLS = "/api/sim/calls"
