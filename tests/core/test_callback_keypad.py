@@ -24,7 +24,9 @@ def _center(**fields: object) -> VirtualCenter:
 
 
 def _request(vc: VirtualCenter, number: str) -> Call:
-    found = [c for c in vc.center.calls.values() if c.callback_to and c.callback_to.number == number]
+    found = [
+        c for c in vc.center.calls.values() if c.callback_to and c.callback_to.number == number
+    ]
     assert len(found) == 1, found
     return found[0]
 

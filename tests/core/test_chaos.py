@@ -42,12 +42,13 @@ from ucs.core.directory import (
     QueueType,
     Strategy,
 )
-from ucs.core.effects import Created, Push
+from ucs.core.effects import CallbackTaken, Created, Push
 from ucs.core.errors import UcsError
 from ucs.core.events import (
     Attach,
     CallbackRequested,
     Disconnect,
+    Dtmf,
     HungUp,
     Operation,
     Registration,
@@ -83,7 +84,14 @@ def chaos_directory() -> Directory:
     lines = {LineId(i): LineConfig(LineId(i), f"phone{i}", extension(i)) for i in range(1, 51)}
     queues = {
         SUPPORT: QueueConfig(
-            SUPPORT, "Support", QueueType.INCOMING, Strategy.LONGEST_IDLE, 15.0, 10.0, number="100"
+            SUPPORT,
+            "Support",
+            QueueType.INCOMING,
+            Strategy.LONGEST_IDLE,
+            15.0,
+            10.0,
+            number="100",
+            callback_offer=True,  # waiting callers may press 1 (CONTRACT §12)
         ),
         SALES: QueueConfig(
             SALES, "Sales", QueueType.INCOMING, Strategy.RING_ALL, 12.0, 0.0, number="200"
@@ -171,6 +179,8 @@ class ChaosDay:
         self.done = 0
         self.callers = 0
         self.callbacks = 0
+        self.pressed = 0
+        """Callers who pressed 1 and left a callback request."""
         self.faults: dict[str, int] = {}
         self.seen: dict[UniqueId, Call] = {}
         self.closing = False
@@ -372,6 +382,17 @@ class ChaosDay:
         self.callers += 1
         patience = self.rng.uniform(20, 400)
         self.later(patience, lambda: self.caller_done(uid))
+        if self.rng.random() < 0.3:  # presses 1 (or 2) soon, while it may still wait
+            keys = self.rng.choice(["1", "1", "2"])
+            self.later(self.rng.uniform(0.2, 5), lambda: self.caller_presses(uid, keys))
+
+    def caller_presses(self, uid: UniqueId, keys: str) -> None:
+        if uid in self.c.calls:
+            effects = self.vc.feed(Dtmf(uid, keys))
+            if any(isinstance(e, CallbackTaken) for e in effects):
+                self.pressed += 1
+                request = next(e.uniqueid for e in effects if isinstance(e, Created))
+                self.later(self.rng.uniform(20, 400), lambda: self.caller_done(request))
 
     def caller_done(self, uid: UniqueId) -> None:
         """The caller hangs up: given up waiting, or finished talking."""
@@ -515,6 +536,7 @@ def test_a_chaos_day_leaves_no_stuck_agent_no_lost_call_and_statistics_that_add_
 
     assert day.callers > 3000, day.callers
     assert day.callbacks > 100, day.callbacks
+    assert day.pressed > 10, day.pressed  # left a callback request in their place
     assert sum(day.faults.values()) > 1000, day.faults
 
     # No lost call: every call ever created ended, was recorded once, with a cause.

@@ -116,3 +116,50 @@ async def test_the_statistics_count_a_callback_answered_or_not(running: Running)
         assert record["cause"] == 1 and record["connected"] is None
         assert (support["offered"], support["answered"], support["abandoned"]) == (2, 1, 0)
         assert agent["answered"] == 1
+
+
+async def test_a_caller_who_presses_1_leaves_a_callback_in_their_place(running: Running) -> None:
+    """The simulated caller presses 1 (``POST /api/sim/calls/{uniqueid}/dtmf``, and the CLI's
+    ``ucs sim press``): the server hangs up once the confirmation is said (cause 8) and the
+    request waits in the caller's place, ahead of a caller who came later."""
+    op: Operator = await ready_agent(running.url, 1)
+    await op.change_status("AUX", "Lunch")  # away while the callers come in
+    events = op.events()
+    async with op, httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        r = await http.patch("/api/queues/1", json={"callback_offer": True})
+        assert r.status_code == 200 and r.json()["callback_offer"] is True
+        for bad in ({"callback_offer": "yes"}, {"callback_offer": None}):
+            assert (await http.patch("/api/queues/1", json=bad)).status_code == 422, bad
+        r = await http.post("/api/sim/calls", json={"queue": 1, "from": "602 234 567"})
+        caller = r.json()["uniqueid"]
+        r = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420603345678"})
+        later = r.json()["uniqueid"]
+        for digits, code in (("x", 422), ("", 422), ("1" * 33, 422), ({"no": 1}, 422)):
+            r = await http.post(f"/api/sim/calls/{caller}/dtmf", json={"digits": digits})
+            assert r.status_code == code, digits
+        assert (await http.post("/api/sim/calls/1.1/dtmf", json={"digits": "1"})).status_code == 404
+        async with httpx.AsyncClient(base_url=running.url) as anonymous:
+            r = await anonymous.post(f"/api/sim/calls/{caller}/dtmf", json={"digits": "1"})
+            assert r.status_code == 401
+        assert len(running.server.center.calls) == 2  # nothing changed
+        r = await http.post(f"/api/sim/calls/{caller}/dtmf", json={"digits": "1"})
+        assert r.status_code == 204
+        for _ in range(1500):  # the confirmation takes 8 s to say
+            cdr = (await http.get("/api/cdr")).json()
+            if any(c["uniqueid"] == caller for c in cdr):
+                break
+            await asyncio.sleep(0.02)
+        record = next(c for c in cdr if c["uniqueid"] == caller)
+        assert record["cause"] == 8 and record["connected"] is None
+        await op.change_status("READY")
+        offered = await _next(events, "ringing")
+        assert offered["direction"] == "OUTGOING" and offered["data"]["callback"] is True
+        # what the demo CRM's lookup said of the caller came with the request
+        assert offered["name"] == "Eva Dvořáková"
+        assert offered["data"]["company"] == "Pekárna U Mostu"
+        assert offered["number"] == "+420602234567" and offered["uniqueid"] not in (caller, later)
+        await op.answer()
+        await _next(events, "connect", 3)
+        await op.hangup()
+        await op.change_status("READY")
+        assert (await _next(events, "ringing"))["uniqueid"] == later

@@ -79,6 +79,59 @@ async def test_a_waiting_caller_hears_the_greeting_the_music_and_its_place(
         assert kinds[:4] == ["greeting", "music", "speech", "music"], kinds
 
 
+def _sounds(samples: Any, rate: int) -> list[str]:
+    """What was heard, in order, silences left out (a prompt may take a moment to make)."""
+    kinds = [k for k in _kinds(samples, rate) if k != "silence"]
+    return [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+
+
+async def _heard_for(http: httpx.AsyncClient, uid: str, seconds: float) -> tuple[Any, int]:
+    """What the caller heard, once it has heard ``seconds`` of it."""
+    async with asyncio.timeout(60):
+        while True:
+            heard, rate = read_wav((await http.get(f"/api/sim/calls/{uid}/heard")).content)
+            if len(heard) >= seconds * rate:
+                return heard, rate
+            await asyncio.sleep(0.2)
+
+
+async def test_a_waiting_caller_presses_1_hears_it_taken_and_keeps_its_place(
+    media_server: Running, tmp_path: Path
+) -> None:
+    """CONTRACT §12: the queue offers a callback (spoken), the caller presses 1 (DTMF), hears
+    the confirmation instead of the music, the server hangs up, and the request waits in the
+    caller's place, ahead of a caller who came after."""
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+        wav = write_tone(tmp_path / "tune.wav", MUSIC, seconds=5.0, rate=8000)
+        assert (await http.put("/api/sounds/tune", content=wav.read_bytes())).status_code == 200
+        fields = {"greeting": None, "music": "tune", "announce_every": 0, "callback_offer": True}
+        r = await http.patch("/api/queues/1", json=fields)
+        assert r.status_code == 200 and r.json()["callback_offer"] is True, r.text
+        r = await http.post(
+            "/api/sim/calls", json={"queue": 1, "from": "+420777000111", "audio": "tone:440"}
+        )
+        uid = r.json()["uniqueid"]
+        async with asyncio.timeout(60):  # the offer said (made by espeak-ng first), the music
+            while _sounds(*await _heard_for(http, uid, 4.0))[:2] != ["speech", "music"]:
+                await asyncio.sleep(0.5)
+        later = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420777000222"})
+        r = await http.post(f"/api/sim/calls/{uid}/dtmf", json={"digits": "1"})
+        assert r.status_code == 204, r.text
+        async with asyncio.timeout(60):
+            while not any(c["uniqueid"] == uid for c in (await http.get("/api/cdr")).json()):
+                await asyncio.sleep(0.2)  # the server hangs up once the confirmation is said
+        record = next(c for c in (await http.get("/api/cdr")).json() if c["uniqueid"] == uid)
+        assert record["cause"] == 8 and record["connected"] is None
+        heard, rate = read_wav((await http.get(f"/api/sim/calls/{uid}/heard")).content)
+        kinds = _sounds(heard, rate)
+        assert kinds == ["speech", "music", "speech"], kinds  # the confirmation, no music after
+        center = media_server.server.center
+        requests = [c for c in center.calls.values() if c.callback_to is not None]
+        assert [c.callback_to.number for c in requests if c.callback_to] == ["+420777000111"]
+        waiting = center.calls[later.json()["uniqueid"]]
+        assert center.distributor.place(requests[0]) == 1 and center.distributor.place(waiting) == 2
+
+
 async def test_queue_sound_fields_are_checked_and_kept(running: Running) -> None:
     async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
         before = (await http.get("/api/queues/1")).json()

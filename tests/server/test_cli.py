@@ -37,11 +37,18 @@ async def test_admin_commands_through_the_api(running: Running) -> None:
     code, out = await _ucs("queue", "add", "Returns", "--strategy", "ringall", *url)
     assert code == 0 and "queue Returns added with id 4" in out
     code, out = await _ucs(
-        "queue", "add", "Callbacks", "--campaign", "3", "--callback-retries", "2", *url
-    )
+        "queue", "add", "Callbacks", "--campaign", "3", "--callback-retries", "2",
+        "--callback-offer", *url,
+    )  # fmt: skip
     assert code == 0 and "queue Callbacks added with id 5" in out
     callbacks = running.server.center.directory.queues[5]  # type: ignore[index]
-    assert (callbacks.campaign, callbacks.callback_retries) == (3, 2)
+    assert (callbacks.campaign, callbacks.callback_retries, callbacks.callback_offer) == (
+        3,
+        2,
+        True,
+    )
+    code, out = await _ucs("queue", "set", "5", "--no-callback-offer", *url)
+    assert code == 0 and not running.server.center.directory.queues[5].callback_offer  # type: ignore[index]
     code, out = await _ucs("phone", "add", "desk5", "1005", *url)
     assert code == 0 and "added as line 5" in out
     code, out = await _ucs("agent", "add", "erin", "--password", "erin-pass", "--queue", "4", *url)

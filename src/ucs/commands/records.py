@@ -128,3 +128,11 @@ def sim_hangup(uniqueid: str, url: str = URL, token: str = TOKEN) -> None:
     """The outside caller of a live call hangs up."""
     api(url, token, "POST", f"/api/sim/calls/{uniqueid}/hangup")
     typer.echo(f"{uniqueid} hung up")
+
+
+@sim_app.command("press")
+def sim_press(uniqueid: str, digits: str, url: str = URL, token: str = TOKEN) -> None:
+    """The outside caller of a live call presses keys (1: leave a callback request while
+    waiting in a queue whose callback_offer is on)."""
+    api(url, token, "POST", f"/api/sim/calls/{uniqueid}/dtmf", {"digits": digits})
+    typer.echo(f"{uniqueid} pressed {digits}")

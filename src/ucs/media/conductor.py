@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ucs.core.effects import Announce, CallRecord, Greet, Hold, Monitor, Mute, Record, Unhold
+from ucs.core.effects import (
+    Announce,
+    CallbackTaken,
+    CallRecord,
+    Greet,
+    Hold,
+    Monitor,
+    Mute,
+    Record,
+    Unhold,
+)
 from ucs.core.events import Answered, Event, MediaStatus
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
@@ -34,7 +44,16 @@ from ucs.media.rtp import RtpPeer, local_address_towards
 from ucs.media.sounds import SoundError, Sounds, tools_installed
 from ucs.media.supervisor import Supervisor
 
-__all__ = ["AUDIO", "KEEP_HEARD", "Conductor", "clip_of", "place_text", "wait_text"]
+__all__ = [
+    "AUDIO",
+    "CALLBACK_OFFER",
+    "CALLBACK_TAKEN",
+    "KEEP_HEARD",
+    "Conductor",
+    "clip_of",
+    "place_text",
+    "wait_text",
+]
 
 log = logging.getLogger("ucs.media")
 
@@ -72,6 +91,22 @@ def place_text(place: int, language: str) -> str:
     if language == "cs":
         return f"Jste {place}. v pořadí."
     return f"You are number {place} in the queue."
+
+
+CALLBACK_OFFER = {
+    "en": "To be called back instead of waiting, press 1.",
+    "cs": "Pokud chcete, abychom vám zavolali zpět, stiskněte jedničku.",
+}
+"""What a waiting caller is told when the queue's ``callback_offer`` is on."""
+CALLBACK_TAKEN = {
+    "en": "Thank you. We will call you back when it is your turn. Goodbye.",
+    "cs": "Děkujeme. Zavoláme vám zpět, až na vás přijde řada. Na shledanou.",
+}
+"""What a caller who pressed 1 hears before the server hangs up."""
+
+
+def _said(texts: dict[str, str], language: str) -> str:
+    return texts.get(language, texts["en"])
 
 
 def wait_text(minutes: int, language: str) -> str:
@@ -185,6 +220,10 @@ class Conductor:
                 effect.uniqueid in self.waiting or self.media.has_call(effect.uniqueid)
             ):
                 self._announce(effect)
+            elif isinstance(effect, CallbackTaken) and (
+                effect.uniqueid in self.waiting or self.media.has_call(effect.uniqueid)
+            ):
+                self._callback_taken(effect)
             elif isinstance(effect, Hold) and self.media.has_call(effect.uniqueid):
                 self._spawn(self._hold(effect.uniqueid))
             elif isinstance(effect, Unhold) and self.media.has_call(effect.uniqueid):
@@ -217,7 +256,15 @@ class Conductor:
             if name and path is None:
                 log.warning("queue sound %r does not exist: not played to %s", name, uid)
         state = self.waiting[uid] = _Waiting(str(music) if music else None)
-        state.task = self._spawn(self._sequence(uid, [greeting] if greeting else [], state.music))
+
+        async def run() -> None:
+            prompts = [greeting] if greeting else []
+            if greet.callback:
+                offer = _said(CALLBACK_OFFER, greet.language)
+                prompts.append(await self.sounds.spoken("callback-offer", offer, greet.language))
+            await self._sequence(uid, prompts, state.music)
+
+        state.task = self._spawn(run())
 
     def _announce(self, announce: Announce) -> None:
         # A queue may announce places without greeting or music: the caller waits in silence.
@@ -228,12 +275,28 @@ class Conductor:
         if announce.wait is not None:
             minutes = max(1, round(announce.wait / 60))
             texts.append((f"wait-{minutes}", wait_text(minutes, announce.language)))
+        if announce.callback:
+            texts.append(("callback-offer", _said(CALLBACK_OFFER, announce.language)))
 
         async def run() -> None:
             prompts = [await self.sounds.spoken(k, t, announce.language) for k, t in texts]
             await self._sequence(announce.uniqueid, prompts, state.music)
 
         state.task = self._spawn(run())
+
+    def _callback_taken(self, taken: CallbackTaken) -> None:
+        """The caller left a callback request: no more music, the confirmation (the core hangs
+        up once it has been said)."""
+        state = self.waiting.pop(taken.uniqueid, None)
+        if state is not None and state.task is not None:
+            state.task.cancel()
+        text = _said(CALLBACK_TAKEN, taken.language)
+
+        async def run() -> None:
+            prompt = await self.sounds.spoken("callback-taken", text, taken.language)
+            await self._sequence(taken.uniqueid, [prompt], None)
+
+        self._spawn(run())
 
     async def _sequence(self, uid: str, prompts: list[Path], music: str | None) -> None:
         """Play ``prompts`` one after the other with the music paused, then the music."""

@@ -7,7 +7,7 @@ import asyncio
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 from sqlalchemy.exc import IntegrityError
 
 from ucs.core.directory import MISSED_CALL, QueueType, Strategy
@@ -127,7 +127,7 @@ class QueuePatch(_Model):
         le=10,
         description="Times a callback whose number does not answer goes back to the queue",
     )
-    callback_offer: bool | None = Field(
+    callback_offer: StrictBool | None = Field(
         None,
         description="A waiting caller may press 1 to leave a callback request, keeping their "
         "place (the greeting and the announcements say so)",
