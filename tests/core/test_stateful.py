@@ -54,9 +54,9 @@ from ucs.core.errors import TooManyAttempts, UcsError
 from ucs.core.events import (
     Attach,
     CallbackRequested,
-    Dtmf,
     Command,
     Disconnect,
+    Dtmf,
     HungUp,
     LookedUp,
     LookupSettings,

@@ -112,14 +112,18 @@ async def test_a_waiting_caller_presses_1_hears_it_taken_and_keeps_its_place(
         )
         uid = r.json()["uniqueid"]
         async with asyncio.timeout(60):  # the offer said (made by espeak-ng first), the music
-            while _sounds(*await _heard_for(http, uid, 4.0))[:2] != ["speech", "music"]:
+            while True:
+                if _sounds(*await _heard_for(http, uid, 4.0))[:2] == ["speech", "music"]:
+                    break
                 await asyncio.sleep(0.5)
         later = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420777000222"})
         r = await http.post(f"/api/sim/calls/{uid}/dtmf", json={"digits": "1"})
         assert r.status_code == 204, r.text
-        async with asyncio.timeout(60):
-            while not any(c["uniqueid"] == uid for c in (await http.get("/api/cdr")).json()):
-                await asyncio.sleep(0.2)  # the server hangs up once the confirmation is said
+        async with asyncio.timeout(60):  # the server hangs up once the confirmation is said
+            while True:
+                if any(c["uniqueid"] == uid for c in (await http.get("/api/cdr")).json()):
+                    break
+                await asyncio.sleep(0.2)
         record = next(c for c in (await http.get("/api/cdr")).json() if c["uniqueid"] == uid)
         assert record["cause"] == 8 and record["connected"] is None
         heard, rate = read_wav((await http.get(f"/api/sim/calls/{uid}/heard")).content)

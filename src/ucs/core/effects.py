@@ -15,8 +15,8 @@ from ucs.core.model import Cause, Direction, Party, Phase, Status
 __all__ = [
     "AgentRecord",
     "Announce",
-    "CallbackTaken",
     "CallRecord",
+    "CallbackTaken",
     "Created",
     "Effect",
     "Greet",
