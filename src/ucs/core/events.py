@@ -41,6 +41,7 @@ __all__ = [
     "Dtmf",
     "Event",
     "HungUp",
+    "Kept",
     "LookedUp",
     "LookupSettings",
     "MediaStatus",
@@ -290,6 +291,13 @@ class LookedUp:
 
 
 @dataclass(frozen=True, slots=True)
+class Kept:
+    """The store kept the records that ``Keep`` asked about: these calls may ring now."""
+
+    uniqueids: tuple[UniqueId, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LookupSettings:
     """Caller lookup turned on (``timeout``: seconds a call may wait for it) or off (None)."""
 
@@ -315,6 +323,7 @@ Event = (
     | Registration
     | Reconfigure
     | LookedUp
+    | Kept
     | LookupSettings
     | CallbackRequested
     | Dtmf

@@ -19,6 +19,7 @@ __all__ = [
     "CallerLeaves",
     "DayEnds",
     "DirectRingExpires",
+    "KeepExpires",
     "LookupExpires",
     "OfferExpires",
     "SoftphoneDeserted",
@@ -80,6 +81,15 @@ class LookupExpires:
 
 
 @dataclass(frozen=True, slots=True)
+class KeepExpires:
+    """A new call has waited for its record to be kept as long as it may (``keeping.py``):
+    it rings all the same."""
+
+    uniqueid: UniqueId
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
 class TeamTick:
     """Time to tell the supervisors what changed in their teams since the last tick
     (``TeamWatch``: at most one push a supervisor every ``TEAM_TICK`` seconds)."""
@@ -111,6 +121,7 @@ Timer = (
     | AnnounceDue
     | CallerLeaves
     | LookupExpires
+    | KeepExpires
     | TeamTick
     | SoftphoneDeserted
     | DayEnds
