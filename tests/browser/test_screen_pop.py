@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.helpers import open_page
+from tests.browser.helpers import clipped, open_page
 from tests.crm.helpers import ADMIN, SCRIPT, fake_crm
 from tests.server.conftest import Running
 
@@ -66,3 +66,34 @@ async def test_markup_in_a_name_is_shown_as_text_and_never_runs(
     assert await page.evaluate("window.hacked === undefined")
     assert await page.locator("[data-calls] img, [data-calls] script").count() == 0
     assert SCRIPT[:40] in await page.locator("[data-calls]").inner_text()
+
+
+@pytest.mark.parametrize("mode", ["longname", "hang", "stream", "invalid"])
+async def test_a_misbehaving_crm_never_breaks_the_component(
+    browser: Any, crm: tuple[Path, str], running: Running, mode: str, tmp_path: Path
+) -> None:
+    """A name of 10,000 characters (cut to 200), a lookup that hangs, 10 MB or invalid JSON:
+    the call rings in the component all the same, and nothing sticks out of it at 360 px."""
+    page = await open_page(browser, crm, running, headless=False)
+    await page.set_viewport_size({"width": 360, "height": 740})
+    await _ready(page)
+    with fake_crm() as lookup:
+        async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+            r = await http.put(
+                "/api/settings/lookup",
+                json={
+                    "url": f"{lookup.url}/lookup/{mode}",
+                    "timeout_ms": 3000 if mode == "longname" else 600,
+                },
+            )
+            assert r.status_code == 200
+            r = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420601123456"})
+            assert r.status_code == 201
+        await page.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
+        ringing = await page.evaluate("window.log.find(e => e[0] === 'onCallRinging')[1][0]")
+        assert ringing["name"] == ("N" * 200 if mode == "longname" else None)
+        await page.locator("[data-calls]").get_by_text("+420601123456").first.wait_for()
+        await page.screenshot(path=str(tmp_path / f"screen-pop-{mode}.png"))
+        assert await clipped(page) == []
+        await page.evaluate("window.ucsOperator.answer()")
+        await page.wait_for_function("window.log.some(e => e[0] === 'onCallConnect')")

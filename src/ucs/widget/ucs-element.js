@@ -47,8 +47,9 @@ button:disabled { opacity: .5; cursor: default; }
 .queue { display: flex; justify-content: space-between; align-items: center; padding: 4px 0;
   border-bottom: 1px solid var(--line); }
 .queue:last-child { border-bottom: 0; }
-.call .party { font-size: 17px; font-weight: 600; }
-.call .number { color: var(--muted); }
+.call .party { font-size: 17px; font-weight: 600; overflow-wrap: anywhere; display: -webkit-box;
+  -webkit-box-orient: vertical; -webkit-line-clamp: 3; line-clamp: 3; overflow: hidden; }
+.call .number { color: var(--muted); overflow-wrap: anywhere; }
 .call .meta { display: flex; justify-content: space-between; color: var(--muted); font-size: 12px; margin: 4px 0 10px; }
 .buttons { display: flex; gap: 6px; flex-wrap: wrap; }
 .rec { color: var(--bad); font-weight: 600; display: inline-flex; align-items: center; gap: 4px; }
@@ -429,7 +430,7 @@ class UcsOperator extends HTMLElement {
       const queue = queueOf(call);
       return `<div class="card call st-${call.state}" data-uniqueid="${esc(call.uniqueid)}">
         <h2>${esc(this.tr(call.data && call.data.callback === true ? "callback" : incoming ? "incoming" : "outgoing"))} · ${esc(this.tr(label))}</h2>
-        <div class="party">${esc(party || this.tr("unknown"))}</div>${named ? `<div class="number">${esc(number)}</div>` : ""}
+        <div class="party" title="${esc(party || "")}">${esc(party || this.tr("unknown"))}</div>${named ? `<div class="number">${esc(number)}</div>` : ""}
         ${queue ? `<div class="number" data-queue-name>${esc(this.tr("queueOf"))}: ${esc(queue.name)}</div>` : ""}
         <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span>${rec}<span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>
