@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ucs.core import keeping
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
 from ucs.core.effects import CallbackTaken, Created, Originate
@@ -104,6 +105,7 @@ def _request(
     call.state = CallState.CONNECTING
     call.enqueued_at = call.callback_since = since
     c.out.effects.append(Created(call.uniqueid, None))
+    keeping.keep(c, call)
     c.book.touch(call)
     return call
 
