@@ -130,8 +130,17 @@ async def test_a_caller_who_presses_1_leaves_a_callback_in_their_place(running: 
         assert r.status_code == 200 and r.json()["callback_offer"] is True
         for bad in ({"callback_offer": "yes"}, {"callback_offer": None}):
             assert (await http.patch("/api/queues/1", json=bad)).status_code == 422, bad
+        # the demo CRM names the caller (a generous timeout: a busy machine is slow to answer)
+        lookup = {"url": f"{running.url}/demo/crm/lookup", "timeout_ms": 10_000}
+        assert (await http.put("/api/settings/lookup", json=lookup)).status_code == 200
         r = await http.post("/api/sim/calls", json={"queue": 1, "from": "602 234 567"})
         caller = r.json()["uniqueid"]
+        calls = running.server.center.calls
+        for _ in range(1000):  # in the queue once looked up: a key pressed before is ignored
+            if calls[caller].enqueued_at is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert calls[caller].name == "Eva Dvořáková"
         r = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420603345678"})
         later = r.json()["uniqueid"]
         for digits, code in (("x", 422), ("", 422), ("1" * 33, 422), ({"no": 1}, 422)):
