@@ -72,7 +72,9 @@ def scenario(seed: int, tz: ZoneInfo, first: date) -> Scenario:
         before: tuple[Status, str | None, float] | None = None
         found = []
         while at < end + 7200:
-            status = rng.choice([Status.READY, Status.READY, Status.AUX, Status.ACW, Status.OFFLINE])
+            status = rng.choice(
+                [Status.READY, Status.READY, Status.AUX, Status.ACW, Status.OFFLINE]
+            )
             reason = rng.choice(REASONS) if status is Status.AUX else None
             found.append(StatusRecord(agent, status, reason, at, previous=before))
             before = None if status is Status.OFFLINE else (status, reason, at)
@@ -91,8 +93,10 @@ def scenario(seed: int, tz: ZoneInfo, first: date) -> Scenario:
         answered = rng.random() < 0.6
         connected = waited_from + wait if answered else None
         disconnected = _q((connected or waited_from + wait) + rng.expovariate(1 / 200) * answered)
-        cause = Cause.CALLED_HANGUP if answered else rng.choice(
-            [Cause.CALLER_HANGUP, Cause.CALLER_HANGUP, Cause.UNAVAILABLE]
+        cause = (
+            Cause.CALLED_HANGUP
+            if answered
+            else rng.choice([Cause.CALLER_HANGUP, Cause.CALLER_HANGUP, Cause.UNAVAILABLE])
         )
         call: dict[str, Any] = {"uniqueid": uid, "created": created, "connected": None}
         if queue is None:
@@ -117,8 +121,20 @@ def scenario(seed: int, tz: ZoneInfo, first: date) -> Scenario:
         if rng.random() < 0.08:
             continue  # still live when the server stops (``end_live_calls``)
         events.append((disconnected, 1, final))
+        if rng.random() < 0.06:  # written again with what the rollup sums changed
+            other = dict(call, disconnected=disconnected + 10.0, cause=int(Cause.UNKNOWN))
+            if queue is not None:
+                other["connected"] = None
+            again = dataclasses.replace(final, call=other, handled_by=None, missed=missed[:1])
+            events.append((_q(disconnected + rng.uniform(600, 7200)), 1, again))
         if rng.random() < 0.15:  # an account code set after the call: the record again
-            events.append((_q(disconnected + 30), 1, dataclasses.replace(final, account_codes=(("X", None),))))
+            events.append(
+                (
+                    _q(disconnected + rng.uniform(30, 3600)),
+                    1,
+                    dataclasses.replace(final, account_codes=(("X", None),)),
+                )
+            )
         if answered and queue is not None:  # its wrap-up ends with the agent's next change
             later = [i for i, r in enumerate(statuses[agent]) if r.at > disconnected]
             if later:
@@ -219,7 +235,9 @@ PLACES = [
 
 @pytest.mark.parametrize(("zone", "first"), PLACES)
 @pytest.mark.parametrize("seed", [1, 2])
-def test_the_rollup_sums_what_the_records_sum(db_url: str, zone: str, first: date, seed: int) -> None:
+def test_the_rollup_sums_what_the_records_sum(
+    db_url: str, zone: str, first: date, seed: int
+) -> None:
     tz = ZoneInfo(zone)
     s = scenario(seed, tz, first)
     store = _open(db_url, tz)
@@ -274,7 +292,9 @@ def test_another_time_zone_cuts_the_agents_days_again(db_url: str) -> None:
     try:
         assert not store.roll_up()  # made at the start (``migrate``), once
         assert _tables(store)["queue_slots"] == slots
-        again = Scenario(tokyo, first, midnight(first, tokyo), midnight(first + timedelta(days=DAYS), tokyo), [])
+        again = Scenario(
+            tokyo, first, midnight(first, tokyo), midnight(first + timedelta(days=DAYS), tokyo), []
+        )
         assert same(store, again, s.end + 86400, tokyo) == 1 + DAYS
     finally:
         store.stop()

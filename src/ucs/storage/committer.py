@@ -180,13 +180,17 @@ def apply(conn: Connection, batch: Iterable[Record], tz: tzinfo = UTC) -> None:
     each), the rest as they come; and what they add to the reports' rollup (``rollup.py``,
     its days in ``tz``)."""
     batch = list(batch)
-    queues = {
-        r.queue_id
-        for r in batch
-        if isinstance(r, CallRecord) and not r.live and r.queue_id is not None
-    }
-    # First, so that a change of a target waits for this transaction (or it for the change).
-    roll, targets = rollup.Rollup(tz), rollup.targets(conn, queues)
+    queues: set[int] = set()
+    uids: set[str] = set()
+    for r in batch:
+        if isinstance(r, CallRecord) and not r.live:
+            uids.add(str(r.call["uniqueid"]))
+            if r.queue_id is not None:
+                queues.add(r.queue_id)
+        elif isinstance(r, StatusRecord) and r.wrapped is not None:
+            uids.add(r.wrapped[0])
+    roll = rollup.Rollup(tz)
+    roll.load(conn, queues, uids)
     calls: dict[str, CallRecord] = {}
     agents: dict[AgentId, AgentRecord] = {}
     for item in batch:
@@ -197,7 +201,7 @@ def apply(conn: Connection, batch: Iterable[Record], tz: tzinfo = UTC) -> None:
                 calls[uid] = item
             continue
         if calls:  # keep the order of records relative to other work
-            _write_calls(conn, calls.values(), roll, targets)
+            _write_calls(conn, calls.values(), roll)
             calls = {}
         if isinstance(item, AgentRecord):
             agents[item.agent] = item
@@ -219,7 +223,7 @@ def apply(conn: Connection, batch: Iterable[Record], tz: tzinfo = UTC) -> None:
                 roll.span(item.agent, status.value, reason, since, item.at)
             if item.wrapped is not None:
                 uid, seconds = item.wrapped
-                roll.wrapped(conn, uid, seconds)
+                roll.wrapped(uid, seconds)
                 conn.execute(t.cdr.update().where(t.cdr.c.uniqueid == uid).values(acw=seconds))
         elif isinstance(item, SessionRecord):
             if item.phase is None:
@@ -248,18 +252,13 @@ def apply(conn: Connection, batch: Iterable[Record], tz: tzinfo = UTC) -> None:
             conn.execute(delete(table).where(table.c[item.column] == item.value))
         elif isinstance(item, OutboxEvents):
             outbox.write(conn, item.rows)
-    _write_calls(conn, calls.values(), roll, targets)
+    _write_calls(conn, calls.values(), roll)
     states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
     upsert(conn, t.agent_state, states, ["agent_id"])
     roll.flush(conn)
 
 
-def _write_calls(
-    conn: Connection,
-    records: Iterable[CallRecord],
-    roll: rollup.Rollup,
-    targets: dict[int, float],
-) -> None:
+def _write_calls(conn: Connection, records: Iterable[CallRecord], roll: rollup.Rollup) -> None:
     """One row per call (``records`` has one record per call), the final ones and the live
     ones each written by one statement; the final ones summed in ``roll``."""
     rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
@@ -287,11 +286,10 @@ def _write_calls(
             }
         )
     if rows[False]:
-        before = rollup.existing(conn, [r["uniqueid"] for r in rows[False]])
         offers: dict[str, list[tuple[int, float]]] = {}
         for m in missed:
             offers.setdefault(m["uniqueid"], []).append((m["agent_id"], m["at"]))
-        roll.final(rows[False], offers, before, targets)
+        roll.final(rows[False], offers)
     upsert(conn, t.cdr, rows[False], ["uniqueid"])
     if missed:  # written once, with the final record (a replay writes them again: no doubles)
         uids = sorted({m["uniqueid"] for m in missed})

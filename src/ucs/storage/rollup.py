@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta, tzinfo
+from datetime import UTC, date, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, delete, func, select
+from sqlalchemy import Connection, Table, bindparam, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -79,10 +79,25 @@ def tz_text(tz: tzinfo) -> str:
 
 
 def tz_from_text(text: str) -> tzinfo:
-    found = pickle.loads(bytes.fromhex(text))  # noqa: S301 - our own parent's argument
+    found = pickle.loads(bytes.fromhex(text))  # our own parent process wrote it
     if not isinstance(found, tzinfo):
         raise ValueError(f"not a time zone: {found!r}")
     return found
+
+
+_TARGETS = (
+    select(t.queues.c.id, t.queues.c.service_level_target)
+    .where(t.queues.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.queues.c.id)
+    .with_for_update(read=True)
+)
+_KNOWN = select(t.cdr.c.uniqueid, t.cdr.c.live, *(t.cdr.c[k] for k in _READ)).where(
+    t.cdr.c.uniqueid.in_(bindparam("uids", expanding=True))
+)
+_MISSED = select(
+    t.missed_offers.c.uniqueid, t.missed_offers.c.agent_id, t.missed_offers.c.at
+).where(t.missed_offers.c.uniqueid.in_(bindparam("uids", expanding=True)))
+"""Built once: a batch runs them, and building a statement costs more than running it."""
 
 
 def targets(conn: Connection, queues: Iterable[int]) -> dict[int, float]:
@@ -92,31 +107,22 @@ def targets(conn: Connection, queues: Iterable[int]) -> dict[int, float]:
     wanted = sorted(set(queues))
     found = dict.fromkeys(wanted, SERVICE_LEVEL_TARGET)
     if wanted:
-        q = t.queues.c
-        query = select(q.id, q.service_level_target).where(q.id.in_(wanted))
-        for qid, target in conn.execute(query.order_by(q.id).with_for_update(read=True)):
+        for qid, target in conn.execute(_TARGETS, {"ids": wanted}):
             found[qid] = SERVICE_LEVEL_TARGET if target is None else float(target)
     return found
 
 
-def existing(conn: Connection, uids: list[str]) -> dict[str, dict[str, Any]]:
-    """What the database holds of these calls before they are written: ``live`` and the
-    columns the rollup sums; for the final ones also their ``missed`` offers."""
-    c = t.cdr.c
+def existing(conn: Connection, uids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """What the database holds of these calls: ``live`` and the columns the rollup sums; for
+    the final ones also their ``missed`` offers."""
+    wanted = sorted(set(uids))
     found: dict[str, dict[str, Any]] = {}
-    for at in range(0, len(uids), 500):
-        rows = conn.execute(
-            select(c.uniqueid, c.live, *(c[k] for k in _READ)).where(
-                c.uniqueid.in_(uids[at : at + 500])
-            )
-        )
-        for row in rows.mappings():
+    for at in range(0, len(wanted), 500):
+        for row in conn.execute(_KNOWN, {"uids": wanted[at : at + 500]}).mappings():
             found[row["uniqueid"]] = {**row, "missed": []}
     final = sorted(u for u, row in found.items() if not row["live"])
-    m = t.missed_offers.c
     for at in range(0, len(final), 500):
-        query = select(m.uniqueid, m.agent_id, m.at).where(m.uniqueid.in_(final[at : at + 500]))
-        for uid, agent, when in conn.execute(query):
+        for uid, agent, when in conn.execute(_MISSED, {"uids": final[at : at + 500]}):
             found[uid]["missed"].append((agent, when))
     return found
 
@@ -126,6 +132,10 @@ class Rollup:
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
+        self.targets: dict[int, float] = {}
+        """The targets of the batch's queues (``load``)."""
+        self.known: dict[str, dict[str, Any]] = {}
+        """What the database holds of the batch's calls, kept as the batch writes them."""
         self.slots: dict[tuple[int, int], list[Any]] = {}
         """(queue, slot) → offered, answered, abandoned, short, within, wait, handle, max."""
         self.calls: dict[tuple[int, date], list[Any]] = {}
@@ -183,22 +193,27 @@ class Rollup:
             key = (agent, day, status, key_reason)
             self.times[key] = self.times.get(key, 0.0) + seconds
 
+    def load(self, conn: Connection, queues: Iterable[int], uids: Iterable[str]) -> None:
+        """Before a batch is written: the targets of its final calls' ``queues`` (locked:
+        first in the transaction, so that a change of a target waits for it, or it for the
+        change) and what the database holds of the calls it ends or wraps up (``uids``):
+        two statements for the batch, not one a record."""
+        self.targets = targets(conn, queues)
+        self.known = existing(conn, uids)
+
     def final(
-        self,
-        rows: list[dict[str, Any]],
-        missed: Mapping[str, list[tuple[int, float]]],
-        before: Mapping[str, dict[str, Any]],
-        targets: Mapping[int, float],
+        self, rows: list[dict[str, Any]], missed: Mapping[str, list[tuple[int, float]]]
     ) -> None:
         """Call records written final (``rows``: their columns, ``missed``: their missed
-        offers by uniqueid), ``before``: what the database held of them (``existing``)."""
+        offers by uniqueid), of calls ``load`` was told of."""
         for row in rows:
             uid = row["uniqueid"]
-            old = before.get(uid)
+            old = self.known.get(uid)
             offers = missed.get(uid, [])
+            acw = old["acw"] if old is not None else None
+            self.known[uid] = {**row, "live": False, "acw": acw, "missed": offers}
             if old is None or old["live"]:
-                acw = old["acw"] if old is not None else None
-                self.call({**row, "acw": acw}, target_of(targets, row["queue_id"]))
+                self.call({**row, "acw": acw}, target_of(self.targets, row["queue_id"]))
                 for agent, at in offers:
                     self.missed(agent, at)
             elif any(old[k] != row[k] for k in (*FACTS, "handled_by")) or sorted(
@@ -213,20 +228,19 @@ class Rollup:
                     for agent, at in offered:
                         self._recount_days.add((agent, day_of(at, self.tz)))
 
-    def wrapped(self, conn: Connection, uid: str, seconds: float) -> None:
-        """An automatic wrap-up of ``seconds`` after call ``uid`` ended (written to its record
-        after this): a final, answered queue call's handle time grows by the difference."""
-        c = t.cdr.c
-        row = conn.execute(
-            select(c.live, c.queue_id, c.created, c.answered, c.ended, c.acw).where(
-                c.uniqueid == uid
-            )
-        ).first()
-        if row is None or row.live or row.queue_id is None:
+    def wrapped(self, uid: str, seconds: float) -> None:
+        """An automatic wrap-up of ``seconds`` after call ``uid`` (of those ``load`` was told
+        of) ended, written to its record: a final, answered queue call's handle time grows by
+        the difference."""
+        row = self.known.get(uid)
+        if row is None:
             return
-        if row.answered is None or row.ended is None:
+        before, row["acw"] = row["acw"], seconds
+        if row["live"] or row["queue_id"] is None:
             return
-        self._slot((row.queue_id, slot_of(row.created)))[6] += seconds - (row.acw or 0.0)
+        if row["answered"] is None or row["ended"] is None:
+            return
+        self._slot((row["queue_id"], slot_of(row["created"])))[6] += seconds - (before or 0.0)
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -335,21 +349,23 @@ def _add(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
 # --- counting again from the records ------------------------------------------------------------
 
 
-def _calls_in(conn: Connection, *where: Any) -> Iterable[Mapping[str, Any]]:
+def _calls_in(conn: Connection, *where: Any) -> list[dict[str, Any]]:
     c = t.cdr.c
     query = select(*(c[k] for k in _READ)).where(c.live.is_(False), *where)
-    return conn.execute(query).mappings()
+    return [dict(row) for row in conn.execute(query).mappings()]
 
 
 def _recount_slots(conn: Connection, keys: list[tuple[int, int]]) -> None:
     """Each (queue, slot) of ``keys`` again from the records."""
     c, s = t.cdr.c, t.queue_slots.c
     found = targets(conn, {q for q, _ in keys})
-    fresh = Rollup(_UNUSED_TZ)
+    fresh = Rollup(UTC)  # slots are the same in every time zone
     for queue, slot in keys:
         conn.execute(delete(t.queue_slots).where(s.queue_id == queue, s.slot == slot))
         start = slot * SLOT
-        for row in _calls_in(conn, c.queue_id == queue, c.created >= start, c.created < start + SLOT):
+        for row in _calls_in(
+            conn, c.queue_id == queue, c.created >= start, c.created < start + SLOT
+        ):
             fresh.call({**row, "agent_id": None}, found[queue])
     fresh.flush(conn)
 
@@ -367,16 +383,6 @@ def _recount_days(conn: Connection, keys: list[tuple[int, date]], tz: tzinfo) ->
         for (at,) in conn.execute(query):
             fresh.missed(agent, at)
     fresh.flush(conn)
-
-
-class _NoTz(tzinfo):
-    """The time zone of a ``Rollup`` that sums queue slots only (which are UTC)."""
-
-    def utcoffset(self, dt: Any) -> timedelta:
-        raise AssertionError("a queue slot needs no time zone")
-
-
-_UNUSED_TZ = _NoTz()
 
 
 def recount_within(conn: Connection, queue: int) -> None:

@@ -416,7 +416,7 @@ class Store:
             roll = rollup.Rollup(self.tz)
             ended = []
             for r in rows:
-                roll.call(r, rollup.target_of(targets, r["queue_id"]))
+                roll.call(dict(r), rollup.target_of(targets, r["queue_id"]))
                 call = dict(r["call"])
                 call.update(cause=int(Cause.UNKNOWN), disconnected=now, now=now)
                 conn.execute(
