@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from tests.storage import raw_reports
 from ucs.core.effects import CallRecord, StatusRecord
@@ -36,7 +38,7 @@ from ucs.core.periods import (
     slot_of,
     split_days,
 )
-from ucs.storage import reports
+from ucs.storage import committer, reports, rollup
 from ucs.storage import schema as t
 from ucs.storage.store import Store
 
@@ -373,3 +375,56 @@ def test_hours_of_a_half_hour_dst_change_and_a_45_minute_zone() -> None:
     assert len(day.intervals()) == 24
     assert all(iv.start % 900 == 0 and iv.start % 3600 == 900 for iv in day.intervals())
     assert datetime.fromtimestamp(day.intervals()[5].start, kathmandu).hour == 5
+
+
+def test_a_change_of_target_waits_for_a_writer_that_read_the_old_one(pg_url: str) -> None:
+    """PostgreSQL: a writer's batch reads its queues' targets locked (``FOR SHARE``), so a
+    change of a target (which counts the queue's slots again) waits until the batch has
+    committed, and then counts the batch's calls too: neither misses the other."""
+    tz = ZoneInfo("Europe/Prague")
+    store = _open(pg_url, tz)
+    created = midnight(date(2026, 11, 24), tz) + 8 * 3600
+    call = {"uniqueid": f"{created}.1", "created": created, "connected": created + 25}
+    call |= {"disconnected": created + 100, "cause": int(Cause.CALLED_HANGUP)}
+    record = CallRecord(call, (), 1, enqueued=created, handled_by=1)
+    changed = threading.Event()
+    try:
+        with store.engine.begin() as conn:
+            roll = rollup.Rollup(tz)
+            roll.load(conn, {1}, {call["uniqueid"]})  # the writer's batch: target 20 s
+            assert roll.targets == {1: 20.0}
+            worker = threading.Thread(
+                target=lambda: (
+                    changed.set()
+                    if store.update(t.queues, 1, {"service_level_target": 30})
+                    else None
+                )
+            )
+            worker.start()
+            _until_waiting_for_a_lock(conn)
+            assert not changed.is_set()
+            committer.apply(conn, [record], tz)  # within 20 s? no: it waited 25
+        worker.join(30)
+        assert changed.is_set()
+        with store.engine.connect() as conn:
+            within = conn.execute(select(t.queue_slots.c.within)).scalars().all()
+        assert within == [1]  # counted again under 30 s, the batch's call included
+    finally:
+        store.stop()
+
+
+def _until_waiting_for_a_lock(conn: Any) -> None:
+    """Until another session of the database waits for a lock (the change of target)."""
+    with conn.engine.connect() as probe:
+        for _ in range(600):
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+            if waiting:
+                return
+            probe.rollback()
+            time.sleep(0.05)
+    raise AssertionError("the change of target never waited for the writer")
