@@ -16,6 +16,8 @@ export const TEAM_STYLE = `
 .team table { width: 100%; border-collapse: collapse; font-size: 13px; }
 .team th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; padding: 4px 4px 4px 0; }
 .team td { padding: 5px 4px 5px 0; border-top: 1px solid var(--line); vertical-align: top; }
+.team th.n { text-align: right; padding-left: 8px; }
+.team .n + :not(.n) { padding-left: 10px; }
 .team td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .team .sl-bad { color: var(--bad); font-weight: 700; } .team .sl-ok { color: var(--ok); font-weight: 700; }
 .team .agent-call { color: var(--muted); font-size: 12px; }
@@ -23,8 +25,8 @@ export const TEAM_STYLE = `
 .team .filters label { flex: 1 1 120px; margin: 0; min-width: 0; }
 .team .filters select { width: 100%; }
 .team .scroller { overflow-x: auto; outline-offset: 2px;
-  background: linear-gradient(to right, var(--card) 30%, transparent) left / 24px 100% no-repeat local,
-    linear-gradient(to left, var(--card) 30%, transparent) right / 24px 100% no-repeat local,
+  background: linear-gradient(to right, var(--card) 50%, transparent) left / 24px 100% no-repeat local,
+    linear-gradient(to left, var(--card) 50%, transparent) right / 24px 100% no-repeat local,
     radial-gradient(farthest-side at 0 50%, var(--shade), transparent) left / 12px 100% no-repeat scroll,
     radial-gradient(farthest-side at 100% 50%, var(--shade), transparent) right / 12px 100% no-repeat scroll; }
 .team .scroller table { min-width: 100%; }
