@@ -44,7 +44,11 @@ async def test_a_callback_request_is_offered_and_answer_dials_it(running: Runnin
         connected = await _next(events, "connect", 3)  # the number answers after 1 s
         assert connected["uniqueid"] == uid and connected["connected"] is not None
         await op.hangup()
-        cdr = (await http.get("/api/cdr")).json()
+        for _ in range(500):  # the record is written by the store's writer, a moment later
+            cdr = (await http.get("/api/cdr")).json()
+            if any(c["uniqueid"] == uid for c in cdr):
+                break
+            await asyncio.sleep(0.02)
         assert [c["data"]["callback"] for c in cdr if c["uniqueid"] == uid] == [True]
 
 
