@@ -19,6 +19,7 @@ __all__ = [
     "SILENCE_DBFS",
     "TONE_DBFS",
     "TONE_SHARE",
+    "Samples",
     "band_share",
     "level_dbfs",
     "read_wav",

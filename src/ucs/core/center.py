@@ -162,11 +162,13 @@ class Center:
         self.line_owner: dict[LineId, AgentId] = {}
         """The agent holding each phone in use."""
         self.registered: set[LineId] | None = None
+        """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.media_available = False
+        """A media engine is up: the softphone may be paired (``MediaStatus``)."""
+        self.recording_available = False
+        """Calls can be recorded: an engine is up and the recording tools are there."""
         self.queue_waits = QueueWaits()
         """How long each queue's answered callers waited (the expected wait announced)."""
-        """A media engine is up: the softphone may be paired (``MediaStatus``)."""
-        """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.midnight = next_midnight(now, tz)
         self.now = now
         self.out = Outbox()
@@ -336,6 +338,7 @@ class Center:
         # Paired softphones stay paired while the engine restarts: their calls end with a
         # cause (the media adapter hangs them up), the next ones ring again.
         self.media_available = ev.available
+        self.recording_available = ev.available and ev.recording
 
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:

@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ucs.core.effects import Announce, CallRecord, Greet, Hold, Monitor, Mute, Record, Unhold
+from ucs.core.effects import (
+    Announce,
+    CallRecord,
+    Greet,
+    Hold,
+    Monitor,
+    Mute,
+    Record,
+    Unhold,
+    Unrecorded,
+)
 from ucs.core.events import Answered, Event, MediaStatus
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
@@ -29,12 +39,21 @@ from ucs.media.base import MediaError, Party
 from ucs.media.g711 import tone
 from ucs.media.janus import JanusMedia
 from ucs.media.janus_api import JanusClient
-from ucs.media.recorder import Recorder, RecordingError
+from ucs.media.recorder import TOOLS, Recorder, RecordingError
+from ucs.media.recorder import tools_installed as recording_tools_installed
 from ucs.media.rtp import RtpPeer, local_address_towards
 from ucs.media.sounds import SoundError, Sounds, tools_installed
 from ucs.media.supervisor import Supervisor
 
-__all__ = ["AUDIO", "KEEP_HEARD", "Conductor", "clip_of", "place_text", "wait_text"]
+__all__ = [
+    "AUDIO",
+    "KEEP_HEARD",
+    "UNRECORDED",
+    "Conductor",
+    "clip_of",
+    "place_text",
+    "wait_text",
+]
 
 log = logging.getLogger("ucs.media")
 
@@ -44,6 +63,11 @@ KEEP_HEARD = 200
 """Ended simulated calls whose heard audio is kept (about 1 MB each at most)."""
 VOICE = "Hello, I am calling about my order. It has not arrived yet. Can you help me, please?"
 """What a simulated caller with ``"audio": "voice"`` says (and says again, after a second)."""
+UNRECORDED = {
+    "no_tools": "this server cannot make recordings (" + ", ".join(TOOLS) + " missing)",
+    "no_audio": "the agent's phone is not the softphone, or no media engine runs",
+}
+"""Why an ``always`` call was not recorded (``Unrecorded.reason``), for the log."""
 AUDIO = re.compile(r"^(tone:([0-9]{3,4})|voice)$")
 """What a simulated caller may say: ``tone:440`` (100–4000 Hz) or ``voice``."""
 
@@ -109,6 +133,8 @@ class Conductor:
         self._music: dict[str, str] = {}
         """The music of each call's queue, for hold."""
         self.heard: OrderedDict[str, RtpPeer] = OrderedDict()
+        self.can_record = False
+        """The tools that make recordings are installed: decided once, at ``start``."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._voice: bytes | None = None
 
@@ -119,6 +145,13 @@ class Conductor:
     # --- life ---------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.can_record = recording_tools_installed()
+        if self.supervisor is not None and not self.can_record:
+            log.warning(
+                "calls cannot be recorded: %s missing (make media-engine installs them); "
+                "startRecording() answers MEDIA_UNAVAILABLE",
+                " or ".join(TOOLS),
+            )
         if self.supervisor is not None:
             self.supervisor.start()
             if tools_installed():  # made once, in the background: the engine starts meanwhile
@@ -151,7 +184,7 @@ class Conductor:
 
     def engine_up(self, client: JanusClient) -> None:
         self.media.up(client)
-        self.submit(MediaStatus(True))
+        self.submit(MediaStatus(True, recording=self.can_record))
 
     def engine_down(self, reason: str) -> None:
         lost = self.media.down()
@@ -191,6 +224,13 @@ class Conductor:
                 self._spawn(self.media.unhold(effect.uniqueid))
             elif isinstance(effect, Record):
                 self._spawn(self._record(effect))
+            elif isinstance(effect, Unrecorded):
+                log.warning(
+                    "call %s of queue %s is not recorded although its queue records always: %s",
+                    effect.uniqueid,
+                    effect.queue,
+                    UNRECORDED.get(effect.reason, effect.reason),
+                )
             elif isinstance(effect, Monitor) and self.media.has_call(effect.uniqueid):
                 self._spawn(self._monitor(effect))
             elif isinstance(effect, CallRecord) and not effect.live:

@@ -1,0 +1,141 @@
+"""Recording's harder cases with real audio (CONTRACT §10, docs/media.md "Recording"): a
+server without the tools that make recordings, a call held while it is recorded, and a call
+transferred while it is recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import shutil
+import wave
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from tests.browser.helpers import open_page
+from tests.media.audio import TONE_DBFS, TONE_SHARE, band_share, level_dbfs
+from tests.media.conftest import AGENT_TONE, Netns, media_serving
+from tests.media.helpers import ADMIN, caller_heard
+
+pytestmark = pytest.mark.anyio
+
+CALLER_TONE = 440.0
+MUSIC_TONE = 600.0
+STRETCH = 3.0
+"""Seconds each stretch of a test (talking, held, talking again) lasts."""
+ON_SOFTPHONE = """async ([username, password]) => {
+  await window.ucsOperator.login(username, password);
+  await window.ucsOperator.selectIdentifier('softphone');
+  await window.ucsOperator.provision();
+  await window.ucsOperator.changeStatus('READY');
+}"""
+REFUSAL = "(method) => window.ucsOperator[method]().then(() => 'resolved', (e) => e.code)"
+
+
+def channels(data: bytes) -> tuple[Any, Any, int]:
+    """The left and right channels of a stereo 16-bit WAV, in [-1, 1], and its rate."""
+    with wave.open(io.BytesIO(data)) as w:
+        assert w.getnchannels() == 2, "a stereo WAV"
+        assert w.getsampwidth() == 2, "16-bit PCM"
+        frames = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+        both = frames.reshape(-1, 2) / 32768.0
+        return both[:, 0], both[:, 1], w.getframerate()
+
+
+def assert_tone(samples: Any, rate: int, frequency: float) -> None:
+    share, level = band_share(samples, rate, frequency), level_dbfs(samples)
+    assert share > TONE_SHARE and level > TONE_DBFS, (frequency, share, level)
+
+
+async def ring_and_answer(page: Any, http: httpx.AsyncClient, queue: int = 1) -> str:
+    """A simulated caller saying 440 Hz rings the agent of ``page``, who answers on the
+    softphone; once its audio plays in the tab. Returns the call's uniqueid."""
+    r = await http.post(
+        "/api/sim/calls",
+        json={"queue": queue, "from": "+420777123456", "audio": f"tone:{CALLER_TONE:g}"},
+    )
+    assert r.status_code == 201, r.text
+    uid = str(r.json()["uniqueid"])
+    await page.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
+    await page.evaluate("window.ucsOperator.answer()")
+    await page.wait_for_function(
+        f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
+    )
+    return uid
+
+
+async def set_recording(http: httpx.AsyncClient, queue: int, mode: str) -> None:
+    r = await http.patch(f"/api/queues/{queue}", json={"recording": mode})
+    assert r.status_code == 200, r.text
+
+
+# --- a server that cannot make recordings -------------------------------------------------
+
+
+def _path_without_recording_tools(folder: Path) -> str:
+    """A folder for PATH with what the media plane runs (Janus, the namespace's ``ip``,
+    ``setpriv``) and none of ``janus-pp-rec``, ``opusdec`` and ``sox``."""
+    folder.mkdir()
+    for tool in ("janus", "ip", "setpriv"):
+        found = shutil.which(tool)
+        if found is not None:
+            (folder / tool).symlink_to(found)
+    return str(folder)
+
+
+async def test_a_server_without_the_recording_tools_records_nothing_and_says_so(
+    tmp_path: Path,
+    netns: Netns,
+    default_sounds: Path,
+    softphone_browser: Any,
+    crm: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Decided once, at the start: the softphone and the call's audio work, ``always`` does
+    not claim the call recorded (a warning, ``ucs_calls_unrecorded``), ``startRecording()``
+    is ``MEDIA_UNAVAILABLE`` and no recording or part of one is left."""
+    monkeypatch.setenv("PATH", _path_without_recording_tools(tmp_path / "bin"))
+    caplog.set_level(logging.WARNING, logger="ucs.media")
+    async with media_serving(tmp_path, netns, default_sounds) as server:
+        assert server.server.media.can_record is False
+        assert any("cannot be recorded" in r.getMessage() for r in caplog.records)
+        page = await open_page(
+            softphone_browser, crm, server, headless=False, extra="audioProcessing: false,"
+        )
+        await page.evaluate(ON_SOFTPHONE, ["agent1", "agent1-pass"])
+        async with httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30) as http:
+            await set_recording(http, 1, "always")
+            uid = await ring_and_answer(page, http)
+            # The call has its audio: the caller hears the agent's microphone.
+            samples, rate = await caller_heard(http, uid)
+            assert_tone(samples, rate, AGENT_TONE)
+            call = await page.evaluate("window.ucsOperator.state()")
+            assert call["call"]["recorded"] is False
+            assert await page.evaluate(REFUSAL, "startRecording") == "MEDIA_UNAVAILABLE"
+            assert server.server.center.calls[uid].recorded is False  # type: ignore[index]
+            assert any(
+                uid in r.getMessage() and "not recorded" in r.getMessage() for r in caplog.records
+            )
+            metrics = (await http.get("/metrics")).text
+            assert 'ucs_calls_unrecorded_total{name="Support",queue="1",reason="no_tools"} 1.0' in (
+                metrics
+            )
+            await page.evaluate("window.ucsOperator.hangup()")
+            async with asyncio.timeout(10):
+                while True:
+                    r = await http.get("/api/cdr", params={"limit": 10})
+                    done = [c for c in r.json() if c["uniqueid"] == uid and c["cause"] >= 0]
+                    if done:
+                        break
+                    await asyncio.sleep(0.1)
+            assert done[0]["recorded"] is False
+            assert (await http.get("/api/recordings")).json() == []
+            assert (await http.get(f"/api/recordings/{uid}")).status_code == 404
+            folder = server.server.media.recorder.folder
+            assert not (folder / ".parts" / uid).exists()
+            assert not (folder / f"{uid}.wav").exists()
