@@ -8,6 +8,7 @@ import asyncio
 import io
 import logging
 import shutil
+import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,18 @@ import numpy as np
 import pytest
 
 from tests.browser.helpers import open_page
-from tests.media.audio import TONE_DBFS, TONE_SHARE, band_share, level_dbfs
+from tests.media.audio import (
+    SILENCE_DBFS,
+    TONE_DBFS,
+    TONE_SHARE,
+    band_share,
+    level_dbfs,
+    stretch,
+    write_tone,
+)
 from tests.media.conftest import AGENT_TONE, Netns, media_serving
 from tests.media.helpers import ADMIN, caller_heard
+from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
 
@@ -139,3 +149,59 @@ async def test_a_server_without_the_recording_tools_records_nothing_and_says_so(
             folder = server.server.media.recorder.folder
             assert not (folder / ".parts" / uid).exists()
             assert not (folder / f"{uid}.wav").exists()
+
+
+# --- a call held while it is recorded -----------------------------------------------------
+
+
+async def recording_of(http: httpx.AsyncClient, uid: str) -> tuple[bytes, dict[str, Any]]:
+    """The call's WAV (the server waits while it is being made) and its entry in the list."""
+    r = await http.get(f"/api/recordings/{uid}")
+    assert r.status_code == 200, r.text
+    listed = (await http.get("/api/recordings")).json()
+    return r.content, next(x for x in listed if x["uniqueid"] == uid)
+
+
+async def test_a_held_stretch_is_silent_in_the_recording(
+    tmp_path: Path, softphone_browser: Any, crm: tuple[Path, str], media_server: Running
+) -> None:
+    """Held, the caller hears the music and neither side is recorded (what the caller says
+    meanwhile is not for the agent, and the music is nobody's speech): both channels are
+    silent for the held stretch, and both sides are recorded again after ``unhold()``."""
+    page = await open_page(
+        softphone_browser, crm, media_server, headless=False, extra="audioProcessing: false,"
+    )
+    await page.evaluate(ON_SOFTPHONE, ["agent1", "agent1-pass"])
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
+        music = write_tone(tmp_path / "music.wav", MUSIC_TONE, seconds=5.0, rate=8000)
+        assert (await http.put("/api/sounds/music", content=music.read_bytes())).status_code == 200
+        await set_recording(http, 1, "always")
+        uid = await ring_and_answer(page, http)
+        talking = time.time()
+        await asyncio.sleep(STRETCH)
+        holding = time.time()
+        held = await page.evaluate("window.ucsOperator.hold()")
+        assert held["state"] == 5 and held["recorded"] is True
+        samples, rate = await caller_heard(http, uid)  # the caller hears the music
+        assert_tone(samples, rate, MUSIC_TONE)
+        await asyncio.sleep(max(0.0, holding + STRETCH - time.time()))
+        unholding = time.time()
+        await page.evaluate("window.ucsOperator.unhold()")
+        samples, rate = await caller_heard(http, uid)  # and the agent again
+        assert_tone(samples, rate, AGENT_TONE)
+        await asyncio.sleep(max(0.0, unholding + STRETCH - time.time()))
+        ending = time.time()
+        await page.evaluate("window.ucsOperator.hangup()")
+        data, entry = await recording_of(http, uid)
+
+    left, right, rate = channels(data)
+    start = entry["start"]
+    assert ending - start - 1.5 < len(left) / rate < ending - start + 1.5  # the hold is in it
+    before = (talking - start + 0.5, holding - talking - 1.0)
+    on_hold = (holding - start + 1.0, unholding - holding - 1.5)
+    after = (unholding - start + 1.5, ending - unholding - 2.0)
+    for at, seconds in (before, after):
+        assert_tone(stretch(left, rate, at, seconds), rate, CALLER_TONE)
+        assert_tone(stretch(right, rate, at, seconds), rate, AGENT_TONE)
+    assert level_dbfs(stretch(left, rate, *on_hold)) < SILENCE_DBFS
+    assert level_dbfs(stretch(right, rate, *on_hold)) < SILENCE_DBFS
