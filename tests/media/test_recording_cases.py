@@ -28,7 +28,7 @@ from tests.media.audio import (
     write_tone,
 )
 from tests.media.conftest import AGENT_TONE, Netns, media_serving
-from tests.media.helpers import ADMIN, caller_heard
+from tests.media.helpers import ADMIN, caller_heard, operator, request
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
@@ -205,3 +205,101 @@ async def test_a_held_stretch_is_silent_in_the_recording(
         assert_tone(stretch(right, rate, at, seconds), rate, AGENT_TONE)
     assert level_dbfs(stretch(left, rate, *on_hold)) < SILENCE_DBFS
     assert level_dbfs(stretch(right, rate, *on_hold)) < SILENCE_DBFS
+
+
+# --- a call transferred while it is recorded ----------------------------------------------
+
+
+async def state_of(ws: Any, state: int) -> dict[str, Any]:
+    """The call in focus of the agent of ``ws`` (an operator connection), once in ``state``."""
+    async with asyncio.timeout(15):
+        while True:
+            call = (await request(ws, f"s{time.monotonic_ns()}", "state"))["result"]["call"]
+            if call is not None and call["state"] == state:
+                return dict(call)
+            await asyncio.sleep(0.05)
+
+
+async def test_a_transferred_calls_recording_names_every_agent_and_stays_its_queues(
+    tmp_path: Path, softphone_browser: Any, crm: tuple[Path, str], media_server: Running
+) -> None:
+    """agent1 (softphone, 1 kHz) answers a Support caller (440 Hz) recorded ``always`` and
+    hands it over to agent3 (Sales only, a desk phone) by an attended transfer: one
+    recording, the caller left throughout, agent1 right until the consultation, nothing
+    while the caller waited (hold music), the caller again after the transfer and agent1 no
+    more; listed for both agents; Support's supervisor may have it, Sales' may not."""
+    page = await open_page(
+        softphone_browser, crm, media_server, headless=False, extra="audioProcessing: false,"
+    )
+    await page.evaluate(ON_SOFTPHONE, ["agent1", "agent1-pass"])
+    colleague = await operator(media_server)
+    await request(colleague, "1", "login", "agent3", "agent3-pass")
+    await request(colleague, "2", "selectIdentifier", "phone3")
+    await request(colleague, "3", "provision")
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
+        music = write_tone(tmp_path / "music.wav", MUSIC_TONE, seconds=5.0, rate=8000)
+        assert (await http.put("/api/sounds/music", content=music.read_bytes())).status_code == 200
+        await set_recording(http, 1, "always")
+        for queue in (1, 2):
+            body = {
+                "username": f"sup{queue}",
+                "password": f"sup{queue}-password",
+                "memberships": [{"queue": queue, "supervisor": True}],
+            }
+            assert (await http.post("/api/agents", json=body)).status_code in (200, 201)
+        uid = await ring_and_answer(page, http)
+        talking = time.time()
+        await asyncio.sleep(STRETCH)
+        consulting = time.time()
+        await page.evaluate("window.ucsOperator.transfer('1003')")  # agent3's desk phone
+        await state_of(colleague, 2)
+        await request(colleague, "4", "answer")
+        await state_of(colleague, 3)
+        await asyncio.sleep(1.0)
+        await page.evaluate("window.ucsOperator.finishTransfer()")
+        taken = await state_of(colleague, 3)
+        transferred = time.time()
+        assert taken["uniqueid"] == uid and taken["recorded"] is True
+        # The caller hears neither the hold music nor agent1 any more (agent3's desk phone
+        # has no audio here).
+        samples, rate = await caller_heard(http, uid)
+        assert level_dbfs(samples) < SILENCE_DBFS, level_dbfs(samples)
+        await asyncio.sleep(max(0.0, transferred + STRETCH - time.time()))
+        ending = time.time()
+        await request(colleague, "5", "hangup")
+        data, entry = await recording_of(http, uid)
+        assert entry["agent"] == "agent1" and entry["agents"] == ["agent1", "agent3"]
+        assert entry["queue"] == 1
+        for who in ("agent1", "agent3"):
+            listed = (await http.get("/api/recordings", params={"agent": who})).json()
+            assert [x["uniqueid"] for x in listed] == [uid], who
+        assert (await http.get("/api/recordings", params={"agent": "agent2"})).json() == []
+        assert (await http.get("/api/recordings", params={"agent": "agent"})).json() == []
+    await colleague.close()
+
+    tokens = {}
+    for name in ("sup1", "sup2"):
+        ws = await operator(media_server)
+        login = await request(ws, "1", "login", name, f"{name}-password")
+        tokens[name] = {"Authorization": f"Bearer {login['result']['token']}"}
+        await ws.close()
+    async with httpx.AsyncClient(base_url=media_server.url, timeout=30) as http:
+        r = await http.get(f"/api/recordings/{uid}", headers=tokens["sup1"])
+        assert r.status_code == 200 and r.content == data
+        listed = (await http.get("/api/recordings", headers=tokens["sup1"])).json()
+        assert [x["uniqueid"] for x in listed] == [uid]
+        # Sales' supervisor: agent3 is theirs, the call is Support's.
+        assert (await http.get(f"/api/recordings/{uid}", headers=tokens["sup2"])).status_code == 404
+        assert (await http.get("/api/recordings", headers=tokens["sup2"])).json() == []
+
+    left, right, rate = channels(data)
+    start = entry["start"]
+    before = (talking - start + 0.5, consulting - talking - 1.0)
+    waiting = (consulting - start + 1.0, transferred - consulting - 2.0)
+    after = (transferred - start + 1.5, ending - transferred - 2.0)
+    assert_tone(stretch(left, rate, *before), rate, CALLER_TONE)
+    assert_tone(stretch(right, rate, *before), rate, AGENT_TONE)
+    assert level_dbfs(stretch(left, rate, *waiting)) < SILENCE_DBFS
+    assert level_dbfs(stretch(right, rate, *waiting)) < SILENCE_DBFS
+    assert_tone(stretch(left, rate, *after), rate, CALLER_TONE)
+    assert level_dbfs(stretch(right, rate, *after)) < SILENCE_DBFS  # agent1 is gone

@@ -32,7 +32,7 @@ from ucs.core.effects import (
     Unhold,
     Unrecorded,
 )
-from ucs.core.events import Answered, Event, MediaStatus
+from ucs.core.events import Answered, Event, MediaStatus, Transferred
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
 from ucs.media.base import MediaError, Party
@@ -203,6 +203,8 @@ class Conductor:
     def observe(self, event: Event | None, effects: list[Any], seconds: float) -> None:
         if isinstance(event, Answered) and event.uniqueid in self.waiting:
             self._stop_waiting(event.uniqueid)
+        if isinstance(event, Transferred) and self.media.has_call(event.uniqueid):
+            self._spawn(self._handed_over(event.uniqueid))
         for effect in effects:
             if isinstance(effect, Mute) and is_softphone(effect.line):
                 if self.media.has_call(effect.uniqueid):
@@ -223,7 +225,7 @@ class Conductor:
             elif isinstance(effect, Unhold) and self.media.has_call(effect.uniqueid):
                 self._spawn(self.media.unhold(effect.uniqueid))
             elif isinstance(effect, Record):
-                self._spawn(self._record(effect))
+                self._record(effect)
             elif isinstance(effect, Unrecorded):
                 log.warning(
                     "call %s of queue %s is not recorded although its queue records always: %s",
@@ -233,19 +235,28 @@ class Conductor:
                 )
             elif isinstance(effect, Monitor) and self.media.has_call(effect.uniqueid):
                 self._spawn(self._monitor(effect))
-            elif isinstance(effect, CallRecord) and not effect.live:
-                uid = str(effect.call.get("uniqueid"))
-                self._greets.pop(uid, None)
-                self._music.pop(uid, None)
-                if uid in self.waiting:
-                    self._stop_waiting(uid)
-                if (
-                    self.media.has_call(uid)
-                    or uid in self.callers
-                    or self._softphone(effect)
-                    or self.recorder.recorded(uid)
-                ):
-                    self._spawn(self._ended(uid))
+            elif isinstance(effect, CallRecord):
+                self._call_record(effect)
+
+    def _call_record(self, record: CallRecord) -> None:
+        """A call's record: a recorded call's names its agents (a transferred call has more
+        than one); the final one frees the call's audio and makes its recording."""
+        uid = str(record.call.get("uniqueid"))
+        if self.recorder.recorded(uid):
+            self.recorder.note(uid, record.agents)
+        if record.live:
+            return
+        self._greets.pop(uid, None)
+        self._music.pop(uid, None)
+        if uid in self.waiting:
+            self._stop_waiting(uid)
+        if (
+            self.media.has_call(uid)
+            or uid in self.callers
+            or self._softphone(record)
+            or self.recorder.recorded(uid)
+        ):
+            self._spawn(self._ended(uid))
 
     # --- what waiting callers hear ----------------------------------------------------------
 
@@ -308,12 +319,24 @@ class Conductor:
         channels = (record.call.get("caller_channel"), record.call.get("connected_channel"))
         return any(isinstance(c, str) and c.startswith("WebRTC/") for c in channels)
 
-    async def _record(self, record: Record) -> None:
-        """Record the call's parties into its parts folder, or pause."""
+    def _record(self, record: Record) -> None:
+        """Record the call's parties into its parts folder, or pause. The folder is made at
+        once, so that the call's records of the same step name their agents in it."""
         folder = None
         if record.on:
-            folder = str(self.recorder.begin(record.uniqueid, record.agent, record.queue))
-        await self.media.record(record.uniqueid, folder)
+            try:
+                folder = str(self.recorder.begin(record.uniqueid, record.agent, record.queue))
+            except (RecordingError, OSError) as err:
+                log.warning("call %s cannot be recorded: %s", record.uniqueid, err)
+                return
+        self._spawn(self.media.record(record.uniqueid, folder))
+
+    async def _handed_over(self, uid: str) -> None:
+        """A transfer was carried out: the agent who transferred leaves the call's audio, and
+        a call that waited on hold (an attended transfer) is taken off it: the music stops
+        and its recording goes on. The new agent's softphone joins as the agent's side."""
+        await self.media.leave(uid, "agent")
+        await self.media.unhold(uid)
 
     async def _monitor(self, monitor: Monitor) -> None:
         """A supervisor listens (muted), barges in (heard), whispers (muted in the call's room,

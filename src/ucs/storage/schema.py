@@ -300,6 +300,9 @@ recordings = Table(
     Column("uniqueid", String(64), primary_key=True),
     Column("agent_id", Integer),  # no foreign key: a recording outlives its agent
     Column("agent", String(64)),  # the agent's username when the call was recorded
+    # Every agent who was on the call (a transferred call has more), " id:username " each as
+    # cdr.agents (agents_cell); NULL for recordings made before migration 0017.
+    Column("agents", Text),
     Column("queue_id", Integer),
     Column("start", Float, nullable=False),
     Column("seconds", Float, nullable=False),
