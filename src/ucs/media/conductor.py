@@ -402,6 +402,20 @@ class Conductor:
             raise
         peer.start(remote)
         self.callers[uid] = peer
+        self._heard_from_now(uid)
+
+    async def connect_far(self, uid: str, address: tuple[str, int]) -> tuple[str, int]:
+        """The simulated caller of ``uid`` is a plain RTP peer (G.711 μ-law) at ``address``
+        of its own (a load generator, as a SIP leg would be): joined to the call's audio;
+        returns where the engine takes its RTP."""
+        if not self.available:
+            raise MediaError("no media engine is running")
+        remote = await self.media.connect_rtp(uid, "far", address, "pcmu")
+        self._heard_from_now(uid)
+        return remote
+
+    def _heard_from_now(self, uid: str) -> None:
+        """The call's far party has audio now: a greeting decided before it plays."""
         greet = self._greets.pop(uid, None)
         if greet is not None:
             self._greet(greet)
