@@ -14,7 +14,14 @@ from tests.media.audio import Samples, read_wav, stretch
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
 
-__all__ = ["ADMIN", "HEARD_IN_BROWSER", "caller_heard", "operator", "request"]
+__all__ = [
+    "ADMIN",
+    "HEARD_IN_BROWSER",
+    "caller_heard",
+    "operator",
+    "request",
+    "set_recording",
+]
 
 ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
 
@@ -86,3 +93,10 @@ async def caller_heard(
             if len(samples) - len(start) >= seconds * rate:
                 return stretch(samples, rate, -1.5, 1.5), rate
             await asyncio.sleep(0.1)
+
+
+async def set_recording(http: httpx.AsyncClient, queue: int, mode: str) -> None:
+    """The queue's ``recording`` mode over REST (``http`` with the admin token)."""
+    r = await http.patch(f"/api/queues/{queue}", json={"recording": mode})
+    assert r.status_code == 200, r.text
+    assert r.json()["recording"] == mode

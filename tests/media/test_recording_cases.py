@@ -5,30 +5,26 @@ transferred while it is recorded."""
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import shutil
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 
 from tests.browser.helpers import open_page
 from tests.media.audio import (
     SILENCE_DBFS,
-    TONE_DBFS,
-    TONE_SHARE,
-    band_share,
+    assert_tone,
+    channels,
     level_dbfs,
     stretch,
     write_tone,
 )
 from tests.media.conftest import AGENT_TONE, Netns, media_serving
-from tests.media.helpers import ADMIN, caller_heard, operator, request
+from tests.media.helpers import ADMIN, caller_heard, operator, request, set_recording
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
@@ -46,21 +42,6 @@ ON_SOFTPHONE = """async ([username, password]) => {
 REFUSAL = "(method) => window.ucsOperator[method]().then(() => 'resolved', (e) => e.code)"
 
 
-def channels(data: bytes) -> tuple[Any, Any, int]:
-    """The left and right channels of a stereo 16-bit WAV, in [-1, 1], and its rate."""
-    with wave.open(io.BytesIO(data)) as w:
-        assert w.getnchannels() == 2, "a stereo WAV"
-        assert w.getsampwidth() == 2, "16-bit PCM"
-        frames = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
-        both = frames.reshape(-1, 2) / 32768.0
-        return both[:, 0], both[:, 1], w.getframerate()
-
-
-def assert_tone(samples: Any, rate: int, frequency: float) -> None:
-    share, level = band_share(samples, rate, frequency), level_dbfs(samples)
-    assert share > TONE_SHARE and level > TONE_DBFS, (frequency, share, level)
-
-
 async def ring_and_answer(page: Any, http: httpx.AsyncClient, queue: int = 1) -> str:
     """A simulated caller saying 440 Hz rings the agent of ``page``, who answers on the
     softphone; once its audio plays in the tab. Returns the call's uniqueid."""
@@ -76,11 +57,6 @@ async def ring_and_answer(page: Any, http: httpx.AsyncClient, queue: int = 1) ->
         f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
     )
     return uid
-
-
-async def set_recording(http: httpx.AsyncClient, queue: int, mode: str) -> None:
-    r = await http.patch(f"/api/queues/{queue}", json={"recording": mode})
-    assert r.status_code == 200, r.text
 
 
 # --- a server that cannot make recordings -------------------------------------------------

@@ -73,7 +73,10 @@ class Started(BaseModel):
     "/calls",
     status_code=status.HTTP_201_CREATED,
     response_model=Started,
-    responses={503: {"description": "`audio` asked for and no media engine (MEDIA_UNAVAILABLE)"}},
+    response_model_exclude_none=True,
+    responses={
+        503: {"description": "`audio` or `rtp` asked for and no media engine (MEDIA_UNAVAILABLE)"}
+    },
 )
 async def start_call(body: SimCall, request: Request) -> Started | JSONResponse:
     """An outside caller rings into an incoming queue."""
