@@ -124,6 +124,8 @@ class Recorder:
         self.live: dict[str, Path] = {}
         """Calls being recorded (or paused) now, and their parts folder."""
         self.finishing: dict[str, asyncio.Task[None]] = {}
+        self._agents: dict[str, frozenset[tuple[int, str]]] = {}
+        """The agents ``call.json`` names, of each call being recorded (``note``)."""
         self._made: dict[str, asyncio.Event] = {}
         """Calls recorded whose WAV is not made yet: set once it is (or could not be)."""
 
@@ -162,8 +164,8 @@ class Recorder:
         """Every agent who has been on the recorded call (a transfer adds one), kept in its
         ``call.json`` for the index; written only when one is new."""
         folder = self.live.get(uniqueid)
-        if folder is None:
-            return
+        if folder is None or self._agents.get(uniqueid, frozenset()).issuperset(agents):
+            return  # nobody new: call.json is not read again
         meta = folder / "call.json"
         try:
             about = json.loads(meta.read_text(encoding="utf-8"))
@@ -179,6 +181,7 @@ class Recorder:
             tmp = meta.with_suffix(".tmp")
             tmp.write_text(json.dumps(about), encoding="utf-8")
             os.replace(tmp, meta)
+        self._agents[uniqueid] = frozenset(tuple(a) for a in about.get("agents") or known)
 
     async def made(self, uniqueid: str) -> None:
         """Wait until the call's WAV is made, if it is being made (callers bound the wait)."""
@@ -192,6 +195,7 @@ class Recorder:
     def finish(self, uniqueid: str) -> asyncio.Task[None]:
         """Make the call's WAV from its parts, in the background (once)."""
         self.live.pop(uniqueid, None)
+        self._agents.pop(uniqueid, None)
         task = self.finishing.get(uniqueid)
         if task is None:
             task = asyncio.get_running_loop().create_task(self._finish(uniqueid))
