@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from ucs.core.directory import DEFAULT_PARTITION
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, arrival_seq
 from ucs.storage import outbox
@@ -157,9 +158,11 @@ class LocalCommitter:
     def commit(self, batch: list[Record], mark: Mark) -> None:
         try:
             with self.engine.begin() as conn:
-                if self.fence is not None:
+                if self.fence is None:
+                    apply(conn, batch)
+                else:
                     check(conn, self.fence)
-                apply(conn, batch)
+                    apply(conn, batch, self.fence.partition)
                 if mark is not None:
                     upsert(conn, t.settings, [{"key": mark[0], "value": mark[1]}], ["key"])
         except Fenced:
@@ -173,9 +176,9 @@ class LocalCommitter:
         pass
 
 
-def apply(conn: Connection, batch: Iterable[Record]) -> None:
+def apply(conn: Connection, batch: Iterable[Record], partition: str = DEFAULT_PARTITION) -> None:
     """Write ``batch`` in order on ``conn``: one row per call and per agent (the last record of
-    each), the rest as they come."""
+    each), the rest as they come. Calls are recorded as ``partition``'s."""
     calls: dict[str, CallRecord] = {}
     agents: dict[AgentId, AgentRecord] = {}
     for item in batch:
@@ -186,7 +189,7 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
                 calls[uid] = item
             continue
         if calls:  # keep the order of records relative to other work
-            _write_calls(conn, calls.values())
+            _write_calls(conn, calls.values(), partition)
             calls = {}
         if isinstance(item, AgentRecord):
             agents[item.agent] = item
@@ -233,12 +236,12 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
             conn.execute(delete(table).where(table.c[item.column] == item.value))
         elif isinstance(item, OutboxEvents):
             outbox.write(conn, item.rows)
-    _write_calls(conn, calls.values())
+    _write_calls(conn, calls.values(), partition)
     states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
     upsert(conn, t.agent_state, states, ["agent_id"])
 
 
-def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
+def _write_calls(conn: Connection, records: Iterable[CallRecord], partition: str) -> None:
     """One row per call (``records`` has one record per call), the final ones and the live
     ones each written by one statement."""
     rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
@@ -263,6 +266,7 @@ def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
                     {"accountCode": code, "subAccountCode": sub} for code, sub in r.account_codes
                 ],
                 "agents": t.agents_cell(r.agents),
+                "partition": partition,
             }
         )
     upsert(conn, t.cdr, rows[False], ["uniqueid"])
