@@ -14,14 +14,14 @@ from typing import Any
 from ucs.core.ids import AgentId, LineId, QueueId
 
 __all__ = [
+    "DEFAULT_PARTITION",
     "MISSED_CALL",
+    "PARTITION_PATTERN",
     "RECORDING_MODES",
     "AgentConfig",
-    "DEFAULT_PARTITION",
     "Directory",
     "LineConfig",
     "Membership",
-    "PARTITION_PATTERN",
     "QueueConfig",
     "QueueType",
     "Strategy",

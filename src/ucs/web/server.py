@@ -29,9 +29,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ucs.core.center import Center, last_midnight
 from ucs.core.directory import DEFAULT_PARTITION, AgentConfig, Directory
-from ucs.core.events import Reconfigure
 from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord, StatusRecord
 from ucs.core.errors import Forbidden, InvalidArgument, StorageUnavailable, UcsError
+from ucs.core.events import Reconfigure
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
 from ucs.crm import demo as demo_crm
@@ -46,7 +46,7 @@ from ucs.storage.lease import Lease
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
-from ucs.web import cluster, demo_ring
+from ucs.web import cluster, demo_ring, handoff
 from ucs.web.admission import Admission
 from ucs.web.api import (
     admin,
@@ -665,7 +665,7 @@ class _Root:
         self.api, self.sockets = api, sockets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope.get("path") == "/ws":
+        if scope["type"] == "websocket" and handoff.socket_path(scope.get("path", "")):
             await self.sockets(scope, receive, send)
         else:
             await self.api(scope, receive, send)

@@ -331,9 +331,9 @@ def _crud(
     prepare: Any = None,
 ) -> None:
     """The five routes of a table: list, get, create, change, delete. ``in_use(server, id)``
-    says why a record cannot be deleted now; ``check(server, values)`` refuses values that
-    the model alone cannot judge (``id``: None for a new one); ``await prepare(request, values)`` makes what the values
-    need, just before they are stored."""
+    says why a record cannot be deleted now; ``check(server, values, id)`` refuses values
+    that the model alone cannot judge (``id`` None: a new record); ``await prepare(request,
+    values)`` makes what the values need, just before they are stored."""
 
     def out(row: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if k not in hide}

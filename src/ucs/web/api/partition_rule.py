@@ -88,7 +88,9 @@ def check_queue(catalog: Directory, queue_id: int | None, values: Mapping[str, A
                 f"queue {queue_id} is the campaign of queues {', '.join(map(str, users))}, "
                 f"which are in partition {existing.partition!r}",
             )
-    campaign_id = values["campaign"] if "campaign" in values else getattr(existing, "campaign", None)
+    campaign_id = (
+        values["campaign"] if "campaign" in values else getattr(existing, "campaign", None)
+    )
     campaign = catalog.queues.get(QueueId(campaign_id)) if campaign_id is not None else None
     if campaign is not None and campaign.partition != partition:
         raise _refused(
