@@ -249,6 +249,8 @@ class Operator:
         if kind == "hello" and "partition" in msg and not msg.get("resumed"):
             self._move(_moved_to(msg))
             return
+        if self._moving and kind in ("result", "error"):
+            return  # a node's answer after it handed the client on: asked again there
         if kind in ("result", "error") or (kind == "hello" and msg.get("resumed")):
             self._hops = 0
         if kind in ("result", "error") and "id" in msg:

@@ -17,16 +17,25 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ucs.runtime.tokens import token_digest
 from ucs.storage import partitions
+from ucs.web.hub import encode
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
 
-__all__ = ["MOVED", "for_token", "for_username", "socket_path"]
+__all__ = ["MOVED", "error", "for_token", "for_username", "socket_path"]
 
 log = logging.getLogger("ucs.cluster")
 
 MOVED = "MOVED"
 """The error code of a ``login`` or ``sso`` that another node must answer."""
+
+
+def error(moved: dict[str, Any], request: object) -> str:
+    """The answer to a request another node must answer: an ``error`` of code ``MOVED``."""
+    where = moved["url"] or "no node runs it just now: try again in a moment"
+    message = f"the agent's partition {moved['partition']!r} is served by another node: {where}"
+    body = {"type": "error", "id": request, "code": MOVED, "message": message, **moved}
+    return encode(body)
 
 
 def socket_path(path: str) -> bool:

@@ -225,6 +225,8 @@ class _Protocol:
         self._token: str | None = None
         self._answers_key = f"c:{conn.id}"
         self.greeted = False
+        self.moved: dict[str, Any] | None = None
+        """Where the session this connection tried to resume is (another node's partition)."""
         self.reason = ""
         self.allowance = BURST
         self.refused = 0.0
@@ -330,6 +332,7 @@ class _Protocol:
             token = resume.get("session")
             moved = await handoff.for_token(server, token)
             if moved is not None:  # another node runs the session's partition (a cluster)
+                self.moved = moved  # and the requests that follow the hello are sent there
                 self.conn.send(encode({"type": "hello", "protocol": 1, "resumed": False, **moved}))
                 return
             agent = server.tokens.agent(token)

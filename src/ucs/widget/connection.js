@@ -123,6 +123,8 @@ export class Connection {
       this._move(msg.url);
       return;
     }
+    // A node's answer after it handed the connection on: the request is asked again there.
+    if (this.moving && (msg.type === "result" || msg.type === "error")) return;
     if (msg.type === "result" || msg.type === "error" || (msg.type === "hello" && msg.resumed)) {
       this.hops = 0;
     }
