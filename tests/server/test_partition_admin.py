@@ -5,6 +5,8 @@ A server on its own runs every partition."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -114,3 +116,33 @@ async def test_a_server_on_its_own_runs_every_partition(running: Running) -> Non
                 if e.type == "call" and e.what == "ringing":
                     assert e.call["uniqueid"] == call.json()["uniqueid"]
                     break
+
+
+async def test_the_cli_sets_and_lists_partitions_and_says_why_it_is_refused(
+    running: Running,
+) -> None:
+    from typer.testing import CliRunner
+
+    from ucs.cli import app
+
+    async def ucs(*args: str) -> tuple[int, str]:
+        result = await asyncio.to_thread(CliRunner().invoke, app, [*args, "--url", running.url])
+        return result.exit_code, result.output
+
+    code, out = await ucs("queue", "add", "North", "--partition", "north")
+    assert code == 0 and "queue North added with id 4" in out, out
+    code, out = await ucs("agent", "add", "nina", "--password", "nina-pass", "--queue", "1")
+    assert code == 0, out  # main, like queue 1
+    code, out = await ucs("agent", "set", "5", "--partition", "north")
+    assert code == 1 and "queue 1 (Support) is in partition 'main'" in out, out
+    code, out = await ucs(
+        "agent", "add", "nora", "--password", "nora-pass", "--queue", "4", "--partition", "north"
+    )
+    assert code == 0, out
+    code, out = await ucs("agent", "list", "--json")
+    assert code == 0
+    assert {a["username"]: a["partition"] for a in json.loads(out)}["nora"] == "north"
+    code, out = await ucs("queue", "list", "--json")
+    assert code == 0 and [q["partition"] for q in json.loads(out)][-1] == "north"
+    code, out = await ucs("queue", "set", "4", "--partition", "Bad Name")
+    assert code == 1 and "partition" in out, out
