@@ -7,6 +7,7 @@ PostgreSQL (``UCS_TEST_POSTGRES_URL``) or HAProxy."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 from pathlib import Path
 
@@ -62,6 +63,21 @@ async def test_clients_are_handed_on_through_haproxy_and_resume_after_a_kill_9(
             for op in clients:
                 state = await op.state()
                 assert (state["state"], state["user"]["status"]) == ("READY", "READY")
+
+            # An agent of north added at a reaches b by itself (within its next lease renewal).
+            async with httpx.AsyncClient(base_url=nodes[0].url, headers=ADMIN) as http:
+                body = {"username": "nora", "password": "nora-pass", "partition": "north"}
+                a = await http.post("/api/agents", json=body | {"memberships": [{"queue": 4}]})
+                assert a.status_code == 201, a.text
+            at_b = f"{nodes[1].url}/api/agents/{a.json()['id']}"  # memberships: as b runs them
+            async with asyncio.timeout(PATIENCE), httpx.AsyncClient(headers=ADMIN) as http:
+                for _ in itertools.count():
+                    if (await http.get(at_b)).json()["memberships"]:
+                        break
+                    await asyncio.sleep(0.2)
+            async with Operator(front) as nora:
+                user = await nora.login("nora", "nora-pass")
+                assert user["user"]["displayname"] == "nora"
 
             nodes[1].proc.send_signal(signal.SIGKILL)
             health = await nodes[2].wait_serving()

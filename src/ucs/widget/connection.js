@@ -10,7 +10,12 @@ const HOPS = 4; // hand-offs in a row taken at once; more wait as a reconnect do
 // The WebSocket URL of a node's advertised http(s) URL; null for anything else.
 function socketOf(url) {
   if (typeof url !== "string" || url.length > 2048 || !/^https?:\/\//.test(url)) return null;
-  const parsed = new URL(url);
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    return null;
+  }
   parsed.protocol = parsed.protocol === "https:" ? "wss:" : "ws:";
   parsed.pathname = parsed.pathname.replace(/\/+$/, "") + "/ws";
   parsed.search = "";
