@@ -21,6 +21,7 @@ __all__ = [
     "Greet",
     "Hangup",
     "Hold",
+    "Keep",
     "LoginLocked",
     "Lookup",
     "MediaEffect",
@@ -213,6 +214,15 @@ class Lookup:
 
 
 @dataclass(frozen=True, slots=True)
+class Keep:
+    """Tell the core (``Kept``) once the records of this step are kept: committed to the
+    database, or in the journal while it is away. Until then the call rings nobody
+    (``keeping.py``)."""
+
+    uniqueid: UniqueId
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecord:
     """A call for the call records (CDR): finished, or still ``live`` (kept so that a call
     in progress when the server dies is still recorded after the restart)."""
@@ -331,6 +341,7 @@ Effect = (
     | SwitchEffect
     | Lookup
     | CallRecord
+    | Keep
     | AgentRecord
     | StatusRecord
     | SessionRecord
