@@ -146,3 +146,23 @@ async def test_the_cli_sets_and_lists_partitions_and_says_why_it_is_refused(
     assert code == 0 and [q["partition"] for q in json.loads(out)][-1] == "north"
     code, out = await ucs("queue", "set", "4", "--partition", "Bad Name")
     assert code == 1 and "partition" in out, out
+
+
+def test_a_node_alone_takes_partition_and_advertise_options_and_checks_them() -> None:
+    from typer.testing import CliRunner
+
+    from ucs.cli import app
+
+    def serve(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, ["serve", "--db", "sqlite:///:memory:", *args])
+        return result.exit_code, result.output
+
+    code, out = serve("--partition", "north")
+    assert code == 2 and "add --cluster" in out
+    code, out = serve("--advertise", "http://10.0.0.2:8080/")
+    assert code == 2 and "add --cluster" in out
+    pg = "postgresql://ucs@127.0.0.1/ucs"
+    code, out = serve("--cluster", "--node", "a", "--db", pg, "--partition", "North Side")
+    assert code == 2 and "lower-case letters" in out
+    code, out = serve("--cluster", "--node", "a", "--db", pg, "--advertise", "10.0.0.2:8080")
+    assert code == 2 and "http://" in out
