@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -491,6 +491,7 @@ def build_server(settings: Settings) -> Server:
         journal=settings.journal,
         process=settings.writer_process,
         cluster=bool(settings.node),
+        tz=settings.tz or UTC,
     )
     store.migrate()
     lease = cluster.take_partition(settings, store)  # a standby waits here
