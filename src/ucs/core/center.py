@@ -148,8 +148,11 @@ class Center:
         first_seq: int = 1,
         throttle: Throttle | None = None,
         softphone_grace: float = GRACE,
+        uniqueid_prefix: str = "",
         keep_wait: float | None = None,
     ) -> None:
+        """``uniqueid_prefix``: begins the uniqueids this center makes, so that the centers of
+        a cluster's partitions, which count from the same number, never make the same one."""
         self.directory = directory
         self.passwords = passwords
         self.sso_secret = sso_secret
@@ -190,6 +193,7 @@ class Center:
             wrap_up=self.wrap_up,
             now=now,
             first_seq=first_seq,
+            uniqueid_prefix=uniqueid_prefix,
         )
         # The book's, for reading: its calls, the recently ended ones, each agent's calls.
         self.calls = self.book.calls

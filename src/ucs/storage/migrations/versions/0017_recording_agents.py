@@ -2,14 +2,14 @@
 than one), so that the agent filter of ``GET /api/recordings`` finds it by any of them
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
