@@ -26,7 +26,21 @@ def _given(**values: Any) -> dict[str, Any]:
 
 # --- agents ------------------------------------------------------------------------------------
 
-_AGENT_COLUMNS = ["id", "username", "firstname", "lastname", "superuser", "queues", "lines"]
+_AGENT_COLUMNS = [
+    "id",
+    "username",
+    "firstname",
+    "lastname",
+    "superuser",
+    "partition",
+    "queues",
+    "lines",
+]
+_PARTITION = typer.Option(
+    None,
+    help="The partition (default main): in a cluster, the node that runs it. An agent's queues "
+    "are all in its partition.",
+)
 
 
 def _agent_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +82,7 @@ def agent_add(
     superuser: bool = typer.Option(False, "--superuser", help="May supervise every queue."),
     queue: list[int] = typer.Option([], "--queue", help="Member of this queue (repeatable)."),
     phone: list[int] = typer.Option([], "--phone", help="Owns this line id (repeatable)."),
+    partition: str | None = _PARTITION,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -81,6 +96,7 @@ def agent_add(
         "superuser": superuser,
         "memberships": [{"queue": q} for q in queue],
         "lines": phone,
+        **_given(partition=partition),
     }
     row = api(url, token, "POST", "/api/agents", body)
     typer.echo(f"agent {row['username']} added with id {row['id']}")
@@ -99,6 +115,7 @@ def agent_set(
     phone: list[int] | None = typer.Option(
         None, "--phone", help="The agent's line ids, all of them (repeatable)."
     ),
+    partition: str | None = _PARTITION,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -112,6 +129,7 @@ def agent_set(
         locale=locale,
         superuser=superuser,
         lines=phone or None,
+        partition=partition,
     )
     if not body:
         raise typer.BadParameter("nothing to change: give at least one option")
@@ -198,7 +216,7 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 _QUEUE_COLUMNS = (
     "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
     "announce_every language service_level_target recording campaign callback_retries "
-    "callback_offer"
+    "callback_offer partition"
 ).split()
 _GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
 _MUSIC = typer.Option(None, help='Sound waiting and held callers hear ("": the default).')
@@ -263,6 +281,7 @@ def queue_add(
         None, help="Times a callback whose number does not answer goes back (default 1)."
     ),
     callback_offer: bool | None = _CALLBACK_OFFER,
+    partition: str | None = _PARTITION,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -285,7 +304,8 @@ def queue_add(
         "service_level_target": service_level_target,
         "campaign": campaign,
         "callback_retries": callback_retries,
-        "callback_offer": callback_offer,
+    "announce_every language service_level_target recording campaign callback_retries "
+    "callback_offer partition"
     }
     given = _given(**body)
     if rona_reason == "":
@@ -320,6 +340,7 @@ def queue_set(
         None, help="Times a callback whose number does not answer goes back."
     ),
     callback_offer: bool | None = _CALLBACK_OFFER,
+    partition: str | None = _PARTITION,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -337,6 +358,7 @@ def queue_set(
         service_level_target=service_level_target,
         callback_retries=callback_retries,
         callback_offer=callback_offer,
+        partition=partition,
     )
     if campaign is not None:
         body["campaign"] = campaign or None

@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from ucs.core.directory import DEFAULT_PARTITION
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, arrival_seq
 from ucs.storage import outbox, rollup
@@ -159,9 +160,11 @@ class LocalCommitter:
     def commit(self, batch: list[Record], mark: Mark) -> None:
         try:
             with self.engine.begin() as conn:
-                if self.fence is not None:
+                if self.fence is None:
+                    apply(conn, batch, self.tz)
+                else:
                     check(conn, self.fence)
-                apply(conn, batch, self.tz)
+                    apply(conn, batch, self.tz, self.fence.partition)
                 if mark is not None:
                     upsert(conn, t.settings, [{"key": mark[0], "value": mark[1]}], ["key"])
         except Fenced:
@@ -175,10 +178,15 @@ class LocalCommitter:
         pass
 
 
-def apply(conn: Connection, batch: Iterable[Record], tz: tzinfo = UTC) -> None:
+def apply(
+    conn: Connection,
+    batch: Iterable[Record],
+    tz: tzinfo = UTC,
+    partition: str = DEFAULT_PARTITION,
+) -> None:
     """Write ``batch`` in order on ``conn``: one row per call and per agent (the last record of
     each), the rest as they come; and what they add to the reports' rollup (``rollup.py``,
-    its days in ``tz``)."""
+    its days in ``tz``). Calls are recorded as ``partition``'s."""
     batch = list(batch)
     queues: set[int] = set()
     uids: set[str] = set()
@@ -201,7 +209,7 @@ def apply(conn: Connection, batch: Iterable[Record], tz: tzinfo = UTC) -> None:
                 calls[uid] = item
             continue
         if calls:  # keep the order of records relative to other work
-            _write_calls(conn, calls.values(), roll)
+            _write_calls(conn, calls.values(), roll, partition)
             calls = {}
         if isinstance(item, AgentRecord):
             agents[item.agent] = item
@@ -252,13 +260,15 @@ def apply(conn: Connection, batch: Iterable[Record], tz: tzinfo = UTC) -> None:
             conn.execute(delete(table).where(table.c[item.column] == item.value))
         elif isinstance(item, OutboxEvents):
             outbox.write(conn, item.rows)
-    _write_calls(conn, calls.values(), roll)
+    _write_calls(conn, calls.values(), roll, partition)
     states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
     upsert(conn, t.agent_state, states, ["agent_id"])
     roll.flush(conn)
 
 
-def _write_calls(conn: Connection, records: Iterable[CallRecord], roll: rollup.Rollup) -> None:
+def _write_calls(
+    conn: Connection, records: Iterable[CallRecord], roll: rollup.Rollup, partition: str
+) -> None:
     """One row per call (``records`` has one record per call), the final ones and the live
     ones each written by one statement; the final ones summed in ``roll``."""
     rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
@@ -283,6 +293,7 @@ def _write_calls(conn: Connection, records: Iterable[CallRecord], roll: rollup.R
                     {"accountCode": code, "subAccountCode": sub} for code, sub in r.account_codes
                 ],
                 "agents": t.agents_cell(r.agents),
+                "partition": partition,
             }
         )
     if rows[False]:

@@ -66,6 +66,7 @@ agents = Table(
     Column("superuser", Boolean, nullable=False, default=False),
     Column("primary_extension", Integer),
     Column("data", JSON, nullable=False, default=dict),
+    Column("partition", String(32), nullable=False, server_default="main"),
     sqlite_autoincrement=True,
 )
 
@@ -109,6 +110,7 @@ queues = Table(
     Column("language", String(8), nullable=False, default="en"),
     Column("recording", String(16), nullable=False, default="never"),  # never always on_demand
     Column("service_level_target", Integer, nullable=False, default=20),  # seconds
+    Column("partition", String(32), nullable=False, server_default="main"),
     sqlite_autoincrement=True,
 )
 
@@ -160,6 +162,8 @@ cdr = Table(
     Column("agent_id", Integer),
     Column("handled_by", Integer),
     Column("acw", Float),  # seconds of automatic wrap-up after it; NULL: none (yet)
+    # The partition whose node recorded it: a take-over ends only its own live calls.
+    Column("partition", String(32), nullable=False, server_default="main"),
     # What both reports read, in one index: a month is read without touching a Call object.
     Index(
         "cdr_report",
@@ -305,6 +309,9 @@ recordings = Table(
     Column("uniqueid", String(64), primary_key=True),
     Column("agent_id", Integer),  # no foreign key: a recording outlives its agent
     Column("agent", String(64)),  # the agent's username when the call was recorded
+    # Every agent who was on the call (a transferred call has more), " id:username " each as
+    # cdr.agents (agents_cell); NULL for recordings made before migration 0017.
+    Column("agents", Text),
     Column("queue_id", Integer),
     Column("start", Float, nullable=False),
     Column("seconds", Float, nullable=False),
@@ -322,6 +329,7 @@ partition_owner = Table(
     Column("epoch", Integer, nullable=False),  # grows at each take-over; writes carry it
     Column("backend", Integer, nullable=False),  # the owner's lease connection (pg_backend_pid)
     Column("expires", Float, nullable=False),  # the database's clock (epoch seconds)
+    Column("url", String(512)),  # where clients reach the owner (``--advertise``); NULL: unsaid
 )
 """A cluster's partitions and the node that runs each (``lease.py``; PostgreSQL only)."""
 

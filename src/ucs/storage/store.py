@@ -206,6 +206,7 @@ class Store:
                     data=dict(row["data"] or {}),
                     memberships=tuple(memberships.get(aid, ())),
                     lines=tuple(own_lines.get(aid, ())),
+                    partition=row["partition"],
                 )
             lines = {
                 LineId(r["id"]): LineConfig(
@@ -234,6 +235,7 @@ class Store:
                     language=r["language"],
                     recording=r["recording"],
                     service_level_target=r["service_level_target"],
+                    partition=r["partition"],
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -409,9 +411,13 @@ class Store:
             return int(conn.execute(select(func.max(t.cdr.c.seq))).scalar() or 0)
 
     def end_live_calls(self, now: float) -> int:
-        """Calls that were live when the server stopped end now with cause 0 (unknown)."""
+        """Calls that were live when the server stopped end now with cause 0 (unknown): a
+        node of a cluster's, those of its partition (another node runs the others')."""
+        query = select(t.cdr).where(t.cdr.c.live.is_(True))
+        if self.fence is not None:
+            query = query.where(t.cdr.c.partition == self.fence.partition)
         with self._begin() as conn:
-            rows = conn.execute(select(t.cdr).where(t.cdr.c.live.is_(True))).mappings().all()
+            rows = conn.execute(query).mappings().all()
             queues = {r["queue_id"] for r in rows if r["queue_id"] is not None}
             targets = rollup.targets(conn, queues)
             roll = rollup.Rollup(self.tz)
@@ -577,6 +583,7 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "language": q.language,
         "recording": q.recording,
         "service_level_target": q.service_level_target,
+        "partition": q.partition,
     }
 
 
@@ -595,6 +602,7 @@ def _agent_row(a: AgentConfig) -> dict[str, Any]:
         "superuser": a.superuser,
         "primary_extension": a.primary_extension,
         "data": dict(a.data),
+        "partition": a.partition,
     }
 
 

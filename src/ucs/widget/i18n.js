@@ -144,6 +144,8 @@ export const ADMIN_TEXT = {
     queue: "Queue", unsaved: "The form has errors: see the fields marked.",
     recording: "Recording", recNever: "Never", recAlways: "Always", recOnDemand: "On demand",
     service_level_target: "Service level target (s)",
+    partition: "Partition",
+    partitionHint: "In a cluster, the one node that runs it (default main). An agent's queues are all in its partition.",
     supervisorOnly: "A supervisor's login opens the reports (/reports/) and the wallboard (/wallboard/), not the administration.",
   },
   cs: {
@@ -170,6 +172,8 @@ export const ADMIN_TEXT = {
     queue: "Fronta", unsaved: "Formulář obsahuje chyby: viz označená pole.",
     recording: "Nahrávání", recNever: "Nikdy", recAlways: "Vždy", recOnDemand: "Na požádání",
     service_level_target: "Cíl úrovně služby (s)",
+    partition: "Oddíl",
+    partitionHint: "V clusteru ho obsluhuje jediný uzel (výchozí main). Všechny fronty agenta jsou v jeho oddílu.",
     supervisorOnly: "Přihlášení supervizora otevírá přehledy (/reports/) a nástěnku (/wallboard/), ne správu.",
   },
 };
