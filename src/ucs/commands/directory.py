@@ -304,8 +304,8 @@ def queue_add(
         "service_level_target": service_level_target,
         "campaign": campaign,
         "callback_retries": callback_retries,
-    "announce_every language service_level_target recording campaign callback_retries "
-    "callback_offer partition"
+        "callback_offer": callback_offer,
+        "partition": partition,
     }
     given = _given(**body)
     if rona_reason == "":
