@@ -104,6 +104,9 @@ queues = Table(
     Column("language", String(8), nullable=False, default="en"),
     Column("recording", String(16), nullable=False, default="never"),  # never always on_demand
     Column("service_level_target", Integer, nullable=False, default=20),  # seconds
+    # the account codes its calls may be given: [{"code", "label"}] in order; []: any code
+    Column("dispositions", JSON, nullable=False, default=list),
+    Column("free_text_codes", Boolean, nullable=False, default=False),  # besides the list
     sqlite_autoincrement=True,
 )
 

@@ -31,9 +31,11 @@ from sqlalchemy import (
     text,
 )
 
+from ucs.core.call import AccountCode
 from ucs.core.directory import (
     AgentConfig,
     Directory,
+    Disposition,
     LineConfig,
     Membership,
     QueueConfig,
@@ -205,6 +207,10 @@ class Store:
                     language=r["language"],
                     recording=r["recording"],
                     service_level_target=r["service_level_target"],
+                    dispositions=tuple(
+                        Disposition(d["code"], d["label"]) for d in r["dispositions"] or ()
+                    ),
+                    free_text_codes=bool(r["free_text_codes"]),
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -384,7 +390,7 @@ class Store:
                     .values(live=False, call=call)
                 )
                 codes = tuple(
-                    (c.get("accountCode", ""), c.get("subAccountCode"))
+                    AccountCode(c.get("accountCode", ""), c.get("subAccountCode"), c.get("label"))
                     for c in r["account_codes"] or ()
                 )
                 ended.append(CallRecord(call, codes, r["queue_id"]))
@@ -532,6 +538,8 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "language": q.language,
         "recording": q.recording,
         "service_level_target": q.service_level_target,
+        "dispositions": [{"code": d.code, "label": d.label} for d in q.dispositions],
+        "free_text_codes": q.free_text_codes,
     }
 
 
