@@ -16,6 +16,7 @@ from ucs.media.sounds import NAME
 from ucs.storage import schema as t
 from ucs.web.api.auth import ERRORS, require_admin
 from ucs.web.api.conflicts import conflict, integrity_conflict, taken
+from ucs.web.api.dispositions import FREE_TEXT, LIST, Dispositions
 from ucs.web.api.plain import Data, PlainModel
 
 __all__ = ["router"]
@@ -153,6 +154,8 @@ class QueuePatch(_Model):
         le=3600,
         description="Seconds within which an answer counts toward the service level",
     )
+    dispositions: Dispositions | None = Field(None, description=LIST)
+    free_text_codes: bool | None = Field(None, description=FREE_TEXT)
 
 
 class QueueIn(QueuePatch):
