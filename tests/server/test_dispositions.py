@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from tests.helpers import ready_agent
 from tests.server.conftest import Running
+from ucs.cli import app
 from ucs.client import Event, OperatorError
 from ucs.client.operator import EventStream
 
@@ -133,3 +136,42 @@ async def test_set_account_code_follows_the_list_of_the_call_s_queue(running: Ru
             assert '"label": "Sale closed"' in row["account_codes"]
     finally:
         await op.close()
+
+
+async def _ucs(*args: str) -> tuple[int, str]:
+    # A terminal wide enough for the queue table's every column.
+    result = await asyncio.to_thread(CliRunner(env={"COLUMNS": "400"}).invoke, app, list(args))
+    return result.exit_code, result.output
+
+
+async def test_the_cli_sets_lists_and_clears_dispositions(running: Running) -> None:
+    url = ["--url", running.url]
+    code, out = await _ucs(
+        "queue", "set", "1", "--disposition", "SALE=Sale closed", "--disposition", "INFO", *url
+    )
+    assert (code, out.strip()) == (0, "queue 1 changed")
+    support = running.server.center.directory.queues[1]  # type: ignore[index]
+    assert [(d.code, d.label) for d in support.dispositions] == [
+        ("SALE", "Sale closed"),
+        ("INFO", "INFO"),
+    ]
+    assert not support.free_text_codes
+    code, out = await _ucs("queue", "list", *url)
+    assert code == 0 and "SALE=Sale closed; INFO=INFO" in " ".join(out.split())
+    code, out = await _ucs("queue", "list", "--json", *url)
+    assert json.loads(out)[0]["dispositions"][0] == {"code": "SALE", "label": "Sale closed"}
+    code, out = await _ucs("queue", "set", "1", "--disposition", "=No code", *url)
+    assert code == 1 and "422" in out and "dispositions.0.code" in out
+    code, out = await _ucs("queue", "set", "1", "--disposition", "A", "--disposition", "A", *url)
+    assert code == 1 and "A listed more than once" in out
+    assert running.server.center.directory.queues[1] == support  # type: ignore[index]
+    code, _ = await _ucs("queue", "set", "1", "--free-text-codes", *url)
+    assert code == 0 and running.server.center.directory.queues[1].free_text_codes  # type: ignore[index]
+    code, _ = await _ucs("queue", "set", "1", "--no-dispositions", *url)
+    assert code == 0 and running.server.center.directory.queues[1].dispositions == ()  # type: ignore[index]
+    code, out = await _ucs(
+        "queue", "add", "Returns", "--disposition", "RMA=Return authorised", *url
+    )
+    assert code == 0 and "added with id 4" in out
+    returns = running.server.center.directory.queues[4]  # type: ignore[index]
+    assert [d.code for d in returns.dispositions] == ["RMA"]
