@@ -120,3 +120,55 @@ async def test_the_agent_picks_a_disposition_from_the_queue_s_list(
         # Sales has no list: the plain field, as ever.
         assert await ui.locator("select[data-listed]").count() == 0
         assert await own.get_attribute("aria-label") == "Account code"
+
+
+async def test_the_web_admin_edits_a_queue_s_dispositions(browser: Any, running: Running) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{running.url}/admin/")
+    await page.fill("#login-token-token", "demo-admin-token")
+    await page.click("#login-token button[type=submit]")
+    await page.click("nav button[data-page=queues]")
+    await page.click("tr:has(td:text-is('Support')) [data-edit]")
+    area = page.locator("#record-dispositions")
+    assert await area.input_value() == ""
+    # A code listed twice, then an empty code: each refused beside the field, nothing saved.
+    await area.fill("SALE = Sale closed\nSALE = Again")
+    await page.click("#record button[type=submit]")
+    error = page.locator("#record [data-error=dispositions]")
+    await page.wait_for_function(
+        "document.querySelector('#record [data-error=\"dispositions\"]').textContent"
+    )
+    assert "SALE listed more than once" in await error.inner_text()
+    assert await area.get_attribute("aria-invalid") == "true"
+    await area.fill("SALE = Sale closed\n= No code")
+    await page.click("#record button[type=submit]")
+    await page.wait_for_function(
+        "document.querySelector('#record [data-error=\"dispositions\"]')"
+        ".textContent.startsWith('#2 code')"
+    )
+    problems: list[str] = []
+    for width in (360, 1280):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.screenshot(
+            path=str(SHOTS / f"dispositions-admin-refused-{width}.png"), full_page=True
+        )
+        problems += await axe_problems(page, "main")
+    assert problems == []
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        assert (await http.get("/api/queues/1")).json()["dispositions"] == []
+        await area.fill("SALE = Sale closed\n\nINFO=Information only\nVIP")
+        await page.check("#record-free_text_codes")
+        await page.click("#record button[type=submit]")
+        await page.wait_for_selector("tr:has(td:text-is('Support')) td:text-is('SALE, INFO, VIP')")
+        support = (await http.get("/api/queues/1")).json()
+    assert support["dispositions"] == [
+        {"code": "SALE", "label": "Sale closed"},
+        {"code": "INFO", "label": "Information only"},
+        {"code": "VIP", "label": "VIP"},
+    ]
+    assert support["free_text_codes"] is True
+    await page.click("tr:has(td:text-is('Support')) [data-edit]")
+    assert await area.input_value() == "SALE = Sale closed\nINFO = Information only\nVIP = VIP"
+    await page.screenshot(path=str(SHOTS / "dispositions-admin-1280.png"), full_page=True)
+    await context.close()

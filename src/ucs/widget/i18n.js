@@ -144,6 +144,8 @@ export const ADMIN_TEXT = {
     queue: "Queue", unsaved: "The form has errors: see the fields marked.",
     recording: "Recording", recNever: "Never", recAlways: "Always", recOnDemand: "On demand",
     service_level_target: "Service level target (s)",
+    dispositions: "Account codes (dispositions)", free_text_codes: "Agents may also type other codes",
+    dispositionsHint: "One a line: CODE = Label, in the order agents see them. Empty: any code.",
     supervisorOnly: "A supervisor's login opens the reports (/reports/) and the wallboard (/wallboard/), not the administration.",
   },
   cs: {
@@ -170,6 +172,8 @@ export const ADMIN_TEXT = {
     queue: "Fronta", unsaved: "Formulář obsahuje chyby: viz označená pole.",
     recording: "Nahrávání", recNever: "Nikdy", recAlways: "Vždy", recOnDemand: "Na požádání",
     service_level_target: "Cíl úrovně služby (s)",
+    dispositions: "Kódy hovorů (výsledky)", free_text_codes: "Operátoři mohou psát i jiné kódy",
+    dispositionsHint: "Na každý řádek KÓD = Popis, v pořadí, jak je operátoři uvidí. Prázdné: jakýkoli kód.",
     supervisorOnly: "Přihlášení supervizora otevírá přehledy (/reports/) a nástěnku (/wallboard/), ne správu.",
   },
 };
