@@ -76,12 +76,13 @@ def free_port() -> int:
         return port
 
 
-def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
-    """``ucs serve --demo`` on ``port`` with the database ``db``, once ``/healthz`` answers."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def start_server(db: str, port: int, **env: str) -> subprocess.Popen[bytes]:
+    """``ucs serve --demo`` on ``port`` with the database ``db`` (and ``env`` besides the
+    test's environment), once ``/healthz`` answers."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
     cmd = [sys.executable, "-m", "ucs.cli", "serve", "--demo", "--db", db, "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a start-up took 27 s on a machine loaded to 18
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:

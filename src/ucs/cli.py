@@ -44,6 +44,15 @@ def serve(
         help="Refuse REST requests that add work (503, Retry-After) while the event loop "
         "lags more than this many seconds; 0: never.",
     ),
+    keep_wait: float = typer.Option(
+        2.0,
+        "--keep-wait",
+        envvar="UCS_KEEP_WAIT",
+        min=0,
+        help="A new call rings nobody until its record is committed (or journalled), this "
+        "many seconds at most, so every call that rang is in the call records after a "
+        "kill -9; 0: ring at once.",
+    ),
     access_log: bool = typer.Option(
         False,
         "--access-log",
@@ -117,6 +126,7 @@ def serve(
         sip_trunk=sip_trunk,
         journal=journal,
         shed_lag=shed_lag,
+        keep_wait=keep_wait or None,
         writer_process=True,
         node=(node or socket.gethostname()) if cluster else "",
         media=media,

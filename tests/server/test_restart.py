@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 from pathlib import Path
 
@@ -74,6 +76,71 @@ async def test_kill_9_during_a_call_loses_no_agent_statistic_or_record(tmp_path:
     store.stop()
     assert records[first]["cause"] == 3
     assert records[second]["cause"] == 0 and records[second]["disconnected"] is not None
+
+
+def _writer_of(pid: int) -> int:
+    """The server's writer process (``storage/committer.py``), a child of ``pid``."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == pid and b"ucs.storage.committer" in cmdline:
+            return int(entry.name)
+    raise AssertionError("the server has no writer process")
+
+
+async def test_a_call_rings_only_once_its_record_is_kept_so_a_kill_9_loses_no_call(
+    tmp_path: Path,
+) -> None:
+    """CONTRACT §13: every call created is in the call records exactly once. The writer is
+    stopped (SIGSTOP) so that nothing can commit: the caller waits, heard and counted, but
+    rings nobody; once it writes again the agent is rung, and a kill -9 right then still
+    leaves the call in the records (ended, cause 0), once."""
+    db = f"sqlite:///{tmp_path}/ucs.db"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(db, port, UCS_MEDIA="off", UCS_KEEP_WAIT="120")
+    writer = _writer_of(proc.pid)
+    try:
+        async with Operator(url, reconnect=False) as op:
+            await op.login("agent1", "agent1-pass")
+            await op.select_identifier("phone1")
+            await op.provision()
+            await op.change_status("READY")
+            events = op.events()
+            os.kill(writer, signal.SIGSTOP)
+            async with httpx.AsyncClient(base_url=url, headers=ADMIN) as http:
+                made = await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601333333"})
+                assert made.status_code == 201, made.text
+                uid = made.json()["uniqueid"]
+                queues = (await op.directory())["queues"]
+                assert next(q["waiting"] for q in queues if q["id"] == 2) == 1  # it waits
+            with pytest.raises(TimeoutError):  # and rings nobody while nothing can commit
+                async with asyncio.timeout(1.5):
+                    async for e in events:
+                        assert not (e.type == "call" and e.what == "ringing"), e
+            os.kill(writer, signal.SIGCONT)
+            async with asyncio.timeout(30):
+                async for e in events:
+                    if e.type == "call" and e.what == "ringing":
+                        assert e.call["uniqueid"] == uid
+                        break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(writer, signal.SIGKILL)
+    proc = start_server(db, port, UCS_MEDIA="off")
+    proc.terminate()
+    proc.wait()
+    store = Store(db)
+    records = [r for r in store.cdr() if r["uniqueid"] == uid]
+    store.stop()
+    assert len(records) == 1 and records[0]["cause"] == 0
 
 
 async def test_an_sdk_client_resumes_its_session_after_the_server_restarts(

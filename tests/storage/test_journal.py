@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from ucs.core.call import AccountCode
-from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
+from ucs.core.effects import AgentRecord, CallRecord, Keep, SessionRecord, StatusRecord
 from ucs.core.errors import StorageUnavailable
-from ucs.core.ids import AgentId, LineId
+from ucs.core.ids import AgentId, LineId, UniqueId
 from ucs.core.model import Phase, Status
 from ucs.storage import schema
 from ucs.storage.journal import Journal, Record, decode, encode
@@ -256,3 +256,39 @@ def test_a_call_journalled_before_dispositions_comes_back_without_labels() -> No
     record = decode({**old, "queue": 1, "live": False})
     assert isinstance(record, CallRecord)
     assert record.account_codes == (AccountCode("A"), AccountCode("B", "b"))
+
+
+def test_a_keep_ask_is_answered_once_its_records_are_committed_or_journalled(
+    db_url: str, tmp_path: Path
+) -> None:
+    """``Keep`` (core/keeping.py): the core hears of it only once every record handed over
+    before it is in the database or in the journal, never while records wait in memory."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    kept: list[list[str]] = []
+
+    def record(uid: str) -> CallRecord:
+        return CallRecord({"uniqueid": uid, "created": 1.0, "cause": -1}, (), 1, live=True)
+
+    store, outage = _store(db_url, tmp_path / "records.ucs-journal")
+    store.writer.on_kept = lambda asked: kept.append([a.uniqueid for a in asked])
+    store.deliver_all([record("1.1"), Keep(UniqueId("1.1"))])
+    store.flush()
+    assert kept == [["1.1"]] and [r["uniqueid"] for r in store.rows(schema.cdr)] == ["1.1"]
+    outage.down = True  # the journal takes the next one: kept too (fsynced)
+    store.deliver_all([record("1.2"), Keep(UniqueId("1.2"))])
+    store.flush()
+    assert store.health is Health.DEGRADED and kept[-1] == ["1.2"]
+    store.stop()
+
+    failing, outage = _store(f"sqlite:///{tmp_path}/b.db", blocked / "records.ucs-journal")
+    failing.writer.on_kept = lambda asked: kept.append([a.uniqueid for a in asked])
+    outage.down = True  # neither the database nor the journal: the records wait in memory
+    failing.deliver_all([record("2.1"), Keep(UniqueId("2.1"))])
+    failing.flush()
+    assert failing.health is Health.FAILING and kept[-1] == ["1.2"]
+    outage.down = False
+    failing.deliver_all([record("2.2"), Keep(UniqueId("2.2"))])
+    failing.flush()
+    assert kept[-1] == ["2.1", "2.2"]
+    failing.stop()

@@ -64,6 +64,7 @@ from ucs.core.events import (
     Disconnect,
     Event,
     HungUp,
+    Kept,
     LookedUp,
     LookupSettings,
     MediaStatus,
@@ -80,6 +81,7 @@ from ucs.core.events import (
 )
 from ucs.core.figures import Figures
 from ucs.core.ids import AgentId, ClientId, LineId, QueueId, UniqueId
+from ucs.core.keeping import Keeping
 from ucs.core.lookup import Lookups
 from ucs.core.model import Cause, Phase, Status
 from ucs.core.outbox import Outbox
@@ -95,6 +97,7 @@ from ucs.core.timers import (
     AnnounceDue,
     DayEnds,
     DirectRingExpires,
+    KeepExpires,
     LookupExpires,
     OfferExpires,
     SoftphoneDeserted,
@@ -145,6 +148,7 @@ class Center:
         first_seq: int = 1,
         throttle: Throttle | None = None,
         softphone_grace: float = GRACE,
+        keep_wait: float | None = None,
     ) -> None:
         self.directory = directory
         self.passwords = passwords
@@ -172,6 +176,8 @@ class Center:
         self.out = Outbox()
         self.timers = Timers()
         self.lookups = Lookups()
+        self.keeping = Keeping(keep_wait)
+        """New calls whose record is not known to be kept yet ring nobody (``keeping.py``)."""
         self.deserted = Deserted(softphone_grace)
         self.book = CallBook(
             directory=directory,
@@ -193,6 +199,7 @@ class Center:
             calls=self.calls,
             is_free=self.free,
             offer=self._offer,
+            unkept=self.keeping,
         )
         self.publisher = Publisher(
             agents=self.agents, sessions=self.sessions, book=self.book, out=self.out
@@ -465,6 +472,7 @@ class Center:
         Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,
         LookedUp: telephony.on_looked_up,
+        Kept: telephony.on_kept,
         LookupSettings: _on_lookup_settings,
         CallbackRequested: callback.on_callback_requested,
     }
@@ -561,6 +569,8 @@ class Center:
                 return waiting.waits(self.calls.get(uid))
             case LookupExpires(uid, expires):
                 return self.lookups.holds(uid, expires)
+            case KeepExpires(uid, expires):
+                return self.keeping.holds(uid, expires)
             case TeamTick(due):
                 return self.team_watch.due == due
             case SoftphoneDeserted(agent, due):
@@ -582,6 +592,8 @@ class Center:
                 waiting.announce(self, self.calls[uid])
             case LookupExpires(uid, _):
                 telephony.lookup_expired(self, uid)
+            case KeepExpires(uid, _):
+                telephony.keep_expired(self, uid)
             case TeamTick():
                 supervision.tick(self)
             case SoftphoneDeserted(agent, _):

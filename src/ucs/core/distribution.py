@@ -10,7 +10,7 @@ agent with a call (``offer``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from sortedcontainers import SortedList
@@ -49,6 +49,7 @@ class Distributor:
         "_offer",
         "_rebuild",
         "_sessions",
+        "_unkept",
         "_wait_key",
         "_waiting",
         "rr_last",
@@ -62,14 +63,19 @@ class Distributor:
         calls: Mapping[UniqueId, Call],
         is_free: Callable[[AgentId], bool],
         offer: Callable[[Call, AgentId, float], None],
+        unkept: Container[UniqueId] = (),
     ) -> None:
         """``agents``, ``sessions`` (the agents logged in) and ``calls`` are the ``Center``'s
-        own, read as they change; ``offer(call, agent, ring_timeout)`` rings an agent."""
+        own, read as they change; ``offer(call, agent, ring_timeout)`` rings an agent;
+        ``unkept`` holds the calls whose record is not kept yet (``keeping.py``): a queue whose
+        first caller is one of them offers nobody until it is kept, so callers keep their
+        order."""
         self._agents = agents
         self._sessions = sessions
         self._calls = calls
         self._is_free = is_free
         self._offer = offer
+        self._unkept = unkept
         self._free: dict[AgentId, float] = {}
         """Free agents, each with the time it became free (longest idle first in the order)."""
         self._free_order: SortedList[tuple[float, AgentId]] = SortedList()
@@ -138,6 +144,9 @@ class Distributor:
             entry = waiting[cursors[queue_id]]
             q = directory.queues[queue_id]
             call = self._calls[entry[2]]
+            if entry[2] in self._unkept:
+                del cursors[queue_id]  # its record is on its way: it and those after it wait
+                continue
             chosen = self._choose(directory, queue_id, q.strategy, call)
             if chosen is None:
                 del cursors[queue_id]  # nobody free takes this queue's calls: the rest wait too

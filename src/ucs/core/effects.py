@@ -22,6 +22,7 @@ __all__ = [
     "Greet",
     "Hangup",
     "Hold",
+    "Keep",
     "LoginLocked",
     "Lookup",
     "MediaEffect",
@@ -214,6 +215,15 @@ class Lookup:
 
 
 @dataclass(frozen=True, slots=True)
+class Keep:
+    """Tell the core (``Kept``) once the records of this step are kept: committed to the
+    database, or in the journal while it is away. Until then the call rings nobody
+    (``keeping.py``)."""
+
+    uniqueid: UniqueId
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecord:
     """A call for the call records (CDR): finished, or still ``live`` (kept so that a call
     in progress when the server dies is still recorded after the restart)."""
@@ -332,6 +342,7 @@ Effect = (
     | SwitchEffect
     | Lookup
     | CallRecord
+    | Keep
     | AgentRecord
     | StatusRecord
     | SessionRecord

@@ -40,6 +40,7 @@ __all__ = [
     "Disconnect",
     "Event",
     "HungUp",
+    "Kept",
     "LookedUp",
     "LookupSettings",
     "MediaStatus",
@@ -280,6 +281,13 @@ class LookedUp:
 
 
 @dataclass(frozen=True, slots=True)
+class Kept:
+    """The store kept the records that ``Keep`` asked about: these calls may ring now."""
+
+    uniqueids: tuple[UniqueId, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LookupSettings:
     """Caller lookup turned on (``timeout``: seconds a call may wait for it) or off (None)."""
 
@@ -305,6 +313,7 @@ Event = (
     | Registration
     | Reconfigure
     | LookedUp
+    | Kept
     | LookupSettings
     | CallbackRequested
 )

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 from ucs.core import callback, recording, transfer, waiting
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
-from ucs.core.effects import Created, Lookup, Originate, Ring
+from ucs.core.effects import Created, Keep, Lookup, Originate, Ring
 from ucs.core.errors import InvalidArgument
 from ucs.core.events import (
     Answered,
     HungUp,
+    Kept,
     LookedUp,
     PhoneCall,
     RemoteAnswered,
@@ -24,7 +25,7 @@ from ucs.core.ids import UniqueId
 from ucs.core.lookup import Held
 from ucs.core.model import CallState, Cause, Direction, Party, PartyType
 from ucs.core.numbers import parse_dialable
-from ucs.core.timers import LookupExpires
+from ucs.core.timers import KeepExpires, LookupExpires
 
 if TYPE_CHECKING:
     from ucs.core.center import Center
@@ -33,9 +34,11 @@ __all__ = [
     "ask",
     "ask_outgoing",
     "connect",
+    "keep_expired",
     "lookup_expired",
     "on_answered",
     "on_hung_up",
+    "on_kept",
     "on_looked_up",
     "on_phone_call",
     "on_remote_answered",
@@ -59,6 +62,7 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
     call.data = dict(ev.data)
     call.state = CallState.CONNECTING
     c.out.effects.append(Created(call.uniqueid, ev.channel))
+    keep(c, call)
     if queue is not None and queue.type is QueueType.INCOMING:
         call.queue_id = queue.id
         call.called_name = queue.name
@@ -69,6 +73,32 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
         ask(c, call, Held(c.now, line=line.id))
     else:
         c.book.end_call(call, Cause.INVALID_NUMBER)
+    c.book.touch(call)
+
+
+def keep(c: Center, call: Call) -> None:
+    """With keeping on, the new call rings nobody until the store says its record is kept
+    (``Kept``) or ``Keeping.wait`` has passed (``KeepExpires``): ``keeping.py``."""
+    expires = c.keeping.hold(call.uniqueid, c.now)
+    if expires is not None:
+        c.timers.arm(expires, KeepExpires(call.uniqueid, expires))
+        c.out.effects.append(Keep(call.uniqueid))
+
+
+def on_kept(c: Center, ev: Kept) -> None:
+    """The records of these calls are kept: they may ring (a waiting caller is offered at the
+    step's end, by its place; a call for one of our phones rings it now)."""
+    for uid in ev.uniqueids:
+        keep_expired(c, uid)
+
+
+def keep_expired(c: Center, uid: UniqueId) -> None:
+    """The call's record is kept, or the call waited for it long enough: it goes on."""
+    held = c.keeping.release(uid)
+    call = c.calls.get(uid)
+    if held is None or call is None or call.ended:
+        return
+    _go_on(c, call, held)
     c.book.touch(call)
 
 
@@ -139,6 +169,8 @@ def _go_on(c: Center, call: Call, held: Held) -> None:
     if held.queue is not None:
         call.enqueued_at = call.created
         return
+    if c.keeping.defer(call.uniqueid, held):
+        return  # it rings once its record is kept
     line = c.directory.lines.get(held.line) if held.line is not None else None
     if line is None:  # removed from the directory while the CRM was asked
         c.book.end_call(call, Cause.INVALID_NUMBER)

@@ -18,6 +18,7 @@ __all__ = [
     "AnnounceDue",
     "DayEnds",
     "DirectRingExpires",
+    "KeepExpires",
     "LookupExpires",
     "OfferExpires",
     "SoftphoneDeserted",
@@ -71,6 +72,15 @@ class LookupExpires:
 
 
 @dataclass(frozen=True, slots=True)
+class KeepExpires:
+    """A new call has waited for its record to be kept as long as it may (``keeping.py``):
+    it rings all the same."""
+
+    uniqueid: UniqueId
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
 class TeamTick:
     """Time to tell the supervisors what changed in their teams since the last tick
     (``TeamWatch``: at most one push a supervisor every ``TEAM_TICK`` seconds)."""
@@ -101,6 +111,7 @@ Timer = (
     | WrapUpEnds
     | AnnounceDue
     | LookupExpires
+    | KeepExpires
     | TeamTick
     | SoftphoneDeserted
     | DayEnds

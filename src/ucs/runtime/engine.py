@@ -21,6 +21,7 @@ from ucs.core.effects import (
     CallRecord,
     Created,
     Effect,
+    Keep,
     Lookup,
     Push,
     Refuse,
@@ -46,7 +47,9 @@ __all__ = ["EffectSink", "Engine", "LookupSink", "RecordSink"]
 log = logging.getLogger("ucs.engine")
 
 ClientEffect = Reply | Refuse | Push | Send
-StorageEffect = CallRecord | StatusRecord | SessionRecord | AgentRecord
+StorageEffect = CallRecord | StatusRecord | SessionRecord | AgentRecord | Keep
+"""Handed to the store in order; ``Keep`` asks it to tell the core (``Kept``) once what came
+before is kept."""
 
 _READS = frozenset({"state"})
 """Commands that change nothing, answered even while new work is refused."""

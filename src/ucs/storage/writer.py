@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from ucs.core.effects import Keep
 from ucs.storage import outbox
 from ucs.storage import schema as t
 from ucs.storage.committer import (
@@ -116,6 +117,11 @@ class Writer:
         self.fence: Fence | None = None
         """A node of a cluster's: its writes are refused once its partition has a newer
         owner (``lease.py``)."""
+        self.on_kept: Callable[[list[Keep]], None] = lambda asked: None
+        """Told, from the writer's thread, of the ``Keep`` asks whose records before them are
+        now committed or in the journal (the server hands them to the core as ``Kept``)."""
+        self._asked: list[Keep] = []
+        """``Keep`` asks taken from the queue whose records are not kept yet."""
         self.on_fenced: Callable[[str], None] = lambda why: None
         """Told why, when the database refused a batch for a newer owner (the records are
         dropped: they belong to a partition this node no longer runs)."""
@@ -152,8 +158,9 @@ class Writer:
     def flush(self) -> None:
         """Wait until everything queued so far is written, or kept in the journal."""
         if self._thread is None:
-            self._held.extend((None, item) for item in self._take_all())
+            self._hold(self._take_all())
             self._progress()
+            self._tell_kept()
         else:
             self._queue.join()
 
@@ -201,15 +208,36 @@ class Writer:
     def _write_forever(self) -> None:
         while True:
             items, taken, stopping = self._take()
-            self._held.extend((None, item) for item in items)
+            self._hold(items)
             try:
                 self._progress()
+                self._tell_kept()
             except Exception:  # a bug here must not stop the writer: records would pile up
                 log.exception("the writer failed; it goes on")
             for _ in range(taken):
                 self._queue.task_done()
             if stopping:
                 return
+
+    def _hold(self, items: list[Any]) -> None:
+        """Take the records to write, in order, and the ``Keep`` asks among them aside."""
+        held, asked = self._held, self._asked
+        for item in items:
+            if isinstance(item, Keep):
+                asked.append(item)
+            else:
+                held.append((None, item))
+
+    def _tell_kept(self) -> None:
+        """Once every record taken so far is committed or in the journal (none waits in
+        memory, none was dropped by a fence), the ``Keep`` asks taken with them are answered."""
+        if not self._asked or self._held or self.health is Health.FAILING:
+            return
+        asked, self._asked = self._asked, []
+        try:
+            self.on_kept(asked)
+        except Exception:  # the server's side of it; the records are kept all the same
+            log.exception("telling the core of kept records failed")
 
     def _take(self) -> tuple[list[Record], int, bool]:
         """What has queued up (waiting for it, or until the next try of a failed database)

@@ -29,8 +29,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ucs.core.center import Center, last_midnight
 from ucs.core.directory import AgentConfig
-from ucs.core.effects import AgentRecord, CallRecord, LoginLocked, SessionRecord, StatusRecord
+from ucs.core.effects import (
+    AgentRecord,
+    CallRecord,
+    Keep,
+    LoginLocked,
+    SessionRecord,
+    StatusRecord,
+)
 from ucs.core.errors import Forbidden, InvalidArgument, StorageUnavailable, UcsError
+from ucs.core.events import Kept
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
 from ucs.crm import demo as demo_crm
@@ -186,6 +194,10 @@ class Settings:
     softphone_grace: float = 30.0
     """Seconds an agent whose phone is the browser softphone stays as it is after the last
     tab of its session closed; then it goes OFFLINE (``core/presence.py``)."""
+    keep_wait: float | None = 2.0
+    """Seconds a new call waits at most for its record to be committed (or journalled)
+    before it rings anybody (``core/keeping.py``: every call that rang is in the call records,
+    kill -9 included); None rings at once."""
     node: str = ""
     """This node's name in a cluster (``--cluster --node``, ``web/cluster.py``); empty: a
     server on its own."""
@@ -240,6 +252,7 @@ class Server:
             sso_secret=self.settings.sso_secret,
             first_seq=self.store.max_seq() + 1,
             softphone_grace=self.settings.softphone_grace,
+            keep_wait=self.settings.keep_wait,
             **kwargs,
         )
         self.switch = SimulatedSwitch(region=directory.region)
@@ -268,6 +281,22 @@ class Server:
         self.engine.observers.append(self._watch)
         self.media = media_plane(self.settings, self.engine, self.switch, self.store.engine)
         self.engine.observers.append(self.media.observe)
+
+    def tell_kept(self, loop: asyncio.AbstractEventLoop) -> None:
+        """From now on the store's writer tells the core, on ``loop``, which new calls' records
+        are kept (``Keep`` → ``Kept``): those calls may ring."""
+
+        def kept(asked: list[Keep]) -> None:
+            event = Kept(tuple(a.uniqueid for a in asked))
+            loop.call_soon_threadsafe(self._submit_kept, event)
+
+        self.store.writer.on_kept = kept
+
+    def _submit_kept(self, event: Kept) -> None:
+        try:
+            self.engine.submit(event)
+        except Exception:
+            log.exception("handing kept records to the core failed")
 
     def _watch(self, event: Any, effects: list[Any], seconds: float) -> None:
         for effect in effects:
@@ -439,6 +468,7 @@ def create_app(server: Server) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         keeper = cluster.hold(server)
+        server.tell_kept(asyncio.get_running_loop())
         server.engine.start()
         server.media.start()
         metrics.start()
