@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools media-engine edge bench
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools media-engine edge bench bench-media
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
+
+# The media benchmark (bench/media.py): N concurrent calls with music or recording through
+# Janus, with and without ucs; about 6 minutes, BENCH_QUICK=1 about 2. Skipped without Janus.
+bench-media: $(BENCH_STAMP) media-engine
+	$(BIN)/python -m bench.media
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -124,6 +124,9 @@ def _reports_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
                     f"{_v(t['best_ms'])} / {_v(t['worst_ms'])} ms; {_v(t['cpu_ms'])} ms",
                 )
             )
+        if "rollup_s" in found:
+            made = f"the rollup made from the records, as at a first start ({what})"
+            rows.append(("reports", made, f"{found['rollup_s']} s"))
     return rows
 
 

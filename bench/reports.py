@@ -1,10 +1,11 @@
 """How long the reports over time take on a month of calls (issue 18): 200,000 queue calls
 over 30 days in 10 queues answered by 200 agents, with their status log (READY, wrap-up
 after each answered call, AUX a few times a day) and missed offers, written straight into a
-migrated database; then ``GET /api/reports/queues`` (hourly and daily) and
-``GET /api/reports/agents`` over the whole month, as their routes run them
-(``ucs.storage.reports`` and ``ucs.core.periods``), each timed three times (the best and the
-worst).
+migrated database, and the rollup the reports read made from them once (``Store.roll_up``,
+as a server does at its first start after migration 0015: timed too); then
+``GET /api/reports/queues`` (hourly and daily) and ``GET /api/reports/agents`` over the whole
+month, as their routes run them (``ucs.storage.reports`` and ``ucs.core.periods``), each timed
+three times (the best and the worst).
 
     .venv/bin/python -m bench.reports [calls]
 
@@ -78,7 +79,17 @@ def fill(engine: Engine, calls: int = CALLS, seed: int = 18) -> dict[str, int]:
     rng = random.Random(seed)
     start = period(FIRST.isoformat(), FIRST.isoformat(), "day", TZ, FIRST).start
     with engine.begin() as conn:
-        for table in (t.cdr, t.status_log, t.missed_offers, t.memberships, t.queues, t.agents):
+        for table in (
+            t.cdr,
+            t.status_log,
+            t.missed_offers,
+            t.memberships,
+            t.queues,
+            t.agents,
+            t.queue_slots,
+            t.agent_days,
+            t.agent_call_days,
+        ):
             conn.execute(delete(table))
         conn.execute(
             insert(t.queues),
@@ -203,12 +214,15 @@ def _timed(what: Callable[[], Any]) -> dict[str, Any]:
 
 def run(url: str, workdir: Path, calls: int = CALLS) -> dict[str, Any]:
     """Fill the database at ``url`` and time the three reports over the month."""
-    store = Store(url, journal=str(workdir / "bench.ucs-journal"))
+    store = Store(url, journal=str(workdir / "bench.ucs-journal"), tz=TZ)
     store.migrate()
     engine = store.engine
     began = time.perf_counter()
     written = fill(engine, calls)
     filled_s = round(time.perf_counter() - began, 1)
+    began = time.perf_counter()
+    store.roll_up(force=True)
+    rollup_s = round(time.perf_counter() - began, 1)
     last = FIRST + timedelta(days=DAYS - 1)
     names = {q: f"Queue {q}" for q in range(1, QUEUES + 1)}
     agents = [(a, f"agent{a}", f"agent{a}") for a in range(1, AGENTS + 1)]
@@ -216,19 +230,21 @@ def run(url: str, workdir: Path, calls: int = CALLS) -> dict[str, Any]:
     def queues(interval: str) -> Callable[[], list[dict[str, Any]]]:
         def report() -> list[dict[str, Any]]:
             p = period(FIRST.isoformat(), last.isoformat(), interval, TZ, FIRST)
-            return queue_rows(p, names, queries.queue_hours(engine, p.start, p.end, None))
+            return queue_rows(p, names, queries.queue_slots(engine, p.slots, None))
 
         return report
 
     def agent_report() -> list[dict[str, Any]]:
         p = period(FIRST.isoformat(), last.isoformat(), "day", TZ, FIRST)
         ids = [a for a, _, _ in agents]
-        return agent_rows(agents, queries.agent_sums(engine, p.start, p.end, ids))
+        sums = queries.agent_sums(engine, (p.first, p.last), p.start, p.end, ids)
+        return agent_rows(agents, sums)
 
     figures = {
         "database": engine.dialect.name,
         **written,
         "fill_s": filled_s,
+        "rollup_s": rollup_s,
         "queues_hourly": _timed(queues("hour")),
         "queues_daily": _timed(queues("day")),
         "agents": _timed(agent_report),

@@ -201,6 +201,8 @@ class Server:
         self.log_path = workdir / f"{name}-server.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.startup_s = 0.0
+        self.extra: list[str] = []
+        """More arguments of ``ucs serve`` (the media benchmark's ``--media janus``)."""
 
     @property
     def http(self) -> str:
@@ -213,7 +215,7 @@ class Server:
     def start(self) -> None:
         exe = Path(sys.executable).parent / "ucs"
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ucs.cli"]
-        cmd += ["serve", "--host", HOST, "--port", str(self.port), "--db", self.db]
+        cmd += ["serve", "--host", HOST, "--port", str(self.port), "--db", self.db, *self.extra]
         env = {**os.environ, "UCS_SSO_SECRET": SSO_SECRET, "UCS_ADMIN_TOKEN": ADMIN_TOKEN}
         started = time.monotonic()
         log = self.log_path.open("wb")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,16 @@ def make_center(start: float = MORNING) -> VirtualCenter:
         sso_secret=DEMO_SSO_SECRET,
         tz=PRAGUE,
     )
+
+
+@pytest.fixture
+def cluster_db() -> Iterator[str]:
+    """A new, empty database on the test PostgreSQL for the nodes of a cluster (dropped
+    afterwards); the tests that use it are skipped without ``UCS_TEST_POSTGRES_URL``."""
+    from tests.helpers import fresh_postgres
+
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import typer
 
 from ucs.commands.directory import agent_app, aux_app, phone_app, queue_app, settings_app
 from ucs.commands.records import audit, cdr, sim_app, stats_app
+from ucs.core.directory import PARTITION_PATTERN
 from ucs.core.sso import make_token
 
 if TYPE_CHECKING:
@@ -108,6 +110,18 @@ def serve(
     node: str = typer.Option(
         "", envvar="UCS_NODE", help="This node's name in the cluster (default: the host name)."
     ),
+    partition: str = typer.Option(
+        "",
+        envvar="UCS_PARTITION",
+        help="Run this partition only (default: the first whose lease is free, of all the "
+        "partitions queues and agents are in).",
+    ),
+    advertise: str = typer.Option(
+        "",
+        envvar="UCS_ADVERTISE",
+        help="The URL clients reach this node at, where other nodes hand them on to "
+        "(default: http://HOST:PORT/; behind HAProxy: https://ADDRESS/node/NAME/).",
+    ),
 ) -> None:
     """Start the contact-center server."""
     import uvicorn
@@ -129,6 +143,8 @@ def serve(
         keep_wait=keep_wait or None,
         writer_process=True,
         node=(node or socket.gethostname()) if cluster else "",
+        partition=partition,
+        advertise=advertise,
         media=media,
         media_rtp_ip=media_rtp_ip,
         media_ice_interface=media_ice_interface,
@@ -152,6 +168,14 @@ def serve(
         )
     if node and not cluster:
         raise typer.BadParameter("--node names a node of a cluster: add --cluster")
+    if (partition or advertise) and not cluster:
+        raise typer.BadParameter("--partition and --advertise are a node's: add --cluster")
+    if partition and not re.match(PARTITION_PATTERN, partition):
+        raise typer.BadParameter(
+            "1 to 32 lower-case letters, digits, - and _", param_hint="--partition"
+        )
+    if advertise and not advertise.startswith(("http://", "https://")):
+        raise typer.BadParameter("an http:// or https:// URL", param_hint="--advertise")
     if media not in ("auto", "janus", "off"):
         raise typer.BadParameter(
             f"unknown media {media!r}: auto, janus or off", param_hint="--media"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.helpers import SHOTS, open_page
+from tests.browser.helpers import SHOTS, axe_problems, clipped, open_page
 from tests.helpers import ready_agent
 from tests.server.conftest import Running
 from ucs.client import Operator
@@ -125,3 +125,92 @@ async def test_an_agent_who_supervises_nothing_has_no_team_tab(
     ui = page.locator("ucs-operator")
     await ui.locator("[data-status]").wait_for()
     assert await ui.locator("[data-tabs]").is_hidden()
+
+
+_OVERFLOW = """(el) => ({more: el.hasAttribute('data-more'), wide: el.scrollWidth > el.clientWidth,
+  hint: getComputedStyle(el.nextElementSibling).display !== 'none',
+  card: el.closest('.card').scrollWidth <= el.closest('.card').clientWidth})"""
+
+
+_SETTLED = """() => {
+  const el = document.querySelector('ucs-operator').shadowRoot
+    .querySelector("[data-team-scroll='queues']");
+  return el.hasAttribute('data-more') === (el.scrollWidth > el.clientWidth);
+}"""
+
+
+async def test_the_team_tab_filters_by_queue_and_fits_a_phone(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    """Issue 18: a queue filter narrows both tables to the queue and its members, and stays
+    chosen while the view changes live; at 360 px the queues' table scrolls inside its card,
+    with a line under it saying so while there is more to its right (light and dark, English
+    and Czech, axe clean, nothing cut or sticking out)."""
+    page = await open_page(browser, crm, running, headless=False)
+    await _ready(page, "supervisor", "supervisor-pass", "phone4")
+    ui = page.locator("ucs-operator")
+    await ui.locator("[data-tab='team']").click()
+    await ui.locator("[data-team-agent='1']").wait_for()
+    rows = ui.locator("[data-team-agent]")
+    agent = await ready_agent(running.url, 1)
+    try:
+        await ui.locator("[data-team-queue-filter]").select_option("2")  # Sales: Alice, Carol
+        assert await ui.locator("[data-team-queue]").count() == 1
+        assert await ui.locator("[data-team-queue='2']").count() == 1
+        assert sorted([await r.get_attribute("data-team-agent") for r in await rows.all()]) == [
+            "1",
+            "3",
+        ]
+        await agent.change_status("AUX", "Lunch")  # a push redraws the tab: the filter stays
+        await ui.locator("[data-team-agent='1'] .s-AUX").wait_for()
+        assert await rows.count() == 2
+        assert await ui.locator("[data-team-queue-filter]").input_value() == "2"
+        await ui.locator("[data-team-queue-filter]").select_option("3")  # Campaign: Alice, Bob
+        assert sorted([await r.get_attribute("data-team-agent") for r in await rows.all()]) == [
+            "1",
+            "2",
+        ]
+        await ui.locator("[data-team-status]").select_option("AUX")  # and AUX: Alice
+        assert await rows.count() == 1
+        await ui.locator("[data-team-status]").select_option("")
+        await ui.locator("[data-team-queue-filter]").select_option("")
+        assert await rows.count() == 3
+        assert await ui.locator("[data-team-queue]").count() == 3
+
+        problems: list[str] = []
+        scroller = ui.locator("[data-team-scroll='queues']")
+        for theme, lang in (("default", "en"), ("dark", "en"), ("default", "cs"), ("dark", "cs")):
+            await page.evaluate(f"window.ucsOperator.setTheme('{theme}')")
+            if await page.evaluate("window.ucsOperator.__ucs.lang") != lang:
+                await ui.locator("button[data-lang]").click()
+                await page.wait_for_function(f"window.ucsOperator.__ucs.lang === '{lang}'")
+                await ui.locator("[data-tab='team']").click()
+            for width in (360, 1280):
+                await page.set_viewport_size({"width": width, "height": 900})
+                await page.wait_for_function(_SETTLED)  # the tick looks at the tables again
+                seen = await scroller.evaluate(_OVERFLOW)
+                assert seen["card"], "the queues' table sticks out of its card"
+                assert seen["more"] == seen["wide"] == seen["hint"], seen
+                if width == 360:
+                    assert seen["wide"], "at 360 px the six columns are wider than the card"
+                name = f"team-{width}-{'dark' if theme == 'dark' else 'light'}-{lang}"
+                await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+                problems += [f"{name}: {p}" for p in await axe_problems(page)]
+                problems += [f"{name}: {p}" for p in await clipped(page)]
+        assert problems == []
+        # Scrolled to its end, nothing more is to the right: the line goes; a push keeps the
+        # table where it was scrolled.
+        await page.set_viewport_size({"width": 360, "height": 900})
+        await scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+        await page.wait_for_function(
+            "!document.querySelector('ucs-operator').shadowRoot"
+            ".querySelector(\"[data-team-scroll='queues']\").hasAttribute('data-more')"
+        )
+        left = await scroller.evaluate("el => el.scrollLeft")
+        assert left > 0
+        await agent.change_status("READY")
+        await ui.locator("[data-team-agent='1'] .s-READY").wait_for()
+        assert await scroller.evaluate("el => el.scrollLeft") == left
+        await page.screenshot(path=str(SHOTS / "team-360-scrolled.png"), full_page=True)
+    finally:
+        await agent.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from tests.core.helpers import ringing
 from ucs.core.effects import CallRecord, Keep, Lookup, Ring
-from ucs.core.events import Kept, LookedUp, LookupSettings, TrunkCall
-from ucs.core.ids import UniqueId
+from ucs.core.events import CallbackRequested, Kept, LookedUp, LookupSettings, TrunkCall
+from ucs.core.ids import QueueId, UniqueId
 from ucs.core.model import CallState, Cause
 from ucs.virtual import VirtualCenter
 
@@ -103,3 +103,13 @@ def test_keeping_off_rings_at_once_and_asks_nothing(vc: VirtualCenter) -> None:
     uid = vc.caller(1)
     assert ringing(vc, agent, uid)
     assert not any(isinstance(e, Keep) for e in vc.effects)
+
+
+def test_a_callback_request_is_offered_once_kept(vc: VirtualCenter) -> None:
+    _keeping(vc)
+    agent = vc.ready(1)
+    effects = vc.feed(CallbackRequested(queue=QueueId(1), number="+420605111222"))
+    uid = next(e.uniqueid for e in effects if isinstance(e, Keep))
+    assert not vc.seen(agent, uid)
+    vc.feed(Kept((uid,)))
+    assert ringing(vc, agent, uid)

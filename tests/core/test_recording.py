@@ -11,7 +11,7 @@ import pytest
 
 from tests.core.helpers import custom, member_of, queue_config
 from ucs.core.directory import Strategy
-from ucs.core.effects import CallRecord, Record
+from ucs.core.effects import CallRecord, Record, Unrecorded
 from ucs.core.errors import Forbidden, InvalidState, MediaUnavailable
 from ucs.core.events import MediaStatus
 from ucs.core.ids import ClientId, UniqueId
@@ -101,5 +101,27 @@ def test_a_call_whose_audio_is_in_no_engine_is_not_recorded(engine: bool) -> Non
         uid = vc.caller(1)
         vc.call(client, "answer")
     assert _records(vc, uid) == [] and vc.center.calls[uid].recorded is False
+    unrecorded = [e for e in vc.effects if isinstance(e, Unrecorded) and e.uniqueid == uid]
+    assert unrecorded == [Unrecorded(uid, 1, "no_audio")]
     with pytest.raises(MediaUnavailable):
         vc.call(client, "startRecording")
+
+
+@pytest.mark.parametrize("mode", ["always", "on_demand"])
+def test_an_engine_without_the_recording_tools_records_nothing(mode: str) -> None:
+    """The media plane said at its start that recordings cannot be made: the softphone works,
+    ``always`` records nothing (``Unrecorded`` says why) and ``startRecording`` is refused."""
+    q = dataclasses.replace(queue_config(1, Strategy.LONGEST_IDLE), recording=mode)
+    vc = custom([q], {1: member_of(1)})
+    vc.feed(MediaStatus(True, recording=False))
+    client, uid = _talking(vc)
+    call = vc.center.calls[uid]
+    assert call.recorded is False and call.recording is False and _records(vc, uid) == []
+    unrecorded = [e for e in vc.effects if isinstance(e, Unrecorded)]
+    assert unrecorded == ([Unrecorded(uid, 1, "no_tools")] if mode == "always" else [])
+    with pytest.raises(MediaUnavailable):
+        vc.call(client, "startRecording")
+    assert vc.center.calls[uid].recorded is False and _records(vc, uid) == []
+    vc.call(client, "hangup")
+    final = [e for e in vc.effects if isinstance(e, CallRecord) and not e.live]
+    assert final[-1].call["recorded"] is False

@@ -57,6 +57,7 @@ from ucs.core.events import (
     Command,
     Disconnect,
     HungUp,
+    Kept,
     LookedUp,
     LookupSettings,
     Operation,
@@ -460,6 +461,22 @@ class CenterMachine(RuleBasedStateMachine):
         assert self.vc is not None
         self.vc.feed(LookupSettings(timeout))
 
+    @rule(wait=st.sampled_from([None, 2.0]))
+    def keeping_settings(self, wait: float | None) -> None:
+        """New calls wait for their record to be kept before they ring (a server's way), or
+        not (``core/keeping.py``)."""
+        assert self.vc is not None
+        self.vc.center.keeping.wait = wait
+
+    @precondition(lambda self: self.vc is not None and len(self.vc.center.keeping) > 0)
+    @rule(pick=picks, every=st.booleans())
+    def store_keeps(self, pick: int, every: bool) -> None:
+        """The store says a new call's record is kept (or every one asked so far)."""
+        assert self.vc is not None
+        unkept = [x.uniqueid for x in self.live_calls() if x.uniqueid in self.c.keeping]
+        if unkept:
+            self.vc.feed(Kept(tuple(unkept) if every else (unkept[pick % len(unkept)],)))
+
     @precondition(lambda self: self.vc is not None and len(self.vc.center.lookups) > 0)
     @rule(pick=picks, found=st.booleans())
     def crm_answers(self, pick: int, found: bool) -> None:
@@ -773,6 +790,8 @@ class CenterMachine(RuleBasedStateMachine):
             unanswered = call.connected_party is None and call.enqueued_at is not None
             if not (call.waiting or (ringall and unanswered and call.offers)):
                 continue
+            if self._behind_unkept(call):
+                continue  # its record, or one of a caller before it, is on its way
             for member in c.directory.members(call.queue_id):
                 a = c.agents[member]
                 if call.queue_id in a.suspended or not c.free(member):
@@ -785,6 +804,17 @@ class CenterMachine(RuleBasedStateMachine):
                     f"ring-all call {call.uniqueid} rings {sorted(call.offers)} but not free "
                     f"member {member}"
                 )
+
+    def _behind_unkept(self, call: Call) -> bool:
+        """A caller at or before ``call`` in its queue's order is not kept yet: it is offered
+        to nobody until it is (``keeping.py``)."""
+        entries = self.c.distributor.indexes().waiting.get(call.queue_id, [])  # type: ignore[arg-type]
+        for _, _, uid in entries:
+            if uid in self.c.keeping:
+                return True
+            if uid == call.uniqueid:
+                return False
+        return False
 
     @invariant()
     def distribution_indexes_are_current(self) -> None:

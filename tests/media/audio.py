@@ -19,6 +19,7 @@ __all__ = [
     "SILENCE_DBFS",
     "TONE_DBFS",
     "TONE_SHARE",
+    "Samples",
     "band_share",
     "level_dbfs",
     "read_wav",
@@ -81,3 +82,20 @@ def write_tone(path: Path, frequency: float, seconds: float = 10.0, rate: int = 
         w.setframerate(rate)
         w.writeframes(pcm.tobytes())
     return path
+
+
+def channels(data: bytes) -> tuple[Samples, Samples, int]:
+    """The left and right channels of a stereo 16-bit WAV (a recording), in [-1, 1], and its
+    rate."""
+    with wave.open(io.BytesIO(data)) as w:
+        assert w.getnchannels() == 2, "a stereo WAV"
+        assert w.getsampwidth() == 2, "16-bit PCM"
+        frames = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+        both = frames.reshape(-1, 2) / 32768.0
+        return both[:, 0], both[:, 1], w.getframerate()
+
+
+def assert_tone(samples: Samples, rate: int, frequency: float) -> None:
+    """``samples`` hold the tone: its share above ``TONE_SHARE``, its level above ``TONE_DBFS``."""
+    share, level = band_share(samples, rate, frequency), level_dbfs(samples)
+    assert share > TONE_SHARE and level > TONE_DBFS, (frequency, share, level)

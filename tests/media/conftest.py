@@ -9,6 +9,7 @@ with the reason otherwise. The namespace and its link go with the test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -72,8 +73,8 @@ def default_sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-async def media_server(
+@contextlib.asynccontextmanager
+async def media_serving(
     tmp_path: Path, netns: Netns, default_sounds: Path
 ) -> AsyncIterator[Running]:
     """The demo server with Janus started in ``netns``, once the engine answers; its sounds
@@ -92,6 +93,15 @@ async def media_server(
         async with asyncio.timeout(20):
             while not media.available:  # noqa: ASYNC110 (the supervisor has no event to wait on)
                 await asyncio.sleep(0.05)
+        yield server
+
+
+@pytest.fixture
+async def media_server(
+    tmp_path: Path, netns: Netns, default_sounds: Path
+) -> AsyncIterator[Running]:
+    """``media_serving`` as a fixture."""
+    async with media_serving(tmp_path, netns, default_sounds) as server:
         yield server
 
 

@@ -7,12 +7,21 @@ import asyncio
 import json
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.media.audio import Samples, read_wav, stretch
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
 
-__all__ = ["ADMIN", "HEARD_IN_BROWSER", "operator", "request"]
+__all__ = [
+    "ADMIN",
+    "HEARD_IN_BROWSER",
+    "caller_heard",
+    "operator",
+    "request",
+    "set_recording",
+]
 
 ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
 
@@ -64,3 +73,30 @@ HEARD_IN_BROWSER = """async (uniqueid) => {
 }"""
 """JavaScript for ``page.evaluate(HEARD_IN_BROWSER, uniqueid)``: what a tab's softphone plays
 for a call, ``{rate, samples}``."""
+
+
+async def caller_heard(
+    http: httpx.AsyncClient, uid: str, seconds: float = 2.0
+) -> tuple[Samples, int]:
+    """The last 1.5 s of what the simulated caller of ``uid`` heard, once ``seconds`` more of
+    it arrived (``GET /api/sim/calls/{uid}/heard``)."""
+
+    async def heard() -> tuple[Samples, int]:
+        r = await http.get(f"/api/sim/calls/{uid}/heard")
+        assert r.status_code == 200, r.text
+        return read_wav(r.content)
+
+    start, rate = await heard()
+    async with asyncio.timeout(seconds * 3 + 10):
+        while True:
+            samples, rate = await heard()
+            if len(samples) - len(start) >= seconds * rate:
+                return stretch(samples, rate, -1.5, 1.5), rate
+            await asyncio.sleep(0.1)
+
+
+async def set_recording(http: httpx.AsyncClient, queue: int, mode: str) -> None:
+    """The queue's ``recording`` mode over REST (``http`` with the admin token)."""
+    r = await http.patch(f"/api/queues/{queue}", json={"recording": mode})
+    assert r.status_code == 200, r.text
+    assert r.json()["recording"] == mode

@@ -6,7 +6,6 @@ recordings that survive ``ucs serve`` killed with SIGKILL."""
 from __future__ import annotations
 
 import asyncio
-import io
 import itertools
 import json
 import os
@@ -14,26 +13,23 @@ import signal
 import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 
 from tests.browser.helpers import open_page
 from tests.helpers import free_port
 from tests.media.audio import (
     SILENCE_DBFS,
-    TONE_DBFS,
-    TONE_SHARE,
-    band_share,
+    assert_tone,
+    channels,
     level_dbfs,
     stretch,
 )
 from tests.media.conftest import AGENT_TONE
-from tests.media.helpers import ADMIN, operator, request
+from tests.media.helpers import ADMIN, operator, request, set_recording
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
@@ -47,27 +43,6 @@ READY = """(async () => {
   await window.ucsOperator.provision();
   await window.ucsOperator.changeStatus('READY');
 })()"""
-
-
-def channels(data: bytes) -> tuple[Any, Any, int]:
-    """The left and right channels of a stereo 16-bit WAV, in [-1, 1], and its rate."""
-    with wave.open(io.BytesIO(data)) as w:
-        assert w.getnchannels() == 2, "a stereo WAV"
-        assert w.getsampwidth() == 2, "16-bit PCM"
-        frames = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
-        both = frames.reshape(-1, 2) / 32768.0
-        return both[:, 0], both[:, 1], w.getframerate()
-
-
-def assert_tone(samples: Any, rate: int, frequency: float) -> None:
-    assert band_share(samples, rate, frequency) > TONE_SHARE
-    assert level_dbfs(samples) > TONE_DBFS
-
-
-async def set_recording(http: httpx.AsyncClient, queue: int, mode: str) -> None:
-    r = await http.patch(f"/api/queues/{queue}", json={"recording": mode})
-    assert r.status_code == 200, r.text
-    assert r.json()["recording"] == mode
 
 
 async def recording_of(http: httpx.AsyncClient, uid: str) -> bytes:

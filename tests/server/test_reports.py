@@ -191,6 +191,23 @@ async def test_a_morning_of_reports_adds_up_to_the_second(tmp_path: Path) -> Non
     assert (idle["loggedtime"], idle["occupancy"]) == (0, None)
 
 
+async def test_a_changed_target_judges_the_calls_already_counted(tmp_path: Path) -> None:
+    """The service level is judged by the queue's target as it is set when the report is asked
+    for (docs/reports.md): after PATCH /api/queues/1 raises Support's from 20 s to 30 s, B
+    (answered after 25 s) counts within it; back to 20 s, it does not."""
+    async with serving(tmp_path, tz=PRAGUE) as running:
+        _store(running.server, a_morning())
+        async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+            figures = []
+            for target in (30, 20):
+                patched = await http.patch("/api/queues/1", json={"service_level_target": target})
+                assert patched.status_code == 200, patched.text
+                rows = (await http.get(f"/api/reports/queues?from={DAY}&to={DAY}")).json()
+                support = _by(rows, queue_id=1, start="2026-11-24T08:00:00+01:00")
+                figures.append((support["answered_within_target"], support["service_level"]))
+    assert figures == [(2, 66.7), (1, 33.3)]
+
+
 def a_night_over_the_dst_change() -> list[Effect]:
     """Saturday 24 October 2026 23:00 (CEST) to Sunday 25 October 04:00 (CET) in Prague,
     where 02:00-03:00 comes twice: Sales calls at 23:59:50 (answered at 00:00:05), at 02:30

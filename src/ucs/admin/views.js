@@ -83,7 +83,7 @@ export function agentsView(app) {
   return new Records(app, {
     path: "/api/agents",
     title: "agents",
-    columns: ["id", "username", "name", "superuser", "memberships", "lines"],
+    columns: ["id", "username", "name", "superuser", "partition", "memberships", "lines"],
     row: (a) => ({
       ...a,
       name: [a.firstname, a.lastname].filter(Boolean).join(" "),
@@ -101,6 +101,7 @@ export function agentsView(app) {
       { name: "email", label: app.tr("email"), kind: "text" },
       { name: "locale", label: app.tr("locale"), kind: "select", options: [["en", "English"], ["cs", "Čeština"]] },
       { name: "superuser", label: app.tr("superuser"), kind: "checkbox" },
+      { name: "partition", label: app.tr("partition"), kind: "text", required: true, hint: app.tr("partitionHint") },
       { name: "memberships", label: app.tr("memberships"), kind: "checks", int: true, options: d.queues.map((q) => [q.id, q.name]) },
       { name: "lines", label: app.tr("lines"), kind: "checks", int: true, options: d.lines.map((l) => [l.id, `${l.identifier} (${l.extension})`]) },
     ],
@@ -112,6 +113,7 @@ export function agentsView(app) {
       return body;
     },
     extra: null,
+    defaults: { partition: "main" },
   });
 }
 
@@ -212,7 +214,7 @@ export function queuesView(app) {
   return new Records(app, {
     path: "/api/queues",
     title: "queues",
-    columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason", "recording", "dispositions"],
+    columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason", "recording", "partition", "dispositions"],
     row: (q) => ({ ...q, type: app.tr(q.type === 1 ? "incoming" : "outgoing"), rona_reason: q.rona_reason ?? "—",
       recording: app.tr(RECORDING[q.recording] || "recNever"),
       dispositions: (q.dispositions || []).map((x) => x.code).join(", ") || "—" }),
@@ -230,13 +232,14 @@ export function queuesView(app) {
         options: [["", app.tr("ronaNone")], ...[...new Set([...d.reasons, MISSED_CALL])].map((r) => [r, r])] },
       { name: "recording", label: app.tr("recording"), kind: "select",
         options: Object.entries(RECORDING).map(([mode, key]) => [mode, app.tr(key)]) },
+      { name: "partition", label: app.tr("partition"), kind: "text", required: true, hint: app.tr("partitionHint") },
       { name: "dispositions", label: app.tr("dispositions"), kind: "lines", hint: app.tr("dispositionsHint"),
         format: dispositionsText, parse: dispositionsOf },
       { name: "free_text_codes", label: app.tr("free_text_codes"), kind: "checkbox" },
     ],
     body: (v) => v,
     extra: members(app),
-    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, recording: "never", rona_reason: MISSED_CALL, dispositions: [], free_text_codes: false },
+    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, recording: "never", rona_reason: MISSED_CALL, partition: "main", dispositions: [], free_text_codes: false },
   });
 }
 

@@ -4,6 +4,10 @@ One WebSocket to the server; requests carry ids and are answered by a result or 
 events carry sequence numbers. When the connection drops, the client reconnects with backoff,
 resumes its session from the last sequence number it saw, and sends again the requests still
 waiting for an answer (with the same ids, so the server never carries one out twice).
+
+A node of a cluster that does not run the agent's partition hands the client on (docs/
+protocol.md, "Hand-off"): the client connects where it is told and goes on there, and back
+at the URL it was given when that node is gone (another node took its partition over).
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 __all__ = ["Event", "EventStream", "Operator", "OperatorError"]
+
+_HOPS = 4
+"""Hand-offs in a row taken at once; more (nodes that disagree for a moment, during a
+take-over) wait as a reconnect does."""
 
 _TYPES = {
     "call.changed": "call",
@@ -116,6 +124,14 @@ def _ws_url(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
+def _moved_to(msg: dict[str, Any]) -> str | None:
+    """The node a hand-off names (``url``: an http(s) URL), or None when it names none."""
+    url = msg.get("url")
+    if isinstance(url, str) and url.startswith(("http://", "https://")) and len(url) < 2048:
+        return url
+    return None
+
+
 @dataclass
 class _Pending:
     message: str
@@ -140,6 +156,16 @@ class Operator:
     _seq: int = field(default=0, init=False, repr=False)
     _closing: bool = field(default=False, init=False, repr=False)
     _connected: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+    _node: str | None = field(default=None, init=False, repr=False)
+    """The node the client was handed on to (None: ``url``)."""
+    _hops: int = field(default=0, init=False, repr=False)
+    """Hand-offs since the last answer that was not one."""
+    _moving: bool = field(default=False, init=False, repr=False)
+
+    @property
+    def server(self) -> str:
+        """The URL of the node the client is connected to (or connects to next)."""
+        return self._node or self.url
 
     # --- connection --------------------------------------------------------------------------
 
@@ -155,7 +181,11 @@ class Operator:
         self._reader = asyncio.create_task(self._read_forever())
 
     async def _open(self) -> None:
-        self._ws = await connect(_ws_url(self.url), max_size=16 * 1024 * 1024)
+        try:
+            self._ws = await connect(_ws_url(self.server), max_size=16 * 1024 * 1024)
+        except (OSError, WebSocketException, TimeoutError):
+            self._node = None  # the node handed on to is gone: back to the first address
+            raise
         hello: dict[str, Any] = {"v": 1, "type": "hello"}
         if self._session is not None:
             hello["resume"] = {"session": self._session, "seq": self._seq}
@@ -193,10 +223,13 @@ class Operator:
             except (WebSocketException, OSError):
                 pass
             self._connected.clear()
-            if self._closing or not self.reconnect:
+            if self._closing or not (self.reconnect or self._moving):
                 break
+            hop = self._moving and self._hops <= _HOPS and self._node is not None
+            self._moving = False
             while not self._closing:
-                await asyncio.sleep(delay)
+                await asyncio.sleep(0 if hop else delay)
+                hop = False
                 delay = min(delay * 2, 5.0)
                 try:
                     await self._open()
@@ -205,8 +238,28 @@ class Operator:
                     continue  # the server is away or restarting: try again, with backoff
         self._fail_pending("the connection to the server was lost")
 
+    def _move(self, url: str | None) -> None:
+        """Hand-off: connect to ``url`` now (None: no node runs the agent's partition just
+        now; try the first address again, after a while); requests waiting go there."""
+        self._node = url
+        self._hops += 1
+        self._moving = True
+        if self._ws is not None:
+            task = asyncio.get_running_loop().create_task(self._ws.close())
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
     def _receive(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
+        if kind == "error" and msg.get("code") == "MOVED" and str(msg.get("id")) in self._pending:
+            self._move(_moved_to(msg))  # the request waits, and is sent again there
+            return
+        if kind == "hello" and "partition" in msg and not msg.get("resumed"):
+            self._move(_moved_to(msg))
+            return
+        if self._moving and kind in ("result", "error"):
+            return  # a node's answer after it handed the client on: asked again there
+        if kind in ("result", "error") or (kind == "hello" and msg.get("resumed")):
+            self._hops = 0
         if kind in ("result", "error") and "id" in msg:
             pending = self._pending.pop(str(msg["id"]), None)
             if pending is None or pending.future.done():

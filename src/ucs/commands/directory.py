@@ -28,7 +28,21 @@ def _given(**values: Any) -> dict[str, Any]:
 
 # --- agents ------------------------------------------------------------------------------------
 
-_AGENT_COLUMNS = ["id", "username", "firstname", "lastname", "superuser", "queues", "lines"]
+_AGENT_COLUMNS = [
+    "id",
+    "username",
+    "firstname",
+    "lastname",
+    "superuser",
+    "partition",
+    "queues",
+    "lines",
+]
+_PARTITION = typer.Option(
+    None,
+    help="The partition (default main): in a cluster, the node that runs it. An agent's queues "
+    "are all in its partition.",
+)
 
 
 def _agent_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +84,7 @@ def agent_add(
     superuser: bool = typer.Option(False, "--superuser", help="May supervise every queue."),
     queue: list[int] = typer.Option([], "--queue", help="Member of this queue (repeatable)."),
     phone: list[int] = typer.Option([], "--phone", help="Owns this line id (repeatable)."),
+    partition: str | None = _PARTITION,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -83,6 +98,7 @@ def agent_add(
         "superuser": superuser,
         "memberships": [{"queue": q} for q in queue],
         "lines": phone,
+        **_given(partition=partition),
     }
     row = api(url, token, "POST", "/api/agents", body)
     typer.echo(f"agent {row['username']} added with id {row['id']}")
@@ -101,6 +117,7 @@ def agent_set(
     phone: list[int] | None = typer.Option(
         None, "--phone", help="The agent's line ids, all of them (repeatable)."
     ),
+    partition: str | None = _PARTITION,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -114,6 +131,7 @@ def agent_set(
         locale=locale,
         superuser=superuser,
         lines=phone or None,
+        partition=partition,
     )
     if not body:
         raise typer.BadParameter("nothing to change: give at least one option")
@@ -199,7 +217,7 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 
 _QUEUE_COLUMNS = (
     "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
-    "announce_every language service_level_target recording campaign callback_retries "
+    "announce_every language service_level_target recording campaign callback_retries partition "
     "dispositions free_text_codes"
 ).split()
 _GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
@@ -260,6 +278,7 @@ def queue_add(
     callback_retries: int | None = typer.Option(
         None, help="Times a callback whose number does not answer goes back (default 1)."
     ),
+    partition: str | None = _PARTITION,
     disposition: list[str] | None = DISPOSITION,
     free_text_codes: bool | None = FREE_TEXT,
     url: str = URL,
@@ -284,6 +303,7 @@ def queue_add(
         "service_level_target": service_level_target,
         "campaign": campaign,
         "callback_retries": callback_retries,
+        "partition": partition,
         "dispositions": dispositions.parse(disposition),
         "free_text_codes": free_text_codes,
     }
@@ -319,6 +339,7 @@ def queue_set(
     callback_retries: int | None = typer.Option(
         None, help="Times a callback whose number does not answer goes back."
     ),
+    partition: str | None = _PARTITION,
     disposition: list[str] | None = DISPOSITION,
     no_dispositions: bool = NO_DISPOSITIONS,
     free_text_codes: bool | None = FREE_TEXT,
@@ -338,6 +359,7 @@ def queue_set(
         recording=recording,
         service_level_target=service_level_target,
         callback_retries=callback_retries,
+        partition=partition,
         dispositions=dispositions.parse(disposition, no_dispositions),
         free_text_codes=free_text_codes,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ucs.core import keeping
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
 from ucs.core.effects import Created, Originate
@@ -54,6 +55,7 @@ def on_callback_requested(c: Center, ev: CallbackRequested) -> None:
     call.state = CallState.CONNECTING
     call.enqueued_at = c.now
     c.out.effects.append(Created(call.uniqueid, None))
+    keeping.keep(c, call)
     c.book.touch(call)
 
 

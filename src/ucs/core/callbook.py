@@ -73,6 +73,7 @@ class CallBook:
         wrap_up: Callable[[AgentId, Call], None],
         now: float,
         first_seq: int = 1,
+        uniqueid_prefix: str = "",
     ) -> None:
         """``agents`` and ``line_owner`` are the ``Center``'s, read as they change; the
         ``Center`` keeps ``directory`` and ``now`` current (``reconfigure``, each step)."""
@@ -80,6 +81,8 @@ class CallBook:
         self.now = now
         self.seq = first_seq
         """The sequence that makes the uniqueids of calls the switch gave none."""
+        self.uniqueid_prefix = uniqueid_prefix
+        """What those uniqueids begin with (a partition's, in a cluster)."""
         self.calls: dict[UniqueId, Call] = {}
         self.ended: OrderedDict[UniqueId, Call] = OrderedDict()
         self.agent_calls: dict[AgentId, set[UniqueId]] = {}
@@ -101,7 +104,7 @@ class CallBook:
         self, *, origin: Direction, caller: Party, called_number: str, uid: str | None
     ) -> Call:
         if uid is None or uid in self.calls or uid in self.ended:
-            uid = f"{int(self.now)}.{self.seq}"
+            uid = f"{self.uniqueid_prefix}{int(self.now)}.{self.seq}"
             self.seq += 1
         call = Call(
             uniqueid=UniqueId(uid),

@@ -148,8 +148,11 @@ class Center:
         first_seq: int = 1,
         throttle: Throttle | None = None,
         softphone_grace: float = GRACE,
+        uniqueid_prefix: str = "",
         keep_wait: float | None = None,
     ) -> None:
+        """``uniqueid_prefix``: begins the uniqueids this center makes, so that the centers of
+        a cluster's partitions, which count from the same number, never make the same one."""
         self.directory = directory
         self.passwords = passwords
         self.sso_secret = sso_secret
@@ -166,11 +169,13 @@ class Center:
         self.line_owner: dict[LineId, AgentId] = {}
         """The agent holding each phone in use."""
         self.registered: set[LineId] | None = None
+        """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.media_available = False
+        """A media engine is up: the softphone may be paired (``MediaStatus``)."""
+        self.recording_available = False
+        """Calls can be recorded: an engine is up and the recording tools are there."""
         self.queue_waits = QueueWaits()
         """How long each queue's answered callers waited (the expected wait announced)."""
-        """A media engine is up: the softphone may be paired (``MediaStatus``)."""
-        """Phones that can be rung, when the switch tells (``Registrations``); None: all."""
         self.midnight = next_midnight(now, tz)
         self.now = now
         self.out = Outbox()
@@ -188,6 +193,7 @@ class Center:
             wrap_up=self.wrap_up,
             now=now,
             first_seq=first_seq,
+            uniqueid_prefix=uniqueid_prefix,
         )
         # The book's, for reading: its calls, the recently ended ones, each agent's calls.
         self.calls = self.book.calls
@@ -343,6 +349,7 @@ class Center:
         # Paired softphones stay paired while the engine restarts: their calls end with a
         # cause (the media adapter hangs them up), the next ones ring again.
         self.media_available = ev.available
+        self.recording_available = ev.available and ev.recording
 
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:

@@ -6,7 +6,7 @@ The storage layer loads it; the core only reads it. Lookups are indexed once per
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -14,10 +14,12 @@ from typing import Any
 from ucs.core.ids import AgentId, LineId, QueueId
 
 __all__ = [
+    "DEFAULT_PARTITION",
     "DISPOSITIONS_MAX",
     "DISPOSITION_CODE_MAX",
     "DISPOSITION_LABEL_MAX",
     "MISSED_CALL",
+    "PARTITION_PATTERN",
     "RECORDING_MODES",
     "AgentConfig",
     "Directory",
@@ -33,6 +35,11 @@ RECORDING_MODES = ("never", "always", "on_demand")
 """A queue's ``recording``: whether its calls are recorded (CONTRACT §10)."""
 
 
+DEFAULT_PARTITION = "main"
+"""The partition of queues and agents that name none (CONTRACT §13)."""
+PARTITION_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+"""A partition's name: 1 to 32 lower-case letters, digits, ``-`` and ``_``, not starting with
+either of those two."""
 MISSED_CALL = "Missed call"
 """The AUX reason a queue created without one of its own puts an agent in who let one of its
 calls ring out (its ``rona_reason``); made an AUX reason with the queue when it is none yet."""
@@ -110,6 +117,8 @@ class QueueConfig:
     its answer) or ``on_demand`` (``startRecording()``); ``RECORDING_MODES``."""
     service_level_target: int = 20
     """Seconds within which an answer counts toward the queue's service level (1..3600)."""
+    partition: str = DEFAULT_PARTITION
+    """The partition the queue belongs to (CONTRACT §13): in a cluster, the node that runs it."""
     dispositions: tuple[Disposition, ...] = ()
     """The account codes its calls may be given, in the order agents see them; ()
     (the default): any code, as typed."""
@@ -171,6 +180,8 @@ class AgentConfig:
     lines: tuple[LineId, ...] = ()
     """The agent's own phones, listed first when choosing one (any phone may be paired)."""
     data: Mapping[str, Any] = field(default_factory=dict)
+    partition: str = DEFAULT_PARTITION
+    """The partition the agent belongs to, the one of all its queues (CONTRACT §13)."""
 
     @property
     def name(self) -> str:
@@ -229,3 +240,12 @@ class Directory:
     def member_set(self, queue: QueueId) -> frozenset[AgentId]:
         """``members`` as a set, to ask "is this agent one?" at once."""
         return self._member_sets.get(queue, frozenset())
+
+    def only(self, partition: str) -> Directory:
+        """The part of the directory one partition runs: its agents and queues (phones and
+        AUX reasons are everyone's). A node of a cluster runs that and nothing else."""
+        return replace(
+            self,
+            agents={k: a for k, a in self.agents.items() if a.partition == partition},
+            queues={k: q for k, q in self.queues.items() if q.partition == partition},
+        )

@@ -43,6 +43,7 @@ __all__ = [
     "SwitchEffect",
     "Transfer",
     "Unhold",
+    "Unrecorded",
 ]
 
 
@@ -320,6 +321,18 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Unrecorded:
+    """A call of an ``always`` queue was answered and cannot be recorded: ``reason`` is
+    ``no_tools`` (the server cannot make recordings: its conversion tools are missing) or
+    ``no_audio`` (the agent's side is not the softphone, or no media engine runs). Its
+    ``recorded`` stays false; the media plane logs a warning and ``/metrics`` counts it."""
+
+    uniqueid: UniqueId
+    queue: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Monitor:
     """A supervisor's phone joins the call's audio as a listener (``listen``: hears both
     sides, heard by nobody), or is heard by both (``barge``); None: it leaves the call."""
@@ -329,7 +342,7 @@ class Monitor:
     mode: str | None
 
 
-MediaEffect = Greet | Announce | Record | Monitor
+MediaEffect = Greet | Announce | Record | Unrecorded | Monitor
 
 
 Effect = (

@@ -228,9 +228,11 @@ class SwitchFailed:
 @dataclass(frozen=True, slots=True)
 class MediaStatus:
     """The media engine came up (``available``) or went away: the softphone may be paired
-    only while it is up (``ucs.media``)."""
+    only while it is up (``ucs.media``). ``recording``: calls can be recorded (the media
+    plane decided at its start that the tools that make recordings are installed)."""
 
     available: bool
+    recording: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,16 +12,33 @@ ring it. A store that has not said so within ``wait`` seconds (``KeepExpires``, 
 any other) lets the call go on all the same: a caller is never held for a slow disk.
 
 ``Keeping`` owns the setting and the calls not yet kept, each with when it stops waiting and,
-for a call that rings a phone, where it goes then. It knows nothing of the ``Center``:
-``telephony`` holds and releases calls through it.
+for a call that rings a phone, where it goes then. ``keep`` starts the wait of a new call (from
+outside, or a callback request); ``telephony`` releases calls through it (``on_kept``).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ucs.core.call import Call
+from ucs.core.effects import Keep
 from ucs.core.ids import UniqueId
 from ucs.core.lookup import Held
+from ucs.core.timers import KeepExpires
 
-__all__ = ["Keeping"]
+if TYPE_CHECKING:
+    from ucs.core.center import Center
+
+__all__ = ["Keeping", "keep"]
+
+
+def keep(c: Center, call: Call) -> None:
+    """With keeping on, the new call rings nobody until the store says its record is kept
+    (``Kept``) or ``Keeping.wait`` has passed (``KeepExpires``)."""
+    expires = c.keeping.hold(call.uniqueid, c.now)
+    if expires is not None:
+        c.timers.arm(expires, KeepExpires(call.uniqueid, expires))
+        c.out.effects.append(Keep(call.uniqueid))
 
 
 class Keeping:

@@ -10,8 +10,11 @@ call records), says so with a ``Record`` effect that the media adapter carries o
 the agent's tabs with a ``call.recording`` push (the component's indicator).
 
 Only audio anchored in the media engine can be recorded: the agent's side must be the
-softphone and an engine running; otherwise ``MEDIA_UNAVAILABLE`` (``always`` then records
-nothing, and ``recorded`` stays false).
+softphone, an engine running, and the server able to make recordings (the media plane decides
+at its start whether their tools are installed, ``MediaStatus.recording``); otherwise
+``startRecording()`` is ``MEDIA_UNAVAILABLE``, and an ``always`` call records nothing: its
+``recorded`` stays false and an ``Unrecorded`` effect says why (logged, counted in
+``/metrics``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ucs.core.call import Call
-from ucs.core.effects import Push, Record
+from ucs.core.effects import Push, Record, Unrecorded
 from ucs.core.errors import Forbidden, InvalidState, MediaUnavailable
 from ucs.core.ids import AgentId, ClientId
 from ucs.core.model import CallState, Side
@@ -58,21 +61,29 @@ def _set(c: Center, call: Call, agent: AgentId, on: bool) -> None:
     call.recording = on
     if on:
         call.recorded = True
-    queue = call.queue_id if call.queue_id is not None else call.outbound_id
     username = c.agents[agent].config.username
-    c.out.effects.append(Record(call.uniqueid, on, (int(agent), username), queue))
+    c.out.effects.append(Record(call.uniqueid, on, (int(agent), username), _queue(call)))
     c.out.effects.append(
         Push(agent, "call.recording", {"uniqueid": call.uniqueid, "recording": on})
     )
     c.book.touch(call)
 
 
+def _queue(call: Call) -> int | None:
+    return call.queue_id if call.queue_id is not None else call.outbound_id
+
+
 def connected(c: Center, call: Call) -> None:
-    """The call was answered: a call of an ``always`` queue is recorded from now on."""
+    """The call was answered: a call of an ``always`` queue is recorded from now on (or is
+    said to be unrecorded, and why)."""
     if call.recording or mode_of(c, call) != "always":
         return
     agent = _agent(call)
-    if agent is not None and _has_audio(c, agent):
+    if agent is None or not _has_audio(c, agent):
+        c.out.effects.append(Unrecorded(call.uniqueid, _queue(call), "no_audio"))
+    elif not c.recording_available:
+        c.out.effects.append(Unrecorded(call.uniqueid, _queue(call), "no_tools"))
+    else:
         _set(c, call, agent, True)
 
 
@@ -95,6 +106,10 @@ def start_recording(c: Center, client: ClientId, agent: AgentId | None, a: dict[
         raise Forbidden("the calls of this queue are never recorded")
     if not _has_audio(c, me):
         raise MediaUnavailable("only calls on the softphone, with a media engine, are recorded")
+    if not c.recording_available:
+        raise MediaUnavailable(
+            "this server cannot make recordings: its recording tools are missing"
+        )
     _set(c, call, me, True)
     return c.book.view(call, me)
 

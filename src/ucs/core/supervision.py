@@ -153,6 +153,7 @@ def _agent_entry(c: Center, aid: AgentId, now: float) -> dict[str, Any] | None:
         "status_since": member.status_since,
         "identifier": session.identifier if session is not None else None,
         "call": focus.view(aid, now) if focus is not None else None,
+        "queues": sorted({m.queue for m in member.config.memberships}),
     }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ucs.core import callback, recording, transfer, waiting
+from ucs.core import callback, keeping, recording, transfer, waiting
 from ucs.core.call import Call, Offer
 from ucs.core.directory import QueueType
-from ucs.core.effects import Created, Keep, Lookup, Originate, Ring
+from ucs.core.effects import Created, Lookup, Originate, Ring
 from ucs.core.errors import InvalidArgument
 from ucs.core.events import (
     Answered,
@@ -25,7 +25,7 @@ from ucs.core.ids import UniqueId
 from ucs.core.lookup import Held
 from ucs.core.model import CallState, Cause, Direction, Party, PartyType
 from ucs.core.numbers import parse_dialable
-from ucs.core.timers import KeepExpires, LookupExpires
+from ucs.core.timers import LookupExpires
 
 if TYPE_CHECKING:
     from ucs.core.center import Center
@@ -62,7 +62,7 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
     call.data = dict(ev.data)
     call.state = CallState.CONNECTING
     c.out.effects.append(Created(call.uniqueid, ev.channel))
-    keep(c, call)
+    keeping.keep(c, call)
     if queue is not None and queue.type is QueueType.INCOMING:
         call.queue_id = queue.id
         call.called_name = queue.name
@@ -74,15 +74,6 @@ def on_trunk_call(c: Center, ev: TrunkCall) -> None:
     else:
         c.book.end_call(call, Cause.INVALID_NUMBER)
     c.book.touch(call)
-
-
-def keep(c: Center, call: Call) -> None:
-    """With keeping on, the new call rings nobody until the store says its record is kept
-    (``Kept``) or ``Keeping.wait`` has passed (``KeepExpires``): ``keeping.py``."""
-    expires = c.keeping.hold(call.uniqueid, c.now)
-    if expires is not None:
-        c.timers.arm(expires, KeepExpires(call.uniqueid, expires))
-        c.out.effects.append(Keep(call.uniqueid))
 
 
 def on_kept(c: Center, ev: Kept) -> None:

@@ -21,20 +21,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ucs.core.effects import Announce, CallRecord, Greet, Hold, Monitor, Mute, Record, Unhold
-from ucs.core.events import Answered, Event, MediaStatus
+from ucs.core.effects import (
+    Announce,
+    CallRecord,
+    Greet,
+    Hold,
+    Monitor,
+    Mute,
+    Record,
+    Unhold,
+    Unrecorded,
+)
+from ucs.core.events import Answered, Event, MediaStatus, Transferred
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
 from ucs.media.base import MediaError, Party
 from ucs.media.g711 import tone
 from ucs.media.janus import JanusMedia
 from ucs.media.janus_api import JanusClient
-from ucs.media.recorder import Recorder, RecordingError
+from ucs.media.recorder import TOOLS, Recorder, RecordingError
+from ucs.media.recorder import tools_installed as recording_tools_installed
 from ucs.media.rtp import RtpPeer, local_address_towards
 from ucs.media.sounds import SoundError, Sounds, tools_installed
 from ucs.media.supervisor import Supervisor
 
-__all__ = ["AUDIO", "KEEP_HEARD", "Conductor", "clip_of", "place_text", "wait_text"]
+__all__ = [
+    "AUDIO",
+    "KEEP_HEARD",
+    "UNRECORDED",
+    "Conductor",
+    "clip_of",
+    "place_text",
+    "wait_text",
+]
 
 log = logging.getLogger("ucs.media")
 
@@ -44,6 +63,11 @@ KEEP_HEARD = 200
 """Ended simulated calls whose heard audio is kept (about 1 MB each at most)."""
 VOICE = "Hello, I am calling about my order. It has not arrived yet. Can you help me, please?"
 """What a simulated caller with ``"audio": "voice"`` says (and says again, after a second)."""
+UNRECORDED = {
+    "no_tools": "this server cannot make recordings (" + ", ".join(TOOLS) + " missing)",
+    "no_audio": "the agent's phone is not the softphone, or no media engine runs",
+}
+"""Why an ``always`` call was not recorded (``Unrecorded.reason``), for the log."""
 AUDIO = re.compile(r"^(tone:([0-9]{3,4})|voice)$")
 """What a simulated caller may say: ``tone:440`` (100–4000 Hz) or ``voice``."""
 
@@ -109,6 +133,8 @@ class Conductor:
         self._music: dict[str, str] = {}
         """The music of each call's queue, for hold."""
         self.heard: OrderedDict[str, RtpPeer] = OrderedDict()
+        self.can_record = False
+        """The tools that make recordings are installed: decided once, at ``start``."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._voice: bytes | None = None
 
@@ -119,6 +145,13 @@ class Conductor:
     # --- life ---------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.can_record = recording_tools_installed()
+        if self.supervisor is not None and not self.can_record:
+            log.warning(
+                "calls cannot be recorded: %s missing (make media-engine installs them); "
+                "startRecording() answers MEDIA_UNAVAILABLE",
+                " or ".join(TOOLS),
+            )
         if self.supervisor is not None:
             self.supervisor.start()
             if tools_installed():  # made once, in the background: the engine starts meanwhile
@@ -151,7 +184,7 @@ class Conductor:
 
     def engine_up(self, client: JanusClient) -> None:
         self.media.up(client)
-        self.submit(MediaStatus(True))
+        self.submit(MediaStatus(True, recording=self.can_record))
 
     def engine_down(self, reason: str) -> None:
         lost = self.media.down()
@@ -170,6 +203,8 @@ class Conductor:
     def observe(self, event: Event | None, effects: list[Any], seconds: float) -> None:
         if isinstance(event, Answered) and event.uniqueid in self.waiting:
             self._stop_waiting(event.uniqueid)
+        if isinstance(event, Transferred) and self.media.has_call(event.uniqueid):
+            self._spawn(self._handed_over(event.uniqueid))
         for effect in effects:
             if isinstance(effect, Mute) and is_softphone(effect.line):
                 if self.media.has_call(effect.uniqueid):
@@ -190,22 +225,38 @@ class Conductor:
             elif isinstance(effect, Unhold) and self.media.has_call(effect.uniqueid):
                 self._spawn(self.media.unhold(effect.uniqueid))
             elif isinstance(effect, Record):
-                self._spawn(self._record(effect))
+                self._record(effect)
+            elif isinstance(effect, Unrecorded):
+                log.warning(
+                    "call %s of queue %s is not recorded although its queue records always: %s",
+                    effect.uniqueid,
+                    effect.queue,
+                    UNRECORDED.get(effect.reason, effect.reason),
+                )
             elif isinstance(effect, Monitor) and self.media.has_call(effect.uniqueid):
                 self._spawn(self._monitor(effect))
-            elif isinstance(effect, CallRecord) and not effect.live:
-                uid = str(effect.call.get("uniqueid"))
-                self._greets.pop(uid, None)
-                self._music.pop(uid, None)
-                if uid in self.waiting:
-                    self._stop_waiting(uid)
-                if (
-                    self.media.has_call(uid)
-                    or uid in self.callers
-                    or self._softphone(effect)
-                    or self.recorder.recorded(uid)
-                ):
-                    self._spawn(self._ended(uid))
+            elif isinstance(effect, CallRecord):
+                self._call_record(effect)
+
+    def _call_record(self, record: CallRecord) -> None:
+        """A call's record: a recorded call's names its agents (a transferred call has more
+        than one); the final one frees the call's audio and makes its recording."""
+        uid = str(record.call.get("uniqueid"))
+        if self.recorder.recorded(uid):
+            self.recorder.note(uid, record.agents)
+        if record.live:
+            return
+        self._greets.pop(uid, None)
+        self._music.pop(uid, None)
+        if uid in self.waiting:
+            self._stop_waiting(uid)
+        if (
+            self.media.has_call(uid)
+            or uid in self.callers
+            or self._softphone(record)
+            or self.recorder.recorded(uid)
+        ):
+            self._spawn(self._ended(uid))
 
     # --- what waiting callers hear ----------------------------------------------------------
 
@@ -268,12 +319,24 @@ class Conductor:
         channels = (record.call.get("caller_channel"), record.call.get("connected_channel"))
         return any(isinstance(c, str) and c.startswith("WebRTC/") for c in channels)
 
-    async def _record(self, record: Record) -> None:
-        """Record the call's parties into its parts folder, or pause."""
+    def _record(self, record: Record) -> None:
+        """Record the call's parties into its parts folder, or pause. The folder is made at
+        once, so that the call's records of the same step name their agents in it."""
         folder = None
         if record.on:
-            folder = str(self.recorder.begin(record.uniqueid, record.agent, record.queue))
-        await self.media.record(record.uniqueid, folder)
+            try:
+                folder = str(self.recorder.begin(record.uniqueid, record.agent, record.queue))
+            except (RecordingError, OSError) as err:
+                log.warning("call %s cannot be recorded: %s", record.uniqueid, err)
+                return
+        self._spawn(self.media.record(record.uniqueid, folder))
+
+    async def _handed_over(self, uid: str) -> None:
+        """A transfer was carried out: the agent who transferred leaves the call's audio, and
+        a call that waited on hold (an attended transfer) is taken off it: the music stops
+        and its recording goes on. The new agent's softphone joins as the agent's side."""
+        await self.media.leave(uid, "agent")
+        await self.media.unhold(uid)
 
     async def _monitor(self, monitor: Monitor) -> None:
         """A supervisor listens (muted), barges in (heard), whispers (muted in the call's room,
@@ -339,6 +402,20 @@ class Conductor:
             raise
         peer.start(remote)
         self.callers[uid] = peer
+        self._heard_from_now(uid)
+
+    async def connect_far(self, uid: str, address: tuple[str, int]) -> tuple[str, int]:
+        """The simulated caller of ``uid`` is a plain RTP peer (G.711 μ-law) at ``address``
+        of its own (a load generator, as a SIP leg would be): joined to the call's audio;
+        returns where the engine takes its RTP."""
+        if not self.available:
+            raise MediaError("no media engine is running")
+        remote = await self.media.connect_rtp(uid, "far", address, "pcmu")
+        self._heard_from_now(uid)
+        return remote
+
+    def _heard_from_now(self, uid: str) -> None:
+        """The call's far party has audio now: a greeting decided before it plays."""
         greet = self._greets.pop(uid, None)
         if greet is not None:
             self._greet(greet)

@@ -37,12 +37,13 @@ class _Room:
     handles: dict[Party, int] = field(default_factory=dict)
     muted: dict[Party, bool] = field(default_factory=dict)
     parking: int | None = None
+    """A silent room of the call where the agent's browser waits while the call is held."""
     coach: int | None = None
     """A room of the call where a whispering supervisor is heard by the agent alone."""
-    """A silent room of the call where the agent's browser waits while the call is held."""
     held: bool = False
     record_to: str | None = None
-    """While the call is recorded: the folder its parties' recordings go to (``.mjr``)."""
+    """While the call is recorded (or held while recorded): the folder its parties'
+    recordings go to (``.mjr``)."""
     files: int = 0
     """Recording files started in the room: each part's name is new, never overwritten."""
 
@@ -50,6 +51,8 @@ class _Room:
         """What a ``join`` or ``configure`` of ``party`` adds to record it (nothing when the
         call is not being recorded)."""
         if self.record_to is None or party not in ("far", "agent"):  # the call's two sides only
+            return {}
+        if self.held:  # nothing said on hold is recorded: the stretch begins at the unhold
             return {}
         self.files += 1
         return {"record": True, "filename": f"{self.record_to}/{self.files:04d}-{party}"}
@@ -154,6 +157,8 @@ class JanusMedia:
             if (room.record_to is not None) == (folder is not None):
                 return
             room.record_to = folder
+            if room.held:  # its files were closed at the hold; the next begin at the unhold
+                return
             for party, handle in room.handles.items():
                 body: dict[str, object] = {"request": "configure"}
                 body.update(room.record_body(party) if folder else {"record": False})
@@ -176,6 +181,8 @@ class JanusMedia:
             if room.held:
                 return
             room.held = True
+            if room.record_to is not None:  # neither side is recorded while held
+                await self._close_files(client, room)
             handle = room.handles.get("agent")
             if handle is not None:  # the agent's browser waits in a silent room of its own
                 if room.parking is None:
@@ -198,6 +205,11 @@ class JanusMedia:
                 body = {"request": "changeroom", "room": room.id, "display": "agent"}
                 body["muted"] = room.muted.get("agent", False)
                 await client.message(handle, body)
+            if room.record_to is not None:  # recorded again from here, in new files
+                for party, handle in room.handles.items():
+                    files = room.record_body(party)
+                    if files:
+                        await client.message(handle, {"request": "configure", **files})
 
     async def end(self, uniqueid: str) -> None:
         self._ended[uniqueid] = None
@@ -271,6 +283,12 @@ class JanusMedia:
             )
         except MediaError:
             pass  # it had ended (a file played once), or never started
+
+    async def _close_files(self, client: JanusClient, room: _Room) -> None:
+        """Close the recording files of the call's two sides (they stay whole on disk)."""
+        for party, handle in room.handles.items():
+            if party in ("far", "agent"):
+                await client.message(handle, {"request": "configure", "record": False})
 
     async def _join(self, client: JanusClient, room: _Room, party: Party) -> int:
         """A fresh handle for ``party`` (one that was there before leaves: a browser that

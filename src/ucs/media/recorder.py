@@ -26,7 +26,7 @@ import struct
 import tempfile
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ucs.storage import recordings as index
+from ucs.storage.schema import agents_cell
 
 __all__ = ["RATE", "Recorder", "RecordingError", "safe_uniqueid", "tools_installed"]
 
@@ -123,6 +124,8 @@ class Recorder:
         self.live: dict[str, Path] = {}
         """Calls being recorded (or paused) now, and their parts folder."""
         self.finishing: dict[str, asyncio.Task[None]] = {}
+        self._agents: dict[str, frozenset[tuple[int, str]]] = {}
+        """The agents ``call.json`` names, of each call being recorded (``note``)."""
         self._made: dict[str, asyncio.Event] = {}
         """Calls recorded whose WAV is not made yet: set once it is (or could not be)."""
 
@@ -148,6 +151,7 @@ class Recorder:
                     "uniqueid": uniqueid,
                     "agent_id": agent[0],
                     "agent": agent[1],
+                    "agents": [list(agent)],
                     "queue_id": queue,
                     "start": time.time(),
                 }
@@ -155,6 +159,29 @@ class Recorder:
             self.live[uniqueid] = folder
             self._made.setdefault(uniqueid, asyncio.Event())
         return folder
+
+    def note(self, uniqueid: str, agents: Iterable[tuple[int, str]]) -> None:
+        """Every agent who has been on the recorded call (a transfer adds one), kept in its
+        ``call.json`` for the index; written only when one is new."""
+        folder = self.live.get(uniqueid)
+        if folder is None or self._agents.get(uniqueid, frozenset()).issuperset(agents):
+            return  # nobody new: call.json is not read again
+        meta = folder / "call.json"
+        try:
+            about = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            log.warning("recording of %s: call.json unreadable (%s)", uniqueid, err)
+            return
+        known = [
+            tuple(a) for a in about.get("agents") or [[about.get("agent_id"), about.get("agent")]]
+        ]
+        more = [list(a) for a in agents if tuple(a) not in known]
+        if more:
+            about["agents"] = [list(a) for a in known] + more
+            tmp = meta.with_suffix(".tmp")
+            tmp.write_text(json.dumps(about), encoding="utf-8")
+            os.replace(tmp, meta)
+        self._agents[uniqueid] = frozenset(tuple(a) for a in about.get("agents") or known)
 
     async def made(self, uniqueid: str) -> None:
         """Wait until the call's WAV is made, if it is being made (callers bound the wait)."""
@@ -168,6 +195,7 @@ class Recorder:
     def finish(self, uniqueid: str) -> asyncio.Task[None]:
         """Make the call's WAV from its parts, in the background (once)."""
         self.live.pop(uniqueid, None)
+        self._agents.pop(uniqueid, None)
         task = self.finishing.get(uniqueid)
         if task is None:
             task = asyncio.get_running_loop().create_task(self._finish(uniqueid))
@@ -230,10 +258,14 @@ class Recorder:
             made = work / "call.wav"
             await _run("sox", "-M", *map(str, channels), "-b", "16", "-e", "signed", str(made))
             os.replace(made, target)
+        agents = about.get("agents") or [[about.get("agent_id"), about.get("agent")]]
         return {
             "uniqueid": uniqueid,
             "agent_id": about.get("agent_id"),
             "agent": about.get("agent"),
+            "agents": agents_cell(
+                (int(a), str(u)) for a, u in agents if isinstance(a, int) and u is not None
+            ),
             "queue_id": about.get("queue_id"),
             "start": t0,
             "seconds": round(_seconds(target), 3),

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Iterable
+from datetime import UTC, tzinfo
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, Protocol
 
@@ -33,9 +34,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from ucs.core.directory import DEFAULT_PARTITION
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, arrival_seq
-from ucs.storage import outbox
+from ucs.storage import outbox, rollup
 from ucs.storage import schema as t
 from ucs.storage.journal import (
     OutboxEvents,
@@ -148,18 +150,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 class LocalCommitter:
     """Writes in the calling thread, with ``engine``; under ``fence``, only while the
-    partition is this node's (``lease.py``)."""
+    partition is this node's (``lease.py``); the reports' days in ``tz``, the server's."""
 
-    def __init__(self, engine: Engine, fence: Fence | None = None) -> None:
+    def __init__(self, engine: Engine, fence: Fence | None = None, tz: tzinfo = UTC) -> None:
         self.engine = engine
         self.fence = fence
+        self.tz = tz
 
     def commit(self, batch: list[Record], mark: Mark) -> None:
         try:
             with self.engine.begin() as conn:
-                if self.fence is not None:
+                if self.fence is None:
+                    apply(conn, batch, self.tz)
+                else:
                     check(conn, self.fence)
-                apply(conn, batch)
+                    apply(conn, batch, self.tz, self.fence.partition)
                 if mark is not None:
                     upsert(conn, t.settings, [{"key": mark[0], "value": mark[1]}], ["key"])
         except Fenced:
@@ -173,9 +178,27 @@ class LocalCommitter:
         pass
 
 
-def apply(conn: Connection, batch: Iterable[Record]) -> None:
+def apply(
+    conn: Connection,
+    batch: Iterable[Record],
+    tz: tzinfo = UTC,
+    partition: str = DEFAULT_PARTITION,
+) -> None:
     """Write ``batch`` in order on ``conn``: one row per call and per agent (the last record of
-    each), the rest as they come."""
+    each), the rest as they come; and what they add to the reports' rollup (``rollup.py``,
+    its days in ``tz``). Calls are recorded as ``partition``'s."""
+    batch = list(batch)
+    queues: set[int] = set()
+    uids: set[str] = set()
+    for r in batch:
+        if isinstance(r, CallRecord) and not r.live:
+            uids.add(str(r.call["uniqueid"]))
+            if r.queue_id is not None:
+                queues.add(r.queue_id)
+        elif isinstance(r, StatusRecord) and r.wrapped is not None:
+            uids.add(r.wrapped[0])
+    roll = rollup.Rollup(tz)
+    roll.load(conn, queues, uids)
     calls: dict[str, CallRecord] = {}
     agents: dict[AgentId, AgentRecord] = {}
     for item in batch:
@@ -186,7 +209,7 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
                 calls[uid] = item
             continue
         if calls:  # keep the order of records relative to other work
-            _write_calls(conn, calls.values())
+            _write_calls(conn, calls.values(), roll, partition)
             calls = {}
         if isinstance(item, AgentRecord):
             agents[item.agent] = item
@@ -203,8 +226,12 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
                     prev_since=item.previous[2] if item.previous else None,
                 )
             )
+            if item.previous is not None:
+                status, reason, since = item.previous
+                roll.span(item.agent, status.value, reason, since, item.at)
             if item.wrapped is not None:
                 uid, seconds = item.wrapped
+                roll.wrapped(uid, seconds)
                 conn.execute(t.cdr.update().where(t.cdr.c.uniqueid == uid).values(acw=seconds))
         elif isinstance(item, SessionRecord):
             if item.phase is None:
@@ -233,14 +260,17 @@ def apply(conn: Connection, batch: Iterable[Record]) -> None:
             conn.execute(delete(table).where(table.c[item.column] == item.value))
         elif isinstance(item, OutboxEvents):
             outbox.write(conn, item.rows)
-    _write_calls(conn, calls.values())
+    _write_calls(conn, calls.values(), roll, partition)
     states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
     upsert(conn, t.agent_state, states, ["agent_id"])
+    roll.flush(conn)
 
 
-def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
+def _write_calls(
+    conn: Connection, records: Iterable[CallRecord], roll: rollup.Rollup, partition: str
+) -> None:
     """One row per call (``records`` has one record per call), the final ones and the live
-    ones each written by one statement."""
+    ones each written by one statement; the final ones summed in ``roll``."""
     rows: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
     missed: list[dict[str, Any]] = []
     for r in records:
@@ -261,8 +291,14 @@ def _write_calls(conn: Connection, records: Iterable[CallRecord]) -> None:
                 "call": dict(r.call),
                 "account_codes": [a.wire() for a in r.account_codes],
                 "agents": t.agents_cell(r.agents),
+                "partition": partition,
             }
         )
+    if rows[False]:
+        offers: dict[str, list[tuple[int, float]]] = {}
+        for m in missed:
+            offers.setdefault(m["uniqueid"], []).append((m["agent_id"], m["at"]))
+        roll.final(rows[False], offers)
     upsert(conn, t.cdr, rows[False], ["uniqueid"])
     if missed:  # written once, with the final record (a replay writes them again: no doubles)
         uids = sorted({m["uniqueid"] for m in missed})
@@ -335,9 +371,10 @@ class ProcessCommitter:
     for its answer. A child that died is an outage for that batch (it goes to the journal, or
     is tried again), and the next batch starts a new child."""
 
-    def __init__(self, url: str, fence: Fence | None = None) -> None:
+    def __init__(self, url: str, fence: Fence | None = None, tz: tzinfo = UTC) -> None:
         self.url = url
         self.fence = fence
+        self.tz = tz
         self._child: subprocess.Popen[bytes] | None = None
         self._pipe: Pipe | None = None
 
@@ -360,7 +397,15 @@ class ProcessCommitter:
         ours, theirs = socket.socketpair()
         with ours, theirs:
             self._child = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(theirs.fileno()), self.url, *self._fenced()],
+                [
+                    sys.executable,
+                    "-c",
+                    _CHILD,
+                    str(theirs.fileno()),
+                    self.url,
+                    rollup.tz_text(self.tz),
+                    *self._fenced(),
+                ],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
@@ -408,14 +453,16 @@ class ProcessCommitter:
         self._end()
 
 
-def serve(fd: int, url: str, partition: str = "", epoch: str = "") -> None:
+def serve(fd: int, url: str, tz: str = "", partition: str = "", epoch: str = "") -> None:
     """The child: write each batch it is given and answer how it went, until the pipe closes.
-    ``partition`` and ``epoch``: the fence of a node of a cluster."""
+    ``tz``: the server's time zone (``rollup.tz_text``); ``partition`` and ``epoch``: the
+    fence of a node of a cluster."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     pipe = Pipe(fd)
     fence = Fence(partition, int(epoch)) if partition else None
-    committer = LocalCommitter(make_engine(url), fence)
+    zone = rollup.tz_from_text(tz) if tz else UTC
+    committer = LocalCommitter(make_engine(url), fence, zone)
     pipe.send(("ready",))
     while True:
         try:

@@ -83,10 +83,14 @@ class Owner:
 class Lease:
     """One node's claim on one partition, over a connection of its own (autocommit)."""
 
-    def __init__(self, url: str, partition: str, node: str, *, seconds: float = 3.0) -> None:
-        """``url``: SQLAlchemy's, of PostgreSQL."""
+    def __init__(
+        self, url: str, partition: str, node: str, *, seconds: float = 3.0, advertise: str = ""
+    ) -> None:
+        """``url``: SQLAlchemy's, of PostgreSQL. ``advertise``: where clients reach this node,
+        kept in the owner's row for the other nodes to hand clients on to."""
         self.partition = partition
         self.node = node
+        self.advertise = advertise
         self.seconds = seconds
         """How long a renewal holds: a standby may take over once it has passed."""
         timeout = max(1, int(seconds * 1000))
@@ -161,7 +165,13 @@ class Lease:
         mid-transaction, is ended after a second). In a transaction of its own, on another
         connection: the lease connection is in autocommit."""
         backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        values = {"p": self.partition, "n": self.node, "b": backend, "s": self.seconds}
+        values = {
+            "p": self.partition,
+            "n": self.node,
+            "b": backend,
+            "s": self.seconds,
+            "u": self.advertise or None,
+        }
         while True:
             try:
                 with self.engine.begin() as tx:
@@ -181,8 +191,8 @@ class Lease:
                     epoch = tx.execute(
                         text(
                             "UPDATE partition_owner SET node = :n, epoch = epoch + 1, "
-                            "backend = :b, expires = extract(epoch FROM clock_timestamp()) + :s "
-                            "WHERE partition = :p RETURNING epoch"
+                            "backend = :b, expires = extract(epoch FROM clock_timestamp()) + :s, "
+                            "url = :u WHERE partition = :p RETURNING epoch"
                         ),
                         values,
                     ).scalar_one()
@@ -260,6 +270,11 @@ class Lease:
         self._close()
         self.engine.dispose()
 
+    def idle(self) -> None:
+        """Close the lease connection of a partition not taken (a standby between polls)."""
+        if self.fence is None:
+            self._close()
+
     def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -276,12 +291,21 @@ class Lease:
 
 class Keeper:
     """Renews a lease every ``every`` seconds from a thread of its own; the first time it
-    cannot, calls ``lost`` with why (the node must stop serving at once)."""
+    cannot, calls ``lost`` with why (the node must stop serving at once). After each renewal,
+    calls ``watch`` (if given): what else a node looks at each second."""
 
-    def __init__(self, lease: Lease, lost: Callable[[str], None], *, every: float = 1.0) -> None:
+    def __init__(
+        self,
+        lease: Lease,
+        lost: Callable[[str], None],
+        *,
+        every: float = 1.0,
+        watch: Callable[[], None] | None = None,
+    ) -> None:
         self.lease = lease
         self.lost = lost
         self.every = every
+        self.watch = watch
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ucs-lease", daemon=True)
 
@@ -299,6 +323,11 @@ class Keeper:
             if why is not None and not self._stop.is_set():
                 self.lost(why)
                 return
+            if self.watch is not None:
+                try:
+                    self.watch()
+                except Exception as err:  # the database away: the renewal says what matters
+                    log.warning("cluster: a look at the database failed: %s", _first_line(err))
 
 
 def _first_line(err: BaseException) -> str:

@@ -1,17 +1,19 @@
-"""The index of recorded calls (table ``recordings``, migration 0013): one row per call whose
-stereo WAV file is whole in the recordings folder (``ucs.media.recorder``), so the list
-survives restarts. Synchronous: callers run these in a thread."""
+"""The index of recorded calls (table ``recordings``, migrations 0013 and 0017): one row per call
+whose stereo WAV file is whole in the recordings folder (``ucs.media.recorder``), so the list
+survives restarts; ``agents`` names every agent who was on the call (a transferred call has
+more than one), ``agent`` the one whose side was recorded first. Synchronous: callers run
+these in a thread."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, or_, select
 
 from ucs.storage import schema as t
 
-__all__ = ["find", "older_than", "remove", "save", "search"]
+__all__ = ["find", "names", "older_than", "remove", "save", "search"]
 
 LIMIT = 10_000
 """Most rows one listing answers."""
@@ -48,15 +50,26 @@ def search(
         query = query.where(r.start >= since)
     if until is not None:
         query = query.where(r.start < until)
-    if agent is not None:
-        query = query.where(r.agent == agent)
+    if agent is not None:  # any agent of the call (LIKE narrows, ``names`` decides)
+        escaped = agent.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(r.agent == agent, r.agents.like(f"%:{escaped} %", escape="\\")))
     if queue is not None:
         query = query.where(r.queue_id == queue)
     if queues is not None:
         query = query.where(r.queue_id.in_(sorted(queues)))
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(r.start, r.uniqueid).limit(LIMIT)).mappings()
-        return [dict(row) for row in rows]
+        found = [dict(row) for row in rows]
+    return [row for row in found if agent is None or agent in names(row)]
+
+
+def names(row: Mapping[str, Any]) -> list[str]:
+    """The usernames of every agent of a recording, in order (its ``agent`` alone for a
+    recording indexed before migration 0017)."""
+    agents = [username for _id, username in t.agents_of(row.get("agents"))]
+    if not agents and row.get("agent"):
+        agents = [str(row["agent"])]
+    return agents
 
 
 def remove(engine: Engine, uniqueid: str) -> bool:

@@ -1,162 +1,113 @@
 """The queries behind the reports over time (``/api/reports/…``, docs/reports.md).
 
-Each sums in the database and hands back little: the queue report one row per queue and hour
-of the period (the call records' columns ``waited_from``, ``answered``, ``ended``, ``cause``,
-``acw``, grouped by the hour since the period's start), the agent report one row per agent
-from the call records, one per agent from ``missed_offers``, and one per agent, status and
-reason from the status log (each row carries the span of the status it ended, so that the
-time is a sum, not a pairing of each row with the next).
-``ucs.core.periods`` turns the sums into figures. Both SQLite and PostgreSQL run them.
+They read the rollup (``rollup.py``), which the writer keeps in step with the records: the
+queue report one row per queue and 15-minute slot of the period (``queue_slots``), the agent
+report per agent the sums of the period's days (``agent_call_days``, ``agent_days``) and the
+status each agent is in now, which no row has closed yet. ``ucs.core.periods`` turns the sums
+into figures. Both SQLite and PostgreSQL run them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from datetime import date
 
-from sqlalchemy import (
-    Engine,
-    Float,
-    Integer,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    select,
-)
+from sqlalchemy import Engine, func, select
 
-from ucs.core.model import Cause
-from ucs.core.periods import ABANDONED_SHORT, AgentSums, QueueSums
-from ucs.core.queueday import SERVICE_LEVEL_TARGET
+from ucs.core.periods import AgentSums, QueueSums
 from ucs.storage import schema as t
 
-__all__ = ["agent_sums", "queue_hours"]
+__all__ = ["agent_sums", "queue_slots"]
 
 
-def _hour(conn: Any, start: float) -> Any:
-    """The hour of the period a call record's ``created`` falls in (0 for the first)."""
-    offset = (t.cdr.c.created - literal(start, Float)) / 3600.0
-    if conn.dialect.name == "postgresql":
-        return cast(func.floor(offset), Integer)
-    return cast(offset, Integer)  # SQLite truncates toward zero: right for offset >= 0
-
-
-def queue_hours(
-    engine: Engine, start: float, end: float, queues: Collection[int] | None
+def queue_slots(
+    engine: Engine, slots: range, queues: Collection[int] | None
 ) -> dict[tuple[int, int], QueueSums]:
-    """Per (queue, hour since ``start``): the sums of the queue calls created in
-    [``start``, ``end``) that have ended (``queues``: only these; None: all)."""
-    c, q = t.cdr.c, t.queues.c
-    answered = c.answered.is_not(None)
-    abandoned = and_(c.answered.is_(None), c.cause == int(Cause.CALLER_HANGUP))
-    waited = c.answered - c.waited_from
-    target = func.coalesce(q.service_level_target, SERVICE_LEVEL_TARGET)
+    """Per (queue, slot) of ``slots``: the sums of the queue calls created in it that have
+    ended (``queues``: only these; None: all)."""
+    s = t.queue_slots.c
+    query = select(
+        s.queue_id,
+        s.slot,
+        s.offered,
+        s.answered,
+        s.abandoned,
+        s.abandoned_short,
+        s.within,
+        s.wait,
+        s.handle,
+        s.max_wait,
+    ).where(s.slot >= slots.start, s.slot < slots.stop)
+    if queues is not None:
+        query = query.where(s.queue_id.in_(sorted(queues)))
+    found: dict[tuple[int, int], QueueSums] = {}
     with engine.connect() as conn:
-        hour = _hour(conn, start).label("hour")
-        query = (
-            select(
-                c.queue_id,
-                hour,
-                func.count(),
-                func.count(c.answered),
-                func.sum(case((abandoned, 1), else_=0)),
-                func.sum(
-                    case((and_(abandoned, c.ended - c.waited_from <= ABANDONED_SHORT), 1), else_=0)
-                ),
-                func.sum(case((and_(answered, waited <= target), 1), else_=0)),
-                func.sum(case((answered, waited), else_=0.0)),
-                func.sum(
-                    case((answered, c.ended - c.answered + func.coalesce(c.acw, 0.0)), else_=0.0)
-                ),
-                func.max(func.coalesce(c.answered, c.ended) - c.waited_from),
-            )
-            .select_from(t.cdr.outerjoin(t.queues, q.id == c.queue_id))
-            .where(
-                c.live.is_(False),
-                c.queue_id.is_not(None),
-                c.created >= start,
-                c.created < end,
-            )
-            .group_by(c.queue_id, hour)
-        )
-        if queues is not None:
-            query = query.where(c.queue_id.in_(sorted(queues)))
-        found: dict[tuple[int, int], QueueSums] = {}
-        for row in conn.execute(query):
-            qid, h, offered, ans, aband, short, within, wait, handle, most = row
-            found[(int(qid), int(h))] = QueueSums(
-                offered=int(offered),
-                answered=int(ans),
-                abandoned=int(aband or 0),
-                abandoned_short=int(short or 0),
-                within=int(within or 0),
-                wait=float(wait or 0.0),
-                handle=float(handle or 0.0),
-                max_wait=max(0.0, float(most or 0.0)),
+        rows = conn.execute(query).all()  # at once: a row at a time costs more than the query
+        for qid, slot, offered, ans, aband, short, within, wait, handle, most in rows:
+            found[(qid, slot)] = QueueSums(
+                offered=offered,
+                answered=ans,
+                abandoned=aband,
+                abandoned_short=short,
+                within=within,
+                wait=wait,
+                handle=handle,
+                max_wait=max(0.0, most or 0.0),
             )
     return found
 
 
 def agent_sums(
-    engine: Engine, start: float, end: float, agents: Collection[int]
+    engine: Engine,
+    days: tuple[date, date],
+    start: float,
+    end: float,
+    agents: Collection[int],
 ) -> dict[int, AgentSums]:
-    """Per agent of ``agents``: queue calls answered and talk time (call records created in
-    [``start``, ``end``)), offers missed, and time per status and reason (the status log,
-    clipped to [``start``, ``end``); ``end`` no later than now)."""
+    """Per agent of ``agents``: queue calls answered, talk time and offers missed of the days
+    ``days`` (first and last, inclusive; ``start`` is the first's midnight), and time per
+    status and reason: the spans the status log closed in those days, and the status still
+    going on, from when it began (or ``start``) to ``end`` (now, or the period's end)."""
     wanted = sorted(agents)
     sums = {a: AgentSums() for a in wanted}
     if not wanted or end <= start:
         return sums
-    c, m, s = t.cdr.c, t.missed_offers.c, t.status_log.c
-    in_period = (c.live.is_(False), c.created >= start, c.created < end)
+    first, last = days
+    c, d, s = t.agent_call_days.c, t.agent_days.c, t.status_log.c
     with engine.connect() as conn:
         calls = (
-            select(
-                c.agent_id,
-                func.sum(case((and_(c.handled_by == c.agent_id, c.answered.is_not(None)), 1))),
-                func.sum(case((c.answered.is_not(None), c.ended - c.answered), else_=0.0)),
-            )
-            .where(*in_period, c.agent_id.in_(wanted))
+            select(c.agent_id, func.sum(c.answered), func.sum(c.talk), func.sum(c.missed))
+            .where(c.day >= first, c.day <= last, c.agent_id.in_(wanted))
             .group_by(c.agent_id)
         )
-        for aid, answered, talk in conn.execute(calls):
+        for aid, answered, talk, missed in conn.execute(calls):
             sums[aid].answered = int(answered or 0)
             sums[aid].talk = float(talk or 0.0)
-        missed = (
-            select(m.agent_id, func.count())
-            .where(m.at >= start, m.at < end, m.agent_id.in_(wanted))
-            .group_by(m.agent_id)
+            sums[aid].missed = int(missed or 0)
+        times = (
+            select(d.agent_id, d.status, d.reason, func.sum(d.seconds))
+            .where(d.day >= first, d.day <= last, d.agent_id.in_(wanted))
+            .group_by(d.agent_id, d.status, d.reason)
         )
-        for aid, n in conn.execute(missed):
-            sums[aid].missed = int(n)
-        # Time per status: each row in the period closes the span of the status before it
-        # (``prev_*``, clipped to ``start``) ...
-        since = case((s.prev_since < start, start), else_=s.prev_since)
-        spans = (
-            select(s.agent_id, s.prev_status, s.prev_reason, func.sum(s.at - since))
-            .where(s.at >= start, s.at < end, s.agent_id.in_(wanted), s.prev_status.is_not(None))
-            .group_by(s.agent_id, s.prev_status, s.prev_reason)
-        )
-        for aid, status, reason, seconds in conn.execute(spans):
-            sums[aid].add_time(status, reason, float(seconds or 0.0))
-        # ... and each agent's last row before ``end`` opens the span still going on then
-        # (found per agent by the index status_log_agent_at, in one statement).
-        last = (
+        for aid, status, reason, seconds in conn.execute(times):
+            sums[aid].add_time(status, reason or None, float(seconds or 0.0))
+        # Each agent's last row opens the span still going on (found per agent by the index
+        # status_log_agent_at, in one statement): it counts up to ``end`` if it began before.
+        latest = (
             select(s.id)
-            .where(s.agent_id == t.agents.c.id, s.at < end)
+            .where(s.agent_id == t.agents.c.id)
             .order_by(s.at.desc(), s.id.desc())
             .limit(1)
             .scalar_subquery()
         )
         ids = [
             i
-            for (i,) in conn.execute(select(last).where(t.agents.c.id.in_(wanted)))
+            for (i,) in conn.execute(select(latest).where(t.agents.c.id.in_(wanted)))
             if i is not None
         ]
         if ids:
             rows = select(s.agent_id, s.status, s.reason, s.at).where(s.id.in_(ids))
             for aid, status, reason, at in conn.execute(rows):
-                if status != "OFFLINE":
+                if status != "OFFLINE" and at < end:
                     sums[aid].add_time(status, reason, end - max(float(at), start))
     return sums

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -19,6 +20,8 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "agent_call_days",
+    "agent_days",
     "agent_lines",
     "agent_mark",
     "agent_state",
@@ -34,6 +37,7 @@ __all__ = [
     "metadata",
     "missed_offers",
     "partition_owner",
+    "queue_slots",
     "queues",
     "recordings",
     "sessions",
@@ -62,6 +66,7 @@ agents = Table(
     Column("superuser", Boolean, nullable=False, default=False),
     Column("primary_extension", Integer),
     Column("data", JSON, nullable=False, default=dict),
+    Column("partition", String(32), nullable=False, server_default="main"),
     sqlite_autoincrement=True,
 )
 
@@ -104,6 +109,7 @@ queues = Table(
     Column("language", String(8), nullable=False, default="en"),
     Column("recording", String(16), nullable=False, default="never"),  # never always on_demand
     Column("service_level_target", Integer, nullable=False, default=20),  # seconds
+    Column("partition", String(32), nullable=False, server_default="main"),
     # the account codes its calls may be given: [{"code", "label"}] in order; []: any code
     Column("dispositions", JSON, nullable=False, default=list),
     Column("free_text_codes", Boolean, nullable=False, default=False),  # besides the list
@@ -158,6 +164,8 @@ cdr = Table(
     Column("agent_id", Integer),
     Column("handled_by", Integer),
     Column("acw", Float),  # seconds of automatic wrap-up after it; NULL: none (yet)
+    # The partition whose node recorded it: a take-over ends only its own live calls.
+    Column("partition", String(32), nullable=False, server_default="main"),
     # What both reports read, in one index: a month is read without touching a Call object.
     Index(
         "cdr_report",
@@ -303,6 +311,9 @@ recordings = Table(
     Column("uniqueid", String(64), primary_key=True),
     Column("agent_id", Integer),  # no foreign key: a recording outlives its agent
     Column("agent", String(64)),  # the agent's username when the call was recorded
+    # Every agent who was on the call (a transferred call has more), " id:username " each as
+    # cdr.agents (agents_cell); NULL for recordings made before migration 0017.
+    Column("agents", Text),
     Column("queue_id", Integer),
     Column("start", Float, nullable=False),
     Column("seconds", Float, nullable=False),
@@ -320,5 +331,47 @@ partition_owner = Table(
     Column("epoch", Integer, nullable=False),  # grows at each take-over; writes carry it
     Column("backend", Integer, nullable=False),  # the owner's lease connection (pg_backend_pid)
     Column("expires", Float, nullable=False),  # the database's clock (epoch seconds)
+    Column("url", String(512)),  # where clients reach the owner (``--advertise``); NULL: unsaid
 )
 """A cluster's partitions and the node that runs each (``lease.py``; PostgreSQL only)."""
+
+
+# --- the rollup the reports read (``rollup.py``), written with the records it sums --------------
+
+queue_slots = Table(
+    "queue_slots",
+    metadata,
+    Column("queue_id", Integer, primary_key=True),
+    Column("slot", Integer, primary_key=True),  # created // 900 (core/periods.py, slot_of)
+    Column("offered", Integer, nullable=False),
+    Column("answered", Integer, nullable=False),
+    Column("abandoned", Integer, nullable=False),
+    Column("abandoned_short", Integer, nullable=False),  # hung up within 5 s of waiting
+    Column("within", Integer, nullable=False),  # answered within the queue's target as set now
+    Column("wait", Float, nullable=False),  # seconds answered callers waited, summed
+    Column("handle", Float, nullable=False),  # talk and automatic wrap-up, summed
+    Column("max_wait", Float),  # NULL: no call with a wait
+)
+"""Per queue and 15 minutes: the sums of the ended queue calls created in them."""
+
+agent_days = Table(
+    "agent_days",
+    metadata,
+    Column("agent_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),  # local, in the server's time zone
+    Column("status", String(16), primary_key=True),
+    Column("reason", String(64), primary_key=True),  # an AUX reason; "" for none
+    Column("seconds", Float, nullable=False),
+)
+"""Per agent and local day: the seconds of each status the status log closed in it."""
+
+agent_call_days = Table(
+    "agent_call_days",
+    metadata,
+    Column("agent_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("answered", Integer, nullable=False),  # queue calls answered (created that day)
+    Column("talk", Float, nullable=False),  # answer to hang-up of the agent's calls
+    Column("missed", Integer, nullable=False),  # offers that rang out unanswered that day
+)
+"""Per agent and local day: their calls (by creation) and missed offers (by their end)."""

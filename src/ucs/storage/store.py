@@ -14,6 +14,7 @@ import secrets
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, QueueId
 from ucs.core.model import Cause
 from ucs.core.queueday import QueueDay, recount
-from ucs.storage import outbox
+from ucs.storage import outbox, rollup
 from ucs.storage import schema as t
 from ucs.storage.committer import make_engine, shared_across_processes, upsert
 from ucs.storage.journal import Journal, NoJournal, RowDeleted, RowUpserted
@@ -101,15 +102,18 @@ class Store:
         retry: float = 1.0,
         process: bool = False,
         cluster: bool = False,
+        tz: tzinfo = UTC,
     ) -> None:
         """``process``: once started, the writer writes from a child process of its own
         (``committer.py``), unless the database is SQLite in memory, which no other process
-        sees. ``cluster``: a node of a cluster, which keeps no journal (``NoJournal``)."""
+        sees. ``cluster``: a node of a cluster, which keeps no journal (``NoJournal``).
+        ``tz``: the server's time zone, in which the reports' rollup cuts agents' days."""
         self.url = database_url(url)
+        self.tz = tz
         self.engine: Engine = make_engine(self.url, pre_ping=process)
         child = self.url if process and shared_across_processes(self.url) else ""
         kept = NoJournal() if cluster else Journal(journal or journal_path(url))
-        self.writer = Writer(self.engine, kept, retry=retry, process=child)
+        self.writer = Writer(self.engine, kept, retry=retry, process=child, tz=tz)
         self.fence: Fence | None = None
         """A node of a cluster's (``fence_with``): every write checks it is still the owner."""
 
@@ -129,7 +133,8 @@ class Store:
     # --- schema ------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        """Bring the database schema up to date (Alembic ``upgrade head``)."""
+        """Bring the database schema up to date (Alembic ``upgrade head``), and the reports'
+        rollup (``roll_up``)."""
         from alembic import command  # here: the writer's child process never needs it
         from alembic.config import Config
 
@@ -140,6 +145,29 @@ class Store:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:c)"), {"c": _MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+        self.roll_up()
+
+    def roll_up(self, *, force: bool = False) -> bool:
+        """Make the reports' rollup from the records when it was never made (a database of an
+        earlier version), or its agents' days when the time zone changed (``rollup.fill``);
+        ``force``: again from the records, whatever it holds. Writers wait meanwhile (a node
+        of a cluster's too). Returns whether anything was made."""
+        with self.engine.connect() as conn:
+            mark = conn.execute(
+                select(t.settings.c.value).where(t.settings.c.key == rollup.MARK)
+            ).scalar()
+        if not force and mark == rollup.tz_name(self.tz):
+            return False
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:c)"), {"c": _MIGRATION_LOCK})
+                conn.execute(text("LOCK TABLE cdr, missed_offers, status_log IN SHARE MODE"))
+            else:  # a write first: SQLite's lock, so that no writer commits while it reads
+                conn.execute(delete(t.settings).where(t.settings.c.key == "-"))
+            made = rollup.fill(conn, self.tz, force=force)
+        if made:
+            log.info("the reports' rollup is made from the records (time zone %s)", self.tz)
+        return made
 
     def is_empty(self) -> bool:
         with self.engine.connect() as conn:
@@ -180,6 +208,7 @@ class Store:
                     data=dict(row["data"] or {}),
                     memberships=tuple(memberships.get(aid, ())),
                     lines=tuple(own_lines.get(aid, ())),
+                    partition=row["partition"],
                 )
             lines = {
                 LineId(r["id"]): LineConfig(
@@ -207,6 +236,7 @@ class Store:
                     language=r["language"],
                     recording=r["recording"],
                     service_level_target=r["service_level_target"],
+                    partition=r["partition"],
                     dispositions=tuple(
                         Disposition(d["code"], d["label"]) for d in r["dispositions"] or ()
                     ),
@@ -289,19 +319,28 @@ class Store:
         with self._begin() as conn:
             result = conn.execute(insert(table).values(**values))
             key = result.inserted_primary_key
-            return int(key[0]) if key and key[0] is not None else 0
+            made = int(key[0]) if key and key[0] is not None else 0
+            if table is t.queues:  # a queue id used before: its calls' target is this one's
+                rollup.recount_within(conn, made)
+            return made
 
     def update(self, table: Table, key: int, values: Mapping[str, Any]) -> bool:
         if not values:
             return bool(self.rows(table, **{table.primary_key.columns.keys()[0]: key}))
         pk = next(iter(table.primary_key.columns))
         with self._begin() as conn:
-            return conn.execute(table.update().where(pk == key).values(**values)).rowcount > 0
+            changed = conn.execute(table.update().where(pk == key).values(**values)).rowcount > 0
+            if changed and table is t.queues and "service_level_target" in values:
+                rollup.recount_within(conn, key)  # the reports judge by the target as it is
+            return changed
 
     def delete(self, table: Table, key: int) -> bool:
         pk = next(iter(table.primary_key.columns))
         with self._begin() as conn:
-            return conn.execute(delete(table).where(pk == key)).rowcount > 0
+            gone = conn.execute(delete(table).where(pk == key)).rowcount > 0
+            if gone and table is t.queues:  # its calls still count, with the default target
+                rollup.recount_within(conn, key)
+            return gone
 
     def save_agent(
         self,
@@ -377,11 +416,19 @@ class Store:
             return int(conn.execute(select(func.max(t.cdr.c.seq))).scalar() or 0)
 
     def end_live_calls(self, now: float) -> int:
-        """Calls that were live when the server stopped end now with cause 0 (unknown)."""
+        """Calls that were live when the server stopped end now with cause 0 (unknown): a
+        node of a cluster's, those of its partition (another node runs the others')."""
+        query = select(t.cdr).where(t.cdr.c.live.is_(True))
+        if self.fence is not None:
+            query = query.where(t.cdr.c.partition == self.fence.partition)
         with self._begin() as conn:
-            rows = conn.execute(select(t.cdr).where(t.cdr.c.live.is_(True))).mappings().all()
+            rows = conn.execute(query).mappings().all()
+            queues = {r["queue_id"] for r in rows if r["queue_id"] is not None}
+            targets = rollup.targets(conn, queues)
+            roll = rollup.Rollup(self.tz)
             ended = []
             for r in rows:
+                roll.call(dict(r), rollup.target_of(targets, r["queue_id"]))
                 call = dict(r["call"])
                 call.update(cause=int(Cause.UNKNOWN), disconnected=now, now=now)
                 conn.execute(
@@ -394,8 +441,10 @@ class Store:
                     for c in r["account_codes"] or ()
                 )
                 ended.append(CallRecord(call, codes, r["queue_id"]))
-            # The CRM hears of them as of any call that ended (in the same transaction).
+            # The CRM hears of them as of any call that ended, and the reports count them
+            # (in the same transaction).
             outbox.write(conn, outbox.rows(ended, self.writer.outbox))
+            roll.flush(conn)
         return len(rows)
 
     # --- call records ------------------------------------------------------------------------
@@ -538,6 +587,7 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "language": q.language,
         "recording": q.recording,
         "service_level_target": q.service_level_target,
+        "partition": q.partition,
         "dispositions": [{"code": d.code, "label": d.label} for d in q.dispositions],
         "free_text_codes": q.free_text_codes,
     }
@@ -558,6 +608,7 @@ def _agent_row(a: AgentConfig) -> dict[str, Any]:
         "superuser": a.superuser,
         "primary_extension": a.primary_extension,
         "data": dict(a.data),
+        "partition": a.partition,
     }
 
 

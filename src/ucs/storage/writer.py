@@ -23,6 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from datetime import UTC, tzinfo
 from enum import Enum
 from typing import Any
 
@@ -86,10 +87,18 @@ class Writer:
     ``flush`` writes what is queued on the caller's thread)."""
 
     def __init__(
-        self, engine: Engine, journal: Journal, *, retry: float = 1.0, process: str = ""
+        self,
+        engine: Engine,
+        journal: Journal,
+        *,
+        retry: float = 1.0,
+        process: str = "",
+        tz: tzinfo = UTC,
     ) -> None:
         self.engine = engine
-        self.local = LocalCommitter(engine)
+        self.tz = tz
+        """The server's time zone: the reports' rollup sums agents' time per local day."""
+        self.local = LocalCommitter(engine, tz=tz)
         """Writes on the caller's thread: before ``start`` (``recover``, ``flush``)."""
         self.process = process
         """The database's URL for a child process that writes once ``start`` is called
@@ -129,7 +138,7 @@ class Writer:
     def fence_with(self, fence: Fence) -> None:
         """From now on, write only as the owner of ``fence``'s partition under its epoch."""
         self.fence = fence
-        self.local = self.committer = LocalCommitter(self.engine, fence)
+        self.local = self.committer = LocalCommitter(self.engine, fence, self.tz)
 
     @property
     def backlog(self) -> int:
@@ -139,7 +148,7 @@ class Writer:
     def start(self) -> None:
         if self._thread is None:
             if self.process:
-                child = ProcessCommitter(self.process, self.fence)
+                child = ProcessCommitter(self.process, self.fence, self.tz)
                 child.start()
                 self.committer = child
             self._thread = threading.Thread(

@@ -13,52 +13,113 @@ again, as a standby. The take-over itself is the restart path a single server al
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import socket
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
-from ucs.storage.lease import Keeper, Lease, Owner
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ucs.storage import partitions
+from ucs.storage.lease import Keeper, Lease
 
 if TYPE_CHECKING:
     from ucs.storage.store import Store
     from ucs.web.server import Server, Settings
 
-__all__ = ["STEPPED_DOWN", "hold", "let_go", "status", "step_down", "take_partition"]
+__all__ = [
+    "STEPPED_DOWN",
+    "advertised",
+    "hold",
+    "let_go",
+    "status",
+    "step_down",
+    "take_partition",
+]
 
 log = logging.getLogger("ucs.cluster")
 
 STEPPED_DOWN = 75
 """The exit code of a node that lost its partition (EX_TEMPFAIL: start it again)."""
+_POLL = 0.5
+"""Seconds between a standby's tries of the partitions' leases."""
 
 
 def take_partition(settings: Settings, store: Store) -> Lease | None:
-    """For a node of a cluster: wait until it owns its partition, and fence the store's
-    writes with the lease's epoch; None for a server on its own."""
+    """For a node of a cluster: wait until it owns a partition (the one ``--partition``
+    names, else the first of all the partitions queues and agents are in whose lease is
+    free), and fence the store's writes with the lease's epoch; None for a server on its
+    own. Sets ``settings.partition`` to the partition taken."""
     if not settings.node:
         return None
-    lease = Lease(store.url, settings.partition, settings.node, seconds=settings.lease_seconds)
+    leases: dict[str, Lease] = {}
+    told: set[tuple[str, str, int]] = set()
+    while True:
+        for name in _candidates(settings, store):
+            lease = leases.get(name)
+            if lease is None:
+                lease = leases[name] = Lease(
+                    store.url,
+                    name,
+                    settings.node,
+                    seconds=settings.lease_seconds,
+                    advertise=advertised(settings),
+                )
+            try:
+                fence = lease.try_acquire()
+                owner = None if fence is not None else lease.owner()
+            except (OperationalError, DBAPIError) as err:
+                log.warning("cluster: the database cannot be asked for the lease: %s", err)
+                lease.idle()
+                continue
+            if fence is not None:
+                for other in leases.values():
+                    if other is not lease:
+                        other.release()
+                settings.partition = name
+                log.warning(
+                    "cluster: node %s runs partition %r (epoch %d)",
+                    settings.node,
+                    name,
+                    fence.epoch,
+                )
+                store.fence_with(fence)
+                store.writer.on_fenced = step_down
+                return lease
+            if owner is not None and (name, owner.node, owner.epoch) not in told:
+                told.add((name, owner.node, owner.epoch))
+                log.warning(
+                    "cluster: node %s is a standby: partition %r is run by node %s (epoch %d); "
+                    "it takes over when that node stops",
+                    settings.node,
+                    name,
+                    owner.node,
+                    owner.epoch,
+                )
+        time.sleep(_POLL)
 
-    def waiting(owner: Owner) -> None:
-        log.warning(
-            "cluster: node %s is a standby: partition %r is run by node %s (epoch %d); it "
-            "takes over when that node stops",
-            settings.node,
-            settings.partition,
-            owner.node,
-            owner.epoch,
-        )
 
-    fence = lease.acquire(waiting=waiting)
-    log.warning(
-        "cluster: node %s runs partition %r (epoch %d)",
-        settings.node,
-        settings.partition,
-        fence.epoch,
-    )
-    store.fence_with(fence)
-    store.writer.on_fenced = step_down
-    return lease
+def _candidates(settings: Settings, store: Store) -> list[str]:
+    """The partitions a node may take: the one it was told to, else every one there is."""
+    if settings.partition:
+        return [settings.partition]
+    try:
+        return partitions.known(store.engine)
+    except (OperationalError, DBAPIError) as err:
+        log.warning("cluster: the database cannot say which partitions there are: %s", err)
+        return []
+
+
+def advertised(settings: Settings) -> str:
+    """Where clients reach this node: ``--advertise``, else its own address."""
+    if settings.advertise:
+        return settings.advertise.rstrip("/") + "/"
+    host = settings.host if settings.host not in ("", "0.0.0.0", "::") else socket.getfqdn()
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}/"
 
 
 def step_down(why: str) -> None:
@@ -71,10 +132,27 @@ def step_down(why: str) -> None:
 
 
 def hold(server: Server) -> Keeper | None:
-    """Renew the server's lease from now on (its lifespan's start)."""
+    """Renew the server's lease from now on (its lifespan's start), and each second look
+    whether another node changed the directory (then load it again)."""
     if server.lease is None:
         return None
-    keeper = Keeper(server.lease, step_down)
+    loop = asyncio.get_running_loop()
+    reloads: set[asyncio.Task[None]] = set()
+
+    def reload() -> None:
+        task = loop.create_task(server.reload_directory())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    def watch() -> None:
+        version = partitions.directory_version(server.store.engine)
+        if version != server.directory_version:
+            server.directory_version = version
+            log.info("cluster: the directory changed at another node: loading it again")
+            loop.call_soon_threadsafe(reload)
+
+    server.directory_version = partitions.directory_version(server.store.engine)
+    keeper = Keeper(server.lease, step_down, watch=watch)
     keeper.start()
     return keeper
 

@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ucs import __version__
-from ucs.core.effects import CallRecord, Effect
+from ucs.core.effects import CallRecord, Effect, Unrecorded
 from ucs.core.events import Attach, Command, Connect, Disconnect, Event
 from ucs.core.ids import QueueId
 from ucs.core.model import Cause
@@ -227,6 +227,7 @@ class Metrics:
     loop-lag and GC watches."""
 
     def __init__(self, server: Server) -> None:
+        self._server = server
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, memory, fds
         self.steps = Histogram(
@@ -284,6 +285,14 @@ class Metrics:
         if lease is not None and lease.fence is not None:
             self.partition.labels(lease.partition, lease.node).set(lease.fence.epoch)
         self.queues = QueueCalls(self.registry, lambda q: _queue_name(server, q))
+        self.unrecorded = Counter(
+            "ucs_calls_unrecorded",
+            "Answered calls of queues that record always which could not be recorded, by why: "
+            "no_tools (the server cannot make recordings), no_audio (not on the softphone, or "
+            "no media engine)",
+            ["queue", "name", "reason"],
+            registry=self.registry,
+        )
         server.engine.observers.append(self.observe)
 
     def start(self) -> None:
@@ -299,6 +308,10 @@ class Metrics:
         for effect in effects:
             if isinstance(effect, CallRecord):
                 self.queues.observe(effect)
+            elif isinstance(effect, Unrecorded):
+                queue = effect.queue
+                name = _queue_name(self._server, queue) if queue is not None else ""
+                self.unrecorded.labels(str(queue or ""), name, effect.reason).inc()
         if isinstance(event, Command):
             method = event.method if isinstance(event.method, str) else ""
             method = ALIASES.get(method, method)

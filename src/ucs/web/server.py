@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ucs.core.center import Center, last_midnight
-from ucs.core.directory import AgentConfig
+from ucs.core.directory import DEFAULT_PARTITION, AgentConfig, Directory
 from ucs.core.effects import (
     AgentRecord,
     CallRecord,
@@ -38,7 +38,7 @@ from ucs.core.effects import (
     StatusRecord,
 )
 from ucs.core.errors import Forbidden, InvalidArgument, StorageUnavailable, UcsError
-from ucs.core.events import Kept
+from ucs.core.events import Kept, Reconfigure
 from ucs.core.ids import AgentId
 from ucs.core.sso import make_token
 from ucs.crm import demo as demo_crm
@@ -53,7 +53,7 @@ from ucs.storage.lease import Lease
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
-from ucs.web import cluster, demo_ring
+from ucs.web import cluster, demo_ring, handoff
 from ucs.web.admission import Admission
 from ucs.web.api import (
     admin,
@@ -201,8 +201,13 @@ class Settings:
     node: str = ""
     """This node's name in a cluster (``--cluster --node``, ``web/cluster.py``); empty: a
     server on its own."""
-    partition: str = "main"
-    """The partition a node of a cluster runs."""
+    partition: str = ""
+    """The partition a node of a cluster runs: the one it was told to (``--partition``), else
+    set once it holds one (``web/cluster.py``). Empty for a server on its own, which runs
+    every partition."""
+    advertise: str = ""
+    """The URL clients reach this node at (``--advertise``): where other nodes hand them on
+    to. Empty: ``http://host:port/``."""
     lease_seconds: float = 3.0
     """How long a node's lease holds without renewal: a standby takes over a paused or cut-off
     owner after it (a dead one at once)."""
@@ -234,17 +239,26 @@ class Server:
     tokens: Tokens = field(default_factory=Tokens)
     lease: Lease | None = None
     """A node of a cluster's lease on its partition (``web/cluster.py``)."""
+    catalog: Directory = field(init=False)
+    """The whole directory, every partition's: what the administration sees. The center runs
+    the part of it that is this node's partition (all of it, on a server on its own)."""
     answers: dict[str, OrderedDict[str, str | bytes]] = field(default_factory=dict, repr=False)
     reconfiguring: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     """Answers to recent requests, by session token (or connection): see ``ws.py``."""
     _verified: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
     _decoy_hash: str = field(default="", repr=False)
+    _stored_sso: str | None = field(default=None, repr=False)
+    directory_version: str = ""
+    """In a cluster, the version of the directory this node loaded last (``hold``)."""
+    """The SSO secret in the database at the last load of the directory (None: none yet)."""
 
     def __post_init__(self) -> None:
         kwargs: dict[str, Any] = {}
         if self.settings.tz is not None:
             kwargs["tz"] = self.settings.tz
-        directory = self.store.load_directory(self.settings.region)
+        self.catalog = self.store.load_directory(self.settings.region)
+        self._stored_sso = self.store.setting("sso_secret") or ""
+        directory = self.runs(self.catalog)
         self.center = Center(
             directory,
             time.time(),
@@ -252,6 +266,7 @@ class Server:
             sso_secret=self.settings.sso_secret,
             first_seq=self.store.max_seq() + 1,
             softphone_grace=self.settings.softphone_grace,
+            uniqueid_prefix=_uniqueid_prefix(self.settings),
             keep_wait=self.settings.keep_wait,
             **kwargs,
         )
@@ -281,6 +296,29 @@ class Server:
         self.engine.observers.append(self._watch)
         self.media = media_plane(self.settings, self.engine, self.switch, self.store.engine)
         self.engine.observers.append(self.media.observe)
+
+    def runs(self, catalog: Directory) -> Directory:
+        """The part of the directory this server runs: its partition's in a cluster."""
+        return catalog.only(self.settings.partition) if self.settings.node else catalog
+
+    async def reload_directory(self) -> None:
+        """Load the configuration as stored and give it to the core. One at a time: a reload
+        that started earlier must never be applied after one that started later."""
+        async with self.reconfiguring:
+            catalog = await asyncio.to_thread(self.store.load_directory, self.settings.region)
+            hashes = await asyncio.to_thread(self.store.password_hashes)
+            stored = await asyncio.to_thread(self.store.setting, "sso_secret")
+            self.catalog = catalog
+            self.password_hashes = hashes
+            # The SSO secret an administrator changed since the last load (at another node of
+            # a cluster, maybe); one set in the environment stays until someone changes it.
+            changed = self._stored_sso is not None and stored and stored != self._stored_sso
+            self._stored_sso = stored or ""
+            if changed:
+                self.settings.sso_secret = stored or ""
+                self.engine.submit(Reconfigure(self.runs(catalog), sso_secret=stored))
+            else:
+                self.engine.submit(Reconfigure(self.runs(catalog)))
 
     def tell_kept(self, loop: asyncio.AbstractEventLoop) -> None:
         """From now on the store's writer tells the core, on ``loop``, which new calls' records
@@ -386,7 +424,8 @@ class Server:
         ended = self.store.end_live_calls(now)
         if ended:
             log.warning("%d calls were live when the server stopped; recorded with cause 0", ended)
-        today = self.store.queue_days(last_midnight(now, self.center.tz))
+        days = self.store.queue_days(last_midnight(now, self.center.tz))
+        today = {q: day for q, day in days.items() if q in self.center.directory.queues}
         effects = self.center.restore(
             self.store.agent_states(), self.store.sessions(), now, queue_days=today
         )
@@ -396,6 +435,14 @@ class Server:
         for digest, agent in self.store.tokens().items():
             if self.center.logged_in(agent):
                 self.tokens.adopt(digest, agent)
+
+
+def _uniqueid_prefix(settings: Settings) -> str:
+    """What the uniqueids a node of a cluster makes begin with: its partition's name, but
+    for ``main``, whose uniqueids are those of a server on its own."""
+    if not settings.node or settings.partition == DEFAULT_PARTITION:
+        return ""
+    return f"{settings.partition}-"
 
 
 def _admin_token(settings: Settings, store: Store) -> None:
@@ -444,6 +491,7 @@ def build_server(settings: Settings) -> Server:
         journal=settings.journal,
         process=settings.writer_process,
         cluster=bool(settings.node),
+        tz=settings.tz or UTC,
     )
     store.migrate()
     lease = cluster.take_partition(settings, store)  # a standby waits here
@@ -647,7 +695,7 @@ class _Root:
         self.api, self.sockets = api, sockets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope.get("path") == "/ws":
+        if scope["type"] == "websocket" and handoff.socket_path(scope.get("path", "")):
             await self.sockets(scope, receive, send)
         else:
             await self.api(scope, receive, send)

@@ -26,6 +26,7 @@ from ucs.core.effects import Refuse, Reply
 from ucs.core.events import Attach, Command, Connect, Disconnect
 from ucs.core.ids import AgentId, RequestId
 from ucs.runtime.tokens import token_digest
+from ucs.web import handoff
 from ucs.web.admission import Admission, Ticket
 from ucs.web.api.plain import MAX_DEPTH, unplain
 from ucs.web.hub import Connection, encode
@@ -206,6 +207,13 @@ def _credentials(method: str, args: list[Any] | dict[str, Any]) -> tuple[Any, An
     return args.get("username"), args.get("password")
 
 
+def _username(args: list[Any] | dict[str, Any]) -> Any:
+    """The username of a ``login`` or ``sso`` request, positional or by name."""
+    if isinstance(args, list):
+        return args[0] if args else None
+    return args.get("username")
+
+
 class _Protocol:
     """One connection's protocol state (not the agent's session, which is the core's
     ``Session``): its session token, if it has one; whether it said
@@ -217,6 +225,8 @@ class _Protocol:
         self._token: str | None = None
         self._answers_key = f"c:{conn.id}"
         self.greeted = False
+        self.moved: dict[str, Any] | None = None
+        """Where the session this connection tried to resume is (another node's partition)."""
         self.reason = ""
         self.allowance = BURST
         self.refused = 0.0
@@ -298,7 +308,7 @@ class _Protocol:
             elif kind == "request":
                 await self.request(msg)
             elif kind == "hello":
-                self.hello(msg)
+                await self.hello(msg)
             elif kind == "ping":
                 self.conn.send(encode({"type": "pong"}))
             else:
@@ -311,7 +321,7 @@ class _Protocol:
             failure = "the server failed to carry out the request"
             self.conn.send(_error("INTERNAL_ERROR", failure, rid))
 
-    def hello(self, msg: dict[str, Any]) -> None:
+    async def hello(self, msg: dict[str, Any]) -> None:
         self.greeted = True
         resume = msg.get("resume")
         server = self.server
@@ -320,6 +330,11 @@ class _Protocol:
         token = None
         if isinstance(resume, dict):
             token = resume.get("session")
+            moved = await handoff.for_token(server, token)
+            if moved is not None:  # another node runs the session's partition (a cluster)
+                self.moved = moved  # and the requests that follow the hello are sent there
+                self.conn.send(encode({"type": "hello", "protocol": 1, "resumed": False, **moved}))
+                return
             agent = server.tokens.agent(token)
             raw_seq = resume.get("seq")
             seq = raw_seq if isinstance(raw_seq, int) and raw_seq >= 0 else 0
@@ -358,6 +373,23 @@ class _Protocol:
             self.conn.send(text)
             return
         server = self.server
+        if method in ("login", "sso") and server.lease is not None:
+            moved = await handoff.for_username(server, _username(args))
+            if moved is not None:  # answered by the node that runs the agent's partition
+                where = moved["url"] or "no node just now: try again in a moment"
+                said = f"the agent is served by another node: {where}"
+                self.conn.send(
+                    encode(
+                        {
+                            "type": "error",
+                            "id": rid,
+                            "code": handoff.MOVED,
+                            "message": said,
+                            **moved,
+                        }
+                    )
+                )
+                return
         credentials = _credentials(method, args)
         try:
             if credentials is not None:

@@ -1,7 +1,27 @@
 // The operator protocol (docs/protocol.md): one WebSocket, requests with ids, sequenced
 // events, resume after a reconnect. The Python SDK speaks the same protocol.
+// A node of a cluster that does not run the agent's partition hands the connection on
+// (docs/protocol.md, "Hand-off"): it connects where it is told, and back at its first address
+// when that node is gone.
 
 const BACKOFF_MAX = 5000;
+const HOPS = 4; // hand-offs in a row taken at once; more wait as a reconnect does
+
+// The WebSocket URL of a node's advertised http(s) URL; null for anything else.
+function socketOf(url) {
+  if (typeof url !== "string" || url.length > 2048 || !/^https?:\/\//.test(url)) return null;
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    return null;
+  }
+  parsed.protocol = parsed.protocol === "https:" ? "wss:" : "ws:";
+  parsed.pathname = parsed.pathname.replace(/\/+$/, "") + "/ws";
+  parsed.search = "";
+  parsed.hash = "";
+  return parsed.toString();
+}
 
 export class ProtocolError extends Error {
   constructor(code, message) {
@@ -13,7 +33,10 @@ export class ProtocolError extends Error {
 
 export class Connection {
   constructor(url, { onEvent, onStatus, timeout = 15000 } = {}) {
-    this.url = url;
+    this.home = url; // the address the component was given
+    this.url = url; // where it connects: a node it was handed on to, or home
+    this.hops = 0;
+    this.moving = false;
     this.onEvent = onEvent || (() => {});
     this.onStatus = onStatus || (() => {});
     this.timeout = timeout;
@@ -70,6 +93,13 @@ export class Connection {
       this.open = false;
       this.ws = null;
       if (this.closing) return;
+      if (this.moving) { // a hand-off: straight to the node named, unnoticed
+        this.moving = false;
+        if (this.url !== this.home && this.hops <= HOPS) this._dial();
+        else this._retry();
+        return;
+      }
+      if (!was) this.url = this.home; // the node handed on to is gone: back to the first address
       this.onStatus(was ? "lost" : "unreachable");
       this._retry();
     };
@@ -82,7 +112,27 @@ export class Connection {
     setTimeout(() => { if (!this.closing) this._dial(); }, delay + Math.random() * 250);
   }
 
+  _move(url) {
+    this.url = socketOf(url) || this.home;
+    this.hops += 1;
+    this.moving = true;
+    if (this.ws) this.ws.close();
+  }
+
   _receive(msg) {
+    if (msg.type === "error" && msg.code === "MOVED" && this.pending.has(String(msg.id))) {
+      this._move(msg.url); // the request waits, and is sent again there
+      return;
+    }
+    if (msg.type === "hello" && !msg.resumed && "partition" in msg) {
+      this._move(msg.url);
+      return;
+    }
+    // A node's answer after it handed the connection on: the request is asked again there.
+    if (this.moving && (msg.type === "result" || msg.type === "error")) return;
+    if (msg.type === "result" || msg.type === "error" || (msg.type === "hello" && msg.resumed)) {
+      this.hops = 0;
+    }
     if ((msg.type === "result" || msg.type === "error") && msg.id !== undefined) {
       const pending = this.pending.get(String(msg.id));
       if (!pending) return;

@@ -463,6 +463,8 @@ export interface TeamAgent {
   identifier: string | null;
   /** The call the agent is on (the one in focus), else null. */
   call: Call | null;
+  /** The ids of the queues the agent is a member of (the Team tab filters by queue). */
+  queues: number[];
 }
 
 /** What team() resolves to. */

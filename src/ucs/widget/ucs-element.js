@@ -8,7 +8,7 @@ import { LAYOUT_STYLE, icon, lastPhone, rememberPhone } from "./layout.js";
 import { errorText, t } from "./i18n.js";
 import { RINGING_SOUNDS } from "./methods.js";
 import { SOFTPHONE, supported as softphoneSupported } from "./softphone.js";
-import { TEAM_STYLE, teamHtml, tickTeam } from "./team-panel.js";
+import { TEAM_STYLE, teamHtml, tickTeam, watchScrollers } from "./team-panel.js";
 
 const STYLE = `
 :host { all: initial; display: block; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -276,7 +276,7 @@ class UcsOperator extends HTMLElement {
       m.querySelector("[data-change]").onclick = () => this.act(c.api.identify());
     } else if (c.phase === "READY") {
       this.tab = "desk";
-      this.teamState = { sort: "name", status: "" };
+      this.teamState = { sort: "name", status: "", queue: "" };
       m.innerHTML = `<div class="tabs" role="tablist" data-tabs hidden>
           <button type="button" role="tab" data-tab="desk" aria-selected="true">${esc(this.tr("desk"))}</button>
           <button type="button" role="tab" data-tab="team" aria-selected="false">${esc(this.tr("team"))}</button></div>
@@ -370,8 +370,13 @@ class UcsOperator extends HTMLElement {
     desk.hidden = this.tab === "team";
     if (panel.hidden) return;
     const focused = this.shadow.activeElement;
-    const refocus = focused && panel.contains(focused) ? [...focused.attributes].find((a) => a.name.startsWith("data-team-"))?.name : null;
+    const mark = focused && panel.contains(focused) ? [...focused.attributes].find((a) => a.name.startsWith("data-team-")) : null;
+    const refocus = mark ? `[${mark.name}="${CSS.escape(mark.value)}"]` : null;
+    // A push redraws the panel: tables scrolled sideways stay where the supervisor put them.
+    const scrolled = new Map([...panel.querySelectorAll("[data-team-scroll]")].map((el) => [el.dataset.teamScroll, el.scrollLeft]));
     panel.innerHTML = teamHtml(c.team, { tr: (k) => this.tr(k), esc, clock, state: this.teamState, now: Date.now() / 1000, monitoring: c.monitoring });
+    for (const el of panel.querySelectorAll("[data-team-scroll]")) el.scrollLeft = scrolled.get(el.dataset.teamScroll) || 0;
+    watchScrollers(panel);
     for (const b of panel.querySelectorAll("[data-monitor]")) b.onclick = () => this.act(c.api[b.dataset.monitor](Number(b.dataset.user)));
     const stop = panel.querySelector("[data-monitor-end]");
     if (stop) stop.onclick = () => this.act(c.api.hangup());
@@ -379,7 +384,9 @@ class UcsOperator extends HTMLElement {
     const status = panel.querySelector("[data-team-status]");
     if (sort) sort.onchange = () => { this.teamState.sort = sort.value; this.renderTeam(); };
     if (status) status.onchange = () => { this.teamState.status = status.value; this.renderTeam(); };
-    if (refocus) panel.querySelector(`[${refocus}]`)?.focus(); // keyboard users stay where they were
+    const queue = panel.querySelector("[data-team-queue-filter]");
+    if (queue) queue.onchange = () => { this.teamState.queue = queue.value; this.renderTeam(); };
+    if (refocus) panel.querySelector(refocus)?.focus(); // keyboard users stay where they were
   }
 
   renderCalls() {

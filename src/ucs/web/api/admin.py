@@ -10,13 +10,15 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, 
 from pydantic import Field, model_validator
 from sqlalchemy.exc import IntegrityError
 
-from ucs.core.directory import MISSED_CALL, QueueType, Strategy
+from ucs.core.directory import MISSED_CALL, PARTITION_PATTERN, QueueType, Strategy
 from ucs.core.events import Reconfigure
 from ucs.media.sounds import NAME
+from ucs.storage import partitions
 from ucs.storage import schema as t
 from ucs.web.api.auth import ERRORS, require_admin
 from ucs.web.api.conflicts import conflict, integrity_conflict, taken
 from ucs.web.api.dispositions import FREE_TEXT, LIST, Dispositions
+from ucs.web.api.partition_rule import check_agent, check_membership, check_queue
 from ucs.web.api.plain import Data, PlainModel
 
 __all__ = ["router"]
@@ -33,6 +35,10 @@ _SOUND = NAME.pattern
 MIN_PASSWORD = 8
 """Fewest characters of an agent's password."""
 Id = Annotated[int, Path(gt=0, le=2_147_483_647)]
+_PARTITION = (
+    "The partition (CONTRACT §13; default main): 1 to 32 of a-z, 0-9, - and _. An agent's "
+    "queues are all in its partition"
+)
 
 
 class _Model(PlainModel):
@@ -81,6 +87,7 @@ class AgentPatch(_Model):
     data: Data | None = Field(None, description="At most 16 KiB as JSON.")
     memberships: list[MembershipIn] | None = Field(None, max_length=1000)
     lines: list[Annotated[int, Field(gt=0, le=2_147_483_647)]] | None = Field(None, max_length=100)
+    partition: str | None = Field(None, pattern=PARTITION_PATTERN, description=_PARTITION)
 
 
 class AgentIn(AgentPatch):
@@ -154,6 +161,7 @@ class QueuePatch(_Model):
         le=3600,
         description="Seconds within which an answer counts toward the service level",
     )
+    partition: str | None = Field(None, pattern=PARTITION_PATTERN, description=_PARTITION)
     dispositions: Dispositions | None = Field(None, description=LIST)
     free_text_codes: bool | None = Field(None, description=FREE_TEXT)
 
@@ -183,14 +191,13 @@ class Secret(_Model):
 
 
 async def _reconfigure(request: Request) -> None:
-    """Load the configuration as stored and give it to the core. One at a time: a reload that
-    started earlier must never be applied after one that started later."""
+    """Load the configuration as stored and give it to the core; in a cluster, tell the other
+    nodes, which load it too (``web/cluster.py``)."""
     server = request.app.state.server
-    async with server.reconfiguring:
-        directory = await asyncio.to_thread(server.store.load_directory, server.settings.region)
-        hashes = await asyncio.to_thread(server.store.password_hashes)
-        server.password_hashes = hashes
-        server.engine.submit(Reconfigure(directory))
+    await server.reload_directory()
+    if server.lease is not None:
+        version = await asyncio.to_thread(partitions.changed_directory, server.store.engine)
+        server.directory_version = version
 
 
 async def _store(call: Any, *args: Any, table: Any = None) -> Any:
@@ -216,7 +223,7 @@ async def _unique(request: Request, table: Any, values: dict[str, Any], own: int
 
 def _agent_out(server: Any, row: dict[str, Any]) -> dict[str, Any]:
     row = {k: v for k, v in row.items() if k != "password_hash"}
-    cfg = server.center.directory.agents.get(row["id"])
+    cfg = server.catalog.agents.get(row["id"])
     row["memberships"] = [
         {"queue": m.queue, "priority": m.priority, "supervisor": m.supervisor, "team_id": m.team_id}
         for m in (cfg.memberships if cfg else ())
@@ -225,8 +232,8 @@ def _agent_out(server: Any, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _check_links(server: Any, body: AgentPatch) -> None:
-    d = server.center.directory
+def _check_links(server: Any, body: AgentPatch, agent_id: int | None) -> None:
+    d = server.catalog
     queues = [m.queue for m in body.memberships or []]
     if len(set(queues)) != len(queues):
         raise invalid("memberships", "a queue is listed twice")
@@ -236,6 +243,8 @@ def _check_links(server: Any, body: AgentPatch) -> None:
     for line in body.lines or []:
         if line not in d.lines:
             raise invalid("lines", f"no line {line}")
+    given = [m.queue for m in body.memberships] if body.memberships is not None else None
+    check_agent(d, agent_id, body.partition, given)
 
 
 # --- agents ------------------------------------------------------------------------------------
@@ -244,7 +253,7 @@ def _check_links(server: Any, body: AgentPatch) -> None:
 def _end_admin_sessions(request: Request, agent_id: int) -> None:
     """A superuser who is no longer one, renamed, removed or given a new password loses the
     web admin sessions of their login (``ucs.web.api.staff``)."""
-    agent = request.app.state.server.center.directory.agents.get(agent_id)
+    agent = request.app.state.server.catalog.agents.get(agent_id)
     sessions = getattr(request.app.state, "admin_sessions", None)
     if agent is not None and sessions is not None:
         sessions.end_for(agent.username)
@@ -268,7 +277,7 @@ async def get_agent(agent_id: Id, request: Request) -> dict[str, Any]:
 @router.post("/agents", status_code=status.HTTP_201_CREATED)
 async def create_agent(body: AgentIn, request: Request) -> dict[str, Any]:
     server = request.app.state.server
-    _check_links(server, body)
+    _check_links(server, body, None)
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_none=True)
     await _unique(request, t.agents, values, None)
     values["password_hash"] = await asyncio.to_thread(server.hasher.hash, body.password)
@@ -283,7 +292,7 @@ async def create_agent(body: AgentIn, request: Request) -> dict[str, Any]:
 @router.patch("/agents/{agent_id}")
 async def update_agent(agent_id: Id, body: AgentPatch, request: Request) -> dict[str, Any]:
     server = request.app.state.server
-    _check_links(server, body)
+    _check_links(server, body, agent_id)
     values = body.model_dump(exclude={"password", "memberships", "lines"}, exclude_unset=True)
     await _unique(request, t.agents, values, agent_id)
     if body.password is not None:
@@ -325,9 +334,9 @@ def _crud(
     prepare: Any = None,
 ) -> None:
     """The five routes of a table: list, get, create, change, delete. ``in_use(server, id)``
-    says why a record cannot be deleted now; ``check(server, values)`` refuses values that
-    the model alone cannot judge; ``await prepare(request, values)`` makes what the values
-    need, just before they are stored."""
+    says why a record cannot be deleted now; ``check(server, values, id)`` refuses values
+    that the model alone cannot judge (``id`` None: a new record); ``await prepare(request,
+    values)`` makes what the values need, just before they are stored."""
 
     def out(row: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if k not in hide}
@@ -345,7 +354,7 @@ def _crud(
     async def create(body: Any, request: Request) -> dict[str, Any]:
         values = body.model_dump(mode="json", exclude_none=True)
         if check:
-            check(request.app.state.server, values)
+            check(request.app.state.server, values, None)
         await _unique(request, table, values, None)
         if prepare:
             await prepare(request, values)
@@ -356,7 +365,7 @@ def _crud(
     async def update(item_id: Id, body: Any, request: Request) -> dict[str, Any]:
         values = body.model_dump(mode="json", exclude_unset=True)
         if check:
-            check(request.app.state.server, values)
+            check(request.app.state.server, values, item_id)
         await _unique(request, table, values, item_id)
         store = request.app.state.server.store
         if prepare and await _store(lambda: store.rows(table, id=item_id)):
@@ -408,9 +417,10 @@ def _queue_in_use(server: Any, queue: int) -> str | None:
     return f"queue {queue} has {live} live calls" if live else None
 
 
-def _rona_is_aux(server: Any, values: dict[str, Any]) -> None:
+def _queue_values(server: Any, values: dict[str, Any], queue_id: int | None) -> None:
+    check_queue(server.catalog, queue_id, values)
     reason = values.get("rona_reason")
-    reasons = server.center.directory.aux_reasons
+    reasons = server.catalog.aux_reasons
     if reason is not None and reason not in reasons and reason != MISSED_CALL:
         listed = ", ".join(reasons) or "none"
         raise invalid("rona_reason", f"{reason!r} is not an AUX reason (they are: {listed})")
@@ -423,7 +433,7 @@ async def _missed_call_reason(request: Request, values: dict[str, Any]) -> None:
     """A queue whose RONA reason is ``MISSED_CALL`` (new queues' default) makes it an AUX
     reason when it is none yet."""
     server = request.app.state.server
-    reasons = list(server.center.directory.aux_reasons)
+    reasons = list(server.catalog.aux_reasons)
     if values.get("rona_reason") == MISSED_CALL and MISSED_CALL not in reasons:
         await _store(server.store.set_aux_reasons, [*reasons, MISSED_CALL])
 
@@ -434,7 +444,7 @@ _crud(
     QueueIn,
     QueuePatch,
     in_use=_queue_in_use,
-    check=_rona_is_aux,
+    check=_queue_values,
     prepare=_missed_call_reason,
 )
 
@@ -446,11 +456,12 @@ _crud(
 async def set_member(queue_id: Id, agent_id: Id, body: Member, request: Request) -> dict[str, Any]:
     """Make the agent a member of the queue (or change its priority, supervisor flag, team).
     The queue is the path's; the body need not name it (if it does, the same one)."""
-    d = request.app.state.server.center.directory
+    d = request.app.state.server.catalog
     if body.queue is not None and body.queue != queue_id:
         raise invalid("queue", f"queue {body.queue} in the body is not {queue_id} of the path")
     if queue_id not in d.queues or agent_id not in d.agents:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no queue {queue_id} or agent {agent_id}")
+    check_membership(d, queue_id, agent_id)
     await _store(
         request.app.state.server.store.set_membership,
         {
@@ -475,7 +486,7 @@ async def remove_member(queue_id: Id, agent_id: Id, request: Request) -> Respons
 
 @router.get("/aux-reasons")
 async def get_reasons(request: Request) -> Reasons:
-    return Reasons(reasons=list(request.app.state.server.center.directory.aux_reasons))
+    return Reasons(reasons=list(request.app.state.server.catalog.aux_reasons))
 
 
 @router.put("/aux-reasons")
@@ -483,7 +494,7 @@ async def set_reasons(body: Reasons, request: Request) -> Reasons:
     reasons = [r.strip() for r in body.reasons]
     if any(not r or len(r) > 64 for r in reasons) or len(set(reasons)) != len(reasons):
         raise invalid("reasons", "reasons must be distinct, non-empty, at most 64 characters")
-    for qid, queue in sorted(request.app.state.server.center.directory.queues.items()):
+    for qid, queue in sorted(request.app.state.server.catalog.queues.items()):
         if queue.rona_reason is not None and queue.rona_reason not in reasons:
             raise conflict(
                 "reasons",
@@ -501,5 +512,8 @@ async def set_sso_secret(body: Secret, request: Request) -> Response:
     server = request.app.state.server
     await _store(server.store.set_setting, "sso_secret", body.secret)
     server.settings.sso_secret = body.secret
-    server.engine.submit(Reconfigure(server.center.directory, sso_secret=body.secret))
+    server.engine.submit(Reconfigure(server.runs(server.catalog), sso_secret=body.secret))
+    if server.lease is not None:  # the other nodes of a cluster load it too
+        version = await asyncio.to_thread(partitions.changed_directory, server.store.engine)
+        server.directory_version = version
     return Response(status_code=204)

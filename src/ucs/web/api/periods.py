@@ -4,8 +4,8 @@
 The period is whole local days of the server's time zone, ``from`` to ``to`` inclusive (both
 ``YYYY-MM-DD``, today by default); the queue report cuts it into hours or days
 (``interval``). The admin token and a superuser's session read every queue and agent, a
-supervisor's session their own queues and team (``ucs.web.api.readers``). The sums are made in
-the database, off the event loop (``ucs.storage.reports``), the figures by
+supervisor's session their own queues and team (``ucs.web.api.readers``). The sums are read
+from the rollup, off the event loop (``ucs.storage.reports``), the figures made by
 ``ucs.core.periods``.
 """
 
@@ -101,13 +101,13 @@ async def queue_report(
         for qid, q in sorted(server.center.directory.queues.items())
         if reader.queues is None or qid in reader.queues
     }
-    hours = await asyncio.to_thread(
-        queries.queue_hours, server.store.engine, p.start, p.end, reader.queues
+    slots = await asyncio.to_thread(
+        queries.queue_slots, server.store.engine, p.slots, reader.queues
     )
-    for qid, _ in hours:  # a queue removed since: its calls still count
+    for qid, _ in sorted(slots):  # a queue removed since: its calls still count
         if qid not in names and (reader.queues is None or qid in reader.queues):
             names[qid] = f"#{qid}"
-    rows = queue_rows(p, names, hours)
+    rows = queue_rows(p, names, slots)
     if format == "csv":
         return _csv(rows, QUEUE_COLUMNS, f"queues-{p.first}-{p.last}-{p.interval}.csv")
     return JSONResponse(rows)
@@ -133,7 +133,12 @@ async def agent_report(
     ]
     stop = min(p.end, time.time())
     sums = await asyncio.to_thread(
-        queries.agent_sums, server.store.engine, p.start, stop, [a for a, _, _ in agents]
+        queries.agent_sums,
+        server.store.engine,
+        (p.first, p.last),
+        p.start,
+        stop,
+        [a for a, _, _ in agents],
     )
     rows = agent_rows(agents, sums)
     if format == "csv":

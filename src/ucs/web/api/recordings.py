@@ -84,6 +84,9 @@ def rights(request: Request) -> Rights:
 class RecordingOut(BaseModel):
     uniqueid: str
     agent: str | None
+    """The agent whose side was recorded first (the one who answered or placed the call)."""
+    agents: list[str]
+    """Every agent who was on the call, in order: a transferred call names each of them."""
     queue: int | None
     start: float
     """When the first of it was recorded (Unix time, seconds)."""
@@ -95,6 +98,7 @@ def _out(row: dict[str, Any]) -> RecordingOut:
     return RecordingOut(
         uniqueid=row["uniqueid"],
         agent=row["agent"],
+        agents=index.names(row),
         queue=row["queue_id"],
         start=row["start"],
         seconds=row["seconds"],
@@ -148,8 +152,10 @@ async def list_recordings(
     queue: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> list[RecordingOut]:
     """Recordings that started from `from` to `to` (days `YYYY-MM-DD` in the server's time
-    zone, both inclusive, or Unix seconds), of `agent` (username) and `queue`, oldest first;
-    a supervisor gets only those of the queues they supervise."""
+    zone, both inclusive, or Unix seconds), of `agent` (username: any agent who was on the
+    call, so a transferred call is found by each of them) and `queue`, oldest first; a
+    supervisor gets only those of the queues they supervise (the call's queue, whoever it was
+    transferred to)."""
     allowed = rights(request)
     tz = request.app.state.server.center.tz
     rows = await asyncio.to_thread(

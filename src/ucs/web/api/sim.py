@@ -7,7 +7,9 @@ event loop than the calls themselves (docs/performance.md, "A slow day").
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FastLane", "router"]
 
+RTP = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}:[0-9]{1,5}$")
+"""A plain RTP peer of the caller's own: ``IPv4:port``."""
+
 router = APIRouter(
     prefix="/api/sim",
     tags=["simulator"],
@@ -49,38 +54,70 @@ class SimCall(PlainModel):
         pattern=AUDIO.pattern,
         description="What the caller says, with media: `tone:440` (100–4000 Hz) or `voice`.",
     )
+    rtp: str | None = Field(
+        default=None,
+        pattern=RTP.pattern,
+        description="With media, instead of `audio`: the caller's audio is a plain RTP peer of "
+        "your own (G.711 μ-law, 20 ms packets) at `IPv4:port` (a load generator); the answer's "
+        "`rtp` is where the engine listens for it.",
+    )
 
 
 class Started(BaseModel):
     uniqueid: str
+    rtp: str | None = None
+    """With ``rtp`` asked: where the engine takes the caller's RTP (``IPv4:port``)."""
 
 
 @router.post(
     "/calls",
     status_code=status.HTTP_201_CREATED,
     response_model=Started,
-    responses={503: {"description": "`audio` asked for and no media engine (MEDIA_UNAVAILABLE)"}},
+    response_model_exclude_none=True,
+    responses={
+        503: {"description": "`audio` or `rtp` asked for and no media engine (MEDIA_UNAVAILABLE)"}
+    },
 )
 async def start_call(body: SimCall, request: Request) -> Started | JSONResponse:
     """An outside caller rings into an incoming queue."""
     server = request.app.state.server
+    peer = _address(body.rtp) if body.rtp is not None else None
+    if body.audio is not None and peer is not None:
+        raise HTTPException(422, "a caller says `audio` or sends `rtp`, not both")
     if body.audio is not None:
         try:
             clip_of(body.audio)
         except ValueError as err:
             raise HTTPException(422, str(err)) from None
-        if not server.media.available:
-            return _media_unavailable()
+    if (body.audio is not None or peer is not None) and not server.media.available:
+        return _media_unavailable()
     uniqueid = _ring(server, body)
     if uniqueid is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no incoming queue {body.queue}")
-    if body.audio is not None and uniqueid in server.center.calls:
+    engine = None
+    if (body.audio is not None or peer is not None) and uniqueid in server.center.calls:
         try:
-            await server.media.speak(uniqueid, body.audio)
+            if peer is not None:
+                ip, port = await server.media.connect_far(uniqueid, peer)
+                engine = f"{ip}:{port}"
+            elif body.audio is not None:
+                await server.media.speak(uniqueid, body.audio)
         except MediaError as err:  # the caller gives up: it cannot speak
             server.engine.submit(server.switch.caller_hangup(UniqueId(uniqueid)))
             return _media_unavailable(err.message)
-    return Started(uniqueid=uniqueid)
+    return Started(uniqueid=uniqueid, rtp=engine)
+
+
+def _address(rtp: str) -> tuple[str, int]:
+    """``IPv4:port`` checked (422 otherwise)."""
+    host, _, port = rtp.rpartition(":")
+    try:
+        address = ipaddress.IPv4Address(host)
+    except ValueError:
+        raise HTTPException(422, f"rtp must be IPv4:port, not {rtp!r}") from None
+    if not 1 <= int(port) <= 65535 or address.is_unspecified or address.is_multicast:
+        raise HTTPException(422, f"rtp must be a unicast IPv4:port (1-65535), not {rtp!r}")
+    return str(address), int(port)
 
 
 def _media_unavailable(message: str = "no media engine is running") -> JSONResponse:
@@ -164,7 +201,7 @@ class FastLane:
             call = SimCall.model_validate(json.loads(body))
         except (ValueError, RecursionError, ValidationError):  # the route says why (422)
             return False
-        if call.audio is not None:  # a caller who speaks: the route connects its audio
+        if call.audio is not None or call.rtp is not None:  # the route connects its audio
             return False
         uniqueid = _ring(self.server, call)
         if uniqueid is None:

@@ -147,13 +147,13 @@ async def login(body: Credentials, request: Request) -> dict[str, object]:
             status.HTTP_429_TOO_MANY_REQUESTS,
             "too many failed logins for this username: try again in a few minutes",
         )
-    agent = server.center.directory.agent_by_username(body.username)
+    agent = server.catalog.agent_by_username(body.username)
     stored = server.password_hashes.get(body.username) or server.decoy_hash()
     ok = await asyncio.to_thread(server.verify_password, stored, body.password)
     role: Role | None = None
     if agent is not None and agent.superuser:
         role = "admin"
-    elif agent is not None and supervised_queues(server.center.directory, agent):
+    elif agent is not None and supervised_queues(server.catalog, agent):
         role = "supervisor"
     if not ok or role is None:
         sessions.failed(body.username, now)

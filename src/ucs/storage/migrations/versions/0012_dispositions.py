@@ -1,14 +1,14 @@
 """queues: dispositions, the account codes their calls may be given, and free text besides
 
 Revision ID: 0012
-Revises: 0013
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0013"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
