@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ucs.core.call import AccountCode
 from ucs.core.effects import CallRecord, Hold, Mute, Refuse, Unhold
 from ucs.core.errors import InvalidArgument, InvalidState, NotFound
 from ucs.core.events import HungUp
@@ -626,7 +627,7 @@ def test_account_codes_append_by_default_and_override_replaces(vc: VirtualCenter
         {"accountCode": "COMPLAINT", "subAccountCode": "late"}
     ]
     vc.call(agent, "hangup")
-    assert vc.records[uid].account_codes == (("COMPLAINT", "late"),)
+    assert vc.records[uid].account_codes == (AccountCode("COMPLAINT", "late"),)
 
 
 def test_account_code_after_the_call_ended_re_emits_the_record(vc: VirtualCenter) -> None:
@@ -636,17 +637,17 @@ def test_account_code_after_the_call_ended_re_emits_the_record(vc: VirtualCenter
     vc.advance(10)
     vc.call(agent, "hangup")
     assert len(_records_of(vc, uid)) == 1
-    assert vc.records[uid].account_codes == (("SALES", None),)
+    assert vc.records[uid].account_codes == (AccountCode("SALES"),)
     vc.advance(3)
     assert vc.user(agent)["status"] == "ACW"
     vc.call(agent, "setAccountCode", uid, "UPSELL", "gold")
     records = _records_of(vc, uid)
     assert len(records) == 2
-    assert records[-1].account_codes == (("SALES", None), ("UPSELL", "gold"))
+    assert records[-1].account_codes == (AccountCode("SALES"), AccountCode("UPSELL", "gold"))
     assert records[-1].call["cause"] == Cause.CALLED_HANGUP
     assert records[-1].queue_id == 1
     vc.call(agent, "setAccountCode", uid, "RETENTION", None, True)
-    assert vc.records[uid].account_codes == (("RETENTION", None),)
+    assert vc.records[uid].account_codes == (AccountCode("RETENTION"),)
 
 
 def test_account_code_on_an_outgoing_call(vc: VirtualCenter) -> None:
@@ -655,7 +656,7 @@ def test_account_code_on_an_outgoing_call(vc: VirtualCenter) -> None:
     vc.advance(1)
     vc.call(agent, "setAccountCode", uid, "CAMPAIGN", "wave-1")
     vc.call(agent, "hangup")
-    assert vc.records[uid].account_codes == (("CAMPAIGN", "wave-1"),)
+    assert vc.records[uid].account_codes == (AccountCode("CAMPAIGN", "wave-1"),)
 
 
 def test_another_agent_can_neither_code_nor_see_my_call(vc: VirtualCenter) -> None:

@@ -607,8 +607,7 @@ def test_a_chaos_day_leaves_no_stuck_agent_no_lost_call_and_statistics_that_add_
     for uid, record in vc.records.items():
         row = stored[uid]
         assert not row["live"] and row["call"]["cause"] == record.call["cause"], uid
-        codes = [(x["accountCode"], x["subAccountCode"]) for x in row["account_codes"]]
-        assert codes == list(record.account_codes), uid
+        assert row["account_codes"] == [x.wire() for x in record.account_codes], uid
     assert sorted((r["agent_id"], r["status"], r["reason"], r["at"]) for r in log) == sorted(
         (r.agent, r.status.value, r.reason, r.at) for r in vc.status_log
     )

@@ -64,6 +64,7 @@ CONTRACT_TABLE: dict[str, frozenset[Phase]] = {
     "unhold": _READY_ONLY,
     "mute": _READY_ONLY,
     "setAccountCode": _READY_ONLY,
+    "dispositions": _READY_ONLY,
     "state": _READY_ONLY,
     "selectRingingSound": _READY_ONLY,
     "testRingingSound": _READY_ONLY,
@@ -268,6 +269,7 @@ def plain_args(vc: VirtualCenter, method: str) -> tuple[Any, ...]:
         "unhold": (),
         "mute": (),
         "setAccountCode": ("1.1", "A1"),
+        "dispositions": ("1.1",),
         "state": (),
         "selectRingingSound": ("rush",),
         "testRingingSound": (),
@@ -297,6 +299,7 @@ _READY_CONTEXT: dict[str, Callable[[VirtualCenter, ClientId], UniqueId]] = {
     "unhold": held,
     "finishTransfer": consulting,
     "setAccountCode": connected,
+    "dispositions": connected,
     "startRecording": recorded,
     "stopRecording": connected,
     "listen": monitored,
@@ -331,6 +334,8 @@ def arrange(vc: VirtualCenter, client: ClientId, method: str, phase: Phase) -> t
         uid = _READY_CONTEXT[m](vc, client)
         if m == "setAccountCode":
             return (uid, "A1")
+        if m == "dispositions":
+            return (uid,)
     return plain_args(vc, method)
 
 
@@ -550,6 +555,12 @@ BAD_ARGUMENTS: list[tuple[str, str, tuple[Any, ...], type[UcsError]]] = [
     ("call", "setAccountCode", (UID, "A1", ""), InvalidArgument),
     ("call", "setAccountCode", (UID, "A1", None, "yes"), InvalidArgument),
     ("call", "setAccountCode", (UID, "A1", None, False, "extra"), InvalidArgument),
+    # dispositions
+    ("call", "dispositions", (), InvalidArgument),
+    ("call", "dispositions", ("nope",), NotFound),
+    ("call", "dispositions", (OTHER_UID,), NotFound),
+    ("call", "dispositions", (5,), InvalidArgument),
+    ("call", "dispositions", (UID, "extra"), InvalidArgument),
     # selectRingingSound
     ("READY", "selectRingingSound", (), InvalidArgument),
     ("READY", "selectRingingSound", ("x",), InvalidArgument),

@@ -107,7 +107,10 @@ off();
 ucs.on("error", (e) => console.log(e.code));
 async function work(): Promise<void> {
   const call = await ucs.dial("+420601123456", 3, null, { ticket: 42 });
-  await ucs.setAccountCode(call.uniqueid, "SALES", null, true);
+  const offered = await ucs.dispositions(call.uniqueid);
+  const pick: string = offered.codes.length ? offered.codes[0].accountCode : "SALES";
+  const saved = await ucs.setAccountCode(call.uniqueid, pick, null, true);
+  console.log(offered.queue, offered.freeText, saved[0].label ?? saved[0].accountCode);
   const held: Call = await ucs.tribute();
   console.log(held.cause, ucs.state().calls.length, METHODS.dial.includes("READY"));
   await ucs.identifier("phone1");

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy import event, func, select
 
+from ucs.core.call import AccountCode
 from ucs.core.effects import AgentRecord, CallRecord, Keep, SessionRecord, StatusRecord
 from ucs.core.errors import StorageUnavailable
 from ucs.core.ids import AgentId, LineId, UniqueId
@@ -29,7 +30,7 @@ RECORDS: list[Record] = [
     CallRecord({"uniqueid": "9.1", "created": 9.0, "cause": 3, "name": "Žluťoučký"}, (), 1),
     CallRecord(
         {"uniqueid": "9.2", "created": 9.5, "cause": 8},
-        (("A1", None), ("B", "b")),
+        (AccountCode("A1"), AccountCode("B", "b", "Label B")),
         None,
         agents=((1, "agent1"), (2, "agent2")),  # a transferred call
     ),
@@ -165,7 +166,9 @@ def test_a_journal_left_at_a_stop_is_written_at_the_next_start_even_if_cut_short
     outage.down = True
     for i in range(1200):
         store.deliver(StatusRecord(AgentId(1 + i % 3), Status.AUX, "Break", float(i)))
-    store.deliver(CallRecord({"uniqueid": "7.1", "created": 7.0, "cause": 4}, (("A", None),), 1))
+    store.deliver(
+        CallRecord({"uniqueid": "7.1", "created": 7.0, "cause": 4}, (AccountCode("A"),), 1)
+    )
     store.flush()
     store.stop()  # the database is still down: the journal stays for the next start
     assert journal.exists()
@@ -246,6 +249,13 @@ def test_a_commit_that_fails_after_the_journals_mark_loses_nothing(
     assert store.health is Health.OK and not journal.exists()
     assert [r[3] for r in _status_log(store)] == [0.0, 1.0, 2.0]
     store.stop()
+
+
+def test_a_call_journalled_before_dispositions_comes_back_without_labels() -> None:
+    old = {"k": "call", "call": {"uniqueid": "3.1"}, "codes": [["A", None], ["B", "b"]]}
+    record = decode({**old, "queue": 1, "live": False})
+    assert isinstance(record, CallRecord)
+    assert record.account_codes == (AccountCode("A"), AccountCode("B", "b"))
 
 
 def test_a_keep_ask_is_answered_once_its_records_are_committed_or_journalled(

@@ -135,3 +135,24 @@ def _json(call: dict[str, float], *, user: int | None = None, caller: int | None
     return json.dumps(
         {**call, "connected_user_id": user, "caller_user_id": caller, "direction": "INCOMING"}
     )
+
+
+def test_queues_of_revision_0013_keep_their_members_and_get_no_dispositions(db_url: str) -> None:
+    store = Store(db_url)
+    _upgrade(store, "0013")
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO queues (id, name, type, strategy, ring_timeout, wrapup, weight) "
+                "VALUES (7, 'Support', 1, 'longest-idle', 15, 0, 0)"
+            )
+        )
+        conn.execute(insert(t.agents).values(id=3, username="agent3", password_hash="x"))
+        conn.execute(insert(t.memberships).values(agent_id=3, queue_id=7))
+    store.migrate()
+    directory = store.load_directory("CZ")
+    support = directory.queues[QueueId(7)]
+    assert (support.dispositions, support.free_text_codes) == ((), False)
+    assert support.takes_code("ANY CODE")  # no list: any code, as before
+    assert directory.members(QueueId(7)) == (AgentId(3),)
+    store.engine.dispose()

@@ -8,6 +8,7 @@ import signal
 
 import pytest
 
+from ucs.core.call import AccountCode
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, LineId
 from ucs.core.model import Phase, Status
@@ -45,7 +46,7 @@ def test_records_are_written_in_order_and_the_last_word_wins(db_url: str) -> Non
     store.migrate()
     store.start()
     store.deliver(CallRecord(_call("10.1", -1), (), 1, live=True))
-    store.deliver(CallRecord(_call("10.1", 3), (("SALES", None),), 1))
+    store.deliver(CallRecord(_call("10.1", 3), (AccountCode("SALES"),), 1))
     store.deliver(CallRecord(_call("10.1", -1), (), 1, live=True))  # late: must not undo it
     store.deliver(CallRecord(_call("10.2", -1, 101.0), (), 2, live=True))
     store.deliver(StatusRecord(AgentId(1), Status.AUX, "Lunch", 5.0))

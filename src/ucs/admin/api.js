@@ -11,7 +11,9 @@ export class ApiError extends Error {
       for (const e of detail) {
         const loc = Array.isArray(e.loc) ? e.loc.filter((p) => p !== "body") : [];
         const field = typeof loc[0] === "string" ? loc[0] : null;
-        const text = String(e.msg || "").replace(/^Value error, /, "");
+        // Where in a list field (["dispositions", 0, "code"]): "#1 code: …".
+        const where = loc.slice(1).map((p) => (typeof p === "number" ? `#${p + 1}` : p)).join(" ");
+        const text = (where ? `${where}: ` : "") + String(e.msg || "").replace(/^Value error, /, "");
         if (field) this.fields[field] = this.fields[field] ? `${this.fields[field]}; ${text}` : text;
         else this.general.push(text);
       }

@@ -4,10 +4,12 @@ export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-// A field: {name, kind: text|password|number|select|checkbox|checks, label, options: [[value, label]],
-// required, hint, nullable (empty sends null), step}
+// A field: {name, kind: text|password|number|select|checkbox|checks|lines, label, options:
+// [[value, label]], required, hint, nullable (empty sends null), step; for lines (a textarea):
+// format (the value as text) and parse (the text as the value)}
 function control(f, value, id) {
   const common = `id="${id}" name="${esc(f.name)}" aria-describedby="${id}-error${f.hint ? ` ${id}-hint` : ""}"`;
+  if (f.kind === "lines") return `<textarea ${common} rows="5" spellcheck="false">${esc(f.format(value))}</textarea>`;
   if (f.kind === "select") {
     const options = f.options.map(([v, l]) => `<option value="${esc(v)}"${String(v) === String(value ?? "") ? " selected" : ""}>${esc(l)}</option>`);
     return `<select ${common}>${options.join("")}</select>`;
@@ -50,6 +52,10 @@ export function formValues(form, fields) {
       continue;
     }
     const input = form.elements.namedItem(f.name);
+    if (f.kind === "lines") {
+      values[f.name] = f.parse(input.value);
+      continue;
+    }
     if (f.kind === "checkbox") {
       values[f.name] = input.checked;
       continue;

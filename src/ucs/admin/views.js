@@ -192,6 +192,20 @@ const members = (app) => ({
   },
 });
 
+// A queue's dispositions (the account codes its calls may be given) as the form's text, one a
+// line "CODE = Label", and back ("CODE" alone: labelled by its code; the server judges the rest).
+function dispositionsText(list) {
+  return (list || []).map((d) => `${d.code} = ${d.label}`).join("\n");
+}
+
+function dispositionsOf(text) {
+  return text.split("\n").filter((line) => line.trim()).map((line) => {
+    const at = line.indexOf("=");
+    const code = (at < 0 ? line : line.slice(0, at)).trim();
+    return { code, label: at < 0 ? code : line.slice(at + 1).trim() };
+  });
+}
+
 // A queue's recording mode (CONTRACT §10) and the words that name it.
 const RECORDING = { never: "recNever", always: "recAlways", on_demand: "recOnDemand" };
 
@@ -200,9 +214,10 @@ export function queuesView(app) {
   return new Records(app, {
     path: "/api/queues",
     title: "queues",
-    columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason", "recording", "partition"],
+    columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason", "recording", "partition", "dispositions"],
     row: (q) => ({ ...q, type: app.tr(q.type === 1 ? "incoming" : "outgoing"), rona_reason: q.rona_reason ?? "—",
-      recording: app.tr(RECORDING[q.recording] || "recNever") }),
+      recording: app.tr(RECORDING[q.recording] || "recNever"),
+      dispositions: (q.dispositions || []).map((x) => x.code).join(", ") || "—" }),
     fields: () => [
       { name: "name", label: app.tr("name"), kind: "text", required: true },
       { name: "type", label: app.tr("type"), kind: "select", int: true, options: [[1, app.tr("incoming")], [0, app.tr("outgoing")]] },
@@ -218,10 +233,13 @@ export function queuesView(app) {
       { name: "recording", label: app.tr("recording"), kind: "select",
         options: Object.entries(RECORDING).map(([mode, key]) => [mode, app.tr(key)]) },
       { name: "partition", label: app.tr("partition"), kind: "text", required: true, hint: app.tr("partitionHint") },
+      { name: "dispositions", label: app.tr("dispositions"), kind: "lines", hint: app.tr("dispositionsHint"),
+        format: dispositionsText, parse: dispositionsOf },
+      { name: "free_text_codes", label: app.tr("free_text_codes"), kind: "checkbox" },
     ],
     body: (v) => v,
     extra: members(app),
-    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, recording: "never", rona_reason: MISSED_CALL, partition: "main" },
+    defaults: { type: 1, strategy: "longest-idle", ring_timeout: 15, wrapup: 0, service_level_target: 20, weight: 0, recording: "never", rona_reason: MISSED_CALL, partition: "main", dispositions: [], free_text_codes: false },
   });
 }
 

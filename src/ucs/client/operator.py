@@ -73,6 +73,13 @@ class Event:
         return what
 
     @property
+    def dispositions(self) -> dict[str, Any] | None:
+        """For ``call`` events: the account codes the call may be given, ``{queue, codes:
+        [{accountCode, label}], freeText}`` (the list of its queue; ``dispositions()``)."""
+        found: dict[str, Any] | None = self.data.get("dispositions")
+        return found
+
+    @property
     def user(self) -> dict[str, Any]:
         user: dict[str, Any] = self.data["user"]
         return user
@@ -389,6 +396,12 @@ class Operator:
         return await self._request(
             "setAccountCode", uniqueid, account_code, sub_account_code, override
         )
+
+    async def dispositions(self, uniqueid: str) -> Any:
+        """The account codes one of the agent's calls may be given: ``{queue, codes:
+        [{accountCode, label}], freeText}`` (the list of the call's queue; ``freeText``:
+        codes not on it are taken too)."""
+        return await self._request("dispositions", uniqueid)
 
     async def state(self) -> Any:
         return await self._request("state")

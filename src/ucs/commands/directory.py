@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from ucs.commands import dispositions
+from ucs.commands.dispositions import DISPOSITION, FREE_TEXT, NO_DISPOSITIONS
 from ucs.commands.rest import JSON, TOKEN, URL, api, show
 
 __all__ = ["agent_app", "aux_app", "phone_app", "queue_app", "settings_app"]
@@ -216,7 +218,7 @@ def phone_remove(line_id: int, url: str = URL, token: str = TOKEN) -> None:
 _QUEUE_COLUMNS = (
     "id name type strategy ring_timeout wrapup weight number rona_reason greeting music "
     "announce_every language service_level_target recording campaign callback_retries "
-    "callback_offer partition"
+    "callback_offer partition dispositions free_text_codes"
 ).split()
 _GREETING = typer.Option(None, help='Sound a caller hears on entering the queue ("": none).')
 _MUSIC = typer.Option(None, help='Sound waiting and held callers hear ("": the default).')
@@ -244,7 +246,8 @@ _STRATEGY = "ringall, longest-idle, round-robin, fewest-calls or priority"
 @queue_app.command("list")
 def queue_list(url: str = URL, token: str = TOKEN, as_json: bool = JSON) -> None:
     """List the queues (type 1 incoming, 0 outgoing campaign)."""
-    show(api(url, token, "GET", "/api/queues"), _QUEUE_COLUMNS, as_json)
+    rows = api(url, token, "GET", "/api/queues")
+    show(rows if as_json else [dispositions.shown(r) for r in rows], _QUEUE_COLUMNS, as_json)
 
 
 @queue_app.command("show")
@@ -282,6 +285,8 @@ def queue_add(
     ),
     callback_offer: bool | None = _CALLBACK_OFFER,
     partition: str | None = _PARTITION,
+    disposition: list[str] | None = DISPOSITION,
+    free_text_codes: bool | None = FREE_TEXT,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -306,6 +311,8 @@ def queue_add(
         "callback_retries": callback_retries,
         "callback_offer": callback_offer,
         "partition": partition,
+        "dispositions": dispositions.parse(disposition),
+        "free_text_codes": free_text_codes,
     }
     given = _given(**body)
     if rona_reason == "":
@@ -341,6 +348,9 @@ def queue_set(
     ),
     callback_offer: bool | None = _CALLBACK_OFFER,
     partition: str | None = _PARTITION,
+    disposition: list[str] | None = DISPOSITION,
+    no_dispositions: bool = NO_DISPOSITIONS,
+    free_text_codes: bool | None = FREE_TEXT,
     url: str = URL,
     token: str = TOKEN,
 ) -> None:
@@ -359,6 +369,8 @@ def queue_set(
         callback_retries=callback_retries,
         callback_offer=callback_offer,
         partition=partition,
+        dispositions=dispositions.parse(disposition, no_dispositions),
+        free_text_codes=free_text_codes,
     )
     if campaign is not None:
         body["campaign"] = campaign or None

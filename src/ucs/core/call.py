@@ -45,9 +45,16 @@ the caller is put through to a new party that rings (our line) or is being diall
 class AccountCode:
     code: str
     sub: str | None = None
+    label: str | None = None
+    """The label of ``code`` on the list of the call's queue when it was given (its
+    dispositions); None: a code of the agent's own."""
 
     def wire(self) -> dict[str, str | None]:
-        return {"accountCode": self.code, "subAccountCode": self.sub}
+        """``{accountCode, subAccountCode}``, and ``label`` when the code is from a list."""
+        wire = {"accountCode": self.code, "subAccountCode": self.sub}
+        if self.label is not None:
+            wire["label"] = self.label
+        return wire
 
 
 @dataclass(frozen=True, slots=True)

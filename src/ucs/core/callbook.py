@@ -268,7 +268,7 @@ class CallBook:
     def record(self, call: Call, *, live: bool = False) -> CallRecord:
         return CallRecord(
             call=call.view(None, self.now),
-            account_codes=tuple((a.code, a.sub) for a in call.account_codes),
+            account_codes=tuple(call.account_codes),
             queue_id=call.queue_id,
             live=live,
             agents=call.agents_on_record(),

@@ -15,11 +15,15 @@ from ucs.core.ids import AgentId, LineId, QueueId
 
 __all__ = [
     "DEFAULT_PARTITION",
+    "DISPOSITIONS_MAX",
+    "DISPOSITION_CODE_MAX",
+    "DISPOSITION_LABEL_MAX",
     "MISSED_CALL",
     "PARTITION_PATTERN",
     "RECORDING_MODES",
     "AgentConfig",
     "Directory",
+    "Disposition",
     "LineConfig",
     "Membership",
     "QueueConfig",
@@ -39,6 +43,24 @@ either of those two."""
 MISSED_CALL = "Missed call"
 """The AUX reason a queue created without one of its own puts an agent in who let one of its
 calls ring out (its ``rona_reason``); made an AUX reason with the queue when it is none yet."""
+
+
+DISPOSITIONS_MAX = 100
+"""Most dispositions (account codes to choose from) a queue may list."""
+DISPOSITION_CODE_MAX = 64
+"""Longest disposition code: the longest ``accountCode`` ``setAccountCode`` takes."""
+DISPOSITION_LABEL_MAX = 128
+"""Longest disposition label (what the agent reads and picks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Disposition:
+    """An account code an agent may give a call of the queue (``setAccountCode``)."""
+
+    code: str
+    """What is saved on the call, e.g. ``SALE``; unique within the queue."""
+    label: str
+    """What the agent reads, e.g. ``Sale closed``."""
 
 
 class QueueType(IntEnum):
@@ -100,6 +122,23 @@ class QueueConfig:
     """Seconds within which an answer counts toward the queue's service level (1..3600)."""
     partition: str = DEFAULT_PARTITION
     """The partition the queue belongs to (CONTRACT §13): in a cluster, the node that runs it."""
+    dispositions: tuple[Disposition, ...] = ()
+    """The account codes its calls may be given, in the order agents see them; ()
+    (the default): any code, as typed."""
+    free_text_codes: bool = False
+    """Besides the list, agents may also give codes of their own. Only matters while the
+    queue has a list: a queue with none always takes any code."""
+
+    def takes_code(self, code: str) -> bool:
+        """Whether ``setAccountCode`` may give one of its calls ``code``."""
+        return self.free_text_codes or not self.dispositions or self.label_of(code) is not None
+
+    def label_of(self, code: str) -> str | None:
+        """The label of ``code`` on the queue's list (None: not on it)."""
+        for d in self.dispositions:
+            if d.code == code:
+                return d.label
+        return None
 
     @property
     def plays_to_waiting(self) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ucs.core.call import AccountCode
 from ucs.core.ids import AgentId, ClientId, LineId, RequestId, UniqueId
 from ucs.core.model import Cause, Direction, Party, Phase, Status
 
@@ -230,7 +231,7 @@ class CallRecord:
     in progress when the server dies is still recorded after the restart)."""
 
     call: Mapping[str, Any]
-    account_codes: tuple[tuple[str, str | None], ...]
+    account_codes: tuple[AccountCode, ...]
     queue_id: int | None
     live: bool = False
     agents: tuple[tuple[int, str], ...] = ()

@@ -9,9 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ucs.core import callback, monitoring, phonebook, registration, telephony, transfer, views
+from ucs.core import (
+    callback,
+    dispositions,
+    monitoring,
+    phonebook,
+    registration,
+    telephony,
+    transfer,
+    views,
+)
 from ucs.core.agent import check_status
-from ucs.core.call import AccountCode, Call
+from ucs.core.call import Call
 from ucs.core.directory import QueueType
 from ucs.core.effects import Hold, Mute, PickUp, Unhold
 from ucs.core.errors import (
@@ -356,7 +365,10 @@ def account_code(c: Center, client: ClientId, agent: AgentId | None, a: dict[str
     call = c.book.participated(me, a["uniqueid"])
     if call is None:
         raise NotFound(f"no call {a['uniqueid']!r} of yours")
-    code = AccountCode(a["accountCode"], a["subAccountCode"])
+    # Checked against the list of the call's queue before anything changes.
+    code = dispositions.account_code(
+        call, c.directory.queues, a["accountCode"], a["subAccountCode"]
+    )
     if a["override"]:
         call.account_codes = [code]
     else:
@@ -409,6 +421,7 @@ HANDLERS: dict[str, Handler] = {
     "unhold": unhold,
     "mute": mute,
     "setAccountCode": account_code,
+    "dispositions": dispositions.offered,
     "state": state,
     "selectRingingSound": ringing_sound,
     "testRingingSound": local,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ucs.core import dispositions
 from ucs.core.agent import Activity, Agent
 from ucs.core.call import Call
 from ucs.core.callbook import CallBook
@@ -151,4 +152,7 @@ class Publisher:
                 what = "change"
             seen.state = int(state)
         if agent in self._sessions:
-            self._out.effects.append(Push(agent, "call.changed", {"what": what, "call": view}))
+            # Beside the Call object: the account codes its agent may give it (dispositions).
+            codes = dispositions.choices(call, self._book.directory.queues)
+            body = {"what": what, "call": view, "dispositions": codes}
+            self._out.effects.append(Push(agent, "call.changed", body))

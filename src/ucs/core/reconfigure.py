@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ucs.core import dispositions
 from ucs.core.agent import Agent
+from ucs.core.directory import Disposition, QueueConfig
 from ucs.core.effects import Push
 from ucs.core.events import Reconfigure
 from ucs.core.model import Cause
@@ -15,10 +17,19 @@ if TYPE_CHECKING:
 __all__ = ["on_reconfigure"]
 
 
+def _codes(q: QueueConfig | None) -> tuple[tuple[Disposition, ...], bool] | None:
+    return (q.dispositions, q.free_text_codes) if q is not None else None
+
+
 def on_reconfigure(c: Center, ev: Reconfigure) -> None:
     d = ev.directory
     reasons_before = c.directory.aux_reasons
+    queues_before = c.directory.queues
     c.set_directory(d)
+    for call in list(c.calls.values()):  # their agents see the account codes they may give
+        q = dispositions.queue_of(call)
+        if q is not None and _codes(queues_before.get(q)) != _codes(d.queues.get(q)):
+            c.book.touch(call)
     if d.aux_reasons != reasons_before:  # the state's auxReasons, in every open component
         for agent in sorted(c.sessions):
             c.out.effects.append(Push(agent, "reasons.changed", {"reasons": list(d.aux_reasons)}))

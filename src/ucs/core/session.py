@@ -240,6 +240,7 @@ METHODS: dict[str, MethodSpec] = {
             Param("subAccountCode", _optional_text("subAccountCode"), required=False),
             Param("override", _bool("override"), required=False, default=False),
         ),
+        _m("dispositions", _READY, Param("uniqueid", _text("uniqueid", limit=64))),
         _m("state", _READY),
         _m(
             "selectRingingSound",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ucs.core import dispositions
 from ucs.core.agent import Agent
+from ucs.core.call import Call
 from ucs.core.callbook import CallBook
 from ucs.core.directory import Directory, LineConfig
 from ucs.core.ids import AgentId, LineId
@@ -13,6 +15,7 @@ from ucs.core.model import Phase
 from ucs.core.session import Session
 
 __all__ = [
+    "dispositions_wire",
     "line_wire",
     "phones_wire",
     "session_wire",
@@ -109,6 +112,11 @@ def phones_wire(directory: Directory, ids: Iterable[LineId]) -> list[dict[str, A
     return [line_wire(directory.lines[i]) for i in ids if i in directory.lines]
 
 
+def dispositions_wire(calls: Iterable[Call], directory: Directory) -> dict[str, Any]:
+    """The account codes each call may be given, by uniqueid (``dispositions.choices``)."""
+    return {call.uniqueid: dispositions.choices(call, directory.queues) for call in calls}
+
+
 def welcome(
     a: Agent, session: Session | None, directory: Directory, book: CallBook, now: float
 ) -> dict[str, Any]:
@@ -126,6 +134,7 @@ def welcome(
         "queues": queues,
         "reasons": list(directory.aux_reasons),
         "recording": [call.uniqueid for call in book.calls_of(agent) if call.recording],
+        "dispositions": dispositions_wire(book.calls_of(agent), directory),
     }
 
 

@@ -289,9 +289,7 @@ def _write_calls(
                 "created": float(r.call["created"]),
                 "live": r.live,
                 "call": dict(r.call),
-                "account_codes": [
-                    {"accountCode": code, "subAccountCode": sub} for code, sub in r.account_codes
-                ],
+                "account_codes": [a.wire() for a in r.account_codes],
                 "agents": t.agents_cell(r.agents),
                 "partition": partition,
             }

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ucs.core.call import AccountCode
 from ucs.core.effects import AgentRecord, CallRecord, SessionRecord, StatusRecord
 from ucs.core.ids import AgentId, LineId
 from ucs.core.model import Phase, Status
@@ -114,7 +115,7 @@ def encode(item: Record) -> dict[str, Any]:
             return {
                 "k": "call",
                 "call": dict(item.call),
-                "codes": [list(c) for c in item.account_codes],
+                "codes": [[a.code, a.sub, a.label] for a in item.account_codes],
                 "queue": item.queue_id,
                 "live": item.live,
                 "agents": [list(a) for a in item.agents],
@@ -173,7 +174,10 @@ def decode(data: dict[str, Any]) -> Record:
     if kind == "call":
         return CallRecord(
             call=data["call"],
-            account_codes=tuple((c[0], c[1]) for c in data["codes"]),
+            # [code, sub, label]; [code, sub] before dispositions (0012)
+            account_codes=tuple(
+                AccountCode(c[0], c[1], c[2] if len(c) > 2 else None) for c in data["codes"]
+            ),
             queue_id=data["queue"],
             live=data["live"],
             agents=tuple((a[0], a[1]) for a in data.get("agents", ())),  # absent before 0005

@@ -85,9 +85,7 @@ def rows(batch: Iterable[Any], policy: OutboxPolicy) -> list[dict[str, Any]]:
         if isinstance(item, CallRecord) and not item.live:
             call = dict(item.call)
             uid = str(call["uniqueid"])
-            call["account_codes"] = [
-                {"accountCode": code, "subAccountCode": sub} for code, sub in item.account_codes
-            ]
+            call["account_codes"] = [a.wire() for a in item.account_codes]
             if call.get("recorded"):
                 call["recording_url"] = f"{policy.base_url}/api/recordings/{uid}"
             event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"ucs:call.ended:{uid}"))

@@ -111,6 +111,9 @@ queues = Table(
     Column("recording", String(16), nullable=False, default="never"),  # never always on_demand
     Column("service_level_target", Integer, nullable=False, default=20),  # seconds
     Column("partition", String(32), nullable=False, server_default="main"),
+    # the account codes its calls may be given: [{"code", "label"}] in order; []: any code
+    Column("dispositions", JSON, nullable=False, default=list),
+    Column("free_text_codes", Boolean, nullable=False, default=False),  # besides the list
     sqlite_autoincrement=True,
 )
 

@@ -32,9 +32,11 @@ from sqlalchemy import (
     text,
 )
 
+from ucs.core.call import AccountCode
 from ucs.core.directory import (
     AgentConfig,
     Directory,
+    Disposition,
     LineConfig,
     Membership,
     QueueConfig,
@@ -236,6 +238,10 @@ class Store:
                     recording=r["recording"],
                     service_level_target=r["service_level_target"],
                     partition=r["partition"],
+                    dispositions=tuple(
+                        Disposition(d["code"], d["label"]) for d in r["dispositions"] or ()
+                    ),
+                    free_text_codes=bool(r["free_text_codes"]),
                 )
                 for r in conn.execute(select(t.queues)).mappings()
             }
@@ -432,7 +438,7 @@ class Store:
                     .values(live=False, call=call)
                 )
                 codes = tuple(
-                    (c.get("accountCode", ""), c.get("subAccountCode"))
+                    AccountCode(c.get("accountCode", ""), c.get("subAccountCode"), c.get("label"))
                     for c in r["account_codes"] or ()
                 )
                 ended.append(CallRecord(call, codes, r["queue_id"]))
@@ -584,6 +590,8 @@ def _queue_row(q: QueueConfig) -> dict[str, Any]:
         "recording": q.recording,
         "service_level_target": q.service_level_target,
         "partition": q.partition,
+        "dispositions": [{"code": d.code, "label": d.label} for d in q.dispositions],
+        "free_text_codes": q.free_text_codes,
     }
 
 

@@ -22,6 +22,7 @@ export const TEXT = {
     mute: "Mute", unmute: "Unmute", transfer: "Transfer", blind: "Blind transfer",
     finish: "Complete transfer", back: "Back to caller", dial: "Call", number: "Number",
     campaign: "Campaign", direct: "Direct call", auto: "Automatic", accountCode: "Account code",
+    chooseCode: "Choose a code…", otherCode: "Other account code",
     save: "Save", stats: "Today", answered: "Answered", missed: "Missed", talk: "Talk time",
     ready: "Ready time", aux: "Not ready", acw: "Wrap-up", incoming: "Incoming",
     outgoing: "Outgoing", ringing: "Ringing", connected: "Connected", held: "On hold",
@@ -74,6 +75,7 @@ export const TEXT = {
     mute: "Ztlumit", unmute: "Zrušit ztlumení", transfer: "Přepojit", blind: "Přepojit naslepo",
     finish: "Dokončit přepojení", back: "Zpět k volajícímu", dial: "Volat", number: "Číslo",
     campaign: "Kampaň", direct: "Přímý hovor", auto: "Automaticky", accountCode: "Kód hovoru",
+    chooseCode: "Vyberte kód…", otherCode: "Jiný kód hovoru",
     save: "Uložit", stats: "Dnes", answered: "Přijato", missed: "Zmeškáno", talk: "Doba hovorů",
     ready: "K dispozici", aux: "Pauza", acw: "Dopracování", incoming: "Příchozí",
     outgoing: "Odchozí", ringing: "Zvoní", connected: "Spojeno", held: "Podrženo",
@@ -146,6 +148,8 @@ export const ADMIN_TEXT = {
     service_level_target: "Service level target (s)",
     partition: "Partition",
     partitionHint: "In a cluster, the one node that runs it (default main). An agent's queues are all in its partition.",
+    dispositions: "Account codes (dispositions)", free_text_codes: "Agents may also type other codes",
+    dispositionsHint: "One a line: CODE = Label, in the order agents see them. Empty: any code.",
     supervisorOnly: "A supervisor's login opens the reports (/reports/) and the wallboard (/wallboard/), not the administration.",
   },
   cs: {
@@ -174,6 +178,8 @@ export const ADMIN_TEXT = {
     service_level_target: "Cíl úrovně služby (s)",
     partition: "Oddíl",
     partitionHint: "V clusteru ho obsluhuje jediný uzel (výchozí main). Všechny fronty agenta jsou v jeho oddílu.",
+    dispositions: "Kódy hovorů (výsledky)", free_text_codes: "Operátoři mohou psát i jiné kódy",
+    dispositionsHint: "Na každý řádek KÓD = Popis, v pořadí, jak je operátoři uvidí. Prázdné: jakýkoli kód.",
     supervisorOnly: "Přihlášení supervizora otevírá přehledy (/reports/) a nástěnku (/wallboard/), ne správu.",
   },
 };

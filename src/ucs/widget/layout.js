@@ -12,6 +12,7 @@ main > .card { max-width: 480px; } /* login, phone, confirmation: a form's width
 .status-line .pill { white-space: normal; }
 .row > select, .row > input { min-width: 0; }
 .dial-row > input { flex: 1 1 15em; } .dial-row > select { flex: 1 1 8em; }
+.codes > select, .codes > input { flex: 1 1 12em; } .codes > button { flex: 0 0 auto; }
 .settings-row { display: flex; gap: 8px; flex-wrap: wrap; align-items: end; }
 .settings-row > label { flex: 1 1 10em; margin: 0; }
 .settings-row > label select { margin-top: 4px; font-size: 14px; color: var(--text); }

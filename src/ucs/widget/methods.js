@@ -26,6 +26,7 @@ export const METHODS = {
   unhold: READY,
   mute: READY,
   setAccountCode: READY,
+  dispositions: READY,
   state: READY,
   selectRingingSound: READY,
   testRingingSound: READY,

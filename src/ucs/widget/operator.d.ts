@@ -201,6 +201,27 @@ export interface Device {
 export interface AccountCode {
   accountCode: string;
   subAccountCode: string | null;
+  /** The code's label on the list of the call's queue when it came from it (absent for a
+   * code of the agent's own). */
+  label?: string;
+}
+
+/** One of the account codes a queue's calls may be given (its dispositions). */
+export interface Disposition {
+  accountCode: string;
+  /** What the agent reads and picks. */
+  label: string;
+}
+
+/** What dispositions(uniqueid) resolves to: the account codes a call may be given. */
+export interface Dispositions {
+  /** The queue whose list applies: the one the call came through, else the campaign it was
+   * dialled under; null for a call of no queue. */
+  queue: number | null;
+  /** The queue's list, in order (empty: the queue has none). */
+  codes: Disposition[];
+  /** Codes not on the list are taken too (always true when the list is empty). */
+  freeText: boolean;
 }
 
 export interface NotifyOptions {
@@ -320,6 +341,10 @@ export interface Methods {
     subAccountCode?: string | null,
     override?: boolean,
   ): Promise<AccountCode[]>;
+  /** The account codes one of the agent's calls (live, or ended and in wrap-up) may be given,
+   * from its queue's list; setAccountCode refuses others with INVALID_ARGUMENT unless
+   * `freeText`. NOT_FOUND: no such call of the agent's. */
+  dispositions(uniqueid: string): Promise<Dispositions>;
   /** At once; throws an INVALID_STATE UcsError outside READY. */
   state(): StateObject;
   selectRingingSound(sound: RingingSound): Promise<RingingSound>;

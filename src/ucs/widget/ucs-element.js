@@ -144,7 +144,7 @@ class UcsOperator extends HTMLElement {
   /** Redraw a part of the screen without losing what the agent is typing there. */
   keep(box, draw) {
     const drafts = new Map();
-    for (const input of box.querySelectorAll("input")) {
+    for (const input of box.querySelectorAll("input, select[data-listed]")) {
       const holder = input.closest("[data-uniqueid]");
       if (input.value) drafts.set(`${holder ? holder.dataset.uniqueid : ""}/${input.name}`, input.value);
     }
@@ -153,10 +153,10 @@ class UcsOperator extends HTMLElement {
     const card = active && box.contains(active) ? active.closest("[data-uniqueid],[data-ended]") : null;
     const cardId = card ? card.dataset.uniqueid || card.dataset.ended : null;
     draw();
-    for (const input of box.querySelectorAll("input")) {
+    for (const input of box.querySelectorAll("input, select[data-listed]")) {
       const holder = input.closest("[data-uniqueid]");
       const key = `${holder ? holder.dataset.uniqueid : ""}/${input.name}`;
-      if (drafts.has(key)) input.value = drafts.get(key);
+      if (drafts.has(key)) input.value = drafts.get(key); // a choice no longer listed: none
     }
     if (focus === null) return;
     // Keyboard users stay where they were: the same control, else the first of its call card.
@@ -441,8 +441,8 @@ class UcsOperator extends HTMLElement {
         ${queue ? `<div class="number" data-queue-name>${esc(this.tr("queueOf"))}: ${esc(queue.name)}</div>` : ""}
         <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span>${rec}<span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>
-        ${(this.codes.get(call.uniqueid) || []).length ? `<div class="number" data-codes>${esc(this.tr("savedCodes"))}: ${this.codes.get(call.uniqueid).map((x) => esc(x.subAccountCode ? `${x.accountCode} (${x.subAccountCode})` : x.accountCode)).join(", ")}</div>` : ""}
-        <form class="row" data-code><input name="code" aria-label="${esc(this.tr("accountCode"))}" placeholder="${esc(this.tr("accountCode"))}"><button type="submit">${esc(this.tr("save"))}</button></form></div>`;
+        ${(this.codes.get(call.uniqueid) || []).length ? `<div class="number" data-codes>${esc(this.tr("savedCodes"))}: ${this.codes.get(call.uniqueid).map((x) => esc(x.subAccountCode ? `${x.label || x.accountCode} (${x.subAccountCode})` : x.label || x.accountCode)).join(", ")}</div>` : ""}
+        ${this.codeForm(c.dispositions.get(call.uniqueid))}</div>`;
     }).join("") + ended.map(({ call, key }) => `<div class="card call ended" data-ended="${esc(call.uniqueid)}">
         <h2>${esc(this.tr("outgoing"))} · <span data-outcome="${esc(key)}">${esc(this.tr(`outcome.${key}`))}</span></h2>
         <div class="party">${esc(call.called_name || call.name || call.number || this.tr("unknown"))}</div>
@@ -456,17 +456,33 @@ class UcsOperator extends HTMLElement {
       f.onsubmit = (e) => {
         e.preventDefault();
         const uid = f.closest("[data-uniqueid]").dataset.uniqueid;
+        // Typed text first (where the queue allows it), else the code picked from the list.
+        const code = (f.code ? f.code.value.trim() : "") || (f.listed ? f.listed.value : "");
         // The codes saved so far are shown on the call (the answer lists them all).
-        if (f.code.value.trim()) {
-          this.act(c.api.setAccountCode(uid, f.code.value.trim()).then((codes) => {
+        if (code) {
+          this.act(c.api.setAccountCode(uid, code).then((codes) => {
             this.codes.set(uid, Array.isArray(codes) ? codes : []);
             this.renderCalls();
           }));
         }
-        f.code.value = "";
+        if (f.code) f.code.value = "";
+        if (f.listed) f.listed.value = "";
       };
     }
     this.tick();
+  }
+
+  /** A call's account code form: the list of its queue (dispositions) to pick from by label,
+   * and a text field where the queue takes codes of the agent's own (or has no list). */
+  codeForm(choice) {
+    const listed = (choice && Array.isArray(choice.codes)) ? choice.codes : [];
+    const free = !listed.length || !choice || choice.freeText !== false;
+    const select = listed.length
+      ? `<select name="listed" data-listed aria-label="${esc(this.tr("accountCode"))}"><option value="">${esc(this.tr("chooseCode"))}</option>${listed.map((d) => `<option value="${esc(d.accountCode)}">${esc(d.label)}</option>`).join("")}</select>`
+      : "";
+    const own = listed.length ? "otherCode" : "accountCode";
+    const input = free ? `<input name="code" aria-label="${esc(this.tr(own))}" placeholder="${esc(this.tr(own))}">` : "";
+    return `<form class="row codes" data-code>${select}${input}<button type="submit">${esc(this.tr("save"))}</button></form>`;
   }
 
   renderQueues() {

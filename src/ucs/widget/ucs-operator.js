@@ -44,6 +44,7 @@ export class Controller {
     this.userAt = null; // Date.now() when `user` came (its times go on from there)
     this.userKnown = false; // onUser was fired for this login
     this.calls = new Map(); // uniqueid -> Call object as this agent sees it
+    this.dispositions = new Map(); // uniqueid -> {queue, codes, freeText}: the codes it may be given
     this.outcomes = new Outcomes(() => this.changed()); // dials that did not connect, shown a moment
     this.recording = new Set(); // uniqueids of the agent's calls being recorded now
     this.monitoring = null; // a supervisor's listen or barge: {uniqueid, userId, mode}
@@ -224,6 +225,7 @@ export class Controller {
     this.queues = snapshot.queues || [];
     this.reasons = snapshot.reasons || [];
     this.calls = new Map((snapshot.calls || []).map((c) => [c.uniqueid, c]));
+    this.dispositions = new Map(Object.entries(snapshot.dispositions || {}));
     this.recording = new Set(Array.isArray(snapshot.recording) ? snapshot.recording : []);
     if (!this.userKnown) this.fire("onUser", this.user); // once a login, not on every resume
     this.userKnown = true;
@@ -235,6 +237,7 @@ export class Controller {
     this.user = null;
     this.userKnown = false;
     this.calls = new Map();
+    this.dispositions = new Map();
     this.outcomes.clear();
     this.recording = new Set();
     this.monitoring = null;
@@ -343,6 +346,7 @@ export class Controller {
         if (msg.what === "hangup") {
           this._outcome(call, this.calls.get(call.uniqueid));
           this.calls.delete(call.uniqueid);
+          this.dispositions.delete(call.uniqueid);
           this.recording.delete(call.uniqueid);
           this.softphone.hangup(`${call.uniqueid}#coach`);
           this.softphone.hangup(call.uniqueid);
@@ -350,6 +354,7 @@ export class Controller {
         else {
           if (!this.calls.has(call.uniqueid)) this.outcomes.clear(); // a new call: old news go
           this.calls.set(call.uniqueid, call);
+          if (msg.dispositions) this.dispositions.set(call.uniqueid, msg.dispositions);
         }
         if (msg.what === "ringing") {
           this.fire("onCallRinging", call);

@@ -17,6 +17,7 @@ from ucs.storage import partitions
 from ucs.storage import schema as t
 from ucs.web.api.auth import ERRORS, require_admin
 from ucs.web.api.conflicts import conflict, integrity_conflict, taken
+from ucs.web.api.dispositions import FREE_TEXT, LIST, Dispositions
 from ucs.web.api.partition_rule import check_agent, check_membership, check_queue
 from ucs.web.api.plain import Data, PlainModel
 
@@ -166,6 +167,8 @@ class QueuePatch(_Model):
         description="Seconds within which an answer counts toward the service level",
     )
     partition: str | None = Field(None, pattern=PARTITION_PATTERN, description=_PARTITION)
+    dispositions: Dispositions | None = Field(None, description=LIST)
+    free_text_codes: bool | None = Field(None, description=FREE_TEXT)
 
 
 class QueueIn(QueuePatch):

@@ -53,9 +53,11 @@ _FIRST = [
     "connected_username",
     "agents",
 ]
-CSV_FIELDS = [*_FIRST, *sorted(CALL_FIELDS - set(_FIRST)), "account_codes"]
+CSV_FIELDS = [*_FIRST, *sorted(CALL_FIELDS - set(_FIRST)), "account_codes", "account_codes_text"]
 """The CSV's columns: the ones a report reads first (with ``agents``: every agent who was on
-the call, a transferred call's too, space-separated), then every other field of the Call."""
+the call, a transferred call's too, space-separated), then every other field of the Call, the
+account codes as JSON, and as text (``SALE = Sale closed / web; OWN``: code, ``= label`` when
+it came from the queue's list, ``/ sub-code`` when one was given)."""
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet takes a cell for a formula by (OWASP, CSV injection)."""
@@ -86,6 +88,15 @@ def _seconds(start: Any, end: Any) -> int | None:
     return max(0, round(end - start))
 
 
+def _code_text(code: dict[str, Any]) -> str:
+    text = str(code.get("accountCode", ""))
+    if code.get("label"):
+        text += f" = {code['label']}"
+    if code.get("subAccountCode"):
+        text += f" / {code['subAccountCode']}"
+    return text
+
+
 def spreadsheet_row(record: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
     """One call record as its CSV row (before cells are escaped)."""
     row = dict(record)
@@ -95,6 +106,7 @@ def spreadsheet_row(record: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
     row["duration_seconds"] = _seconds(created, ended)
     row["cause_name"] = _CAUSES.get(record.get("cause"))  # type: ignore[arg-type]
     row["agents"] = " ".join(record.get("agents") or ())
+    row["account_codes_text"] = "; ".join(_code_text(c) for c in record.get("account_codes") or ())
     for key in _TIMES:
         row[key] = _iso(record.get(key), tz)
     return row

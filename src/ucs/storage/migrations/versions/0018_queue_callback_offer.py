@@ -1,14 +1,14 @@
 """queues.callback_offer: a waiting caller may press 1 to leave a callback request
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0017"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
