@@ -22,12 +22,11 @@ from tests.media.audio import (
     TONE_SHARE,
     band_share,
     level_dbfs,
-    read_wav,
     stretch,
     write_tone,
 )
 from tests.media.conftest import AGENT_TONE, HAVE_CHROMIUM, SOFTPHONE_ARGS
-from tests.media.helpers import ADMIN, HEARD_IN_BROWSER, operator, request
+from tests.media.helpers import ADMIN, HEARD_IN_BROWSER, caller_heard, operator, request
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
@@ -67,23 +66,6 @@ async def _browser_heard(page: Any, uid: str) -> tuple[Any, int]:
     got = await page.evaluate(HEARD_IN_BROWSER, uid)
     samples = np.asarray(got["samples"], dtype=np.float64)
     return stretch(samples, got["rate"], -1.5, 1.5), int(got["rate"])
-
-
-async def _caller_heard(http: httpx.AsyncClient, uid: str, seconds: float = 2.0) -> tuple[Any, int]:
-    """The last 1.5 s of what the caller heard, once ``seconds`` more of it arrived."""
-
-    async def heard() -> tuple[Any, int]:
-        r = await http.get(f"/api/sim/calls/{uid}/heard")
-        assert r.status_code == 200, r.text
-        return read_wav(r.content)
-
-    start, rate = await heard()
-    async with asyncio.timeout(seconds * 3 + 10):
-        while True:
-            samples, rate = await heard()
-            if len(samples) - len(start) >= seconds * rate:
-                return stretch(samples, rate, -1.5, 1.5), rate
-            await asyncio.sleep(0.1)
 
 
 async def _hears(
@@ -154,7 +136,7 @@ async def test_a_supervisor_listens_barges_in_whispers_and_hangs_up(
         )
         boss_hears = lambda: _browser_heard(boss, uid)  # noqa: E731
         agent_hears = lambda: _browser_heard(agent, uid)  # noqa: E731
-        caller_hears = lambda: _caller_heard(http, uid)  # noqa: E731
+        caller_hears = lambda: caller_heard(http, uid)  # noqa: E731
         await _hears(boss_hears, (CALLER_TONE, AGENT_TONE))
         await _hears(caller_hears, (AGENT_TONE,), without=(SUPERVISOR_TONE,))
         await _hears(agent_hears, (CALLER_TONE,), without=(SUPERVISOR_TONE,))

@@ -85,12 +85,7 @@ def on_kept(c: Center, ev: Kept) -> None:
 
 def keep_expired(c: Center, uid: UniqueId) -> None:
     """The call's record is kept, or the call waited for it long enough: it goes on."""
-    held = c.keeping.release(uid)
-    call = c.calls.get(uid)
-    if held is None or call is None or call.ended:
-        return
-    _go_on(c, call, held)
-    c.book.touch(call)
+    _resume(c, uid, c.keeping.release(uid))
 
 
 def ask(c: Center, call: Call, held: Held) -> None:
@@ -146,7 +141,11 @@ def on_looked_up(c: Center, ev: LookedUp) -> None:
 
 def lookup_expired(c: Center, uid: UniqueId) -> None:
     """The CRM did not answer in time: the call goes on without it."""
-    held = c.lookups.release(uid)
+    _resume(c, uid, c.lookups.release(uid))
+
+
+def _resume(c: Center, uid: UniqueId, held: Held | None) -> None:
+    """A call that was held (``held``: where it was going) goes on, if it still lives."""
     call = c.calls.get(uid)
     if held is None or call is None or call.ended:
         return
