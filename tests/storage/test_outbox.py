@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
+from ucs.core.call import AccountCode
 from ucs.core.effects import CallRecord, StatusRecord
 from ucs.core.ids import AgentId
 from ucs.core.model import Status
@@ -28,7 +29,7 @@ def _cdr(store: Store) -> list[str]:
     return [c["uniqueid"] for c in store.cdr()]
 
 
-def _ended(uid: str, codes: tuple[tuple[str, str | None], ...] = ()) -> CallRecord:
+def _ended(uid: str, codes: tuple[AccountCode, ...] = ()) -> CallRecord:
     return CallRecord({"uniqueid": uid, "created": 5.0, "disconnected": 9.0, "cause": 3}, codes, 1)
 
 
@@ -64,7 +65,7 @@ def test_a_call_record_and_its_event_are_committed_together(db_url: str, tmp_pat
     assert _cdr(store) == ["5.1", "5.2"]
     assert [e["data"].get("uniqueid") for e in _outbox(store)] == ["5.1", None, "5.2"]
     # written again in wrap-up with an account code: the pending event is brought up to date
-    store.deliver(_ended("5.2", (("ORDER-7", None),)))
+    store.deliver(_ended("5.2", (AccountCode("ORDER-7"),)))
     store.flush()
     events = _outbox(store)
     assert len(events) == 3

@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 
 from tests.storage import raw_reports
+from ucs.core.call import AccountCode
 from ucs.core.effects import CallRecord, StatusRecord
 from ucs.core.model import Cause, Status
 from ucs.core.periods import (
@@ -134,7 +135,7 @@ def scenario(seed: int, tz: ZoneInfo, first: date) -> Scenario:
                 (
                     _q(disconnected + rng.uniform(30, 3600)),
                     1,
-                    dataclasses.replace(final, account_codes=(("X", None),)),
+                    dataclasses.replace(final, account_codes=(AccountCode("X"),)),
                 )
             )
         if answered and queue is not None:  # its wrap-up ends with the agent's next change
