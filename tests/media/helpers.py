@@ -75,6 +75,16 @@ HEARD_IN_BROWSER = """async (uniqueid) => {
 for a call, ``{rate, samples}``."""
 
 
+ON_SOFTPHONE = """async ([username, password]) => {
+  await window.ucsOperator.login(username, password);
+  await window.ucsOperator.selectIdentifier('softphone');
+  await window.ucsOperator.provision();
+  await window.ucsOperator.changeStatus('READY');
+}"""
+"""JavaScript for ``page.evaluate(ON_SOFTPHONE, [username, password])``: the agent at work on
+the browser softphone, READY."""
+
+
 async def caller_heard(
     http: httpx.AsyncClient, uid: str, seconds: float = 2.0
 ) -> tuple[Samples, int]:

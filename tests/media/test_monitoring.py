@@ -26,7 +26,14 @@ from tests.media.audio import (
     write_tone,
 )
 from tests.media.conftest import AGENT_TONE, HAVE_CHROMIUM, SOFTPHONE_ARGS
-from tests.media.helpers import ADMIN, HEARD_IN_BROWSER, caller_heard, operator, request
+from tests.media.helpers import (
+    ADMIN,
+    HEARD_IN_BROWSER,
+    ON_SOFTPHONE,
+    caller_heard,
+    operator,
+    request,
+)
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
@@ -37,12 +44,6 @@ TRIES = 4
 """Fresh measurements a change of mode gets before the test fails (a loaded machine mixes late)."""
 MIXED = 0.2
 """Share of each of two tones heard at once (together above ``TONE_SHARE``)."""
-ON_SOFTPHONE = """async ([username, password]) => {
-  await window.ucsOperator.login(username, password);
-  await window.ucsOperator.selectIdentifier('softphone');
-  await window.ucsOperator.provision();
-  await window.ucsOperator.changeStatus('READY');
-}"""
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from tests.media.audio import (
     write_tone,
 )
 from tests.media.conftest import AGENT_TONE, Netns, media_serving
-from tests.media.helpers import ADMIN, caller_heard, operator, request, set_recording
+from tests.media.helpers import ADMIN, ON_SOFTPHONE, caller_heard, operator, request, set_recording
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
@@ -33,12 +33,6 @@ CALLER_TONE = 440.0
 MUSIC_TONE = 600.0
 STRETCH = 3.0
 """Seconds each stretch of a test (talking, held, talking again) lasts."""
-ON_SOFTPHONE = """async ([username, password]) => {
-  await window.ucsOperator.login(username, password);
-  await window.ucsOperator.selectIdentifier('softphone');
-  await window.ucsOperator.provision();
-  await window.ucsOperator.changeStatus('READY');
-}"""
 REFUSAL = "(method) => window.ucsOperator[method]().then(() => 'resolved', (e) => e.code)"
 
 
