@@ -58,6 +58,16 @@ def _calls(url: str, n: int) -> list[str]:
     return uids
 
 
+def _committed(url: str, uids: list[str]) -> None:
+    """Once the call records of ``uids`` are in the database (the server answers before it
+    commits; a busy writer may take longer than the test's next step)."""
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=url, headers=ADMIN) as http:
+        while not set(uids) <= {c["uniqueid"] for c in http.get("/api/cdr").json()}:
+            assert time.monotonic() < deadline, "the call records were not written"
+            time.sleep(0.1)
+
+
 def test_every_call_is_delivered_across_kill_9_of_the_server_and_the_receiver(
     tmp_path: Path,
 ) -> None:
@@ -77,6 +87,7 @@ def test_every_call_is_delivered_across_kill_9_of_the_server_and_the_receiver(
         uids = _calls(url, 5)
         _kill(hook)  # the CRM goes away: its events wait in the outbox
         uids += _calls(url, 5)
+        _committed(url, uids)  # the records are in; their events wait for the CRM
         _kill(ucs)  # and so does the server, events still pending
         ucs = start_server(db, port)
         uids += _calls(url, 5)
@@ -89,9 +100,7 @@ def test_every_call_is_delivered_across_kill_9_of_the_server_and_the_receiver(
             while True:
                 cdr = [c["uniqueid"] for c in http.get("/api/cdr").json()]
                 got = {verify(x)["data"]["uniqueid"] for x in _events(path)}
-                if (got == set(cdr) and set(uids[:9]) | set(uids[10:]) <= got) or (
-                    time.monotonic() > deadline
-                ):
+                if (got == set(cdr) and set(uids) <= got) or (time.monotonic() > deadline):
                     break
                 time.sleep(0.2)
             metrics = http.get("/metrics").text
@@ -105,8 +114,6 @@ def test_every_call_is_delivered_across_kill_9_of_the_server_and_the_receiver(
         events.setdefault(event["id"], event)
     ended = [e["data"]["uniqueid"] for e in events.values() if e["type"] == "call.ended"]
     assert sorted(ended) == sorted(set(ended))  # once each, after de-duplication by id
-    # The calls the server had recorded when it was killed (all but, perhaps, the one hung up
-    # a moment before: a killed server loses at most its last few milliseconds).
-    assert set(uids) - set(cdr) <= {uids[9]}
+    assert set(uids) <= set(cdr)
     assert set(ended) == set(cdr)  # every call in the records, and nothing else
     assert "ucs_crm_webhook_delivered_total" in metrics
