@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers doc-tools media-engine edge bench bench-media
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers sip-proxy doc-tools media-engine edge bench bench-media bench-workers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(BENCH_STAMP)
 # Janus, with and without ucs; about 6 minutes, BENCH_QUICK=1 about 2. Skipped without Janus.
 bench-media: $(BENCH_STAMP) media-engine
 	$(BIN)/python -m bench.media
+
+# call_load on `ucs serve --cluster --workers 2` against one worker, and a worker's failover
+# (bench/workers.py): needs UCS_BENCH_POSTGRES_URL and HAProxy; about 5 minutes, BENCH_QUICK=1 2.
+bench-workers: $(BENCH_STAMP) edge
+	$(BIN)/python -m bench.workers
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -68,6 +73,16 @@ edge:
 	    systemctl disable --now haproxy >/dev/null 2>&1 || true; \
 	  else echo "haproxy is missing and this is not root: the cluster's HAProxy test is skipped"; fi; }
 
+# The cluster's SIP tests run Kamailio with deploy/kamailio.cfg (Debian's kamailio: dispatcher,
+# uac_redirect); the service stays off.
+sip-proxy:
+	@command -v kamailio >/dev/null 2>&1 || test -x /usr/sbin/kamailio || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's kamailio for the cluster's SIP tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio >/dev/null; \
+	    systemctl disable --now kamailio >/dev/null 2>&1 || true; \
+	  else echo "kamailio is missing and this is not root: the cluster's SIP tests are skipped"; fi; }
+
 # docs/api.md's SSO recipes are run in Node.js and PHP, and the component's TypeScript
 # declarations are compiled by tsc (the npm registry's typescript, kept in .venv/node); the
 # browser tests check every screen with axe-core (the npm registry's, injected by the tests).
@@ -100,7 +115,7 @@ media-engine:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MEDIA_PACKAGES) >/dev/null; \
 	  else echo "media packages are missing and this is not root: install $(MEDIA_PACKAGES); media tests skipped"; fi; }
 
-pytest: $(STAMP) chromium sip-peers doc-tools media-engine edge
+pytest: $(STAMP) chromium sip-peers sip-proxy doc-tools media-engine edge
 	$(BIN)/pytest -n auto -q
 
 test: lint typecheck pytest

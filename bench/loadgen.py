@@ -204,6 +204,8 @@ class AgentSpec:
     caller_hangs_up: float = 0.5
     """Share of calls ended by the simulated caller (REST) rather than the agent's hangup."""
     seed: int = 0
+    prefix: str = ""
+    """Before the REST paths: ``/node/NAME`` to reach one worker behind HAProxy."""
 
 
 @dataclass(eq=False)
@@ -407,7 +409,9 @@ class _AgentWorker:
             if by_caller:
                 assert self.http is not None
                 sent = time.monotonic()
-                status, _ = await self.http.request("POST", f"/api/sim/calls/{uid}/hangup")
+                status, _ = await self.http.request(
+                    "POST", f"{self.spec.prefix}/api/sim/calls/{uid}/hangup"
+                )
                 rtt = time.monotonic() - sent
                 self.ends.append((uid, "caller", sent, rtt, "" if status == 204 else str(status)))
             else:
@@ -531,6 +535,8 @@ class CallerSpec:
     queues: tuple[int, ...]
     pool: int = 256
     seed: int = 0
+    prefix: str = ""
+    """Before ``/api/sim/calls``: ``/node/NAME`` to reach one worker behind HAProxy."""
 
 
 async def _caller_phase(
@@ -554,7 +560,7 @@ async def _caller_phase(
         body = {"queue": queue, "from": f"+42060{rng.randrange(10**7):07d}"}
         try:
             status, payload = await http.request(
-                "POST", "/api/sim/calls", body, on_send=mark, deadline=deadline
+                "POST", f"{spec.prefix}/api/sim/calls", body, on_send=mark, deadline=deadline
             )
         except Late:
             not_sent += 1

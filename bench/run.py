@@ -422,14 +422,18 @@ class FreeAgents:
 
 
 @contextlib.contextmanager
-def profiler(pid: int, name: str, enabled: bool) -> Iterator[None]:
-    """py-spy record of the server while the block runs (BENCH_PROFILE=1)."""
+def profiler(
+    pid: int, name: str, enabled: bool, rate: int = 100, gil: bool = False
+) -> Iterator[None]:
+    """py-spy record of the server while the block runs (BENCH_PROFILE=1); ``gil``: only the
+    samples of threads holding the interpreter's lock (their CPU work, not their waits)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not enabled or not Path(spy).exists():
         yield
         return
     out = RESULTS / f"profile-{name}.txt"
-    args = ["record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--format", "raw"]
+    args = ["record", "--pid", str(pid), "--rate", str(rate), "--nonblocking", "--subprocesses"]
+    args += ["--format", "raw", *(["--gil"] if gil else [])]
     proc = subprocess.Popen(
         [spy, *args, "-o", str(out)],
         stdout=subprocess.DEVNULL,
@@ -438,11 +442,17 @@ def profiler(pid: int, name: str, enabled: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, signal.SIGINT, 30)
+
+
+def stop(proc: subprocess.Popen[Any], sig: int, timeout: float) -> None:
+    """Ask ``proc`` to end with ``sig``; killed if it has not within ``timeout`` seconds."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 # --- worker processes ------------------------------------------------------------------------
@@ -700,6 +710,23 @@ def _phase_figures(
     }
 
 
+def answering(
+    cfg: Config, server: Server, workers: Workers, n: int
+) -> tuple[list[Connection], Connection]:
+    """``n`` agents logged in and answering every call (their workers' pipes), and the
+    callers' worker (its pipe)."""
+    agent_pipes = [
+        workers.start(agent_worker, spec) for spec in agent_specs(cfg, server, n, cfg.call_workers)
+    ]
+    caller_pipe = workers.start(caller_worker, CallerSpec(HOST, server.port, ADMIN_TOKEN, (1, 2)))
+    logins = workers.ask("login", pipes=agent_pipes)
+    failures = [f for a in logins for f in a["failures"]]
+    if failures:
+        raise RuntimeError(f"{len(failures)} logins failed: {failures[:3]}")
+    workers.ask("answer", True, pipes=agent_pipes)
+    return agent_pipes, caller_pipe
+
+
 def run_calls(cfg: Config, workdir: Path, ctx: Any) -> dict[str, Any]:
     n = cfg.call_agents
     log(f"call_load: seeding {n} agents")
@@ -718,18 +745,7 @@ def run_calls(cfg: Config, workdir: Path, ctx: Any) -> dict[str, Any]:
             server.put("/api/settings/lookup", {"url": f"{crm_url}/lookup", "timeout_ms": 800})
             server.put("/api/settings/webhook", {"url": f"{crm_url}/hook", "secret": "x" * 32})
             log(f"call_load: CRM on (lookup in 50 ms, webhook) at {crm_url}")
-        agent_pipes = [
-            workers.start(agent_worker, spec)
-            for spec in agent_specs(cfg, server, n, cfg.call_workers)
-        ]
-        caller_pipe = workers.start(
-            caller_worker, CallerSpec(HOST, server.port, ADMIN_TOKEN, (1, 2))
-        )
-        logins = workers.ask("login", pipes=agent_pipes)
-        failures = [f for a in logins for f in a["failures"]]
-        if failures:
-            raise RuntimeError(f"{len(failures)} logins failed: {failures[:3]}")
-        workers.ask("answer", True, pipes=agent_pipes)
+        agent_pipes, caller_pipe = answering(cfg, server, workers, n)
         log(f"call_load: {n} agents READY and answering")
         phases: list[tuple[str, dict[str, Any], float | None, bool]] = []
         stuck: dict[str, Any] = {}
@@ -1026,10 +1042,13 @@ def main() -> int:
     }
     if "crm" in calls:
         results["crm"] = calls["crm"]
-    log("team_view: 0 and 50 supervisors watching the call_load on the virtual clock")
-    results["team_view"] = team.compare(5.0 if cfg.quick else 20.0)
-    log("reports: a month of calls, the queue and agent reports timed (bench/reports.py)")
-    results["reports"] = reports.compare(20_000 if cfg.quick else reports.CALLS)
+    skip = set(os.environ.get("BENCH_SKIP", "").split(","))
+    if "team_view" not in skip:
+        log("team_view: 0 and 50 supervisors watching the call_load on the virtual clock")
+        results["team_view"] = team.compare(5.0 if cfg.quick else 20.0)
+    if "reports" not in skip:
+        log("reports: a month of calls, the queue and agent reports timed (bench/reports.py)")
+        results["reports"] = reports.compare(20_000 if cfg.quick else reports.CALLS)
     results["config"] = asdict(cfg) | {"overload_rate": cfg.overload_rate}
     results["targets"] = evaluate(results)
     results["seconds"] = round(time.monotonic() - started, 1)

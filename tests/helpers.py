@@ -117,6 +117,18 @@ async def ready_agent(url: str, n: int) -> Operator:
     return op
 
 
+async def records_of(http: httpx.AsyncClient, *uids: str) -> dict[str, dict[str, Any]]:
+    """The call records (``/api/cdr``, ``http`` an admin's client) of these calls, by
+    uniqueid, once every one is written (30 s at most)."""
+    async with asyncio.timeout(30):
+        while True:
+            rows = (await http.get("/api/cdr")).json()
+            found = {r["uniqueid"]: r for r in rows if r["uniqueid"] in uids}
+            if len(found) == len(uids):
+                return found
+            await asyncio.sleep(0.1)
+
+
 class CuttableLink:
     """A TCP proxy in front of a database: ``cut()`` drops every connection and refuses new
     ones until ``restore()``."""

@@ -6,6 +6,7 @@ import gc
 import os
 import re
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,8 @@ from ucs.core.directory import PARTITION_PATTERN
 from ucs.core.sso import make_token
 
 if TYPE_CHECKING:
-    from ucs.web.server import Server
+    from ucs.web.server import Server, Settings
+    from ucs.workers import Worker
 
 __all__ = ["app", "main"]
 
@@ -29,6 +31,7 @@ DEMO_SSO_SECRET = "demo-sso-secret"
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", envvar="UCS_HOST"),
     port: int = typer.Option(8080, envvar="UCS_PORT"),
     db: str = typer.Option("sqlite:///ucs.db", envvar="UCS_DB"),
@@ -45,6 +48,16 @@ def serve(
         envvar="UCS_SHED_LAG",
         help="Refuse REST requests that add work (503, Retry-After) while the event loop "
         "lags more than this many seconds; 0: never.",
+    ),
+    health_port: int = typer.Option(
+        0,
+        "--health-port",
+        envvar="UCS_HEALTH_PORT",
+        min=0,
+        max=65535,
+        help="Answer /healthz on this port too, from a thread off the event loop, for a load "
+        "balancer's health check (a node starved of CPU answers at once; deploy/haproxy.cfg "
+        "checks there); 0: none.",
     ),
     keep_wait: float = typer.Option(
         2.0,
@@ -71,6 +84,18 @@ def serve(
     sip_port: int = typer.Option(5060, envvar="UCS_SIP_PORT", help="SIP port (UDP)."),
     sip_trunk: str = typer.Option(
         "", envvar="UCS_SIP_TRUNK", help="HOST:PORT of the SIP trunk (--switch sip)."
+    ),
+    sip_proxy: str = typer.Option(
+        "",
+        envvar="UCS_SIP_PROXY",
+        help="HOST:PORT of the SIP proxy in front (Kamailio's address): requests from it come "
+        "from the address its X-UCS-Source header names (docs/deploy.md, SIP in a cluster).",
+    ),
+    sip_advertise: str = typer.Option(
+        "",
+        envvar="UCS_SIP_ADVERTISE",
+        help="HOST:PORT the other nodes of a cluster reach this node's SIP at (default: "
+        "--sip-host:--sip-port); docs/deploy.md, SIP in a cluster.",
     ),
     journal: str = typer.Option(
         "",
@@ -122,6 +147,24 @@ def serve(
         help="The URL clients reach this node at, where other nodes hand them on to "
         "(default: http://HOST:PORT/; behind HAProxy: https://ADDRESS/node/NAME/).",
     ),
+    trusted_proxy: str = typer.Option(
+        "",
+        "--trusted-proxy",
+        envvar="UCS_TRUSTED_PROXIES",
+        help="Addresses or networks (comma-separated) of the proxies in front, such as "
+        "HAProxy with option forwardfor, whose X-Forwarded-For header gives the client's "
+        "address (the per-address limits, the log); never trusted from anyone else. Default: "
+        "none; with --workers, the local HAProxy's (127.0.0.1).",
+    ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        envvar="UCS_WORKERS",
+        min=1,
+        help="With --cluster: run this many nodes on this machine (NODE-1 … NODE-N) behind "
+        "HAProxy on HOST:PORT (e.g. --workers $(nproc); default 1: this process is the node). "
+        "docs/deploy.md, 'One machine, every core'.",
+    ),
 ) -> None:
     """Start the contact-center server."""
     import uvicorn
@@ -138,8 +181,11 @@ def serve(
         sip_host=sip_host,
         sip_port=sip_port,
         sip_trunk=sip_trunk,
+        sip_advertise=sip_advertise,
+        sip_proxy=sip_proxy,
         journal=journal,
         shed_lag=shed_lag,
+        health_port=health_port,
         keep_wait=keep_wait or None,
         writer_process=True,
         node=(node or socket.gethostname()) if cluster else "",
@@ -150,6 +196,7 @@ def serve(
         media_ice_interface=media_ice_interface,
         recordings_dir=recordings_dir,
         recording_retention_days=recording_retention_days,
+        trusted_proxies=_trusted_proxies(trusted_proxy),
         sso_secret=os.environ.get("UCS_SSO_SECRET", ""),
         admin_token=os.environ.get("UCS_ADMIN_TOKEN", ""),
         admin_token_file=os.environ.get("UCS_ADMIN_TOKEN_FILE", "ucs-admin-token"),
@@ -180,8 +227,12 @@ def serve(
         raise typer.BadParameter(
             f"unknown media {media!r}: auto, janus or off", param_hint="--media"
         )
+    if workers > 1:
+        raise typer.Exit(_supervise(ctx, settings, workers))
+    _logging(access_log)
     server = build_server(settings)
     _check_demo_credentials(server, demo=demo, allowed=allow_demo_credentials)
+    server.steps.mark("credentials check")
     # Full collections froze the loop for 100-200 ms at 200 calls/s (docs/performance.md): what
     # start-up built lives as long as the process, so it is frozen out of the collector's sight,
     # and rarer young collections promote less, so full ones become rare. A young collection
@@ -190,6 +241,7 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)
+    server.steps.mark("gc")
     typer.echo(f"ucs: contact center on http://{host}:{port} (database {db})")
     if settings.admin_token_generated:
         where = Path(settings.admin_token_file).resolve()
@@ -203,6 +255,118 @@ def serve(
         access_log=access_log,
         **uvicorn_options(settings),
     )
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
+    """``--trusted-proxy``: addresses or networks, each checked."""
+    import ipaddress
+
+    found = tuple(p.strip() for p in value.split(",") if p.strip())
+    for proxy in found:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise typer.BadParameter(
+                f"{proxy!r} is not an IP address or network", param_hint="--trusted-proxy"
+            ) from None
+    return found
+
+
+_EACH_SOCKET = frozenset({'%s - "WebSocket %s" [accepted]', "connection open", "connection closed"})
+"""uvicorn's (and websockets') lines for each WebSocket that opens or closes: left out unless
+``--access-log``. A thousand agents reconnecting at once after a take-over made 3,000 of them,
+a tenth of the node's CPU then (docs/performance.md); refusals are still logged."""
+
+
+def _each_socket(record: object) -> bool:
+    return getattr(record, "msg", None) not in _EACH_SOCKET
+
+
+def _logging(access_log: bool) -> None:
+    """ucs's warnings on stderr as uvicorn's lines are (``WARNING:  …``), and the cluster's
+    information too: a node's start says how long each step of it took (``web/startup.py``).
+    Without ``--access-log``, no line for each WebSocket either."""
+    import logging
+
+    from uvicorn.logging import DefaultFormatter
+
+    if not access_log:
+        logging.getLogger("uvicorn.error").addFilter(_each_socket)
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+    logging.getLogger("ucs").addHandler(handler)
+    logging.getLogger("ucs").setLevel(logging.WARNING)
+    logging.getLogger("ucs.cluster").setLevel(logging.INFO)
+
+
+def _supervise(ctx: typer.Context, settings: Settings, count: int) -> int:
+    """``--workers N`` (N > 1): N nodes of the cluster behind HAProxy (``ucs.workers``)."""
+    import asyncio
+
+    from ucs.web.cluster import advertised
+    from ucs.web.origins import own_origins
+    from ucs.workers import HAPROXY_PACKAGE, Supervisor, haproxy_binary, plan
+
+    if not settings.node:
+        raise typer.BadParameter(
+            f"--workers {count} runs {count} nodes of a cluster on one PostgreSQL database: "
+            "add --cluster (and --db postgresql://…), or --workers 1",
+            param_hint="--workers",
+        )
+    if settings.switch == "sip":
+        raise typer.BadParameter(
+            "with --switch sip every worker would answer on the one SIP address: --workers 1, "
+            "one node per SIP address behind Kamailio (docs/deploy.md, SIP in a cluster)",
+            param_hint="--workers",
+        )
+    haproxy = haproxy_binary()
+    if haproxy is None:
+        typer.echo(
+            f"ucs: not started: --workers {count} puts the workers behind HAProxy, which is not "
+            f"installed: install Debian's {HAPROXY_PACKAGE!r} package (apt-get install "
+            f"{HAPROXY_PACKAGE}), or start with --workers 1",
+            err=True,
+        )
+        return 2
+    public = advertised(settings)
+    nodes = plan(settings.node, count, public)
+    origins = list(settings.allowed_origins)
+    if origins or not settings.demo:  # the demo's default, any origin, is kept
+        scheme, _, rest = public.partition("://")
+        origins += [*own_origins(settings.host, settings.port), f"{scheme}://{rest.split('/')[0]}"]
+    params = {p.name: p for p in ctx.command.params if p.name}
+    base = {**ctx.params, "workers": 1, "cluster": True, "host": "127.0.0.1"}
+    # HAProxy reaches the workers from the loopback, the client's address in X-Forwarded-For.
+    base["trusted_proxy"] = ",".join(settings.trusted_proxies) or "127.0.0.1"
+
+    def env(worker: Worker) -> dict[str, str]:
+        values = {**base, "node": worker.name, "port": worker.port, "advertise": worker.advertise}
+        values["health_port"] = worker.health
+        out = {**os.environ, "UCS_ALLOWED_ORIGINS": ",".join(dict.fromkeys(origins))}
+        for name, value in values.items():
+            envvar = params[name].envvar
+            if isinstance(envvar, str) and value is not None:
+                out[envvar] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        return out
+
+    argv = [sys.executable, "-m", "ucs.cli", "serve"]
+    for name, value in base.items():  # what has no variable: --demo
+        if not isinstance(params[name].envvar, str) and value:
+            argv += (
+                [params[name].opts[0]]
+                if isinstance(value, bool)
+                else [params[name].opts[0], str(value)]
+            )
+    names = ", ".join(w.name for w in nodes)
+    typer.echo(
+        f"ucs: contact center on http://{settings.host}:{settings.port} (database "
+        f"{settings.db}): {count} workers ({names}) behind HAProxy"
+    )
+    supervisor = Supervisor(
+        nodes, argv, env, host=settings.host, port=settings.port, haproxy=haproxy
+    )
+    return asyncio.run(supervisor.run())
 
 
 def _check_demo_credentials(server: Server, *, demo: bool, allowed: bool) -> None:

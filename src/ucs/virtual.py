@@ -80,6 +80,8 @@ class VirtualCenter:
         """Messages each connection received (pushes to its agent and sends to it)."""
         self.records: dict[UniqueId, CallRecord] = {}
         """The call records of finished calls."""
+        self.live_records: dict[UniqueId, CallRecord] = {}
+        """The last record of each call in progress."""
         self.status_log: list[StatusRecord] = []
         self._replies: dict[RequestId, Reply | Refuse] = {}
         self._request = 0
@@ -116,8 +118,13 @@ class VirtualCenter:
                     self.inbox.setdefault(client, []).append((eff.type, dict(eff.body)))
             elif isinstance(eff, Send):
                 self.inbox.setdefault(eff.client, []).append((eff.type, dict(eff.body)))
-            elif isinstance(eff, CallRecord) and not eff.live:
-                self.records[UniqueId(str(eff.call["uniqueid"]))] = eff
+            elif isinstance(eff, CallRecord):
+                uid = UniqueId(str(eff.call["uniqueid"]))
+                if eff.live:
+                    self.live_records[uid] = eff
+                else:
+                    self.records[uid] = eff
+                    self.live_records.pop(uid, None)
             elif isinstance(eff, StatusRecord):
                 self.status_log.append(eff)
         return follow

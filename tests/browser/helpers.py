@@ -13,7 +13,7 @@ from typing import Any
 from tests.server.conftest import Running
 from ucs.client import Operator
 
-__all__ = ["AXE", "CALLBACKS", "SHOTS", "axe_problems", "clipped", "crm_page", "open_page"]
+__all__ = ["AXE", "CALLBACKS", "SHOTS", "axe_problems", "clipped", "crm_page", "goto", "open_page"]
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"  # looked at, not kept
 SHOTS.mkdir(parents=True, exist_ok=True)
@@ -61,11 +61,24 @@ async def open_page(browser: Any, crm: tuple[Path, str], running: Running, **kw:
     (folder / "index.html").write_text(crm_page(running.url, **kw), encoding="utf-8")
     page = await browser.new_page()
     page.on("console", lambda m: print("console:", m.text))
-    await page.goto(f"{origin}/index.html")
-    # The component's modules load in well under a second; a machine busy with two Chromiums
-    # on fake media and a media engine (tests/media) once took more than 30 s.
+    await goto(page, f"{origin}/index.html")
+    # The component's modules load in well under a second, some 3 s on a machine loaded to 14
+    # with media tests; they are fetched again after a failed load (a network change).
     await page.wait_for_function("window.log.some(e => e[0] === 'onCredentials')", timeout=60_000)
     return page
+
+
+async def goto(page: Any, url: str) -> None:
+    """``page.goto(url)``, once more when Chromium failed the navigation because the host's
+    network changed (``ERR_NETWORK_CHANGED``: a link or address of the machine came or went,
+    such as the veth pair of another test process's media namespace, tests/media)."""
+    for attempt in range(3):
+        try:
+            await page.goto(url)
+            return
+        except Exception as err:  # playwright's Error
+            if "ERR_NETWORK_CHANGED" not in str(err) or attempt == 2:
+                raise
 
 
 CHECKS = (Path(__file__).parent / "screen_checks.js").read_text(encoding="utf-8")

@@ -104,6 +104,33 @@ async def _broken(browser: Any, crm: tuple[Path, str], server: str, **route: Any
     return page
 
 
+async def test_a_module_whose_load_failed_once_is_loaded_again(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    """A module request that fails for a moment (Chromium fails the connections it is opening
+    when the machine's network changes: ``ERR_NETWORK_CHANGED``) leaves no page without the
+    component: the component's modules and its interface's are fetched again, and it loads."""
+    folder, origin = crm
+    (folder / "index.html").write_text(crm_page(running.url, headless=False), encoding="utf-8")
+    page = await browser.new_page()
+    failed: list[str] = []
+
+    async def once(route: Any) -> None:
+        if route.request.url in failed:
+            await route.continue_()
+        else:
+            failed.append(route.request.url)
+            await route.abort("connectionreset")
+
+    await page.route("**/operator/listeners.js", once)
+    await page.route("**/operator/ucs-element.js", once)
+    await page.goto(f"{origin}/index.html")
+    await page.wait_for_function("window.log.some(e => e[0] === 'onCredentials')")
+    await page.wait_for_function("!!document.querySelector('#operator ucs-operator')")
+    assert sorted(u.rsplit("/", 1)[1] for u in failed) == ["listeners.js", "ucs-element.js"]
+    assert await page.evaluate("window.log.filter(e => e[0] === 'onError')") == []
+
+
 async def test_a_refused_origin_says_which_setting_to_change(
     browser: Any, crm: tuple[Path, str], tmp_path: Path
 ) -> None:

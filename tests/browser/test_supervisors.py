@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.helpers import SHOTS, axe_problems, clipped, open_page
+from tests.browser.helpers import AXE, SHOTS, axe_problems, clipped, open_page
 from tests.helpers import ready_agent
 from tests.server.conftest import Running
 from ucs.client import Operator
@@ -139,6 +139,7 @@ _SETTLED = """() => {
 }"""
 
 
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (make doc-tools)")
 async def test_the_team_tab_filters_by_queue_and_fits_a_phone(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:

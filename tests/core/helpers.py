@@ -18,7 +18,7 @@ from ucs.core.ids import AgentId, ClientId, LineId, QueueId, UniqueId
 from ucs.core.model import CallState
 from ucs.virtual import VirtualCenter
 
-__all__ = ["custom", "member_of", "queue_config", "ringing", "rung", "waiting"]
+__all__ = ["answered", "custom", "member_of", "queue_config", "ringing", "rung", "waiting"]
 
 
 def ringing(vc: VirtualCenter, client: ClientId, uid: str) -> bool:
@@ -41,6 +41,15 @@ def waiting(vc: VirtualCenter, uid: UniqueId) -> bool:
         and not call.offers
         and not any(isinstance(e, Ring) and e.uniqueid == uid for e in vc.effects)
     )
+
+
+def answered(vc: VirtualCenter, client: ClientId) -> UniqueId:
+    """A Support caller rings the agent (the only one free), who answers: connected."""
+    uid = vc.caller(1)
+    vc.advance(2)
+    vc.call(client, "answer")
+    assert vc.last_call(client, uid)[1]["state"] == CallState.CONNECTED
+    return uid
 
 
 def custom(queues: list[QueueConfig], members: dict[int, tuple[Membership, ...]]) -> VirtualCenter:

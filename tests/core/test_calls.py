@@ -794,3 +794,28 @@ def test_campaign_calls_count_as_outgoing_queue_calls(vc: VirtualCenter) -> None
     assert (user["queues"][3]["ringtime"], user["queues"][3]["talktime"]) == (1, 20)
     assert (user["in_calls_answered"], user["in_talktime"]) == (0, 0)
     assert user["status"] == "READY"
+
+
+def test_a_touch_that_changes_nothing_visible_is_neither_pushed_nor_recorded(
+    vc: VirtualCenter,
+) -> None:
+    """A step that touches a call but changes nothing its agent sees (only ``now`` would
+    differ) pushes no ``call.changed``, and writes no live record when nothing a record
+    reader needs changed; a real change still does both."""
+    client = vc.ready(1)
+    uid = vc.caller(1)
+    assert vc.last_call(client, uid)[0] == "ringing"
+
+    def records() -> int:
+        return sum(1 for e in vc.effects if isinstance(e, CallRecord) and e.call["uniqueid"] == uid)
+
+    told, recorded = len(vc.seen(client, uid)), records()
+    vc.advance(1)
+    vc.center.book.touch(vc.center.calls[uid])
+    vc.call(client, "state")
+    assert len(vc.seen(client, uid)) == told
+    assert records() == recorded
+
+    vc.call(client, "answer")
+    assert vc.last_call(client, uid)[0] == "connect"
+    assert records() == recorded + 1

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import make_center
+from tests.core.helpers import answered
 from ucs.core.call import AccountCode
 from ucs.core.directory import Disposition, QueueConfig
 from ucs.core.effects import CallRecord
@@ -37,14 +38,6 @@ def _lists(vc: VirtualCenter, **queues: tuple[tuple[Disposition, ...], bool]) ->
     vc.feed(Reconfigure(dataclasses.replace(d, queues=changed)))
 
 
-def _answered(vc: VirtualCenter, client: ClientId) -> UniqueId:
-    uid = vc.caller(1)
-    vc.advance(2)
-    vc.call(client, "answer")
-    assert vc.last_call(client, uid)[1]["state"] == CallState.CONNECTED
-    return uid
-
-
 def _told(vc: VirtualCenter, client: ClientId, uid: str) -> dict[str, object]:
     """The dispositions the connection was last told of with the call."""
     told = [m for m in vc.messages(client, "call.changed") if m["call"]["uniqueid"] == uid]
@@ -65,7 +58,7 @@ CHOICES = {
 
 def test_a_queue_without_a_list_takes_any_code_and_says_so(vc: VirtualCenter) -> None:
     agent = vc.ready(1)
-    uid = _answered(vc, agent)
+    uid = answered(vc, agent)
     assert _told(vc, agent, uid) == {"queue": 1, "codes": [], "freeText": True}
     assert vc.call(agent, "dispositions", uid) == {"queue": 1, "codes": [], "freeText": True}
     assert vc.call(agent, "setAccountCode", uid, "ANYTHING") == [
@@ -76,7 +69,7 @@ def test_a_queue_without_a_list_takes_any_code_and_says_so(vc: VirtualCenter) ->
 def test_a_code_off_the_list_is_refused_and_nothing_changes(vc: VirtualCenter) -> None:
     _lists(vc, q1=(LIST, False))
     agent = vc.ready(1)
-    uid = _answered(vc, agent)
+    uid = answered(vc, agent)
     assert _told(vc, agent, uid) == CHOICES
     assert vc.call(agent, "setAccountCode", uid, "SALE", "web") == [
         {"accountCode": "SALE", "subAccountCode": "web", "label": "Sale closed"}
@@ -101,7 +94,7 @@ def test_a_code_off_the_list_is_refused_and_nothing_changes(vc: VirtualCenter) -
 def test_free_text_besides_the_list_takes_other_codes_unlabelled(vc: VirtualCenter) -> None:
     _lists(vc, q1=(LIST, True))
     agent = vc.ready(1)
-    uid = _answered(vc, agent)
+    uid = answered(vc, agent)
     assert _told(vc, agent, uid) == {**CHOICES, "freeText": True}
     assert vc.call(agent, "setAccountCode", uid, "OWN") == [
         {"accountCode": "OWN", "subAccountCode": None}
@@ -133,7 +126,7 @@ def test_the_campaign_decides_for_its_calls_and_a_direct_call_takes_any(vc: Virt
 
 def test_a_changed_list_reaches_the_agent_on_the_call(vc: VirtualCenter) -> None:
     agent = vc.ready(1)
-    uid = _answered(vc, agent)
+    uid = answered(vc, agent)
     seen = len(vc.messages(agent, "call.changed"))
     _lists(vc, q1=(LIST, False))
     pushed = vc.messages(agent, "call.changed")[seen:]
@@ -149,7 +142,7 @@ def test_a_changed_list_reaches_the_agent_on_the_call(vc: VirtualCenter) -> None
 def test_a_joining_tab_is_told_the_lists_of_the_calls(vc: VirtualCenter) -> None:
     _lists(vc, q1=(LIST, False))
     agent = vc.ready(1)
-    uid = _answered(vc, agent)
+    uid = answered(vc, agent)
     tab = vc.connect()
     snapshot = vc.call(tab, "login", "agent1", "agent1-pass")
     assert snapshot["dispositions"] == {uid: CHOICES}
@@ -159,7 +152,7 @@ def test_a_joining_tab_is_told_the_lists_of_the_calls(vc: VirtualCenter) -> None
 def test_another_agent_cannot_read_the_list_of_my_call(vc: VirtualCenter) -> None:
     mine = vc.ready(1)
     other = vc.ready(2)
-    uid = _answered(vc, mine)
+    uid = answered(vc, mine)
     with pytest.raises(NotFound):
         vc.call(other, "dispositions", uid)
 
@@ -180,7 +173,7 @@ def test_set_account_code_takes_exactly_what_the_queue_allows(
     _lists(vc, q1=(tuple(Disposition(c, f"Label {c}") for c in codes), free))
     q: QueueConfig = vc.center.directory.queues[SUPPORT]
     agent = vc.ready(1)
-    uid = _answered(vc, agent)
+    uid = answered(vc, agent)
     expected: list[AccountCode] = []
     for code, override in tries:
         allowed = free or not codes or code in codes

@@ -13,7 +13,7 @@ from tests.core.helpers import custom, member_of, queue_config
 from ucs.core.directory import Strategy
 from ucs.core.effects import CallRecord, Record, Unrecorded
 from ucs.core.errors import Forbidden, InvalidState, MediaUnavailable
-from ucs.core.events import MediaStatus
+from ucs.core.events import AudioAnchored, MediaStatus
 from ucs.core.ids import ClientId, UniqueId
 from ucs.virtual import VirtualCenter
 
@@ -125,3 +125,63 @@ def test_an_engine_without_the_recording_tools_records_nothing(mode: str) -> Non
     vc.call(client, "hangup")
     final = [e for e in vc.effects if isinstance(e, CallRecord) and not e.live]
     assert final[-1].call["recorded"] is False
+
+
+@pytest.mark.parametrize("mode", ["always", "on_demand"])
+def test_desk_phones_are_recorded_when_the_switch_anchors_their_audio(mode: str) -> None:
+    """``--switch sip`` with an engine (``MediaStatus.phones``): a desk phone's call is
+    recorded as the softphone's once the switch says its audio is in the engine
+    (``AudioAnchored``, just after the phone answers); once the engine is gone, not."""
+    q = dataclasses.replace(queue_config(1, Strategy.LONGEST_IDLE), recording=mode)
+    vc = custom([q], {1: member_of(1), 2: member_of(1)})
+    vc.feed(MediaStatus(True, phones=True))
+    client, uid = _talking(vc, "phone1")
+    assert _records(vc, uid) == []  # answered, not anchored yet: nothing decided
+    with pytest.raises(MediaUnavailable):
+        vc.call(client, "startRecording")
+    vc.feed(AudioAnchored(uid, True))
+    if mode == "on_demand":
+        assert _records(vc, uid) == []
+        vc.call(client, "startRecording")
+    assert _records(vc, uid) == [True] and vc.center.calls[uid].recorded is True
+    vc.feed(AudioAnchored(uid, True))  # said again (a transfer's new leg): nothing more
+    vc.call(client, "stopRecording")
+    assert _records(vc, uid) == [True, False]
+    vc.call(client, "hangup")
+    vc.feed(MediaStatus(False, phones=True))
+    later = vc.caller(1)
+    vc.call(client, "answer")
+    vc.feed(AudioAnchored(later, True))
+    with pytest.raises(MediaUnavailable):
+        vc.call(client, "startRecording")
+    assert _records(vc, later) == []
+
+
+@pytest.mark.parametrize("mode", ["always", "on_demand"])
+def test_a_desk_phones_call_the_switch_could_not_anchor_is_not_recorded(mode: str) -> None:
+    """The switch says this call's audio is not in the engine (its SDP had no G.711): an
+    ``always`` call is unrecorded (``no_audio``), ``startRecording`` is MEDIA_UNAVAILABLE, and
+    ``recorded`` stays false in the Call object and the call record; the next call, anchored,
+    is recorded."""
+    q = dataclasses.replace(queue_config(1, Strategy.LONGEST_IDLE), recording=mode)
+    vc = custom([q], {1: member_of(1)})
+    vc.feed(MediaStatus(True, phones=True))
+    client = vc.agent_ready("agent1", "agent1-pass", "phone1")
+    uid = vc.caller(1)
+    vc.feed(AudioAnchored(uid, False))  # (said when the caller's INVITE came)
+    vc.call(client, "answer")
+    unrecorded = [e for e in vc.effects if isinstance(e, Unrecorded) and e.uniqueid == uid]
+    assert unrecorded == ([Unrecorded(uid, 1, "no_audio")] if mode == "always" else [])
+    with pytest.raises(MediaUnavailable):
+        vc.call(client, "startRecording")
+    assert vc.call(client, "state")["call"]["recorded"] is False
+    vc.call(client, "hangup")
+    final = [e for e in vc.effects if isinstance(e, CallRecord) and not e.live]
+    assert final[-1].call["recorded"] is False and _records(vc, uid) == []
+    vc.call(client, "changeStatus", "READY")
+    anchored = vc.caller(1)
+    vc.call(client, "answer")
+    vc.feed(AudioAnchored(anchored, True))
+    if mode == "on_demand":
+        vc.call(client, "startRecording")
+    assert _records(vc, anchored) == [True]

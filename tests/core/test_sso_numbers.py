@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ucs.core import sso
+from ucs.core import numbers, sso
 from ucs.core.errors import InvalidArgument, Unauthorized
 from ucs.core.numbers import Dialable, normalize, parse_dialable
 from ucs.core.sso import DEFAULT_WINDOW, ReplayMemory, make_token, verify_token
@@ -342,6 +342,29 @@ def test_normalize_gives_e164_for_the_czech_region(number: str | None, e164: str
 def test_normalize_depends_on_the_region() -> None:
     assert normalize("0905 123 456", "SK") == "+421905123456"
     assert normalize("+420601123456", "SK") == "+420601123456"
+    assert normalize("0905 123 456", "CZ") is None  # the same number, remembered per region
+
+
+_e164 = numbers._normalize.__wrapped__
+"""What phonenumbers says, asked afresh (``normalize`` remembers its answers)."""
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.from_regex(r"\+?[0-9 ]{1,16}", fullmatch=True), st.text(max_size=12)),
+            st.sampled_from(["CZ", "SK", "US", "GB"]),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_remembered_numbers_are_what_phonenumbers_says_each_time(
+    asked: list[tuple[str, str]],
+) -> None:
+    for number, region in asked + asked:  # each asked again: the remembered answer
+        assert normalize(number, region) == (_e164(number, region) if number else None)
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,8 @@ __all__ = [
 TONE_SHARE = 0.8
 TONE_DBFS = -30.0
 SILENCE_DBFS = -50.0
+GREETING, MUSIC = 800.0, 600.0
+"""The tones the waiting tests upload as a queue's greeting and music (told by frequency)."""
 
 Samples = npt.NDArray[np.float64]
 
@@ -62,6 +64,15 @@ def band_share(samples: Samples, rate: int, frequency: float, width: float = 25.
     if total == 0:
         return 0.0
     return float(power[np.abs(freqs - frequency) <= width].sum()) / total
+
+
+def loudest_hz(samples: Samples, rate: int) -> float:
+    """The frequency with the most power (Hann window): what a failed assertion says was
+    heard."""
+    if len(samples) == 0:
+        return 0.0
+    power = np.abs(np.fft.rfft((samples - samples.mean()) * np.hanning(len(samples)))) ** 2
+    return float(np.fft.rfftfreq(len(samples), 1.0 / rate)[int(np.argmax(power))])
 
 
 def level_dbfs(samples: Samples) -> float:
@@ -99,3 +110,66 @@ def assert_tone(samples: Samples, rate: int, frequency: float) -> None:
     """``samples`` hold the tone: its share above ``TONE_SHARE``, its level above ``TONE_DBFS``."""
     share, level = band_share(samples, rate, frequency), level_dbfs(samples)
     assert share > TONE_SHARE and level > TONE_DBFS, (frequency, share, level)
+
+
+def assert_two_sides(
+    left: Samples,
+    right: Samples,
+    rate: int,
+    talking: list[tuple[float, float]],
+    silent: list[tuple[float, float]],
+    far: float,
+    agent: float,
+) -> None:
+    """A recording's two channels: in each ``(start, seconds)`` stretch of ``talking`` the far
+    party's tone left and the agent's right; both channels silent in each of ``silent``."""
+    for at, seconds in talking:
+        assert_tone(stretch(left, rate, at, seconds), rate, far)
+        assert_tone(stretch(right, rate, at, seconds), rate, agent)
+    for at, seconds in silent:
+        assert level_dbfs(stretch(left, rate, at, seconds)) < SILENCE_DBFS, (at, seconds)
+        assert level_dbfs(stretch(right, rate, at, seconds)) < SILENCE_DBFS, (at, seconds)
+
+
+def assert_paused_recording(
+    data: bytes, start: float, times: tuple[float, float, float, float], far: float, agent: float
+) -> None:
+    """A call recorded from ``began``, paused at ``paused``, recorded again from ``resumed``
+    to ``ended`` (``times``, wall clock; ``start``: the recording's, from its listing): one
+    WAV as long as that, both sides in the recorded stretches, both silent in the pause."""
+    began, paused, resumed, ended = times
+    left, right, rate = channels(data)
+    assert ended - began - 1.0 < len(left) / rate < ended - began + 1.0
+    first = (began - start + 0.5, paused - began - 1.0)
+    pause = (paused - start + 0.5, resumed - paused - 1.0)
+    second = (resumed - start + 0.5, ended - resumed - 1.0)
+    assert_two_sides(left, right, rate, [first, second], [pause], far, agent)
+
+
+def heard_kinds(samples: Samples, rate: int, step: float = 0.5) -> list[str]:
+    """What each half second holds: ``greeting``, ``music``, ``speech`` or ``silence``
+    (runs of one kind collapsed)."""
+    kinds: list[str] = []
+    n = int(step * rate)
+    for start in range(0, len(samples) - n + 1, n):
+        window = samples[start : start + n]
+        level = level_dbfs(window)
+        if level < SILENCE_DBFS:
+            kind = "silence"
+        elif band_share(window, rate, GREETING) > TONE_SHARE and level > TONE_DBFS:
+            kind = "greeting"
+        elif band_share(window, rate, MUSIC) > TONE_SHARE and level > TONE_DBFS:
+            kind = "music"
+        elif band_share(window, rate, MUSIC) < 0.3 and level > -40:
+            kind = "speech"
+        else:
+            kind = "mixed"  # a window across a change
+        if kind != "mixed" and (not kinds or kinds[-1] != kind):
+            kinds.append(kind)
+    return kinds
+
+
+def heard_sounds(samples: Samples, rate: int) -> list[str]:
+    """What was heard, in order, silences left out (a prompt may take a moment to make)."""
+    kinds = [k for k in heard_kinds(samples, rate) if k != "silence"]
+    return [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]

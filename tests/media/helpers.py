@@ -5,25 +5,43 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.media.audio import Samples, read_wav, stretch
+from tests.media.audio import (
+    TONE_DBFS,
+    TONE_SHARE,
+    Samples,
+    band_share,
+    level_dbfs,
+    read_wav,
+    stretch,
+)
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
 
 __all__ = [
     "ADMIN",
+    "CALLER_TONE",
     "HEARD_IN_BROWSER",
+    "MIXED",
+    "TRIES",
+    "browser_heard",
     "caller_heard",
+    "hears",
     "operator",
     "request",
+    "ring_and_answer",
     "set_recording",
 ]
 
 ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
+CALLER_TONE = 440.0
+"""What a simulated caller of ``ring_and_answer`` says."""
 
 
 async def operator(running: Running) -> ClientConnection:
@@ -105,8 +123,85 @@ async def caller_heard(
             await asyncio.sleep(0.1)
 
 
+async def ring_and_answer(page: Any, http: httpx.AsyncClient, queue: int = 1) -> str:
+    """A simulated caller saying 440 Hz rings the agent of ``page``, who answers on the
+    softphone; once its audio plays in the tab. Returns the call's uniqueid."""
+    r = await http.post(
+        "/api/sim/calls",
+        json={"queue": queue, "from": "+420777123456", "audio": f"tone:{CALLER_TONE:g}"},
+    )
+    assert r.status_code == 201, r.text
+    uid = str(r.json()["uniqueid"])
+    await page.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
+    await page.evaluate("window.ucsOperator.answer()")
+    await page.wait_for_function(
+        f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
+    )
+    return uid
+
+
 async def set_recording(http: httpx.AsyncClient, queue: int, mode: str) -> None:
     """The queue's ``recording`` mode over REST (``http`` with the admin token)."""
     r = await http.patch(f"/api/queues/{queue}", json={"recording": mode})
     assert r.status_code == 200, r.text
     assert r.json()["recording"] == mode
+
+
+TRIES = 4
+"""Fresh measurements a change of mode gets before the test fails (a loaded machine mixes late)."""
+MIXED = 0.2
+"""Share of each of two tones heard at once (together above ``TONE_SHARE``)."""
+
+
+async def browser_heard(page: Any, uid: str) -> tuple[Any, int]:
+    """What the tab's softphone played for ``uid`` (``HEARD_IN_BROWSER``): its middle 3 s."""
+    got = await page.evaluate(HEARD_IN_BROWSER, uid)
+    samples = np.asarray(got["samples"], dtype=np.float64)
+    return stretch(samples, got["rate"], -1.5, 1.5), int(got["rate"])
+
+
+async def hears(
+    measure: Callable[[], Awaitable[tuple[Any, int]]],
+    tones: tuple[float, ...],
+    without: tuple[float, ...] = (),
+) -> None:
+    """What ``measure`` gives holds ``tones`` (one: alone; two: both at once) and none of
+    ``without``, once the engine applied the change: measured again (a fresh stretch each
+    time) up to ``TRIES`` times while it does not."""
+    for attempt in range(TRIES):
+        samples, rate = await measure()
+        try:
+            if len(tones) == 2:
+                _both(samples, rate, *tones)
+            else:
+                assert band_share(samples, rate, tones[0]) > TONE_SHARE
+                assert level_dbfs(samples) > TONE_DBFS
+            for tone in without:
+                assert band_share(samples, rate, tone) < 0.05
+            return
+        except AssertionError:
+            if attempt == TRIES - 1:
+                raise
+
+
+Hearing = (
+    tuple[Callable[[], Awaitable[tuple[Any, int]]], tuple[float, ...]]
+    | tuple[Callable[[], Awaitable[tuple[Any, int]]], tuple[float, ...], tuple[float, ...]]
+)
+"""The arguments of one ``hears``."""
+
+
+async def hear_all(*checks: Hearing) -> None:
+    """Several ``hears`` at once: each party's measure of the same seconds, as a room of
+    people hears one moment (a failure cancels the others)."""
+    async with asyncio.TaskGroup() as group:
+        for check in checks:
+            group.create_task(hears(*check))
+
+
+def _both(samples: Any, rate: int, one: float, other: float) -> None:
+    """Two tones heard at once."""
+    first, second = band_share(samples, rate, one), band_share(samples, rate, other)
+    assert first > MIXED and second > MIXED, (first, second)
+    assert first + second > TONE_SHARE, (first, second)
+    assert level_dbfs(samples) > TONE_DBFS

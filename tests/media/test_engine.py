@@ -20,6 +20,7 @@ from tests.media.audio import SILENCE_DBFS, band_share, level_dbfs, read_wav, wr
 from tests.media.helpers import operator, request
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
+from ucs.media.base import run_tool
 from ucs.media.g711 import decode, wav
 
 pytestmark = pytest.mark.anyio
@@ -166,7 +167,7 @@ def test_janus_goes_when_ucs_serve_is_killed(tmp_path: Path) -> None:
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL)
     try:
         janus = None
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # the server started Janus after 26 s at a load of 13
         while janus is None and time.monotonic() < deadline:
             janus = next(iter(_children(proc.pid, "janus")), None)
             time.sleep(0.1)
@@ -178,6 +179,21 @@ def test_janus_goes_when_ucs_serve_is_killed(tmp_path: Path) -> None:
     while Path(f"/proc/{janus}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not Path(f"/proc/{janus}").exists() or _state(janus) == "Z"
+
+
+async def test_a_tool_cancelled_is_killed_and_waited_for() -> None:
+    """A prompt or recording being made when the server stops (its tasks cancelled): the tool
+    is killed and reaped, not left running past the server's event loop (whose closed
+    transport once failed a later test of the same process with ResourceWarnings)."""
+    task = asyncio.create_task(run_tool("sleep", "30"))
+    async with asyncio.timeout(30):
+        while not _children(os.getpid(), "sleep"):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _children(os.getpid(), "sleep") == []  # not even a zombie
+    assert await run_tool("sh", "-c", "echo said >&2; exit 3") == (3, b"said\n")
 
 
 def _children(pid: int, name: str) -> list[int]:

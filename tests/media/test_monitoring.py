@@ -8,97 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 
 from tests.browser.helpers import open_page
-from tests.media.audio import (
-    TONE_DBFS,
-    TONE_SHARE,
-    band_share,
-    level_dbfs,
-    stretch,
-    write_tone,
-)
-from tests.media.conftest import AGENT_TONE, HAVE_CHROMIUM, SOFTPHONE_ARGS
+from tests.media.conftest import AGENT_TONE, SUPERVISOR_TONE
 from tests.media.helpers import (
     ADMIN,
-    HEARD_IN_BROWSER,
+    CALLER_TONE,
     ON_SOFTPHONE,
+    browser_heard,
     caller_heard,
+    hear_all,
+    hears,
     operator,
     request,
+    ring_and_answer,
 )
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
-
-CALLER_TONE = 440.0
-SUPERVISOR_TONE = 1700.0
-TRIES = 4
-"""Fresh measurements a change of mode gets before the test fails (a loaded machine mixes late)."""
-MIXED = 0.2
-"""Share of each of two tones heard at once (together above ``TONE_SHARE``)."""
-
-
-@pytest.fixture
-async def supervisor_browser(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    """Chromium whose fake microphone says 1.7 kHz (the supervisor's voice)."""
-    from playwright.async_api import async_playwright
-
-    from tests.browser.conftest import ARGS, CHROMIUM, Watched
-
-    if not HAVE_CHROMIUM:
-        pytest.skip("chromium is not installed")
-    mic = write_tone(tmp_path / "supervisor-1700hz.wav", SUPERVISOR_TONE)
-    args = [*ARGS, *SOFTPHONE_ARGS, f"--use-file-for-fake-audio-capture={mic}"]
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield Watched(browser, request.node)
-        await browser.close()
-
-
-async def _browser_heard(page: Any, uid: str) -> tuple[Any, int]:
-    got = await page.evaluate(HEARD_IN_BROWSER, uid)
-    samples = np.asarray(got["samples"], dtype=np.float64)
-    return stretch(samples, got["rate"], -1.5, 1.5), int(got["rate"])
-
-
-async def _hears(
-    measure: Callable[[], Awaitable[tuple[Any, int]]],
-    tones: tuple[float, ...],
-    without: tuple[float, ...] = (),
-) -> None:
-    """What ``measure`` gives holds ``tones`` (one: alone; two: both at once) and none of
-    ``without``, once the engine applied the change: measured again (a fresh stretch each
-    time) up to ``TRIES`` times while it does not."""
-    for attempt in range(TRIES):
-        samples, rate = await measure()
-        try:
-            if len(tones) == 2:
-                _both(samples, rate, *tones)
-            else:
-                assert band_share(samples, rate, tones[0]) > TONE_SHARE
-                assert level_dbfs(samples) > TONE_DBFS
-            for tone in without:
-                assert band_share(samples, rate, tone) < 0.05
-            return
-        except AssertionError:
-            if attempt == TRIES - 1:
-                raise
-
-
-def _both(samples: Any, rate: int, one: float, other: float) -> None:
-    """Two tones heard at once."""
-    first, second = band_share(samples, rate, one), band_share(samples, rate, other)
-    assert first > MIXED and second > MIXED, (first, second)
-    assert first + second > TONE_SHARE
-    assert level_dbfs(samples) > TONE_DBFS
 
 
 async def test_a_supervisor_listens_barges_in_whispers_and_hangs_up(
@@ -118,16 +50,7 @@ async def test_a_supervisor_listens_barges_in_whispers_and_hangs_up(
     agent1 = media_server.server.center.directory.agent_by_username("agent1")
     assert agent1 is not None
     async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
-        r = await http.post(
-            "/api/sim/calls",
-            json={"queue": 1, "from": "+420777123456", "audio": f"tone:{CALLER_TONE:g}"},
-        )
-        uid = r.json()["uniqueid"]
-        await agent.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
-        await agent.evaluate("window.ucsOperator.answer()")
-        await agent.wait_for_function(
-            f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
-        )
+        uid = await ring_and_answer(agent, http)
 
         # Listen: the supervisor hears the caller and the agent; nobody hears the supervisor.
         watching = await boss.evaluate(f"window.ucsOperator.listen({agent1.id})")
@@ -135,18 +58,22 @@ async def test_a_supervisor_listens_barges_in_whispers_and_hangs_up(
         await boss.wait_for_function(
             f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
         )
-        boss_hears = lambda: _browser_heard(boss, uid)  # noqa: E731
-        agent_hears = lambda: _browser_heard(agent, uid)  # noqa: E731
+        boss_hears = lambda: browser_heard(boss, uid)  # noqa: E731
+        agent_hears = lambda: browser_heard(agent, uid)  # noqa: E731
         caller_hears = lambda: caller_heard(http, uid)  # noqa: E731
-        await _hears(boss_hears, (CALLER_TONE, AGENT_TONE))
-        await _hears(caller_hears, (AGENT_TONE,), without=(SUPERVISOR_TONE,))
-        await _hears(agent_hears, (CALLER_TONE,), without=(SUPERVISOR_TONE,))
+        await hear_all(
+            (boss_hears, (CALLER_TONE, AGENT_TONE)),
+            (caller_hears, (AGENT_TONE,), (SUPERVISOR_TONE,)),
+            (agent_hears, (CALLER_TONE,), (SUPERVISOR_TONE,)),
+        )
 
         # Barge: both hear the supervisor, on the same connection.
         changed = await boss.evaluate(f"window.ucsOperator.barge({agent1.id})")
         assert changed["mode"] == "barge"
-        await _hears(caller_hears, (AGENT_TONE, SUPERVISOR_TONE))
-        await _hears(agent_hears, (CALLER_TONE, SUPERVISOR_TONE))
+        await hear_all(
+            (caller_hears, (AGENT_TONE, SUPERVISOR_TONE)),
+            (agent_hears, (CALLER_TONE, SUPERVISOR_TONE)),
+        )
         assert await boss.evaluate("window.ucsOperator.__ucs.softphone.calls.size") == 1
 
         # Whisper: the agent hears the supervisor (a second connection), the caller does not.
@@ -156,25 +83,156 @@ async def test_a_supervisor_listens_barges_in_whispers_and_hangs_up(
         await agent.wait_for_function(
             f"window.ucsOperator.__ucs.softphone.remote('{coach}') !== null", timeout=20000
         )
-        await _hears(lambda: _browser_heard(agent, coach), (SUPERVISOR_TONE,))
-        await _hears(caller_hears, (AGENT_TONE,), without=(SUPERVISOR_TONE,))
-        await _hears(agent_hears, (CALLER_TONE,), without=(SUPERVISOR_TONE,))
-        await _hears(boss_hears, (CALLER_TONE, AGENT_TONE))  # still hears both sides
+        await hear_all(
+            (lambda: browser_heard(agent, coach), (SUPERVISOR_TONE,)),
+            (caller_hears, (AGENT_TONE,), (SUPERVISOR_TONE,)),
+            (agent_hears, (CALLER_TONE,), (SUPERVISOR_TONE,)),
+        )
+        await hears(boss_hears, (CALLER_TONE, AGENT_TONE))  # still hears both sides
 
         # Back to listening: the supervisor is heard by nobody again.
         await boss.evaluate(f"window.ucsOperator.listen({agent1.id})")
         await agent.wait_for_function(
             f"window.ucsOperator.__ucs.softphone.remote('{coach}') === null"
         )
-        await _hears(caller_hears, (AGENT_TONE,), without=(SUPERVISOR_TONE,))
+        await hears(caller_hears, (AGENT_TONE,), without=(SUPERVISOR_TONE,))
 
         # The supervisor hangs up: the call goes on, the two still hear each other.
         await boss.evaluate("window.ucsOperator.hangup()")
         await boss.wait_for_function(f"window.ucsOperator.__ucs.softphone.remote('{uid}') === null")
         assert media_server.server.center.calls[uid].state == 3
-        await _hears(caller_hears, (AGENT_TONE,))
-        await _hears(agent_hears, (CALLER_TONE,))
+        await hear_all(
+            (caller_hears, (AGENT_TONE,)),
+            (agent_hears, (CALLER_TONE,)),
+        )
         await agent.evaluate("window.ucsOperator.hangup()")
+
+
+async def test_a_reloaded_supervisor_tab_shows_the_monitoring_and_hears_it_again(
+    softphone_browser: Any,
+    supervisor_browser: Any,
+    crm: tuple[Path, str],
+    media_server: Running,
+) -> None:
+    """A supervisor listening reloads the tab (logged in with ``login(..., true)`` and
+    ``autologin``): the session snapshot says the listening, the Team tab shows it (the
+    mode pressed, the bar to stop it), the tab hears both sides again, still unheard, and its
+    stop button (``hangup()``) ends it while the call goes on."""
+    agent = await open_page(
+        softphone_browser, crm, media_server, headless=False, extra="audioProcessing: false,"
+    )
+    await agent.evaluate(ON_SOFTPHONE, ["agent1", "agent1-pass"])
+    boss = await open_page(
+        supervisor_browser,
+        crm,
+        media_server,
+        headless=False,
+        extra="audioProcessing: false, autologin: true,",
+    )
+    await boss.evaluate(REMEMBERED_ON_SOFTPHONE, ["supervisor", "supervisor-pass"])
+    center = media_server.server.center
+    agent1 = center.directory.agent_by_username("agent1")
+    supervisor = center.directory.agent_by_username("supervisor")
+    assert agent1 is not None and supervisor is not None
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
+        uid = await ring_and_answer(agent, http)
+        await boss.evaluate(f"window.ucsOperator.listen({agent1.id})")
+        await boss.wait_for_function(
+            f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
+        )
+
+        await boss.reload()
+        await boss.wait_for_function(
+            "window.ucsOperator.__ucs && window.ucsOperator.__ucs.phase === 'READY'",
+            timeout=60_000,
+        )
+        watching = await boss.evaluate("window.ucsOperator.__ucs.monitoring")
+        assert watching == {"uniqueid": uid, "userId": agent1.id, "mode": "listen"}
+        await boss.wait_for_function(
+            f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
+        )
+        caller_hears = lambda: caller_heard(http, uid)  # noqa: E731
+        await hear_all(
+            (lambda: browser_heard(boss, uid), (CALLER_TONE, AGENT_TONE)),
+            (caller_hears, (AGENT_TONE,), (SUPERVISOR_TONE,)),
+            (lambda: browser_heard(agent, uid), (CALLER_TONE,), (SUPERVISOR_TONE,)),
+        )
+
+        ui = boss.locator("ucs-operator")
+        await ui.locator("[data-tab='team']").click()
+        await ui.locator("[data-monitoring='listen']").wait_for()
+        pressed = ui.locator(f"button[data-monitor][data-user='{agent1.id}'][aria-pressed='true']")
+        assert await pressed.get_attribute("data-monitor") == "listen"
+        await ui.locator("button[data-monitor-end]").click()
+        await boss.wait_for_function(f"window.ucsOperator.__ucs.softphone.remote('{uid}') === null")
+        assert await boss.evaluate("window.ucsOperator.__ucs.monitoring") is None
+        assert supervisor.id not in center.monitors
+        assert center.calls[uid].state == 3  # the agent's call goes on
+        await hears(caller_hears, (AGENT_TONE,))
+        await agent.evaluate("window.ucsOperator.hangup()")
+
+
+REMEMBERED_ON_SOFTPHONE = ON_SOFTPHONE.replace(
+    "login(username, password)", "login(username, password, true)"
+)
+"""``ON_SOFTPHONE`` with the login remembered (``autologin`` logs in with it after a reload)."""
+
+
+async def test_a_reloaded_agent_tab_hears_the_call_and_the_whisper_again(
+    softphone_browser: Any,
+    supervisor_browser: Any,
+    crm: tuple[Path, str],
+    media_server: Running,
+) -> None:
+    """The agent's tab that plays the call reloads while the supervisor whispers: logged in
+    again (``autologin``), it plays the call again and opens the coach connection again (the
+    snapshot's ``coach``); the agent hears the supervisor, the caller does not."""
+    boss = await open_page(
+        supervisor_browser, crm, media_server, headless=False, extra="audioProcessing: false,"
+    )
+    await boss.evaluate(ON_SOFTPHONE, ["supervisor", "supervisor-pass"])
+    agent = await open_page(  # (last: the CRM page it reloads is this one)
+        softphone_browser,
+        crm,
+        media_server,
+        headless=False,
+        extra="audioProcessing: false, autologin: true,",
+    )
+    await agent.evaluate(REMEMBERED_ON_SOFTPHONE, ["agent1", "agent1-pass"])
+    agent1 = media_server.server.center.directory.agent_by_username("agent1")
+    assert agent1 is not None
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN, timeout=30) as http:
+        uid = await ring_and_answer(agent, http)
+        await boss.evaluate(f"window.ucsOperator.whisper({agent1.id})")
+        coach = f"{uid}#coach"
+        await agent.wait_for_function(
+            f"window.ucsOperator.__ucs.softphone.remote('{coach}') !== null", timeout=20000
+        )
+
+        await agent.reload()
+        await agent.wait_for_function(
+            "window.ucsOperator.__ucs && window.ucsOperator.__ucs.phase === 'READY'",
+            timeout=60_000,
+        )
+        for key in (uid, coach):
+            await agent.wait_for_function(
+                f"window.ucsOperator.__ucs.softphone.remote('{key}') !== null", timeout=20000
+            )
+        caller_hears = lambda: caller_heard(http, uid)  # noqa: E731
+        await hear_all(
+            (lambda: browser_heard(agent, coach), (SUPERVISOR_TONE,)),
+            (lambda: browser_heard(agent, uid), (CALLER_TONE,), (SUPERVISOR_TONE,)),
+            (caller_hears, (AGENT_TONE,), (SUPERVISOR_TONE,)),
+        )
+
+        await boss.evaluate(f"window.ucsOperator.listen({agent1.id})")  # the whisper ends
+        await agent.wait_for_function(
+            f"window.ucsOperator.__ucs.softphone.remote('{coach}') === null"
+        )
+        await agent.evaluate("window.ucsOperator.hangup()")
+        await agent.wait_for_function(
+            "window.ucsOperator.__ucs.softphone.playedHere().length === 0"
+        )
 
 
 async def test_monitoring_refusals(media_server: Running) -> None:

@@ -18,39 +18,32 @@ from tests.browser.helpers import open_page
 from tests.media.audio import (
     SILENCE_DBFS,
     assert_tone,
+    assert_two_sides,
     channels,
     level_dbfs,
+    loudest_hz,
     stretch,
     write_tone,
 )
 from tests.media.conftest import AGENT_TONE, Netns, media_serving
-from tests.media.helpers import ADMIN, ON_SOFTPHONE, caller_heard, operator, request, set_recording
+from tests.media.helpers import (
+    ADMIN,
+    CALLER_TONE,
+    ON_SOFTPHONE,
+    caller_heard,
+    operator,
+    request,
+    ring_and_answer,
+    set_recording,
+)
 from tests.server.conftest import Running
 
 pytestmark = pytest.mark.anyio
 
-CALLER_TONE = 440.0
 MUSIC_TONE = 600.0
 STRETCH = 3.0
 """Seconds each stretch of a test (talking, held, talking again) lasts."""
 REFUSAL = "(method) => window.ucsOperator[method]().then(() => 'resolved', (e) => e.code)"
-
-
-async def ring_and_answer(page: Any, http: httpx.AsyncClient, queue: int = 1) -> str:
-    """A simulated caller saying 440 Hz rings the agent of ``page``, who answers on the
-    softphone; once its audio plays in the tab. Returns the call's uniqueid."""
-    r = await http.post(
-        "/api/sim/calls",
-        json={"queue": queue, "from": "+420777123456", "audio": f"tone:{CALLER_TONE:g}"},
-    )
-    assert r.status_code == 201, r.text
-    uid = str(r.json()["uniqueid"])
-    await page.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
-    await page.evaluate("window.ucsOperator.answer()")
-    await page.wait_for_function(
-        f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
-    )
-    return uid
 
 
 # --- a server that cannot make recordings -------------------------------------------------
@@ -170,11 +163,7 @@ async def test_a_held_stretch_is_silent_in_the_recording(
     before = (talking - start + 0.5, holding - talking - 1.0)
     on_hold = (holding - start + 1.0, unholding - holding - 1.5)
     after = (unholding - start + 1.5, ending - unholding - 2.0)
-    for at, seconds in (before, after):
-        assert_tone(stretch(left, rate, at, seconds), rate, CALLER_TONE)
-        assert_tone(stretch(right, rate, at, seconds), rate, AGENT_TONE)
-    assert level_dbfs(stretch(left, rate, *on_hold)) < SILENCE_DBFS
-    assert level_dbfs(stretch(right, rate, *on_hold)) < SILENCE_DBFS
+    assert_two_sides(left, right, rate, [before, after], [on_hold], CALLER_TONE, AGENT_TONE)
 
 
 # --- a call transferred while it is recorded ----------------------------------------------
@@ -233,7 +222,8 @@ async def test_a_transferred_calls_recording_names_every_agent_and_stays_its_que
         # The caller hears neither the hold music nor agent1 any more (agent3's desk phone
         # has no audio here).
         samples, rate = await caller_heard(http, uid)
-        assert level_dbfs(samples) < SILENCE_DBFS, level_dbfs(samples)
+        heard = (level_dbfs(samples), loudest_hz(samples, rate))  # (music 600 Hz, agent1 1 kHz)
+        assert heard[0] < SILENCE_DBFS, heard
         await asyncio.sleep(max(0.0, transferred + STRETCH - time.time()))
         ending = time.time()
         await request(colleague, "5", "hangup")

@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.browser.helpers import open_page
+from tests.browser.helpers import goto, open_page
 from tests.media.audio import (
     SILENCE_DBFS,
     TONE_DBFS,
@@ -192,7 +192,7 @@ async def test_the_demo_crm_rings_support_and_the_agent_hears_the_caller_speak(
     softphone_browser: Any, media_server: Running
 ) -> None:
     page = await softphone_browser.new_page(viewport={"width": 1280, "height": 1000})
-    await page.goto(f"{media_server.url}/demo/crm/")
+    await goto(page, f"{media_server.url}/demo/crm/")
     await page.wait_for_function("typeof window.ucsOperator.sso === 'function'", timeout=60_000)
     await page.click("#sso")
     host = page.locator("ucs-operator")

@@ -13,11 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.media.audio import (
-    SILENCE_DBFS,
-    TONE_DBFS,
-    TONE_SHARE,
-    band_share,
-    level_dbfs,
+    GREETING,
+    MUSIC,
+    heard_sounds,
     read_wav,
     write_tone,
 )
@@ -28,30 +26,6 @@ from ucs.demo import DEMO_ADMIN_TOKEN
 pytestmark = pytest.mark.anyio
 
 ADMIN = {"Authorization": f"Bearer {DEMO_ADMIN_TOKEN}"}
-GREETING, MUSIC = 800.0, 600.0
-
-
-def _kinds(samples: Any, rate: int, step: float = 0.5) -> list[str]:
-    """What each half second holds: ``greeting``, ``music``, ``speech`` or ``silence``
-    (runs of one kind collapsed)."""
-    kinds: list[str] = []
-    n = int(step * rate)
-    for start in range(0, len(samples) - n + 1, n):
-        window = samples[start : start + n]
-        level = level_dbfs(window)
-        if level < SILENCE_DBFS:
-            kind = "silence"
-        elif band_share(window, rate, GREETING) > TONE_SHARE and level > TONE_DBFS:
-            kind = "greeting"
-        elif band_share(window, rate, MUSIC) > TONE_SHARE and level > TONE_DBFS:
-            kind = "music"
-        elif band_share(window, rate, MUSIC) < 0.3 and level > -40:
-            kind = "speech"
-        else:
-            kind = "mixed"  # a window across a change
-        if kind != "mixed" and (not kinds or kinds[-1] != kind):
-            kinds.append(kind)
-    return kinds
 
 
 async def test_a_waiting_caller_hears_the_greeting_the_music_and_its_place(
@@ -75,14 +49,8 @@ async def test_a_waiting_caller_hears_the_greeting_the_music_and_its_place(
                 if len(heard) >= 9.5 * rate:
                     break
                 await asyncio.sleep(0.2)
-        kinds = _kinds(heard, rate)
+        kinds = heard_sounds(heard, rate)  # (a short silence between two is no matter)
         assert kinds[:4] == ["greeting", "music", "speech", "music"], kinds
-
-
-def _sounds(samples: Any, rate: int) -> list[str]:
-    """What was heard, in order, silences left out (a prompt may take a moment to make)."""
-    kinds = [k for k in _kinds(samples, rate) if k != "silence"]
-    return [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
 
 
 async def _heard_for(http: httpx.AsyncClient, uid: str, seconds: float) -> tuple[Any, int]:
@@ -113,7 +81,7 @@ async def test_a_waiting_caller_presses_1_hears_it_taken_and_keeps_its_place(
         uid = r.json()["uniqueid"]
         async with asyncio.timeout(60):  # the offer said (made by espeak-ng first), the music
             while True:
-                if _sounds(*await _heard_for(http, uid, 4.0))[:2] == ["speech", "music"]:
+                if heard_sounds(*await _heard_for(http, uid, 4.0))[:2] == ["speech", "music"]:
                     break
                 await asyncio.sleep(0.5)
         later = await http.post("/api/sim/calls", json={"queue": 1, "from": "+420777000222"})
@@ -127,7 +95,7 @@ async def test_a_waiting_caller_presses_1_hears_it_taken_and_keeps_its_place(
         record = next(c for c in (await http.get("/api/cdr")).json() if c["uniqueid"] == uid)
         assert record["cause"] == 8 and record["connected"] is None
         heard, rate = read_wav((await http.get(f"/api/sim/calls/{uid}/heard")).content)
-        kinds = _sounds(heard, rate)
+        kinds = heard_sounds(heard, rate)
         assert kinds == ["speech", "music", "speech"], kinds  # the confirmation, no music after
         center = media_server.server.center
         requests = [c for c in center.calls.values() if c.callback_to is not None]
@@ -188,3 +156,50 @@ async def test_queue_sound_fields_over_the_cli(running: Running) -> None:
     assert night["greeting"] == "welcome" and night["music"] == "x"
     code, out = await _ucs("queue", "set", "1", "--language", "de", *url)
     assert code != 0
+
+
+async def test_callers_waiting_share_the_music_hear_no_one_else_and_talk_once_answered(
+    softphone_browser: Any, crm: tuple[Path, str], media_server: Running, tmp_path: Path
+) -> None:
+    """Callers waiting with the same music wait in one room of the engine that plays it
+    (mixed once for all, docs/media.md), muted there: each hears the music and not the
+    others; answered, a caller is back in its call's room, heard by the agent and hearing
+    them (the agent's softphone, 1 kHz)."""
+    from tests.browser.helpers import open_page
+    from tests.media.conftest import AGENT_TONE
+    from tests.media.helpers import ON_SOFTPHONE, browser_heard, caller_heard, hear_all
+    from ucs.media.janus import JanusMedia
+
+    async with httpx.AsyncClient(base_url=media_server.url, headers=ADMIN) as http:
+        wav = write_tone(tmp_path / "tune.wav", MUSIC, seconds=5.0, rate=8000)
+        assert (await http.put("/api/sounds/tune", content=wav.read_bytes())).status_code == 200
+        fields = {"greeting": None, "music": "tune", "announce_every": 0}
+        assert (await http.patch("/api/queues/1", json=fields)).status_code == 200
+        tones = (440.0, 1500.0)
+        uids = []
+        for tone in tones:
+            body = {"queue": 1, "from": "+420777000111", "audio": f"tone:{tone:g}"}
+            uids.append((await http.post("/api/sim/calls", json=body)).json()["uniqueid"])
+        await hear_all(
+            *((lambda u=u: caller_heard(http, u), (MUSIC,), tones) for u in uids)  # type: ignore[misc]
+        )
+        janus = media_server.server.media.media
+        assert isinstance(janus, JanusMedia)
+        assert len(janus._music) == 1  # one room plays the tune to both
+
+        page = await open_page(
+            softphone_browser, crm, media_server, headless=False, extra="audioProcessing: false,"
+        )
+        await page.evaluate(ON_SOFTPHONE, ["agent1", "agent1-pass"])
+        await page.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
+        uid = (await page.evaluate("window.ucsOperator.answer()"))["uniqueid"]
+        await page.wait_for_function(
+            f"window.ucsOperator.__ucs.softphone.remote('{uid}') !== null", timeout=20000
+        )
+        other = next(u for u in uids if u != uid)
+        said = tones[uids.index(uid)]
+        await hear_all(
+            (lambda: browser_heard(page, uid), (said,)),
+            (lambda: caller_heard(http, uid), (AGENT_TONE,), (MUSIC,)),
+            (lambda: caller_heard(http, other), (MUSIC,), tones),
+        )

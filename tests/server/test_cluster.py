@@ -93,6 +93,13 @@ async def test_kill_9_of_the_owner_and_the_standby_serves_its_agents_and_calls(
                 took = time.monotonic() - killed
                 request.node.user_properties.append(("take_over_seconds", round(took, 2)))
                 assert (health["node"], health["epoch"]) == ("b", 2)
+                # the take-over's steps, timed, in one line an operator reads
+                await b.wait_log("node b serves partition 'main' (epoch 2), 1 sessions restored")
+                said = next(x for x in b.log.read_text().splitlines() if "sessions restored" in x)
+                assert said.startswith("INFO:")
+                for step in ("directory", "agent states and sessions", "restore", "tokens"):
+                    assert f" {step} " in said
+                assert "started" in said and "(total " in said
                 state = await state_once_back(op, PATIENCE)  # the SDK resumed on b by itself
                 assert (state["state"], state["identifier"]) == ("READY", "phone1")
                 assert state["user"]["status"] == "READY"

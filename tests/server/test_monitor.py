@@ -7,6 +7,7 @@ import asyncio
 import gc
 import re
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -70,3 +71,34 @@ def test_gc_pauses_are_timed_per_generation_while_installed() -> None:
     watch.uninstall()
     gc.collect()
     assert [gen for gen, _ in pauses] == [1] and pauses[0][1] >= 0
+
+
+def test_a_collection_at_the_recursion_limit_is_timed_or_skipped_never_an_error() -> None:
+    """A collection may start anywhere, at the bottom of a deep recursion too (a parser near
+    the limit, in any thread): the callback then has no stack for its work. It must not raise
+    there, where nothing can catch it (an unraisable RecursionError, seen in CI)."""
+    import sys
+    import traceback
+
+    pauses: list[tuple[int, float]] = []
+    watch = GcPauses(lambda gen, seconds: pauses.append((gen, seconds)))
+    unraised: list[Any] = []
+    hook = sys.unraisablehook
+    limit = sys.getrecursionlimit()
+
+    def dive() -> None:
+        gc.collect(0)  # a collection at each depth, down to the limit
+        dive()
+
+    sys.unraisablehook = unraised.append
+    sys.setrecursionlimit(len(traceback.extract_stack()) + 120)
+    watch.install()
+    try:
+        with pytest.raises(RecursionError):
+            dive()
+    finally:
+        watch.uninstall()
+        sys.setrecursionlimit(limit)
+        sys.unraisablehook = hook
+    assert [u.exc_type for u in unraised] == []
+    assert pauses and {gen for gen, _ in pauses} == {0}

@@ -105,6 +105,11 @@ async def test_a_call_rings_only_once_its_record_is_kept_so_a_kill_9_loses_no_ca
     url = f"http://127.0.0.1:{port}"
     proc = start_server(db, port, UCS_MEDIA="off", UCS_KEEP_WAIT="120")
     writer = _writer_of(proc.pid)
+    async with asyncio.timeout(60), httpx.AsyncClient() as http:
+        while True:  # the child ready: it, not the server's thread, writes from now on
+            if "writer" not in (await http.get(f"{url}/healthz")).json():
+                break
+            await asyncio.sleep(0.1)
     try:
         async with Operator(url, reconnect=False) as op:
             await op.login("agent1", "agent1-pass")

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import pytest
 
+from tests.helpers import records_of
 from tests.server.conftest import Running
 from ucs.client import Event, Operator, OperatorError
 from ucs.client.operator import EventStream
@@ -84,8 +85,13 @@ async def test_login_phone_ready_queue_call_answer_hold_transfer_hangup(running:
             consultation_end = await _next(events2, "call", "hangup")
             assert consultation_end.call["uniqueid"] == consult["uniqueid"]
             assert consultation_end.call["cause"] == 8
+            # The consultation names the call its party was given to, in the SDK and records.
+            assert consultation_end.call["data"] == {"transferred_from": uid}
             ended = await _next(events2, "call", "hangup")
             assert ended.call["uniqueid"] == uid and ended.call["cause"] == 3
+            rows = await records_of(http, uid, consult["uniqueid"])
+            assert rows[consult["uniqueid"]]["data"] == {"transferred_from": uid}
+            assert "transferred_from" not in rows[uid]["data"]
 
 
 async def test_sim_api_needs_the_admin_token_and_checks_its_input(running: Running) -> None:

@@ -172,7 +172,12 @@ def _check_records(day: Day, cdr: list[dict[str, Any]], db: str, agent_id: int =
         ).all()
     engine.dispose()
     logged = [(r.status, r.reason) for r in rows]
-    assert logged[-len(day.changes) :] == day.changes, "status changes were lost"
+    # Every change the agent made is logged, in order; on a busy machine others come between
+    # (a call that rang too long makes the agent unavailable; a change whose answer came too
+    # late for the client is logged, though the client did not count it).
+    made = iter(logged)
+    lost = [change for change in day.changes if change not in made]
+    assert not lost, f"status changes were lost: {lost} of {day.changes}; logged {logged}"
 
 
 @contextlib.asynccontextmanager
@@ -259,11 +264,9 @@ async def test_kill_9_while_postgresql_is_down_loses_nothing_after_the_restart(
     proc = await _serve(proxied, port, journal)  # the journal is written before anything else
     try:
         async with httpx.AsyncClient(base_url=url, headers=ADMIN, timeout=10) as http:
-            assert (await http.get("/healthz")).json() == {
-                "status": "ok",
-                "backlog": 0,
-                "sessions": 1,
-            }
+            health = (await http.get("/healthz")).json()
+            health.pop("writer", None)  # "starting" while its child process starts
+            assert health == {"status": "ok", "backlog": 0, "sessions": 1}
             cdr = (await http.get("/api/cdr", params={"limit": 1000})).json()
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -75,6 +75,17 @@ class Baresip:
     _task: asyncio.Task[None] | None = None
     _responses: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _tokens: int = 0
+    audio: tuple[str, ...] = (
+        "audio_player aubridge,ucs",
+        "audio_source aubridge,ucs",
+        "audio_alert aubridge,ucs",
+    )
+    """Its audio devices' lines of ``config`` (a test with real audio: a file said, what is
+    heard written to files)."""
+    modules: tuple[str, ...] = ()
+    """More modules (``sndfile.so``, ``aufile.so``), and their settings."""
+    net: tuple[str, ...] = ()
+    """Network lines (``net_interface``: the address its SDP names)."""
 
     def _configure(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -83,12 +94,12 @@ class Baresip:
                 [
                     "poll_method epoll",
                     f"sip_listen 127.0.0.1:{self.sip_port}",
-                    "audio_player aubridge,ucs",
-                    "audio_source aubridge,ucs",
-                    "audio_alert aubridge,ucs",
+                    *self.audio,
+                    *self.net,
                     "module_path /usr/lib/baresip/modules",
                     "module g711.so",
                     "module aubridge.so",
+                    *self.modules,
                     "module_app account.so",
                     "module_app menu.so",
                     "module_app ctrl_tcp.so",

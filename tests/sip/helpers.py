@@ -10,7 +10,7 @@ from tests.sip.peer import Dialog, Msg, Peer
 from ucs.client import Event, Operator
 from ucs.client.operator import EventStream
 
-__all__ = ["agent", "connect_queue_call", "next_call"]
+__all__ = ["agent", "connect_queue_call", "next_call", "reinvited"]
 
 
 async def next_call(events: EventStream, what: str) -> Event:
@@ -21,11 +21,20 @@ async def next_call(events: EventStream, what: str) -> Event:
     raise AssertionError("events ended")
 
 
-async def agent(url: str) -> Operator:
+async def reinvited(peer: Peer, direction: str, wait: float = 5.0) -> None:
+    """The peer is re-INVITEd with media in ``direction`` (sendonly, inactive…) and answers."""
+    re = await peer.expect("INVITE", wait=wait)
+    assert f"a={direction}" in re.body
+    peer.respond(re, 200, body=peer.sdp)
+    await peer.expect("ACK", wait=wait)
+
+
+async def agent(url: str, username: str = "agent1", phone: str = "phone1") -> Operator:
+    """The agent (password ``USERNAME-pass``) signed in on the phone, READY."""
     op = Operator(url)
     await op.__aenter__()
-    await op.login("agent1", "agent1-pass")
-    await op.select_identifier("phone1")
+    await op.login(username, f"{username}-pass")
+    await op.select_identifier(phone)
     await op.provision()
     await op.change_status("READY")
     return op

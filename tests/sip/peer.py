@@ -92,6 +92,17 @@ def _uri(header: str) -> str:
     return m.group(1) if m else header.split(";")[0].strip()
 
 
+def _sent_by(via: str) -> tuple[str, int]:
+    """Where a response goes (RFC 3261 18.2.2, RFC 3581): the top Via's address, its
+    ``received`` and ``rport`` when there."""
+    top = via.split(",")[0]
+    m = re.match(r"SIP/2.0/UDP\s+([^;:\s]+)(?::(\d+))?", top)
+    assert m is not None, via
+    params = dict(re.findall(r";\s*(\w+)=([^;\s]+)", top))
+    host = params.get("received") or m.group(1)
+    return host, int(params.get("rport") or m.group(2) or 5060)
+
+
 def _md5(s: str) -> str:
     return hashlib.md5(s.encode()).hexdigest()
 
@@ -186,8 +197,14 @@ class Peer(asyncio.DatagramProtocol):
         return f"SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bK{secrets.token_hex(6)};rport"
 
     def request(
-        self, method: str, uri: str, d: Dialog, body: str = "", extra: list[tuple[str, str]] = ()
-    ) -> Msg:  # type: ignore[assignment]
+        self,
+        method: str,
+        uri: str,
+        d: Dialog,
+        body: str = "",
+        extra: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        content_type: str = "application/sdp",
+    ) -> Msg:
         headers = [
             ("via", self._via()),
             ("max-forwards", "70"),
@@ -199,7 +216,7 @@ class Peer(asyncio.DatagramProtocol):
             *extra,
         ]
         if body:
-            headers.append(("content-type", "application/sdp"))
+            headers.append(("content-type", content_type))
         msg = Msg(f"{method} {uri} SIP/2.0", headers, body)
         self.send(msg)
         return msg
@@ -215,7 +232,8 @@ class Peer(asyncio.DatagramProtocol):
         if body:
             headers.append(("content-type", "application/sdp"))
         msg = Msg(f"SIP/2.0 {code} {reason or _REASONS.get(code, 'OK')}", headers, body)
-        self.send(msg)
+        assert self.transport is not None
+        self.transport.sendto(str(msg).encode(), _sent_by(req.get("via") or ""))
         return msg
 
     def ack(self, resp: Msg, d: Dialog, body: str = "") -> None:

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.sip.conftest import SipRunning
-from tests.sip.helpers import agent, connect_queue_call, next_call
-from tests.sip.peer import Peer
+from tests.sip.helpers import agent, connect_queue_call, next_call, reinvited
+from tests.sip.peer import Msg, Peer
 from ucs.client import Operator
+from ucs.switch.sip.sdp import answer_direction, with_direction
 
 pytestmark = pytest.mark.anyio
 
@@ -22,13 +23,6 @@ async def phone1(sip_server: SipRunning) -> AsyncIterator[Peer]:
     phone.close()
 
 
-async def _reinvited(peer: Peer, direction: str) -> None:
-    re = await peer.expect("INVITE")
-    assert f"a={direction}" in re.body
-    peer.respond(re, 200, body=peer.sdp)
-    await peer.expect("ACK")
-
-
 async def test_hold_and_unhold_reinvite_both_ends(sip_server: SipRunning, phone1: Peer) -> None:
     op = await agent(sip_server.url)
     try:
@@ -36,13 +30,62 @@ async def test_hold_and_unhold_reinvite_both_ends(sip_server: SipRunning, phone1
         await connect_queue_call(sip_server, phone1, op, events)
         held = await op.hold()
         assert held["state"] == 5
-        await _reinvited(sip_server.trunk, "sendonly")
-        await _reinvited(phone1, "inactive")
+        await reinvited(sip_server.trunk, "sendonly")
+        await reinvited(phone1, "inactive")
         await op.unhold()
-        await _reinvited(sip_server.trunk, "sendrecv")
-        await _reinvited(phone1, "sendrecv")
+        await reinvited(sip_server.trunk, "sendrecv")
+        await reinvited(phone1, "sendrecv")
     finally:
         await op.__aexit__(None, None, None)
+
+
+async def test_the_phones_own_hold_is_passed_on_and_holds_the_call(
+    sip_server: SipRunning, phone1: Peer
+) -> None:
+    """Without a media engine the phone's hold offer goes to the caller (who hears what the
+    phone plays), and the agent's call goes HELD; the phone itself is not re-INVITEd."""
+    op = await agent(sip_server.url)
+    try:
+        events = op.events()
+        _, pd, _ = await connect_queue_call(sip_server, phone1, op, events)
+        for how, state in (("sendonly", 5), ("sendrecv", 3)):
+            pd.cseq += 1
+            phone1.request("INVITE", pd.remote_target, pd, with_direction(phone1.sdp, how))
+            ok = await phone1.expect(200)
+            assert f"a={answer_direction(how)}" in ok.body
+            phone1.ack(ok, pd)
+            await reinvited(sip_server.trunk, how)  # passed on
+            assert (await next_call(events, "change")).call["state"] == state
+        assert (await op.state())["call"]["state"] == 3
+        assert not any(m.method == "INVITE" for m in _drained(phone1))
+    finally:
+        await op.__aexit__(None, None, None)
+
+
+async def test_the_agents_keys_by_sip_info_are_passed_to_the_far_party(
+    sip_server: SipRunning, phone1: Peer
+) -> None:
+    """Without a media engine the agent's phone's INFO (a key for an IVR) goes to the trunk."""
+    op = await agent(sip_server.url)
+    try:
+        _, pd, _ = await connect_queue_call(sip_server, phone1, op, op.events())
+        pd.cseq += 1
+        body = "Signal=7\r\nDuration=160\r\n"
+        phone1.request("INFO", pd.remote_target, pd, body, content_type="application/dtmf-relay")
+        assert (await phone1.expect(200)).cseq_method == "INFO"
+        info = await sip_server.trunk.expect("INFO")
+        assert "Signal=7" in info.body
+        assert (info.get("content-type") or "").startswith("application/dtmf-relay")
+        sip_server.trunk.respond(info, 200)
+    finally:
+        await op.__aexit__(None, None, None)
+
+
+def _drained(peer: Peer) -> list[Msg]:
+    got = []
+    while not peer.inbox.empty():
+        got.append(peer.inbox.get_nowait())
+    return got
 
 
 async def test_blind_transfer_sends_the_caller_to_an_outside_number(
@@ -63,7 +106,7 @@ async def test_blind_transfer_sends_the_caller_to_an_outside_number(
         trunk.respond(out, 200, body=trunk.sdp.replace("m=audio", "m=audio 1"[:7]))
         await trunk.expect("ACK")
         # the caller's leg is re-bridged to the new party by a re-INVITE
-        await _reinvited(trunk, "sendrecv")
+        await reinvited(trunk, "sendrecv")
     finally:
         await op.__aexit__(None, None, None)
 
@@ -90,8 +133,8 @@ async def test_attended_transfer_joins_the_caller_with_the_consultation(
 
         suspended = await op.transfer()
         assert suspended["state"] == 4
-        await _reinvited(trunk, "sendonly")  # the caller waits
-        await _reinvited(phone1, "inactive")
+        await reinvited(trunk, "sendonly")  # the caller waits
+        await reinvited(phone1, "inactive")
         uid = suspended["uniqueid"]
 
         # the consultation: agent1's phone is called first (answer-after=0, no SDP) ...

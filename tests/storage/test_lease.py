@@ -6,9 +6,10 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from ucs.core.effects import CallRecord
+from ucs.storage import committer
 from ucs.storage.lease import Fence, Fenced, Keeper, Lease, check
 from ucs.storage.store import Health, Store, database_url
 
@@ -96,6 +97,41 @@ def test_an_owner_that_stops_renewing_is_ended_and_replaced(leases: Leases, stor
     assert "failed" in (a.renew() or "")  # a, resumed, finds its lease gone
 
 
+def test_a_new_owner_says_where_it_is_reached_only_once_it_serves(
+    pg_url: str, stores: Stores
+) -> None:
+    """Its row has no address from the take-over until ``publish`` (once it listens), so the
+    other nodes hand it no client while it loads the partition; an old owner cannot publish."""
+    stores()
+    url = database_url(pg_url)
+    a = Lease(url, "main", "a", advertise="http://a/", sip="10.0.0.1:5060")
+    b = Lease(url, "main", "b", advertise="http://b/", sip="10.0.0.2:5060")
+    try:
+        assert a.try_acquire() is not None
+        engine = create_engine(url)
+        where = text("SELECT node, url, sip FROM partition_owner WHERE partition = 'main'")
+
+        def row() -> tuple[str, str | None, str | None]:
+            with engine.connect() as conn:
+                found = conn.execute(where).one()
+            return (found.node, found.url, found.sip)
+
+        assert row() == ("a", None, None)  # loading
+        assert a.publish()
+        assert row() == ("a", "http://a/", "10.0.0.1:5060")
+        a._close()  # a dies
+        assert _take(b) == Fence("main", 2)
+        assert row() == ("b", None, None)  # not a's address, not b's yet
+        assert not a.publish()  # a, had it lived on, is no longer the owner
+        assert row() == ("b", None, None)
+        assert b.publish()
+        assert row() == ("b", "http://b/", "10.0.0.2:5060")
+        engine.dispose()
+    finally:
+        a.release()
+        b.release()
+
+
 def test_a_released_lease_is_taken_at_once(leases: Leases, stores: Stores) -> None:
     stores()
     a, b = leases("a"), leases("b")
@@ -126,6 +162,41 @@ def test_writes_under_an_old_epoch_are_refused_and_change_nothing(
     with pytest.raises(Fenced):
         store.set_setting("x", "y")  # the store's own writes too
     assert store.setting("x") is None
+
+
+def test_a_writer_process_started_before_the_lease_writes_under_its_fence(
+    leases: Leases, stores: Stores
+) -> None:
+    """A standby starts its writer's child before it waits for a partition; the child is told
+    the fence with its first batch once the partition is taken, and is refused after a
+    take-over by another node."""
+    store = stores(process=True)
+    store.prestart()  # as a standby does, before the lease
+    a, first = _owner(leases)
+    store.fence_with(first)
+    store.start()
+    child = store.writer.committer
+    assert isinstance(child, committer.ProcessCommitter)
+    fenced: list[str] = []
+    store.writer.on_fenced = fenced.append
+    for n in range(600):  # until the child, not the writer's thread, writes
+        store.deliver(CallRecord(_call(f"3.{n}"), (), 1))
+        store.flush()
+        if child.ready:
+            break
+        time.sleep(0.1)
+    assert child.ready and not fenced
+    with store.engine.connect() as conn:
+        partitions = {r[0] for r in conn.execute(text("SELECT partition FROM cdr"))}
+    assert partitions == {"main"}
+    written = len(store.cdr())
+    a._close()
+    b = leases("b")
+    assert _take(b) == Fence("main", 2)
+    store.deliver(CallRecord(_call("3.last"), (), 1))
+    store.flush()
+    assert len(store.cdr()) == written  # refused by the child: it holds epoch 1's fence
+    assert fenced and "epoch 2" in fenced[0]
 
 
 def test_the_writer_process_is_fenced_too(leases: Leases, stores: Stores) -> None:

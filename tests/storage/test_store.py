@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 
 import pytest
 
@@ -134,6 +135,33 @@ def test_a_failed_write_is_tried_again_and_a_bad_record_costs_no_other(
     store.flush()
     assert [c["uniqueid"] for c in store.cdr()] == ["20.1", "20.2"]
     assert store.errors == 1
+    store.stop()
+
+
+def test_the_start_does_not_wait_for_the_child_process_which_writes_once_ready(
+    db_url: str,
+) -> None:
+    """A take-over's start goes on while the child imports (docs/performance.md, issue 19);
+    meanwhile the writer's thread commits the records itself, as before a start: a kill -9
+    then loses no more than ever."""
+    store = Store(db_url, retry=0.0, process=True)
+    store.migrate()
+    store.start()
+    child = store.writer.committer
+    assert isinstance(child, committer.ProcessCommitter)
+    assert child.pid is not None and not child.ready  # started, not waited for
+    store.deliver(CallRecord(_call("31.1", 3), (), 1))
+    store.flush()
+    assert [c["uniqueid"] for c in store.cdr()] == ["31.1"]  # committed, child ready or not
+    for n in range(2, 600):  # the child, once ready, takes the batches over
+        store.deliver(CallRecord(_call(f"31.{n}", 3), (), 1))
+        store.flush()
+        if child.ready:
+            break
+        time.sleep(0.1)
+    assert child.ready
+    assert len(store.cdr()) == n
+    assert store.errors == 0
     store.stop()
 
 

@@ -145,6 +145,9 @@ class Operator:
     url: str
     reconnect: bool = True
     timeout: float = 10.0
+    source: str = ""
+    """The local address to connect from, on a host with several (empty: the system's
+    choice)."""
     _ws: ClientConnection | None = field(default=None, init=False, repr=False)
     _reader: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
@@ -182,7 +185,8 @@ class Operator:
 
     async def _open(self) -> None:
         try:
-            self._ws = await connect(_ws_url(self.server), max_size=16 * 1024 * 1024)
+            where: dict[str, Any] = {"local_addr": (self.source, 0)} if self.source else {}
+            self._ws = await connect(_ws_url(self.server), max_size=16 * 1024 * 1024, **where)
         except (OSError, WebSocketException, TimeoutError):
             self._node = None  # the node handed on to is gone: back to the first address
             raise

@@ -94,6 +94,10 @@ class Call:
     recorded: bool = False
     recording: bool = False
     """Its audio is being recorded now (``recorded`` stays true through a pause)."""
+    anchored: bool | None = None
+    """A desk phone's call with ``--switch sip``: its audio is in the media engine (True),
+    cannot be (False), or the switch has not said yet (None; ``AudioAnchored``). A
+    softphone's call is in the engine whatever this says."""
     account_codes: list[AccountCode] = field(default_factory=list)
     # distribution
     enqueued_at: float | None = None
@@ -112,6 +116,11 @@ class Call:
     """Who the call is being put through to, until they ring or answer."""
     pending: Party | None = None
     """The target of a transfer asked of the switch and not yet confirmed."""
+    pending_queue: QueueId | None = None
+    """The queue a blind transfer puts the caller in, once the switch confirms."""
+    requeued_at: float | None = None
+    """When a transfer put the call, answered before, in its queue (``queue_id``): its
+    answer there is the next one, not the first (``connected_at``)."""
     callback_to: Party | None = None
     """A callback request (CONTRACT §12): the number to call back. It waits in its queue like
     a caller, is offered to agents as ``OUTGOING`` without ringing their phone, and the

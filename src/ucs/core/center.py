@@ -31,6 +31,7 @@ from ucs.core import (
     figures,
     methods,
     monitoring,
+    phonehold,
     reconfigure,
     recording,
     registration,
@@ -58,6 +59,7 @@ from ucs.core.errors import SWITCH_FAILURE, InvalidState, UcsError
 from ucs.core.events import (
     Answered,
     Attach,
+    AudioAnchored,
     CallbackRequested,
     Command,
     Connect,
@@ -69,7 +71,9 @@ from ucs.core.events import (
     LookedUp,
     LookupSettings,
     MediaStatus,
+    MonitorLeft,
     PhoneCall,
+    PhoneHeld,
     Reconfigure,
     Registration,
     Registrations,
@@ -176,6 +180,9 @@ class Center:
         """A media engine is up: the softphone may be paired (``MediaStatus``)."""
         self.recording_available = False
         """Calls can be recorded: an engine is up and the recording tools are there."""
+        self.phones_audio = False
+        """The switch anchors desk phones' calls in the engine (``MediaStatus.phones``) and
+        says per call whether it could (``AudioAnchored``, ``Call.anchored``)."""
         self.queue_waits = QueueWaits()
         """How long each queue's answered callers waited (the expected wait announced)."""
         self.midnight = next_midnight(now, tz)
@@ -352,16 +359,21 @@ class Center:
         # cause (the media adapter hangs them up), the next ones ring again.
         self.media_available = ev.available
         self.recording_available = ev.available and ev.recording
+        self.phones_audio = ev.available and ev.phones
 
     def _on_attach(self, ev: Attach) -> None:
         if ev.agent in self.sessions:
             self.join(ev.client, ev.agent)
-            a, session = self.agents[ev.agent], self.sessions[ev.agent]
-            welcome = views.welcome(a, session, self.directory, self.book, self.now)
-            self.out.effects.append(Send(ev.client, "session.joined", welcome))
+            self.out.effects.append(Send(ev.client, "session.joined", self.welcome(ev.agent)))
         else:
             self.detach(ev.client)
             self.out.effects.append(Send(ev.client, "session.ended", {}))
+
+    def welcome(self, agent: AgentId) -> dict[str, Any]:
+        """The snapshot of the agent's session (``login``, ``sso``, ``session.joined``)."""
+        a, session = self.agents[agent], self.sessions.get(agent)
+        current, coached = monitoring.current(self, agent), monitoring.coached(self, agent)
+        return views.welcome(a, session, self.directory, self.book, self.now, current, coached)
 
     def detach(self, client: ClientId) -> None:
         """The connection leaves whatever session it was in; it is in CREDENTIALS after."""
@@ -477,6 +489,8 @@ class Center:
         Transferred: transfer.confirmed,
         SwitchFailed: transfer.failed,
         MediaStatus: _on_media_status,
+        AudioAnchored: recording.on_audio_anchored,
+        MonitorLeft: monitoring.on_monitor_left,
         Registrations: registration.on_registrations,
         Registration: registration.on_registration,
         Reconfigure: reconfigure.on_reconfigure,
@@ -485,6 +499,7 @@ class Center:
         LookupSettings: _on_lookup_settings,
         CallbackRequested: callback.on_callback_requested,
         Dtmf: callback.on_dtmf,
+        PhoneHeld: phonehold.on_phone_held,
     }
 
     # ------------------------------------------------------------------ offers and distribution
@@ -500,9 +515,14 @@ class Center:
             and session is not None
             and session.phase is Phase.READY
             and session.line is not None
-            and (self.registered is None or session.line in self.registered)
+            and self.reachable(session.line)
             and not self.agent_calls.get(agent)
         )
+
+    def reachable(self, line: LineId) -> bool:
+        """The switch can ring ``line``: it said nothing of registrations, or the phone is
+        registered; a softphone rings in its browser, whatever the switch."""
+        return self.registered is None or line in self.registered or is_softphone(line)
 
     # ------------------------------------------------------------------ questions from the edges
 

@@ -236,6 +236,17 @@ class Directory:
     def line_by_extension(self, extension: str) -> LineConfig | None:
         return self._by_extension.get(extension)
 
+    def incoming_queue_by_number(self, number: str) -> QueueConfig | None:
+        """The incoming queue a caller reaches at ``number`` (the first by id)."""
+        return next(
+            (
+                q
+                for q in sorted(self.queues.values(), key=lambda q: q.id)
+                if q.number and q.number == number and q.type is QueueType.INCOMING
+            ),
+            None,
+        )
+
     def members(self, queue: QueueId) -> tuple[AgentId, ...]:
         """Agents who take calls of ``queue`` (supervisors excluded), by id."""
         return self._members.get(queue, ())

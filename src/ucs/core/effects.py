@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ucs.core.call import AccountCode
-from ucs.core.ids import AgentId, ClientId, LineId, RequestId, UniqueId
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId, RequestId, UniqueId
 from ucs.core.model import Cause, Direction, Party, Phase, Status
 
 __all__ = [
@@ -136,24 +136,32 @@ class PickUp:
 
 @dataclass(frozen=True, slots=True)
 class Originate:
-    """Call from the phone on ``line`` to ``number``: to ``target`` when it is one of our lines."""
+    """Call from the phone on ``line`` to ``number``: to ``target`` when it is one of our lines;
+    with ``queue``, the number is that queue's: the call waits in it (the core offers it to
+    the queue's agents, ``Ring``), and the switch dials nothing beyond the agent's phone."""
 
     uniqueid: UniqueId
     line: LineId
     number: str
     target: LineId | None = None
+    queue: QueueId | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Hold:
     uniqueid: UniqueId
     line: LineId
+    phone: bool = False
+    """The line's phone held the call itself (its own button, ``PhoneHeld``): the switch has
+    nothing to do; the media engine plays the music as for any hold."""
 
 
 @dataclass(frozen=True, slots=True)
 class Unhold:
     uniqueid: UniqueId
     line: LineId
+    phone: bool = False
+    """The line's phone took the call off hold itself (``PhoneHeld``): as ``Hold.phone``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +184,14 @@ class Transfer:
 @dataclass(frozen=True, slots=True)
 class Redirect:
     """Blind transfer: send the far party of the call to ``number`` (``target``: our line);
-    the agent's phone on ``line`` leaves the call."""
+    the agent's phone on ``line`` leaves the call. With ``queue`` (the number is that queue's)
+    the switch dials nothing: the far party stays, and waits in the queue."""
 
     uniqueid: UniqueId
     line: LineId
     number: str
     target: LineId | None = None
+    queue: QueueId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +363,10 @@ class Monitor:
     uniqueid: UniqueId
     supervisor: int
     mode: str | None
+    line: LineId | None = None
+    """The supervisor's desk phone (``--switch sip``), which the switch calls at the start of
+    the monitoring and hangs up at its end; None: the supervisor's softphone (the browser
+    joins the call's audio itself)."""
 
 
 MediaEffect = Greet | Announce | CallbackTaken | Record | Unrecorded | Monitor

@@ -34,6 +34,7 @@ __all__ = [
     "SECRET_METHODS",
     "Answered",
     "Attach",
+    "AudioAnchored",
     "CallbackRequested",
     "Command",
     "Connect",
@@ -45,8 +46,10 @@ __all__ = [
     "LookedUp",
     "LookupSettings",
     "MediaStatus",
+    "MonitorLeft",
     "Operation",
     "PhoneCall",
+    "PhoneHeld",
     "Reconfigure",
     "Registration",
     "Registrations",
@@ -234,6 +237,29 @@ class MediaStatus:
 
     available: bool
     recording: bool = True
+    phones: bool = False
+    """The switch anchors its phones' audio in the engine (``--switch sip``): a desk phone's
+    calls are heard, muted, held with music and recorded there as a softphone's are."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudioAnchored:
+    """A desk phone's call (``--switch sip``): whether its audio is in the media engine.
+    ``True`` once both its sides (the agent's phone and the far party) are in the call's
+    room; ``False`` when it cannot be (an SDP without G.711, the engine refused a leg): its
+    audio then flows between the endpoints and it is neither recorded nor monitored."""
+
+    uniqueid: UniqueId
+    anchored: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorLeft:
+    """The supervisor's desk phone called for a monitoring of ``uniqueid`` hung up, or could
+    not be reached: the monitoring ends (the call goes on)."""
+
+    uniqueid: UniqueId
+    line: LineId
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +310,18 @@ class Dtmf:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneHeld:
+    """A phone on a call held it with its own button (``held``), or took it off hold: with
+    SIP, a re-INVITE whose media is ``sendonly`` or ``inactive`` (or at address 0.0.0.0), then
+    ``sendrecv`` again. The call goes HELD (CONNECTED) as by the agent's ``hold()``
+    (``unhold()``)."""
+
+    uniqueid: UniqueId
+    line: LineId
+    held: bool
+
+
+@dataclass(frozen=True, slots=True)
 class LookedUp:
     """The CRM answered a ``Lookup`` (``answer`` None: it failed, or said nothing usable)."""
 
@@ -321,6 +359,8 @@ Event = (
     | Transferred
     | SwitchFailed
     | MediaStatus
+    | AudioAnchored
+    | MonitorLeft
     | Registrations
     | Registration
     | Reconfigure
@@ -329,4 +369,5 @@ Event = (
     | LookupSettings
     | CallbackRequested
     | Dtmf
+    | PhoneHeld
 )

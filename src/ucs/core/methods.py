@@ -45,7 +45,7 @@ Handler = Callable[["Center", ClientId, AgentId | None, dict[str, Any]], Any]
 
 
 def _welcome(c: Center, me: AgentId) -> dict[str, Any]:
-    return views.welcome(c.agents[me], c.sessions.get(me), c.directory, c.book, c.now)
+    return c.welcome(me)
 
 
 def _state_object(c: Center, me: AgentId) -> dict[str, Any]:
@@ -330,7 +330,7 @@ def dial(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) 
     call = transfer.originate(c, me, line, plan, data=a["data"])
     if outbound is not None:
         call.outbound_id = outbound
-    if plan.line is None:  # an outside number: the CRM is asked who it is
+    if plan.line is None and plan.queue is None:  # an outside number: the CRM is asked
         telephony.ask_outgoing(c, call)
     if consult_for is not None:
         consult_for.consultation = call.uniqueid

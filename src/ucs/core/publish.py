@@ -34,6 +34,9 @@ class Seen:
 
     state: int
     connected: bool
+    told: dict[str, object] | None = None
+    """The last ``call.changed`` body sent, so that a touch changing nothing visible (only
+    ``now``) is not pushed again."""
 
 
 def activity(book: CallBook, agent: Agent) -> Activity:
@@ -70,7 +73,7 @@ def activity(book: CallBook, agent: Agent) -> Activity:
 class Publisher:
     """Tells every connection what the step changed, from the step's ``Outbox``."""
 
-    __slots__ = ("_agents", "_book", "_out", "_seen", "_sessions")
+    __slots__ = ("_agents", "_book", "_out", "_recorded", "_seen", "_sessions")
 
     def __init__(
         self,
@@ -85,6 +88,9 @@ class Publisher:
         self._book = book
         self._out = out
         self._seen: dict[tuple[UniqueId, AgentId], Seen] = {}
+        self._recorded: dict[UniqueId, tuple[object, ...]] = {}
+        """What each live call's last live record said that its record's reader needs
+        (``_on_record``): a change of nothing else (an offer, its ring timer) writes none."""
 
     def publish(
         self, directory: Directory, now: float, midnight: float, free: Callable[[AgentId], bool]
@@ -101,8 +107,12 @@ class Publisher:
             if call is not None:
                 for agent in sorted(call.agents()):
                     self.push_call(call, agent, None, now)
-                effects.append(book.record(call, live=True))
+                on_record = _on_record(call)
+                if self._recorded.get(uid) != on_record:
+                    self._recorded[uid] = on_record
+                    effects.append(book.record(call, live=True))
             else:
+                self._recorded.pop(uid, None)
                 book.forget(uid)
         out.calls_touched.clear()
         out.left.clear()
@@ -154,5 +164,37 @@ class Publisher:
         if agent in self._sessions:
             # Beside the Call object: the account codes its agent may give it (dispositions).
             codes = dispositions.choices(call, self._book.directory.queues)
-            body = {"what": what, "call": view, "dispositions": codes}
+            body: dict[str, object] = {"what": what, "call": view, "dispositions": codes}
+            if seen is not None:
+                if what == "change" and _same(seen.told, body):
+                    return
+                seen.told = body
             self._out.effects.append(Push(agent, "call.changed", body))
+
+
+def _on_record(call: Call) -> tuple[object, ...]:
+    """What a live call's record must keep up with: a server that dies ends the call as its
+    last live record says (``Store.end_live_calls``), and the reports, the metrics and the
+    recorder read these."""
+    party = call.connected_party
+    return (
+        call.state,
+        call.queue_id,
+        call.handled_by,
+        call.agents_on_record(),
+        None if party is None else (party.type, party.number, party.user_id),
+        call.recorded,
+        call.name,
+        call.external_id,
+        len(call.account_codes),
+        len(call.data),
+    )
+
+
+def _same(told: dict[str, object] | None, body: dict[str, object]) -> bool:
+    """Whether ``body`` says what ``told`` said, but for the moment it was said."""
+    if told is None or told["dispositions"] != body["dispositions"]:
+        return False
+    before, view = told["call"], body["call"]
+    assert isinstance(before, dict) and isinstance(view, dict)
+    return {**view, "now": before["now"]} == before

@@ -76,8 +76,14 @@ class QueueDays:
             day.open += 1
         if seen is None:
             return
-        waited_from = call.enqueued_at if call.enqueued_at is not None else call.created
-        if call.connected_at is not None and not seen.answered:
+        if call.enqueued_at is not None:
+            waited_from = call.enqueued_at
+        else:
+            waited_from = call.requeued_at if call.requeued_at is not None else call.created
+        # A call a transfer put in this queue was answered before: answered here once it no
+        # longer waits in it (``queue_answer``).
+        requeued = call.requeued_at is not None and call.enqueued_at is not None
+        if call.connected_at is not None and not seen.answered and not requeued:
             seen.answered = True
             day = self._day(seen.queue)
             day.answered += 1

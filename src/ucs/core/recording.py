@@ -10,28 +10,32 @@ call records), says so with a ``Record`` effect that the media adapter carries o
 the agent's tabs with a ``call.recording`` push (the component's indicator).
 
 Only audio anchored in the media engine can be recorded: the agent's side must be the
-softphone, an engine running, and the server able to make recordings (the media plane decides
-at its start whether their tools are installed, ``MediaStatus.recording``); otherwise
+softphone, or a desk phone whose call the switch anchored (``anchoring.py``: told per call by
+``AudioAnchored``), an engine running, and the server able to make recordings (the media plane
+decides at its start whether their tools are installed, ``MediaStatus.recording``); otherwise
 ``startRecording()`` is ``MEDIA_UNAVAILABLE``, and an ``always`` call records nothing: its
 ``recorded`` stays false and an ``Unrecorded`` effect says why (logged, counted in
-``/metrics``).
+``/metrics``). A desk phone's ``always`` call answered before its switch said whether its audio
+is in the engine begins its recording when the switch says yes (``on_audio_anchored``): the
+agent's phone is anchored just after it answers.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ucs.core.anchoring import audio_here
 from ucs.core.call import Call
 from ucs.core.effects import Push, Record, Unrecorded
 from ucs.core.errors import Forbidden, InvalidState, MediaUnavailable
+from ucs.core.events import AudioAnchored
 from ucs.core.ids import AgentId, ClientId
 from ucs.core.model import CallState, Side
-from ucs.core.softphone import is_softphone
 
 if TYPE_CHECKING:
     from ucs.core.center import Center
 
-__all__ = ["HANDLERS", "connected", "mode_of"]
+__all__ = ["HANDLERS", "connected", "mode_of", "on_audio_anchored"]
 
 
 def mode_of(c: Center, call: Call) -> str:
@@ -48,11 +52,6 @@ def _agent(call: Call) -> AgentId | None:
         if party is not None and party.user_id is not None:
             return AgentId(party.user_id)
     return None
-
-
-def _has_audio(c: Center, agent: AgentId) -> bool:
-    session = c.sessions.get(agent)
-    return c.media_available and session is not None and is_softphone(session.line)
 
 
 def _set(c: Center, call: Call, agent: AgentId, on: bool) -> None:
@@ -79,7 +78,10 @@ def connected(c: Center, call: Call) -> None:
     if call.recording or mode_of(c, call) != "always":
         return
     agent = _agent(call)
-    if agent is None or not _has_audio(c, agent):
+    audio = audio_here(c, agent, call) if agent is not None else False
+    if audio is None:  # a desk phone's call being anchored: decided when the switch says
+        return
+    if agent is None or not audio:
         c.out.effects.append(Unrecorded(call.uniqueid, _queue(call), "no_audio"))
     elif not c.recording_available:
         c.out.effects.append(Unrecorded(call.uniqueid, _queue(call), "no_tools"))
@@ -104,8 +106,14 @@ def start_recording(c: Center, client: ClientId, agent: AgentId | None, a: dict[
     call = _connected_call(c, me, "record")
     if mode_of(c, call) == "never":
         raise Forbidden("the calls of this queue are never recorded")
-    if not _has_audio(c, me):
-        raise MediaUnavailable("only calls on the softphone, with a media engine, are recorded")
+    audio = audio_here(c, me, call)
+    if audio is None:
+        raise MediaUnavailable("the call's audio is not in the media engine yet: try again")
+    if not audio:
+        raise MediaUnavailable(
+            "only calls whose audio is in the media engine are recorded (the softphone, "
+            "or desk phones with --switch sip whose call could be anchored)"
+        )
     if not c.recording_available:
         raise MediaUnavailable(
             "this server cannot make recordings: its recording tools are missing"
@@ -119,6 +127,20 @@ def stop_recording(c: Center, client: ClientId, agent: AgentId | None, a: dict[s
     call = _connected_call(c, me, "pause the recording of")
     _set(c, call, me, False)
     return c.book.view(call, me)
+
+
+def on_audio_anchored(c: Center, ev: AudioAnchored) -> None:
+    """The switch said whether the audio of ``ev.uniqueid`` is in the engine (``anchoring``).
+    Its first word is kept (a call that could not be anchored is never anchored later; one
+    whose new leg fails, at a transfer, ends) and, on a connected call, decides an ``always``
+    recording that waited for it."""
+    call = c.calls.get(ev.uniqueid)
+    if call is None or call.anchored is not None:
+        return
+    call.anchored = ev.anchored
+    if call.state in (CallState.CONNECTED, CallState.HELD):
+        connected(c, call)
+    c.book.touch(call)
 
 
 HANDLERS = {"startRecording": start_recording, "stopRecording": stop_recording}

@@ -50,11 +50,10 @@ def warn_unregistered(c: Center, agent: AgentId) -> None:
     registered: no queue call reaches it, whatever its availability says."""
     session = c.sessions.get(agent)
     if (
-        c.registered is None
-        or session is None
+        session is None
         or session.phase is not Phase.READY
         or session.line is None
-        or session.line in c.registered
+        or c.reachable(session.line)
     ):
         return
     message = (

@@ -203,14 +203,7 @@ def on_phone_call(c: Center, ev: PhoneCall) -> None:
         consult_for.consultation = call.uniqueid
         call.consult_for = consult_for.uniqueid
         c.book.touch(consult_for)
-    queue = next(
-        (
-            q
-            for q in c.directory.queues.values()
-            if q.number and q.number == number and q.type is QueueType.INCOMING
-        ),
-        None,
-    )
+    queue = c.directory.incoming_queue_by_number(number)
     target = c.directory.line_by_extension(number)
     call.move(CallState.CONNECTING)
     if queue is not None:

@@ -10,14 +10,16 @@ Blind transfer sends the far party to the number at once, with the same confirma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ucs.core import waiting
 from ucs.core.call import Call
+from ucs.core.directory import QueueConfig
 from ucs.core.effects import Hold, Originate, Push, Redirect, Transfer
 from ucs.core.errors import SWITCH_FAILURE, InvalidArgument, InvalidState
 from ucs.core.events import Operation, SwitchFailed, Transferred
-from ucs.core.ids import AgentId, ClientId, LineId
+from ucs.core.ids import AgentId, ClientId, LineId, QueueId
 from ucs.core.model import CallState, Cause, Direction, Party, PartyType, Side
 from ucs.core.numbers import parse_dialable
 
@@ -29,11 +31,13 @@ __all__ = ["Target", "blind", "confirmed", "failed", "finish", "originate", "pla
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where a number leads: one of our lines, or the outside world."""
+    """Where a number leads: one of our lines, one of our incoming queues, or the outside
+    world."""
 
     number: str
     party: Party
     line: LineId | None
+    queue: QueueId | None = None
 
 
 def plan_target(c: Center, me: AgentId, number: Any) -> Target:
@@ -45,6 +49,9 @@ def plan_target(c: Center, me: AgentId, number: Any) -> Target:
             raise InvalidArgument(f"{d.raw} is your own phone")
         return Target(d.digits, c.book.line_party(line), line.id)
     party = Party(type=PartyType.TRUNK, number=d.digits, number_norm=d.e164)
+    queue = c.directory.incoming_queue_by_number(d.digits)
+    if queue is not None:  # the caller waits in it, as one who dialled it
+        return Target(d.digits, replace(party, name=queue.name), None, queue.id)
     return Target(d.digits, party, None)
 
 
@@ -58,9 +65,16 @@ def originate(c: Center, me: AgentId, line: LineId, t: Target, *, data: dict[str
     call.called_number_norm = t.party.number_norm
     call.called_name = t.party.name
     call.data = data
-    call.target = t.party
     call.move(CallState.CONNECTING)
-    c.out.effects.append(Originate(call.uniqueid, line, t.number, t.line))
+    queue = c.directory.queues.get(t.queue) if t.queue is not None else None
+    if queue is not None:  # as a phone dialling the queue's number: it waits in it
+        call.called_name = queue.name
+        call.queue_id = queue.id
+        call.enqueued_at = c.now
+        waiting.enter(c, call, queue)
+    else:
+        call.target = t.party
+    c.out.effects.append(Originate(call.uniqueid, line, t.number, t.line, t.queue))
     c.book.touch(call)
     return call
 
@@ -140,8 +154,8 @@ def blind(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any])
     target = plan_target(c, me, a["number"])
     line = c.sessions[me].line
     assert line is not None
-    call.pending, call.asked_by = target.party, me
-    c.out.effects.append(Redirect(call.uniqueid, line, target.number, target.line))
+    call.pending, call.pending_queue, call.asked_by = target.party, target.queue, me
+    c.out.effects.append(Redirect(call.uniqueid, line, target.number, target.line, target.queue))
     return None
 
 
@@ -150,30 +164,35 @@ def confirmed(c: Center, ev: Transferred) -> None:
     call = c.calls.get(ev.uniqueid)
     if call is None or call.pending is None or call.asked_by is None:
         return
-    me, target = call.asked_by, call.pending
-    call.pending = call.asked_by = None
+    me, target, queue_id = call.asked_by, call.pending, call.pending_queue
+    call.pending = call.asked_by = call.pending_queue = None
+    queue = c.directory.queues.get(queue_id) if queue_id is not None else None
     state = CallState.CONNECTED
     if ev.consultation is not None:
         consultation = c.calls.get(ev.consultation)
         if consultation is not None:
             target = consultation.connected_party or target
             state = consultation.state
+            # The consultation's record names the call its party was given to, as a call
+            # continued at another partition's node names the call it came from.
+            consultation.data = {**consultation.data, "transferred_from": call.uniqueid}
             c.book.end_call(consultation, Cause.TRANSFER, hangup=False)
     else:
         state = CallState.RINGING if target.type is PartyType.LINE else CallState.CONNECTING
     leaving = call.caller if call.caller.user_id == me else call.connected_party
     call.former_agents.append((me, leaving.username if leaving and leaving.username else ""))
+    joined: Party | None = None if queue is not None else target  # a queue: nobody yet
     if call.caller.user_id == me:
         assert call.connected_party is not None
-        call.caller, call.connected_party = call.connected_party, target
+        call.caller, call.connected_party = call.connected_party, joined
     else:
-        call.connected_party = target
-    call.move(state)
+        call.connected_party = joined
+    call.move(CallState.CONNECTING if queue is not None else state)
     c.book.leave(call, me, Cause.TRANSFER)
     if call.queue_id is not None and call.handled_by == me:
         stats = c.agents[me].stats
         figures = stats.queue(call.queue_id)
-        if target.user_id is not None:
+        if target.user_id is not None or queue is not None:
             stats.transferred += 1
             figures.transferred += 1
         else:
@@ -181,7 +200,19 @@ def confirmed(c: Center, ev: Transferred) -> None:
             figures.transferred_external += 1
         c.wrap_up(me, call)
         call.handled_by = None
+    if queue is not None:
+        _requeue(c, call, queue)
     c.book.touch(call)
+
+
+def _requeue(c: Center, call: Call, queue: QueueConfig) -> None:
+    """The blind transfer's caller waits in ``queue``, offered to its agents as a new
+    caller (the queue's figures count it as offered there)."""
+    call.queue_id, call.called_name = queue.id, queue.name
+    call.handled_by = None
+    call.tried.clear()
+    call.enqueued_at = call.requeued_at = c.now
+    waiting.enter(c, call, queue)
 
 
 _ASKED = frozenset(

@@ -118,9 +118,18 @@ def dispositions_wire(calls: Iterable[Call], directory: Directory) -> dict[str, 
 
 
 def welcome(
-    a: Agent, session: Session | None, directory: Directory, book: CallBook, now: float
+    a: Agent,
+    session: Session | None,
+    directory: Directory,
+    book: CallBook,
+    now: float,
+    monitoring: dict[str, Any] | None = None,
+    coached: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything a connection joining the agent's session needs to show it."""
+    """Everything a connection joining the agent's session needs to show it; ``monitoring``
+    the supervisor's listen, whisper or barge going on (``monitoring.current``); ``coached``
+    the agent's calls a supervisor whispers on (``monitoring.coached``): a reloaded tab that
+    played the call's audio hears the coach again."""
     agent = AgentId(a.config.id)
     queues = [
         {"id": q.id, "name": q.name, "type": int(q.type)}
@@ -135,6 +144,8 @@ def welcome(
         "reasons": list(directory.aux_reasons),
         "recording": [call.uniqueid for call in book.calls_of(agent) if call.recording],
         "dispositions": dispositions_wire(book.calls_of(agent), directory),
+        "monitoring": monitoring,
+        "coach": coached or [],
     }
 
 

@@ -9,16 +9,38 @@ it (not running, restarting, refused).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Literal, Protocol
 
 from ucs.core.errors import MediaUnavailable
 
-__all__ = ["Media", "MediaError", "NoMedia", "Party"]
+__all__ = ["Media", "MediaError", "NoMedia", "Party", "run_tool"]
 
 Party = Literal["far", "agent", "supervisor", "coach-agent", "coach-supervisor"]
 """Which side of a call: the outside (or simulated) caller, the agent's side, a supervisor
 listening to it (or barging in), and the two ends of a whisper (the supervisor heard by the
 agent alone, through a second connection of each browser)."""
+
+
+async def run_tool(*command: str) -> tuple[int, bytes]:
+    """Run a tool (espeak-ng, opusenc, sox, janus-pp-rec) to its end: its exit code and what
+    it wrote to stderr. Cancelled (the server stopping), the tool is killed and waited for:
+    none outlives the event loop that started it."""
+    proc = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await proc.communicate()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        raise
+    return int(proc.returncode or 0), err
 
 
 class MediaError(MediaUnavailable):

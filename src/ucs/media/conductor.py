@@ -68,7 +68,8 @@ VOICE = "Hello, I am calling about my order. It has not arrived yet. Can you hel
 """What a simulated caller with ``"audio": "voice"`` says (and says again, after a second)."""
 UNRECORDED = {
     "no_tools": "this server cannot make recordings (" + ", ".join(TOOLS) + " missing)",
-    "no_audio": "the agent's phone is not the softphone, or no media engine runs",
+    "no_audio": "no media engine runs, or the agent's phone is a desk phone whose call's "
+    "audio could not be anchored in it",
 }
 """Why an ``always`` call was not recorded (``Unrecorded.reason``), for the log."""
 AUDIO = re.compile(r"^(tone:([0-9]{3,4})|voice)$")
@@ -134,8 +135,12 @@ class Conductor:
         sounds: Sounds,
         recorder: Recorder,
         retention_days: float = 0.0,
+        phones: bool = False,
     ) -> None:
         self.media = JanusMedia()
+        self.phones = phones
+        """The switch's phones' audio is anchored here (``--switch sip``): their calls are
+        muted, held and recorded in the engine."""
         self.sounds = sounds
         self.recorder = recorder
         self.retention_days = retention_days
@@ -156,6 +161,8 @@ class Conductor:
         """The tools that make recordings are installed: decided once, at ``start``."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._voice: bytes | None = None
+        self._presses = 0
+        """Keys played (each play of a key's tones has a name of its own)."""
 
     @property
     def available(self) -> bool:
@@ -198,12 +205,16 @@ class Conductor:
             await self.supervisor.stop()
         for peer in [*self.callers.values(), *self.heard.values()]:
             peer.close()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        # Waited for: a prompt or a recording being made kills its tool (run_tool) before the
+        # server's loop closes, rather than leave it running past it.
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def engine_up(self, client: JanusClient) -> None:
         self.media.up(client)
-        self.submit(MediaStatus(True, recording=self.can_record))
+        self.submit(MediaStatus(True, recording=self.can_record, phones=self.phones))
 
     def engine_down(self, reason: str) -> None:
         lost = self.media.down()
@@ -225,7 +236,7 @@ class Conductor:
         if isinstance(event, Transferred) and self.media.has_call(event.uniqueid):
             self._spawn(self._handed_over(event.uniqueid))
         for effect in effects:
-            if isinstance(effect, Mute) and is_softphone(effect.line):
+            if isinstance(effect, Mute) and (self.phones or is_softphone(effect.line)):
                 if self.media.has_call(effect.uniqueid):
                     self._spawn(self.media.mute(effect.uniqueid, "agent", effect.muted))
             elif isinstance(effect, Greet):
@@ -387,12 +398,14 @@ class Conductor:
 
     async def _monitor(self, monitor: Monitor) -> None:
         """A supervisor listens (muted), barges in (heard), whispers (muted in the call's room,
-        heard by the agent in its coach room, whose connections the browsers make), or leaves
-        the call's audio."""
+        heard by the agent in its coach room, whose connections the browsers make, or where a
+        desk phone's agent is moved), or leaves the call's audio."""
         uid = monitor.uniqueid
         if monitor.mode != "whisper":  # the whisper's two connections go
             await self.media.leave(uid, "coach-supervisor")
             await self.media.leave(uid, "coach-agent")
+        # A desk phone's agent is bridged into the coach room (it has no second connection).
+        await self.media.coach_rtp(uid, monitor.mode == "whisper")
         if monitor.mode is None:
             await self.media.leave(uid, "supervisor")
         else:  # whispering, the supervisor still hears both sides, heard in the coach room
@@ -460,6 +473,35 @@ class Conductor:
         remote = await self.media.connect_rtp(uid, "far", address, "pcmu")
         self._heard_from_now(uid)
         return remote
+
+    async def connect_sip(
+        self, uid: str, party: str, address: tuple[str, int], codec: str
+    ) -> tuple[str, int]:
+        """A SIP leg's audio (``--switch sip``) joins the call's room as ``party`` (``far``,
+        ``agent``, or ``supervisor``: a supervisor's desk phone, muted unless barging);
+        returns the engine's address for it, which the leg's SDP then names. The far party's
+        joining starts what its queue plays (a greeting decided before)."""
+        if not self.available:
+            raise MediaError("no media engine is running")
+        sides: dict[str, Party] = {"far": "far", "agent": "agent", "supervisor": "supervisor"}
+        side = sides.get(party)
+        if side is None:
+            raise MediaError(
+                f"a SIP leg is the far party, the agent's side or a supervisor, not {party!r}"
+            )
+        remote = await self.media.connect_rtp(uid, side, address, codec)
+        if side == "far":
+            self._heard_from_now(uid)
+        return remote
+
+    async def press(self, uid: str, key: str) -> None:
+        """The agent's desk phone pressed ``key`` (SIP INFO) on an anchored call: its tones
+        are played into the call's room, for the far party (``keypad.py``)."""
+        if not self.media.has_call(uid):
+            raise MediaError(f"call {uid} has no audio")
+        path = await self.sounds.key(key)
+        self._presses += 1
+        await self.media.play(uid, str(path), loop=False, key=f"key-{self._presses}")
 
     def _heard_from_now(self, uid: str) -> None:
         """The call's far party has audio now: a greeting decided before it plays."""

@@ -46,8 +46,11 @@ class JanusConfig:
     def command(self) -> list[str]:
         main = self.runtime_dir / "janus.jcfg"
         # Janus goes with the server even when the server is killed (kill -9): the kernel
-        # sends it SIGTERM when its parent dies (util-linux's setpriv sets that and execs).
-        orphan = ["setpriv", "--pdeathsig", "TERM"] if shutil.which("setpriv") else []
+        # kills it when its parent dies (util-linux's setpriv sets that and execs). SIGKILL:
+        # after a SIGTERM its clean shutdown hung for good now and then (2 of 3 servers killed
+        # while it started, on a loaded machine: "Leaving Janus requests handler thread", and
+        # nothing more), an orphan holding its ports; nobody is left to wait for it anyway.
+        orphan = ["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else []
         return [
             *orphan,
             *self.prefix,

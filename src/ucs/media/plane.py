@@ -54,17 +54,22 @@ def media_plane(
     keep = settings.recording_retention_days
     if settings.media not in MEDIA_CHOICES:
         raise ValueError(f"--media must be one of {', '.join(MEDIA_CHOICES)}: {settings.media!r}")
-    use = settings.media != "off" and settings.switch == "simulated"
-    if settings.media != "off" and settings.switch != "simulated":
-        level = logging.WARNING if settings.media == "janus" else logging.INFO
-        log.log(level, "media with --switch %s is not available yet: no softphone", settings.switch)
+    use = settings.media != "off"
+    phones = settings.switch == "sip"
     if use and not janus_installed():
         level = logging.WARNING if settings.media == "janus" else logging.INFO
         log.log(level, "janus is not installed: no media (softphone, caller audio)")
         use = False
     if not use:
         return Conductor(
-            engine.submit, switch.caller_hangup, None, settings.media_rtp_ip, sounds, recorder, keep
+            engine.submit,
+            switch.caller_hangup,
+            None,
+            settings.media_rtp_ip,
+            sounds,
+            recorder,
+            keep,
+            phones,
         )
     runtime = Path(settings.media_dir or tempfile.mkdtemp(prefix="ucs-media-"))
     config = JanusConfig(
@@ -88,4 +93,5 @@ def media_plane(
         sounds,
         recorder,
         keep,
+        phones,
     )

@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from ucs.media.base import run_tool
 from ucs.storage import recordings as index
 from ucs.storage.schema import agents_cell
 
@@ -42,6 +43,8 @@ log = logging.getLogger("ucs.media")
 
 RATE = 8000
 """The recordings' sampling rate: the far party's (G.711) and the rooms' own."""
+MIN_SECONDS = 0.02
+"""The shortest recording (a channel of no stretch is this much silence)."""
 PARTIES = ("far", "agent")
 """The channels, left to right."""
 _UID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -86,16 +89,10 @@ def _header(path: Path) -> dict[str, Any] | None:
 
 
 async def _run(*command: str) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        *command,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await proc.communicate()
-    if proc.returncode != 0:
+    code, err = await run_tool(*command)
+    if code != 0:
         tail = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
-        raise RecordingError(f"{command[0]} failed ({proc.returncode}): {tail[0]}")
+        raise RecordingError(f"{command[0]} failed ({code}): {tail[0]}")
 
 
 def _seconds(path: Path) -> float:
@@ -115,6 +112,26 @@ def _parts(folder: Path) -> list[_Part]:
     return parts
 
 
+def _last_change(folder: Path) -> float:
+    """When anything in a call's parts folder last changed (its end, as near as is known)."""
+    return max((p.stat().st_mtime for p in folder.iterdir()), default=time.time())
+
+
+def _silence(target: Path, seconds: float) -> None:
+    """A two-channel WAV of ``seconds`` of silence, written whole and then renamed into place."""
+    frames = round(seconds * RATE)
+    made = target.with_suffix(".tmp")
+    with wave.open(str(made), "wb") as w:
+        w.setnchannels(len(PARTIES))
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        second = bytes(4 * RATE)
+        for _ in range(frames // RATE):
+            w.writeframes(second)
+        w.writeframes(bytes(4 * (frames % RATE)))
+    os.replace(made, target)
+
+
 class Recorder:
     """The recordings folder, its parts and its index (``engine``, the store's database)."""
 
@@ -126,6 +143,8 @@ class Recorder:
         self.finishing: dict[str, asyncio.Task[None]] = {}
         self._agents: dict[str, frozenset[tuple[int, str]]] = {}
         """The agents ``call.json`` names, of each call being recorded (``note``)."""
+        self._ended: dict[str, float] = {}
+        """When each call being finished stopped being recorded (Unix time)."""
         self._made: dict[str, asyncio.Event] = {}
         """Calls recorded whose WAV is not made yet: set once it is (or could not be)."""
 
@@ -194,7 +213,8 @@ class Recorder:
 
     def finish(self, uniqueid: str) -> asyncio.Task[None]:
         """Make the call's WAV from its parts, in the background (once)."""
-        self.live.pop(uniqueid, None)
+        if self.live.pop(uniqueid, None) is not None:
+            self._ended[uniqueid] = time.time()
         self._agents.pop(uniqueid, None)
         task = self.finishing.get(uniqueid)
         if task is None:
@@ -206,6 +226,7 @@ class Recorder:
 
     def _done(self, uniqueid: str) -> None:
         self.finishing.pop(uniqueid, None)
+        self._ended.pop(uniqueid, None)
         event = self._made.pop(uniqueid, None)
         if event is not None:
             event.set()
@@ -236,28 +257,21 @@ class Recorder:
         engine = self.engine()
         if engine is None:
             return
-        if row is not None:
-            await asyncio.to_thread(index.save, engine, row)
+        await asyncio.to_thread(index.save, engine, row)
         shutil.rmtree(folder, ignore_errors=True)
 
-    async def _make(
-        self, uniqueid: str, folder: Path, about: dict[str, Any]
-    ) -> dict[str, Any] | None:
+    async def _make(self, uniqueid: str, folder: Path, about: dict[str, Any]) -> dict[str, Any]:
         parts = await asyncio.to_thread(_parts, folder)
-        if not parts:
-            log.info("recording of %s: nothing was said while it recorded", uniqueid)
-            return None
-        t0 = min(p.start for p in parts)
         target = self.file(uniqueid)
-        with tempfile.TemporaryDirectory(prefix="ucs-rec-", dir=self.folder) as tmp:
-            work = Path(tmp)
-            channels = [
-                await self._channel(work, party, [p for p in parts if p.party == party], t0)
-                for party in PARTIES
-            ]
-            made = work / "call.wav"
-            await _run("sox", "-M", *map(str, channels), "-b", "16", "-e", "signed", str(made))
-            os.replace(made, target)
+        ended = self._ended.pop(uniqueid, None)
+        if not parts:  # recorded, but no packet came (a call hung up at once): its silence
+            end = ended if ended is not None else await asyncio.to_thread(_last_change, folder)
+            t0 = float(about.get("start") or end)
+            log.info("recording of %s: nothing was heard while it recorded", uniqueid)
+            await asyncio.to_thread(_silence, target, max(end - t0, MIN_SECONDS))
+        else:
+            t0 = min(p.start for p in parts)
+            await self._merge(target, parts, t0)
         agents = about.get("agents") or [[about.get("agent_id"), about.get("agent")]]
         return {
             "uniqueid": uniqueid,
@@ -273,12 +287,35 @@ class Recorder:
             "path": target.name,
         }
 
+    async def _merge(self, target: Path, parts: list[_Part], t0: float) -> None:
+        """The call's WAV from its recorded stretches: the far party left, the agent right."""
+        with tempfile.TemporaryDirectory(prefix="ucs-rec-", dir=self.folder) as tmp:
+            work = Path(tmp)
+            channels = [
+                await self._channel(work, party, [p for p in parts if p.party == party], t0)
+                for party in PARTIES
+            ]
+            made = work / "call.wav"
+            await _run("sox", "-M", *map(str, channels), "-b", "16", "-e", "signed", str(made))
+            os.replace(made, target)
+
     async def _channel(self, work: Path, party: str, parts: list[_Part], t0: float) -> Path:
         """One channel: each stretch at its time, silence around them."""
         out = work / f"{party}.wav"
         if not parts:
             await _run(
-                "sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(out), "trim", "0", "0.02"
+                "sox",
+                "-n",
+                "-r",
+                str(RATE),
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(out),
+                "trim",
+                "0",
+                str(MIN_SECONDS),
             )
             return out
         placed = []

@@ -26,6 +26,9 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from ucs.media.base import run_tool
+from ucs.media.keypad import KEY_SECONDS, key_wav
+
 __all__ = ["DEFAULTS", "MAX_SECONDS", "NAME", "SoundError", "Sounds", "tools_installed"]
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -101,11 +104,8 @@ def _read_if_missing(source: Path, target: Path, seconds: float) -> bytes | None
 
 
 async def _run(*command: str) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    _, err = await proc.communicate()
-    if proc.returncode != 0:
+    code, err = await run_tool(*command)
+    if code != 0:
         raise SoundError(f"{command[0]} failed: {err.decode(errors='replace').strip()[:200]}")
 
 
@@ -113,6 +113,9 @@ class Sounds:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = asyncio.Lock()
+        self._keys = asyncio.Lock()
+        """A key's tones are made apart: never behind the defaults' making (tens of seconds of
+        espeak-ng and opusenc at a first start), while a caller waits for them."""
 
     def _file(self, name: str, language: str = "") -> Path:
         return self.folder / (f"{name}.{language}.opus" if language else f"{name}.opus")
@@ -177,6 +180,18 @@ class Sounds:
                     await self._speak(text, language, target)
         return target
 
+    async def key(self, key: str) -> Path:
+        """The tones of a phone's key (``keypad.py``), made once and kept in ``keys/`` (not a
+        sound of the list). ``KeyError`` for a key a phone does not have."""
+        data = key_wav(key)
+        name = {"*": "star", "#": "hash"}.get(key, key)
+        target = self.folder / "keys" / f"key-{name}.opus"
+        if not target.exists():
+            async with self._keys:
+                if not target.exists():
+                    await self._encode(data, target, KEY_SECONDS)
+        return target
+
     async def mulaw(self, text: str, language: str) -> bytes:
         """``text`` spoken, as raw 8 kHz G.711 μ-law (the simulator's voice; sox resamples)."""
         with tempfile.TemporaryDirectory() as tmp:
@@ -197,8 +212,8 @@ class Sounds:
             await self._encode(data, target, _check_wav(data))
 
     async def _encode(self, data: bytes, target: Path, seconds: float) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.folder) as tmp:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             wav, opus = Path(tmp) / "in.wav", Path(tmp) / "out.opus"
             wav.write_bytes(data)
             await _run("opusenc", "--quiet", "--bitrate", "48", str(wav), str(opus))

@@ -85,8 +85,14 @@ class GcPauses:
             gc.callbacks.remove(self._callback)
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        elif self._started:
-            self.observe(int(info.get("generation", 0)), time.perf_counter() - self._started)
+        # A collection may start at the bottom of a deep recursion (a parser near the limit, in
+        # any thread), with no stack left for this work: that collection goes unmeasured,
+        # rather than raise where nothing can catch it (an "unraisable" error on stderr).
+        try:
+            if phase == "start":
+                self._started = time.perf_counter()
+            elif self._started:
+                self.observe(int(info.get("generation", 0)), time.perf_counter() - self._started)
+                self._started = 0.0
+        except RecursionError:
             self._started = 0.0

@@ -29,9 +29,15 @@ from datetime import UTC, tzinfo
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, insert, make_url
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    insert,
+    make_url,
+)
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ucs.core.directory import DEFAULT_PARTITION
@@ -48,6 +54,7 @@ from ucs.storage.journal import (
     TokensRevoked,
 )
 from ucs.storage.lease import Fence, Fenced, check
+from ucs.storage.upsert import upsert
 
 __all__ = [
     "Committer",
@@ -329,33 +336,6 @@ def report_columns(r: CallRecord) -> dict[str, Any]:
 
 
 _STILL_LIVE = t.cdr.c.live.is_(True)
-_STATEMENTS: dict[tuple[Any, ...], Any] = {}
-
-
-def upsert(
-    conn: Connection,
-    table: Table,
-    rows: list[dict[str, Any]],
-    keys: list[str],
-    only_if: Any = None,
-) -> None:
-    """Insert each row, or update the row with the same ``keys`` (only where ``only_if``
-    holds): one statement, built once per shape and reused, executed for all the rows (which
-    have the same columns and different keys). ``only_if`` is a module-level condition."""
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    shape = (conn.dialect.name, table.name, tuple(keys), columns, id(only_if))
-    stmt = _STATEMENTS.get(shape)
-    if stmt is None:
-        ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
-        update = {c: ins.excluded[c] for c in columns if c not in keys}
-        stmt = _STATEMENTS[shape] = ins.on_conflict_do_update(
-            index_elements=keys, set_=update, where=only_if
-        )
-    conn.execute(stmt, rows)
-
-
 # --- writing in a child process -------------------------------------------------------------
 
 
@@ -371,29 +351,71 @@ class ProcessCommitter:
     for its answer. A child that died is an outage for that batch (it goes to the journal, or
     is tried again), and the next batch starts a new child."""
 
-    def __init__(self, url: str, fence: Fence | None = None, tz: tzinfo = UTC) -> None:
+    def __init__(
+        self,
+        url: str,
+        fence: Fence | None = None,
+        tz: tzinfo = UTC,
+        fallback: Committer | None = None,
+    ) -> None:
+        """``fallback``: what writes the batches while a child started by ``start`` is not
+        ready yet (the writer's own thread, as before a server starts its writer), so that a
+        server serving meanwhile holds no more uncommitted than ever."""
         self.url = url
         self.fence = fence
         self.tz = tz
+        self.fallback = fallback
+        self._told: Fence | None = None
+        """The fence the child writes under (from its arguments, or told since)."""
         self._child: subprocess.Popen[bytes] | None = None
         self._pipe: Pipe | None = None
+        self._ready = False
+        """The child said it was ready (its imports done, its engine open)."""
 
     @property
     def pid(self) -> int | None:
         """The child's process id; None while there is none (not started, or ended)."""
         return self._child.pid if self._child is not None else None
 
+    @property
+    def ready(self) -> bool:
+        """Whether the child has said it is ready to write (it is waited for at its first
+        batch, not at ``start``)."""
+        return self._ready
+
     def start(self) -> None:
-        """Start the child now (a server does, so that its first records do not wait for the
-        child's imports); a child that cannot start is started again at the first batch."""
+        """Start the child now, without waiting for it: its imports (a second or more of CPU)
+        go on beside the server's start (a take-over's restore) instead of before its first
+        records, which wait for it in the writer's thread (``ready``). A child that cannot
+        start is started again at the first batch."""
         try:
-            self._start()
-        except (OSError, EOFError) as err:
+            self._spawn()
+        except OSError as err:
             code = self._end()
             log.error("the writer process did not start (exit code %s): %s", code, err)
 
-    def _start(self) -> Pipe:
-        """A new child, once it is ready to write."""
+    @property
+    def starting(self) -> bool:
+        """A child is under way and has not said anything yet (ready, or died: its pipe
+        then reads as closed): the ``fallback`` writes meanwhile."""
+        pipe = self._pipe
+        return not self._ready and pipe is not None and not pipe.poll(0)
+
+    def _ready_pipe(self) -> Pipe:
+        """The child's pipe, once it is ready to write (a new child if there is none)."""
+        if self._pipe is None:
+            self._spawn()
+        pipe = self._pipe
+        assert pipe is not None
+        if not self._ready:
+            if not pipe.poll(_START_TIMEOUT) or pipe.recv() != ("ready",):
+                raise EOFError("the writer process did not say it was ready")
+            self._ready = True
+        return pipe
+
+    def _spawn(self) -> None:
+        """A new child, which says when it is ready (``_ready_pipe``)."""
+        self._ready = False
         ours, theirs = socket.socketpair()
         with ours, theirs:
             self._child = subprocess.Popen(
@@ -409,18 +431,23 @@ class ProcessCommitter:
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
-            pipe = self._pipe = Pipe(os.dup(ours.fileno()))
-        if not pipe.poll(_START_TIMEOUT) or pipe.recv() != ("ready",):
-            raise EOFError("the writer process did not say it was ready")
-        return pipe
+            self._pipe = Pipe(os.dup(ours.fileno()))
+            self._told = self.fence
 
     def _fenced(self) -> list[str]:
         fence = self.fence
         return [] if fence is None else [fence.partition, str(fence.epoch)]
 
     def commit(self, batch: list[Record], mark: Mark) -> None:
+        if self.starting and self.fallback is not None:
+            self.fallback.commit(batch, mark)
+            return
         try:
-            pipe = self._pipe or self._start()
+            pipe = self._ready_pipe()
+            fence = self.fence
+            if fence is not None and fence != self._told:  # started before the lease was taken
+                pipe.send(("fence", fence.partition, fence.epoch))
+                self._told = fence
             pipe.send((batch, mark))
             answer = pipe.recv()
         except (OSError, EOFError) as err:
@@ -439,6 +466,7 @@ class ProcessCommitter:
     def _end(self) -> int | None:
         pipe, child = self._pipe, self._child
         self._pipe = self._child = None
+        self._ready = False
         if pipe is not None:
             pipe.close()
         if child is None:
@@ -466,9 +494,13 @@ def serve(fd: int, url: str, tz: str = "", partition: str = "", epoch: str = "")
     pipe.send(("ready",))
     while True:
         try:
-            batch, mark = pipe.recv()
+            message = pipe.recv()
         except (EOFError, OSError):
             return
+        if message[0] == "fence":  # started before its node took the partition: now it has
+            committer.fence = Fence(message[1], int(message[2]))
+            continue
+        batch, mark = message
         answer: tuple[str, ...]
         try:
             committer.commit(batch, mark)

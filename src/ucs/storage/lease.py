@@ -84,13 +84,22 @@ class Lease:
     """One node's claim on one partition, over a connection of its own (autocommit)."""
 
     def __init__(
-        self, url: str, partition: str, node: str, *, seconds: float = 3.0, advertise: str = ""
+        self,
+        url: str,
+        partition: str,
+        node: str,
+        *,
+        seconds: float = 3.0,
+        advertise: str = "",
+        sip: str = "",
     ) -> None:
         """``url``: SQLAlchemy's, of PostgreSQL. ``advertise``: where clients reach this node,
-        kept in the owner's row for the other nodes to hand clients on to."""
+        kept in the owner's row for the other nodes to hand clients on to; ``sip``: where it
+        takes SIP requests (HOST:PORT), for the other nodes to redirect them to."""
         self.partition = partition
         self.node = node
         self.advertise = advertise
+        self.sip = sip
         self.seconds = seconds
         """How long a renewal holds: a standby may take over once it has passed."""
         timeout = max(1, int(seconds * 1000))
@@ -171,6 +180,7 @@ class Lease:
             "b": backend,
             "s": self.seconds,
             "u": self.advertise or None,
+            "sip": self.sip or None,
         }
         while True:
             try:
@@ -192,7 +202,7 @@ class Lease:
                         text(
                             "UPDATE partition_owner SET node = :n, epoch = epoch + 1, "
                             "backend = :b, expires = extract(epoch FROM clock_timestamp()) + :s, "
-                            "url = :u WHERE partition = :p RETURNING epoch"
+                            "url = NULL, sip = NULL WHERE partition = :p RETURNING epoch"
                         ),
                         values,
                     ).scalar_one()
@@ -211,6 +221,29 @@ class Lease:
                         "AND l.mode = 'RowShareLock' AND l.pid <> pg_backend_pid()"
                     )
                 )
+
+    def publish(self) -> bool:
+        """Say where clients (``advertise``) and SIP requests (``sip``) reach this node, once
+        it serves: from its take-over until then the row names none, so the other nodes'
+        hand-offs tell clients that no node runs the partition yet (and hold them a moment)
+        rather than send them to a node still loading it. False: the partition is no longer
+        this node's."""
+        if self.fence is None:
+            return False
+        with self.engine.begin() as tx:  # not the lease connection: the keeper's thread's
+            changed = tx.execute(
+                text(
+                    "UPDATE partition_owner SET url = :u, sip = :sip "
+                    "WHERE partition = :p AND epoch = :e"
+                ),
+                {
+                    "u": self.advertise or None,
+                    "sip": self.sip or None,
+                    "p": self.partition,
+                    "e": self.fence.epoch,
+                },
+            ).rowcount
+        return changed == 1
 
     # --- holding it --------------------------------------------------------------------------
 

@@ -13,17 +13,19 @@ from sqlalchemy import Engine, select, text, union
 
 from ucs.core.directory import DEFAULT_PARTITION
 from ucs.storage import schema as t
-from ucs.storage.committer import upsert
+from ucs.storage.upsert import upsert
 
 __all__ = [
     "DIRECTORY_VERSION",
     "Owner",
+    "agents_of_tokens",
     "changed_directory",
     "directory_version",
     "known",
     "of_token",
     "of_username",
     "owner",
+    "sip_owners",
 ]
 
 DIRECTORY_VERSION = "directory_version"
@@ -59,27 +61,49 @@ def of_token(engine: Engine, digest: str) -> str | None:
     return None if found is None else str(found)
 
 
+def agents_of_tokens(engine: Engine, digests: list[str]) -> dict[str, int]:
+    """The agent each of these session tokens (by their digests) was issued to; a digest
+    that is no token's is left out."""
+    query = select(t.tokens.c.token, t.tokens.c.agent_id).where(t.tokens.c.token.in_(digests))
+    with engine.connect() as conn:
+        return {str(token): int(agent) for token, agent in conn.execute(query)}
+
+
 class Owner:
     """A partition's owner as its row says: the node, and where clients reach it (None when
-    the node said nothing, or its lease has lapsed: no node runs the partition just now)."""
+    the node said nothing, or its lease has lapsed: no node runs the partition just now), and
+    for how many seconds more its lease holds without a renewal (0 once lapsed)."""
 
-    def __init__(self, node: str, url: str | None) -> None:
+    def __init__(self, node: str, url: str | None, live_for: float = 0.0) -> None:
         self.node = node
         self.url = url
+        self.live_for = live_for
 
 
 def owner(engine: Engine, partition: str) -> Owner | None:
     """Who runs ``partition`` (PostgreSQL: a cluster's). A lease that has lapsed, on the
     database's clock, reads as no address: no node runs the partition just now."""
     query = text(
-        "SELECT node, url, expires > extract(epoch FROM clock_timestamp()) AS live "
+        "SELECT node, url, expires - extract(epoch FROM clock_timestamp()) AS left "
         "FROM partition_owner WHERE partition = :p"
     )
     with engine.connect() as conn:
         row = conn.execute(query, {"p": partition}).one_or_none()
     if row is None:
         return None
-    return Owner(row.node, row.url if row.live else None)
+    left = float(row.left)
+    return Owner(row.node, row.url if left > 0 else None, max(left, 0.0))
+
+
+def sip_owners(engine: Engine) -> dict[str, str]:
+    """Where each partition's owner takes SIP requests (HOST:PORT), for the owners whose lease
+    holds and who said (``--switch sip``)."""
+    query = text(
+        "SELECT partition, sip FROM partition_owner WHERE sip IS NOT NULL "
+        "AND expires > extract(epoch FROM clock_timestamp())"
+    )
+    with engine.connect() as conn:
+        return {str(r.partition): str(r.sip) for r in conn.execute(query)}
 
 
 def directory_version(engine: Engine) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 __all__ = [
@@ -147,8 +148,8 @@ cdr = Table(
     Column("uniqueid", String(64), primary_key=True),
     Column("seq", Integer, nullable=False, index=True),
     Column("queue_id", Integer, index=True),
-    Column("created", Float, nullable=False, index=True),
-    Column("live", Boolean, nullable=False, index=True),
+    Column("created", Float, nullable=False),  # searched by cdr_report, which starts with it
+    Column("live", Boolean, nullable=False),  # the live calls: ix_cdr_live, below
     Column("call", JSON, nullable=False),
     Column("account_codes", JSON, nullable=False, default=list),
     # Every agent who was on the call, " id:username " each (agents_cell): searched by
@@ -167,6 +168,14 @@ cdr = Table(
     Column("acw", Float),  # seconds of automatic wrap-up after it; NULL: none (yet)
     # The partition whose node recorded it: a take-over ends only its own live calls.
     Column("partition", String(32), nullable=False, server_default="main"),
+    # The live calls (a restart's, a take-over's), the few among the many: an index of them
+    # alone, which a call's final record leaves (migration 0023).
+    Index(
+        "ix_cdr_live",
+        "live",
+        sqlite_where=text("live IS 1"),
+        postgresql_where=text("live IS true"),
+    ),
     # What both reports read, in one index: a month is read without touching a Call object.
     Index(
         "cdr_report",
@@ -333,6 +342,8 @@ partition_owner = Table(
     Column("backend", Integer, nullable=False),  # the owner's lease connection (pg_backend_pid)
     Column("expires", Float, nullable=False),  # the database's clock (epoch seconds)
     Column("url", String(512)),  # where clients reach the owner (``--advertise``); NULL: unsaid
+    # Where the owner takes SIP requests, HOST:PORT (``--sip-advertise``); NULL: no SIP there.
+    Column("sip", String(128)),
 )
 """A cluster's partitions and the node that runs each (``lease.py``; PostgreSQL only)."""
 

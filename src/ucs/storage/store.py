@@ -50,9 +50,10 @@ from ucs.core.model import Cause
 from ucs.core.queueday import QueueDay, recount
 from ucs.storage import outbox, rollup
 from ucs.storage import schema as t
-from ucs.storage.committer import make_engine, shared_across_processes, upsert
+from ucs.storage.committer import ProcessCommitter, make_engine, shared_across_processes
 from ucs.storage.journal import Journal, NoJournal, RowDeleted, RowUpserted
 from ucs.storage.lease import Fence, check
+from ucs.storage.upsert import upsert
 from ucs.storage.writer import Health, TokenIssued, TokensRevoked, Writer
 
 __all__ = [
@@ -523,6 +524,11 @@ class Store:
         at start, before anything is read. Fails when the database still cannot take it."""
         self.writer.recover()
 
+    def prestart(self) -> None:
+        """Start the writer's child process ahead (``Writer.prestart``): a node of a cluster,
+        before it waits for its partition."""
+        self.writer.prestart()
+
     def start(self) -> None:
         self.writer.start()
 
@@ -561,6 +567,8 @@ class Store:
         status: dict[str, Any] = {"status": w.health.value, "backlog": w.backlog}
         if w.health is not Health.OK:
             status.update(since=w.since, reason=w.reason, journal=str(w.journal.path))
+        if isinstance(w.committer, ProcessCommitter) and w.committer.starting:
+            status["writer"] = "starting"  # its thread writes until the child is ready
         return status
 
     def stop(self) -> None:

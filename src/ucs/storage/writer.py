@@ -4,7 +4,7 @@ The event loop hands records over (``deliver``) and never waits for the disk; th
 whatever has queued up (up to 500 at once), keeps only the last record of each call and agent,
 and has it written in one transaction with one prepared statement per table and shape
 (``committer.py``: by a child process of its own in a server). A killed server loses at most
-the last few milliseconds.
+the last few milliseconds (records no new call waits for gather for up to ``GATHER``).
 
 Nothing is dropped when the database fails (a lost connection, a stopped server, a full disk):
 the batch goes to the journal (``journal.py``: a local file, fsynced) and so does everything
@@ -64,6 +64,11 @@ __all__ = [
 ]
 
 log = logging.getLogger("ucs.store")
+
+GATHER = 0.01
+"""Seconds records that no new call waits for may gather before they are written: fewer,
+larger transactions (each costs the database about as much as its records do); a new call's
+record is written at once, with whatever gathered before it."""
 
 _Numbered = tuple[int | None, Record]
 """A record with its number in the journal (None: it was never journalled)."""
@@ -131,6 +136,8 @@ class Writer:
         now committed or in the journal (the server hands them to the core as ``Kept``)."""
         self._asked: list[Keep] = []
         """``Keep`` asks taken from the queue whose records are not kept yet."""
+        self._early: ProcessCommitter | None = None
+        """The child started by ``prestart``, until ``start``."""
         self.on_fenced: Callable[[str], None] = lambda why: None
         """Told why, when the database refused a batch for a newer owner (the records are
         dropped: they belong to a partition this node no longer runs)."""
@@ -140,6 +147,14 @@ class Writer:
         self.fence = fence
         self.local = self.committer = LocalCommitter(self.engine, fence, self.tz)
 
+    def prestart(self) -> None:
+        """Start the child process now, before ``start`` (a node of a cluster, before it
+        waits for a partition: a standby's child has long been ready when it takes over, and
+        takes its fence with its first batch)."""
+        if self.process and self._early is None and self._thread is None:
+            self._early = ProcessCommitter(self.process, None, self.tz)
+            self._early.start()
+
     @property
     def backlog(self) -> int:
         """Records accepted and not yet in the database (journal and memory)."""
@@ -148,8 +163,11 @@ class Writer:
     def start(self) -> None:
         if self._thread is None:
             if self.process:
-                child = ProcessCommitter(self.process, self.fence, self.tz)
-                child.start()
+                child, self._early = self._early, None
+                if child is None:
+                    child = ProcessCommitter(self.process, self.fence, self.tz)
+                    child.start()
+                child.fence, child.fallback = self.fence, self.local
                 self.committer = child
             self._thread = threading.Thread(
                 target=self._write_forever, name="ucs-store", daemon=True
@@ -182,6 +200,9 @@ class Writer:
             self.committer = self.local
         else:
             self.flush()
+            if self._early is not None:  # never started: a standby that stops
+                self._early.close()
+                self._early = None
         if self._held:
             self._to_journal()
         if self._held:
@@ -251,7 +272,8 @@ class Writer:
     def _take(self) -> tuple[list[Record], int, bool]:
         """What has queued up (waiting for it, or until the next try of a failed database)
         up to about 500 records, how many queue entries that was, and whether ``stop`` was
-        asked."""
+        asked. Records no call waits for (no ``Keep`` among them) gather for up to
+        ``GATHER`` seconds first, so that a transaction carries more of them."""
         if self.health is Health.OK and not self._held:
             timeout = None
         else:
@@ -262,20 +284,30 @@ class Writer:
             entry = self._queue.get(timeout=timeout)
         except queue.Empty:
             return items, taken, False
+        until = time.monotonic() + GATHER
+        urgent = self.health is not Health.OK
         while True:
             taken += 1
             if entry is None:
                 return items, taken, True
             if isinstance(entry, list):
                 items.extend(entry)
+                urgent = urgent or any(isinstance(item, Keep) for item in entry)
             else:
                 items.append(entry)
+                urgent = urgent or isinstance(entry, Keep)
             if len(items) >= 500:
                 return items, taken, False
             try:
                 entry = self._queue.get_nowait()
             except queue.Empty:
-                return items, taken, False
+                left = until - time.monotonic()
+                if urgent or left <= 0:
+                    return items, taken, False
+                try:
+                    entry = self._queue.get(timeout=left)
+                except queue.Empty:
+                    return items, taken, False
 
     def _take_all(self) -> list[Record]:
         items: list[Record] = []

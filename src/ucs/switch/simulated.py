@@ -103,6 +103,8 @@ class SimulatedSwitch:
             self._stop_ringing(effect.uniqueid, effect.line)
             return [Answered(effect.uniqueid, effect.line)]
         elif isinstance(effect, Originate):
+            if effect.queue is not None:  # it waits in the queue: the core rings its agents
+                return []
             return self._dial(effect.uniqueid, effect.number, effect.target, now)
         elif isinstance(effect, Transfer):
             # Whatever the consultation was waiting for now happens to the transferred call.
@@ -111,6 +113,8 @@ class SimulatedSwitch:
         elif isinstance(effect, Redirect):
             self._cancel(effect.uniqueid)
             events: list[Event] = [Transferred(effect.uniqueid, None)]
+            if effect.queue is not None:  # the caller waits in the queue: nothing to dial
+                return events
             return events + self._dial(effect.uniqueid, effect.number, effect.target, now)
         elif isinstance(effect, Hangup):
             self._cancel(effect.uniqueid)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ucs.storage import partitions
 from ucs.storage.lease import Keeper, Lease
+from ucs.web.health import listening
 
 if TYPE_CHECKING:
     from ucs.storage.store import Store
@@ -34,7 +35,10 @@ __all__ = [
     "STEPPED_DOWN",
     "advertised",
     "hold",
+    "keep",
     "let_go",
+    "sip_advertised",
+    "started",
     "status",
     "step_down",
     "take_partition",
@@ -67,6 +71,7 @@ def take_partition(settings: Settings, store: Store) -> Lease | None:
                     settings.node,
                     seconds=settings.lease_seconds,
                     advertise=advertised(settings),
+                    sip=sip_advertised(settings),
                 )
             try:
                 fence = lease.try_acquire()
@@ -122,6 +127,14 @@ def advertised(settings: Settings) -> str:
     return f"http://{host}:{settings.port}/"
 
 
+def sip_advertised(settings: Settings) -> str:
+    """Where other nodes (and Kamailio, by their redirects) send this node SIP requests:
+    ``--sip-advertise``, else its SIP address; empty without SIP."""
+    if settings.switch != "sip":
+        return ""
+    return settings.sip_advertise or f"{settings.sip_host}:{settings.sip_port}"
+
+
 def step_down(why: str) -> None:
     """The partition is lost: stop serving now, whatever is in flight (a newer owner has it,
     and this node's writes are refused anyway)."""
@@ -131,13 +144,29 @@ def step_down(why: str) -> None:
     os._exit(STEPPED_DOWN)
 
 
+def keep(lease: Lease | None) -> Keeper | None:
+    """Renew ``lease`` each second from now on, as soon as it is taken: loading the
+    partition (a demo's seeding, a take-over's restore on a busy machine) may take longer than
+    the lease, and a standby would take the partition over from a node still starting."""
+    if lease is None:
+        return None
+    keeper = Keeper(lease, step_down)
+    keeper.start()
+    return keeper
+
+
 def hold(server: Server) -> Keeper | None:
-    """Renew the server's lease from now on (its lifespan's start), and each second look
-    whether another node changed the directory (then load it again)."""
-    if server.lease is None:
+    """From the server's lifespan's start, each renewal of its lease (``keep``) also looks
+    whether another node changed the directory since the server loaded it (then loads it
+    again); and once the server's port takes connections, the lease says where clients reach
+    it (``Lease.publish``: until then other nodes hand no client to it)."""
+    if server.keeper is None:
         return None
     loop = asyncio.get_running_loop()
     reloads: set[asyncio.Task[None]] = set()
+    published = loop.create_task(_publish(server))
+    reloads.add(published)  # held until done, with the reloads
+    published.add_done_callback(reloads.discard)
 
     def reload() -> None:
         task = loop.create_task(server.reload_directory())
@@ -151,10 +180,22 @@ def hold(server: Server) -> Keeper | None:
             log.info("cluster: the directory changed at another node: loading it again")
             loop.call_soon_threadsafe(reload)
 
-    server.directory_version = partitions.directory_version(server.store.engine)
-    keeper = Keeper(server.lease, step_down, watch=watch)
-    keeper.start()
-    return keeper
+    server.keeper.watch = watch
+    return server.keeper
+
+
+async def _publish(server: Server) -> None:
+    lease = server.lease
+    if lease is None:
+        return
+    await listening(server.settings.host, server.settings.port)
+    try:
+        mine = await asyncio.to_thread(lease.publish)
+    except (OperationalError, DBAPIError) as err:  # the keeper's renewal decides what follows
+        log.warning("cluster: cannot say where this node is reached: %s", err)
+        return
+    if mine:
+        log.info("cluster: node %s is reached at %s", lease.node, lease.advertise)
 
 
 def let_go(server: Server, keeper: Keeper | None) -> None:
@@ -163,6 +204,19 @@ def let_go(server: Server, keeper: Keeper | None) -> None:
         keeper.stop()
     if server.lease is not None:
         server.lease.release()
+
+
+def started(server: Server) -> str:
+    """The line logged once the server serves: each step of its start, timed from the moment
+    it took its partition's lease (a take-over's time, docs/deploy.md)."""
+    lease = server.lease
+    if lease is None or lease.fence is None:
+        return f"started: {server.steps.line()}"
+    return (
+        f"cluster: node {lease.node} serves partition {lease.partition!r} (epoch "
+        f"{lease.fence.epoch}), {len(server.center.sessions)} sessions restored: "
+        f"{server.steps.line()}"
+    )
 
 
 def status(server: Server) -> dict[str, Any]:

@@ -11,7 +11,11 @@ httptools protocol is given:
   kept-alive connection (else the connection is closed);
 - at most ``pending_per_address`` connections per client address (``admission.address_key``)
   that have not yet sent their first head; more are closed at once;
-- a kept-alive connection closed after ``keep_alive`` idle seconds (uvicorn's own timeout).
+- a kept-alive connection closed after ``keep_alive`` idle seconds (uvicorn's own timeout);
+- the client's address taken from ``X-Forwarded-For`` on connections from the proxies in
+  ``trusted_proxies`` alone (uvicorn's proxy headers), for the WebSockets' admission and the
+  log. The cap on connections without a head counts the proxy's address: it is the peer
+  before any header is read (HAProxy sends each head at once).
 
 httptools (C, installed with ``uvicorn[standard]``) costs about a third of a millisecond less
 per request than h11 (pure Python, which enforces a head size by itself): a fifth of the
@@ -153,6 +157,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
             settings.head_timeout, settings.pending_per_address, settings.max_head
         ),
         "timeout_keep_alive": settings.keep_alive,
+        # The client's address from X-Forwarded-For, from the proxies named alone (uvicorn
+        # would trust 127.0.0.1 by default: any local program could pose as anyone).
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies) or None,
         "ws_max_size": 2 * MAX_MESSAGE,
         # Messages are a few KB of JSON; permessage-deflate would keep some 300 KB of zlib state
         # per connection, most of an idle agent's memory (docs/performance.md).

@@ -15,8 +15,6 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
-    ProcessCollector,
-    generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -29,6 +27,7 @@ from ucs.core.model import Cause
 from ucs.core.session import ALIASES, METHODS
 from ucs.runtime.monitor import GcPauses, LoopLag
 from ucs.storage.store import Health
+from ucs.web.exposition import Process, latest
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
@@ -229,7 +228,7 @@ class Metrics:
     def __init__(self, server: Server) -> None:
         self._server = server
         self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, memory, fds
+        Process(registry=self.registry)  # process_cpu_seconds_total, memory, fds
         self.steps = Histogram(
             "ucs_engine_step_seconds",
             "Time the core takes per step: a command, a call event (switch, simulator), a "
@@ -319,4 +318,5 @@ class Metrics:
             self.latency.labels(method if method in METHODS else "other").observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The page, as ``prometheus_client.generate_latest`` writes it (``exposition.py``)."""
+        return latest(self.registry)

@@ -7,7 +7,6 @@ import logging
 import os
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -48,8 +47,9 @@ from ucs.media.conductor import Conductor
 from ucs.media.plane import media_plane
 from ucs.runtime.engine import Engine
 from ucs.runtime.tokens import Tokens, token_digest
+from ucs.storage import partitions
 from ucs.storage.audit import AuditLog
-from ucs.storage.lease import Lease
+from ucs.storage.lease import Keeper, Lease
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
@@ -72,11 +72,14 @@ from ucs.web.api.audit import AuditTrail
 from ucs.web.api.auth import AdminGate
 from ucs.web.api.plain import refusal
 from ucs.web.api.staff import AdminSessions, actor_of
+from ucs.web.health import OffLoopHealth, Publisher
 from ucs.web.hub import Hub
 from ucs.web.limits import DEFAULT_BODY, DEFAULT_BODY_TIMEOUT, BodyLimit
 from ucs.web.metrics import Metrics
 from ucs.web.origins import OriginPolicy, own_origins
 from ucs.web.pressure import Backpressure
+from ucs.web.replay import Answers
+from ucs.web.startup import Steps
 from ucs.web.ws import operator_socket
 
 if TYPE_CHECKING:
@@ -142,6 +145,12 @@ class Settings:
     sip_port: int = 5060
     sip_trunk: str = ""
     """``HOST:PORT`` of the SIP trunk peer (``--switch sip``)."""
+    sip_proxy: str = ""
+    """``HOST:PORT[,…]`` of the SIP proxies in front (Kamailio's front socket): a request from
+    one comes from where its ``X-UCS-Source`` header says (authentication, failures)."""
+    sip_advertise: str = ""
+    """``HOST:PORT`` where the other nodes of a cluster reach this node's SIP (redirects and
+    calls across partitions); empty: ``sip_host:sip_port``."""
     journal: str = ""
     """Where records wait while the database is unavailable (``UCS_JOURNAL``); by default
     beside the SQLite file, or in the working directory (``Store``)."""
@@ -151,14 +160,21 @@ class Settings:
     pending_per_address: int = 256
     """Connections one client address may hold without a session (WebSockets), and without
     a first request head (HTTP); more are refused. The benchmark logs in 200 at once."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (``127.0.0.1``, ``10.0.0.0/8``) of the proxies in front
+    (HAProxy, ``option forwardfor``) whose ``X-Forwarded-For`` header says the client's
+    address: the per-address limits and the log use that address for connections from them.
+    Empty: the header is never trusted (from anyone else it never is)."""
     connections_per_session: int = 50
     """Connections (tabs, windows) one agent's session may have; one more is refused (4429)."""
     head_timeout: float = 10.0
     """Seconds an HTTP request head may take to arrive whole."""
     max_head: int = 64 * 1024
     """Largest HTTP request head (request line and headers), in bytes."""
-    keep_alive: int = 5
-    """Seconds an idle kept-alive HTTP connection stays open."""
+    keep_alive: int = 9
+    """Seconds an idle kept-alive HTTP connection stays open: longer than common clients keep
+    one for reuse (httpx, the SDK's library, 5 s), else a request sent on a connection the
+    server is closing at that moment fails with a reset; shorter than ``head_timeout``."""
     max_body: int = DEFAULT_BODY
     """Largest HTTP request body, in bytes, unless ``body_limits`` gives its route another."""
     body_limits: tuple[tuple[str, int], ...] = ()
@@ -211,6 +227,9 @@ class Settings:
     lease_seconds: float = 3.0
     """How long a node's lease holds without renewal: a standby takes over a paused or cut-off
     owner after it (a dead one at once)."""
+    health_port: int = 0
+    """A port of its own where a thread answers ``/healthz`` off the event loop, from what the
+    loop last said (``web/health.py``: a starved node is not taken for a dead one); 0: none."""
     shed_lag: float = 0.0
     """REST requests that add work are refused (503, ``Retry-After``) while the event loop
     lags more than this many seconds (``web/pressure.py``); 0: never. ``ucs serve`` sets
@@ -239,26 +258,38 @@ class Server:
     tokens: Tokens = field(default_factory=Tokens)
     lease: Lease | None = None
     """A node of a cluster's lease on its partition (``web/cluster.py``)."""
+    keeper: Keeper | None = None
+    """What renews ``lease`` each second, from the moment it was taken (``web/cluster.py``)."""
     catalog: Directory = field(init=False)
     """The whole directory, every partition's: what the administration sees. The center runs
     the part of it that is this node's partition (all of it, on a server on its own)."""
-    answers: dict[str, OrderedDict[str, str | bytes]] = field(default_factory=dict, repr=False)
+    answers: dict[str, Answers] = field(default_factory=dict, repr=False)
+    """Answers to recent requests, by session token (or connection): see ``replay.py``."""
     reconfiguring: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    """Answers to recent requests, by session token (or connection): see ``ws.py``."""
     _verified: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
     _decoy_hash: str = field(default="", repr=False)
     _stored_sso: str | None = field(default=None, repr=False)
-    directory_version: str = ""
-    """In a cluster, the version of the directory this node loaded last (``hold``)."""
     """The SSO secret in the database at the last load of the directory (None: none yet)."""
+    directory_version: str = ""
+    """In a cluster, the version of the directory this node loaded last (``hold``): read
+    before the directory itself, so a change made meanwhile is loaded at the next renewal."""
+    whereabouts: handoff.Whereabouts = field(init=False, repr=False)
+    """Where other partitions' agents belong and who runs those partitions (the hand-off's
+    look-ups, kept a short while)."""
+    steps: Steps = field(default_factory=Steps, repr=False)
+    """The start's steps, timed (``startup.py``): logged once the server serves."""
 
     def __post_init__(self) -> None:
         kwargs: dict[str, Any] = {}
         if self.settings.tz is not None:
             kwargs["tz"] = self.settings.tz
+        if self.settings.node:
+            self.directory_version = partitions.directory_version(self.store.engine)
         self.catalog = self.store.load_directory(self.settings.region)
+        self.whereabouts = handoff.Whereabouts(self.store.engine, lambda: self.catalog)
         self._stored_sso = self.store.setting("sso_secret") or ""
         directory = self.runs(self.catalog)
+        self.steps.mark("directory")
         self.center = Center(
             directory,
             time.time(),
@@ -275,7 +306,7 @@ class Server:
         if self.settings.switch == "sip":
             from ucs.switch.sip.config import sip_switch  # sippy only when asked for
 
-            self.sip = sip_switch(self.settings, self.store)
+            self.sip = sip_switch(self.settings, self.store, lambda: self.catalog)
         driver: Switch = self.sip if self.sip is not None else self.switch
         policy = self.store.writer.outbox
         policy.username = self._username
@@ -295,7 +326,10 @@ class Server:
             self.sip.attach(self.engine)
         self.engine.observers.append(self._watch)
         self.media = media_plane(self.settings, self.engine, self.switch, self.store.engine)
+        if self.sip is not None and self.media.supervisor is not None:
+            self.sip.use_media(self.media)  # the calls' audio is anchored in the engine
         self.engine.observers.append(self.media.observe)
+        self.steps.mark("core")
 
     def runs(self, catalog: Directory) -> Directory:
         """The part of the directory this server runs: its partition's in a cluster."""
@@ -421,20 +455,25 @@ class Server:
         """After a start: calls live at the last stop end with cause 0; agents, phones,
         statuses, statistics and session tokens come back as they were."""
         now = time.time()
+        steps = self.steps
         ended = self.store.end_live_calls(now)
         if ended:
             log.warning("%d calls were live when the server stopped; recorded with cause 0", ended)
+        steps.mark("live calls")
         days = self.store.queue_days(last_midnight(now, self.center.tz))
         today = {q: day for q, day in days.items() if q in self.center.directory.queues}
-        effects = self.center.restore(
-            self.store.agent_states(), self.store.sessions(), now, queue_days=today
-        )
+        steps.mark("queue days")
+        states, sessions = self.store.agent_states(), self.store.sessions()
+        steps.mark("agent states and sessions")
+        effects = self.center.restore(states, sessions, now, queue_days=today)
         for effect in effects:
             if isinstance(effect, CallRecord | AgentRecord | SessionRecord | StatusRecord):
                 self.store.deliver(effect)
+        steps.mark("restore")
         for digest, agent in self.store.tokens().items():
             if self.center.logged_in(agent):
                 self.tokens.adopt(digest, agent)
+        steps.mark("tokens")
 
 
 def _uniqueid_prefix(settings: Settings) -> str:
@@ -494,8 +533,13 @@ def build_server(settings: Settings) -> Server:
         tz=settings.tz or UTC,
     )
     store.migrate()
+    if settings.node:  # a standby's writer process is ready long before it takes over
+        store.prestart()
     lease = cluster.take_partition(settings, store)  # a standby waits here
+    steps = Steps()  # the start (a take-over) is timed from the lease taken
+    keeper = cluster.keep(lease)  # renewed from now on: loading may take longer than a lease
     store.recover()
+    steps.mark("recover")
     hasher = password_hasher()
     if settings.demo and store.is_empty():
         hashes = {user: hasher.hash(pw) for user, pw in DEMO_PASSWORDS.items()}
@@ -505,11 +549,24 @@ def build_server(settings: Settings) -> Server:
     if not settings.sso_secret:
         settings.sso_secret = store.setting("sso_secret") or ""
     _admin_token(settings, store)
-    server = Server(settings, store, store.password_hashes(), hasher, lease=lease)
+    hashes = store.password_hashes()
+    steps.mark("settings")
+    server = Server(settings, store, hashes, hasher, lease=lease, keeper=keeper, steps=steps)
     server.resume()
     _crm_settings(server)
     store.start()
+    steps.mark("writer")
     return server
+
+
+def health_answer(server: Server) -> tuple[int, dict[str, Any]]:
+    """What ``/healthz`` answers: its status code and body (also off the loop, ``health.py``)."""
+    body = {
+        **server.store.status(),
+        "sessions": len(server.center.sessions),
+        **cluster.status(server),
+    }
+    return (503 if server.store.health is Health.FAILING else 200), body
 
 
 def create_app(server: Server) -> ASGIApp:
@@ -523,7 +580,20 @@ def create_app(server: Server) -> ASGIApp:
         server.crm.start()
         if server.sip is not None:
             server.sip.start()
+        checks = None
+        if server.settings.health_port:
+            host = server.settings.host
+            checks = Publisher(
+                OffLoopHealth(host, server.settings.health_port),
+                lambda: health_answer(server),
+                (host, server.settings.port),
+            )
+            checks.start()
+        server.steps.mark("started")
+        cluster.log.info("%s", cluster.started(server))
         yield
+        if checks is not None:  # first: the balancer stops sending work at once
+            await checks.stop()
         if server.sip is not None:
             server.sip.stop()
         metrics.stop()
@@ -611,13 +681,8 @@ def create_app(server: Server) -> ASGIApp:
         """Liveness and storage: `status` is `ok`, `degraded` (the database cannot be
         written: records wait in the local journal, `backlog` of them) or `failing` (the
         journal cannot be written either: new calls and commands are refused; answered 503)."""
-        body = {
-            **server.store.status(),
-            "sessions": len(server.center.sessions),
-            **cluster.status(server),
-        }
-        failing = server.store.health is Health.FAILING
-        return JSONResponse(body, status_code=503 if failing else 200)
+        status, body = health_answer(server)
+        return JSONResponse(body, status_code=status)
 
     async def storage_unavailable(request: Request, exc: Exception) -> Response:
         """The database cannot be reached (a read), or nothing can be kept (a new call)."""
@@ -683,13 +748,15 @@ def create_app(server: Server) -> ASGIApp:
     async def socket(scope: Scope, receive: Receive, send: Send) -> None:
         await operator_socket(WebSocket(scope, receive, send), server, admission)
 
+    server.steps.mark("app")
     return _Root(app, OriginPolicy(socket, allowed=allowed, own=own))
 
 
 class _Root:
     """The ASGI application: ``/ws`` goes straight to the operator protocol behind the origin
-    check alone, everything else to FastAPI. Thousands of sockets stay open for hours; through
-    FastAPI's middleware and routing each would keep some 11 KB of their frames."""
+    check alone, everything else to FastAPI (``/node/NAME/…`` as ``/…``: ``handoff.node_scope``).
+    Thousands of sockets stay open for hours; through FastAPI's middleware and routing each
+    would keep some 11 KB of their frames."""
 
     def __init__(self, api: FastAPI, sockets: ASGIApp) -> None:
         self.api, self.sockets = api, sockets
@@ -697,5 +764,7 @@ class _Root:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and handoff.socket_path(scope.get("path", "")):
             await self.sockets(scope, receive, send)
+        elif scope["type"] == "http":
+            await self.api(handoff.node_scope(scope), receive, send)
         else:
             await self.api(scope, receive, send)

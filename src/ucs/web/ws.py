@@ -14,8 +14,6 @@ import json
 import logging
 import math
 import time
-import zlib
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +24,12 @@ from ucs.core.effects import Refuse, Reply
 from ucs.core.events import Attach, Command, Connect, Disconnect
 from ucs.core.ids import AgentId, RequestId
 from ucs.runtime.tokens import token_digest
-from ucs.web import handoff
+from ucs.web import frames, handoff
 from ucs.web.admission import Admission, Ticket
 from ucs.web.api.plain import MAX_DEPTH, unplain
 from ucs.web.hub import Connection, encode
 from ucs.web.media import is_media, media_request
+from ucs.web.replay import Answers
 
 if TYPE_CHECKING:
     from ucs.web.server import Server
@@ -53,26 +52,6 @@ RATE = 50.0
 """Messages a second a connection may send, on average …"""
 BURST = 200.0
 """… and at once. Beyond that its messages are refused; a connection that keeps on is closed."""
-"""Deepest nesting of arrays and objects in a message."""
-_REPLAY_CACHE = 256
-_PACK_OVER = 512
-"""Answers kept for a replay longer than this are kept compressed: a login's snapshot is
-kilobytes of JSON, kept per session for as long as the session lives."""
-
-
-def _pack(text: str) -> str | bytes:
-    """Raw deflate with a 1 KiB window and little state: about 6 µs for a Call object where
-    ``zlib.compress`` took 50 (it sets up 256 KB of state each time), for much the same size."""
-    if len(text) <= _PACK_OVER:
-        return text
-    packer = zlib.compressobj(1, zlib.DEFLATED, -10, 2)
-    return packer.compress(text.encode()) + packer.flush()
-
-
-def _unpack(kept: str | bytes) -> str:
-    return zlib.decompress(kept, -10).decode() if isinstance(kept, bytes) else kept
-
-
 _FLOODED = 1008
 """Close code of a connection that kept on flooding (policy violation)."""
 HELLO_LATE = 4408
@@ -188,14 +167,29 @@ _ENDED = encode({"type": "session.ended"})
 
 async def _pump(ws: WebSocket, conn: Connection, ended: Callable[[], None]) -> None:
     """Send what is queued for the connection, until the end marker; call ``ended`` when the
-    connection is told that its session ended."""
+    connection is told that its session ended. What one step queued (a call's change, the
+    agent's, the request's answer) goes out together, in one write (``frames.py``)."""
+    write = frames.writer(ws)
+    queue = conn.queue
     while True:
-        text = await conn.queue.get()
+        text = await queue.get()
         if text is None:
             return
-        if text == _ENDED:
+        batch = [text]
+        last = False
+        while not queue.empty():
+            more = queue.get_nowait()
+            if more is None:
+                last = True
+                break
+            batch.append(more)
+        if _ENDED in batch:
             ended()
-        await ws.send_text(text)
+        if write is None or not write(batch):
+            for each in batch:
+                await ws.send_text(each)
+        if last:
+            return
 
 
 def _credentials(method: str, args: list[Any] | dict[str, Any]) -> tuple[Any, Any] | None:
@@ -278,11 +272,11 @@ class _Protocol:
             return None
         return f"the session has {most} connections already"
 
-    def _answers(self) -> OrderedDict[str, str | bytes]:
+    def _answers(self) -> Answers:
         """Answers to recent requests, kept by the server per session token (so that they
         outlive a reconnect; by its digest, like everything kept of it) or, before login, per
         connection."""
-        return self.server.answers.setdefault(self._answers_key, OrderedDict())
+        return self.server.answers.setdefault(self._answers_key, Answers())
 
     async def handle(self, text: str) -> None:
         if not self._within_rate():
@@ -361,8 +355,9 @@ class _Protocol:
             return
         answers = self._answers()
         key = json.dumps(rid)  # the id 7 and the id "7" are two requests
-        if key in answers:  # a retry of a request already carried out
-            self.conn.send(_unpack(answers[key]))
+        again = answers.get(key)
+        if again is not None:  # a retry of a request already carried out
+            self.conn.send(again)
             return
         method = msg.get("method")
         args = msg.get("args", [])
@@ -421,9 +416,7 @@ class _Protocol:
             elif method == "logout":
                 self.token = None
             text = encode({"type": "result", "id": rid, "result": result})
-        answers[key] = _pack(text)
-        while len(answers) > _REPLAY_CACHE:
-            answers.popitem(last=False)
+        answers.keep(key, text)
         self.conn.send(text)
 
     def closed(self) -> None:

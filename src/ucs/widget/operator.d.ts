@@ -41,8 +41,8 @@ export type ErrorCode =
   | "CONNECTION_LOST" // onError: the connection dropped or the server cannot be reached
   | "SWITCH_FAILURE" // onError: the telephone switch could not do what was asked
   | "ORIGIN_REFUSED" // onError: the server refuses this page's origin (UCS_ALLOWED_ORIGINS)
-  | "SERVER_UNREACHABLE" // onError: the component could not load: no server there
-  | "LOAD_FAILED"; // onError: the component could not load for another reason
+  | "SERVER_UNREACHABLE" // onError: the component could not load: no server there (4 tries)
+  | "LOAD_FAILED"; // onError: the component could not load for another reason (4 tries)
 
 /** What every refusal is: an Error with a code; `message` says what was wrong in words. */
 export interface UcsError extends Error {
@@ -373,7 +373,8 @@ export interface Methods {
   directory(): Promise<Directory>;
   /** Supervisors: connect their softphone to the connected call of an agent of their team,
    * hearing both sides, heard by nobody; `barge()` is heard by both; calling another changes
-   * the mode on the same monitoring, and `hangup()` ends it (the call goes on). NOT_FOUND: no
+   * the mode on the same monitoring, and `hangup()` ends it (the call goes on). A reloaded
+   * tab shows the monitoring going on and joins its audio again. NOT_FOUND: no
    * such agent or no connected call; FORBIDDEN: not in the team; MEDIA_UNAVAILABLE: the
    * supervisor's phone or the agent's is not the softphone, or no media engine. */
   listen(userId: number): Promise<Monitoring>;

@@ -2,10 +2,13 @@
 // connection per call into the call's audio on the server. The SDP offer and answer travel over
 // the operator protocol (request "media.offer"); the component never talks to the media engine.
 // The audio plays in the tab where the call was answered; the others keep controlling it.
+// That tab remembers which calls it plays (sessionStorage, which a reload keeps and another
+// tab does not share), so that after a reload it plays them again (playedHere()).
 
 import { ProtocolError } from "./connection.js";
 
 export const SOFTPHONE = "softphone";
+const PLAYED_KEY = "ucs-softphone-played";
 
 function mediaError(message) {
   return new ProtocolError("MEDIA_UNAVAILABLE", message);
@@ -84,14 +87,16 @@ export class Softphone {
 
   /** Connect this tab's microphone and speaker to the call's audio (``party``
    * "supervisor": a call this supervisor listens to, or barges into; "coach": the second
-   * connection of a whisper, kept as `${uniqueid}#coach`). */
-  async connect(uniqueid, party = "agent") {
+   * connection of a whisper, kept as `${uniqueid}#coach`; ``hear`` false: not played, as a
+   * whispering supervisor's coach connection, which hears the call on the first one). */
+  async connect(uniqueid, party = "agent", hear = true) {
     if (!this.stream) await this.start();
     const key = party === "coach" ? `${uniqueid}#coach` : uniqueid;
     this.hangup(key);
     const pc = new RTCPeerConnection({ iceServers: [] });
     const audio = new Audio();
     audio.autoplay = true;
+    audio.muted = !hear; // (its stream is still there: remote())
     const entry = { pc, audio };
     this.calls.set(key, entry);
     for (const track of this.stream.getAudioTracks()) pc.addTrack(track, this.stream);
@@ -106,7 +111,26 @@ export class Softphone {
     if (party !== "agent") offer.party = party;
     const result = await this.connection.request("media.offer", [offer]);
     await pc.setRemoteDescription({ type: "answer", sdp: result.sdp });
+    if (party === "agent") this._remember(uniqueid, true);
     this.onchange();
+  }
+
+  /** The calls whose audio this tab played as the agent's before it was reloaded. */
+  playedHere() {
+    try {
+      const kept = JSON.parse(window.sessionStorage.getItem(PLAYED_KEY) || "[]");
+      return Array.isArray(kept) ? kept.filter((u) => typeof u === "string") : [];
+    } catch {
+      return [];
+    }
+  }
+
+  _remember(uniqueid, playing) {
+    const kept = this.playedHere().filter((u) => u !== uniqueid);
+    if (playing) kept.push(uniqueid);
+    try {
+      window.sessionStorage.setItem(PLAYED_KEY, JSON.stringify(kept.slice(-8)));
+    } catch { /* not kept: a reload will not play it again */ }
   }
 
   /** The incoming audio of a call, for the panel and tests (null when not connected here). */
@@ -115,7 +139,9 @@ export class Softphone {
     return entry && entry.audio.srcObject ? entry.audio.srcObject : null;
   }
 
+  /** Close a call's connection in this tab (a reload will not play it again). */
   hangup(uniqueid) {
+    if (!uniqueid.endsWith("#coach")) this._remember(uniqueid, false);
     const entry = this.calls.get(uniqueid);
     if (!entry) return;
     this.calls.delete(uniqueid);

@@ -230,6 +230,54 @@ export class Controller {
     if (!this.userKnown) this.fire("onUser", this.user); // once a login, not on every resume
     this.userKnown = true;
     if (snapshot.session) this._session(snapshot.session);
+    this._monitoring(snapshot.monitoring || null);
+    this._playAgain(Array.isArray(snapshot.coach) ? snapshot.coach : []);
+  }
+
+  /** A reloaded tab that played a connected call's audio plays it again, and the coach of a
+   * supervisor whispering on it (the snapshot's `coach`); calls gone meanwhile are forgotten. */
+  _playAgain(coached) {
+    for (const uid of this.softphone.playedHere()) {
+      const call = this.calls.get(uid);
+      if (!call || call.state !== 3 || this.identifier !== SOFTPHONE) {
+        if (!call) this.softphone.hangup(uid);
+        continue;
+      }
+      const parties = coached.includes(uid) ? ["agent", "coach"] : ["agent"];
+      const join = async () => {
+        for (const party of parties) {
+          const key = party === "coach" ? `${uid}#coach` : uid;
+          if (!this.softphone.calls.has(key)) await this.softphone.connect(uid, party);
+        }
+      };
+      join().catch((err) => this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err))));
+    }
+  }
+
+  /** A supervisor's listen, whisper or barge as the snapshot says it: shown, and its audio
+   * joined in this tab when it has none of it (a reload, a new tab); ended while away, gone. */
+  _monitoring(m) {
+    const was = this.monitoring;
+    this.monitoring = m ? { uniqueid: m.uniqueid, userId: m.userId, mode: m.mode } : null;
+    if (was && (!m || was.uniqueid !== m.uniqueid)) {
+      this.softphone.hangup(was.uniqueid);
+      this.softphone.hangup(`${was.uniqueid}#coach`);
+    }
+    if (m && m.mode !== "whisper") this.softphone.hangup(`${m.uniqueid}#coach`);
+    if (m && this.identifier === SOFTPHONE) this._joinMonitoring(m);
+  }
+
+  _joinMonitoring(m) {
+    for (const [party, key] of [["supervisor", m.uniqueid], ["coach", `${m.uniqueid}#coach`]]) {
+      if (party === "coach" && m.mode !== "whisper") continue;
+      if (this.softphone.calls.has(key)) continue;
+      // The coach connection carries the supervisor's voice; what it brings back (a desk
+      // phone's agent and the caller, bridged into the coach room) is heard on the first.
+      this.softphone.connect(m.uniqueid, party, party !== "coach").catch((err) => {
+        this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
+        this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
+      });
+    }
   }
 
   _loggedOut() {
@@ -498,16 +546,10 @@ export class Controller {
       case "listen":
       case "whisper":
       case "barge":
-        // The supervisor's browser joins the call's audio (once: another mode is the server's).
+        // The supervisor's browser joins the call's audio (once: another mode is the server's);
+        // a supervisor on a desk phone is called on it by the server instead.
         this.monitoring = result;
-        for (const [party, key] of [["supervisor", result.uniqueid], ["coach", `${result.uniqueid}#coach`]]) {
-          if (party === "coach" && result.mode !== "whisper") continue;
-          if (this.softphone.calls.has(key)) continue;
-          this.softphone.connect(result.uniqueid, party).catch((err) => {
-            this.fire("onError", err.code ? err : error("MEDIA_UNAVAILABLE", String(err)));
-            this.notify(err.message || String(err), "error", true, 20000, "READY", "media");
-          });
-        }
+        if (this.identifier === SOFTPHONE) this._joinMonitoring(result);
         this.changed();
         return result;
       case "provision":
@@ -593,9 +635,16 @@ export function boot(api, base) {
   };
   api.on = (name, fn) => controller.listeners.add(name, fn);
   if (!api.headless) {
-    import(new URL("ucs-element.js", base).href)
-      .then((module) => module.mount(controller, api.renderTo || "app"))
-      .catch((err) => console.error("ucs: the interface did not load", err));
+    // Tried again after a failed load, as operator.js does (a network change fails requests).
+    const retries = [250, 1000, 3000];
+    const load = (attempt) => import(new URL("ucs-element.js", base).href).then(
+      (module) => module.mount(controller, api.renderTo || "app"),
+      (err) => {
+        if (attempt >= retries.length) console.error("ucs: the interface did not load", err);
+        else setTimeout(() => load(attempt + 1), retries[attempt]);
+      },
+    ).catch((err) => console.error("ucs: the interface did not load", err));
+    load(0);
   }
   controller.start();
   return controller;

@@ -21,6 +21,7 @@ from sippy.CCEvents import (
     CCEventConnect,
     CCEventDisconnect,
     CCEventFail,
+    CCEventInfo,
     CCEventPreConnect,
     CCEventRing,
     CCEventTry,
@@ -44,6 +45,7 @@ from ucs.core.effects import (
 )
 from ucs.core.events import (
     Answered,
+    Dtmf,
     Event,
     HungUp,
     Operation,
@@ -51,26 +53,30 @@ from ucs.core.events import (
     RemoteFailed,
     RemoteRinging,
     SwitchFailed,
-    Transferred,
     operation_of,
 )
 from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
+from ucs.core.softphone import softphone_owner
 from ucs.switch.sip import stack
+from ucs.switch.sip.anchor import Anchor, Anchoring
 from ucs.switch.sip.causes import cause_of
+from ucs.switch.sip.dtmf import digits_of
 from ucs.switch.sip.guard import Complaints
 from ucs.switch.sip.legs import Arrival, Leg, LegControl, Role, SipCall, line_of, text_of
 from ucs.switch.sip.malformed import bad_request, reason
 from ucs.switch.sip.phones import Phones, source_of
+from ucs.switch.sip.placement import Placement, redirect
 from ucs.switch.sip.registrar import Binding
-from ucs.switch.sip.sdp import answer_direction, direction, with_direction
+from ucs.switch.sip.reinvites import Reinvites
+from ucs.switch.sip.transfers import Transfers
 
 __all__ = ["B2BUA", "Arrival", "Leg", "SipCall"]
 
 log = logging.getLogger("ucs.sip")
 
 
-class B2BUA(LegControl):
+class B2BUA(LegControl, Anchoring, Transfers, Reinvites):
     def __init__(
         self,
         *,
@@ -84,8 +90,12 @@ class B2BUA(LegControl):
         ring_timeout: float = 60.0,
         realm: str = "ucs",
         registered: Callable[[LineConfig, Binding | None], None] | None = None,
+        placement: Placement | None = None,
+        proxies: frozenset[tuple[str, int]] = frozenset(),
     ) -> None:
         self.host, self.port, self.trunk = host, port, trunk
+        self.placement = placement
+        """In a cluster: which node each request is for (None: a server on its own)."""
         self.directory = directory
         self.report_event = report
         self.arrived = arrived
@@ -93,10 +103,18 @@ class B2BUA(LegControl):
         self.clock: Callable[[], float] = time.monotonic
         """Monotonic seconds, for what is remembered of sources (``complaints``, failures)."""
         self.complaints = Complaints()
-        self.phones = Phones(directory, secret, realm, registered, clock=lambda: self.clock())
+        self.phones = Phones(
+            directory, secret, realm, registered, clock=lambda: self.clock(), proxies=proxies
+        )
         self.registrar = self.phones.registrar
         self.calls: dict[UniqueId, SipCall] = {}
         self.config: dict[str, Any] = {}
+        self.anchor: Anchor | None = None
+        """Joins a leg's audio to its call's room in the media engine (None: no engine)."""
+        self.anchor_ready: Callable[[], bool] = lambda: False
+        """Whether the engine runs now (a new call is anchored only then)."""
+        self.press: Callable[[UniqueId, str], None] | None = None
+        """Plays a key's tones into an anchored call's room (None: no engine)."""
         self._seq = itertools.count(1)
 
     # --- requests outside any dialog ------------------------------------------------------------
@@ -121,6 +139,11 @@ class B2BUA(LegControl):
 
     def _on_request(self, req: Any, sip_t: Any) -> Any:
         method = req.getMethod()
+        if self.placement is not None and method in ("REGISTER", "INVITE"):
+            if method == "REGISTER" or req.getHFBody("to").getTag() is None:
+                moved = redirect(self.placement, req, self.trunk)
+                if moved is not None:
+                    return (moved, None, None)
         if method == "REGISTER":
             return (self.phones.register(req), None, None)
         if req.getHFBody("to").getTag() is not None:
@@ -138,12 +161,17 @@ class B2BUA(LegControl):
 
     def _invite(self, req: Any, sip_t: Any) -> Any:
         phone: LineConfig | None = None
-        if self.trunk is None or source_of(req) != self.trunk:
+        source = source_of(req)
+        node = self.placement is not None and self.placement.is_node(source)
+        if source != self.trunk and not node:
             # Answered once (never retransmitted): a forged source gets no more than it sent.
             phone, refusal = self.phones.admit(req, "proxy-authorization", 407)
             if phone is None:
                 return (stack.once(refusal), None, None)
         call = SipCall()
+        if node and req.countHFs("x-ucs-uniqueid") > 0:
+            # Another node's call, transferred here: the records link by its uniqueid.
+            call.linked = str(req.getHFBody("x-ucs-uniqueid"))[:64] or None
         name = phone.identifier if phone is not None else "trunk"
         # A phone's leg hangs up as that line (the caller, cause 3); the trunk's as the outside.
         leg = self._leg(call, Role.IN, name, phone.id if phone is not None else None)
@@ -178,6 +206,8 @@ class B2BUA(LegControl):
                 self._answered(leg)
         elif isinstance(event, CCEventUpdate):
             self._reinvited(leg, text_of(data))
+        elif isinstance(event, CCEventInfo):
+            self._info(leg, data)
         elif isinstance(event, CCEventFail):
             if leg.up:
                 self._updated(leg)
@@ -190,6 +220,26 @@ class B2BUA(LegControl):
             else:
                 self._failed(leg, 480)
 
+    def _info(self, leg: Leg, body: Any) -> None:
+        """An INFO in a call: the far party's keys (SIP INFO DTMF) are told to the core. The
+        agent's side's keys are for the far party (an IVR): played into the room as tones
+        when the call is anchored, else the INFO is passed on."""
+        call = leg.call
+        if body is None or call.uid is None:
+            return
+        key = digits_of(str(body.getType()), str(body))
+        if key is None:
+            return
+        if self.party_of(leg) == "far":
+            self._report(call, Dtmf(call.uid, key))
+        elif call.anchored:
+            if self.press is not None:
+                self.press(call.uid, key)
+        else:
+            other = call.other(leg)
+            if other is not None and other.up and not other.closing and other.ua is not None:
+                other.ua.recvEvent(CCEventInfo(body))
+
     def _incoming(self, leg: Leg, data: Any) -> None:
         _cid, cli, cld, body, _auth, name = data
         leg.sdp = text_of(body)
@@ -197,7 +247,15 @@ class B2BUA(LegControl):
             self._drop(leg, Cause.UNKNOWN)
             return
         self.arrived(
-            Arrival(leg.call, str(cld or ""), str(cli or ""), name, leg.phone, leg.channel)
+            Arrival(
+                leg.call,
+                str(cld or ""),
+                str(cli or ""),
+                name,
+                leg.phone,
+                leg.channel,
+                leg.call.linked,
+            )
         )
 
     def _ringing(self, leg: Leg) -> None:
@@ -215,7 +273,9 @@ class B2BUA(LegControl):
 
     def _answered(self, leg: Leg) -> None:
         call = leg.call
-        if leg.role is Role.RING:
+        if leg.role is Role.MONITOR:  # a supervisor's phone: its audio joins the room
+            self.anchor_leg(leg)
+        elif leg.role is Role.RING:
             if call.ringing.get(leg.line) is leg:  # type: ignore[arg-type]
                 del call.ringing[leg.line]  # type: ignore[arg-type]
             if call.b is not None:  # someone else was first
@@ -226,9 +286,17 @@ class B2BUA(LegControl):
                 self._drop(other, Cause.PICKUP)
             call.ringing.clear()
             self._report(call, Answered(call.uid, leg.line))  # type: ignore[arg-type]
-            self._join(call.a, leg)
+            if call.anchored:  # its audio joins the room; the caller is answered then
+                self.anchor_leg(leg)
+            else:
+                self._join(call.a, leg)
         elif leg.role is Role.AGENT:
+            if call.anchored:
+                self.anchor_leg(leg)
             self._dial_planned(call)
+            held, call.held_rings = call.held_rings, []
+            for ring in held:
+                self._apply(ring)
         elif leg.role is Role.FAR:
             if leg.timer is not None:
                 leg.timer.cancel()
@@ -237,6 +305,9 @@ class B2BUA(LegControl):
                 self._report(call, Answered(call.uid, leg.line))  # type: ignore[arg-type]
             else:
                 self._report(call, RemoteAnswered(call.uid))  # type: ignore[arg-type]
+            if call.anchored:
+                self.anchor_leg(leg)
+                return
             peer = call.other(leg)
             self._join(peer, leg)
             if leg.rebridge and peer is not None:
@@ -249,23 +320,15 @@ class B2BUA(LegControl):
             text, leg.want = leg.want, None
             self._update(leg, text)
 
-    def _reinvited(self, leg: Leg, sdp: str | None) -> None:
-        other = leg.call.other(leg)
-        if sdp is not None:
-            leg.sdp = sdp
-            if other is not None and other.up:
-                self._update(other, sdp)
-        base = other.sdp if other is not None and other.sdp else leg.last_sent or sdp or ""
-        how = answer_direction(direction(sdp)) if sdp else "sendrecv"
-        leg.ua.recvEvent(CCEventConnect((200, "OK", self._body(leg, with_direction(base, how)))))
-
     def _failed(self, leg: Leg, code: int) -> None:
         call = leg.call
         if leg.timer is not None:
             leg.timer.cancel()
             leg.timer = None
         leg.closing = True
-        if leg.role is Role.RING:
+        if leg.role is Role.MONITOR:
+            self.monitor_left(leg)
+        elif leg.role is Role.RING:
             if call.ringing.get(leg.line) is leg:  # type: ignore[arg-type]
                 del call.ringing[leg.line]  # type: ignore[arg-type]
             if call.queue:  # the agent's phone turned the offer down: the next agent is tried
@@ -282,6 +345,9 @@ class B2BUA(LegControl):
 
     def _gone(self, leg: Leg) -> None:
         call = leg.call
+        if leg.role is Role.MONITOR:  # the supervisor hung up: the call goes on
+            self.monitor_left(leg)
+            return
         leg.closing = True
         if call.uid is None:
             call.gone = True
@@ -291,14 +357,21 @@ class B2BUA(LegControl):
 
     # --- what the core asks (posted from the asyncio side) ----------------------------------------
 
-    def bind(self, call: SipCall, uid: UniqueId, queue: bool) -> None:
+    def bind(self, call: SipCall, uid: UniqueId, queue: bool, answer: bool = False) -> None:
         """The core's uniqueid for a new call. Kept even when the caller has hung up meanwhile
         (told now), so that what the core asks of the call (``Originate``…) finds it ended;
-        the core's ``Hangup`` forgets it."""
+        the core's ``Hangup`` forgets it. With a media engine the caller's audio joins the
+        call's room (``anchor.py``), and with ``answer`` (its queue plays to waiting callers)
+        it is answered as soon as it is there."""
         call.uid, call.queue = uid, queue
         self.calls[uid] = call
         if call.gone:
             self.report_event(HungUp(uid, call.a.report_line if call.a is not None else None))
+        elif call.a is not None and self.anchors(call.a.sdp):
+            call.anchored, call.answer_now = True, answer
+            self.anchor_leg(call.a)
+        else:  # its SDP passes between the endpoints, as without an engine
+            self.tell_not_anchored(call)
 
     def refuse(self, call: SipCall, cause: Cause, response: tuple[int, str] | None = None) -> None:
         """End a call the core will not take; a caller not yet answered gets ``response``
@@ -323,6 +396,8 @@ class B2BUA(LegControl):
             self.report_event(SwitchFailed(effect.uniqueid, operation_of(effect)))
 
     def _apply(self, effect: SwitchEffect) -> None:
+        if self.softphone(self.calls.get(effect.uniqueid), effect):
+            return
         if isinstance(effect, Originate):
             self._originate(effect)
             return
@@ -334,13 +409,16 @@ class B2BUA(LegControl):
             line = directory.lines.get(effect.line)
             if line is None or effect.line in call.ringing or call.a is None:
                 return
+            if call.a.role is Role.AGENT and not call.a.up:  # dialled into a queue: its
+                call.held_rings.append(effect)  # offers ring once the agent's phone is up
+                return
             leg = self._ring_phone(
                 call,
                 Role.RING,
                 line,
                 effect.caller.number,
                 effect.caller.name,
-                call.a.sdp,
+                self.offer_of(call, call.a),
                 answer=False,
             )
             if leg is None:
@@ -350,13 +428,15 @@ class B2BUA(LegControl):
             else:
                 call.ringing[effect.line] = leg
         elif isinstance(effect, StopRinging):
+            call.held_rings = [r for r in call.held_rings if r.line != effect.line]
             gone = call.ringing.pop(effect.line, None)
             if gone is not None:
                 self._drop(gone, effect.cause)
         elif isinstance(effect, PickUp):
             self._pick_up(call, effect.line)
         elif isinstance(effect, Hold | Unhold):
-            self._hold(call, effect.line, isinstance(effect, Hold))
+            if not effect.phone:  # (the phone's own hold: it did it, nothing to carry out)
+                self._hold(call, effect.line, isinstance(effect, Hold))
         elif isinstance(effect, Transfer):
             self._transfer(call, effect)
         elif isinstance(effect, Redirect):
@@ -386,7 +466,7 @@ class B2BUA(LegControl):
             who, name = phone.extension, phone.name or None
         elif old.role is Role.FAR and call.a is not None:
             who, name = call.a.channel, None
-        sdp = source.sdp if source is not None else None
+        sdp = self.offer_of(call, source)
         leg = self._ring_phone(call, old.role, line, who, name, sdp, answer=True)
         if leg is None:
             why = f"phone {line.identifier} is not registered"
@@ -407,8 +487,13 @@ class B2BUA(LegControl):
             return
         directory = self.directory()
         line = directory.lines.get(effect.line)
-        call = SipCall(uid=effect.uniqueid, plan=(effect.number, effect.target))
+        # Into a queue (``effect.queue``): nothing to dial, the queue's offers ring (Ring).
+        plan = (effect.number, effect.target) if effect.queue is None else None
+        call = SipCall(uid=effect.uniqueid, plan=plan, queue=effect.queue is not None)
+        call.anchored = self.anchor is not None and self.anchor_ready()
         self.calls[effect.uniqueid] = call
+        if not call.anchored:
+            self.tell_not_anchored(call)
         leg = (
             self._ring_phone(call, Role.AGENT, line, effect.number, None, None, answer=True)
             if line is not None
@@ -432,13 +517,31 @@ class B2BUA(LegControl):
         """Call ``number`` for ``source`` (its SDP is the offer); becomes ``call.b``."""
         directory = self.directory()
         me = directory.lines.get(source.line) if source.line is not None else None
-        caller = me.extension if me is not None else (source.ua.getCLI() or "")
-        name = (me.name or None) if me is not None else None
+        if source.ua is None and source.line is not None:  # the softphone: its agent calls
+            agent = directory.agents.get(softphone_owner(source.line))
+            extension = agent.primary_extension if agent is not None else None
+            caller = str(extension) if extension is not None else ""
+            name = (agent.name or None) if agent is not None else None
+        else:
+            caller = me.extension if me is not None else (source.ua.getCLI() or "")
+            name = (me.name or None) if me is not None else None
+        offer = self.offer_of(call, source)
         leg: Leg | None
-        if target is not None:
+        node = self.placement.node_for(number) if self.placement is not None else None
+        if node is not None:
+            # Another partition's number (its queue's, or the extension of a phone of its
+            # agents, rung at its node): an outside call to the node that runs it, which
+            # learns this call's uniqueid from the header every leg carries (X-UCS-Uniqueid).
+            where, partition = node
+            if where is None:
+                self._report(call, RemoteFailed(call.uid, Cause.UNAVAILABLE))  # type: ignore[arg-type]
+                return None
+            leg = self._leg(call, Role.FAR, partition, None)
+            self._call_out(leg, where, number, caller, name, offer)
+        elif target is not None:
             line = directory.lines.get(target)
             leg = (
-                self._ring_phone(call, Role.FAR, line, caller, name, source.sdp, answer=False)
+                self._ring_phone(call, Role.FAR, line, caller, name, offer, answer=False)
                 if line is not None
                 else None
             )
@@ -450,7 +553,7 @@ class B2BUA(LegControl):
                 self._report(call, RemoteFailed(call.uid, Cause.INVALID_NUMBER))  # type: ignore[arg-type]
                 return None
             leg = self._leg(call, Role.FAR, "trunk", None)
-            self._call_out(leg, self.trunk, number, caller, name, source.sdp)
+            self._call_out(leg, self.trunk, number, caller, name, offer)
         leg.timer = Timeout(self._no_answer, self.ring_timeout, 1, leg)
         call.b = leg
         return leg
@@ -469,39 +572,7 @@ class B2BUA(LegControl):
             op = Operation.HOLD if hold else Operation.UNHOLD
             self._report(call, SwitchFailed(call.uid, op, "the call is not connected"))  # type: ignore[arg-type]
             return
+        if call.anchored:  # the engine plays the music and parks the agent's side
+            return
         self._update(far, mine.sdp, "sendonly" if hold else "sendrecv")
         self._update(mine, far.sdp, "inactive" if hold else "sendrecv")
-
-    def _transfer(self, call: SipCall, effect: Transfer) -> None:
-        consultation = self.calls.get(effect.consultation)
-        mine = call.on_line(effect.line)
-        far1 = call.other(mine) if mine is not None else None
-        mine2 = consultation.on_line(effect.line) if consultation is not None else None
-        far2 = consultation.other(mine2) if consultation is not None and mine2 else None
-        if consultation is None or mine is None or far1 is None or mine2 is None or far2 is None:
-            why = "no call to join the caller with"
-            self._report(call, SwitchFailed(call.uid, Operation.TRANSFER, why))  # type: ignore[arg-type]
-            return
-        self._drop(mine, Cause.TRANSFER)
-        self._drop(mine2, Cause.TRANSFER)
-        del self.calls[effect.consultation]
-        far2.call = call
-        call.a, call.b = far1, far2
-        if far2.up:
-            self._update(far1, far2.sdp, "sendrecv")
-            self._update(far2, far1.sdp, "sendrecv")
-        else:
-            far2.rebridge = True
-        self._report(call, Transferred(call.uid, effect.consultation))  # type: ignore[arg-type]
-
-    def _redirect(self, call: SipCall, effect: Redirect) -> None:
-        mine = call.on_line(effect.line)
-        far = call.other(mine) if mine is not None else None
-        if mine is None or far is None or not far.up:
-            why = "the call is not connected"
-            self._report(call, SwitchFailed(call.uid, Operation.BLIND_TRANSFER, why))  # type: ignore[arg-type]
-            return
-        self._drop(mine, Cause.TRANSFER)
-        call.a, call.b = far, None
-        self._report(call, Transferred(call.uid, None))  # type: ignore[arg-type]
-        self._dial(call, far, effect.number, effect.target)

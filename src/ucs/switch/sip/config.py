@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
-from ucs.storage import schema
+from ucs.core.directory import Directory
+from ucs.storage import partitions, schema
 from ucs.storage.store import RowDeleted, RowUpserted, Store
+from ucs.switch.sip.phones import parse_hostport
+from ucs.switch.sip.placement import Placement
 from ucs.switch.sip.registrar import Binding
-from ucs.switch.sip.switch import SipConfig, SipSwitch, parse_hostport
+from ucs.switch.sip.switch import SipConfig, SipSwitch
 
 __all__ = ["PhoneSecrets", "StoredBindings", "sip_switch"]
 
@@ -50,8 +54,18 @@ class StoredBindings:
             self.store.deliver(RowUpserted(table, dataclasses.asdict(binding), ("identifier",)))
 
 
-def sip_switch(settings: Any, store: Store) -> SipSwitch:
-    """``settings``: the server's ``Settings`` (``sip_host``, ``sip_port``, ``sip_trunk``)."""
+def sip_switch(
+    settings: Any, store: Store, catalog: Callable[[], Directory] | None = None
+) -> SipSwitch:
+    """``settings``: the server's ``Settings`` (``sip_host``, ``sip_port``, ``sip_trunk``; in a
+    cluster ``node`` and ``partition``); ``catalog``: the whole directory (a cluster's node
+    redirects what is another partition's)."""
     trunk = parse_hostport(settings.sip_trunk) if settings.sip_trunk else None
-    config = SipConfig(host=settings.sip_host, port=settings.sip_port, trunk=trunk)
-    return SipSwitch(config, PhoneSecrets(store), StoredBindings(store))
+    proxies = tuple(parse_hostport(p) for p in settings.sip_proxy.split(",") if p.strip())
+    config = SipConfig(host=settings.sip_host, port=settings.sip_port, trunk=trunk, proxies=proxies)
+    placement = None
+    if settings.node and catalog is not None:
+        placement = Placement(
+            settings.partition, catalog, lambda: partitions.sip_owners(store.engine)
+        )
+    return SipSwitch(config, PhoneSecrets(store), StoredBindings(store), placement)

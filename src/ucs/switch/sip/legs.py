@@ -29,7 +29,7 @@ from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
 from ucs.switch.sip.causes import response_for
 from ucs.switch.sip.registrar import Registrar
-from ucs.switch.sip.sdp import restamp, with_direction
+from ucs.switch.sip.sdp import Audio, restamp, with_direction
 
 __all__ = ["Arrival", "Leg", "LegControl", "Role", "SipCall", "line_of", "text_of"]
 
@@ -43,6 +43,7 @@ class Role(StrEnum):
     RING = "ring"  # a phone rung for the call
     AGENT = "agent"  # click-to-dial: the agent's phone, called first
     FAR = "far"  # the number dialled
+    MONITOR = "monitor"  # a supervisor's desk phone, called into the call's audio
 
 
 @dataclass(eq=False)
@@ -75,6 +76,15 @@ class Leg:
     o_version: int = 0
     last_sent: str | None = None
     timer: Any = None
+    party: str | None = None
+    """Anchored calls: which side of the call this leg's endpoint is in the engine's room."""
+    audio: Audio | None = None
+    """Anchored calls: where the endpoint takes its audio (from its SDP)."""
+    engine: str | None = None
+    """Anchored calls: our SDP for this leg, the engine's address for it (None: not yet)."""
+    held: bool = False
+    """The endpoint holds the call itself: its last offer was ``sendonly``, ``inactive`` or
+    at address 0.0.0.0 (``reinvites.py``)."""
 
 
 @dataclass(eq=False)
@@ -90,6 +100,19 @@ class SipCall:
     """The caller hung up before the core gave the call its uniqueid."""
     plan: tuple[str, LineId | None] | None = None
     """Click-to-dial: the number and target line to call once the agent's phone answers."""
+    held_rings: list[Any] = field(default_factory=list)
+    """Click-to-dial into a queue: the queue's offers (``Ring``) that wait for the agent's
+    phone to answer, whose audio they are offered."""
+    linked: str | None = None
+    """A call another node of the cluster transferred here: its uniqueid there."""
+    anchored: bool = False
+    """Its audio is in the media engine's room for it (``anchor.py``), not passed between
+    the endpoints."""
+    answer_now: bool = False
+    """Anchored: the caller is answered as soon as its audio is in the room (its queue
+    plays a greeting or music to waiting callers)."""
+    monitors: dict[LineId, Leg] = field(default_factory=dict)
+    """Anchored: supervisors' desk phones listening to the call (or barging in), by line."""
 
     def other(self, leg: Leg) -> Leg | None:
         return self.b if leg is self.a else self.a if leg is self.b else None
@@ -101,7 +124,8 @@ class SipCall:
         return None
 
     def legs(self) -> list[Leg]:
-        return [x for x in (self.a, self.b, *self.ringing.values()) if x is not None]
+        legs = (self.a, self.b, *self.ringing.values(), *self.monitors.values())
+        return [x for x in legs if x is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +139,9 @@ class Arrival:
     line: LineConfig | None
     """The phone that called; None for the trunk."""
     channel: str
+    linked: str | None = None
+    """The uniqueid of the call at another node this one continues (a transfer across
+    partitions): kept in the call's ``data`` as ``transferred_from``."""
 
 
 class LegControl:

@@ -22,11 +22,19 @@ from ucs.switch.sip.digest import Credentials, Digest, Verdict
 from ucs.switch.sip.guard import Failures
 from ucs.switch.sip.registrar import Binding, Registrar
 
-__all__ = ["Auth", "Phones", "source_of"]
+__all__ = ["Auth", "Phones", "parse_hostport", "source_of"]
 
 log = logging.getLogger("ucs.sip")
 
 _EXPIRES = re.compile(r";\s*expires\s*=\s*(\d+)", re.IGNORECASE)
+
+
+def parse_hostport(text: str, default_port: int = 5060) -> tuple[str, int]:
+    """``HOST[:PORT]`` as a (host, port) pair."""
+    host, sep, port = text.strip().rpartition(":")
+    if not sep:
+        return text.strip(), default_port
+    return host, int(port)
 
 
 def source_of(req: Any) -> tuple[str, int]:
@@ -58,6 +66,7 @@ class Phones:
         realm: str,
         registered: Callable[[LineConfig, Binding | None], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        proxies: frozenset[tuple[str, int]] = frozenset(),
     ) -> None:
         self.directory = directory
         self.secret = secret
@@ -68,6 +77,21 @@ class Phones:
         """For ``failures`` (monotonic seconds)."""
         self.registered = registered or (lambda line, binding: None)
         """Told of every REGISTER that binds (the binding) or unbinds (None) a phone."""
+        self.proxies = proxies
+        """The SIP proxies in front (Kamailio, ``--sip-proxy``): a request from one of them
+        comes from the address its ``X-UCS-Source`` header names."""
+
+    def origin(self, req: Any) -> tuple[str, int]:
+        """Where a request comes from: its source, or behind one of our proxies the address
+        the proxy names (so that a nonce is good from one phone's address, and failures shut
+        out that phone's host, not the proxy every phone's requests come through)."""
+        source = source_of(req)
+        if source not in self.proxies or req.countHFs("x-ucs-source") == 0:
+            return source
+        try:
+            return parse_hostport(str(req.getHFBody("x-ucs-source")))
+        except ValueError:  # the proxy's own header, not a phone's: cannot be, but is no source
+            return source
 
     def credentials(self, req: Any, header: str) -> Credentials | None:
         if req.countHFs(header) == 0:
@@ -97,7 +121,7 @@ class Phones:
         password = self.secret(creds.username) if line is not None else None
         if line is None or not password:
             return Auth(None, failed=True)
-        host, port = source_of(req)
+        host, port = self.origin(req)
         verdict = self.digest.verify(creds, req.getMethod(), password, f"{host}:{port}")
         if verdict is Verdict.OK:
             return Auth(line)
@@ -112,7 +136,7 @@ class Phones:
         """The phone ``req`` proves it comes from (``user`` when given: a phone registers
         itself only), or None and the response that refuses it: ``403`` to a source shut out,
         else a new challenge (``code`` 401 or 407; ``header`` holds the credentials)."""
-        host, _ = source_of(req)
+        host, _ = self.origin(req)
         now = self.clock()
         if self.failures.blocked(host, now):
             return None, req.genResponse(403, "Forbidden")
@@ -127,7 +151,7 @@ class Phones:
         return None, self.challenge(req, code, reply, auth.stale)
 
     def challenge(self, req: Any, code: int, header: str, stale: bool) -> Any:
-        host, port = source_of(req)
+        host, port = self.origin(req)
         resp = req.genResponse(
             code, "Unauthorized" if code == 401 else "Proxy Authentication Required"
         )

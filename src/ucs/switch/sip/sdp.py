@@ -3,7 +3,21 @@ and an origin line of our own per leg so that each peer sees its session version
 
 from __future__ import annotations
 
-__all__ = ["DIRECTIONS", "answer_direction", "direction", "restamp", "with_direction"]
+import ipaddress
+from dataclasses import dataclass
+
+__all__ = [
+    "CODECS",
+    "DIRECTIONS",
+    "Audio",
+    "answer_direction",
+    "audio_of",
+    "direction",
+    "engine_sdp",
+    "holds",
+    "restamp",
+    "with_direction",
+]
 
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
@@ -46,6 +60,16 @@ def with_direction(sdp: str, new: str) -> str:
     return _join(out)
 
 
+def holds(sdp: str) -> bool:
+    """Whether an offer puts the call on hold: its first stream is ``sendonly`` or
+    ``inactive``, or (the old way, RFC 2543) its address is 0.0.0.0."""
+    if direction(sdp) in ("sendonly", "inactive"):
+        return True
+    return any(
+        line.startswith("c=") and line[2:].split()[2:3] == ["0.0.0.0"] for line in _lines(sdp)
+    )
+
+
 def answer_direction(offer: str) -> str:
     """What an answer says to an offer of this direction."""
     return {"sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive"}.get(
@@ -64,3 +88,77 @@ def restamp(sdp: str, session: int, version: int) -> str:
                 line = "o=" + " ".join(parts)
         out.append(line)
     return _join(out)
+
+
+CODECS = {0: "pcmu", 8: "pcma"}
+"""The static RTP payload types a call's audio may be anchored with (G.711), and the media
+engine's names for them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """Where a peer takes its audio and in which codec: what the media engine is told."""
+
+    ip: str
+    port: int
+    payload: int
+    """0 (PCMU) or 8 (PCMA): the first of them the peer offered."""
+
+    @property
+    def codec(self) -> str:
+        return CODECS[self.payload]
+
+
+def audio_of(sdp: str) -> Audio | None:
+    """The first audio stream of a description: its address (the stream's ``c=``, else the
+    session's) and its first G.711 format. None when it has none, no IPv4 address, port 0,
+    or no G.711."""
+    session_ip: str | None = None
+    media_ip: str | None = None
+    port: int | None = None
+    formats: list[str] = []
+    seen = False
+    for line in _lines(sdp):
+        if line.startswith("m="):
+            if seen:
+                break
+            parts = line[2:].split()
+            if len(parts) >= 4 and parts[0] == "audio" and parts[1].isdigit():
+                seen, port, formats = True, int(parts[1]), parts[3:]
+        elif line.startswith("c="):
+            parts = line[2:].split()
+            if len(parts) >= 3 and parts[1] == "IP4":
+                if seen:
+                    media_ip = parts[2].split("/")[0]
+                elif port is None:
+                    session_ip = parts[2].split("/")[0]
+    ip = media_ip or session_ip
+    payload = next((int(f) for f in formats if f.isdigit() and int(f) in CODECS), None)
+    if not seen or not port or ip is None or payload is None:
+        return None
+    try:
+        if ipaddress.IPv4Address(ip).is_unspecified:  # 0.0.0.0: an old-style hold
+            return None
+    except ValueError:
+        return None
+    return Audio(ip, port, payload)
+
+
+def engine_sdp(address: tuple[str, int], payload: int, how: str = "sendrecv") -> str:
+    """Our description of a leg's audio anchored in the media engine: the engine's address
+    for that leg, the one G.711 format chosen."""
+    ip, port = address
+    name = "PCMU" if payload == 0 else "PCMA"
+    return _join(
+        [
+            "v=0",
+            f"o=ucs 1 1 IN IP4 {ip}",
+            "s=ucs",
+            f"c=IN IP4 {ip}",
+            "t=0 0",
+            f"m=audio {port} RTP/AVP {payload}",
+            f"a=rtpmap:{payload} {name}/8000",
+            "a=ptime:20",
+            f"a={how}",
+        ]
+    )

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ucs.core.directory import Directory, LineConfig, QueueType
-from ucs.core.effects import Created, SwitchEffect
-from ucs.core.errors import UcsError
+from ucs.core.effects import Created, Monitor, SwitchEffect
+from ucs.core.errors import MediaUnavailable, UcsError
 from ucs.core.events import (
     Event,
     HungUp,
@@ -33,22 +33,17 @@ from ucs.core.ids import LineId, QueueId, UniqueId
 from ucs.core.model import Cause
 from ucs.switch.sip import stack
 from ucs.switch.sip.b2bua import B2BUA, Arrival
+from ucs.switch.sip.phones import parse_hostport
+from ucs.switch.sip.placement import Placement
 from ucs.switch.sip.registrar import Binding
+from ucs.switch.sip.sdp import Audio
 
 if TYPE_CHECKING:
     from ucs.runtime.engine import Engine
 
-__all__ = ["BindingStore", "SipConfig", "SipSwitch", "parse_hostport"]
+__all__ = ["BindingStore", "SipConfig", "SipMedia", "SipSwitch", "parse_hostport"]
 
 log = logging.getLogger("ucs.sip")
-
-
-def parse_hostport(text: str, default_port: int = 5060) -> tuple[str, int]:
-    """``HOST[:PORT]`` as a (host, port) pair."""
-    host, sep, port = text.strip().rpartition(":")
-    if not sep:
-        return text.strip(), default_port
-    return host, int(port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +55,26 @@ class SipConfig:
     ring_timeout: float = 60.0
     """Seconds an outside number may ring before the call fails with cause 6."""
     realm: str = "ucs"
+    proxies: tuple[tuple[str, int], ...] = ()
+    """The SIP proxies in front (Kamailio): they name each request's source (``X-UCS-Source``)."""
+
+
+class SipMedia(Protocol):
+    """What the SIP switch needs of the media plane (``ucs.media.Conductor``)."""
+
+    @property
+    def available(self) -> bool: ...
+
+    async def connect_sip(
+        self, uid: str, party: str, address: tuple[str, int], codec: str
+    ) -> tuple[str, int]:
+        """Join a SIP leg's audio (sent from and taken at ``address``) to the call's room as
+        ``party``; the engine's address for it. ``MediaUnavailable`` when it cannot."""
+        ...
+
+    async def press(self, uid: str, key: str) -> None:
+        """Play a key's tones into the call's room (the agent's phone pressed it)."""
+        ...
 
 
 class BindingStore(Protocol):
@@ -83,8 +98,11 @@ class SipSwitch:
         config: SipConfig,
         secret: Callable[[str], str | None],
         bindings: BindingStore | None = None,
+        placement: Placement | None = None,
     ) -> None:
+        """``placement``: in a cluster, which node each request is for (``placement.py``)."""
         self.config = config
+        self.placement = placement
         self._secret = secret
         self._stored = bindings
         self._registered: dict[LineId, float] = {}
@@ -98,15 +116,33 @@ class SipSwitch:
         self._inbox: collections.deque[tuple[Callable[[Any], object], Any]] = collections.deque()
         self._inbox_lock = threading.Lock()
         self._inbox_pending = False
+        self.media: SipMedia | None = None
+        """The media plane its calls' audio is anchored in (``ucs.media``); None: none, the
+        endpoints send their audio to each other."""
+        self._anchoring: set[asyncio.Task[None]] = set()
 
     # --- wiring ---------------------------------------------------------------------------------
 
     def attach(self, engine: Engine) -> None:
         self._engine = engine
+        engine.observers.append(self._observed)
+
+    def _observed(self, event: Event | None, effects: list[Any], seconds: float) -> None:
+        """A supervisor's monitoring from a desk phone (``Monitor.line``): the switch calls
+        that phone into the call's audio and hangs it up at the end (``anchor.py``)."""
+        if self.b2bua is None:
+            return
+        for effect in effects:
+            if isinstance(effect, Monitor) and effect.line is not None:
+                stack.call_in_sip_thread(self.b2bua.monitor, effect)
 
     def _directory(self) -> Directory:
         assert self._engine is not None
         return self._engine.center.directory
+
+    def use_media(self, media: SipMedia) -> None:
+        """Anchor the audio of calls in ``media`` while its engine runs (before ``start``)."""
+        self.media = media
 
     def start(self) -> None:
         """Open the SIP port; call on the running event loop."""
@@ -123,7 +159,14 @@ class SipSwitch:
             ring_timeout=self.config.ring_timeout,
             realm=self.config.realm,
             registered=self._registered_threadsafe,
+            placement=self.placement,
+            proxies=frozenset(self.config.proxies),
         )
+        if self.media is not None:
+            self.b2bua.anchor = self._anchor_threadsafe
+            self.b2bua.press = self._press_threadsafe
+            media = self.media
+            self.b2bua.anchor_ready = lambda: media.available
         now = time.time()
         directory = self._directory()
         saved = self._stored.load() if self._stored is not None else []
@@ -246,6 +289,59 @@ class SipSwitch:
             log.exception("event %r failed", event)
             return []
 
+    # --- anchoring calls' audio in the media engine -------------------------------------------
+
+    def _anchor_threadsafe(
+        self,
+        uid: UniqueId,
+        party: str,
+        audio: Audio,
+        done: Callable[[tuple[str, int] | None], None],
+    ) -> None:
+        """From sippy's thread: in order with the events reported (a transfer is told before
+        the new party joins), join ``party``'s audio to the call's room; ``done`` is called
+        back on sippy's thread with the engine's address (None: refused)."""
+        self._post(self._anchor, (uid, party, audio, done))
+
+    def _anchor(
+        self,
+        arg: tuple[UniqueId, str, Audio, Callable[[tuple[str, int] | None], None]],
+    ) -> None:
+        uid, party, audio, done = arg
+        media = self.media
+        assert media is not None
+
+        async def join() -> None:
+            address: tuple[str, int] | None = None
+            try:
+                address = await media.connect_sip(uid, party, (audio.ip, audio.port), audio.codec)
+            except MediaUnavailable as err:
+                log.warning("call %s: the %s party's audio not anchored: %s", uid, party, err)
+            stack.call_in_sip_thread(done, address)
+
+        task = asyncio.get_running_loop().create_task(join())
+        self._anchoring.add(task)
+        task.add_done_callback(self._anchoring.discard)
+
+    def _press_threadsafe(self, uid: UniqueId, key: str) -> None:
+        """From sippy's thread: the agent's phone pressed ``key`` on an anchored call."""
+        self._post(self._press, (uid, key))
+
+    def _press(self, arg: tuple[UniqueId, str]) -> None:
+        uid, key = arg
+        media = self.media
+        assert media is not None
+
+        async def play() -> None:
+            try:
+                await media.press(uid, key)
+            except (MediaUnavailable, ValueError) as err:  # (SoundError: not encoded)
+                log.warning("call %s: key %s not played to the far party: %s", uid, key, err)
+
+        task = asyncio.get_running_loop().create_task(play())
+        self._anchoring.add(task)
+        task.add_done_callback(self._anchoring.discard)
+
     def _arrived_threadsafe(self, arrival: Arrival) -> None:
         self._post(self._arrived, arrival)
 
@@ -262,7 +358,8 @@ class SipSwitch:
         if arrival.line is not None:  # one of our phones calls: extension, queue or outside
             uid = self._new_uid()
             into_queue = queue is not None and queue.type is QueueType.INCOMING
-            stack.call_in_sip_thread(b2bua.bind, arrival.call, uid, into_queue)
+            answer = into_queue and queue is not None and queue.plays_to_waiting
+            stack.call_in_sip_thread(b2bua.bind, arrival.call, uid, into_queue, answer)
             event = PhoneCall(
                 line=arrival.line.id, number=number, uniqueid=uid, channel=arrival.channel
             )
@@ -272,12 +369,14 @@ class SipSwitch:
                 stack.call_in_sip_thread(b2bua.refuse, arrival.call, Cause.INVALID_NUMBER)
                 return
             uid = self._new_uid()
-            stack.call_in_sip_thread(b2bua.bind, arrival.call, uid, queue is not None)
+            answer = queue is not None and queue.plays_to_waiting
+            stack.call_in_sip_thread(b2bua.bind, arrival.call, uid, queue is not None, answer)
             event = TrunkCall(
                 number=arrival.caller,
                 queue=QueueId(queue.id) if queue is not None else None,
                 extension=line.extension if queue is None and line is not None else None,
                 name=arrival.name,
+                data={"transferred_from": arrival.linked} if arrival.linked else {},
                 channel=arrival.channel,
                 uniqueid=uid,
             )
@@ -309,6 +408,9 @@ class SipSwitch:
         assert self._engine is not None
         center = self._engine.center
         while True:
-            uid = UniqueId(f"{int(time.time())}.{100000 + next(self._uids)}")
+            # A node of a cluster's start with its partition's (the core's ``uniqueid_prefix``):
+            # the nodes' calls share the call records.
+            prefix = center.book.uniqueid_prefix
+            uid = UniqueId(f"{prefix}{int(time.time())}.{100000 + next(self._uids)}")
             if uid not in center.calls and uid not in center.ended:
                 return uid
