@@ -91,11 +91,17 @@ TSC_STAMP  := $(VENV)/node/.typescript-$(TYPESCRIPT)
 AXE_CORE   := 4.14.1
 AXE_STAMP  := $(VENV)/node/.axe-core-$(AXE_CORE)
 doc-tools:
-	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && command -v php >/dev/null 2>&1 || { \
+	@# Only what is missing: a machine's own Node.js (e.g. NodeSource's, npm inside) conflicts
+	@# with Debian's npm package.
+	@missing=""; \
+	  command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	  command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	  command -v php >/dev/null 2>&1 || missing="$$missing php-cli"; \
+	  [ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian's nodejs, npm and php-cli for the documentation tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm php-cli >/dev/null; \
-	  else echo "node, npm or php is missing and this is not root: install nodejs, npm and php-cli"; fi; }
+	    echo "installing Debian's$$missing for the documentation tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "this is not root: install$$missing"; fi; }
 	@[ -f $(TSC_STAMP) ] || ! command -v npm >/dev/null 2>&1 || { \
 	  npm install --silent --no-audit --no-fund --prefix $(VENV)/node typescript@$(TYPESCRIPT) && \
 	  touch $(TSC_STAMP); }

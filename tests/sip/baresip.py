@@ -192,3 +192,16 @@ class Baresip:
                 msg = await self.events.get()
                 if msg.get("type") == kind:
                     return msg
+
+    async def events_of(self, *kinds: str, wait: float = 10.0) -> list[dict[str, Any]]:
+        """One event of each type named, in whatever order they come: a CANCEL and the next
+        INVITE may reach the phone either way round (sippy holds a CANCEL until the INVITE's
+        first provisional answer comes back; the new INVITE does not wait)."""
+        left, seen = list(kinds), []
+        async with asyncio.timeout(wait):
+            while left:
+                msg = await self.events.get()
+                if msg.get("type") in left:
+                    left.remove(msg["type"])
+                    seen.append(msg)
+        return seen
