@@ -1,8 +1,9 @@
 """``ucs.client.Operator``: the component's API in Python names, async first (CONTRACT §8).
 
 One WebSocket to the server; requests carry ids and are answered by a result or a coded error;
-events carry sequence numbers. When the connection drops, the client reconnects with backoff,
-resumes its session from the last sequence number it saw, and sends again the requests still
+events carry sequence numbers. When the connection drops, the client reconnects with backoff
+(0.2 s doubling to 5 s, each wait drawn between half and all of it, so that the clients of a
+node that went away do not all come back in the same millisecond), resumes its session from the last sequence number it saw, and sends again the requests still
 waiting for an answer (with the same ids, so the server never carries one out twice).
 
 A node of a cluster that does not run the agent's partition hands the client on (docs/
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +30,9 @@ __all__ = ["Event", "EventStream", "Operator", "OperatorError"]
 _HOPS = 4
 """Hand-offs in a row taken at once; more (nodes that disagree for a moment, during a
 take-over) wait as a reconnect does."""
+_BACKOFF = (0.2, 5.0)
+"""A reconnect's first wait and its longest, in seconds; each wait is drawn between half of it
+and all of it ("equal jitter")."""
 
 _TYPES = {
     "call.changed": "call",
@@ -216,13 +221,14 @@ class Operator:
                 pending.future.set_exception(OperatorError("UNAVAILABLE", why))
 
     async def _read_forever(self) -> None:
-        delay = 0.2
+        first, longest = _BACKOFF
+        delay = first
         while not self._closing:
             ws = self._ws
             try:
                 assert ws is not None
                 async for raw in ws:
-                    delay = 0.2
+                    delay = first
                     self._receive(json.loads(raw))
             except (WebSocketException, OSError):
                 pass
@@ -232,9 +238,9 @@ class Operator:
             hop = self._moving and self._hops <= _HOPS and self._node is not None
             self._moving = False
             while not self._closing:
-                await asyncio.sleep(0 if hop else delay)
+                await asyncio.sleep(0 if hop else random.uniform(delay / 2, delay))
                 hop = False
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, longest)
                 try:
                     await self._open()
                     break
