@@ -114,8 +114,8 @@ doc-tools:
 # run it in a network namespace of their own (iproute2's `ip netns`, as root).
 MEDIA_PACKAGES := janus janus-tools iproute2 espeak-ng opus-tools sox asterisk-moh-opsound-wav
 media-engine:
-	@{ for c in janus janus-pp-rec ip espeak-ng opusenc opusdec sox; do command -v $$c >/dev/null 2>&1 || exit 1; done; \
-	   test -f /usr/share/asterisk/moh/macroform-the_simplicity.wav; } || { \
+	@( for c in janus janus-pp-rec ip espeak-ng opusenc opusdec sox; do command -v $$c >/dev/null 2>&1 || exit 1; done; \
+	   test -f /usr/share/asterisk/moh/macroform-the_simplicity.wav ) || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's $(MEDIA_PACKAGES) for media"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MEDIA_PACKAGES) >/dev/null; \
