@@ -3,8 +3,9 @@
 One WebSocket to the server; requests carry ids and are answered by a result or a coded error;
 events carry sequence numbers. When the connection drops, the client reconnects with backoff
 (0.2 s doubling to 5 s, each wait drawn between half and all of it, so that the clients of a
-node that went away do not all come back in the same millisecond), resumes its session from the last sequence number it saw, and sends again the requests still
-waiting for an answer (with the same ids, so the server never carries one out twice).
+node that went away do not all come back in the same millisecond), resumes its session from
+the last sequence number it saw, and sends again the requests still waiting for an answer
+(with the same ids, so the server never carries one out twice).
 
 A node of a cluster that does not run the agent's partition hands the client on (docs/
 protocol.md, "Hand-off"): the client connects where it is told and goes on there, and back
