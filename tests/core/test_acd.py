@@ -7,8 +7,11 @@ strategies and queue weights use small directories built here.
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.core.helpers import custom, member_of, queue_config, rung, waiting
+from ucs.core import acd
 from ucs.core.directory import (
     Strategy,
 )
@@ -475,3 +478,51 @@ def test_caller_hanging_up_while_ringing_ends_the_offer_and_counts_unanswered(
     assert user["in_calls_answered"] == 0
     assert user["status"] == "READY"  # no wrap-up for a call never answered
     assert vc.call(a1, "state")["calls"] == []
+
+
+# --- each queue's free members among many free agents ----------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    memberships=st.lists(st.sets(st.sampled_from((1, 2, 3)), min_size=1), min_size=2, max_size=5),
+    strategy=st.sampled_from(
+        [Strategy.LONGEST_IDLE, Strategy.FEWEST_CALLS, Strategy.PRIORITY, Strategy.ROUND_ROBIN]
+    ),
+    order=st.permutations(range(5)),
+    suspended=st.sets(st.tuples(st.integers(1, 5), st.sampled_from((1, 2, 3))), max_size=4),
+    queue=st.sampled_from((1, 2, 3)),
+)
+def test_a_caller_rings_the_agent_its_queues_strategy_picks_from_its_free_members_alone(
+    memberships: list[set[int]],
+    strategy: Strategy,
+    order: list[int],
+    suspended: set[tuple[int, int]],
+    queue: int,
+) -> None:
+    """Agents of three queues, more of them free than a queue has members: a caller rings the
+    agent the strategy picks from a recount of the queue's free, unsuspended members, and waits
+    when there is none (the distributor looks at each queue's free members alone)."""
+    members = {n: member_of(*sorted(qs), priority=1 + n % 3) for n, qs in enumerate(memberships, 1)}
+    c = custom([queue_config(q, strategy) for q in (1, 2, 3)], members)
+    clients: dict[int, ClientId] = {}
+    for i in order:
+        if i + 1 in members:
+            clients[i + 1] = c.ready(i + 1)
+            c.advance(1)
+    for n, q in sorted(suspended):
+        if n in members and q in memberships[n - 1]:
+            c.call(clients[n], "suspend", q)
+    free = [
+        acd.Candidate(
+            agent=AgentId(n),
+            available_since=c.center.agents[AgentId(n)].available_since,
+            priority=1 + n % 3,
+            answered=0,
+        )
+        for n in members
+        if queue in memberships[n - 1] and (n, queue) not in suspended
+    ]
+    uid = c.caller(queue)
+    assert rung(c, clients, uid) == sorted(acd.pick(strategy, free))
+    assert waiting(c, uid) == (not free)

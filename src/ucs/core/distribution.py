@@ -1,7 +1,8 @@
 """Offering waiting callers to free agents, by each queue's strategy (see ``acd``).
 
 The ``Distributor`` owns the two indexes this needs, kept up to date step by step: the free
-agents (longest idle first) and each queue's waiting callers (in arrival order), with the last
+agents (each queue's, longest idle first) and each queue's waiting callers (in arrival order),
+with the last
 agent each round-robin queue rang (``rr_last``) and the flag that asks for a full rebuild after
 a reconfiguration. It reads the agents and calls it is given at construction and asks the
 ``Center`` two things through callbacks: whether an agent is free (``is_free``), and to ring an
@@ -44,7 +45,8 @@ class Distributor:
         "_agents",
         "_calls",
         "_free",
-        "_free_order",
+        "_free_in",
+        "_free_queues",
         "_is_free",
         "_offer",
         "_rebuild",
@@ -78,7 +80,11 @@ class Distributor:
         self._unkept = unkept
         self._free: dict[AgentId, float] = {}
         """Free agents, each with the time it became free (longest idle first in the order)."""
-        self._free_order: SortedList[tuple[float, AgentId]] = SortedList()
+        self._free_in: dict[QueueId, SortedList[tuple[float, AgentId]]] = {}
+        """Each queue's free members, longest idle first: a caller is matched with an agent by
+        looking at its queue's free members alone, however many agents other queues have."""
+        self._free_queues: dict[AgentId, tuple[QueueId, ...]] = {}
+        """The queues each free agent is indexed under in ``_free_in``."""
         self._waiting: dict[QueueId, SortedList[WaitEntry]] = {}
         self._wait_key: dict[UniqueId, tuple[QueueId, WaitEntry]] = {}
         self._rebuild = False
@@ -104,9 +110,19 @@ class Distributor:
         )
 
     def check(self) -> None:
-        """Raise ``AssertionError`` if the indexes disagree with each other: the free order
-        with the free agents, the waiting callers with the key each is indexed under."""
-        assert list(self._free_order) == sorted((t, a) for a, t in self._free.items())
+        """Raise ``AssertionError`` if the indexes disagree with each other: each queue's free
+        members with the free agents and their memberships, the waiting callers with the key
+        each is indexed under."""
+        assert set(self._free_queues) == set(self._free)
+        for agent, queues in self._free_queues.items():
+            assert queues == _queues_of(self._agents[agent]), agent
+        recount: dict[QueueId, list[tuple[float, AgentId]]] = {}
+        for agent, since in self._free.items():
+            for queue_id in self._free_queues[agent]:
+                recount.setdefault(queue_id, []).append((since, agent))
+        assert {q: list(v) for q, v in self._free_in.items()} == {
+            q: sorted(v) for q, v in recount.items()
+        }
         indexed = [(q, e) for q, entries in self._waiting.items() for e in entries]
         assert sorted(indexed) == sorted(self._wait_key[e[2]] for _, e in indexed)
         assert len(indexed) == len(self._wait_key)
@@ -179,7 +195,8 @@ class Distributor:
         if self._rebuild:
             self._rebuild = False
             self._free.clear()
-            self._free_order.clear()
+            self._free_in.clear()
+            self._free_queues.clear()
             for agent in self._sessions:
                 self._set_free(agent, is_free(agent), now)
             self._waiting.clear()
@@ -225,10 +242,19 @@ class Distributor:
         if free and key is None:
             a = self._agents[agent]
             key = self._free[agent] = a.available_since if a.free else now
-            self._free_order.add((key, agent))
+            queues = self._free_queues[agent] = _queues_of(a)
+            for queue_id in queues:
+                entries = self._free_in.get(queue_id)
+                if entries is None:
+                    entries = self._free_in[queue_id] = SortedList()
+                entries.add((key, agent))
         elif not free and key is not None:
             del self._free[agent]
-            self._free_order.remove((key, agent))
+            for queue_id in self._free_queues.pop(agent):
+                entries = self._free_in[queue_id]
+                entries.remove((key, agent))
+                if not entries:
+                    del self._free_in[queue_id]
 
     def _choose(
         self, directory: Directory, queue_id: QueueId, strategy: Strategy, call: Call
@@ -241,12 +267,12 @@ class Distributor:
         """
         members = directory.member_set(queue_id)
         agents = self._agents
-        if strategy is Strategy.LONGEST_IDLE and len(self._free) <= len(members):
-            # The free agents are indexed longest idle first: the first one who takes the
-            # queue's calls is the one ``acd.pick`` would choose, found without looking at the
+        if strategy is Strategy.LONGEST_IDLE:
+            # The queue's free members are indexed longest idle first: the first one who takes
+            # its calls is the one ``acd.pick`` would choose, found without looking at the
             # others.
             first = None
-            for _, agent in self._free_order:
+            for _, agent in self._free_in.get(queue_id, ()):
                 if agent not in members or queue_id in agents[agent].suspended:
                     continue
                 if agent not in call.tried:
@@ -270,9 +296,8 @@ class Distributor:
     def _candidates(self, queue_id: QueueId, members: frozenset[AgentId]) -> list[acd.Candidate]:
         """The free agents who take calls of the queue now (members, not suspended from it)."""
         found = []
-        free = self._free
-        for agent in free if len(free) < len(members) else members:
-            if agent not in free or agent not in members:
+        for since, agent in self._free_in.get(queue_id, ()):
+            if agent not in members:
                 continue
             a = self._agents.get(agent)
             if a is None or queue_id in a.suspended:
@@ -282,12 +307,17 @@ class Distributor:
             found.append(
                 acd.Candidate(
                     agent=agent,
-                    available_since=free[agent],
+                    available_since=since,
                     priority=m.priority if m else 1,
                     answered=f.answered if f else 0,
                 )
             )
         return found
+
+
+def _queues_of(agent: Agent) -> tuple[QueueId, ...]:
+    """The queues whose calls the agent takes, as its configuration says (not supervising)."""
+    return tuple(m.queue for m in agent.config.memberships if not m.supervisor)
 
 
 def _key(call: Call) -> tuple[QueueId, WaitEntry]:
