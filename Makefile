@@ -122,7 +122,7 @@ media-engine:
 	  else echo "media packages are missing and this is not root: install $(MEDIA_PACKAGES); media tests skipped"; fi; }
 
 pytest: $(STAMP) chromium sip-peers sip-proxy doc-tools media-engine edge
-	$(BIN)/pytest -n auto -q
+	$(BIN)/pytest -n auto -q --durations=15
 
 test: lint typecheck pytest
 
