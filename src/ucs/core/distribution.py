@@ -1,12 +1,11 @@
 """Offering waiting callers to free agents, by each queue's strategy (see ``acd``).
 
-The ``Distributor`` owns the two indexes this needs, kept up to date step by step: the free
-agents (each queue's, longest idle first) and each queue's waiting callers (in arrival order),
-with the last
-agent each round-robin queue rang (``rr_last``) and the flag that asks for a full rebuild after
-a reconfiguration. It reads the agents and calls it is given at construction and asks the
-``Center`` two things through callbacks: whether an agent is free (``is_free``), and to ring an
-agent with a call (``offer``).
+The ``Distributor`` owns the two indexes this needs, kept up to date step by step: each
+queue's free members (longest idle first) and each queue's waiting callers (in arrival order),
+with the last agent each round-robin queue rang (``rr_last``) and the flag that asks for a full
+rebuild after a reconfiguration. It reads the agents and calls it is given at construction
+and asks the ``Center`` two things through callbacks: whether an agent is free (``is_free``),
+and to ring an agent with a call (``offer``).
 """
 
 from __future__ import annotations
