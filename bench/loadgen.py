@@ -234,6 +234,9 @@ class _AgentWorker:
         self.answering = False
         self.http: HttpPool | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.stopping = False
+        """Told to stop: a call's end timed for later starts nothing (the loop is closing, and
+        a task started then would be destroyed pending, with a warning for each)."""
         # records, each a tuple of plain values (pickled back to the orchestrator)
         self.rings: list[tuple[str, str, float]] = []  # uid, agent, t
         self.answers: list[tuple[str, float, float, str]] = []  # uid, t sent, rtt, error code
@@ -244,6 +247,9 @@ class _AgentWorker:
         self.errors: list[str] = []
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        if self.stopping:
+            coro.close()
+            return
         task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -512,6 +518,7 @@ async def _agent_main(spec: AgentSpec, conn: Connection) -> None:
         elif command == "report":
             conn.send(worker.report())
         elif command == "stop":
+            worker.stopping = True
             if args and args[0]:
                 await worker.close()
             conn.send("bye")
