@@ -45,7 +45,6 @@ class Distributor:
         "_calls",
         "_free",
         "_free_in",
-        "_free_queues",
         "_is_free",
         "_offer",
         "_rebuild",
@@ -77,13 +76,12 @@ class Distributor:
         self._is_free = is_free
         self._offer = offer
         self._unkept = unkept
-        self._free: dict[AgentId, float] = {}
-        """Free agents, each with the time it became free (longest idle first in the order)."""
+        self._free: dict[AgentId, tuple[float, tuple[QueueId, ...]]] = {}
+        """Free agents, each with the time it became free and the queues it is indexed under
+        in ``_free_in``."""
         self._free_in: dict[QueueId, SortedList[tuple[float, AgentId]]] = {}
         """Each queue's free members, longest idle first: a caller is matched with an agent by
         looking at its queue's free members alone, however many agents other queues have."""
-        self._free_queues: dict[AgentId, tuple[QueueId, ...]] = {}
-        """The queues each free agent is indexed under in ``_free_in``."""
         self._waiting: dict[QueueId, SortedList[WaitEntry]] = {}
         self._wait_key: dict[UniqueId, tuple[QueueId, WaitEntry]] = {}
         self._rebuild = False
@@ -104,7 +102,7 @@ class Distributor:
 
     def indexes(self) -> Indexes:
         return Indexes(
-            free=dict(self._free),
+            free={agent: since for agent, (since, _) in self._free.items()},
             waiting={q: list(entries) for q, entries in self._waiting.items()},
         )
 
@@ -112,12 +110,10 @@ class Distributor:
         """Raise ``AssertionError`` if the indexes disagree with each other: each queue's free
         members with the free agents and their memberships, the waiting callers with the key
         each is indexed under."""
-        assert set(self._free_queues) == set(self._free)
-        for agent, queues in self._free_queues.items():
-            assert queues == _queues_of(self._agents[agent]), agent
         recount: dict[QueueId, list[tuple[float, AgentId]]] = {}
-        for agent, since in self._free.items():
-            for queue_id in self._free_queues[agent]:
+        for agent, (since, queues) in self._free.items():
+            assert queues == _queues_of(self._agents[agent]), agent
+            for queue_id in queues:
                 recount.setdefault(queue_id, []).append((since, agent))
         assert {q: list(v) for q, v in self._free_in.items()} == {
             q: sorted(v) for q, v in recount.items()
@@ -195,7 +191,6 @@ class Distributor:
             self._rebuild = False
             self._free.clear()
             self._free_in.clear()
-            self._free_queues.clear()
             for agent in self._sessions:
                 self._set_free(agent, is_free(agent), now)
             self._waiting.clear()
@@ -237,19 +232,20 @@ class Distributor:
     def _set_free(self, agent: AgentId, free: bool, now: float) -> None:
         """Index the agent as free or not. A free agent is kept under the time it became free:
         ``available_since``, or now for one freed in this step (``publish`` sets it to now)."""
-        key = self._free.get(agent)
-        if free and key is None:
+        indexed = self._free.get(agent)
+        if free and indexed is None:
             a = self._agents[agent]
-            key = self._free[agent] = a.available_since if a.free else now
-            queues = self._free_queues[agent] = _queues_of(a)
+            key = a.available_since if a.free else now
+            queues = _queues_of(a)
+            self._free[agent] = (key, queues)
             for queue_id in queues:
                 entries = self._free_in.get(queue_id)
                 if entries is None:
                     entries = self._free_in[queue_id] = SortedList()
                 entries.add((key, agent))
-        elif not free and key is not None:
-            del self._free[agent]
-            for queue_id in self._free_queues.pop(agent):
+        elif not free and indexed is not None:
+            key, queues = self._free.pop(agent)
+            for queue_id in queues:
                 entries = self._free_in[queue_id]
                 entries.remove((key, agent))
                 if not entries:

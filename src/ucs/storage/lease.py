@@ -55,20 +55,17 @@ class Fence:
     epoch: int
 
 
-_EPOCH = text("SELECT epoch FROM partition_owner WHERE partition = :p FOR KEY SHARE")
-_EPOCH_PG = "SELECT epoch FROM partition_owner WHERE partition = %(p)s FOR KEY SHARE"
-"""The check of every writing transaction of a node of a cluster, handed to the driver
-without SQLAlchemy's statement work (a sixth of the committer's CPU went to it)."""
+_EPOCH = "SELECT epoch FROM partition_owner WHERE partition = %(p)s FOR KEY SHARE"
+"""The check of every writing transaction of a node of a cluster (on PostgreSQL, as every
+cluster is), handed to psycopg without SQLAlchemy's statement work (a sixth of the
+committer's CPU went to it)."""
 
 
 def check(conn: Connection, fence: Fence) -> None:
     """In a writing transaction, first: raise ``Fenced`` unless ``fence`` is the partition's
     current owner. The row stays locked (``FOR KEY SHARE``) until the transaction ends, so a
     take-over waits for it."""
-    if conn.dialect.paramstyle == "pyformat":  # psycopg: the driver's own SQL, as it is
-        epoch = conn.exec_driver_sql(_EPOCH_PG, {"p": fence.partition}).scalar()
-    else:
-        epoch = conn.execute(_EPOCH, {"p": fence.partition}).scalar()
+    epoch = conn.exec_driver_sql(_EPOCH, {"p": fence.partition}).scalar()
     if epoch != fence.epoch:
         raise Fenced(
             f"partition {fence.partition!r} is run under epoch {epoch}, "
