@@ -119,13 +119,13 @@ def test_a_failed_write_is_tried_again_and_a_bad_record_costs_no_other(
     real = committer.apply
     failures = {"left": 2}
 
-    def flaky(conn: object, batch: list[object], tz: object) -> None:
+    def flaky(conn: object, batch: list[object], *rest: object, **options: object) -> None:
         if failures["left"]:
             failures["left"] -= 1
             raise RuntimeError("database is locked")
         if any(isinstance(x, StatusRecord) and x.reason == "poison" for x in batch):
             raise ValueError("a record the database refuses")
-        real(conn, batch, tz)  # type: ignore[arg-type]
+        real(conn, batch, *rest, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(committer, "apply", flaky)
     store.start()

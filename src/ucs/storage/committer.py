@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from datetime import UTC, tzinfo
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, Protocol
 
+import psycopg
 from sqlalchemy import (
     Connection,
     Engine,
@@ -93,9 +95,12 @@ class Committer(Protocol):
 
 
 def _is_outage(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    )
+    """The database cannot be reached: SQLAlchemy's wrapping of it, or psycopg's own, raised
+    where SQLAlchemy does not wrap it (a pipeline's sync, the fence's cursor)."""
+    return isinstance(
+        exc,
+        OperationalError | InterfaceError | psycopg.OperationalError | psycopg.InterfaceError,
+    ) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 def why(exc: BaseException) -> str:
@@ -161,12 +166,24 @@ class LocalCommitter:
     partition is this node's (``lease.py``); the reports' days in ``tz``, the server's.
     ``hold``: one connection kept from batch to batch (the child process, one thread),
     rather than taken from the pool and given back each time (8 % of its CPU); dropped
-    after any failure, so the next batch opens a new one."""
+    after any failure, so the next batch opens a new one. ``pipeline``: on PostgreSQL, a
+    batch's writes are sent without waiting for each answer (``apply``); ``engine`` is then
+    this committer's own, and never asks an insert for its generated key (``RETURNING``,
+    whose rows SQLAlchemy would read before the pipeline has them)."""
 
     def __init__(
-        self, engine: Engine, fence: Fence | None = None, tz: tzinfo = UTC, *, hold: bool = False
+        self,
+        engine: Engine,
+        fence: Fence | None = None,
+        tz: tzinfo = UTC,
+        *,
+        hold: bool = False,
+        pipeline: bool = False,
     ) -> None:
         self.engine = engine
+        self.pipeline = pipeline and engine.dialect.name == "postgresql"
+        if self.pipeline:
+            engine.dialect.insert_returning = False
         self.fence = fence
         self.tz = tz
         self.hold = hold
@@ -179,13 +196,7 @@ class LocalCommitter:
             if self.hold:
                 self._held = conn
             with conn.begin():
-                if self.fence is None:
-                    apply(conn, batch, self.tz)
-                else:
-                    check(conn, self.fence)
-                    apply(conn, batch, self.tz, self.fence.partition)
-                if mark is not None:
-                    upsert(conn, t.settings, [{"key": mark[0], "value": mark[1]}], ["key"])
+                apply(conn, batch, self.tz, mark, self.fence, pipeline=self.pipeline)
         except Fenced:
             raise
         except Exception as err:
@@ -208,11 +219,21 @@ def apply(
     conn: Connection,
     batch: Iterable[Record],
     tz: tzinfo = UTC,
-    partition: str = DEFAULT_PARTITION,
+    mark: Mark = None,
+    fence: Fence | None = None,
+    *,
+    pipeline: bool = False,
 ) -> None:
     """Write ``batch`` in order on ``conn``: one row per call and per agent (the last record of
-    each), the rest as they come; and what they add to the reports' rollup (``rollup.py``,
-    its days in ``tz``). Calls are recorded as ``partition``'s."""
+    each), the rest as they come; what they add to the reports' rollup (``rollup.py``, its
+    days in ``tz``); and ``mark``. Under ``fence`` (a node of a cluster), calls are recorded as
+    its partition's, and the fence is checked last (``lease.check``), before the commit.
+
+    ``pipeline`` (PostgreSQL): the writes are sent in psycopg's pipeline mode, without waiting
+    for each statement's answer; the fence's check waits for them all, and the commit. So a
+    batch costs three round trips to the database (the transaction's start, the writes with
+    the check, the commit), not one a statement (the reads of the rollup come before)."""
+    partition = DEFAULT_PARTITION if fence is None else fence.partition
     batch = list(batch)
     queues: set[int] = set()
     uids: set[str] = set()
@@ -225,6 +246,24 @@ def apply(
             uids.add(r.wrapped[0])
     roll = rollup.Rollup(tz)
     roll.load(conn, queues, uids)
+    with _pipelined(conn) if pipeline else contextlib.nullcontext():
+        _write(conn, batch, roll, partition)
+        roll.add(conn)
+        if mark is not None:
+            upsert(conn, t.settings, [{"key": mark[0], "value": mark[1]}], ["key"])
+        if fence is not None:
+            check(conn, fence)
+    roll.recount(conn)
+
+
+def _pipelined(conn: Connection) -> contextlib.AbstractContextManager[Any]:
+    """psycopg's pipeline mode on ``conn``'s connection, for writes only: SQLAlchemy reads a
+    statement's rows (and a generated key) as soon as it has run it, and in pipeline mode
+    they come later, at a sync."""
+    return conn.connection.driver_connection.pipeline()  # type: ignore[union-attr,no-any-return]
+
+
+def _write(conn: Connection, batch: list[Record], roll: rollup.Rollup, partition: str) -> None:
     calls: dict[str, CallRecord] = {}
     agents: dict[AgentId, AgentRecord] = {}
     for item in batch:
@@ -289,7 +328,6 @@ def apply(
     _write_calls(conn, calls.values(), roll, partition)
     states = [{"agent_id": r.agent, "state": dict(r.state)} for r in agents.values()]
     upsert(conn, t.agent_state, states, ["agent_id"])
-    roll.flush(conn)
 
 
 def _write_calls(
@@ -509,7 +547,8 @@ def serve(fd: int, url: str, tz: str = "", partition: str = "", epoch: str = "")
     pipe = Pipe(fd)
     fence = Fence(partition, int(epoch)) if partition else None
     zone = rollup.tz_from_text(tz) if tz else UTC
-    committer = LocalCommitter(make_engine(url), fence, zone, hold=True)
+    committer = LocalCommitter(make_engine(url), fence, zone, hold=True, pipeline=True)
+    tap = os.environ.get("UCS_COMMITTER_TAP")  # bench/committer.py: each batch kept to replay
     pipe.send(("ready",))
     while True:
         try:
@@ -520,6 +559,9 @@ def serve(fd: int, url: str, tz: str = "", partition: str = "", epoch: str = "")
             committer.fence = Fence(message[1], int(message[2]))
             continue
         batch, mark = message
+        if tap:
+            with open(tap, "ab") as kept:
+                pickle.dump((batch, mark), kept)
         answer: tuple[str, ...]
         try:
             committer.commit(batch, mark)

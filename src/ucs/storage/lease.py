@@ -13,11 +13,12 @@ in the database every node shares:
   standby that finds the expiry passed ends the old lease connection itself
   (``pg_terminate_backend``: nodes share one role) and takes the lock.
 
-**Fencing.** Every transaction the owner's writer commits first reads the row ``FOR KEY
-SHARE`` and checks its epoch (``check``): an old owner, even one that was only paused, is
-refused (``Fenced``) and writes nothing, and a take-over (which locks the row ``FOR UPDATE``
-before raising the epoch) waits for writes already checked to commit, so the new owner loads
-everything its predecessor wrote. Renewals change no key, so they never wait for the writer.
+**Fencing.** Every transaction the owner's writer commits reads the row ``FOR KEY SHARE``
+and checks its epoch (``check``) before it commits: an old owner, even one that was only
+paused, is refused (``Fenced``) and writes nothing, and a take-over (which locks the row ``FOR
+UPDATE`` before raising the epoch) waits for writes already checked to commit, so the new owner
+loads everything its predecessor wrote. A check that meets a take-over under way waits for it
+and reads the new epoch. Renewals change no key, so they never wait for the writer.
 
 An owner that cannot renew (the row has another epoch, or the lease connection broke, which
 freed the lock) has lost the partition and must stop serving at once (``Keeper``).
@@ -62,10 +63,17 @@ committer's CPU went to it)."""
 
 
 def check(conn: Connection, fence: Fence) -> None:
-    """In a writing transaction, first: raise ``Fenced`` unless ``fence`` is the partition's
-    current owner. The row stays locked (``FOR KEY SHARE``) until the transaction ends, so a
-    take-over waits for it."""
-    epoch = conn.exec_driver_sql(_EPOCH, {"p": fence.partition}).scalar()
+    """In a writing transaction, before it commits: raise ``Fenced`` unless ``fence`` is the
+    partition's current owner. The row stays locked (``FOR KEY SHARE``) until the transaction
+    ends, so a take-over waits for it. Read with the driver's own cursor: in psycopg's pipeline
+    mode (the committer's) its fetch sends what the transaction queued and waits for it."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(_EPOCH, {"p": fence.partition})
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    epoch = None if row is None else row[0]
     if epoch != fence.epoch:
         raise Fenced(
             f"partition {fence.partition!r} is run under epoch {epoch}, "

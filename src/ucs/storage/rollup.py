@@ -246,6 +246,11 @@ class Rollup:
 
     def flush(self, conn: Connection) -> None:
         """Add the sums to the tables, then count again from the records what must be."""
+        self.add(conn)
+        self.recount(conn)
+
+    def add(self, conn: Connection) -> None:
+        """Add the sums to the tables (writes only: no statement's rows are read back)."""
         _add(
             conn,
             t.queue_slots,
@@ -271,6 +276,9 @@ class Rollup:
             ],
         )
         self.slots, self.calls, self.times = {}, {}, {}
+
+    def recount(self, conn: Connection) -> None:
+        """Count again from the records the sums that a changed final record made wrong."""
         if self._recount_slots:
             _recount_slots(conn, sorted(self._recount_slots))
         if self._recount_days:
