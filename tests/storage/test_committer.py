@@ -47,10 +47,12 @@ def _call(uid: str, **fields: Any) -> dict[str, Any]:
 
 def _batches() -> list[tuple[list[Record], tuple[str, str] | None]]:
     """A sign-in, a queue call offered to two agents, answered by the second, ended, and
-    wrapped up: every kind of record the committer writes."""
+    wrapped up: every kind of record the committer writes; then the end written again (a
+    journal's replay: the rollup must not count it twice) and once more with another agent
+    who missed it (the rollup counts that call again)."""
     one, two = AgentId(1), AgentId(2)
     event = outbox._event("e-1", "call", "call.ended", 1_030.0, {"uniqueid": "9.1"})
-    return [
+    batches: list[tuple[list[Record], tuple[str, str] | None]] = [
         (
             [
                 TokenIssued("digest-1", one),
@@ -95,6 +97,10 @@ def _batches() -> list[tuple[list[Record], tuple[str, str] | None]]:
             ("journal", "15"),
         ),
     ]
+    ended = batches[2][0][0]
+    assert isinstance(ended, CallRecord)
+    again = CallRecord(ended.call, (), 1, ended.live, ended.agents, 1_000.0, 2, ((3, 1_003.0),))
+    return [*batches, ([ended], ("journal", "15")), ([again], ("journal", "16"))]
 
 
 @pytest.fixture
@@ -140,7 +146,11 @@ def test_the_pipeline_writes_what_one_statement_at_a_time_writes(
     assert len(written["cdr"]) == 1 and written["cdr"][0][0] == "9.1"
     assert written["missed_offers"] and written["crm_outbox"] and written["queue_slots"]
     assert len(written["status_log"]) == 4
-    assert written["settings WHERE key = 'journal'"] == [("journal", "15")]
+    assert written["settings WHERE key = 'journal'"] == [("journal", "16")]
+    assert [row[1:3] for row in written["missed_offers"]] == [("9.1", 3)]
+    [slot] = written["queue_slots"]
+    assert slot[2:4] == (1, 1)  # offered and answered once, however often written
+    assert slot[8] == 30.0  # handle time: 25 s of talk and 5 of wrap-up
 
 
 def test_a_refused_batch_writes_nothing_and_the_next_is_written(

@@ -229,10 +229,11 @@ def apply(
     days in ``tz``); and ``mark``. Under ``fence`` (a node of a cluster), calls are recorded as
     its partition's, and the fence is checked last (``lease.check``), before the commit.
 
-    ``pipeline`` (PostgreSQL): the writes are sent in psycopg's pipeline mode, without waiting
-    for each statement's answer; the fence's check waits for them all, and the commit. So a
-    batch costs three round trips to the database (the transaction's start, the writes with
-    the check, the commit), not one a statement (the reads of the rollup come before)."""
+    ``pipeline`` (PostgreSQL): the batch goes in psycopg's pipeline mode, each statement
+    sent without waiting for the one before: the rollup's reads together, then the writes
+    and the fence's check, whose answer waits for them all. So a batch costs four or five
+    round trips to the database (the transaction's start, the reads if the batch ends calls,
+    the writes with the check, the pipeline's end and the commit), not one a statement."""
     partition = DEFAULT_PARTITION if fence is None else fence.partition
     batch = list(batch)
     queues: set[int] = set()
@@ -245,8 +246,8 @@ def apply(
         elif isinstance(r, StatusRecord) and r.wrapped is not None:
             uids.add(r.wrapped[0])
     roll = rollup.Rollup(tz)
-    roll.load(conn, queues, uids)
     with _pipelined(conn) if pipeline else contextlib.nullcontext():
+        roll.load(conn, queues, uids, pipeline=pipeline)
         _write(conn, batch, roll, partition)
         roll.add(conn)
         if mark is not None:

@@ -100,15 +100,27 @@ _MISSED = select(
 """Built once: a batch runs them, and building a statement costs more than running it."""
 
 
+_PIPELINED = (
+    "SELECT id, service_level_target FROM queues WHERE id = ANY(%(ids)s) ORDER BY id FOR SHARE",
+    f"SELECT uniqueid, live, {', '.join(_READ)} FROM cdr WHERE uniqueid = ANY(%(uids)s)",
+    "SELECT uniqueid, agent_id, at FROM missed_offers WHERE uniqueid = ANY(%(uids)s)",
+)
+"""The same three reads for psycopg's pipeline mode (``Rollup.load``): sent together, each
+with all its keys, and answered in one round trip."""
+
+
 def targets(conn: Connection, queues: Iterable[int]) -> dict[int, float]:
     """The service-level target of each of ``queues`` as set now (the default for a queue
     removed since), locked until the transaction ends (PostgreSQL's ``FOR SHARE``: a change
     of a target waits for it; SQLite has one writer at a time anyway)."""
     wanted = sorted(set(queues))
+    return _targets(wanted, conn.execute(_TARGETS, {"ids": wanted}) if wanted else [])
+
+
+def _targets(wanted: list[int], rows: Iterable[Any]) -> dict[int, float]:
     found = dict.fromkeys(wanted, SERVICE_LEVEL_TARGET)
-    if wanted:
-        for qid, target in conn.execute(_TARGETS, {"ids": wanted}):
-            found[qid] = SERVICE_LEVEL_TARGET if target is None else float(target)
+    for qid, target in rows:
+        found[qid] = SERVICE_LEVEL_TARGET if target is None else float(target)
     return found
 
 
@@ -122,9 +134,31 @@ def existing(conn: Connection, uids: Iterable[str]) -> dict[str, dict[str, Any]]
             found[row["uniqueid"]] = {**row, "missed": []}
     final = sorted(u for u, row in found.items() if not row["live"])
     for at in range(0, len(final), 500):
-        for uid, agent, when in conn.execute(_MISSED, {"uids": final[at : at + 500]}):
-            found[uid]["missed"].append((agent, when))
+        _missed(found, conn.execute(_MISSED, {"uids": final[at : at + 500]}))
     return found
+
+
+def _missed(found: dict[str, dict[str, Any]], rows: Iterable[Any]) -> None:
+    """Each final call's missed offers, from ``rows`` (a live call has none yet)."""
+    for uid, agent, when in rows:
+        row = found.get(uid)
+        if row is not None and not row["live"]:
+            row["missed"].append((agent, when))
+
+
+def _read_pipelined(conn: Connection, asked: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """The rows of each statement of ``asked``, sent together on ``conn``'s connection in
+    pipeline mode: the first fetch waits for them all."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursors = [driver.cursor() for _ in asked]
+    try:
+        for cursor, (sql, params) in zip(cursors, asked, strict=True):
+            cursor.execute(sql, params)
+        return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 class Rollup:
@@ -193,13 +227,33 @@ class Rollup:
             key = (agent, day, status, key_reason)
             self.times[key] = self.times.get(key, 0.0) + seconds
 
-    def load(self, conn: Connection, queues: Iterable[int], uids: Iterable[str]) -> None:
+    def load(
+        self,
+        conn: Connection,
+        queues: Iterable[int],
+        uids: Iterable[str],
+        *,
+        pipeline: bool = False,
+    ) -> None:
         """Before a batch is written: the targets of its final calls' ``queues`` (locked:
         first in the transaction, so that a change of a target waits for it, or it for the
         change) and what the database holds of the calls it ends or wraps up (``uids``):
-        two statements for the batch, not one a record."""
-        self.targets = targets(conn, queues)
-        self.known = existing(conn, uids)
+        two statements for the batch, not one a record. ``pipeline``: ``conn`` is in
+        psycopg's pipeline mode, and the reads go to its cursors (``_PIPELINED``)."""
+        if not pipeline:
+            self.targets = targets(conn, queues)
+            self.known = existing(conn, uids)
+            return
+        ids, keys = sorted(set(queues)), sorted(set(uids))
+        asked: list[tuple[str, dict[str, Any]]] = [(_PIPELINED[0], {"ids": ids})] if ids else []
+        if keys:
+            asked += [(_PIPELINED[1], {"uids": keys}), (_PIPELINED[2], {"uids": keys})]
+        answers = _read_pipelined(conn, asked)
+        self.targets = _targets(ids, answers[0] if ids else [])
+        columns = ("uniqueid", "live", *_READ)
+        found = answers[-2] if keys else []
+        self.known = {r[0]: {**dict(zip(columns, r, strict=True)), "missed": []} for r in found}
+        _missed(self.known, answers[-1] if keys else [])
 
     def final(
         self, rows: list[dict[str, Any]], missed: Mapping[str, list[tuple[int, float]]]

@@ -4,7 +4,8 @@ once, its rows handed to the database driver as they are (the store's writer, th
 SQLAlchemy's processing of each parameter of each row (``_init_compiled``, bind processors,
 JSON) was the committer's largest cost at 200 calls/s (docs/performance.md): the statement is
 compiled once per database and shape, and the rows go to ``exec_driver_sql`` with their JSON
-encoded here, as SQLAlchemy's JSON type would write it. A shape whose column types need more
+encoded here (by orjson: the standard library's encoding was a tenth of the committer's CPU).
+A shape whose column types need more
 than that is executed through SQLAlchemy as before.
 """
 
@@ -14,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Boolean, Connection, Float, Integer, String, Table, Text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -94,5 +96,10 @@ def upsert(
 
 
 def _dumps(value: Any) -> str:
-    """A JSON column's value as SQLAlchemy's JSON type writes it (None too: JSON null)."""
-    return json.dumps(value)
+    """A JSON column's value (None too: JSON null), read back as SQLAlchemy's JSON type reads
+    what it writes: keys that are not text written as text, as the standard library does;
+    what orjson refuses (an integer beyond 64 bits) is written by the standard library."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
