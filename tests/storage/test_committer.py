@@ -1,5 +1,6 @@
-"""The committer's pipeline mode on PostgreSQL (``committer.apply``): the same rows as one
-statement at a time, a refused batch that writes nothing, an outage told as one."""
+"""The committer (``committer.apply``): in pipeline mode on PostgreSQL, the same rows as one
+statement at a time, a refused batch that writes nothing, an outage told as one; on every
+database, a batch's call records written together and in order with the records after them."""
 
 from __future__ import annotations
 
@@ -204,3 +205,37 @@ def test_a_pipelined_batch_under_an_old_epoch_writes_nothing(
         piped.commit(_batches()[0][0], ("journal", "1"))
     piped.close()
     assert all(rows == [] for rows in _contents(engine).values())
+
+
+def test_calls_between_other_records_are_written_together_and_keep_their_order(
+    db_url: str,
+) -> None:
+    """One batch: a call's live record, agents' and sessions' records between its others, its
+    final record, a late live record of it (which must not undo the end), then the wrap-up
+    that follows its end (its seconds go to the final row and the rollup's handle time)."""
+    engine = _migrated(database_url(db_url)) if "postgresql" in db_url else None
+    if engine is None:
+        store = Store(db_url)
+        store.migrate()
+        engine = store.engine
+    two = AgentId(2)
+    talk = _call("7.1", connected=1_005.0)
+    end = _call("7.1", connected=1_005.0, disconnected=1_030.0, cause=16)
+    batch: list[Record] = [
+        CallRecord(talk, (), 1, live=True, enqueued=1_000.0, handled_by=2),
+        AgentRecord(two, {"status": "BUSY"}),
+        SessionRecord(two, Phase.READY, "phone-2", None),
+        CallRecord(end, (), 1, agents=((2, "two"),), enqueued=1_000.0, handled_by=2),
+        AgentRecord(two, {"status": "ACW"}),
+        CallRecord(talk, (), 1, live=True, enqueued=1_000.0, handled_by=2),
+        StatusRecord(two, Status.READY, None, 1_036.0, wrapped=("7.1", 6.0)),
+    ]
+    LocalCommitter(engine).commit(batch, None)
+    with engine.connect() as conn:
+        live, acw = conn.execute(text("SELECT live, acw FROM cdr WHERE uniqueid = '7.1'")).one()
+        handle = conn.execute(text("SELECT handle FROM queue_slots")).scalar()
+        state = conn.execute(text("SELECT state FROM agent_state WHERE agent_id = 2")).scalar()
+    engine.dispose()
+    assert not live and acw == 6.0
+    assert handle == 31.0  # 25 s of talk and 6 of wrap-up
+    assert "ACW" in str(state)

@@ -264,6 +264,17 @@ def _pipelined(conn: Connection) -> contextlib.AbstractContextManager[Any]:
     return conn.connection.driver_connection.pipeline()  # type: ignore[union-attr,no-any-return]
 
 
+def _after_calls(item: Record) -> bool:
+    """Whether ``item`` must be written after the call records before it: a wrap-up's
+    seconds go to its call's row (and the rollup's sums of it), and a row of another table
+    is kept in order. Other records touch no call row: the calls of a batch between them
+    are written together, one statement for the final ones and one for the live ones
+    (writing them at each other record cost a statement or two a record)."""
+    if isinstance(item, StatusRecord):
+        return item.wrapped is not None
+    return isinstance(item, RowUpserted | RowDeleted)
+
+
 def _write(conn: Connection, batch: list[Record], roll: rollup.Rollup, partition: str) -> None:
     calls: dict[str, CallRecord] = {}
     agents: dict[AgentId, AgentRecord] = {}
@@ -274,7 +285,7 @@ def _write(conn: Connection, batch: list[Record], roll: rollup.Rollup, partition
             if earlier is None or earlier.live or not item.live:  # the final record stays
                 calls[uid] = item
             continue
-        if calls:  # keep the order of records relative to other work
+        if calls and _after_calls(item):
             _write_calls(conn, calls.values(), roll, partition)
             calls = {}
         if isinstance(item, AgentRecord):
