@@ -31,7 +31,6 @@ from datetime import UTC, tzinfo
 from multiprocessing.connection import Connection as Pipe
 from typing import Any, Protocol
 
-import psycopg
 from sqlalchemy import (
     Connection,
     Engine,
@@ -97,10 +96,15 @@ class Committer(Protocol):
 def _is_outage(exc: BaseException) -> bool:
     """The database cannot be reached: SQLAlchemy's wrapping of it, or psycopg's own, raised
     where SQLAlchemy does not wrap it (a pipeline's sync, the fence's cursor)."""
-    return isinstance(
-        exc,
-        OperationalError | InterfaceError | psycopg.OperationalError | psycopg.InterfaceError,
-    ) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    if isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return True
+    if not type(exc).__module__.startswith("psycopg"):
+        return False
+    import psycopg  # here: a server on SQLite never needs it
+
+    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 def why(exc: BaseException) -> str:
@@ -561,7 +565,10 @@ def serve(fd: int, url: str, tz: str = "", partition: str = "", epoch: str = "")
     zone = rollup.tz_from_text(tz) if tz else UTC
     committer = LocalCommitter(make_engine(url), fence, zone, hold=True, pipeline=True)
     tap = os.environ.get("UCS_COMMITTER_TAP")  # bench/committer.py: each batch kept to replay
-    pipe.send(("ready",))
+    try:
+        pipe.send(("ready",))
+    except OSError:  # the parent stopped while this process was still starting
+        return
     while True:
         try:
             message = pipe.recv()
@@ -584,4 +591,7 @@ def serve(fd: int, url: str, tz: str = "", partition: str = "", epoch: str = "")
             answer = ("fenced", str(err))
         except Refused as err:
             answer = ("refused", str(err))
-        pipe.send(answer)
+        try:
+            pipe.send(answer)
+        except OSError:  # the parent is gone (killed): so is the wait for this answer
+            return
