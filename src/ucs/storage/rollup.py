@@ -162,7 +162,8 @@ def _read_pipelined(conn: Connection, asked: list[tuple[str, dict[str, Any]]]) -
 
 
 class Rollup:
-    """The sums a batch adds to the rollup, written by ``flush``."""
+    """The sums a batch adds to the rollup, written by ``flush`` (``add``, then
+    ``recount``)."""
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz

@@ -5,8 +5,7 @@ SQLAlchemy's processing of each parameter of each row (``_init_compiled``, bind 
 JSON) was the committer's largest cost at 200 calls/s (docs/performance.md): the statement is
 compiled once per database and shape, and the rows go to ``exec_driver_sql`` with their JSON
 encoded here (by orjson: the standard library's encoding was a tenth of the committer's CPU).
-A shape whose column types need more
-than that is executed through SQLAlchemy as before.
+A shape whose column types need more than that is executed through SQLAlchemy as before.
 """
 
 from __future__ import annotations
