@@ -67,7 +67,9 @@ def replay(pg: str, tape: list[tuple[list[Record], Mark]], pipeline: bool) -> di
     """CPU and wall time a batch, in µs, of writing ``tape`` after its set-up."""
     with fresh_database(pg) as db:
         url = database_url(db)
-        Store(url).migrate()
+        store = Store(url)
+        store.migrate()
+        store.engine.dispose()
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(

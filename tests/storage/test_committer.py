@@ -35,11 +35,22 @@ _TABLES = {
 }
 
 
-def _migrated(url: str) -> Engine:
+def _migrated(url: str, *, owned: bool = False) -> Engine:
+    """An engine on ``url``'s database, migrated; ``owned``: partition ``main`` is owned
+    under epoch 3 (PostgreSQL)."""
     store = Store(url)
     store.migrate()
     store.engine.dispose()
-    return make_engine(url)
+    engine = make_engine(url)
+    if owned:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO partition_owner (partition, node, epoch, backend, expires) "
+                    "VALUES ('main', 'a', 3, 0, 1e12)"
+                )
+            )
+    return engine
 
 
 def _call(uid: str, **fields: Any) -> dict[str, Any]:
@@ -107,14 +118,7 @@ def _batches() -> list[tuple[list[Record], tuple[str, str] | None]]:
 @pytest.fixture
 def owned(pg_url: str) -> Iterator[tuple[Engine, Fence]]:
     """A migrated database of its own whose partition ``main`` is owned under epoch 3."""
-    engine = _migrated(database_url(pg_url))
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO partition_owner (partition, node, epoch, backend, expires) "
-                "VALUES ('main', 'a', 3, 0, 1e12)"
-            )
-        )
+    engine = _migrated(database_url(pg_url), owned=True)
     yield engine, Fence("main", 3)
     engine.dispose()
 
@@ -132,9 +136,7 @@ def test_the_pipeline_writes_what_one_statement_at_a_time_writes(
 ) -> None:
     engine, fence = owned
     with fresh_postgres() as other_url:
-        plain_engine = _migrated(database_url(other_url))
-        with plain_engine.begin() as conn:
-            conn.execute(text("INSERT INTO partition_owner VALUES ('main', 'a', 3, 0, 1e12)"))
+        plain_engine = _migrated(database_url(other_url), owned=True)
         plain = LocalCommitter(plain_engine, fence)
         piped = LocalCommitter(engine, fence, hold=True, pipeline=True)
         for batch, mark in _batches():
@@ -213,11 +215,7 @@ def test_calls_between_other_records_are_written_together_and_keep_their_order(
     """One batch: a call's live record, agents' and sessions' records between its others, its
     final record, a late live record of it (which must not undo the end), then the wrap-up
     that follows its end (its seconds go to the final row and the rollup's handle time)."""
-    engine = _migrated(database_url(db_url)) if "postgresql" in db_url else None
-    if engine is None:
-        store = Store(db_url)
-        store.migrate()
-        engine = store.engine
+    engine = _migrated(database_url(db_url))
     two = AgentId(2)
     talk = _call("7.1", connected=1_005.0)
     end = _call("7.1", connected=1_005.0, disconnected=1_030.0, cause=16)
