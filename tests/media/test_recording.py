@@ -144,6 +144,7 @@ async def test_start_and_stop_recording_refuse_with_the_contracts_codes(
             "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
         )
         uid = r.json()["uniqueid"]
+        await call_in_state(ws, 2)
         ringing = await request(ws, "6", "startRecording")
         assert ringing["code"] == "INVALID_STATE"  # not connected yet
         await request(ws, "7", "answer")
@@ -189,6 +190,7 @@ async def test_only_the_admin_and_supervisors_of_the_queue_may_have_a_recording(
             "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
         )
         uid = r.json()["uniqueid"]
+        await call_in_state(ws, 2)  # the offer may reach the agent after the POST's answer
         await request(ws, "5", "answer")
         assert (await call_in_state(ws, 3))["recorded"] is True  # always: from the answer
         await asyncio.sleep(1.5)
@@ -269,6 +271,7 @@ async def test_old_recordings_go_after_the_retention(media_server: Running) -> N
             "/api/sim/calls", json={"queue": 1, "from": "+420777111222", "audio": "tone:440"}
         )
         uid = r.json()["uniqueid"]
+        await call_in_state(ws, 2)  # the offer may reach the agent after the POST's answer
         await request(ws, "5", "answer")
         await call_in_state(ws, 3)
         await asyncio.sleep(1.0)
@@ -325,6 +328,7 @@ def test_a_recording_survives_ucs_serve_killed_with_sigkill(tmp_path: Path) -> N
             )
             assert r.status_code == 201, r.text
             uid = str(r.json()["uniqueid"])
+            await call_in_state(ws, 2)
             await request(ws, "5", "answer")
             assert (await call_in_state(ws, 3))["recorded"] is True
             await asyncio.sleep(2.0)
