@@ -112,9 +112,9 @@ doc-tools:
 # The media engine (docs/media.md): Debian's Janus, started by `ucs serve`, with what makes its
 # sounds (espeak-ng, opus-tools, sox, the music of asterisk-moh-opsound-wav); the media tests
 # run it in a network namespace of their own (iproute2's `ip netns`, as root).
-MEDIA_PACKAGES := janus janus-tools iproute2 espeak-ng opus-tools sox asterisk-moh-opsound-wav
+MEDIA_PACKAGES := janus janus-tools iproute2 espeak-ng opus-tools sox asterisk-moh-opsound-wav rtpengine-daemon
 media-engine:
-	@( for c in janus janus-pp-rec ip espeak-ng opusenc opusdec sox; do command -v $$c >/dev/null 2>&1 || exit 1; done; \
+	@( for c in janus janus-pp-rec rtpengine ip espeak-ng opusenc opusdec sox; do command -v $$c >/dev/null 2>&1 || exit 1; done; \
 	   test -f /usr/share/asterisk/moh/macroform-the_simplicity.wav ) || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian's $(MEDIA_PACKAGES) for media"; \

@@ -114,6 +114,17 @@ def serve(
     media_ice_interface: str = typer.Option(
         "", envvar="UCS_MEDIA_ICE_INTERFACE", help="Only interface offered to browsers (ICE)."
     ),
+    media_relay: str = typer.Option(
+        "auto",
+        envvar="UCS_MEDIA_RELAY",
+        help="rtpengine in front of the engine for SIP legs, to read their RFC 4733 keys: "
+        "auto (when installed) or off (docs/media.md).",
+    ),
+    media_relay_ip: str = typer.Option(
+        "",
+        envvar="UCS_MEDIA_RELAY_IP",
+        help="Address rtpengine relays SIP legs' RTP on (default: --media-rtp-ip).",
+    ),
     recordings_dir: str = typer.Option(
         "",
         envvar="UCS_RECORDINGS_DIR",
@@ -194,6 +205,8 @@ def serve(
         media=media,
         media_rtp_ip=media_rtp_ip,
         media_ice_interface=media_ice_interface,
+        media_relay=media_relay,
+        media_relay_ip=media_relay_ip,
         recordings_dir=recordings_dir,
         recording_retention_days=recording_retention_days,
         trusted_proxies=_trusted_proxies(trusted_proxy),

@@ -142,7 +142,8 @@ async def media_serving(
     ) as server:
         media = server.server.media
         async with asyncio.timeout(20):
-            while not media.available:  # noqa: ASYNC110 (the supervisor has no event to wait on)
+            # (rtpengine too, with the SIP switch: a call before it is up is not relayed)
+            while not (media.available and (media.relay is None or media.relay.available)):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         yield server
 

@@ -99,7 +99,7 @@ async def call_in(trunk: Peer) -> Dialog:
     d = trunk.dialog_to("100")
     trunk.invite(d)
     ok = await trunk.expect(200, wait=20)
-    assert "telephone-event" not in ok.body  # the engine drops RFC 4733 events: not offered
+    assert "telephone-event" in ok.body  # rtpengine reads its RFC 4733 keys (relay.py)
     trunk.ack(ok, d)
     trunk.speak_to(ok)
     return d

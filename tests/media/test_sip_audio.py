@@ -146,12 +146,14 @@ async def test_a_desk_phones_call_is_recorded_on_demand_with_a_silent_pause(
         assert_paused_recording(data, entry["start"], times, CALLER, AGENT)
 
 
-async def test_a_sip_caller_presses_1_by_sip_info_and_is_called_back(
-    sip_media: tuple[Running, Peer], tmp_path: Path
+@pytest.mark.parametrize("how", ["info", "rfc4733"])
+async def test_a_sip_caller_presses_1_and_is_called_back(
+    sip_media: tuple[Running, Peer], tmp_path: Path, how: str
 ) -> None:
     """CONTRACT §12 with a real caller: the queue offers a callback (spoken), the caller
-    presses 1 (SIP INFO, ``application/dtmf-relay``), hears the confirmation instead of the
-    music, the server hangs up (BYE), and the request waits in the caller's place."""
+    presses 1 (SIP INFO, ``application/dtmf-relay``; or as RFC 4733 events in its RTP, which
+    rtpengine reads in front of the engine), hears the confirmation instead of the music,
+    the server hangs up (BYE), and the request waits in the caller's place."""
     server, trunk = sip_media
     assert isinstance(trunk, SipAudio) and trunk.rtp is not None
     async with httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30) as http:
@@ -163,10 +165,13 @@ async def test_a_sip_caller_presses_1_by_sip_info_and_is_called_back(
         async with asyncio.timeout(60):  # the offer said (made by espeak-ng first), the music
             while heard_sounds(*read_wav(trunk.rtp.heard_wav()))[:2] != ["speech", "music"]:  # noqa: ASYNC110
                 await asyncio.sleep(0.5)
-        d.cseq += 1
-        body = "Signal=1\r\nDuration=160\r\n"
-        trunk.request("INFO", d.remote_target, d, body, content_type="application/dtmf-relay")
-        assert (await trunk.expect(200)).cseq_method == "INFO"
+        if how == "info":
+            d.cseq += 1
+            body = "Signal=1\r\nDuration=160\r\n"
+            trunk.request("INFO", d.remote_target, d, body, content_type="application/dtmf-relay")
+            assert (await trunk.expect(200)).cseq_method == "INFO"
+        else:
+            trunk.rtp.press("1")
         bye = await trunk.expect("BYE", wait=60)  # once the confirmation is said
         trunk.respond(bye, 200)
         heard, rate = read_wav(trunk.rtp.heard_wav())

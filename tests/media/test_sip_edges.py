@@ -6,8 +6,8 @@ A desk phone's own hold button (``sendonly``, or the old way, address 0.0.0.0) h
 as the agent's ``hold()`` does: the caller hears the music, the agent's call is HELD; its
 ``sendrecv`` resumes both. An endpoint that re-INVITEs with another address is sent to there
 from then on, the phone and the trunk alike, and a held agent's phone that moves stays held.
-Keys: the engine drops RFC 4733 events, so no answer offers ``telephone-event`` (endpoints
-fall back to SIP INFO); the agent's phone's keys reach the far party as their tones."""
+Keys: the agent's phone's keys, by SIP INFO or as RFC 4733 events (read by rtpengine in
+front of the engine, ``ucs.media.relay``), reach the far party as their tones."""
 
 from __future__ import annotations
 
@@ -178,23 +178,29 @@ async def _hears_key(peer: SipAudio, mark: int, tones: tuple[float, float]) -> b
     return True
 
 
+@pytest.mark.parametrize("how", ["info", "rfc4733"])
 async def test_the_agents_keys_reach_the_far_party_as_tones(
-    talking: tuple[SipAudio, SipAudio, Operator, EventStream, Dialog, Dialog],
+    talking: tuple[SipAudio, SipAudio, Operator, EventStream, Dialog, Dialog], how: str
 ) -> None:
-    """The agent's phone presses 5 and # by SIP INFO (it was not offered RFC 4733 events):
-    the caller hears each key's two tones (770 + 1336 Hz, then 941 + 1477 Hz), which it did
-    not hear before."""
+    """The agent's phone presses 5 and # by SIP INFO, or as RFC 4733 events in its RTP
+    (rtpengine reads them in front of the engine, and every answer to the phone offers
+    ``telephone-event``, a re-INVITE's too): the caller hears each key's two tones
+    (770 + 1336 Hz, then 941 + 1477 Hz), which it did not hear before."""
     trunk, phone, _op, _events, _d, pd = talking
-    assert trunk.rtp is not None
-    ok = await _reinvite(phone, pd, phone.sdp)  # (its offer has telephone-event: refused)
-    assert "telephone-event" not in ok.body and "RTP/AVP 0\r\n" in ok.body
+    assert trunk.rtp is not None and phone.rtp is not None
+    ok = await _reinvite(phone, pd, phone.sdp)
+    assert "telephone-event" in ok.body and "RTP/AVP 0 101\r\n" in ok.body
+    phone.speak_to(ok)  # (the same address, or a new one)
     before = await listen(trunk)
     for key, tones in (("5", (770.0, 1336.0)), ("#", (941.0, 1477.0))):
         assert not _keyed(before, tones)
         mark = len(trunk.rtp.heard)
-        pd.cseq += 1
-        body = f"Signal={key}\r\nDuration=160\r\n"
-        phone.request("INFO", pd.remote_target, pd, body, content_type="application/dtmf-relay")
-        assert (await phone.expect(200)).cseq_method == "INFO"
+        if how == "info":
+            pd.cseq += 1
+            body = f"Signal={key}\r\nDuration=160\r\n"
+            phone.request("INFO", pd.remote_target, pd, body, content_type="application/dtmf-relay")
+            assert (await phone.expect(200)).cseq_method == "INFO"
+        else:
+            phone.rtp.press(key)
         assert await _hears_key(trunk, mark, tones)
     assert_tone(await hears_tone(trunk, AGENT), 8000, AGENT)  # and the agent is heard as before

@@ -30,6 +30,7 @@ from ucs.core.lookup import Answer
 from ucs.core.model import Cause
 
 __all__ = [
+    "KEYS",
     "OPERATION_OF",
     "SECRET_METHODS",
     "Answered",
@@ -298,6 +299,10 @@ class CallbackRequested:
     name: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     uniqueid: UniqueId | None = None
+
+
+KEYS = "0123456789*#ABCD"
+"""The keys of a phone, in the order of their RFC 4733 event numbers (0-15)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from ucs.core.errors import MediaUnavailable
 
-__all__ = ["Media", "MediaError", "NoMedia", "Party", "run_tool"]
+__all__ = ["Anchored", "Media", "MediaError", "NoMedia", "Party", "run_tool"]
 
 Party = Literal["far", "agent", "supervisor", "coach-agent", "coach-supervisor"]
 """Which side of a call: the outside (or simulated) caller, the agent's side, a supervisor
 listening to it (or barging in), and the two ends of a whisper (the supervisor heard by the
 agent alone, through a second connection of each browser)."""
+
+
+class Anchored(NamedTuple):
+    """Where a SIP leg's audio is taken (the engine's address, or rtpengine's in front of
+    it), and the payload type of the RFC 4733 key events read there (None: keys are read
+    only when they come by SIP INFO)."""
+
+    ip: str
+    port: int
+    dtmf: int | None = None
 
 
 async def run_tool(*command: str) -> tuple[int, bytes]:

@@ -33,15 +33,16 @@ from ucs.core.effects import (
     Unhold,
     Unrecorded,
 )
-from ucs.core.events import Answered, Event, MediaStatus, Transferred
+from ucs.core.events import Answered, Dtmf, Event, MediaStatus, Transferred
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
-from ucs.media.base import MediaError, Party
+from ucs.media.base import Anchored, MediaError, Party
 from ucs.media.g711 import tone
 from ucs.media.janus import JanusMedia
 from ucs.media.janus_api import JanusClient
 from ucs.media.recorder import TOOLS, Recorder, RecordingError
 from ucs.media.recorder import tools_installed as recording_tools_installed
+from ucs.media.relay import Relay
 from ucs.media.rtp import RtpPeer, local_address_towards
 from ucs.media.sounds import SoundError, Sounds, tools_installed
 from ucs.media.supervisor import Supervisor
@@ -136,6 +137,7 @@ class Conductor:
         recorder: Recorder,
         retention_days: float = 0.0,
         phones: bool = False,
+        relay_of: Callable[[Conductor], Relay] | None = None,
     ) -> None:
         self.media = JanusMedia()
         self.phones = phones
@@ -149,6 +151,8 @@ class Conductor:
         self.caller_hangup = caller_hangup
         self.rtp_ip = rtp_ip
         self.supervisor = supervisor_of(self) if supervisor_of is not None else None
+        self.relay = relay_of(self) if relay_of is not None else None
+        """rtpengine in front of the room for SIP legs that send RFC 4733 keys (``relay.py``)."""
         self.callers: dict[str, RtpPeer] = {}
         self.waiting: dict[str, _Waiting] = {}
         """Calls whose caller hears the queue's sounds, and the sequence playing now."""
@@ -180,6 +184,8 @@ class Conductor:
             )
         if self.supervisor is not None:
             self.supervisor.start()
+            if self.relay is not None:
+                self.relay.start()
             if tools_installed():  # made once, in the background: the engine starts meanwhile
                 self._spawn(self._default_sounds())
         # Recordings a server that died left unfinished are finished now; old ones go.
@@ -201,6 +207,8 @@ class Conductor:
             log.warning("the default sounds could not be made: %s", err)
 
     async def stop(self) -> None:
+        if self.relay is not None:
+            await self.relay.stop()
         if self.supervisor is not None:
             await self.supervisor.stop()
         for peer in [*self.callers.values(), *self.heard.values()]:
@@ -219,6 +227,13 @@ class Conductor:
     def engine_down(self, reason: str) -> None:
         lost = self.media.down()
         self.submit(MediaStatus(False))
+        self._lost(lost)
+
+    def relay_lost(self, uids: list[str]) -> None:
+        """rtpengine failed: the calls it relayed lost a side's audio, and end."""
+        self._lost([uid for uid in uids if self.media.has_call(uid)])
+
+    def _lost(self, lost: list[str]) -> None:
         for uid in lost:
             peer = self.callers.pop(uid, None)
             if peer is not None:
@@ -416,6 +431,8 @@ class Conductor:
         if peer is not None:
             self._keep(uid, peer)
         try:
+            if self.relay is not None:
+                await self.relay.drop(uid)
             await self.media.end(uid)
         finally:
             if self.recorder.recorded(uid):  # its files are closed: the WAV is made now
@@ -475,12 +492,14 @@ class Conductor:
         return remote
 
     async def connect_sip(
-        self, uid: str, party: str, address: tuple[str, int], codec: str
-    ) -> tuple[str, int]:
+        self, uid: str, party: str, address: tuple[str, int], codec: str, dtmf: int | None = None
+    ) -> Anchored:
         """A SIP leg's audio (``--switch sip``) joins the call's room as ``party`` (``far``,
         ``agent``, or ``supervisor``: a supervisor's desk phone, muted unless barging);
-        returns the engine's address for it, which the leg's SDP then names. The far party's
-        joining starts what its queue plays (a greeting decided before)."""
+        returns the address for it, which the leg's SDP then names. A leg that sends its
+        keys as RFC 4733 events (payload type ``dtmf``) goes through rtpengine when it runs,
+        which reads them (``Anchored.dtmf`` says so). The far party's joining starts what its
+        queue plays (a greeting decided before)."""
         if not self.available:
             raise MediaError("no media engine is running")
         sides: dict[str, Party] = {"far": "far", "agent": "agent", "supervisor": "supervisor"}
@@ -489,10 +508,29 @@ class Conductor:
             raise MediaError(
                 f"a SIP leg is the far party, the agent's side or a supervisor, not {party!r}"
             )
-        remote = await self.media.connect_rtp(uid, side, address, codec)
+
+        async def join(at: tuple[str, int]) -> tuple[str, int]:
+            return await self.media.connect_rtp(uid, side, at, codec)
+
+        relay = self.relay
+        if dtmf is not None and side != "supervisor" and relay is not None and relay.available:
+            payload = 8 if codec == "pcma" else 0
+            ip, port = await relay.anchor(uid, side, address, payload, dtmf, join)
+            anchored = Anchored(ip, port, dtmf)
+        else:
+            anchored = Anchored(*await join(address))
         if side == "far":
             self._heard_from_now(uid)
-        return remote
+        return anchored
+
+    def relay_key(self, uid: str, party: str, key: str) -> None:
+        """A relayed leg's phone pressed ``key`` (an RFC 4733 event): the far party's keys
+        go to the core (a callback asked for, an IVR choice), the agent's are played to the
+        far party, as when they come by SIP INFO."""
+        if party == "far":
+            self.submit(Dtmf(UniqueId(uid), key))
+        elif party == "agent" and self.media.has_call(uid):
+            self._spawn(self.press(uid, key))
 
     async def press(self, uid: str, key: str) -> None:
         """The agent's desk phone pressed ``key`` (SIP INFO) on an anchored call: its tones

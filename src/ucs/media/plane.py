@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from sqlalchemy import Engine as SqlEngine
 from ucs.media.conductor import Conductor
 from ucs.media.janus_config import JanusConfig
 from ucs.media.recorder import Recorder
+from ucs.media.relay import Relay, RelayConfig, relay_installed
 from ucs.media.sounds import Sounds
 from ucs.media.supervisor import Supervisor, janus_installed
 from ucs.runtime.engine import Engine
@@ -25,6 +27,7 @@ __all__ = ["MEDIA_CHOICES", "media_plane", "recordings_folder", "sounds_folder"]
 log = logging.getLogger("ucs.media")
 
 MEDIA_CHOICES = ("auto", "janus", "off")
+RELAY_CHOICES = ("auto", "off")
 
 
 def sounds_folder(settings: Settings) -> Path:
@@ -54,6 +57,8 @@ def media_plane(
     keep = settings.recording_retention_days
     if settings.media not in MEDIA_CHOICES:
         raise ValueError(f"--media must be one of {', '.join(MEDIA_CHOICES)}: {settings.media!r}")
+    if settings.media_relay not in RELAY_CHOICES:
+        raise ValueError(f"--media-relay must be auto or off: {settings.media_relay!r}")
     use = settings.media != "off"
     phones = settings.switch == "sip"
     if use and not janus_installed():
@@ -85,6 +90,23 @@ def media_plane(
             config, conductor.engine_up, conductor.engine_down, cleanup=not settings.media_dir
         )
 
+    relay: Callable[[Conductor], Relay] | None = None
+    if phones and settings.media_relay == "auto":
+        if relay_installed():
+            relaying = RelayConfig(
+                settings.media_relay_ip or settings.media_rtp_ip,
+                runtime,
+                prefix=settings.media_prefix,
+            )
+
+            def relay(conductor: Conductor) -> Relay:
+                return Relay(relaying, conductor.relay_key, conductor.relay_lost)
+
+        else:
+            log.info(
+                "rtpengine is not installed: SIP legs' RFC 4733 keys are not read while their "
+                "audio is in the engine (SIP INFO keys are)"
+            )
     return Conductor(
         engine.submit,
         switch.caller_hangup,
@@ -94,4 +116,5 @@ def media_plane(
         recorder,
         keep,
         phones,
+        relay,
     )

@@ -1,7 +1,8 @@
 """A small RTP peer: the simulator's caller who speaks and listens (CONTRACT §10).
 
 It sends a looped μ-law clip (a tone, a sentence) every 20 ms to the engine and keeps the last
-``keep`` seconds of what the engine sent back, for ``GET /api/sim/calls/{uniqueid}/heard``.
+``keep`` seconds of what the engine sent back, for ``GET /api/sim/calls/{uniqueid}/heard``. It
+presses keys as a phone does, as RFC 4733 telephone-events in its stream (``press``).
 The simulator is a test instrument: this handles packets in Python, which real calls never do.
 """
 
@@ -12,12 +13,15 @@ import random
 import socket
 import struct
 
+from ucs.core.events import KEYS
 from ucs.media.g711 import SAMPLE_RATE, decode, wav
 
 __all__ = ["RtpPeer", "local_address_towards"]
 
 _FRAME = SAMPLE_RATE // 50  # 20 ms of μ-law
 _SILENCE = b"\xff" * _FRAME
+_END_REPEATS = 3
+"""A key's last event packet is sent three times (RFC 4733 2.5.1.4)."""
 
 
 def local_address_towards(host: str) -> str:
@@ -41,6 +45,10 @@ class RtpPeer(asyncio.DatagramProtocol):
         self._pos = 0
         self._timer: asyncio.TimerHandle | None = None
         self._next = 0.0
+        self._events: list[tuple[int, int, int, bool]] = []
+        """RFC 4733 packets to send instead of the next frames: (payload type, event,
+        duration so far in samples, end)."""
+        self._event_ts = 0
 
     @classmethod
     async def bind(cls, host: str, clip: bytes) -> RtpPeer:
@@ -72,13 +80,40 @@ class RtpPeer(asyncio.DatagramProtocol):
         # Catch up after a stall, but never send more than a second in one go.
         self._next = max(self._next, now - 1.0)
         while self._next <= now:
-            payload = self._take()
-            header = struct.pack("!BBHII", 0x80, 0, self._seq, self._ts, self._ssrc)
-            self.transport.sendto(header + payload, self.remote)
+            if self._events:
+                self._send_event()
+            else:
+                payload = self._take()
+                header = struct.pack("!BBHII", 0x80, 0, self._seq, self._ts, self._ssrc)
+                self.transport.sendto(header + payload, self.remote)
             self._seq = (self._seq + 1) & 0xFFFF
             self._ts = (self._ts + _FRAME) & 0xFFFFFFFF
             self._next += 0.02
         self._timer = loop.call_at(self._next, self._send)
+
+    def press(self, key: str, seconds: float = 0.1, payload_type: int = 101) -> None:
+        """Press ``key`` for ``seconds`` as RFC 4733 events of ``payload_type`` (what the
+        peer's SDP offered as ``telephone-event``), in place of the audio meanwhile. Keys
+        pressed one after another are sent one after another. ``ValueError`` for a key a
+        phone does not have."""
+        if len(key) != 1 or key not in KEYS:
+            raise ValueError(f"a phone has no key {key!r}")
+        event, frames = KEYS.index(key), max(2, round(seconds / 0.02))
+        packets = [(payload_type, event, (i + 1) * _FRAME, False) for i in range(frames - 1)]
+        packets += [(payload_type, event, frames * _FRAME, True)] * _END_REPEATS
+        self._events += packets
+
+    def _send_event(self) -> None:
+        assert self.transport is not None and self.remote is not None
+        payload_type, event, duration, end = self._events.pop(0)
+        marker = 0
+        if duration == _FRAME:  # an event's first packet: marked, and its timestamp is the
+            marker, self._event_ts = 0x80, self._ts  # one all of the event's packets carry
+        header = struct.pack(
+            "!BBHII", 0x80, marker | payload_type, self._seq, self._event_ts, self._ssrc
+        )
+        body = struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
+        self.transport.sendto(header + body, self.remote)
 
     def _take(self) -> bytes:
         clip, pos = self.clip, self._pos

@@ -192,6 +192,11 @@ class Settings:
     media_ice_interface: str = ""
     """The only interface the engine offers browsers (``ice_enforce_list``); empty: any."""
     media_ports: str = "20000-40000"
+    media_relay: str = "auto"
+    """``auto``: rtpengine relays SIP legs that send RFC 4733 keys, when it is installed
+    (``ucs.media.relay``); ``off``: never (their keys come by SIP INFO only)."""
+    media_relay_ip: str = ""
+    """The address rtpengine relays on; empty: ``media_rtp_ip``."""
     sounds_dir: str = ""
     """Where the sounds callers hear are kept (``ucs.media.sounds``); by default
     ``ucs-sounds`` beside the SQLite database, or in the working directory."""

@@ -38,6 +38,7 @@ from ucs.core.events import (
 from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
 from ucs.core.softphone import is_softphone
+from ucs.media.base import Anchored
 from ucs.switch.sip.legs import Leg, Role, SipCall
 from ucs.switch.sip.sdp import (
     Audio,
@@ -52,9 +53,10 @@ __all__ = ["Anchor", "Anchoring"]
 
 log = logging.getLogger("ucs.sip")
 
-Anchor = Callable[[UniqueId, str, Audio, Callable[[tuple[str, int] | None], None]], None]
+Anchor = Callable[[UniqueId, str, Audio, Callable[[Anchored | None], None]], None]
 """Join ``party`` (``far`` or ``agent``) of the call, whose audio is ``Audio``, to its room;
-the callback gets the engine's address for it (on sippy's thread), or None."""
+the callback gets the address for it (on sippy's thread: the engine's, or rtpengine's in
+front of it when it reads the leg's RFC 4733 keys), or None."""
 
 
 class Anchoring:
@@ -126,13 +128,13 @@ class Anchoring:
         leg.audio, leg.party = audio, self.party_of(leg)
         self.anchor(call.uid, leg.party, audio, lambda address: self._anchored(leg, address))
 
-    def _anchored(self, leg: Leg, address: tuple[str, int] | None) -> None:
+    def _anchored(self, leg: Leg, address: Anchored | None) -> None:
         if leg.closing:
             return
         if address is None or leg.audio is None:
             self._anchor_failed(leg, "the media engine did not take its audio")
             return
-        leg.engine = engine_sdp(address, leg.audio.payload)
+        leg.engine = engine_sdp(address[:2], leg.audio.payload, dtmf=address.dtmf)
         self.tell_anchored(leg.call)
         if leg.awaiting_ack:  # it answered our late offer: the ACK carries our answer
             leg.awaiting_ack = False

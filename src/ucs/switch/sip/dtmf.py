@@ -7,10 +7,9 @@ phones write ``*`` and ``#`` as the RFC 4733 event numbers 10 and 11 (and A–D 
 
 from __future__ import annotations
 
-__all__ = ["KEYS", "digits_of"]
+from ucs.core.events import KEYS
 
-KEYS = "0123456789*#ABCD"
-"""The keys of a phone, in the order of their RFC 4733 event numbers."""
+__all__ = ["KEYS", "digits_of"]
 
 
 def _key(value: str) -> str | None:

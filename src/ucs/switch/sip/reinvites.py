@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sippy.CCEvents import CCEventConnect, CCEventFail
 
 from ucs.core.events import Event, PhoneHeld
+from ucs.media.base import Anchored
 from ucs.switch.sip.anchor import Anchor
 from ucs.switch.sip.legs import Leg, SipCall
 from ucs.switch.sip.sdp import (
@@ -106,14 +107,14 @@ class Reinvites:
         self.anchor(call.uid, leg.party, new, lambda address: self._rejoined(leg, address, how))
         return True
 
-    def _rejoined(self, leg: Leg, address: tuple[str, int] | None, how: str) -> None:
+    def _rejoined(self, leg: Leg, address: Anchored | None, how: str) -> None:
         if leg.closing:
             return
         if address is None or leg.audio is None:
             leg.ua.recvEvent(CCEventFail((488, "Not Acceptable Here")))
             self._anchor_failed(leg, "the media engine did not take its new address")
             return
-        leg.engine = engine_sdp(address, leg.audio.payload)
+        leg.engine = engine_sdp(address[:2], leg.audio.payload, dtmf=address.dtmf)
         leg.ua.recvEvent(
             CCEventConnect((200, "OK", self._body(leg, with_direction(leg.engine, how))))
         )

@@ -103,6 +103,8 @@ class Audio:
     port: int
     payload: int
     """0 (PCMU) or 8 (PCMA): the first of them the peer offered."""
+    dtmf: int | None = None
+    """The payload type of its RFC 4733 ``telephone-event/8000``, when it offers them."""
 
     @property
     def codec(self) -> str:
@@ -117,6 +119,7 @@ def audio_of(sdp: str) -> Audio | None:
     media_ip: str | None = None
     port: int | None = None
     formats: list[str] = []
+    events: set[str] = set()
     seen = False
     for line in _lines(sdp):
         if line.startswith("m="):
@@ -125,6 +128,10 @@ def audio_of(sdp: str) -> Audio | None:
             parts = line[2:].split()
             if len(parts) >= 4 and parts[0] == "audio" and parts[1].isdigit():
                 seen, port, formats = True, int(parts[1]), parts[3:]
+        elif seen and line.lower().startswith("a=rtpmap:"):
+            number, _, name = line[9:].partition(" ")
+            if name.strip().lower() == "telephone-event/8000":
+                events.add(number)
         elif line.startswith("c="):
             parts = line[2:].split()
             if len(parts) >= 3 and parts[1] == "IP4":
@@ -141,14 +148,20 @@ def audio_of(sdp: str) -> Audio | None:
             return None
     except ValueError:
         return None
-    return Audio(ip, port, payload)
+    dtmf = next((int(f) for f in formats if f in events and 96 <= int(f) <= 127), None)
+    return Audio(ip, port, payload, dtmf)
 
 
-def engine_sdp(address: tuple[str, int], payload: int, how: str = "sendrecv") -> str:
+def engine_sdp(
+    address: tuple[str, int], payload: int, how: str = "sendrecv", dtmf: int | None = None
+) -> str:
     """Our description of a leg's audio anchored in the media engine: the engine's address
-    for that leg, the one G.711 format chosen."""
+    for that leg, the one G.711 format chosen, and RFC 4733 telephone-events (payload type
+    ``dtmf``) when the leg's keys are read there (``ucs.media.relay``)."""
     ip, port = address
     name = "PCMU" if payload == 0 else "PCMA"
+    formats = f"{payload} {dtmf}" if dtmf is not None else str(payload)
+    events = [f"a=rtpmap:{dtmf} telephone-event/8000", f"a=fmtp:{dtmf} 0-16"]
     return _join(
         [
             "v=0",
@@ -156,8 +169,9 @@ def engine_sdp(address: tuple[str, int], payload: int, how: str = "sendrecv") ->
             "s=ucs",
             f"c=IN IP4 {ip}",
             "t=0 0",
-            f"m=audio {port} RTP/AVP {payload}",
+            f"m=audio {port} RTP/AVP {formats}",
             f"a=rtpmap:{payload} {name}/8000",
+            *(events if dtmf is not None else []),
             "a=ptime:20",
             f"a={how}",
         ]

@@ -31,6 +31,7 @@ from ucs.core.events import (
 )
 from ucs.core.ids import LineId, QueueId, UniqueId
 from ucs.core.model import Cause
+from ucs.media.base import Anchored
 from ucs.switch.sip import stack
 from ucs.switch.sip.b2bua import B2BUA, Arrival
 from ucs.switch.sip.phones import parse_hostport
@@ -66,10 +67,11 @@ class SipMedia(Protocol):
     def available(self) -> bool: ...
 
     async def connect_sip(
-        self, uid: str, party: str, address: tuple[str, int], codec: str
-    ) -> tuple[str, int]:
-        """Join a SIP leg's audio (sent from and taken at ``address``) to the call's room as
-        ``party``; the engine's address for it. ``MediaUnavailable`` when it cannot."""
+        self, uid: str, party: str, address: tuple[str, int], codec: str, dtmf: int | None = None
+    ) -> Anchored:
+        """Join a SIP leg's audio (sent from and taken at ``address``; its RFC 4733 events of
+        payload type ``dtmf``) to the call's room as ``party``; the address for it, and
+        whether its keys are read there. ``MediaUnavailable`` when it cannot."""
         ...
 
     async def press(self, uid: str, key: str) -> None:
@@ -296,7 +298,7 @@ class SipSwitch:
         uid: UniqueId,
         party: str,
         audio: Audio,
-        done: Callable[[tuple[str, int] | None], None],
+        done: Callable[[Anchored | None], None],
     ) -> None:
         """From sippy's thread: in order with the events reported (a transfer is told before
         the new party joins), join ``party``'s audio to the call's room; ``done`` is called
@@ -305,16 +307,18 @@ class SipSwitch:
 
     def _anchor(
         self,
-        arg: tuple[UniqueId, str, Audio, Callable[[tuple[str, int] | None], None]],
+        arg: tuple[UniqueId, str, Audio, Callable[[Anchored | None], None]],
     ) -> None:
         uid, party, audio, done = arg
         media = self.media
         assert media is not None
 
         async def join() -> None:
-            address: tuple[str, int] | None = None
+            address: Anchored | None = None
             try:
-                address = await media.connect_sip(uid, party, (audio.ip, audio.port), audio.codec)
+                address = await media.connect_sip(
+                    uid, party, (audio.ip, audio.port), audio.codec, audio.dtmf
+                )
             except MediaUnavailable as err:
                 log.warning("call %s: the %s party's audio not anchored: %s", uid, party, err)
             stack.call_in_sip_thread(done, address)

@@ -1,0 +1,513 @@
+"""rtpengine in front of the media engine for SIP legs, so that their keys reach the core.
+
+Janus's AudioBridge drops RFC 4733 telephone-events (docs/media.md, *Keys and RFC 4733*), and
+most trunks and desk phones send their keys only that way: a caller waiting in a queue could
+not press 1 for a callback. So a SIP leg whose SDP offers ``telephone-event`` is relayed by
+rtpengine (Debian's ``rtpengine-daemon``, run in user space, ``--table=-1``), a child process of
+``ucs serve`` like Janus: the phone sends its audio and its keys to rtpengine, which reads the
+keys (``consume`` of ``telephone-event``: taken from the phone, never passed on) and reports
+each as JSON to a UDP socket of ours (``--dtmf-log-dest``), and passes the audio on to the
+leg's participant in the call's room. The phone is answered with rtpengine's address and
+``telephone-event``, so it sends RFC 4733 rather than falling back to in-band tones.
+
+Each leg is one rtpengine call (call-id ``<uniqueid>~<party>~<n>``): its ``offer`` is the
+phone's description, its ``answer`` the room's. A party joined again (a phone that moves to a
+new address, another agent's phone after a transfer) is a new rtpengine call on new ports, and
+the old one is deleted: a phone that left cannot go on being heard through its old ports, and
+``strict-source`` drops what does not come from the address a leg's phone sends from. rtpengine is controlled by its "ng" protocol (bencode
+over UDP on loopback; ``ping`` every few seconds is its health check) and restarted when it
+dies or stops answering; the calls it relayed then end, as when Janus fails. Without it (not
+installed, down) a leg joins the room directly, as before, and its keys come by SIP INFO only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ucs.core.events import KEYS
+from ucs.media.base import MediaError
+from ucs.media.rtp import local_address_towards
+
+__all__ = ["Relay", "RelayConfig", "bdecode", "bencode", "relay_installed"]
+
+log = logging.getLogger("ucs.media")
+
+PING_EVERY = 3.0
+"""Seconds between health checks."""
+ANSWER_WITHIN = 2.0
+"""Seconds rtpengine has to answer a command (it answers in well under a millisecond)."""
+START_TIMEOUT = 10.0
+
+
+def relay_installed(binary: str = "rtpengine") -> bool:
+    return shutil.which(binary) is not None
+
+
+# --- bencode (the ng protocol's encoding) -------------------------------------------------
+
+
+def bencode(value: Any) -> bytes:
+    """``value`` (str, bytes, int, list, dict with str keys) in bencode."""
+    if isinstance(value, bool):
+        raise TypeError("bencode has no booleans")
+    if isinstance(value, int):
+        return b"i%de" % value
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        return b"%d:%s" % (len(value), value)
+    if isinstance(value, list | tuple):
+        return b"l" + b"".join(bencode(v) for v in value) + b"e"
+    if isinstance(value, dict):
+        items = sorted((k.encode() if isinstance(k, str) else k, v) for k, v in value.items())
+        return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
+    raise TypeError(f"bencode cannot encode {type(value).__name__}")
+
+
+def bdecode(data: bytes) -> Any:
+    """A bencoded value; strings come back as ``str`` (UTF-8, bad bytes replaced).
+    ``ValueError`` when ``data`` is not exactly one bencoded value."""
+    try:
+        value, end = _decode(data, 0)
+    except (IndexError, ValueError) as err:
+        raise ValueError(f"not bencode: {err}") from None
+    if end != len(data):
+        raise ValueError("not bencode: bytes after the value")
+    return value
+
+
+def _decode(data: bytes, i: int) -> tuple[Any, int]:
+    head = data[i : i + 1]
+    if head == b"i":
+        end = data.index(b"e", i)
+        return int(data[i + 1 : end]), end + 1
+    if head == b"l":
+        i, items = i + 1, []
+        while data[i : i + 1] != b"e":
+            item, i = _decode(data, i)
+            items.append(item)
+        return items, i + 1
+    if head == b"d":
+        i, table = i + 1, {}
+        while data[i : i + 1] != b"e":
+            key, i = _decode(data, i)
+            table[str(key)], i = _decode(data, i)
+        return table, i + 1
+    if not head.isdigit():
+        raise ValueError(f"unexpected {head!r} at {i}")
+    colon = data.index(b":", i)
+    size = int(data[i:colon])
+    end = colon + 1 + size
+    if end > len(data):
+        raise ValueError("a string runs past the end")
+    return data[colon + 1 : end].decode("utf-8", "replace"), end
+
+
+# --- the process and its control ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    ip: str
+    """The address rtpengine relays on: phones send there, and the room's participants too."""
+    runtime_dir: Path
+    ports: tuple[int, int] = (40000, 49999)
+    binary: str = "rtpengine"
+    prefix: tuple[str, ...] = ()
+    """A command it is started under, as Janus (``ip netns exec NAME`` in the tests). In
+    another network namespace loopback is not ours: its control then listens on ``ip``, and
+    its reports come to our address towards ``ip``."""
+
+    @property
+    def control_ip(self) -> str:
+        return self.ip if self.prefix else "127.0.0.1"
+
+    @property
+    def report_ip(self) -> str:
+        return local_address_towards(self.ip) if self.prefix else "127.0.0.1"
+
+    @property
+    def log(self) -> Path:
+        return self.runtime_dir / "rtpengine.log"
+
+    def command(self, control: int, keys: int) -> list[str]:
+        # As Janus: goes with the server even when the server is killed (kill -9).
+        orphan = ["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else []
+        return [
+            *orphan,
+            *self.prefix,
+            self.binary,
+            "--table=-1",
+            "--foreground",
+            "--log-stderr",
+            "--log-level=5",
+            f"--interface={self.ip}",
+            f"--listen-ng={self.control_ip}:{control}",
+            f"--dtmf-log-dest={self.report_ip}:{keys}",
+            f"--port-min={self.ports[0]}",
+            f"--port-max={self.ports[1]}",
+            "--delete-delay=0",
+            # A leg is deleted when its call ends; a held phone may send nothing for long.
+            "--timeout=86400",
+            "--silent-timeout=86400",
+            "--offer-timeout=86400",
+            "--num-threads=2",
+            "--no-log-timestamps",
+        ]
+
+
+class _Control(asyncio.DatagramProtocol):
+    """The ng protocol's client: each command has a cookie, its answer the same."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+        self._cookies = itertools.count(1)
+        self._prefix = f"{os.getpid()}-{time.monotonic_ns() % 1_000_000}-"
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a datagram endpoint's
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        cookie, _, body = data.partition(b" ")
+        future = self.pending.pop(cookie.decode(errors="replace"), None)
+        if future is None or future.done():
+            return
+        try:
+            answer = bdecode(body)
+        except ValueError as err:
+            future.set_exception(MediaError(f"rtpengine answered something else: {err}"))
+            return
+        if not isinstance(answer, dict):
+            future.set_exception(MediaError("rtpengine answered something else"))
+            return
+        future.set_result(answer)
+
+    def error_received(self, exc: Exception) -> None:
+        """Nobody listens at rtpengine's port (yet, or any more): every command waiting fails."""
+        pending, self.pending = self.pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(MediaError(f"rtpengine is not listening: {exc}"))
+
+    async def command(self, name: str, **arguments: Any) -> dict[str, Any]:
+        if self.transport is None or self.transport.is_closing():
+            raise MediaError("rtpengine is not running")
+        cookie = self._prefix + str(next(self._cookies))
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.pending[cookie] = future
+        self.transport.sendto(cookie.encode() + b" " + bencode({"command": name, **arguments}))
+        try:
+            async with asyncio.timeout(ANSWER_WITHIN):
+                answer = await future
+        except TimeoutError:
+            raise MediaError(f"rtpengine did not answer {name!r}") from None
+        finally:
+            self.pending.pop(cookie, None)
+        if answer.get("result") not in ("ok", "pong"):
+            why = answer.get("error-reason") or answer.get("result")
+            raise MediaError(f"rtpengine refused {name!r}: {why}")
+        return answer
+
+
+class _Keys(asyncio.DatagramProtocol):
+    """rtpengine's DTMF log: one JSON object a key, when the key's event ends."""
+
+    def __init__(self, on_key: Callable[[str, str], None]) -> None:
+        self.on_key = on_key
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        try:
+            report = orjson.loads(data)
+            callid, event = str(report["callid"]), int(report["event"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            log.warning("rtpengine reported a key in a form not understood: %r", data[:200])
+            return
+        if 0 <= event < len(KEYS):
+            self.on_key(callid, KEYS[event])
+
+
+def _sdp(ip: str, port: int, payload: int, dtmf: int | None) -> str:
+    name = "PCMU" if payload == 0 else "PCMA"
+    formats = f"{payload} {dtmf}" if dtmf is not None else str(payload)
+    lines = [
+        "v=0",
+        f"o=- 1 1 IN IP4 {ip}",
+        "s=-",
+        f"c=IN IP4 {ip}",
+        "t=0 0",
+        f"m=audio {port} RTP/AVP {formats}",
+        f"a=rtpmap:{payload} {name}/8000",
+    ]
+    if dtmf is not None:
+        lines += [f"a=rtpmap:{dtmf} telephone-event/8000", f"a=fmtp:{dtmf} 0-16"]
+    return "\r\n".join([*lines, "a=sendrecv"]) + "\r\n"
+
+
+def _address(sdp: str) -> tuple[str, int]:
+    """The first audio stream's address in rtpengine's SDP."""
+    ip: str | None = None
+    port: int | None = None
+    for line in sdp.splitlines():
+        if line.startswith("c=IN IP4 "):
+            ip = line.split()[2]
+        elif line.startswith("m=audio ") and port is None:
+            port = int(line.split()[1])
+    if ip is None or not port:
+        raise MediaError("rtpengine's description has no address")
+    return ip, port
+
+
+@dataclass
+class _Legs:
+    """The legs relayed, per call (its uniqueid): each party's rtpengine call-id."""
+
+    calls: dict[str, dict[str, str]] = field(default_factory=dict)
+    made: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def new(self, uid: str, party: str) -> str:
+        return f"{uid}~{party}~{next(self.made)}"
+
+    def replace(self, uid: str, party: str, callid: str) -> str | None:
+        """``callid`` is ``party``'s leg now; the one it replaces, if any."""
+        parties = self.calls.setdefault(uid, {})
+        old, parties[party] = parties.get(party), callid
+        return old
+
+    def pop(self, uid: str) -> list[str]:
+        return list(self.calls.pop(uid, {}).values())
+
+
+PHONE, ROOM = "phone", "room"
+"""The from-tag of each leg's phone side and the to-tag of its room side."""
+
+
+class Relay:
+    """rtpengine, supervised: started, pinged, restarted; ``anchor`` and ``drop`` legs.
+
+    ``on_key(uid, party, key)``: a key the leg's phone pressed (on the event loop).
+    ``on_lost(uids)``: rtpengine failed; these calls' relayed audio is gone."""
+
+    def __init__(
+        self,
+        config: RelayConfig,
+        on_key: Callable[[str, str, str], None],
+        on_lost: Callable[[list[str]], None],
+    ) -> None:
+        self.config = config
+        self.on_key, self.on_lost = on_key, on_lost
+        self.process: asyncio.subprocess.Process | None = None
+        self.legs = _Legs()
+        self.restarts = 0
+        self._control: _Control | None = None
+        self._keys: asyncio.DatagramTransport | None = None
+        self._up = False
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def available(self) -> bool:
+        return self._up
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="rtpengine-supervisor")
+
+    async def stop(self) -> None:
+        self._stopping, self._up = True, False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._kill()
+        self._close()
+
+    # --- legs ----------------------------------------------------------------------------
+
+    async def anchor(
+        self,
+        uid: str,
+        party: str,
+        phone: tuple[str, int],
+        payload: int,
+        dtmf: int,
+        join: Callable[[tuple[str, int]], Awaitable[tuple[str, int]]],
+    ) -> tuple[str, int]:
+        """Relay ``party``'s phone (at ``phone``, G.711 ``payload``, telephone-events as
+        ``dtmf``): the phone's side is offered to rtpengine, ``join`` puts rtpengine's other
+        side in the room (it gets rtpengine's address, gives the room's), and the room's side
+        answers. Returns rtpengine's address for the phone. ``MediaError`` when it cannot."""
+        control = self._control
+        if control is None or not self._up:
+            raise MediaError("rtpengine is not running")
+        callid = self.legs.new(uid, party)
+        leg = {"call-id": callid, "from-tag": PHONE}
+        offered = await control.command(
+            "offer",
+            **leg,
+            sdp=_sdp(phone[0], phone[1], payload, dtmf),
+            flags=["trust-address", "no-rtcp-attribute", "strict-source"],
+            replace=["origin", "session-connection"],
+            ICE="remove",
+            codec={"consume": ["telephone-event"]},
+        )
+        room = await join(_address(str(offered.get("sdp", ""))))
+        try:
+            answered = await control.command(
+                "answer",
+                **leg,
+                **{"to-tag": ROOM},
+                sdp=_sdp(room[0], room[1], payload, None),
+                flags=["trust-address", "no-rtcp-attribute", "strict-source"],
+                replace=["origin", "session-connection"],
+                ICE="remove",
+            )
+        except MediaError:
+            await self._delete(callid)
+            raise
+        old = self.legs.replace(uid, party, callid)
+        if old is not None:
+            await self._delete(old)
+        return _address(str(answered.get("sdp", "")))
+
+    async def _delete(self, callid: str) -> None:
+        control = self._control
+        if control is None or not self._up:
+            return
+        try:
+            await control.command("delete", **{"call-id": callid})
+        except MediaError as err:  # already gone (it never got that far): nothing to free
+            log.debug("rtpengine's leg %s not deleted: %s", callid, err)
+
+    async def drop(self, uid: str) -> None:
+        """The call is over: its legs are deleted (an unknown call is no error)."""
+        for callid in self.legs.pop(uid):
+            await self._delete(callid)
+
+    def _key(self, callid: str, key: str) -> None:
+        parts = callid.rsplit("~", 2)
+        if len(parts) == 3 and self.legs.calls.get(parts[0], {}).get(parts[1]) == callid:
+            self.on_key(parts[0], parts[1], key)  # (a key of a leg replaced since: dropped)
+
+    # --- the process ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        delay = 0.5
+        while not self._stopping:
+            try:
+                await self._start_once()
+            except (MediaError, OSError) as err:
+                log.warning("rtpengine did not start: %s; again in %.1f s", err, delay)
+                await self._kill()
+                self._close()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay, self._up = 0.5, True
+            log.info("rtpengine is up (pid %s): SIP legs' keys are read", self.pid)
+            reason = await self._watch()
+            self._up = False
+            log.warning("rtpengine failed: %s; restarting it", reason)
+            lost = list(self.legs.calls)
+            self.legs = _Legs()
+            await self._kill()
+            self._close()
+            self.restarts += 1
+            if lost:
+                self.on_lost(lost)
+
+    async def _start_once(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.config.runtime_dir.mkdir(parents=True, exist_ok=True)
+        keys, _ = await loop.create_datagram_endpoint(
+            lambda: _Keys(self._key), local_addr=(self.config.report_ip, 0)
+        )
+        self._keys = keys
+        control_port = _free_udp_port()
+        keys_port = keys.get_extra_info("sockname")[1]
+        with self.config.log.open("ab") as out:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.config.command(control_port, keys_port),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=out,
+                start_new_session=True,
+            )
+        _, control = await loop.create_datagram_endpoint(
+            _Control, remote_addr=(self.config.control_ip, control_port)
+        )
+        self._control = control
+        started = time.monotonic()
+        while True:  # it answers once it has opened its ports
+            if self.process.returncode is not None:
+                raise MediaError(
+                    f"rtpengine exited with {self.process.returncode} (see {self.config.log})"
+                )
+            try:
+                await control.command("ping")
+                return
+            except MediaError:  # not listening yet
+                if time.monotonic() - started > START_TIMEOUT:
+                    raise MediaError(
+                        f"rtpengine did not answer within {START_TIMEOUT:g} s"
+                    ) from None
+                await asyncio.sleep(0.05)
+
+    async def _watch(self) -> str:
+        assert self.process is not None and self._control is not None
+        exited = asyncio.create_task(self.process.wait())
+        try:
+            while True:
+                done, _ = await asyncio.wait({exited}, timeout=PING_EVERY)
+                if exited in done:
+                    return f"rtpengine exited with {self.process.returncode}"
+                try:
+                    await self._control.command("ping")
+                except (MediaError, OSError) as err:
+                    return str(err)
+        finally:
+            exited.cancel()
+
+    def _close(self) -> None:
+        control, self._control = self._control, None
+        if control is not None and control.transport is not None:
+            control.transport.close()
+        keys, self._keys = self._keys, None
+        if keys is not None:
+            keys.close()
+
+    async def _kill(self) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 5.0)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
