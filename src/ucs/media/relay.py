@@ -14,9 +14,10 @@ Each leg is one rtpengine call (call-id ``<uniqueid>~<party>~<n>``): its ``offer
 phone's description, its ``answer`` the room's. A party joined again (a phone that moves to a
 new address, another agent's phone after a transfer) is a new rtpengine call on new ports, and
 the old one is deleted: a phone that left cannot go on being heard through its old ports, and
-``strict-source`` drops what does not come from the address a leg's phone sends from. rtpengine is controlled by its "ng" protocol (bencode
-over UDP on loopback; ``ping`` every few seconds is its health check) and restarted when it
-dies or stops answering; the calls it relayed then end, as when Janus fails. Without it (not
+``strict-source`` drops what does not come from the address a leg's phone sends from.
+
+rtpengine is controlled by its "ng" protocol (bencode over UDP on loopback; ``ping`` every few
+seconds is its health check) and restarted when it dies or stops answering; the calls it relayed then end, as when Janus fails. Without it (not
 installed, down) a leg joins the room directly, as before, and its keys come by SIP INFO only.
 """
 
