@@ -17,8 +17,9 @@ the old one is deleted: a phone that left cannot go on being heard through its o
 ``strict-source`` drops what does not come from the address a leg's phone sends from.
 
 rtpengine is controlled by its "ng" protocol (bencode over UDP on loopback; ``ping`` every few
-seconds is its health check) and restarted when it dies or stops answering; the calls it relayed then end, as when Janus fails. Without it (not
-installed, down) a leg joins the room directly, as before, and its keys come by SIP INFO only.
+seconds is its health check) and restarted when it dies or stops answering; the calls it relayed
+then end, as when Janus fails. Without it (not installed, down) a leg joins the room directly,
+as before, and its keys come by SIP INFO only.
 """
 
 from __future__ import annotations
