@@ -1,7 +1,8 @@
-"""rtpengine in front of the engine (``ucs.media.relay``), on loopback, with a UDP socket of
-the test's own as the room: the ng protocol's encoding, keys pressed as RFC 4733 events
-reported as keys and never passed on, a party joined again on new ports with the old ones
-deaf, a call's legs deleted at its end, and rtpengine killed: its calls lost, it restarted."""
+"""rtpengine in front of the engine (``ucs.media.relay``), on loopback, with a UDP socket of the
+test's own as the room: the ng protocol's encoding, keys pressed as RFC 4733 events reported as
+keys (and passed on as they came: the engine drops them), a party joined again on new ports with
+the old ones deaf, a call's legs deleted at its end, and rtpengine killed: its calls lost, it
+restarted."""
 
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ async def _wait_for(check: Any, seconds: float = 5.0) -> None:
             await asyncio.sleep(0.02)
 
 
-async def test_keys_are_reported_and_never_passed_on_and_a_party_joined_again_leaves_its_old_ports(
+async def test_keys_are_reported_and_a_party_joined_again_leaves_its_old_ports(
     relay: tuple[Relay, list[Any], list[Any]],
 ) -> None:
     r, keys, _ = relay
@@ -129,7 +130,7 @@ async def test_keys_are_reported_and_never_passed_on_and_a_party_joined_again_le
         phone.press("#")
         await _wait_for(lambda: len(keys) == 2)
         assert keys == [("c1", "far", "1"), ("c1", "far", "#")]
-        assert 101 not in room.types  # taken out: the room hears audio only
+        assert room.types.get(101, 0) >= 2  # passed through untouched (Janus drops them)
 
         # Joined again (a phone at a new address): new ports; the old ones forward nothing.
         moved = await RtpPeer.bind("127.0.0.1", tone(440))

@@ -1,0 +1,127 @@
+"""What rtpengine costs a SIP leg it relays in front of the room (``ucs.media.relay``).
+
+    .venv/bin/python -m bench.relay [LEVELS]      # e.g. 25,50,100,200 (the default)
+
+rtpengine (user space, as ``ucs serve`` runs it) relays N legs on loopback, each set up as the
+server sets one up (``Relay.anchor``: the phone's offer with ``telephone-event`` consumed, the
+room's answer). The media benchmark's callers (``bench/rtpload.py``) are both ends: one process
+plays the phones, another the room (which, as Janus's mixer does, sends a packet every 20 ms
+back), so each leg carries 50 packets a second each way. Per level: rtpengine's CPU (a share
+of a core, and per leg), its memory, packets lost each way and the longest gap of the phones'
+audio, and the load generators' CPU. It prints a JSON line per level; docs/performance.md has
+the figures, beside what Janus costs a call (0.45-0.5 % of a core).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.media import _ticks
+from bench.rtpload import rtp_worker
+from bench.run import HOST, log, rss_kb
+
+LEVELS = (25, 50, 100, 200)
+WINDOW = 10.0
+"""Seconds each level is measured, after two to settle."""
+
+
+async def _levels(levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
+    from ucs.media.relay import Relay, RelayConfig
+
+    ctx = mp.get_context("spawn")
+    ends = []
+    for _ in range(2):
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=rtp_worker, args=(HOST, child), daemon=True)
+        proc.start()
+        ends.append((parent, proc))
+    (phones, _), (room, _) = ends
+    relay = Relay(RelayConfig(HOST, work), lambda *_: None, lambda _: None)
+    relay.start()
+    rows: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(20):
+            while not relay.available:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        assert relay.pid is not None
+        made = 0
+        for n in levels:
+            phones.send(("bind", n - made))
+            room.send(("bind", n - made))
+            phone_ports, room_ports = phones.recv(), room.recv()
+            for i, (p, r) in enumerate(zip(phone_ports, room_ports, strict=True)):
+                index = made + i
+
+                async def join(at: tuple[str, int], index: int = index, r: int = r) -> Any:
+                    room.send(("send", index, f"{at[0]}:{at[1]}"))
+                    return HOST, r
+
+                ip, port = await relay.anchor(f"leg{index}", "far", (HOST, p), 0, 101, join)
+                phones.send(("send", index, f"{ip}:{port}"))
+            made = n
+            await asyncio.sleep(2.0)
+            for end, _ in ends:
+                end.send(("window",))
+                end.recv()
+            cpu0, t0 = _ticks(relay.pid), time.monotonic()
+            await asyncio.sleep(WINDOW)
+            seconds = time.monotonic() - t0
+            cores = (_ticks(relay.pid) - cpu0) / seconds
+            phones.send(("window",))
+            heard_by_phones = phones.recv()
+            room.send(("window",))
+            heard_by_room = room.recv()
+            row = {
+                "legs": n,
+                "rtpengine_cores": round(cores, 4),
+                "rtpengine_cpu_per_leg_pct": round(100 * cores / n, 3),
+                "rtpengine_rss_mb": round(rss_kb(relay.pid) / 1024, 1),
+                "phones": _heard(heard_by_phones),
+                "room": _heard(heard_by_room),
+            }
+            rows.append(row)
+            log(f"relay: {json.dumps(row)}")
+    finally:
+        await relay.stop()
+        for end, proc in ends:
+            end.send(("stop",))
+            row_cpu = end.recv()
+            proc.join(5)
+            if rows:
+                rows[-1].setdefault("generators_cpu_s", []).append(row_cpu["cpu_s"])
+    return rows
+
+
+def _heard(window: dict[str, Any]) -> dict[str, Any]:
+    """A generator's window in short: the share of the packets expected that came, the
+    longest gap (ms), its own lateness (ms)."""
+    expected = 50 * window["seconds"] * len(window["received"])
+    return {
+        "received_share": round(sum(window["received"]) / expected, 4) if expected else None,
+        "gap_ms_max": max(window["gaps_ms"], default=None),
+        "sender_late_ms": window["sender_late_ms"],
+    }
+
+
+def main() -> int:
+    from ucs.media.relay import relay_installed
+
+    if not relay_installed():
+        print("relay skipped: rtpengine is not installed (make media-engine)")
+        return 0
+    levels = tuple(int(x) for x in sys.argv[1].split(",")) if len(sys.argv) > 1 else LEVELS
+    with tempfile.TemporaryDirectory(prefix="ucs-bench-relay-") as tmp:
+        for row in asyncio.run(_levels(levels, Path(tmp))):
+            print(json.dumps(row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
