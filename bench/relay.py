@@ -8,8 +8,9 @@ room's answer). The media benchmark's callers (``bench/rtpload.py``) are both en
 plays the phones, another the room (which, as Janus's mixer does, sends a packet every 20 ms
 back), so each leg carries 50 packets a second each way. Per level: rtpengine's CPU (a share
 of a core, and per leg), its memory, packets lost each way and the longest gap of the phones'
-audio, and the load generators' CPU. It prints a JSON line per level; docs/performance.md has
-the figures, beside what Janus costs a call (0.45-0.5 % of a core).
+audio, and the load generators' CPU; then the machine's echo baseline (``bench/baseline.py``).
+It prints a JSON line per level and one for the baseline; docs/performance.md has the figures,
+beside what Janus costs a call (0.45-0.5 % of a core).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 from bench.media import _ticks
 from bench.rtpload import rtp_worker
-from bench.run import HOST, log, rss_kb
+from bench.run import HOST, Config, log, rss_kb, run_baseline
 
 LEVELS = (25, 50, 100, 200)
 WINDOW = 10.0
@@ -120,6 +121,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ucs-bench-relay-") as tmp:
         for row in asyncio.run(_levels(levels, Path(tmp))):
             print(json.dumps(row), flush=True)
+    echo = run_baseline(Config.from_env(), mp.get_context("spawn"), 40_000, 100)
+    print(json.dumps({"echo_msgs_per_s": echo["msgs_per_s"]}), flush=True)
     return 0
 
 
