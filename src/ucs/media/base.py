@@ -15,7 +15,7 @@ from typing import Literal, NamedTuple, Protocol
 
 from ucs.core.errors import MediaUnavailable
 
-__all__ = ["Anchored", "Media", "MediaError", "NoMedia", "Party", "run_tool"]
+__all__ = ["Anchored", "Media", "MediaError", "NoMedia", "Party", "run_tool", "stop_process"]
 
 Party = Literal["far", "agent", "supervisor", "coach-agent", "coach-supervisor"]
 """Which side of a call: the outside (or simulated) caller, the agent's side, a supervisor
@@ -51,6 +51,21 @@ async def run_tool(*command: str) -> tuple[int, bytes]:
         await proc.wait()
         raise
     return int(proc.returncode or 0), err
+
+
+async def stop_process(proc: asyncio.subprocess.Process | None, grace: float = 5.0) -> None:
+    """Stop an engine's child process: SIGTERM, SIGKILL after ``grace`` seconds, waited for.
+    None, or one that has ended already, is nothing to stop."""
+    if proc is None or proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), grace)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
 
 
 class MediaError(MediaUnavailable):

@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 
 from ucs.core.events import KEYS
-from ucs.media.base import MediaError
+from ucs.media.base import MediaError, stop_process
 from ucs.media.rtp import local_address_towards
 
 __all__ = ["Relay", "RelayConfig", "bdecode", "bencode", "relay_installed"]
@@ -297,6 +297,13 @@ class _Legs:
         return list(self.calls.pop(uid, {}).values())
 
 
+_PLAIN_RTP: dict[str, Any] = {
+    "flags": ["trust-address", "no-rtcp-attribute", "strict-source"],
+    "replace": ["origin", "session-connection"],
+    "ICE": "remove",
+}
+"""How both sides of a leg are described: plain RTP at the addresses their SDP names (not the
+address the command came from), and only packets from there are taken once learnt."""
 PHONE, ROOM = "phone", "room"
 """The from-tag of each leg's phone side and the to-tag of its room side."""
 
@@ -365,25 +372,14 @@ class Relay:
         callid = self.legs.new(uid, party)
         leg = {"call-id": callid, "from-tag": PHONE}
         offered = await control.command(
-            "offer",
-            **leg,
-            sdp=_sdp(phone[0], phone[1], payload, dtmf),
-            flags=["trust-address", "no-rtcp-attribute", "strict-source"],
-            replace=["origin", "session-connection"],
-            ICE="remove",
+            "offer", **leg, sdp=_sdp(*phone, payload, dtmf), **_PLAIN_RTP
         )
-        room = await join(_address(str(offered.get("sdp", ""))))
         try:
+            room = await join(_address(str(offered.get("sdp", ""))))
             answered = await control.command(
-                "answer",
-                **leg,
-                **{"to-tag": ROOM},
-                sdp=_sdp(room[0], room[1], payload, dtmf),
-                flags=["trust-address", "no-rtcp-attribute", "strict-source"],
-                replace=["origin", "session-connection"],
-                ICE="remove",
+                "answer", **leg, **{"to-tag": ROOM}, sdp=_sdp(*room, payload, dtmf), **_PLAIN_RTP
             )
-        except MediaError:
+        except MediaError:  # the room or rtpengine refused: nothing of the leg is left
             await self._delete(callid)
             raise
         old = self.legs.replace(uid, party, callid)
@@ -499,16 +495,7 @@ class Relay:
 
     async def _kill(self) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 5.0)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await stop_process(proc)
 
 
 def _free_udp_port() -> int:

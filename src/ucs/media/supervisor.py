@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from ucs.media.base import MediaError
+from ucs.media.base import MediaError, stop_process
 from ucs.media.janus_api import KEEPALIVE, JanusClient
 from ucs.media.janus_config import JanusConfig, write_config
 
@@ -139,13 +139,4 @@ class Supervisor:
 
     async def _kill(self) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 5.0)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        await stop_process(proc)
