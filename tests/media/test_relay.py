@@ -146,8 +146,12 @@ async def test_keys_are_reported_and_a_party_joined_again_leaves_its_old_ports(
         await asyncio.sleep(0.5)
         assert len(keys) == 2
 
-        # The call ends: its legs are deleted, so its ports forward nothing.
+        # The call ends: its legs are deleted, so its ports forward nothing; a leg being set
+        # up meanwhile (the room answered after the end) is deleted too.
         await r.drop("c1")
+        assert r.legs.calls == {}
+        with pytest.raises(MediaError, match="ended"):
+            await r.anchor("c1", "agent", moved.address, 0, 101, join)
         assert r.legs.calls == {}
         with pytest.raises(MediaError):
             await r._control.command("query", **{"call-id": "c1~far~2"})  # type: ignore[union-attr]

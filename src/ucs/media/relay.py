@@ -36,6 +36,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,8 @@ PING_EVERY = 3.0
 ANSWER_WITHIN = 2.0
 """Seconds rtpengine has to answer a command (it answers in well under a millisecond)."""
 START_TIMEOUT = 10.0
+ENDED_KEPT = 1000
+"""Ended calls remembered, so that a leg set up as its call ends is deleted too."""
 
 
 def relay_installed(binary: str = "rtpengine") -> bool:
@@ -330,6 +333,8 @@ class Relay:
         self._up = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        """The calls ended last (``drop``), oldest first."""
 
     @property
     def available(self) -> bool:
@@ -382,6 +387,9 @@ class Relay:
         except MediaError:  # the room or rtpengine refused: nothing of the leg is left
             await self._delete(callid)
             raise
+        if uid in self._ended:  # the call ended while its leg was set up
+            await self._delete(callid)
+            raise MediaError(f"call {uid} has ended")
         old = self.legs.replace(uid, party, callid)
         if old is not None:
             await self._delete(old)
@@ -397,7 +405,11 @@ class Relay:
             log.debug("rtpengine's leg %s not deleted: %s", callid, err)
 
     async def drop(self, uid: str) -> None:
-        """The call is over: its legs are deleted (an unknown call is no error)."""
+        """The call is over: its legs are deleted (an unknown call is no error), and a leg
+        of it still being set up is deleted once it is."""
+        self._ended[uid] = None
+        while len(self._ended) > ENDED_KEPT:
+            self._ended.popitem(last=False)
         for callid in self.legs.pop(uid):
             await self._delete(callid)
 
