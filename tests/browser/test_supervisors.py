@@ -82,6 +82,39 @@ async def test_an_agent_sees_who_set_its_status(
         await boss.close()
 
 
+async def test_an_agent_sees_who_logged_it_out(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    """Issue 18: a supervisor's logoutAgent ends the agent's session; the agent's component
+    is back at its login form, saying who ended it."""
+    page = await open_page(browser, crm, running, headless=False)
+    await _ready(page, "agent1", "agent1-pass", "phone1")
+    ui = page.locator("ucs-operator")
+    await ui.locator("[data-status]").wait_for()
+    boss = Operator(running.url)
+    await boss.connect()
+    try:
+        await boss.login("supervisor", "supervisor-pass")
+        await boss.select_identifier("phone4")
+        await boss.provision()
+        await boss.logout_agent(1)
+        await page.wait_for_function("window.log.some(e => e[0] === 'onLogout')")
+        code = await page.evaluate(
+            "(() => { try { window.ucsOperator.state(); } catch (e) { return e.code; } })()"
+        )
+        assert code == "INVALID_STATE"  # no longer READY: state() is refused
+        note = ui.locator("[data-login] .note span")  # on the login form, shown
+        await note.wait_for()
+        assert await note.inner_text() == "Your session was ended by Sam Supervisor."
+        assert await ui.locator("[data-login] input[name=username]").is_visible()
+        assert await ui.locator("[data-status]").count() == 0
+        team = await boss.team()
+        assert next(a for a in team["agents"] if a["id"] == 1)["status"] == "OFFLINE"
+        await page.screenshot(path=str(SHOTS / "logged-out-by-supervisor.png"))
+    finally:
+        await boss.close()
+
+
 async def test_the_supervisors_tab_shows_queues_and_agents_live(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:

@@ -4,6 +4,7 @@ admin token (?token=) or a superuser's login, and nobody else."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import SHOTS
 from tests.helpers import ready_agent
 from tests.server.conftest import Running
+from ucs.client import Operator
 
 pytestmark = [
     pytest.mark.anyio,
@@ -88,6 +90,45 @@ async def test_the_wallboard_fits_a_wall_screen_and_follows_the_center(
         finally:
             await alice.close()
             await bob.close()
+
+
+async def _answer(http: httpx.AsyncClient, agent: Operator, queue: int, after: float) -> None:
+    """A caller into ``queue`` whom ``agent`` answers after ``after`` seconds of ringing."""
+    events = agent.events()
+    await http.post("/api/sim/calls", json={"queue": queue, "from": f"+42060300000{queue}"})
+    async for e in events:
+        if e.type == "call" and e.what == "ringing":
+            break
+    await asyncio.sleep(after)
+    await agent.answer()
+
+
+async def test_a_queue_under_its_service_level_target_turns_red(
+    browser: Any, running: Running
+) -> None:
+    """Issue 18: Sales counts only answers within 1 s; its one caller, answered after 1.5 s of
+    ringing, puts it at 0 %: red, while Support, answered at once, stays green."""
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        patched = await http.patch("/api/queues/2", json={"service_level_target": 1})
+        assert patched.status_code == 200
+        bob = await ready_agent(running.url, 2)  # Support (and Campaign)
+        carol = await ready_agent(running.url, 3)  # Sales
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{running.url}/wallboard/?token=demo-admin-token")
+            sales = page.locator(".queue[data-queue='2']")
+            await sales.wait_for()
+            assert await sales.get_attribute("class") == "queue none"  # nothing judged yet
+            await _answer(http, bob, 1, 0)
+            await _answer(http, carol, 2, 1.5)
+            await page.wait_for_selector(".queue.bad[data-queue='2']", timeout=10_000)
+            assert await page.get_attribute(".queue[data-queue='1']", "class") == "queue ok"
+            assert await sales.locator("dd").last.inner_text() == "0 %"  # the service level
+            await page.screenshot(path=str(SHOTS / "wallboard-under-target.png"))
+            await page.close()
+        finally:
+            await bob.close()
+            await carol.close()
 
 
 async def test_the_wallboard_needs_a_superuser_or_the_admin_token(

@@ -37,6 +37,7 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import MORNING, PRAGUE
+from ucs.core import supervision
 from ucs.core.agent import Activity, Agent, DayStats
 from ucs.core.call import Call
 from ucs.core.center import Center
@@ -221,6 +222,9 @@ class CenterMachine(RuleBasedStateMachine):
         self.slots: list[ClientId] = []
         self.requests = 0
         self.seen: dict[UniqueId, Call] = {}
+        self.watching: dict[ClientId, tuple[AgentId, dict[str, Any], int]] = {}
+        """Supervisors' connections that asked ``team()``: the supervisor, the view it got,
+        and how many ``team.changed`` the connection had been told before it."""
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -699,6 +703,29 @@ class CenterMachine(RuleBasedStateMachine):
         """Administration changes the Support strategy and who is in which queue."""
         assert self.vc is not None
         self.vc.feed(Reconfigure(center_directory(support, reshuffled=reshuffled)))
+        self.watching.clear()  # other teams: the components ask again
+
+    @rule(pick=st.integers(0, SLOTS - 1))
+    def supervisor_asks_for_the_team(self, pick: int) -> None:
+        """A supervisor's component (READY) asks ``team()`` and from then on keeps the view
+        amended by each ``team.changed``, as ``onTeamChange`` has it."""
+        c = self.c
+        watching = [
+            (slot, client)
+            for slot, client in enumerate(self.slots)
+            if (agent := c.clients.get(client)) is not None
+            and agent in c.teams.supervisors
+            and (session := c.sessions.get(agent)) is not None
+            and session.phase is Phase.READY
+        ]
+        if not watching:
+            return
+        slot, client = watching[pick % len(watching)]
+        assert self.vc is not None
+        told = len(self.vc.messages(client, "team.changed"))
+        view = self.cmd(slot, "team")
+        assert view is not REFUSED
+        self.watching[client] = (c.clients[client], view, told)
 
     @rule(seconds=st.integers(0, 40) | st.floats(0, 40, allow_nan=False))
     def advance(self, seconds: float) -> None:
@@ -947,6 +974,107 @@ class CenterMachine(RuleBasedStateMachine):
                 assert c.clients.get(client) == agent, (
                     f"session of agent {agent} lists connection {client}, which is {now}"
                 )
+
+    @invariant()
+    def team_views_are_a_recount(self) -> None:
+        """Every supervisor's team view (CONTRACT §11) against a recount from the directory and
+        the core's state: whose team, which queues, each agent's status, reason, time, phone
+        and call, each queue's waiting callers and longest wait and today's figures."""
+        if self.vc is None:
+            return
+        c = self.c
+        directory = c.directory
+        supervisors = set()
+        for a in directory.agents.values():
+            queues = {
+                m.queue for m in a.memberships if m.supervisor and m.queue in directory.queues
+            }
+            if a.superuser:
+                queues = set(directory.queues)
+            if not queues:
+                continue
+            supervisors.add(a.id)
+            members = sorted(
+                b.id
+                for b in directory.agents.values()
+                if b.id != a.id and (a.superuser or any(m.queue in queues for m in b.memberships))
+            )
+            view = supervision.view(c, *c.teams.of(a.id), c.now)
+            assert [x["queue_id"] for x in view["queues"]] == sorted(queues)
+            assert [x["id"] for x in view["agents"]] == members
+            for entry in view["agents"]:
+                agent = c.agents[entry["id"]]
+                session = c.sessions.get(agent.id)
+                on = {x.uniqueid for x in c.calls.values() if x.side_of(agent.id) is not None}
+                call = entry["call"]
+                assert (entry["status"], entry["reason"], entry["status_since"]) == (
+                    agent.status.value,
+                    agent.reason,
+                    agent.status_since,
+                ), entry
+                assert entry["identifier"] == (session.identifier if session else None)
+                assert (call is None) == (not on) and (call is None or call["uniqueid"] in on), (
+                    entry,
+                    on,
+                )
+            for entry in view["queues"]:
+                q = QueueId(entry["queue_id"])
+                waits = [
+                    x.enqueued_at if x.enqueued_at is not None else x.created
+                    for x in c.calls.values()
+                    if x.queue_id == q and x.connected_party is None and not x.ended
+                ]
+                day = c.queue_days.day(q)
+                assert entry["waiting"] == len(waits)
+                assert entry["longest_wait"] == round(max((c.now - t for t in waits), default=0))
+                assert (entry["answered"], entry["abandoned"], entry["service_level"]) == (
+                    day.answered,
+                    day.abandoned,
+                    day.service_level,
+                )
+        assert supervisors == set(c.teams.supervisors)
+
+    @invariant()
+    def pushed_team_changes_amend_the_view_to_the_truth(self) -> None:
+        """A supervisor's component that asked ``team()`` and applied every ``team.changed``
+        since has the view ``team()`` would give now, once no change waits for its tick."""
+        if self.vc is None:
+            return
+        c = self.c
+        for client, (agent, view, told) in list(self.watching.items()):
+            session = c.sessions.get(agent)
+            if (
+                c.clients.get(client) != agent
+                or session is None
+                or session.phase is not Phase.READY
+            ):
+                del self.watching[client]  # not told while away: asks again when back
+                continue
+            if c.team_watch.pending:
+                continue
+            pushes = self.vc.messages(client, "team.changed")[told:]
+            kept = _without_clock(_amended(view, pushes))
+            truth = _without_clock(supervision.view(c, *c.teams.of(agent), c.now))
+            assert kept == truth, (kept, truth)
+
+
+def _amended(view: dict[str, Any], pushes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The team view a component keeps: ``team()``'s, amended by each ``team.changed``."""
+    queues = {q["queue_id"]: q for q in view["queues"]}
+    agents = {a["id"]: a for a in view["agents"]}
+    for push in pushes:
+        queues.update({q["queue_id"]: q for q in push["queues"]})
+        agents.update({a["id"]: a for a in push["agents"]})
+    return {"queues": list(queues.values()), "agents": list(agents.values())}
+
+
+def _without_clock(view: dict[str, Any]) -> dict[str, Any]:
+    """A team view but for the server's clock in each Call object (``now``)."""
+    agents = [
+        {**a, "call": {k: v for k, v in a["call"].items() if k != "now"} if a["call"] else None}
+        for a in view["agents"]
+    ]
+    return {"queues": view["queues"], "agents": agents}
 
 
 CenterMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=100, deadline=None)
