@@ -208,3 +208,31 @@ def test_a_refused_command_is_a_media_error(tmp_path: Path) -> None:
         control.transport.close()
 
     asyncio.run(main())
+
+
+async def test_two_servers_on_one_machine_each_have_their_rtpengine(
+    relay: tuple[Relay, list[Any], list[Any]], tmp_path: Path
+) -> None:
+    """As with ``--workers``: a second rtpengine on the same address and ports starts (it
+    reads no system configuration with fixed control ports) and relays beside the first."""
+    first, _, _ = relay
+    second = Relay(RelayConfig("127.0.0.1", tmp_path / "two", ports=(45000, 45999)), print, print)
+    second.start()
+    room = await _room()
+
+    async def join(at: tuple[str, int]) -> tuple[str, int]:
+        return room.address
+
+    try:
+        async with asyncio.timeout(20):
+            while not second.available:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        for i in range(5):
+            a = await first.anchor(f"a{i}", "far", ("127.0.0.1", 20000 + i), 0, 101, join)
+            b = await second.anchor(f"b{i}", "far", ("127.0.0.1", 21000 + i), 0, 101, join)
+            assert a != b
+        assert first.restarts == second.restarts == 0
+    finally:
+        await second.stop()
+        assert room.transport is not None
+        room.transport.close()

@@ -159,6 +159,7 @@ class RelayConfig:
             *orphan,
             *self.prefix,
             self.binary,
+            "--config-file=none",  # not Debian's /etc/rtpengine: its fixed ports, its recording
             "--table=-1",
             "--foreground",
             "--log-stderr",
