@@ -210,6 +210,22 @@ def test_team_changes_are_pushed_coalesced_and_amend_the_view_to_the_truth() -> 
     assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
 
 
+def test_at_midnight_the_supervisors_are_told_todays_figures_begin_again() -> None:
+    """A queue's answered and abandoned callers are today's: a supervisor watching is told at
+    midnight that they are back to nought (found by the stateful test: the figures stayed)."""
+    vc = _center()
+    sup = vc.ready(4)
+    vc.caller_hangs_up(vc.caller(1))  # nobody READY in Q1: abandoned
+    vc.advance(2)
+    view = vc.call(sup, "team")
+    assert view["queues"][0]["abandoned"] == 1
+    told = len(vc.messages(sup, "team.changed"))
+    vc.advance(24 * 3600)  # past midnight, nothing else happens
+    pushes = vc.messages(sup, "team.changed")[told:]
+    assert [q["abandoned"] for p in pushes for q in p["queues"]] == [0]
+    assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
+
+
 def test_a_waiting_callers_growing_wait_is_pushed_and_a_quiet_team_is_not() -> None:
     vc = _center()
     sup = vc.ready(4)

@@ -37,6 +37,7 @@ from tests.sip.peer import Dialog, Msg, Peer
 from ucs.client import Operator
 from ucs.client.operator import EventStream
 from ucs.media.g711 import tone
+from ucs.media.relay import relay_installed
 from ucs.media.rtp import RtpPeer
 from ucs.switch.sip.sdp import with_direction
 
@@ -186,10 +187,12 @@ async def test_the_agents_keys_reach_the_far_party_as_tones(
     (rtpengine reads them in front of the engine, and every answer to the phone offers
     ``telephone-event``, a re-INVITE's too): the caller hears each key's two tones
     (770 + 1336 Hz, then 941 + 1477 Hz), which it did not hear before."""
+    if how == "rfc4733" and not relay_installed():
+        pytest.skip("rtpengine is not installed (make media-engine)")
     trunk, phone, _op, _events, _d, pd = talking
     assert trunk.rtp is not None and phone.rtp is not None
     ok = await _reinvite(phone, pd, phone.sdp)
-    assert "telephone-event" in ok.body and "RTP/AVP 0 101\r\n" in ok.body
+    assert ("RTP/AVP 0 101\r\n" in ok.body) == relay_installed()
     phone.speak_to(ok)  # (the same address, or a new one)
     before = await listen(trunk)
     for key, tones in (("5", (770.0, 1336.0)), ("#", (941.0, 1477.0))):

@@ -22,8 +22,12 @@ from tests.server.conftest import Running
 from tests.sip.helpers import next_call
 from tests.sip.peer import Peer
 from ucs.client import Operator
+from ucs.media.relay import relay_installed
 
-pytestmark = pytest.mark.anyio
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(not relay_installed(), reason="rtpengine is not installed"),
+]
 
 
 async def test_rtpengine_killed_mid_call_ends_the_call_and_is_started_again(

@@ -635,6 +635,8 @@ class Center:
                 self.deserted.back(agent)
                 self.set_status(agent, Status.OFFLINE, None)
             case DayEnds(midnight):
+                if self.teams.watched(self.sessions):  # today's figures begin again: told
+                    self.team_watch.note((), list(self.queue_days.days))
                 self.queue_days.new_day()
                 for a in self.agents.values():
                     a.new_day(midnight)
