@@ -226,6 +226,23 @@ def test_at_midnight_the_supervisors_are_told_todays_figures_begin_again() -> No
     assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
 
 
+def test_an_agent_choosing_another_phone_is_told_to_the_supervisors() -> None:
+    """The team view's phone of an agent who is not READY (found by the stateful test: a
+    session's change alone was never pushed)."""
+    vc = _center()
+    sup = vc.ready(4)
+    agent = vc.connect()
+    vc.call(agent, "login", "agent1", "agent1-pass")
+    vc.advance(1)  # the login told
+    view = vc.call(sup, "team")
+    told = len(vc.messages(sup, "team.changed"))
+    vc.call(agent, "selectIdentifier", "phone1")
+    vc.advance(1)
+    pushes = vc.messages(sup, "team.changed")[told:]
+    assert [a["identifier"] for p in pushes for a in p["agents"] if a["id"] == 1] == ["phone1"]
+    assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
+
+
 def test_a_waiting_callers_growing_wait_is_pushed_and_a_quiet_team_is_not() -> None:
     vc = _center()
     sup = vc.ready(4)

@@ -312,8 +312,9 @@ class Center:
                 watch.note(call.agents(), () if call.queue_id is None else (call.queue_id,))
         if self.monitors:
             monitoring.sweep(self)
-        if watching:
+        if watching:  # (a session's change: its phone, in the team view too)
             watch.note(out.agents_touched, ())
+            watch.note(out.sessions_touched, ())
             if (due := watch.arm(self.now)) is not None:
                 self.timers.arm(due, TeamTick(due))
         self.publisher.publish(self.directory, self.now, self.midnight, self.free)
