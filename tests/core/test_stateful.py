@@ -1055,7 +1055,13 @@ class CenterMachine(RuleBasedStateMachine):
             pushes = self.vc.messages(client, "team.changed")[told:]
             kept = _without_clock(_amended(view, pushes))
             truth = _without_clock(supervision.view(c, *c.teams.of(agent), c.now))
-            assert kept == truth, (kept, truth)
+            differ = [
+                (k, t)
+                for part in ("queues", "agents")
+                for k, t in zip(kept[part], truth[part], strict=False)
+                if k != t
+            ]
+            assert kept == truth, differ or (kept, truth)
 
 
 def _amended(view: dict[str, Any], pushes: list[dict[str, Any]]) -> dict[str, Any]:

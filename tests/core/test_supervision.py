@@ -243,6 +243,23 @@ def test_an_agent_choosing_another_phone_is_told_to_the_supervisors() -> None:
     assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
 
 
+def test_a_change_undone_between_two_ticks_after_team_was_asked_is_pushed() -> None:
+    """team() between a change and its undoing saw what no push told: the undoing is pushed
+    although the entry is as last pushed (found by the stateful test)."""
+    vc = _center()
+    sup = vc.ready(4)
+    a1 = vc.ready(1)  # on phone1
+    vc.advance(1)
+    vc.call(a1, "identify")  # no phone for a moment
+    view = vc.call(sup, "team")
+    assert next(a for a in view["agents"] if a["id"] == 1)["identifier"] is None
+    told = len(vc.messages(sup, "team.changed"))
+    vc.call(a1, "selectIdentifier", "phone1")  # the same phone again, before the tick
+    vc.advance(1)
+    pushes = vc.messages(sup, "team.changed")[told:]
+    assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
+
+
 def test_a_waiting_callers_growing_wait_is_pushed_and_a_quiet_team_is_not() -> None:
     vc = _center()
     sup = vc.ready(4)

@@ -160,6 +160,7 @@ def _agent_entry(c: Center, aid: AgentId, now: float) -> dict[str, Any] | None:
 def team(c: Center, client: ClientId, agent: AgentId | None, a: dict[str, Any]) -> Any:
     supervisor = require_supervisor(c, agent)
     members, shown = c.teams.of(supervisor.id)
+    c.team_watch.asked()
     return view(c, members, shown, c.now)
 
 

@@ -56,6 +56,15 @@ class TeamWatch:
         self.agents.update(agents)
         self.queues.update(queues)
 
+    def asked(self) -> None:
+        """A supervisor asked ``team()``: the entries noted since the last tick were seen as
+        they are now, which no push may have told (a change and its undoing between two ticks
+        look unchanged at the tick), so they are pushed at the next tick whatever was told."""
+        for aid in self.agents:
+            self._told_agents.pop(aid, None)
+        for q in self.queues:
+            self._told_queues.pop(q, None)
+
     @property
     def pending(self) -> bool:
         return bool(self.agents or self.queues)
