@@ -60,18 +60,24 @@ async def test_the_team_view_follows_the_agents_live(
         await agent.close()
 
 
+async def _supervisor_on_phone4(running: Running) -> Operator:
+    """Sam Supervisor (agent4) signed in over the SDK, on phone4."""
+    boss = Operator(running.url)
+    await boss.connect()
+    await boss.login("supervisor", "supervisor-pass")
+    await boss.select_identifier("phone4")
+    await boss.provision()
+    return boss
+
+
 async def test_an_agent_sees_who_set_its_status(
     browser: Any, crm: tuple[Path, str], running: Running
 ) -> None:
     page = await open_page(browser, crm, running, headless=False)
     await _ready(page, "agent1", "agent1-pass", "phone1")
     await page.evaluate("window.ucsOperator.changeStatus('READY')")
-    boss = Operator(running.url)
-    await boss.connect()
+    boss = await _supervisor_on_phone4(running)
     try:
-        await boss.login("supervisor", "supervisor-pass")
-        await boss.select_identifier("phone4")
-        await boss.provision()
         await boss.set_agent_status(1, "AUX", "Meeting")
         await page.wait_for_function("window.ucsOperator.state().user.status === 'AUX'")
         text = page.locator("ucs-operator").get_by_text("Sam Supervisor set your status")
@@ -91,12 +97,8 @@ async def test_an_agent_sees_who_logged_it_out(
     await _ready(page, "agent1", "agent1-pass", "phone1")
     ui = page.locator("ucs-operator")
     await ui.locator("[data-status]").wait_for()
-    boss = Operator(running.url)
-    await boss.connect()
+    boss = await _supervisor_on_phone4(running)
     try:
-        await boss.login("supervisor", "supervisor-pass")
-        await boss.select_identifier("phone4")
-        await boss.provision()
         await boss.logout_agent(1)
         await page.wait_for_function("window.log.some(e => e[0] === 'onLogout')")
         code = await page.evaluate(

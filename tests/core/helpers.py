@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import MORNING, PRAGUE
 from ucs.core.directory import (
     AgentConfig,
@@ -83,3 +85,22 @@ def queue_config(n: int, strategy: Strategy, *, weight: int = 0) -> QueueConfig:
 
 def member_of(*queues: int, priority: int = 1) -> tuple[Membership, ...]:
     return tuple(Membership(QueueId(q), priority=priority) for q in queues)
+
+
+def amended_team(view: dict[str, Any], pushes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The team view a component keeps: ``team()``'s, amended by each ``team.changed``."""
+    queues = {q["queue_id"]: q for q in view["queues"]}
+    agents = {a["id"]: a for a in view["agents"]}
+    for push in pushes:
+        queues.update({q["queue_id"]: q for q in push["queues"]})
+        agents.update({a["id"]: a for a in push["agents"]})
+    return {"queues": list(queues.values()), "agents": list(agents.values())}
+
+
+def without_clock(view: dict[str, Any]) -> dict[str, Any]:
+    """A team view but for the server's clock in each Call object (``now``)."""
+    agents = [
+        {**a, "call": {k: v for k, v in a["call"].items() if k != "now"} if a["call"] else None}
+        for a in view["agents"]
+    ]
+    return {"queues": view["queues"], "agents": agents}

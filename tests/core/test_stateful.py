@@ -37,6 +37,7 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import MORNING, PRAGUE
+from tests.core.helpers import amended_team, without_clock
 from ucs.core import supervision
 from ucs.core.agent import Activity, Agent, DayStats
 from ucs.core.call import Call
@@ -1053,8 +1054,8 @@ class CenterMachine(RuleBasedStateMachine):
             if c.team_watch.pending:
                 continue
             pushes = self.vc.messages(client, "team.changed")[told:]
-            kept = _without_clock(_amended(view, pushes))
-            truth = _without_clock(supervision.view(c, *c.teams.of(agent), c.now))
+            kept = without_clock(amended_team(view, pushes))
+            truth = without_clock(supervision.view(c, *c.teams.of(agent), c.now))
             differ = [
                 (k, t)
                 for part in ("queues", "agents")
@@ -1062,25 +1063,6 @@ class CenterMachine(RuleBasedStateMachine):
                 if k != t
             ]
             assert kept == truth, differ or (kept, truth)
-
-
-def _amended(view: dict[str, Any], pushes: list[dict[str, Any]]) -> dict[str, Any]:
-    """The team view a component keeps: ``team()``'s, amended by each ``team.changed``."""
-    queues = {q["queue_id"]: q for q in view["queues"]}
-    agents = {a["id"]: a for a in view["agents"]}
-    for push in pushes:
-        queues.update({q["queue_id"]: q for q in push["queues"]})
-        agents.update({a["id"]: a for a in push["agents"]})
-    return {"queues": list(queues.values()), "agents": list(agents.values())}
-
-
-def _without_clock(view: dict[str, Any]) -> dict[str, Any]:
-    """A team view but for the server's clock in each Call object (``now``)."""
-    agents = [
-        {**a, "call": {k: v for k, v in a["call"].items() if k != "now"} if a["call"] else None}
-        for a in view["agents"]
-    ]
-    return {"queues": view["queues"], "agents": agents}
 
 
 CenterMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=100, deadline=None)

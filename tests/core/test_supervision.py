@@ -4,11 +4,10 @@ and the rights: a queue's supervisor has that queue's other members, a superuser
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
 
-from tests.core.helpers import custom, member_of, queue_config
+from tests.core.helpers import amended_team, custom, member_of, queue_config, without_clock
 from ucs.core.directory import Membership, Strategy
 from ucs.core.effects import StatusRecord
 from ucs.core.errors import Forbidden, InvalidArgument, InvalidState, NotFound
@@ -165,24 +164,6 @@ def test_a_supervisor_logs_an_agent_out_and_every_tab_is_told_who() -> None:
     assert (records[-1].status.value, records[-1].by) == ("OFFLINE", 4)
 
 
-def _apply(view: dict[str, Any], pushes: list[dict[str, Any]]) -> dict[str, Any]:
-    """The team view a component keeps: ``team()``'s, amended by each ``team.changed``."""
-    queues = {q["queue_id"]: q for q in view["queues"]}
-    agents = {a["id"]: a for a in view["agents"]}
-    for push in pushes:
-        queues.update({q["queue_id"]: q for q in push["queues"]})
-        agents.update({a["id"]: a for a in push["agents"]})
-    return {"queues": list(queues.values()), "agents": list(agents.values())}
-
-
-def _without_clock(view: dict[str, Any]) -> dict[str, Any]:
-    agents = [
-        {**a, "call": {k: v for k, v in a["call"].items() if k != "now"} if a["call"] else None}
-        for a in view["agents"]
-    ]
-    return {"queues": view["queues"], "agents": agents}
-
-
 def test_team_changes_are_pushed_coalesced_and_amend_the_view_to_the_truth() -> None:
     vc = _center()
     sup = vc.ready(4)
@@ -207,7 +188,7 @@ def test_team_changes_are_pushed_coalesced_and_amend_the_view_to_the_truth() -> 
     vc.advance(3)
     pushes = vc.messages(sup, "team.changed")
     assert len(pushes) <= 1 + 3 / 0.5
-    assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
+    assert without_clock(amended_team(view, pushes)) == without_clock(vc.call(sup, "team"))
 
 
 def test_at_midnight_the_supervisors_are_told_todays_figures_begin_again() -> None:
@@ -223,7 +204,7 @@ def test_at_midnight_the_supervisors_are_told_todays_figures_begin_again() -> No
     vc.advance(24 * 3600)  # past midnight, nothing else happens
     pushes = vc.messages(sup, "team.changed")[told:]
     assert [q["abandoned"] for p in pushes for q in p["queues"]] == [0]
-    assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
+    assert without_clock(amended_team(view, pushes)) == without_clock(vc.call(sup, "team"))
 
 
 def test_an_agent_choosing_another_phone_is_told_to_the_supervisors() -> None:
@@ -240,7 +221,7 @@ def test_an_agent_choosing_another_phone_is_told_to_the_supervisors() -> None:
     vc.advance(1)
     pushes = vc.messages(sup, "team.changed")[told:]
     assert [a["identifier"] for p in pushes for a in p["agents"] if a["id"] == 1] == ["phone1"]
-    assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
+    assert without_clock(amended_team(view, pushes)) == without_clock(vc.call(sup, "team"))
 
 
 def test_a_change_undone_between_two_ticks_after_team_was_asked_is_pushed() -> None:
@@ -257,7 +238,7 @@ def test_a_change_undone_between_two_ticks_after_team_was_asked_is_pushed() -> N
     vc.call(a1, "selectIdentifier", "phone1")  # the same phone again, before the tick
     vc.advance(1)
     pushes = vc.messages(sup, "team.changed")[told:]
-    assert _without_clock(_apply(view, pushes)) == _without_clock(vc.call(sup, "team"))
+    assert without_clock(amended_team(view, pushes)) == without_clock(vc.call(sup, "team"))
 
 
 def test_a_waiting_callers_growing_wait_is_pushed_and_a_quiet_team_is_not() -> None:
