@@ -32,7 +32,7 @@ from bench.run import _descendants, free_port, log
 from ucs.demo import DEMO_PHONE_SECRETS
 from ucs.media.g711 import tone
 from ucs.media.rtp import RtpPeer
-from ucs.switch.sip.sdp import audio_of
+from ucs.media.sdp import audio_of
 
 WINDOW = 10.0
 SETTLE = 3.0

@@ -24,7 +24,7 @@ from ucs.client.operator import EventStream
 from ucs.media.g711 import decode, tone
 from ucs.media.relay import relay_installed
 from ucs.media.rtp import RtpPeer
-from ucs.switch.sip.sdp import audio_of
+from ucs.media.sdp import audio_of
 
 __all__ = [
     "CALLER",

@@ -39,7 +39,7 @@ from ucs.client.operator import EventStream
 from ucs.media.g711 import tone
 from ucs.media.relay import relay_installed
 from ucs.media.rtp import RtpPeer
-from ucs.switch.sip.sdp import with_direction
+from ucs.media.sdp import with_direction
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ from tests.sip.conftest import SipRunning
 from tests.sip.helpers import agent, connect_queue_call, next_call, reinvited
 from tests.sip.peer import Msg, Peer
 from ucs.client import Operator
-from ucs.switch.sip.sdp import answer_direction, with_direction
+from ucs.media.sdp import answer_direction, with_direction
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""What an offer says of hold (``ucs.switch.sip.sdp.holds``), and what the engine's answers
+"""What an offer says of hold (``ucs.media.sdp.holds``), and what the engine's answers
 never offer (RFC 4733 events, which the engine drops)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ucs.switch.sip.sdp import DIRECTIONS, audio_of, engine_sdp, holds, with_direction
+from ucs.media.sdp import DIRECTIONS, audio_of, engine_sdp, holds, with_direction
 
 OFFER = (
     "v=0\r\no=phone 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"

@@ -47,6 +47,7 @@ import orjson
 from ucs.core.events import KEYS
 from ucs.media.base import MediaError, stop_process
 from ucs.media.rtp import local_address_towards
+from ucs.media.sdp import audio_of, engine_sdp
 
 __all__ = ["Relay", "RelayConfig", "bdecode", "bencode", "relay_installed"]
 
@@ -57,6 +58,9 @@ PING_EVERY = 3.0
 ANSWER_WITHIN = 2.0
 """Seconds rtpengine has to answer a command (it answers in well under a millisecond)."""
 START_TIMEOUT = 10.0
+BLOCKS = 5
+"""The relay's port range is shared by up to this many servers on one address (``--workers``),
+a block each (``Relay._claim``)."""
 ENDED_KEPT = 1000
 """Ended calls remembered, so that a leg set up as its call ends is deleted too."""
 
@@ -152,7 +156,7 @@ class RelayConfig:
     def log(self) -> Path:
         return self.runtime_dir / "rtpengine.log"
 
-    def command(self, control: int, keys: int) -> list[str]:
+    def command(self, control: int, keys: int, ports: tuple[int, int]) -> list[str]:
         # As Janus: goes with the server even when the server is killed (kill -9).
         orphan = ["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else []
         return [
@@ -167,8 +171,8 @@ class RelayConfig:
             f"--interface={self.ip}",
             f"--listen-ng={self.control_ip}:{control}",
             f"--dtmf-log-dest={self.report_ip}:{keys}",
-            f"--port-min={self.ports[0]}",
-            f"--port-max={self.ports[1]}",
+            f"--port-min={ports[0]}",
+            f"--port-max={ports[1]}",
             "--delete-delay=0",
             # A leg is deleted when its call ends; a held phone may send nothing for long.
             "--timeout=86400",
@@ -250,35 +254,12 @@ class _Keys(asyncio.DatagramProtocol):
             self.on_key(callid, KEYS[event])
 
 
-def _sdp(ip: str, port: int, payload: int, dtmf: int | None) -> str:
-    name = "PCMU" if payload == 0 else "PCMA"
-    formats = f"{payload} {dtmf}" if dtmf is not None else str(payload)
-    lines = [
-        "v=0",
-        f"o=- 1 1 IN IP4 {ip}",
-        "s=-",
-        f"c=IN IP4 {ip}",
-        "t=0 0",
-        f"m=audio {port} RTP/AVP {formats}",
-        f"a=rtpmap:{payload} {name}/8000",
-    ]
-    if dtmf is not None:
-        lines += [f"a=rtpmap:{dtmf} telephone-event/8000", f"a=fmtp:{dtmf} 0-16"]
-    return "\r\n".join([*lines, "a=sendrecv"]) + "\r\n"
-
-
 def _address(sdp: str) -> tuple[str, int]:
-    """The first audio stream's address in rtpengine's SDP."""
-    ip: str | None = None
-    port: int | None = None
-    for line in sdp.splitlines():
-        if line.startswith("c=IN IP4 "):
-            ip = line.split()[2]
-        elif line.startswith("m=audio ") and port is None:
-            port = int(line.split()[1])
-    if ip is None or not port:
+    """Where rtpengine's description says it takes the audio."""
+    audio = audio_of(sdp)
+    if audio is None:
         raise MediaError("rtpengine's description has no address")
-    return ip, port
+    return audio.ip, audio.port
 
 
 @dataclass
@@ -336,6 +317,8 @@ class Relay:
         self._task: asyncio.Task[None] | None = None
         self._ended: OrderedDict[str, None] = OrderedDict()
         """The calls ended last (``drop``), oldest first."""
+        self._block: socket.socket | None = None
+        """The first port of this rtpengine's block, bound (``_claim``)."""
 
     @property
     def available(self) -> bool:
@@ -356,6 +339,39 @@ class Relay:
                 await self._task
         await self._kill()
         self._close()
+        if self._block is not None:
+            self._block.close()
+            self._block = None
+
+    def _claim(self) -> tuple[int, int]:
+        """The block of the port range this server's rtpengine uses. rtpengine binds its
+        ports with ``SO_REUSEADDR``, so two of them on one address (two servers on a machine)
+        were given the same ports, and each got half of the other's packets. A block is
+        claimed by binding its first port without it (no rtpengine can bind that port then);
+        the socket is held until ``stop``. Under a ``prefix`` (another network namespace) the
+        range is its own."""
+        low, high = self.config.ports
+        if self.config.prefix:
+            return low, high
+        if self._block is not None:
+            first = self._block.getsockname()[1]
+        else:
+            size = (high - low + 1) // BLOCKS
+            for first in range(low, low + BLOCKS * size, size):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    sock.bind((self.config.ip, first))
+                except OSError:
+                    sock.close()
+                    continue
+                self._block = sock
+                break
+            else:
+                raise MediaError(
+                    f"every block of the ports {low}-{high} on {self.config.ip} is another "
+                    "server's rtpengine's"
+                )
+        return first + 1, first + (high - low + 1) // BLOCKS - 1
 
     # --- legs ----------------------------------------------------------------------------
 
@@ -378,12 +394,16 @@ class Relay:
         callid = self.legs.new(uid, party)
         leg = {"call-id": callid, "from-tag": PHONE}
         offered = await control.command(
-            "offer", **leg, sdp=_sdp(*phone, payload, dtmf), **_PLAIN_RTP
+            "offer", **leg, sdp=engine_sdp(phone, payload, dtmf=dtmf), **_PLAIN_RTP
         )
         try:
             room = await join(_address(str(offered.get("sdp", ""))))
             answered = await control.command(
-                "answer", **leg, **{"to-tag": ROOM}, sdp=_sdp(*room, payload, dtmf), **_PLAIN_RTP
+                "answer",
+                **leg,
+                **{"to-tag": ROOM},
+                sdp=engine_sdp(room, payload, dtmf=dtmf),
+                **_PLAIN_RTP,
             )
         except MediaError:  # the room or rtpengine refused: nothing of the leg is left
             await self._delete(callid)
@@ -457,7 +477,7 @@ class Relay:
         keys_port = keys.get_extra_info("sockname")[1]
         with self.config.log.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                *self.config.command(control_port, keys_port),
+                *self.config.command(control_port, keys_port, self._claim()),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=out,

@@ -39,8 +39,7 @@ from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
 from ucs.core.softphone import is_softphone
 from ucs.media.base import Anchored
-from ucs.switch.sip.legs import Leg, Role, SipCall
-from ucs.switch.sip.sdp import (
+from ucs.media.sdp import (
     Audio,
     answer_direction,
     audio_of,
@@ -48,6 +47,7 @@ from ucs.switch.sip.sdp import (
     engine_sdp,
     with_direction,
 )
+from ucs.switch.sip.legs import Leg, Role, SipCall
 
 __all__ = ["Anchor", "Anchoring"]
 

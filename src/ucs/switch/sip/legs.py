@@ -27,9 +27,9 @@ from ucs.core.directory import Directory, LineConfig
 from ucs.core.events import Event
 from ucs.core.ids import LineId, UniqueId
 from ucs.core.model import Cause
+from ucs.media.sdp import Audio, restamp, with_direction
 from ucs.switch.sip.causes import response_for
 from ucs.switch.sip.registrar import Registrar
-from ucs.switch.sip.sdp import Audio, restamp, with_direction
 
 __all__ = ["Arrival", "Leg", "LegControl", "Role", "SipCall", "line_of", "text_of"]
 

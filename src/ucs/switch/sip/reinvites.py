@@ -22,9 +22,7 @@ from sippy.CCEvents import CCEventConnect, CCEventFail
 
 from ucs.core.events import Event, PhoneHeld
 from ucs.media.base import Anchored
-from ucs.switch.sip.anchor import Anchor
-from ucs.switch.sip.legs import Leg, SipCall
-from ucs.switch.sip.sdp import (
+from ucs.media.sdp import (
     answer_direction,
     audio_of,
     direction,
@@ -32,6 +30,8 @@ from ucs.switch.sip.sdp import (
     holds,
     with_direction,
 )
+from ucs.switch.sip.anchor import Anchor
+from ucs.switch.sip.legs import Leg, SipCall
 
 __all__ = ["Reinvites"]
 

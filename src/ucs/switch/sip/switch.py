@@ -32,12 +32,12 @@ from ucs.core.events import (
 from ucs.core.ids import LineId, QueueId, UniqueId
 from ucs.core.model import Cause
 from ucs.media.base import Anchored
+from ucs.media.sdp import Audio
 from ucs.switch.sip import stack
 from ucs.switch.sip.b2bua import B2BUA, Arrival
 from ucs.switch.sip.phones import parse_hostport
 from ucs.switch.sip.placement import Placement
 from ucs.switch.sip.registrar import Binding
-from ucs.switch.sip.sdp import Audio
 
 if TYPE_CHECKING:
     from ucs.runtime.engine import Engine

@@ -1,5 +1,7 @@
-"""The little SDP handling a signalling-only B2BUA needs: the direction of the media (hold),
-and an origin line of our own per leg so that each peer sees its session version increase."""
+"""The little SDP handling ucs needs: the SIP switch's (the direction of the media, hold, an
+origin line of our own per leg so that each peer sees its session version increase) and the
+media plane's (where a peer takes its audio, ``audio_of``; our description of audio anchored
+in the engine, ``engine_sdp``, also what rtpengine is told of each side of a leg)."""
 
 from __future__ import annotations
 
