@@ -5,10 +5,12 @@
 Callers waiting in a queue all hear the same music. ucs gives each call an AudioBridge room of
 its own (``ucs.media.janus``), so Janus mixes, and decodes the music file, once per waiting
 caller. This measures what that costs against one room whose music every waiting caller hears
-(each joined muted, so nobody hears another), Janus alone (no ucs server), with the media
+(each joined muted, so nobody hears another), and against a room each with nothing played (the
+floor of any room: a connected call's), Janus alone (no ucs server), with the media
 benchmark's callers (``bench/rtpload.py``: plain RTP, G.711 μ-law, 20 ms) and its measure of a
 level (``bench.media._measure``: Janus's CPU, lost packets, the longest gap of sampled calls).
-It prints a JSON line per way and level; docs/performance.md has the figures.
+It prints a JSON line per way and level, then the machine's echo baseline
+(``bench/baseline.py``); docs/performance.md has the figures.
 """
 
 from __future__ import annotations
@@ -24,14 +26,19 @@ from typing import Any
 
 from bench import media as bench_media
 from bench.rtpload import rtp_worker
-from bench.run import HOST, log
+from bench.run import HOST, Config, log, run_baseline
 
 LEVELS = (25, 50, 100, 200)
 SHARED_ROOM = 999_999
 KEPT = ("calls", "janus_cores", "janus_cpu_per_call_pct", "lost", "gap_ms_max_sampled", "holds")
 
 
-async def _way(shared: bool, levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
+WAYS = ("a room each", "one shared room", "a room each, silent")
+"""The music in a room of each caller's own, in one room for all, and no music at all (what a
+room costs with nothing to mix: the floor of a connected call's room)."""
+
+
+async def _way(way: str, levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
     from ucs.media.janus import SAMPLING_RATE, JanusMedia
     from ucs.media.janus_config import JanusConfig
     from ucs.media.sounds import Sounds
@@ -51,7 +58,8 @@ async def _way(shared: bool, levels: tuple[int, ...], work: Path) -> list[dict[s
         media.up(client)
         up.set()
 
-    config = JanusConfig(runtime_dir=work / f"janus-{shared}", rtp_ip=HOST)
+    shared = way == "one shared room"
+    config = JanusConfig(runtime_dir=work / f"janus-{WAYS.index(way)}", rtp_ip=HOST)
     supervisor = Supervisor(config, on_up, lambda _: None, cleanup=True)
     supervisor.start()
     await asyncio.wait_for(up.wait(), 30)
@@ -76,7 +84,8 @@ async def _way(shared: bool, levels: tuple[int, ...], work: Path) -> list[dict[s
             where = (data["rtp"]["ip"], data["rtp"]["port"])
         else:
             where = await media.connect_rtp(f"caller{i}", "far", (HOST, ports[i]), "pcmu")
-            await media.play(f"caller{i}", music, loop=True, key="music")
+            if way == "a room each":
+                await media.play(f"caller{i}", music, loop=True, key="music")
         gen_end.send(("send", i, f"{where[0]}:{where[1]}"))
 
     rows: list[dict[str, Any]] = []
@@ -98,10 +107,9 @@ async def _way(shared: bool, levels: tuple[int, ...], work: Path) -> list[dict[s
 
 async def _main(levels: tuple[int, ...]) -> None:
     with tempfile.TemporaryDirectory(prefix="ucs-bench-rooms-") as tmp:
-        for shared in (False, True):
-            way = "one shared room" if shared else "a room each"
+        for way in WAYS:
             log(f"media rooms: {way}, levels {levels}")
-            for row in await _way(shared, levels, Path(tmp)):
+            for row in await _way(way, levels, Path(tmp)):
                 print(json.dumps({"way": way, **row}), flush=True)
 
 
@@ -112,6 +120,8 @@ def main() -> int:
         return 0
     levels = tuple(int(x) for x in sys.argv[1].split(",")) if len(sys.argv) > 1 else LEVELS
     asyncio.run(_main(levels))
+    echo = run_baseline(Config.from_env(), mp.get_context("spawn"), 40_000, 100)
+    print(json.dumps({"echo_msgs_per_s": echo["msgs_per_s"]}), flush=True)
     return 0
 
 
