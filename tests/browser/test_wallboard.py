@@ -26,6 +26,17 @@ ADMIN = {"Authorization": "Bearer demo-admin-token"}
 _NAMES = ["Nováková", "Dvořák", "Svobodová", "Černý", "Procházková", "Kučera", "Veselá", "Horák"]
 
 
+_FITS = (
+    "document.scrollingElement.scrollHeight <= innerHeight && "
+    "document.scrollingElement.scrollWidth <= innerWidth"
+)
+_CLIPPED = """[...document.querySelectorAll('.queue, .agent, .agent .name')]
+  .filter((e) => e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1)
+  .map((e) => e.innerText)"""
+"""Tiles whose text spills out of them, and agents' names cut short (Procházková on a wall
+screen, not Procházk…)."""
+
+
 async def _a_center_of_10_queues_and_60_agents(http: httpx.AsyncClient) -> None:
     names = [
         "Billing",
@@ -72,13 +83,17 @@ async def test_the_wallboard_fits_a_wall_screen_and_follows_the_center(
             assert await page.locator(".agent").count() == 60
             sales = page.locator(".queue[data-queue='2']")
             assert await sales.locator(".waiting").inner_text() == "3"
-            assert "On call" in await page.locator(".agent[data-agent='1']").inner_text()
-            assert "Not ready · Lunch" in await page.locator(".agent[data-agent='2']").inner_text()
-            fits = await page.evaluate(
-                "document.scrollingElement.scrollHeight <= innerHeight && "
-                "document.scrollingElement.scrollWidth <= innerWidth"
-            )
-            assert fits
+            alice_tile = page.locator(".agent[data-agent='1']")
+            assert "+420601000001" in await alice_tile.inner_text()  # purple: on a call
+            assert "On call · +420601000001" in (await alice_tile.get_attribute("title") or "")
+            bob_tile = page.locator(".agent[data-agent='2']")
+            assert "Lunch" in await bob_tile.inner_text()  # the reason; the colour says AUX
+            assert "Not ready · Lunch" in (await bob_tile.get_attribute("aria-label") or "")
+            for width, height in ((1920, 1080), (1280, 720), (1024, 768)):
+                await page.set_viewport_size({"width": width, "height": height})
+                assert await page.evaluate(_FITS), (width, height)
+                assert await page.evaluate(_CLIPPED) == [], (width, height)
+            await page.set_viewport_size({"width": 1920, "height": 1080})
             await http.post(f"/api/sim/calls/{uid.json()['uniqueid']}/hangup")
             # Support's one call was answered within 20 s: green; the wallboard follows
             await page.wait_for_selector(".queue.ok[data-queue='1']", timeout=10_000)

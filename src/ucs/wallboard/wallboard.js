@@ -48,14 +48,18 @@ function queueTile(q) {
 function agentTile(a, now) {
   const call = a.call;
   const onCall = call && call.state === 3;
-  const what = onCall
-    ? `${tr("onCall")} · ${call.direction === "OUTGOING" ? call.connected_number || "" : call.caller_number || ""}`
-    : tr(a.status) + (a.reason ? ` · ${a.reason}` : "");
+  const number = onCall ? (call.direction === "OUTGOING" ? call.connected_number : call.caller_number) || "" : "";
+  const what = onCall ? `${tr("onCall")} · ${number}` : tr(a.status) + (a.reason ? ` · ${a.reason}` : "");
+  // Beside the clock a tile has room for a few words: the number of the call or the reason
+  // say more than "On call" or "Not ready", which the tile's colour says; the whole is the
+  // tile's title and what a screen reader reads.
+  const shown = (onCall ? number : a.reason) || what;
   const since = onCall && call.connected ? call.connected : a.status_since;
   const time = a.status === "OFFLINE" && !call ? "" : clock(now - since); // not logged in: no clock
-  return `<div class="agent ${esc(a.status)}${onCall ? " call" : ""}" data-agent="${a.id}">
-    <div class="name">${esc(a.displayname)}</div><div class="what">${esc(what)}</div>
-    <div class="time">${time}</div></div>`;
+  const label = `${a.displayname}: ${what}${time ? `, ${time}` : ""}`;
+  return `<div class="agent ${esc(a.status)}${onCall ? " call" : ""}" data-agent="${a.id}" title="${esc(label)}" role="img" aria-label="${esc(label)}">
+    <div class="name">${esc(a.displayname)}</div>
+    <div class="line"><div class="what${onCall && number ? " tail" : ""}">${onCall && number ? `\u200e${esc(shown)}\u200e` : esc(shown)}</div><div class="time">${time}</div></div></div>`;
 }
 
 class Wallboard {
