@@ -44,6 +44,16 @@ CALLER_TONE = 440.0
 """What a simulated caller of ``ring_and_answer`` says."""
 
 
+def core_file_limit(pid: int) -> tuple[str, str]:
+    """The soft and hard limit of the core files process ``pid`` may write."""
+    with open(f"/proc/{pid}/limits") as limits:
+        for line in limits:
+            if line.startswith("Max core file size"):
+                soft, hard = line.split()[4:6]
+                return soft, hard
+    raise AssertionError(f"no core file limit for {pid}")
+
+
 async def operator(running: Running) -> ClientConnection:
     """A WebSocket that said hello (not logged in)."""
     ws = await connect(running.url.replace("http", "ws") + "/ws")

@@ -17,7 +17,7 @@ import pytest
 
 from tests.helpers import free_port
 from tests.media.audio import SILENCE_DBFS, band_share, level_dbfs, read_wav, write_tone
-from tests.media.helpers import operator, request
+from tests.media.helpers import core_file_limit, operator, request
 from tests.server.conftest import Running
 from ucs.demo import DEMO_ADMIN_TOKEN
 from ucs.media.base import run_tool
@@ -84,11 +84,15 @@ async def test_the_engine_killed_mid_call_is_restarted_and_the_agent_is_not_stuc
         assert answered["result"]["uniqueid"] == uid
         assert server.center.calls[uid].state == 3  # connected
         first = supervisor.pid
+        # Janus lifts its own core file limit to unlimited as it starts; a crash of it must
+        # not write gigabytes into the server's working directory (it did, in a benchmark).
+        assert core_file_limit(first) == ("0", "0")
         os.kill(first, signal.SIGKILL)
         async with asyncio.timeout(20):
             while not (server.media.available and supervisor.pid not in (None, first)):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         assert supervisor.restarts == 1
+        assert core_file_limit(supervisor.pid) == ("0", "0")
         # The call on it ended with a cause, as the caller hanging up; the agent is free.
         assert uid not in server.center.calls
         r = await http.get("/api/cdr", params={"limit": 10})

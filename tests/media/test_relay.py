@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.media.helpers import core_file_limit
 from ucs.media.base import MediaError
 from ucs.media.g711 import tone
 from ucs.media.relay import Relay, RelayConfig, bdecode, bencode, relay_installed
@@ -175,6 +176,7 @@ async def test_rtpengine_killed_loses_its_calls_and_is_started_again(
         await r.anchor("c2", "agent", phone.address, 8, 96, join)
         first = r.pid
         assert first is not None
+        assert core_file_limit(first) == ("0", "0")
         os.kill(first, signal.SIGKILL)
         await _wait_for(lambda: lost == [["c2"]], 10)
         await _wait_for(lambda: r.available and r.pid not in (None, first), 20)

@@ -11,11 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import resource
+import shutil
 from typing import Literal, NamedTuple, Protocol
 
 from ucs.core.errors import MediaUnavailable
 
-__all__ = ["Anchored", "Media", "MediaError", "NoMedia", "Party", "run_tool", "stop_process"]
+__all__ = [
+    "Anchored",
+    "Media",
+    "MediaError",
+    "NoMedia",
+    "Party",
+    "engine_command",
+    "no_core_files",
+    "run_tool",
+    "stop_process",
+]
 
 Party = Literal["far", "agent", "supervisor", "coach-agent", "coach-supervisor"]
 """Which side of a call: the outside (or simulated) caller, the agent's side, a supervisor
@@ -31,6 +44,28 @@ class Anchored(NamedTuple):
     ip: str
     port: int
     dtmf: int | None = None
+
+
+def engine_command() -> list[str]:
+    """What an engine's command (Janus, rtpengine) begins with. The engine goes with the server
+    even when the server is killed (kill -9): the kernel kills it when its parent dies
+    (util-linux's setpriv sets that and execs). SIGKILL: after a SIGTERM Janus's clean
+    shutdown hung for good now and then (2 of 3 servers killed while it started, on a loaded
+    machine: "Leaving Janus requests handler thread", and nothing more), an orphan holding its
+    ports; nobody is left to wait for it anyway. Run as root, the engine also loses the one
+    capability that could lift ``no_core_files``'s limit."""
+    if shutil.which("setpriv") is None:
+        return []
+    keep = ["--bounding-set", "-sys_resource"] if os.geteuid() == 0 else []
+    return ["setpriv", "--pdeathsig", "KILL", *keep]
+
+
+def no_core_files() -> None:
+    """Run in an engine's child before it execs: it writes no core file. Janus lifts its own
+    limit to unlimited as it starts, and one that crashed (it happened as a benchmark stopped
+    it) wrote 5 GB into the server's working directory; a hard limit of 0 is one it cannot
+    lift without ``CAP_SYS_RESOURCE`` (``engine_command``)."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 async def run_tool(*command: str) -> tuple[int, bytes]:

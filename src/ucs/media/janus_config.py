@@ -9,10 +9,11 @@ interface ICE may use come from the settings.
 from __future__ import annotations
 
 import os
-import shutil
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ucs.media.base import engine_command
 
 __all__ = ["JanusConfig", "write_config"]
 
@@ -45,14 +46,8 @@ class JanusConfig:
 
     def command(self) -> list[str]:
         main = self.runtime_dir / "janus.jcfg"
-        # Janus goes with the server even when the server is killed (kill -9): the kernel
-        # kills it when its parent dies (util-linux's setpriv sets that and execs). SIGKILL:
-        # after a SIGTERM its clean shutdown hung for good now and then (2 of 3 servers killed
-        # while it started, on a loaded machine: "Leaving Janus requests handler thread", and
-        # nothing more), an orphan holding its ports; nobody is left to wait for it anyway.
-        orphan = ["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else []
         return [
-            *orphan,
+            *engine_command(),
             *self.prefix,
             self.binary,
             f"--config={main}",

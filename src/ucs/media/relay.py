@@ -45,7 +45,7 @@ from typing import Any
 import orjson
 
 from ucs.core.events import KEYS
-from ucs.media.base import MediaError, stop_process
+from ucs.media.base import MediaError, engine_command, no_core_files, stop_process
 from ucs.media.rtp import local_address_towards
 from ucs.media.sdp import audio_of, engine_sdp
 
@@ -157,10 +157,8 @@ class RelayConfig:
         return self.runtime_dir / "rtpengine.log"
 
     def command(self, control: int, keys: int, ports: tuple[int, int]) -> list[str]:
-        # As Janus: goes with the server even when the server is killed (kill -9).
-        orphan = ["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else []
         return [
-            *orphan,
+            *engine_command(),
             *self.prefix,
             self.binary,
             "--config-file=none",  # not Debian's /etc/rtpengine: its fixed ports, its recording
@@ -482,6 +480,7 @@ class Relay:
                 stdout=subprocess.DEVNULL,
                 stderr=out,
                 start_new_session=True,
+                preexec_fn=no_core_files,
             )
         _, control = await loop.create_datagram_endpoint(
             _Control, remote_addr=(self.config.control_ip, control_port)

@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from ucs.media.base import MediaError, stop_process
+from ucs.media.base import MediaError, no_core_files, stop_process
 from ucs.media.janus_api import KEEPALIVE, JanusClient
 from ucs.media.janus_config import JanusConfig, write_config
 
@@ -107,6 +107,7 @@ class Supervisor:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C of the server's terminal is the server's to handle
+            preexec_fn=no_core_files,
         )
         while not cfg.socket.exists():
             if self.process.returncode is not None:
