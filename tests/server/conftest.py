@@ -31,9 +31,11 @@ def anyio_backend() -> str:
 @contextlib.asynccontextmanager
 async def serving(tmp_path: Path, **settings: Any) -> AsyncIterator[Running]:
     """The demo server on a free loopback port, as ``ucs serve`` runs it (its listener), with
-    ``settings`` (limits and such) changed."""
+    ``settings`` (limits and such; ``demo=False`` for a server without the demo) changed."""
     port = free_port()
-    config = Settings(port=port, demo=True, db=f"sqlite:///{tmp_path}/ucs.db", **settings)
+    config = Settings(
+        **{"port": port, "demo": True, "db": f"sqlite:///{tmp_path}/ucs.db", **settings}
+    )
     server = build_server(config)
     uv = uvicorn.Server(
         uvicorn.Config(

@@ -53,7 +53,7 @@ from ucs.storage.lease import Keeper, Lease
 from ucs.storage.store import Health, Store, TokenIssued, TokensRevoked
 from ucs.switch.base import Switch
 from ucs.switch.simulated import SimulatedSwitch
-from ucs.web import cluster, demo_ring, handoff
+from ucs.web import cluster, demo_ring, handoff, home
 from ucs.web.admission import Admission
 from ucs.web.api import (
     admin,
@@ -664,6 +664,7 @@ def create_app(server: Server) -> ASGIApp:
 
         app.include_router(demo_ring.router)
         app.mount("/demo/crm", StaticFiles(directory=_DEMO_CRM, html=True), name="demo-crm")
+    app.include_router(home.router)
     app.include_router(sim.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
