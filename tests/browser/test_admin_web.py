@@ -155,33 +155,35 @@ async def test_a_superuser_manages_the_center_and_refusals_show_by_field(
 async def test_the_admin_token_signs_in_and_the_pages_look_right(
     browser: Any, running: Running
 ) -> None:
-    for width in (360, 1280):
-        for scheme in ("light", "dark"):
-            page = await _page(browser, running, width=width, color_scheme=scheme)
-            await page.fill("#login-token-token", "not-the-token")
-            await page.click("#login-token button[type=submit]")
-            await page.wait_for_function(
-                "document.querySelector('#login-token [data-error=\"\"]').textContent"
-            )
-            assert "not the admin token" in await _error(page, "login-token", "")
-            await page.fill("#login-token-token", "demo-admin-token")
-            await page.click("#login-token button[type=submit]")
-            await page.wait_for_selector("header strong:text-is('admin')")
-            for lang in ("en", "cs"):
-                if lang == "cs":
-                    await page.click("[data-lang]")
-                    await page.wait_for_selector("h1:text-is('Správa ucs')")
-                for name in ("agents", "queues", "audit"):
-                    await page.click(f"nav button[data-page={name}]")
-                    await page.wait_for_selector(f"nav button[data-page={name}][aria-current=page]")
-                    await page.wait_for_selector("main section.card")
-                    shot = SHOTS / f"admin-{name}-{width}-{scheme}-{lang}.png"
-                    await page.screenshot(path=str(shot), full_page=True)
-                    # Nothing wider than the window (no clipped or hidden columns but tables,
-                    # which scroll inside their card).
-                    wide = await page.evaluate(
-                        "document.documentElement.scrollWidth > window.innerWidth + 1"
-                    )
-                    assert not wide, (name, width, lang)
-            await page.click("[data-lang]")  # back to English for the next round
-            await page.context.close()
+    for width, scheme in ((360, "light"), (360, "dark"), (1024, "light"), (1280, "dark")):
+        page = await _page(browser, running, width=width, color_scheme=scheme)
+        await page.fill("#login-token-token", "not-the-token")
+        await page.click("#login-token button[type=submit]")
+        await page.wait_for_function(
+            "document.querySelector('#login-token [data-error=\"\"]').textContent"
+        )
+        assert "not the admin token" in await _error(page, "login-token", "")
+        await page.fill("#login-token-token", "demo-admin-token")
+        await page.click("#login-token button[type=submit]")
+        await page.wait_for_selector("header strong:text-is('admin')")
+        for lang in ("en", "cs"):
+            if lang == "cs":
+                await page.click("[data-lang]")
+                await page.wait_for_selector("h1:text-is('Správa ucs')")
+            for name in ("agents", "queues", "audit"):
+                await page.click(f"nav button[data-page={name}]")
+                await page.wait_for_selector(f"nav button[data-page={name}][aria-current=page]")
+                await page.wait_for_selector("main section.card")
+                shot = SHOTS / f"admin-{name}-{width}-{scheme}-{lang}.png"
+                await page.screenshot(path=str(shot), full_page=True)
+                # Nothing wider than the window, nor than its card: a table too wide (the
+                # queues' at 1024 px hid its Remove buttons behind a sideways scroll)
+                # becomes a list of records.
+                wide = await page.evaluate(
+                    "document.documentElement.scrollWidth > window.innerWidth + 1 || "
+                    "[...document.querySelectorAll('section.card')]"
+                    ".some((c) => c.scrollWidth > c.clientWidth + 1)"
+                )
+                assert not wide, (name, width, lang)
+        await page.click("[data-lang]")  # back to English for the next round
+        await page.context.close()

@@ -162,6 +162,32 @@ class Admin {
   }
 }
 
+// A table wider than its card (any on a phone, the queues' eleven columns on a laptop, more so
+// in Czech) becomes a list of records, one field a line, rather than hiding its last columns
+// and their buttons behind a sideways scroll. Measured, since the width depends on the
+// language and the data; again whenever the page changes (a view drawn later, the members of
+// a queue) or the window is resized.
+function fitTables(root) {
+  for (const table of root.querySelectorAll("section.card table")) {
+    table.classList.remove("stacked");
+    const card = table.parentElement;
+    const style = getComputedStyle(card);
+    const room = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (table.scrollWidth > room + 1) table.classList.add("stacked");
+  }
+}
+function watchTables(root) {
+  let pending = false;
+  const fit = () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; fitTables(root); });
+  };
+  new MutationObserver(fit).observe(root, { childList: true, subtree: true });
+  window.addEventListener("resize", fit);
+}
+
 export { ADMIN_TEXT };
+watchTables(document.getElementById("admin"));
 window.ucsAdmin = new Admin(document.getElementById("admin"));
 window.ucsAdmin.start();
