@@ -101,6 +101,15 @@ async def test_a_supervisor_reads_the_day_in_charts_and_tables(
         await page.fill("input[name=to]", "2026-11-24")
         await page.click("form.period button[type=submit]")
         await page.wait_for_selector(".error:has-text('2026-11-25')")
+
+        # A period with no calls: a line in each chart's card, not three empty frames.
+        await page.fill("input[name=from]", "2026-11-20")
+        await page.fill("input[name=to]", "2026-11-20")
+        await page.click("form.period button[type=submit]")
+        await page.wait_for_selector("#sl-chart .nothing")
+        for chart in ("#sl-chart", "#abandoned-chart", "#aht-chart"):
+            box = await page.locator(chart).bounding_box()
+            assert box is not None and box["height"] < 80, (chart, box)
         await page.close()
 
 
