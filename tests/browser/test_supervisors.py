@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser.conftest import CHROMIUM
@@ -150,6 +151,47 @@ async def test_the_supervisors_tab_shows_queues_and_agents_live(
         assert await ui.locator("[data-desk]").is_visible()
     finally:
         await agent.close()
+
+
+async def test_the_team_is_in_the_order_a_person_reads_names(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    """By name: "Agent 9" before "Agent 10" (numbers as numbers), and in Czech "Cyril" before
+    "Čeněk" before "Dana" (Czech letters where Czech puts them)."""
+    admin = {"Authorization": "Bearer demo-admin-token"}
+    async with httpx.AsyncClient(base_url=running.url, headers=admin) as http:
+        for n, (first, last) in enumerate(
+            (
+                ("Agent 10", "Zeman"),
+                ("Agent 9", "Zeman"),
+                ("Čeněk", "Malý"),
+                ("Dana", "Malá"),
+                ("Cyril", "Malý"),
+            )
+        ):
+            body = {
+                "username": f"sorted{n}",
+                "password": "long-enough-1",
+                "firstname": first,
+                "lastname": last,
+                "memberships": [{"queue": 2}],
+            }
+            assert (await http.post("/api/agents", json=body)).status_code == 201, body
+    page = await open_page(browser, crm, running, headless=False)
+    await _ready(page, "supervisor", "supervisor-pass", "phone4")
+    ui = page.locator("ucs-operator")
+    await ui.locator("[data-tab='team']").click()
+    await ui.locator("[data-team-agent]").first.wait_for()
+
+    async def names() -> list[str]:
+        cells = await ui.locator("[data-team-agent] td:first-child b").all_inner_texts()
+        return [n for n in cells if n.split()[0] in ("Agent", "Čeněk", "Dana", "Cyril")]
+
+    assert (await names())[:2] == ["Agent 9 Zeman", "Agent 10 Zeman"]
+    await ui.locator("[data-lang]").click()
+    await ui.locator("[data-tab='team']").click()
+    await ui.locator("[data-team-agent]").first.wait_for()
+    assert [n.split()[0] for n in await names()][2:] == ["Cyril", "Čeněk", "Dana"]
 
 
 async def test_an_agent_who_supervises_nothing_has_no_team_tab(

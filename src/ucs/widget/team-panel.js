@@ -38,6 +38,7 @@ export const TEAM_STYLE = `
 .team .monitor button[aria-pressed="true"] { background: var(--accent); border-color: var(--accent); color: var(--card); }
 .monitoring { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 .monitoring span { flex: 1; }
+.team .pill { border-radius: 8px; } /* "Not ready · Lunch" on two lines: a rounded box, not a blob */
 `;
 
 const ORDER = { READY: 0, ACW: 1, AUX: 2, OFFLINE: 3 };
@@ -47,9 +48,15 @@ function slClass(sl) {
   return sl < 80 ? "sl-bad" : "sl-ok";
 }
 
+const COLLATORS = new Map();
+function collator(lang) {
+  if (!COLLATORS.has(lang)) COLLATORS.set(lang, new Intl.Collator(lang, { numeric: true, sensitivity: "base" }));
+  return COLLATORS.get(lang);
+}
+
 /** The panel's HTML for ``team`` (null: not loaded yet); ``tr`` translates, ``esc`` escapes,
- * ``clock`` formats seconds, ``state`` holds the chosen sort and filter. */
-export function teamHtml(team, { tr, esc, clock, state, now, monitoring = null }) {
+ * ``clock`` formats seconds, ``state`` holds the chosen sort and filter, ``lang`` orders names. */
+export function teamHtml(team, { tr, esc, clock, state, now, monitoring = null, lang = "en" }) {
   if (!team) return `<div class="card team muted">${esc(tr("loading"))}</div>`;
   // The queue filter: a queue that left the view (the directory changed) no longer narrows it.
   const queue = team.queues.some((q) => String(q.queue_id) === state.queue) ? Number(state.queue) : null;
@@ -59,12 +66,15 @@ export function teamHtml(team, { tr, esc, clock, state, now, monitoring = null }
     <td class="n ${slClass(q.service_level)}">${q.service_level === null ? "–" : `${Math.round(q.service_level)} %`}</td></tr>`).join("");
   const shown = team.agents.filter((a) => (!state.status || a.status === state.status)
     && (queue === null || (a.queues || []).includes(queue)));
-  const key = {
-    name: (a) => a.displayname.toLowerCase(),
-    status: (a) => `${ORDER[a.status] ?? 9}${a.displayname.toLowerCase()}`,
-    time: (a) => -(now - a.status_since),
-  }[state.sort] || ((a) => a.displayname.toLowerCase());
-  shown.sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
+  // Names in the order a person expects: "Agent 5" before "Agent 10", "Černý" after "Cyril".
+  const names = collator(lang);
+  const byName = (x, y) => names.compare(x.displayname, y.displayname);
+  const order = {
+    name: byName,
+    status: (x, y) => (ORDER[x.status] ?? 9) - (ORDER[y.status] ?? 9) || byName(x, y),
+    time: (x, y) => x.status_since - y.status_since || byName(x, y),
+  }[state.sort] || byName;
+  shown.sort(order);
   const agents = shown.map((a) => {
     const call = a.call;
     const party = call

@@ -375,7 +375,7 @@ class UcsOperator extends HTMLElement {
     const refocus = mark ? `[${mark.name}="${CSS.escape(mark.value)}"]` : null;
     // A push redraws the panel: tables scrolled sideways stay where the supervisor put them.
     const scrolled = new Map([...panel.querySelectorAll("[data-team-scroll]")].map((el) => [el.dataset.teamScroll, el.scrollLeft]));
-    panel.innerHTML = teamHtml(c.team, { tr: (k) => this.tr(k), esc, clock, state: this.teamState, now: Date.now() / 1000, monitoring: c.monitoring });
+    panel.innerHTML = teamHtml(c.team, { tr: (k) => this.tr(k), esc, clock, state: this.teamState, now: Date.now() / 1000, monitoring: c.monitoring, lang: c.lang });
     for (const el of panel.querySelectorAll("[data-team-scroll]")) el.scrollLeft = scrolled.get(el.dataset.teamScroll) || 0;
     watchScrollers(panel);
     for (const b of panel.querySelectorAll("[data-monitor]")) b.onclick = () => this.act(c.api[b.dataset.monitor](Number(b.dataset.user)));
