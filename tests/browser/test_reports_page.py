@@ -5,6 +5,9 @@ wallboard signed in by the same supervisor shows their team only."""
 
 from __future__ import annotations
 
+import math
+import struct
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +16,11 @@ import pytest
 
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import SHOTS
-from tests.conftest import PRAGUE
+from tests.conftest import MORNING, PRAGUE
 from tests.server.conftest import Running, serving
 from tests.server.test_reports import DAY, a_morning
+from ucs.storage import recordings as index
+from ucs.storage.schema import agents_cell
 
 pytestmark = [
     pytest.mark.anyio,
@@ -150,4 +155,82 @@ async def test_agents_are_refused_and_the_wallboard_shows_a_supervisors_team(
         assert await page.locator(".queue").count() == 1  # Sales only
         names = await page.locator(".agent .name").all_inner_texts()
         assert len(names) == 3 and not any("agent2" in n for n in names)  # agent2: not in Sales
+        await page.close()
+
+
+def _a_recording(
+    folder: Path, uid: str, queue: int, agent: tuple[int, str], start: float
+) -> dict[str, Any]:
+    """A recorded call as the recorder leaves it: a stereo WAV of 1.5 s (440 Hz left, 1 kHz
+    right) in the recordings folder, and its row in the index."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(folder / f"{uid}.wav"), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(
+            b"".join(
+                struct.pack(
+                    "<hh",
+                    int(8000 * math.sin(2 * math.pi * 440 * n / 8000)),
+                    int(8000 * math.sin(2 * math.pi * 1000 * n / 8000)),
+                )
+                for n in range(12_000)
+            )
+        )
+    return {
+        "uniqueid": uid,
+        "agent_id": agent[0],
+        "agent": agent[1],
+        "agents": agents_cell([agent]),
+        "queue_id": queue,
+        "start": start,
+        "seconds": 1.5,
+        "bytes": (folder / f"{uid}.wav").stat().st_size,
+        "path": f"{uid}.wav",
+    }
+
+
+async def test_a_supervisor_plays_and_downloads_the_recordings_of_their_queues(
+    browser: Any, tmp_path: Path
+) -> None:
+    """The period's recordings under the tables: those of the supervisor's queues only, played
+    in the page (the WAV fetched with the sign-in's token) or saved as a file."""
+    folder = tmp_path / "recordings"
+    async with serving(tmp_path, tz=PRAGUE, recordings_dir=str(folder)) as running:
+        await _lead(running)
+        engine = running.server.store.engine
+        index.save(engine, _a_recording(folder, "rec-support", 1, (1, "agent1"), MORNING + 600))
+        index.save(engine, _a_recording(folder, "rec-campaign", 3, (2, "agent2"), MORNING + 900))
+        page = await browser.new_page(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        await _sign_in(page, f"{running.url}/reports/?from={DAY}&to={DAY}&lang=en")
+        table = page.locator("#recordings-table")
+        await table.wait_for()
+        rows = table.locator("tbody tr")
+        assert await rows.count() == 1  # Campaign's is not lead's to hear
+        text = await rows.first.inner_text()
+        assert "Support" in text and "Alice Nováková" in text and "0:00:02" in text
+        assert "2026-11-24 08:10:00" in text  # the server's time (Prague), as the tables say
+        await rows.first.locator("button[data-play]").click()
+        player = page.locator("audio[data-player]")
+        await player.wait_for(state="visible")
+        await page.wait_for_function("document.querySelector('audio[data-player]').readyState >= 1")
+        seconds = await player.evaluate("(a) => a.duration")
+        assert abs(seconds - 1.5) < 0.05  # the recording itself, decoded by the browser
+        assert "Alice Nováková" in await page.locator("[data-playing]").inner_text()
+        async with page.expect_download() as info:
+            await rows.first.locator("button[data-save]").click()
+        download = await info.value
+        assert download.suggested_filename == "rec-support.wav"
+        saved = tmp_path / "saved.wav"
+        await download.save_as(saved)
+        assert saved.read_bytes() == (folder / "rec-support.wav").read_bytes()
+        await page.screenshot(path=str(SHOTS / "reports-recordings.png"), full_page=True)
+        # Another day: none.
+        await page.fill("input[name=from]", "2026-11-20")
+        await page.fill("input[name=to]", "2026-11-20")
+        await page.click("form.period button[type=submit]")
+        await page.wait_for_selector("#recordings .nothing")
         await page.close()

@@ -135,6 +135,8 @@ class Reports {
           <button type="button" data-csv="queues">${esc(this.tr("csvQueues"))}</button></div><div class="scroll" id="queues"></div></section>
         <section class="card"><div class="table-head"><h2>${esc(this.tr("agentsTable"))}</h2>
           <button type="button" data-csv="agents">${esc(this.tr("csvAgents"))}</button></div><div class="scroll" id="agents"></div></section>
+        <section class="card"><h2>${esc(this.tr("recordings"))}</h2><div class="scroll" id="recordings"></div>
+          <p class="playing" data-playing aria-live="polite"></p><audio controls hidden data-player></audio></section>
       </div>`;
     root.querySelector("[data-lang]").onclick = () => this.switchLanguage(() => { this.render(); this.draw(); });
     root.querySelector("[data-theme]").onclick = () => {
@@ -157,6 +159,12 @@ class Reports {
       this.load();
     };
     for (const button of root.querySelectorAll("[data-csv]")) button.onclick = () => this.download(button.dataset.csv);
+    root.querySelector("#recordings").onclick = (event) => {
+      const button = event.target.closest("button[data-play], button[data-save]");
+      if (!button) return;
+      if (button.dataset.play) this.play(button.dataset.play, button.dataset.what);
+      else this.save(`/api/recordings/${encodeURIComponent(button.dataset.save)}`, `${button.dataset.save}.wav`);
+    };
   }
 
   query(kind, csv = false) {
@@ -171,8 +179,11 @@ class Reports {
     const shown = root.querySelector(".error");
     shown.textContent = this.tr("loading");
     try {
+      const q = new URLSearchParams({ from: this.period.from, to: this.period.to });
+      // A server without recordings, or a refusal of them alone, leaves the reports whole.
+      const recordings = this.api.get(`/api/recordings?${q}`).catch((err) => err);
       const [queues, agents] = await Promise.all([this.api.get(this.query("queues")), this.api.get(this.query("agents"))]);
-      this.data = { queues, agents };
+      this.data = { queues, agents, recordings: await recordings };
       shown.textContent = "";
     } catch (err) {
       this.data = null;
@@ -183,14 +194,23 @@ class Reports {
     return undefined;
   }
 
-  // The CSV as a file: fetched with the sign-in's token (a link cannot carry it), then saved.
-  async download(kind) {
-    const r = await fetch(this.query(kind, true), { headers: { Authorization: `Bearer ${this.api.token}` } });
-    if (!r.ok) {
-      root.querySelector(".error").textContent = this.tr(r.status === 403 ? "agentOnly" : "unreachable");
-      return;
-    }
-    const name = (/filename="([^"]+)"/.exec(r.headers.get("content-disposition") || "") || [])[1] || `${kind}.csv`;
+  download(kind) {
+    return this.save(this.query(kind, true), `${kind}.csv`);
+  }
+
+  // A file (a CSV, a recording) fetched with the sign-in's token (a link cannot carry it);
+  // null, with the reason shown, when it is refused.
+  async fetchFile(path) {
+    const r = await fetch(path, { headers: { Authorization: `Bearer ${this.api.token}` } });
+    if (r.ok) return r;
+    root.querySelector(".error").textContent = this.tr(r.status === 403 ? "agentOnly" : "unreachable");
+    return null;
+  }
+
+  async save(path, fallback) {
+    const r = await this.fetchFile(path);
+    if (!r) return;
+    const name = (/filename="([^"]+)"/.exec(r.headers.get("content-disposition") || "") || [])[1] || fallback;
     const link = document.createElement("a");
     link.href = URL.createObjectURL(await r.blob());
     link.download = name;
@@ -198,6 +218,19 @@ class Reports {
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+
+  // A recording played in the page: its WAV fetched with the token, then given to <audio>.
+  async play(uniqueid, what) {
+    const r = await this.fetchFile(`/api/recordings/${encodeURIComponent(uniqueid)}`);
+    if (!r) return;
+    const player = root.querySelector("[data-player]");
+    if (player.src) URL.revokeObjectURL(player.src);
+    player.src = URL.createObjectURL(await r.blob());
+    player.hidden = false;
+    player.dataset.uniqueid = uniqueid;
+    root.querySelector("[data-playing]").textContent = this.tr("playing", { what });
+    await player.play().catch(() => null); // refused without a gesture: the controls are there
   }
 
   destroyCharts() {
@@ -234,6 +267,44 @@ class Reports {
       key === "start" ? row.start.replace("T", " ").slice(0, this.period.interval === "day" ? 10 : 16) : row[key]);
     this.table("agents", AGENT_COLUMNS, agents, (row, key) =>
       key.endsWith("time") ? duration(row[key]) : row[key]);
+    this.recordings(this.data.recordings, new Map([...byQueue].map(([id, q]) => [id, q.name])));
+  }
+
+  // A moment as the reports say their intervals: the server's local time ("2026-11-24 08:10:05"),
+  // by the UTC offset of the report's interval that holds it (its start says it, DST
+  // included); the browser's own time zone for one outside every interval.
+  serverTime(t) {
+    const row = ((this.data && this.data.queues) || []).find((r) => Date.parse(r.start) <= t * 1000 && t * 1000 < Date.parse(r.end));
+    const offset = row && /([+-])(\d\d):(\d\d)$/.exec(row.start);
+    const minutes = offset ? (offset[1] === "-" ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : -new Date(t * 1000).getTimezoneOffset();
+    return new Date(t * 1000 + minutes * 60000).toISOString().slice(0, 19).replace("T", " ");
+  }
+
+  // The period's recordings (of the queues this sign-in supervises: the server's rule), each
+  // to play here or download as its WAV.
+  recordings(found, queueNames) {
+    const box = root.querySelector("#recordings");
+    if (!Array.isArray(found)) {
+      box.innerHTML = `<p class="nothing">${esc(this.tr("recordingsUnavailable", { detail: (found && found.message) || this.tr("unreachable") }))}</p>`;
+      return;
+    }
+    if (!found.length) {
+      box.innerHTML = `<p class="nothing">${esc(this.tr("noRecordings"))}</p>`;
+      return;
+    }
+    const when = (t) => this.serverTime(t);
+    const names = new Map((this.data.agents || []).map((a) => [a.username, a.displayname || a.username]));
+    const head = ["recStart", "queue", "recAgents", "recLength"].map((k, i) => `<th scope="col" class="${i < 3 ? "text" : ""}">${esc(this.tr(k))}</th>`).join("");
+    const rows = [...found].reverse().map((r) => {
+      const queue = r.queue === null || r.queue === undefined ? "–" : queueNames.get(r.queue) || `#${r.queue}`;
+      const agents = (r.agents && r.agents.length ? r.agents : [r.agent]).filter(Boolean).map((u) => names.get(u) || u).join(", ") || "–";
+      const what = `${when(r.start)}, ${agents}`;
+      return `<tr data-recording="${esc(r.uniqueid)}"><td class="text">${esc(when(r.start))}</td><td class="text">${esc(queue)}</td>
+        <td class="text">${esc(agents)}</td><td>${esc(duration(r.seconds))}</td>
+        <td class="text actions"><button type="button" data-play="${esc(r.uniqueid)}" data-what="${esc(what)}">${esc(this.tr("play"))}</button>
+        <button type="button" data-save="${esc(r.uniqueid)}">${esc(this.tr("download"))}</button></td></tr>`;
+    }).join("");
+    box.innerHTML = `<table id="recordings-table"><thead><tr>${head}<th scope="col"><span class="sr-only">${esc(this.tr("play"))}</span></th></tr></thead><tbody>${rows}</tbody></table>`;
   }
 
   axes(values, incrs) {

@@ -225,6 +225,9 @@ export const REPORTS_TEXT = {
     acwtime: "Wrap-up", auxtime: "Not ready", readytime: "Ready", loggedtime: "Logged in",
     occupancy: "Occupancy %", nothing: "No calls in this period.", talk: "Talk", wrapUp: "Wrap-up",
     signedInAs: "Signed in as {who}", badPeriod: "Check the dates: {detail}",
+    recordings: "Recordings", recStart: "Started", recAgents: "Agents", recLength: "Length",
+    play: "Play", download: "Download", noRecordings: "No recordings in this period.",
+    playing: "Playing: {what}", recordingsUnavailable: "The recordings cannot be listed: {detail}",
   },
   cs: {
     title: "Přehledy", signIn: "Přihlásit", username: "Uživatelské jméno (supervizor nebo správce)",
@@ -241,5 +244,8 @@ export const REPORTS_TEXT = {
     acwtime: "Dopracování", auxtime: "Pauza", readytime: "K dispozici", loggedtime: "Přihlášení",
     occupancy: "Vytížení %", nothing: "V tomto období nebyly žádné hovory.", talk: "Hovor", wrapUp: "Dopracování",
     signedInAs: "Účet: {who}", badPeriod: "Zkontrolujte data: {detail}",
+    recordings: "Nahrávky", recStart: "Začátek", recAgents: "Operátoři", recLength: "Délka",
+    play: "Přehrát", download: "Stáhnout", noRecordings: "V tomto období nejsou žádné nahrávky.",
+    playing: "Přehrává se: {what}", recordingsUnavailable: "Nahrávky nelze vypsat: {detail}",
   },
 };
