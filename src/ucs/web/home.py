@@ -51,10 +51,15 @@ _GROUPS: tuple[tuple[tuple[str, str], tuple[Link, ...]], ...] = (
             ),
             Link(
                 "/reports/",
-                ("Reports", "Service level, abandoned calls, handle time per queue and agent."),
+                (
+                    "Reports",
+                    "Service level, abandoned calls, handle time per queue and agent; the "
+                    "recordings, to play.",
+                ),
                 (
                     "Přehledy",
-                    "Úroveň služby, opuštěné hovory, doba vyřízení po frontách a operátorech.",
+                    "Úroveň služby, opuštěné hovory, doba vyřízení po frontách a operátorech; "
+                    "nahrávky k poslechu.",
                 ),
             ),
         ),
