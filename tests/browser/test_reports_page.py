@@ -213,6 +213,7 @@ async def test_a_supervisor_plays_and_downloads_the_recordings_of_their_queues(
         text = await rows.first.inner_text()
         assert "Support" in text and "Alice Nováková" in text and "0:00:02" in text
         assert "2026-11-24 08:10:00" in text  # the server's time (Prague), as the tables say
+        assert await rows.first.locator("button[data-remove]").count() == 0  # admins delete
         await rows.first.locator("button[data-play]").click()
         player = page.locator("audio[data-player]")
         await player.wait_for(state="visible")
@@ -233,4 +234,29 @@ async def test_a_supervisor_plays_and_downloads_the_recordings_of_their_queues(
         await page.fill("input[name=to]", "2026-11-20")
         await page.click("form.period button[type=submit]")
         await page.wait_for_selector("#recordings .nothing")
+        await page.close()
+
+        # The admin token (or a superuser) sees both and deletes one, once it is confirmed.
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        asked: list[str] = []
+
+        async def answer(dialog: Any) -> None:
+            asked.append(dialog.message)
+            await (dialog.dismiss() if len(asked) == 1 else dialog.accept())
+
+        page.on("dialog", answer)
+        url = f"{running.url}/reports/?from={DAY}&to={DAY}&lang=en&token=demo-admin-token"
+        await page.goto(url)
+        campaign = page.locator("tr[data-recording='rec-campaign']")
+        await campaign.wait_for()
+        assert await page.locator("#recordings-table tbody tr").count() == 2
+        await campaign.locator("button[data-remove]").click()  # dismissed: nothing happens
+        await page.wait_for_timeout(300)
+        assert (folder / "rec-campaign.wav").exists() and await campaign.count() == 1
+        await campaign.locator("button[data-remove]").click()
+        await campaign.wait_for(state="detached")
+        assert "Delete the recording of 2026-11-24 08:15:00" in asked[1]
+        assert not (folder / "rec-campaign.wav").exists()
+        assert index.find(engine, "rec-campaign") is None
+        assert await page.locator("#recordings-table tbody tr").count() == 1
         await page.close()

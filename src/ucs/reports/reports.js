@@ -58,6 +58,7 @@ class Reports {
     try {
       const me = await this.api.get("/api/admin/me");
       this.who = me.actor;
+      this.role = me.role; // "admin" (the token, a superuser) may delete recordings
     } catch (err) {
       this.api.signedOut();
       return this.login(err instanceof ApiError && err.status === 401 ? this.tr("refused") : this.tr("unreachable"));
@@ -160,10 +161,11 @@ class Reports {
     };
     for (const button of root.querySelectorAll("[data-csv]")) button.onclick = () => this.download(button.dataset.csv);
     root.querySelector("#recordings").onclick = (event) => {
-      const button = event.target.closest("button[data-play], button[data-save]");
+      const button = event.target.closest("button[data-play], button[data-save], button[data-remove]");
       if (!button) return;
       if (button.dataset.play) this.play(button.dataset.play, button.dataset.what);
-      else this.save(`/api/recordings/${encodeURIComponent(button.dataset.save)}`, `${button.dataset.save}.wav`);
+      else if (button.dataset.save) this.save(`/api/recordings/${encodeURIComponent(button.dataset.save)}`, `${button.dataset.save}.wav`);
+      else this.remove(button.dataset.remove, button.dataset.what);
     };
   }
 
@@ -231,6 +233,18 @@ class Reports {
     player.dataset.uniqueid = uniqueid;
     root.querySelector("[data-playing]").textContent = this.tr("playing", { what });
     await player.play().catch(() => null); // refused without a gesture: the controls are there
+  }
+
+  // A recording deleted (an administrator's: the token or a superuser), once confirmed.
+  async remove(uniqueid, what) {
+    if (!window.confirm(this.tr("removeRecording", { what }))) return;
+    try {
+      await this.api.remove(`/api/recordings/${encodeURIComponent(uniqueid)}`);
+    } catch (err) {
+      root.querySelector(".error").textContent = err.message || this.tr("unreachable");
+      return;
+    }
+    await this.load();
   }
 
   destroyCharts() {
@@ -302,7 +316,8 @@ class Reports {
       return `<tr data-recording="${esc(r.uniqueid)}"><td class="text">${esc(when(r.start))}</td><td class="text">${esc(queue)}</td>
         <td class="text">${esc(agents)}</td><td>${esc(duration(r.seconds))}</td>
         <td class="text actions"><button type="button" data-play="${esc(r.uniqueid)}" data-what="${esc(what)}">${esc(this.tr("play"))}</button>
-        <button type="button" data-save="${esc(r.uniqueid)}">${esc(this.tr("download"))}</button></td></tr>`;
+        <button type="button" data-save="${esc(r.uniqueid)}">${esc(this.tr("download"))}</button>${this.role === "admin"
+          ? `<button type="button" class="danger" data-remove="${esc(r.uniqueid)}" data-what="${esc(what)}">${esc(this.tr("remove"))}</button>` : ""}</td></tr>`;
     }).join("");
     box.innerHTML = `<table id="recordings-table"><thead><tr>${head}<th scope="col"><span class="sr-only">${esc(this.tr("play"))}</span></th></tr></thead><tbody>${rows}</tbody></table>`;
   }

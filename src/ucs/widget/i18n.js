@@ -228,6 +228,7 @@ export const REPORTS_TEXT = {
     recordings: "Recordings", recStart: "Started", recAgents: "Agents", recLength: "Length",
     play: "Play", download: "Download", noRecordings: "No recordings in this period.",
     playing: "Playing: {what}", recordingsUnavailable: "The recordings cannot be listed: {detail}",
+    remove: "Delete", removeRecording: "Delete the recording of {what}? It cannot be undone.",
   },
   cs: {
     title: "Přehledy", signIn: "Přihlásit", username: "Uživatelské jméno (supervizor nebo správce)",
@@ -247,5 +248,6 @@ export const REPORTS_TEXT = {
     recordings: "Nahrávky", recStart: "Začátek", recAgents: "Operátoři", recLength: "Délka",
     play: "Přehrát", download: "Stáhnout", noRecordings: "V tomto období nejsou žádné nahrávky.",
     playing: "Přehrává se: {what}", recordingsUnavailable: "Nahrávky nelze vypsat: {detail}",
+    remove: "Smazat", removeRecording: "Smazat nahrávku {what}? Nelze to vrátit.",
   },
 };
