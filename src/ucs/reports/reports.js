@@ -230,7 +230,6 @@ class Reports {
     if (player.src) URL.revokeObjectURL(player.src);
     player.src = URL.createObjectURL(await r.blob());
     player.hidden = false;
-    player.dataset.uniqueid = uniqueid;
     root.querySelector("[data-playing]").textContent = this.tr("playing", { what });
     await player.play().catch(() => null); // refused without a gesture: the controls are there
   }
@@ -281,7 +280,7 @@ class Reports {
       key === "start" ? row.start.replace("T", " ").slice(0, this.period.interval === "day" ? 10 : 16) : row[key]);
     this.table("agents", AGENT_COLUMNS, agents, (row, key) =>
       key.endsWith("time") ? duration(row[key]) : row[key]);
-    this.recordings(this.data.recordings, new Map([...byQueue].map(([id, q]) => [id, q.name])));
+    this.recordings(this.data.recordings, byQueue);
   }
 
   // A moment as the reports say their intervals: the server's local time ("2026-11-24 08:10:05"),
@@ -296,7 +295,7 @@ class Reports {
 
   // The period's recordings (of the queues this sign-in supervises: the server's rule), each
   // to play here or download as its WAV.
-  recordings(found, queueNames) {
+  recordings(found, byQueue) {
     const box = root.querySelector("#recordings");
     if (!Array.isArray(found)) {
       box.innerHTML = `<p class="nothing">${esc(this.tr("recordingsUnavailable", { detail: (found && found.message) || this.tr("unreachable") }))}</p>`;
@@ -307,10 +306,10 @@ class Reports {
       return;
     }
     const when = (t) => this.serverTime(t);
-    const names = new Map((this.data.agents || []).map((a) => [a.username, a.displayname || a.username]));
+    const names = new Map(this.data.agents.map((a) => [a.username, a.displayname || a.username]));
     const head = ["recStart", "queue", "recAgents", "recLength"].map((k, i) => `<th scope="col" class="${i < 3 ? "text" : ""}">${esc(this.tr(k))}</th>`).join("");
     const rows = [...found].reverse().map((r) => {
-      const queue = r.queue === null || r.queue === undefined ? "–" : queueNames.get(r.queue) || `#${r.queue}`;
+      const queue = r.queue === null || r.queue === undefined ? "–" : byQueue.get(r.queue)?.name || `#${r.queue}`;
       const agents = (r.agents && r.agents.length ? r.agents : [r.agent]).filter(Boolean).map((u) => names.get(u) || u).join(", ") || "–";
       const what = `${when(r.start)}, ${agents}`;
       return `<tr data-recording="${esc(r.uniqueid)}"><td class="text">${esc(when(r.start))}</td><td class="text">${esc(queue)}</td>

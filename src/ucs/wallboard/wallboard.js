@@ -54,12 +54,13 @@ function agentTile(a, now) {
   // say more than "On call" or "Not ready", which the tile's colour says; the whole is the
   // tile's title and what a screen reader reads.
   const shown = (onCall ? number : a.reason) || what;
+  const tail = Boolean(onCall && number); // a number too long loses its start, not its end
   const since = onCall && call.connected ? call.connected : a.status_since;
   const time = a.status === "OFFLINE" && !call ? "" : clock(now - since); // not logged in: no clock
   const label = `${a.displayname}: ${what}${time ? `, ${time}` : ""}`;
   return `<div class="agent ${esc(a.status)}${onCall ? " call" : ""}" data-agent="${a.id}" title="${esc(label)}" role="img" aria-label="${esc(label)}">
     <div class="name">${esc(a.displayname)}</div>
-    <div class="line"><div class="what${onCall && number ? " tail" : ""}">${onCall && number ? `\u200e${esc(shown)}\u200e` : esc(shown)}</div><div class="time">${time}</div></div></div>`;
+    <div class="line"><div class="what${tail ? " tail" : ""}">${tail ? `\u200e${esc(shown)}\u200e` : esc(shown)}</div><div class="time">${time}</div></div></div>`;
 }
 
 class Wallboard {
