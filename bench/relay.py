@@ -1,6 +1,13 @@
 """What rtpengine costs a SIP leg it relays in front of the room (``ucs.media.relay``).
 
-    .venv/bin/python -m bench.relay [LEVELS]      # e.g. 25,50,100,200 (the default)
+    .venv/bin/python -m bench.relay [LEVELS] [WAY]   # e.g. 25,50,100,200 (the default)
+
+WAY is how each leg is used (``WAYS``): ``forward`` (the default: what ucs does today), ``record``
+(rtpengine also writes each leg to a pcap file, ``--recording-method=pcap``: what recording a
+forwarded call would cost), ``play`` (the room sends nothing; rtpengine plays the hold music to
+the phone itself, ``play media``: whether it could be the waiting callers' music), ``chain``
+(legs in pairs, each pair's room sides pointed at each other, ``REPOINT``: a two-party call
+forwarded leg to leg, with no room; its figures are per leg, two a call).
 
 rtpengine (user space, as ``ucs serve`` runs it) relays N legs on loopback, each set up as the
 server sets one up (``Relay.anchor``: the phone's offer with ``telephone-event`` consumed, the
@@ -29,12 +36,29 @@ from bench.rtpload import rtp_worker
 from bench.run import HOST, Config, log, rss_kb, run_baseline
 
 LEVELS = (25, 50, 100, 200)
+WAYS = ("forward", "record", "play", "chain")
+MUSIC = Path("/usr/share/asterisk/moh/macroform-cold_day.wav")
+"""What ``play`` plays (Debian's ``asterisk-moh-opsound-wav``, what ucs's default music is
+made from)."""
+REPOINT = ["port-latching", "endpoint-learning-off"]
+"""With ``answer`` alone (no new ``offer``), what points a leg's room side elsewhere cleanly: the
+phone keeps its port (rtpengine otherwise gives it new ones for a new room address), and the
+old room is dropped from the next packet (else anything sent in the 3 s after the command is
+learnt as the room). docs/media.md, "Next: calls that need no mixing leave Janus"."""
 WINDOW = 10.0
 """Seconds each level is measured, after two to settle."""
 
 
-async def _levels(levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
-    from ucs.media.relay import Relay, RelayConfig
+async def _levels(levels: tuple[int, ...], work: Path, way: str) -> list[dict[str, Any]]:
+    from ucs.media.relay import _PLAIN_RTP, PHONE, ROOM, Relay, RelayConfig
+    from ucs.media.sdp import engine_sdp
+
+    class Recording(RelayConfig):
+        def command(self, control: int, keys: int, ports: tuple[int, int]) -> list[str]:
+            folder = self.runtime_dir / "recordings"
+            folder.mkdir(exist_ok=True)
+            pcap = [f"--recording-dir={folder}", "--recording-method=pcap"]
+            return [*super().command(control, keys, ports), *pcap, "--recording-format=raw"]
 
     ctx = mp.get_context("spawn")
     ends = []
@@ -44,7 +68,8 @@ async def _levels(levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
         proc.start()
         ends.append((parent, proc))
     (phones, _), (room, _) = ends
-    relay = Relay(RelayConfig(HOST, work), lambda *_: None, lambda _: None)
+    config = (Recording if way == "record" else RelayConfig)(HOST, work)
+    relay = Relay(config, lambda *_: None, lambda _: None)
     relay.start()
     rows: list[dict[str, Any]] = []
     try:
@@ -53,6 +78,7 @@ async def _levels(levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
                 await asyncio.sleep(0.05)
         assert relay.pid is not None
         made = 0
+        room_side: dict[int, tuple[str, int]] = {}
         for n in levels:
             phones.send(("bind", n - made))
             room.send(("bind", n - made))
@@ -61,11 +87,22 @@ async def _levels(levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
                 index = made + i
 
                 async def join(at: tuple[str, int], index: int = index, r: int = r) -> Any:
-                    room.send(("send", index, f"{at[0]}:{at[1]}"))
+                    room_side[index] = at
+                    if way in ("forward", "record"):  # (else the phones hear a file, or each other)
+                        room.send(("send", index, f"{at[0]}:{at[1]}"))
                     return HOST, r
 
-                ip, port = await relay.anchor(f"leg{index}", "far", (HOST, p), 0, 101, join)
+                uid = f"leg{index}"
+                ip, port = await relay.anchor(uid, "far", (HOST, p), 0, 101, join)
                 phones.send(("send", index, f"{ip}:{port}"))
+                await _use(relay, relay.legs.calls[uid]["far"], way, PHONE)
+            for a in range(made, n - 1, 2) if way == "chain" else ():
+                for this, other in ((a, a + 1), (a + 1, a)):
+                    callid = relay.legs.calls[f"leg{this}"]["far"]
+                    tags = {"call-id": callid, "from-tag": PHONE, "to-tag": ROOM}
+                    plain = {**_PLAIN_RTP, "flags": [*_PLAIN_RTP["flags"], *REPOINT]}
+                    to = engine_sdp(room_side[other], 0, dtmf=101)
+                    await relay._control.command("answer", **tags, sdp=to, **plain)
             made = n
             await asyncio.sleep(2.0)
             for end, _ in ends:
@@ -80,6 +117,7 @@ async def _levels(levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
             room.send(("window",))
             heard_by_room = room.recv()
             row = {
+                "way": way,
                 "legs": n,
                 "rtpengine_cores": round(cores, 4),
                 "rtpengine_cpu_per_leg_pct": round(100 * cores / n, 3),
@@ -87,6 +125,8 @@ async def _levels(levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
                 "phones": _heard(heard_by_phones),
                 "room": _heard(heard_by_room),
             }
+            if way == "record":
+                row["recorded_mb"] = round(_size(work / "recordings") / 1e6, 1)
             rows.append(row)
             log(f"relay: {json.dumps(row)}")
     finally:
@@ -98,6 +138,19 @@ async def _levels(levels: tuple[int, ...], work: Path) -> list[dict[str, Any]]:
             if rows:
                 rows[-1].setdefault("generators_cpu_s", []).append(row_cpu["cpu_s"])
     return rows
+
+
+async def _use(relay: Any, callid: str, way: str, phone: str) -> None:
+    control = relay._control  # the benchmark asks what ucs does not (yet)
+    if way == "record":
+        await control.command("start recording", **{"call-id": callid})
+    elif way == "play":
+        play = {"call-id": callid, "from-tag": phone, "file": str(MUSIC), "repeat-times": 100}
+        await control.command("play media", **play)
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def _heard(window: dict[str, Any]) -> dict[str, Any]:
@@ -118,8 +171,15 @@ def main() -> int:
         print("relay skipped: rtpengine is not installed (make media-engine)")
         return 0
     levels = tuple(int(x) for x in sys.argv[1].split(",")) if len(sys.argv) > 1 else LEVELS
+    way = sys.argv[2] if len(sys.argv) > 2 else "forward"
+    if way not in WAYS:
+        print(f"relay: WAY is one of {', '.join(WAYS)}, not {way!r}", file=sys.stderr)
+        return 2
+    if way == "play" and not MUSIC.exists():
+        print(f"relay skipped: {MUSIC} is missing (apt-get install asterisk-moh-opsound-wav)")
+        return 0
     with tempfile.TemporaryDirectory(prefix="ucs-bench-relay-") as tmp:
-        for row in asyncio.run(_levels(levels, Path(tmp))):
+        for row in asyncio.run(_levels(levels, Path(tmp), way)):
             print(json.dumps(row), flush=True)
     echo = run_baseline(Config.from_env(), mp.get_context("spawn"), 40_000, 100)
     print(json.dumps({"echo_msgs_per_s": echo["msgs_per_s"]}), flush=True)

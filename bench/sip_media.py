@@ -1,14 +1,15 @@
 """What a SIP call with its audio anchored in Janus costs (``--switch sip --media janus``).
 
-    .venv/bin/python -m bench.sip_media [WAITING] [TALKING]     # defaults: 10 and 4
+    .venv/bin/python -m bench.sip_media [WAITING] [TALKING] [RELAY]  # defaults: 10, 4, auto
 
 ``ucs serve --demo --switch sip --media janus`` in a process of its own; a trunk (this process)
 calls queue 100 ``WAITING`` times (the demo's Support: greeting, music, places: each caller is
 answered at once by the server and hears the music from Janus), then the extensions 1001–1004
 ``TALKING`` times (at most 4: the demo's phones, registered here, answer by themselves: two
-legs in a room). Every leg is a real SIP dialog and a real G.711 RTP stream (a 440 Hz tone from
+legs in a room, or, with ``RELAY`` ``auto``, forwarded leg to leg by rtpengine: ``keys`` keeps
+them in the room). Every leg is a real SIP dialog and a real G.711 RTP stream (a 440 Hz tone from
 the caller, 1 kHz from the phone, ``ucs.media.rtp.RtpPeer``, in this process). Over ``WINDOW``
-seconds at each stage: the CPU of Janus and of the ucs process (from ``/proc``), and what the
+seconds at each stage: the CPU of Janus, rtpengine and the ucs process (``/proc``), and what the
 callers received. A rough figure for a loaded 2-core machine; no ICE, so everything is on
 127.0.0.1 and no root is needed.
 """
@@ -39,10 +40,10 @@ SETTLE = 3.0
 HOST = "127.0.0.1"
 
 
-def _janus(pid: int) -> int | None:
+def _janus(pid: int, name: str = "janus") -> int | None:
     for child in _descendants(pid):
         with contextlib.suppress(OSError):
-            if Path(f"/proc/{child}/comm").read_text().strip() == "janus":
+            if Path(f"/proc/{child}/comm").read_text().strip() == name:
                 return child
     return None
 
@@ -108,21 +109,25 @@ async def _measure(server: int, stage: str, calls: int, rtps: list[RtpPeer]) -> 
     await asyncio.sleep(SETTLE)
     janus = _janus(server)
     assert janus is not None, "no janus under the server"
+    relay = _janus(server, "rtpengine")
     j0, u0, t0 = _cpu(janus), _cpu(server), time.monotonic()
+    r0 = _cpu(relay) if relay is not None else 0
     heard0 = sum(len(r.heard) for r in rtps)
     await asyncio.sleep(WINDOW)
     seconds = time.monotonic() - t0
     j, u = (_cpu(janus) - j0) / seconds, (_cpu(server) - u0) / seconds
+    r = (_cpu(relay) - r0) / seconds if relay is not None else 0.0
     heard = (sum(len(r.heard) for r in rtps) - heard0) / 8000 / seconds
-    row = {"calls": calls, "janus": j * 100, "ucs": u * 100, "legs_heard": heard}
+    row = {"calls": calls, "janus": j * 100, "rtpengine": r * 100, "ucs": u * 100}
+    row["legs_heard"] = heard
     log(
-        f"{stage}: {calls} calls, Janus {j * 100:.1f} % of a core, ucs {u * 100:.1f} %, "
-        f"audio arriving at {heard:.1f} legs' worth"
+        f"{stage}: {calls} calls, Janus {j * 100:.1f} % of a core, rtpengine {r * 100:.1f} %, "
+        f"ucs {u * 100:.1f} %, audio arriving at {heard:.1f} legs' worth"
     )
     return row
 
 
-async def main(waiting: int, talking: int) -> None:
+async def main(waiting: int, talking: int, relay: str) -> None:
     if shutil.which("janus") is None:
         print("janus is not installed (make media-engine)")
         return
@@ -133,6 +138,7 @@ async def main(waiting: int, talking: int) -> None:
     cmd = [sys.executable, "-m", "ucs.cli", "serve", "--demo", "--port", str(port)]
     cmd += ["--db", f"sqlite:///{work / 'ucs.db'}", "--switch", "sip", "--media", "janus"]
     cmd += ["--sip-port", str(sip), "--sip-trunk", f"{HOST}:{trunk.port}"]
+    cmd += ["--media-relay", relay]
     with (work / "server.log").open("wb") as out:
         proc = await asyncio.create_subprocess_exec(*cmd, stdout=out, stderr=subprocess.STDOUT)
     phones: list[asyncio.Task[None]] = []
@@ -151,13 +157,13 @@ async def main(waiting: int, talking: int) -> None:
         for i in range(1, min(talking, 4) + 1):
             dialogs.append((await trunk.call(f"100{i}"))[0])
         rows.append(await _measure(proc.pid, "talking", len(dialogs), trunk.rtps + phone_rtps))
-        idle = rows[0]["janus"]
-        per_waiting = (rows[1]["janus"] - idle) / max(waiting, 1)
         talking_n = len(dialogs) - waiting
-        per_talking = (rows[2]["janus"] - rows[1]["janus"]) / max(talking_n, 1)
+        engines = [row["janus"] + row["rtpengine"] for row in rows]
+        per_waiting = (engines[1] - engines[0]) / max(waiting, 1)
+        per_talking = (engines[2] - engines[1]) / max(talking_n, 1)
         log(
-            f"Janus per call: {per_waiting:.2f} % of a core waiting (one leg and the music), "
-            f"{per_talking:.2f} % talking (two legs); ucs: "
+            f"Janus and rtpengine per call: {per_waiting:.2f} % of a core waiting (one leg and "
+            f"the music), {per_talking:.2f} % talking (two legs); ucs: "
             f"{(rows[2]['ucs'] - rows[0]['ucs']) / max(len(dialogs), 1):.2f} % per call"
         )
         for d in dialogs:
@@ -180,4 +186,5 @@ async def main(waiting: int, talking: int) -> None:
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:3]]
-    asyncio.run(main(*(args + [10, 4][len(args) :])))
+    waiting, talking = args + [10, 4][len(args) :]
+    asyncio.run(main(waiting, talking, sys.argv[3] if len(sys.argv) > 3 else "auto"))

@@ -117,8 +117,9 @@ def serve(
     media_relay: str = typer.Option(
         "auto",
         envvar="UCS_MEDIA_RELAY",
-        help="rtpengine in front of the engine for SIP legs, to read their RFC 4733 keys: "
-        "auto (when installed) or off (docs/media.md).",
+        help="rtpengine in front of the engine for SIP legs: auto (when installed: every "
+        "leg, its RFC 4733 keys read, and calls that need no mixing forwarded by rtpengine "
+        "alone), keys (only legs that send RFC 4733 keys) or off (docs/media.md).",
     ),
     media_relay_ip: str = typer.Option(
         "",

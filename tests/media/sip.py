@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -201,10 +202,10 @@ def heard_by(peer: SipAudio) -> Callable[[], Awaitable[tuple[Samples, int]]]:
 
 @contextlib.asynccontextmanager
 async def sip_media_serving(
-    tmp_path: Path, netns: Netns, default_sounds: Path
+    tmp_path: Path, netns: Netns, default_sounds: Path, **settings: Any
 ) -> AsyncIterator[tuple[Running, Peer]]:
     """The demo server with the SIP switch on loopback and Janus in ``netns``; its trunk is a
-    speaking ``SipAudio`` (440 Hz) on the namespace's host side."""
+    speaking ``SipAudio`` (440 Hz) on the namespace's host side. ``settings``: more of them."""
     sip_port = free_udp_port()
     trunk = await SipAudio.make(CALLER, ("127.0.0.1", sip_port), netns.host_ip, 440.0)
     try:
@@ -215,6 +216,7 @@ async def sip_media_serving(
             switch="sip",
             sip_port=sip_port,
             sip_trunk=f"127.0.0.1:{trunk.port}",
+            **settings,
         ) as server:
             yield server, trunk
     finally:

@@ -37,6 +37,7 @@ from ucs.core.events import Answered, Dtmf, Event, MediaStatus, Transferred
 from ucs.core.ids import UniqueId
 from ucs.core.softphone import is_softphone
 from ucs.media.base import Anchored, MediaError, Party
+from ucs.media.forwarding import ForwardingMedia
 from ucs.media.g711 import tone
 from ucs.media.janus import JanusMedia
 from ucs.media.janus_api import JanusClient
@@ -138,8 +139,8 @@ class Conductor:
         retention_days: float = 0.0,
         phones: bool = False,
         relay_of: Callable[[Conductor], Relay] | None = None,
+        forward: bool = False,
     ) -> None:
-        self.media = JanusMedia()
         self.phones = phones
         """The switch's phones' audio is anchored here (``--switch sip``): their calls are
         muted, held and recorded in the engine."""
@@ -152,7 +153,12 @@ class Conductor:
         self.rtp_ip = rtp_ip
         self.supervisor = supervisor_of(self) if supervisor_of is not None else None
         self.relay = relay_of(self) if relay_of is not None else None
-        """rtpengine in front of the room for SIP legs that send RFC 4733 keys (``relay.py``)."""
+        """rtpengine in front of the room for SIP legs that send RFC 4733 keys (``relay.py``),
+        and with ``forward`` for every SIP leg: a call that needs no mixing is forwarded leg
+        to leg by it (``forwarding.py``)."""
+        self.media = (
+            ForwardingMedia(self.relay) if forward and self.relay is not None else JanusMedia()
+        )
         self.callers: dict[str, RtpPeer] = {}
         self.waiting: dict[str, _Waiting] = {}
         """Calls whose caller hears the queue's sounds, and the sequence playing now."""
@@ -509,14 +515,21 @@ class Conductor:
                 f"a SIP leg is the far party, the agent's side or a supervisor, not {party!r}"
             )
 
+        room_side: list[tuple[str, int]] = []
+
         async def join(at: tuple[str, int]) -> tuple[str, int]:
+            room_side[:] = [at]
             return await self.media.connect_rtp(uid, side, at, codec)
 
-        relay = self.relay
-        if dtmf is not None and side != "supervisor" and relay is not None and relay.available:
+        relay, media = self.relay, self.media
+        forwarding = isinstance(media, ForwardingMedia)
+        relayed = dtmf is not None or forwarding
+        if relayed and side != "supervisor" and relay is not None and relay.available:
             payload = 8 if codec == "pcma" else 0
             ip, port = await relay.anchor(uid, side, address, payload, dtmf, join)
             anchored = Anchored(ip, port, dtmf)
+            if isinstance(media, ForwardingMedia):
+                await media.relayed(uid, side, room_side[0], codec)
         else:
             anchored = Anchored(*await join(address))
         if side == "far":

@@ -93,6 +93,9 @@ class _Room:
     """A whisper to the plain-RTP agent going on: the agent is in the coach room."""
     waiting: int | None = None
     """The shared music room the far party waits in (muted); None: it is in the call's."""
+    vacant: bool = False
+    """The call's rooms are gone from the engine while its audio is forwarded elsewhere
+    (``vacate``): the next request about it makes its room again."""
 
     @property
     def agent_room(self) -> int:
@@ -146,6 +149,43 @@ class JanusMedia:
 
     def has_call(self, uniqueid: str) -> bool:
         return uniqueid in self._rooms
+
+    def forwardable(self, uniqueid: str) -> bool:
+        """Whether the call's room only joins its two sides, plain RTP both, with nothing
+        else to do: no one muted, held, recorded, monitored or waiting with the music, and
+        no other room of the call in use (what the room does then, forwarding, another
+        engine can do: ``ucs.media.forwarding``)."""
+        room = self._rooms.get(uniqueid)
+        return (
+            room is not None
+            and not room.vacant
+            and room.handles.keys() == {"far", "agent"}
+            and room.rtp >= {"far", "agent"}
+            and not any(room.muted.values())
+            and not room.held
+            and room.record_to is None
+            and room.bridge is None
+            and room.waiting is None
+        )
+
+    async def vacate(self, uniqueid: str) -> None:
+        """The call's audio no longer goes through its rooms: its participants leave and its
+        rooms are destroyed (a room's threads cost the engine whether anyone speaks or not),
+        what the call's room knows is kept, and the next request makes the room again."""
+        async with self._lock(uniqueid):
+            room, client = self._rooms.get(uniqueid), self.client
+            if room is None or client is None or room.vacant:
+                return
+            handles = list(room.handles.values())
+            room.handles.clear()
+            room.rtp.clear()
+            rooms = [r for r in (room.id, room.parking, room.coach, room.whisper) if r]
+            room.parking = room.coach = room.whisper = None
+            room.vacant = True
+            for handle in handles:
+                await client.detach(handle)
+            for room_id in rooms:
+                await self._destroy(client, uniqueid, room_id)
 
     # --- Media -------------------------------------------------------------------------------
 
@@ -314,14 +354,19 @@ class JanusMedia:
                         except MediaError as err:
                             log.warning("recording of %s not closed: %s", uniqueid, err)
                     await client.detach(handle)
-                for room_id in (room.id, room.parking, room.coach, room.whisper):
-                    if self._manager is None or room_id is None:
-                        continue
-                    try:
-                        await client.message(self._manager, {"request": "destroy", "room": room_id})
-                    except MediaError as err:
-                        log.warning("room of %s not destroyed: %s", uniqueid, err)
+                main = None if room.vacant else room.id
+                for room_id in (main, room.parking, room.coach, room.whisper):
+                    if room_id is not None:
+                        await self._destroy(client, uniqueid, room_id)
         self._locks.pop(uniqueid, None)
+
+    async def _destroy(self, client: JanusClient, uniqueid: str, room: int) -> None:
+        if self._manager is None:
+            return
+        try:
+            await client.message(self._manager, {"request": "destroy", "room": room})
+        except MediaError as err:
+            log.warning("room of %s not destroyed: %s", uniqueid, err)
 
     async def coach_rtp(self, uniqueid: str, on: bool) -> None:
         """A supervisor whispers (``on``) to the call's agent, or no longer does. Two
@@ -455,6 +500,9 @@ class JanusMedia:
         if client is None:
             raise MediaError("no media engine is running")
         room = self._rooms.get(uniqueid)
+        if room is not None and room.vacant:  # forwarded elsewhere until now: made again
+            room.id, room.vacant = next(self._ids), False
+            await self._create(client, room.id, uniqueid[:64])
         if room is not None:
             return client, room
         if uniqueid in self._ended:

@@ -27,7 +27,7 @@ __all__ = ["MEDIA_CHOICES", "media_plane", "recordings_folder", "sounds_folder"]
 log = logging.getLogger("ucs.media")
 
 MEDIA_CHOICES = ("auto", "janus", "off")
-RELAY_CHOICES = ("auto", "off")
+RELAY_CHOICES = ("auto", "keys", "off")
 
 
 def sounds_folder(settings: Settings) -> Path:
@@ -58,7 +58,7 @@ def media_plane(
     if settings.media not in MEDIA_CHOICES:
         raise ValueError(f"--media must be one of {', '.join(MEDIA_CHOICES)}: {settings.media!r}")
     if settings.media_relay not in RELAY_CHOICES:
-        raise ValueError(f"--media-relay must be auto or off: {settings.media_relay!r}")
+        raise ValueError(f"--media-relay must be auto, keys or off: {settings.media_relay!r}")
     use = settings.media != "off"
     phones = settings.switch == "sip"
     if use and not janus_installed():
@@ -91,7 +91,7 @@ def media_plane(
         )
 
     relay: Callable[[Conductor], Relay] | None = None
-    if phones and settings.media_relay == "auto":
+    if phones and settings.media_relay != "off":
         if relay_installed():
             relaying = RelayConfig(
                 settings.media_relay_ip or settings.media_rtp_ip,
@@ -117,4 +117,5 @@ def media_plane(
         keep,
         phones,
         relay,
+        forward=settings.media_relay == "auto",
     )

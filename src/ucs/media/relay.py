@@ -287,6 +287,14 @@ _PLAIN_RTP: dict[str, Any] = {
 }
 """How both sides of a leg are described: plain RTP at the addresses their SDP names (not the
 address the command came from), and only packets from there are taken once learnt."""
+_REPOINT: dict[str, Any] = {
+    **_PLAIN_RTP,
+    "flags": [*_PLAIN_RTP["flags"], "port-latching", "endpoint-learning-off"],
+}
+"""How a leg's room side is pointed elsewhere (``Relay.repoint``), by an ``answer`` alone:
+``port-latching`` keeps the ports the phone sends to (rtpengine would give it new ones for a
+new room address), ``endpoint-learning-off`` takes the new room's audio only, from the next
+packet (else whatever sends in the 3 s after a command is learnt, the old room too)."""
 PHONE, ROOM = "phone", "room"
 """The from-tag of each leg's phone side and the to-tag of its room side."""
 
@@ -317,6 +325,8 @@ class Relay:
         """The calls ended last (``drop``), oldest first."""
         self._block: socket.socket | None = None
         """The first port of this rtpengine's block, bound (``_claim``)."""
+        self._formats: dict[str, tuple[int, int | None]] = {}
+        """Each leg's (call-id's) G.711 payload type and telephone-event payload type."""
 
     @property
     def available(self) -> bool:
@@ -379,13 +389,14 @@ class Relay:
         party: str,
         phone: tuple[str, int],
         payload: int,
-        dtmf: int,
+        dtmf: int | None,
         join: Callable[[tuple[str, int]], Awaitable[tuple[str, int]]],
     ) -> tuple[str, int]:
         """Relay ``party``'s phone (at ``phone``, G.711 ``payload``, telephone-events as
-        ``dtmf``): the phone's side is offered to rtpengine, ``join`` puts rtpengine's other
-        side in the room (it gets rtpengine's address, gives the room's), and the room's side
-        answers. Returns rtpengine's address for the phone. ``MediaError`` when it cannot."""
+        ``dtmf``, None: it sends none): the phone's side is offered to rtpengine, ``join``
+        puts rtpengine's other side in the room (it gets rtpengine's address, gives the
+        room's), and the room's side answers. Returns rtpengine's address for the phone.
+        ``MediaError`` when it cannot."""
         control = self._control
         if control is None or not self._up:
             raise MediaError("rtpengine is not running")
@@ -410,11 +421,30 @@ class Relay:
             await self._delete(callid)
             raise MediaError(f"call {uid} has ended")
         old = self.legs.replace(uid, party, callid)
+        self._formats[callid] = (payload, dtmf)
         if old is not None:
             await self._delete(old)
         return _address(str(answered.get("sdp", "")))
 
+    async def repoint(self, uid: str, party: str, room: tuple[str, int]) -> None:
+        """From the next packet, ``party``'s phone is heard at ``room`` and hears only what
+        comes from there (a room's participant, or another leg's room side: the two legs of
+        a call pointed at each other forward it leg to leg). The phone notices nothing: its
+        address and rtpengine's ports stay. ``MediaError`` when rtpengine cannot."""
+        control = self._control
+        callid = self.legs.calls.get(uid, {}).get(party)
+        if control is None or not self._up or callid is None:
+            raise MediaError(f"the {party} side of call {uid} is not relayed")
+        payload, dtmf = self._formats[callid]
+        leg = {"call-id": callid, "from-tag": PHONE, "to-tag": ROOM}
+        await control.command("answer", **leg, sdp=engine_sdp(room, payload, dtmf=dtmf), **_REPOINT)
+
+    def relays(self, uid: str, party: str) -> bool:
+        """Whether ``party`` of call ``uid`` is a relayed leg (``repoint`` can move it)."""
+        return party in self.legs.calls.get(uid, {})
+
     async def _delete(self, callid: str) -> None:
+        self._formats.pop(callid, None)
         control = self._control
         if control is None or not self._up:
             return
@@ -457,7 +487,7 @@ class Relay:
             self._up = False
             log.warning("rtpengine failed: %s; restarting it", reason)
             lost = list(self.legs.calls)
-            self.legs = _Legs()
+            self.legs, self._formats = _Legs(), {}
             await self._kill()
             self._close()
             self.restarts += 1

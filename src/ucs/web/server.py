@@ -193,8 +193,10 @@ class Settings:
     """The only interface the engine offers browsers (``ice_enforce_list``); empty: any."""
     media_ports: str = "20000-40000"
     media_relay: str = "auto"
-    """``auto``: rtpengine relays SIP legs that send RFC 4733 keys, when it is installed
-    (``ucs.media.relay``); ``off``: never (their keys come by SIP INFO only)."""
+    """``auto``: rtpengine, when it is installed, relays every SIP leg (``ucs.media.relay``),
+    reads RFC 4733 keys, and forwards calls that need no mixing leg to leg
+    (``ucs.media.forwarding``); ``keys``: it relays only legs that send RFC 4733 keys (every
+    call's audio goes through a room); ``off``: never (keys come by SIP INFO only)."""
     media_relay_ip: str = ""
     """The address rtpengine relays on; empty: ``media_rtp_ip``."""
     sounds_dir: str = ""

@@ -1,0 +1,194 @@
+"""Calls that need no mixing leave Janus: their two legs are forwarded by rtpengine.
+
+A Janus AudioBridge room costs its threads, whatever it carries (docs/performance.md, "What
+a room costs": 0.4-0.5 % of a core a call), and a connected call whose two sides are plain
+RTP (a trunk's caller and a desk phone) needs no mixing while only they talk. With
+``--media-relay auto`` (the default) every SIP leg goes through rtpengine (``relay.py``), and such a
+call's two legs are pointed at each other (``Relay.repoint``: each leg's room side sends to
+the other's, about 0.17 % of a core a leg, bench/relay.py's ``chain``); its rooms are
+destroyed (``JanusMedia.vacate``). The phones notice nothing: rtpengine's addresses, which
+their SDP names, stay.
+
+Anything that needs the room brings the call back first (``_to_room``): the legs' room sides
+join a new room as before and are pointed at their participants, then the request is carried
+out as on any call: a hold (music for one side, silence for the other), mute, recording, a
+supervisor, a browser, keys played as tones, a party joining. After each request the call is
+forwarded again if it can be (``JanusMedia.forwardable``: its room holds its two legs and
+nothing else, no one muted, held, recorded or monitored, nothing playing). A key's tones
+(``key-N``, 200 ms) are given two seconds before the call leaves the room again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from ucs.media.base import MediaError, Party
+from ucs.media.janus import JanusMedia
+from ucs.media.relay import Relay
+
+__all__ = ["ForwardingMedia"]
+
+log = logging.getLogger("ucs.media")
+
+KEY_TONES = 2.0
+"""Seconds a call stays in its room after a key's tones were played into it."""
+SIDES = ("far", "agent")
+
+
+@dataclass(frozen=True)
+class _Leg:
+    room_side: tuple[str, int]
+    """Where rtpengine sends the leg's phone's audio from (and takes what the phone hears)."""
+    codec: str
+
+
+class ForwardingMedia(JanusMedia):
+    def __init__(self, relay: Relay) -> None:
+        super().__init__()
+        self.relay = relay
+        self._legs: dict[str, dict[Party, _Leg]] = {}
+        """Each call's parties relayed by rtpengine."""
+        self._forwarded: set[str] = set()
+        """Calls forwarded leg to leg now (their rooms vacated)."""
+        self._playing: dict[str, set[str]] = {}
+        """What is played into each call's room (by key) and not stopped yet."""
+        self._moving: dict[str, asyncio.Lock] = {}
+
+    @property
+    def forwarded(self) -> int:
+        """How many calls are forwarded leg to leg now (``/metrics``)."""
+        return len(self._forwarded)
+
+    def is_forwarded(self, uniqueid: str) -> bool:
+        return uniqueid in self._forwarded
+
+    def down(self) -> list[str]:
+        self._forwarded.clear()
+        return super().down()
+
+    async def relayed(
+        self, uniqueid: str, party: Party, room_side: tuple[str, int], codec: str
+    ) -> None:
+        """``party``'s leg of the call is relayed by rtpengine, its room side at
+        ``room_side`` (and joined to the room): the call is forwarded if it can be."""
+        if party in SIDES:
+            self._legs.setdefault(uniqueid, {})[party] = _Leg(room_side, codec)
+        await self._settle(uniqueid)
+
+    # --- every request: in the room first, forwarded again after if it can be --------------
+
+    async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
+        await self._to_room(uniqueid)
+        return await super().connect_browser(uniqueid, party, offer)
+
+    async def connect_rtp(
+        self, uniqueid: str, party: Party, address: tuple[str, int], codec: str
+    ) -> tuple[str, int]:
+        await self._to_room(uniqueid)
+        if party in SIDES:  # a new leg, or one not relayed: known again once relayed
+            self._legs.get(uniqueid, {}).pop(party, None)
+        return await super().connect_rtp(uniqueid, party, address, codec)
+
+    async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
+        await self._to_room(uniqueid)
+        await super().mute(uniqueid, party, muted)
+        await self._settle(uniqueid)
+
+    async def leave(self, uniqueid: str, party: Party) -> None:
+        await self._to_room(uniqueid)
+        self._legs.get(uniqueid, {}).pop(party, None)
+        await super().leave(uniqueid, party)
+        await self._settle(uniqueid)
+
+    async def record(self, uniqueid: str, folder: str | None) -> None:
+        await self._to_room(uniqueid)
+        await super().record(uniqueid, folder)
+        await self._settle(uniqueid)
+
+    async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
+        await self._to_room(uniqueid)
+        self._playing.setdefault(uniqueid, set()).add(key)
+        await super().play(uniqueid, path, loop=loop, key=key)
+        if key.startswith("key-") and not loop:
+            asyncio.get_running_loop().call_later(KEY_TONES, self._played, uniqueid, key)
+
+    async def stop_playing(self, uniqueid: str, key: str) -> None:
+        self._playing.get(uniqueid, set()).discard(key)
+        if uniqueid not in self._forwarded:  # (forwarded, nothing plays)
+            await super().stop_playing(uniqueid, key)
+        await self._settle(uniqueid)
+
+    async def hold(self, uniqueid: str, music: str | None) -> None:
+        await self._to_room(uniqueid)
+        await super().hold(uniqueid, music)
+
+    async def unhold(self, uniqueid: str) -> None:
+        await super().unhold(uniqueid)  # (a forwarded call is not held)
+        await self._settle(uniqueid)
+
+    async def coach_rtp(self, uniqueid: str, on: bool) -> None:
+        await self._to_room(uniqueid)
+        await super().coach_rtp(uniqueid, on)
+        await self._settle(uniqueid)
+
+    async def end(self, uniqueid: str) -> None:
+        self._forwarded.discard(uniqueid)
+        self._legs.pop(uniqueid, None)
+        self._playing.pop(uniqueid, None)
+        await super().end(uniqueid)
+        self._moving.pop(uniqueid, None)
+
+    # --- moving ------------------------------------------------------------------------------
+
+    def _played(self, uniqueid: str, key: str) -> None:
+        playing = self._playing.get(uniqueid)
+        if playing is not None and key in playing:
+            playing.discard(key)
+            task = asyncio.ensure_future(self._settle(uniqueid))
+            task.add_done_callback(_logged)
+
+    async def _to_room(self, uniqueid: str) -> None:
+        """A forwarded call's legs back into a room of the call (made again)."""
+        if uniqueid not in self._forwarded:
+            return
+        async with self._lock_moving(uniqueid):
+            if uniqueid not in self._forwarded:
+                return
+            self._forwarded.discard(uniqueid)
+            for party, leg in self._legs.get(uniqueid, {}).items():
+                at = await super().connect_rtp(uniqueid, party, leg.room_side, leg.codec)
+                await self.relay.repoint(uniqueid, party, at)
+
+    async def _settle(self, uniqueid: str) -> None:
+        """Forward the call leg to leg if nothing needs its room any more."""
+        legs = self._legs.get(uniqueid, {})
+        if (
+            uniqueid in self._forwarded
+            or self._playing.get(uniqueid)
+            or legs.keys() != set(SIDES)
+            or not self.relay.available
+            or not all(self.relay.relays(uniqueid, party) for party in SIDES)
+            or not self.forwardable(uniqueid)
+        ):
+            return
+        async with self._lock_moving(uniqueid):
+            if uniqueid in self._forwarded or not self.forwardable(uniqueid):
+                return
+            try:
+                await self.relay.repoint(uniqueid, "far", legs["agent"].room_side)
+                await self.relay.repoint(uniqueid, "agent", legs["far"].room_side)
+            except MediaError as err:  # rtpengine failed: its calls end (Relay.on_lost)
+                log.warning("call %s not forwarded: %s", uniqueid, err)
+                return
+            self._forwarded.add(uniqueid)
+            await self.vacate(uniqueid)
+
+    def _lock_moving(self, uniqueid: str) -> asyncio.Lock:
+        return self._moving.setdefault(uniqueid, asyncio.Lock())
+
+
+def _logged(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("a call's audio was not forwarded again: %s", task.exception())
