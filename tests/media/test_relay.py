@@ -18,7 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.media.audio import assert_tone
 from tests.media.helpers import core_file_limit
+from tests.media.sip import samples_of
 from ucs.media.base import MediaError
 from ucs.media.g711 import tone
 from ucs.media.relay import Relay, RelayConfig, bdecode, bencode, relay_installed
@@ -160,6 +162,65 @@ async def test_keys_are_reported_and_a_party_joined_again_leaves_its_old_ports(
         phone.close()
         assert room.transport is not None
         room.transport.close()
+
+
+async def test_legs_pointed_at_each_other_forward_a_call_and_the_old_room_is_not_heard(
+    relay: tuple[Relay, list[Any], list[Any]],
+) -> None:
+    """Two legs of a call (the far party 440 Hz, the agent's phone 1 kHz, each joined to a
+    room of its own): pointed at each other (``repoint``), each phone hears the other's
+    audio through the ports it already sends to, and the rooms get nothing more, though they
+    keep sending; legs whose formats differ do not ``agree``."""
+    r, _, _ = relay
+    far = await RtpPeer.bind("127.0.0.1", tone(440))
+    phone = await RtpPeer.bind("127.0.0.1", tone(1000))
+    rooms = {"far": await _room(), "agent": await _room()}
+    room_side: dict[str, tuple[str, int]] = {}
+
+    def join(party: str) -> Any:
+        async def joined(at: tuple[str, int]) -> tuple[str, int]:
+            room_side[party] = at
+            return rooms[party].address
+
+        return joined
+
+    try:
+        far_at = await r.anchor("c4", "far", far.address, 0, 101, join("far"))
+        phone_at = await r.anchor("c4", "agent", phone.address, 0, 101, join("agent"))
+        assert r.agree("c4", "far", "agent")
+        far.start(far_at)
+        phone.start(phone_at)
+        await _wait_for(lambda: min(room.types.get(0, 0) for room in rooms.values()) > 5)
+
+        await r.repoint("c4", "far", room_side["agent"])
+        await r.repoint("c4", "agent", room_side["far"])
+        before = {party: room.types.get(0, 0) for party, room in rooms.items()}
+        heard = (len(far.heard), len(phone.heard))
+        for _ in range(25):  # the rooms keep sending to the legs: not heard any more
+            for party, room in rooms.items():
+                assert room.transport is not None
+                room.transport.sendto(b"\x80\x00" + bytes(170), room_side[party])
+            await asyncio.sleep(0.02)
+        assert all(rooms[p].types.get(0, 0) - before[p] <= 2 for p in rooms)
+        assert_tone(samples_of(far.heard[heard[0] :]), 8000, 1000)
+        assert_tone(samples_of(phone.heard[heard[1] :]), 8000, 440)
+
+        other = await RtpPeer.bind("127.0.0.1", tone(440))
+        await r.anchor("c5", "far", other.address, 8, 101, join("far"))  # A-law
+        await r.anchor("c5", "agent", phone.address, 0, 101, join("agent"))
+        assert not r.agree("c5", "far", "agent")
+        await r.anchor("c6", "far", other.address, 0, None, join("far"))  # no events
+        await r.anchor("c6", "agent", phone.address, 0, 101, join("agent"))
+        assert not r.agree("c6", "far", "agent") and not r.agree("c7", "far", "agent")
+        other.close()
+        with pytest.raises(MediaError, match="not relayed"):
+            await r.repoint("c7", "far", room_side["far"])
+    finally:
+        far.close()
+        phone.close()
+        for room in rooms.values():
+            assert room.transport is not None
+            room.transport.close()
 
 
 async def test_rtpengine_killed_loses_its_calls_and_is_started_again(

@@ -241,6 +241,8 @@ class Conductor:
 
     def _lost(self, lost: list[str]) -> None:
         for uid in lost:
+            if self.relay is not None:  # (its final record will find no audio to free)
+                self._spawn(self.relay.drop(uid))
             peer = self.callers.pop(uid, None)
             if peer is not None:
                 self._keep(uid, peer)
@@ -543,6 +545,9 @@ class Conductor:
         if party == "far":
             self.submit(Dtmf(UniqueId(uid), key))
         elif party == "agent" and self.media.has_call(uid):
+            forwarding = self.media
+            if isinstance(forwarding, ForwardingMedia) and forwarding.is_forwarded(uid):
+                return  # its events went on to the far party as they came, leg to leg
             self._spawn(self.press(uid, key))
 
     async def press(self, uid: str, key: str) -> None:

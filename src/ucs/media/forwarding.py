@@ -16,6 +16,11 @@ supervisor, a browser, keys played as tones, a party joining. After each request
 forwarded again if it can be (``JanusMedia.forwardable``: its room holds its two legs and
 nothing else, no one muted, held, recorded or monitored, nothing playing). A key's tones
 (``key-N``, 200 ms) are given two seconds before the call leaves the room again.
+
+Only legs that agree are forwarded: the same G.711 format and the same telephone-event payload
+type (or none on both), since rtpengine passes the packets on as they are (a room transcodes).
+Every request about a call, and every move, runs under one lock of the call's, so a request
+that needs the room never finds it vacated under it, and requests keep their order.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ log = logging.getLogger("ucs.media")
 
 KEY_TONES = 2.0
 """Seconds a call stays in its room after a key's tones were played into it."""
-SIDES = ("far", "agent")
+SIDES: tuple[Party, Party] = ("far", "agent")
+PAIRS: tuple[tuple[Party, Party], ...] = (("far", "agent"), ("agent", "far"))
+"""Each side and the side its leg is pointed at when the call is forwarded."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +57,14 @@ class ForwardingMedia(JanusMedia):
         self.relay = relay
         self._legs: dict[str, dict[Party, _Leg]] = {}
         """Each call's parties relayed by rtpengine."""
+        self._joined: dict[str, dict[Party, tuple[str, int]]] = {}
+        """Where each relayed party's participant takes its audio in the call's room."""
         self._forwarded: set[str] = set()
         """Calls forwarded leg to leg now (their rooms vacated)."""
         self._playing: dict[str, set[str]] = {}
         """What is played into each call's room (by key) and not stopped yet."""
-        self._moving: dict[str, asyncio.Lock] = {}
+        self._calls: dict[str, asyncio.Lock] = {}
+        self._timers: set[asyncio.Task[None]] = set()
 
     @property
     def forwarded(self) -> int:
@@ -66,6 +76,7 @@ class ForwardingMedia(JanusMedia):
 
     def down(self) -> list[str]:
         self._forwarded.clear()
+        self._joined.clear()
         return super().down()
 
     async def relayed(
@@ -73,122 +84,159 @@ class ForwardingMedia(JanusMedia):
     ) -> None:
         """``party``'s leg of the call is relayed by rtpengine, its room side at
         ``room_side`` (and joined to the room): the call is forwarded if it can be."""
-        if party in SIDES:
-            self._legs.setdefault(uniqueid, {})[party] = _Leg(room_side, codec)
-        await self._settle(uniqueid)
+        async with self._call(uniqueid):
+            if party in SIDES and not self.ended(uniqueid):
+                self._legs.setdefault(uniqueid, {})[party] = _Leg(room_side, codec)
+            await self._settle(uniqueid)
 
     # --- every request: in the room first, forwarded again after if it can be --------------
 
     async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
-        await self._to_room(uniqueid)
-        return await super().connect_browser(uniqueid, party, offer)
+        async with self._call(uniqueid):
+            await self._to_room(uniqueid)
+            return await super().connect_browser(uniqueid, party, offer)
 
     async def connect_rtp(
         self, uniqueid: str, party: Party, address: tuple[str, int], codec: str
     ) -> tuple[str, int]:
-        await self._to_room(uniqueid)
-        if party in SIDES:  # a new leg, or one not relayed: known again once relayed
-            self._legs.get(uniqueid, {}).pop(party, None)
-        return await super().connect_rtp(uniqueid, party, address, codec)
+        async with self._call(uniqueid):
+            await self._to_room(uniqueid)
+            if party in SIDES:  # a new leg, or one not relayed: known again once relayed
+                self._legs.get(uniqueid, {}).pop(party, None)
+            at = await super().connect_rtp(uniqueid, party, address, codec)
+            if party in SIDES:
+                self._joined.setdefault(uniqueid, {})[party] = at
+            return at
 
     async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
-        await self._to_room(uniqueid)
-        await super().mute(uniqueid, party, muted)
-        await self._settle(uniqueid)
+        async with self._call(uniqueid):
+            if uniqueid in self._forwarded and not muted:
+                return  # (no one is muted on a forwarded call)
+            await self._to_room(uniqueid)
+            await super().mute(uniqueid, party, muted)
+            await self._settle(uniqueid)
 
     async def leave(self, uniqueid: str, party: Party) -> None:
-        await self._to_room(uniqueid)
-        self._legs.get(uniqueid, {}).pop(party, None)
-        await super().leave(uniqueid, party)
-        await self._settle(uniqueid)
+        async with self._call(uniqueid):
+            if uniqueid in self._forwarded and party not in SIDES:
+                return  # (a forwarded call has its two sides and no one else)
+            await self._to_room(uniqueid)
+            self._legs.get(uniqueid, {}).pop(party, None)
+            await super().leave(uniqueid, party)
+            await self._settle(uniqueid)
 
     async def record(self, uniqueid: str, folder: str | None) -> None:
-        await self._to_room(uniqueid)
-        await super().record(uniqueid, folder)
-        await self._settle(uniqueid)
+        async with self._call(uniqueid):
+            if uniqueid in self._forwarded and folder is None:
+                return  # (a forwarded call is not recorded)
+            await self._to_room(uniqueid)
+            await super().record(uniqueid, folder)
+            await self._settle(uniqueid)
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
-        await self._to_room(uniqueid)
-        self._playing.setdefault(uniqueid, set()).add(key)
-        await super().play(uniqueid, path, loop=loop, key=key)
-        if key.startswith("key-") and not loop:
-            asyncio.get_running_loop().call_later(KEY_TONES, self._played, uniqueid, key)
+        async with self._call(uniqueid):
+            await self._to_room(uniqueid)
+            await super().play(uniqueid, path, loop=loop, key=key)
+            if self.ended(uniqueid):
+                return
+            self._playing.setdefault(uniqueid, set()).add(key)
+            if key.startswith("key-") and not loop:
+                timer = asyncio.ensure_future(self._played(uniqueid, key))
+                self._timers.add(timer)
+                timer.add_done_callback(self._timer_done)
 
     async def stop_playing(self, uniqueid: str, key: str) -> None:
-        self._playing.get(uniqueid, set()).discard(key)
-        if uniqueid not in self._forwarded:  # (forwarded, nothing plays)
-            await super().stop_playing(uniqueid, key)
-        await self._settle(uniqueid)
+        async with self._call(uniqueid):
+            self._playing.get(uniqueid, set()).discard(key)
+            if uniqueid not in self._forwarded:  # (forwarded, nothing plays)
+                await super().stop_playing(uniqueid, key)
+            await self._settle(uniqueid)
 
     async def hold(self, uniqueid: str, music: str | None) -> None:
-        await self._to_room(uniqueid)
-        await super().hold(uniqueid, music)
+        async with self._call(uniqueid):
+            await self._to_room(uniqueid)
+            await super().hold(uniqueid, music)
 
     async def unhold(self, uniqueid: str) -> None:
-        await super().unhold(uniqueid)  # (a forwarded call is not held)
-        await self._settle(uniqueid)
+        async with self._call(uniqueid):
+            await super().unhold(uniqueid)  # (a forwarded call is not held)
+            await self._settle(uniqueid)
 
     async def coach_rtp(self, uniqueid: str, on: bool) -> None:
-        await self._to_room(uniqueid)
-        await super().coach_rtp(uniqueid, on)
-        await self._settle(uniqueid)
+        async with self._call(uniqueid):
+            if uniqueid in self._forwarded and not on:
+                return  # (no one whispers on a forwarded call)
+            await self._to_room(uniqueid)
+            await super().coach_rtp(uniqueid, on)
+            await self._settle(uniqueid)
 
     async def end(self, uniqueid: str) -> None:
-        self._forwarded.discard(uniqueid)
-        self._legs.pop(uniqueid, None)
-        self._playing.pop(uniqueid, None)
-        await super().end(uniqueid)
-        self._moving.pop(uniqueid, None)
+        async with self._call(uniqueid):
+            self._forwarded.discard(uniqueid)
+            self._legs.pop(uniqueid, None)
+            self._joined.pop(uniqueid, None)
+            self._playing.pop(uniqueid, None)
+            await super().end(uniqueid)
+        self._calls.pop(uniqueid, None)
 
-    # --- moving ------------------------------------------------------------------------------
+    # --- moving (under the call's lock) -----------------------------------------------------
 
-    def _played(self, uniqueid: str, key: str) -> None:
-        playing = self._playing.get(uniqueid)
-        if playing is not None and key in playing:
-            playing.discard(key)
-            task = asyncio.ensure_future(self._settle(uniqueid))
-            task.add_done_callback(_logged)
+    async def _played(self, uniqueid: str, key: str) -> None:
+        await asyncio.sleep(KEY_TONES)
+        if self.ended(uniqueid):
+            return
+        async with self._call(uniqueid):
+            playing = self._playing.get(uniqueid)
+            if playing is not None and key in playing:
+                playing.discard(key)
+                await self._settle(uniqueid)
+
+    def _timer_done(self, timer: asyncio.Task[None]) -> None:
+        self._timers.discard(timer)
+        if not timer.cancelled() and timer.exception() is not None:
+            log.warning("a call's audio was not forwarded again: %s", timer.exception())
 
     async def _to_room(self, uniqueid: str) -> None:
-        """A forwarded call's legs back into a room of the call (made again)."""
+        """A forwarded call's legs back into a room of the call (made again): both join it,
+        then both are pointed at their participants."""
         if uniqueid not in self._forwarded:
             return
-        async with self._lock_moving(uniqueid):
-            if uniqueid not in self._forwarded:
-                return
-            self._forwarded.discard(uniqueid)
-            for party, leg in self._legs.get(uniqueid, {}).items():
-                at = await super().connect_rtp(uniqueid, party, leg.room_side, leg.codec)
-                await self.relay.repoint(uniqueid, party, at)
+        legs = dict(self._legs.get(uniqueid, {}))
+        joined = self._joined.setdefault(uniqueid, {})
+        for party, leg in legs.items():
+            joined[party] = await super().connect_rtp(uniqueid, party, leg.room_side, leg.codec)
+        for party in legs:
+            await self.relay.repoint(uniqueid, party, joined[party])
+        self._forwarded.discard(uniqueid)
 
     async def _settle(self, uniqueid: str) -> None:
         """Forward the call leg to leg if nothing needs its room any more."""
-        legs = self._legs.get(uniqueid, {})
+        legs = dict(self._legs.get(uniqueid, {}))
         if (
             uniqueid in self._forwarded
+            or self.ended(uniqueid)
             or self._playing.get(uniqueid)
             or legs.keys() != set(SIDES)
+            or legs["far"].codec != legs["agent"].codec
             or not self.relay.available
-            or not all(self.relay.relays(uniqueid, party) for party in SIDES)
+            or not self.relay.agree(uniqueid, *SIDES)
             or not self.forwardable(uniqueid)
         ):
             return
-        async with self._lock_moving(uniqueid):
-            if uniqueid in self._forwarded or not self.forwardable(uniqueid):
-                return
-            try:
-                await self.relay.repoint(uniqueid, "far", legs["agent"].room_side)
-                await self.relay.repoint(uniqueid, "agent", legs["far"].room_side)
-            except MediaError as err:  # rtpengine failed: its calls end (Relay.on_lost)
-                log.warning("call %s not forwarded: %s", uniqueid, err)
-                return
-            self._forwarded.add(uniqueid)
-            await self.vacate(uniqueid)
+        moved: list[Party] = []
+        try:
+            for party, other in PAIRS:
+                await self.relay.repoint(uniqueid, party, legs[other].room_side)
+                moved.append(party)
+        except MediaError as err:
+            log.warning("call %s not forwarded: %s", uniqueid, err)
+            joined = self._joined.get(uniqueid, {})
+            for party in moved:  # back to the room, which is still there
+                if party in joined:
+                    await self.relay.repoint(uniqueid, party, joined[party])
+            return
+        self._forwarded.add(uniqueid)
+        await self.vacate(uniqueid)
 
-    def _lock_moving(self, uniqueid: str) -> asyncio.Lock:
-        return self._moving.setdefault(uniqueid, asyncio.Lock())
-
-
-def _logged(task: asyncio.Future[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("a call's audio was not forwarded again: %s", task.exception())
+    def _call(self, uniqueid: str) -> asyncio.Lock:
+        return self._calls.setdefault(uniqueid, asyncio.Lock())

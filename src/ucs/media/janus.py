@@ -150,6 +150,10 @@ class JanusMedia:
     def has_call(self, uniqueid: str) -> bool:
         return uniqueid in self._rooms
 
+    def ended(self, uniqueid: str) -> bool:
+        """Whether the call's audio was freed lately (``end``)."""
+        return uniqueid in self._ended
+
     def forwardable(self, uniqueid: str) -> bool:
         """Whether the call's room only joins its two sides, plain RTP both, with nothing
         else to do: no one muted, held, recorded, monitored or waiting with the music, and
@@ -501,8 +505,9 @@ class JanusMedia:
             raise MediaError("no media engine is running")
         room = self._rooms.get(uniqueid)
         if room is not None and room.vacant:  # forwarded elsewhere until now: made again
-            room.id, room.vacant = next(self._ids), False
-            await self._create(client, room.id, uniqueid[:64])
+            made = next(self._ids)
+            await self._create(client, made, uniqueid[:64])
+            room.id, room.vacant = made, False
         if room is not None:
             return client, room
         if uniqueid in self._ended:

@@ -439,9 +439,13 @@ class Relay:
         leg = {"call-id": callid, "from-tag": PHONE, "to-tag": ROOM}
         await control.command("answer", **leg, sdp=engine_sdp(room, payload, dtmf=dtmf), **_REPOINT)
 
-    def relays(self, uid: str, party: str) -> bool:
-        """Whether ``party`` of call ``uid`` is a relayed leg (``repoint`` can move it)."""
-        return party in self.legs.calls.get(uid, {})
+    def agree(self, uid: str, party: str, other: str) -> bool:
+        """Whether both parties of call ``uid`` are relayed legs that send the same formats
+        (G.711 and telephone-event payload types): pointed at each other, rtpengine passes
+        their packets on as they are."""
+        legs = self.legs.calls.get(uid, {})
+        formats = [self._formats.get(legs.get(p, "")) for p in (party, other)]
+        return formats[0] is not None and formats[0] == formats[1]
 
     async def _delete(self, callid: str) -> None:
         self._formats.pop(callid, None)
