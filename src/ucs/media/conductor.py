@@ -545,9 +545,6 @@ class Conductor:
         if party == "far":
             self.submit(Dtmf(UniqueId(uid), key))
         elif party == "agent" and self.media.has_call(uid):
-            forwarding = self.media
-            if isinstance(forwarding, ForwardingMedia) and forwarding.is_forwarded(uid):
-                return  # its events went on to the far party as they came, leg to leg
             self._spawn(self.press(uid, key))
 
     async def press(self, uid: str, key: str) -> None:

@@ -414,6 +414,9 @@ class Relay:
                 sdp=engine_sdp(room, payload, dtmf=dtmf),
                 **_PLAIN_RTP,
             )
+            # Its keys are read and reported, never passed on: the room drops them anyway,
+            # and a call forwarded leg to leg plays the agent's as tones, as a room does.
+            await control.command("block DTMF", **leg)
         except MediaError:  # the room or rtpengine refused: nothing of the leg is left
             await self._delete(callid)
             raise
