@@ -75,8 +75,11 @@ class ForwardingMedia(JanusMedia):
         return uniqueid in self._forwarded
 
     def down(self) -> list[str]:
+        """Janus failed: every call with audio ends (``Conductor._lost``), forwarded or not
+        (a forwarded call's state is in its room's, which is gone)."""
+        for table in (self._legs, self._joined, self._playing, self._calls):
+            table.clear()
         self._forwarded.clear()
-        self._joined.clear()
         return super().down()
 
     async def relayed(
