@@ -13,6 +13,11 @@ packet as it came (its passthrough: 0.2 % of a core a leg, where taking the even
 with rtpengine's address and ``telephone-event``, so it sends RFC 4733 rather than falling
 back to in-band tones.
 
+With ``--media-relay auto`` (the default) every SIP leg is relayed, keys or not, and a call
+whose two legs need no mixing is forwarded leg to leg (``repoint``: each leg's room side
+pointed at the other's; ``ucs.media.forwarding``). Keys are read and reported, never passed on
+(``block DTMF``): a room drops them anyway.
+
 Each leg is one rtpengine call (call-id ``<uniqueid>~<party>~<n>``): its ``offer`` is the
 phone's description, its ``answer`` the room's. A party joined again (a phone that moves to a
 new address, another agent's phone after a transfer) is a new rtpengine call on new ports, and
@@ -489,7 +494,7 @@ class Relay:
                 delay = min(delay * 2, 30.0)
                 continue
             delay, self._up = 0.5, True
-            log.info("rtpengine is up (pid %s): SIP legs' keys are read", self.pid)
+            log.info("rtpengine is up (pid %s): SIP legs are relayed, their keys read", self.pid)
             reason = await self._watch()
             self._up = False
             log.warning("rtpengine failed: %s; restarting it", reason)
