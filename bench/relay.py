@@ -6,8 +6,8 @@ WAY is how each leg is used (``WAYS``): ``forward`` (the default: what ucs does 
 (rtpengine also writes each leg to a pcap file, ``--recording-method=pcap``: what recording a
 forwarded call would cost), ``play`` (the room sends nothing; rtpengine plays the hold music to
 the phone itself, ``play media``: whether it could be the waiting callers' music), ``chain``
-(legs in pairs, each pair's room sides pointed at each other, ``REPOINT``: a two-party call
-forwarded leg to leg, with no room; its figures are per leg, two a call).
+(legs in pairs, each pair's room sides pointed at each other with ``Relay.repoint``, as ucs
+forwards a two-party call leg to leg, with no room; its figures are per leg, two a call).
 
 rtpengine (user space, as ``ucs serve`` runs it) relays N legs on loopback, each set up as the
 server sets one up (``Relay.anchor``: the phone's offer with ``telephone-event`` consumed, the
@@ -40,18 +40,12 @@ WAYS = ("forward", "record", "play", "chain")
 MUSIC = Path("/usr/share/asterisk/moh/macroform-cold_day.wav")
 """What ``play`` plays (Debian's ``asterisk-moh-opsound-wav``, what ucs's default music is
 made from)."""
-REPOINT = ["port-latching", "endpoint-learning-off"]
-"""With ``answer`` alone (no new ``offer``), what points a leg's room side elsewhere cleanly: the
-phone keeps its port (rtpengine otherwise gives it new ones for a new room address), and the
-old room is dropped from the next packet (else anything sent in the 3 s after the command is
-learnt as the room). docs/media.md, "Next: calls that need no mixing leave Janus"."""
 WINDOW = 10.0
 """Seconds each level is measured, after two to settle."""
 
 
 async def _levels(levels: tuple[int, ...], work: Path, way: str) -> list[dict[str, Any]]:
-    from ucs.media.relay import _PLAIN_RTP, PHONE, ROOM, Relay, RelayConfig
-    from ucs.media.sdp import engine_sdp
+    from ucs.media.relay import PHONE, Relay, RelayConfig
 
     class Recording(RelayConfig):
         def command(self, control: int, keys: int, ports: tuple[int, int]) -> list[str]:
@@ -98,11 +92,7 @@ async def _levels(levels: tuple[int, ...], work: Path, way: str) -> list[dict[st
                 await _use(relay, relay.legs.calls[uid]["far"], way, PHONE)
             for a in range(made, n - 1, 2) if way == "chain" else ():
                 for this, other in ((a, a + 1), (a + 1, a)):
-                    callid = relay.legs.calls[f"leg{this}"]["far"]
-                    tags = {"call-id": callid, "from-tag": PHONE, "to-tag": ROOM}
-                    plain = {**_PLAIN_RTP, "flags": [*_PLAIN_RTP["flags"], *REPOINT]}
-                    to = engine_sdp(room_side[other], 0, dtmf=101)
-                    await relay._control.command("answer", **tags, sdp=to, **plain)
+                    await relay.repoint(f"leg{this}", "far", room_side[other])
             made = n
             await asyncio.sleep(2.0)
             for end, _ in ends:

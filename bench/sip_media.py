@@ -40,7 +40,7 @@ SETTLE = 3.0
 HOST = "127.0.0.1"
 
 
-def _janus(pid: int, name: str = "janus") -> int | None:
+def _child(pid: int, name: str) -> int | None:
     for child in _descendants(pid):
         with contextlib.suppress(OSError):
             if Path(f"/proc/{child}/comm").read_text().strip() == name:
@@ -107,9 +107,9 @@ async def _phone(name: str, server: tuple[str, int], rtps: list[RtpPeer]) -> Non
 
 async def _measure(server: int, stage: str, calls: int, rtps: list[RtpPeer]) -> dict[str, float]:
     await asyncio.sleep(SETTLE)
-    janus = _janus(server)
+    janus = _child(server, "janus")
     assert janus is not None, "no janus under the server"
-    relay = _janus(server, "rtpengine")
+    relay = _child(server, "rtpengine")
     j0, u0, t0 = _cpu(janus), _cpu(server), time.monotonic()
     r0 = _cpu(relay) if relay is not None else 0
     heard0 = sum(len(r.heard) for r in rtps)
@@ -144,7 +144,7 @@ async def main(waiting: int, talking: int, relay: str) -> None:
     phones: list[asyncio.Task[None]] = []
     try:
         async with asyncio.timeout(60):
-            while _janus(proc.pid) is None:  # noqa: ASYNC110 (a process to wait for)
+            while _child(proc.pid, "janus") is None:  # noqa: ASYNC110 (a process to wait for)
                 await asyncio.sleep(0.2)
         await asyncio.sleep(3.0)  # the engine's API up, the default sounds made
         rows = [await _measure(proc.pid, "idle", 0, trunk.rtps)]

@@ -178,6 +178,13 @@ class Conductor:
     def available(self) -> bool:
         return self.media.available
 
+    @property
+    def forwarded_calls(self) -> int | None:
+        """Calls rtpengine forwards leg to leg now; None when it forwards none (not the SIP
+        switch, ``--media-relay keys`` or ``off``, or rtpengine missing)."""
+        media = self.media
+        return media.forwarded if isinstance(media, ForwardingMedia) else None
+
     # --- life ---------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -523,15 +530,15 @@ class Conductor:
             room_side[:] = [at]
             return await self.media.connect_rtp(uid, side, at, codec)
 
-        relay, media = self.relay, self.media
-        forwarding = isinstance(media, ForwardingMedia)
-        relayed = dtmf is not None or forwarding
+        relay = self.relay
+        forwarding = self.media if isinstance(self.media, ForwardingMedia) else None
+        relayed = dtmf is not None or forwarding is not None
         if relayed and side != "supervisor" and relay is not None and relay.available:
             payload = 8 if codec == "pcma" else 0
             ip, port = await relay.anchor(uid, side, address, payload, dtmf, join)
             anchored = Anchored(ip, port, dtmf)
-            if isinstance(media, ForwardingMedia):
-                await media.relayed(uid, side, room_side[0], codec)
+            if forwarding is not None:
+                await forwarding.relayed(uid, side, room_side[0], codec)
         else:
             anchored = Anchored(*await join(address))
         if side == "far":

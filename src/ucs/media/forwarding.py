@@ -3,8 +3,8 @@
 A Janus AudioBridge room costs its threads, whatever it carries (docs/performance.md, "What
 a room costs": 0.4-0.5 % of a core a call), and a connected call whose two sides are plain
 RTP (a trunk's caller and a desk phone) needs no mixing while only they talk. With
-``--media-relay auto`` (the default) every SIP leg goes through rtpengine (``relay.py``), and such a
-call's two legs are pointed at each other (``Relay.repoint``: each leg's room side sends to
+``--media-relay auto`` (the default) every SIP leg goes through rtpengine (``relay.py``), and
+such a call's two legs are pointed at each other (``Relay.repoint``: each leg's room side sends to
 the other's, about 0.17 % of a core a leg, bench/relay.py's ``chain``); its rooms are
 destroyed (``JanusMedia.vacate``). The phones notice nothing: rtpengine's addresses, which
 their SDP names, stay.
@@ -220,7 +220,6 @@ class ForwardingMedia(JanusMedia):
             or self.ended(uniqueid)
             or self._playing.get(uniqueid)
             or legs.keys() != set(SIDES)
-            or legs["far"].codec != legs["agent"].codec
             or not self.relay.available
             or not self.relay.agree(uniqueid, *SIDES)
             or not self.forwardable(uniqueid)

@@ -25,7 +25,6 @@ from ucs.core.events import Attach, Command, Connect, Disconnect, Event
 from ucs.core.ids import QueueId
 from ucs.core.model import Cause
 from ucs.core.session import ALIASES, METHODS
-from ucs.media.forwarding import ForwardingMedia
 from ucs.runtime.monitor import GcPauses, LoopLag
 from ucs.storage.store import Health
 from ucs.web.exposition import Process, latest
@@ -108,13 +107,13 @@ class _Live(Collector):
         lag.add_metric([], self.lag.lag)
         yield lag
         yield from _crm(self.server)
-        forwarding = self.server.media.media
-        if isinstance(forwarding, ForwardingMedia):  # (rtpengine relays every SIP leg)
+        forwarding = self.server.media.forwarded_calls
+        if forwarding is not None:  # (rtpengine relays every SIP leg)
             forwarded = GaugeMetricFamily(
                 "ucs_media_calls_forwarded",
                 "Calls whose audio rtpengine forwards leg to leg now (no room: nothing mixed)",
             )
-            forwarded.add_metric([], forwarding.forwarded)
+            forwarded.add_metric([], forwarding)
             yield forwarded
         if figures.registered is not None:  # a switch that knows registrations (SIP)
             phones = GaugeMetricFamily("ucs_phones_registered", "Phones registered (SIP)")
