@@ -7,14 +7,24 @@ call is forwarded is what ``/metrics`` says."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.media.audio import MUSIC, SILENCE_DBFS, assert_tone, level_dbfs
+from tests.media.audio import (
+    MUSIC,
+    SILENCE_DBFS,
+    assert_tone,
+    assert_two_sides,
+    channels,
+    level_dbfs,
+    stretch,
+)
 from tests.media.conftest import Netns
 from tests.media.helpers import ADMIN, set_recording
 from tests.media.sip import (
@@ -25,6 +35,7 @@ from tests.media.sip import (
     sip_address,
     sip_media_serving,
 )
+from tests.media.test_recording import STRETCH
 from tests.media.test_sip_audio import AGENT, CALLER, queue_sounds
 from tests.server.conftest import Running
 from tests.sip.helpers import agent
@@ -95,13 +106,55 @@ async def test_a_two_party_call_is_forwarded_and_comes_back_to_a_room_for_what_n
 
             await hang_up_desk_call(trunk, phone, d, events)
             await becomes(http, 0)
+    finally:
+        await op.__aexit__(None, None, None)
+        phone.close()
 
-            # A call recorded stays in its room (the room records it).
+
+async def test_a_recorded_call_is_forwarded_and_rtpengine_records_it(
+    forwarding: tuple[Running, Peer], netns: Netns, tmp_path: Path
+) -> None:
+    """Forwarded, the call is recorded by rtpengine: the caller left and the agent right,
+    a muted stretch without the agent (the call back in a room), a held stretch and a pause
+    silent on both sides, wherever the audio went meanwhile; rtpengine's files are gone once
+    the WAV is made."""
+    server, trunk = forwarding
+    phone = await SipAudio.make("phone1", sip_address(server), netns.host_ip, AGENT, 0.3)
+    op = await agent(server.url)
+    try:
+        assert (await phone.register("phone1-secret")).code == 200
+        async with httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30) as http:
             await set_recording(http, 1, "always")
+            events = op.events()
             d = await connect_desk_call(trunk, phone, op, events, netns.engine_ip)
-            assert_tone(await listen(trunk), 8000, AGENT)
-            assert await forwarded(http) == 0
+            await becomes(http, 1)  # recorded, and forwarded leg to leg all the same
+            marks = [time.time()]
+            for step in (op.mute, op.mute, op.hold, op.unhold, op.stop_recording):
+                await asyncio.sleep(STRETCH)
+                await step()
+                marks.append(time.time())
+            await becomes(http, 1)  # paused: forwarded still
+            await asyncio.sleep(STRETCH)
+            await op.start_recording()
+            marks.append(time.time())
+            await asyncio.sleep(STRETCH)
+            uid = str((await op.state())["call"]["uniqueid"])
             await hang_up_desk_call(trunk, phone, d, events)
+            marks.append(time.time())
+            r = await http.get(f"/api/recordings/{uid}")
+            assert r.status_code == 200, r.text
+            listed = (await http.get("/api/recordings", params={"queue": 1})).json()
+            start = next(x for x in listed if x["uniqueid"] == uid)["start"]
+        left, right, rate = channels(r.content)
+        # talking, muted, talking, held, talking, paused, talking
+        at = [(a - start + 0.6, b - a - 1.2) for a, b in itertools.pairwise(marks)]
+        talking, muted, held, paused = at[0::2], at[1], at[3], at[5]
+        assert_two_sides(left, right, rate, talking, [held, paused], CALLER, AGENT)
+        assert_tone(stretch(left, rate, *muted), rate, CALLER)
+        assert level_dbfs(stretch(right, rate, *muted)) < SILENCE_DBFS
+        relayed = tmp_path / "ucs-recordings" / ".parts" / ".rtpengine"
+        assert (relayed / "pcaps").is_dir()  # where rtpengine recorded
+        assert not [f for f in relayed.rglob("*") if f.is_file()], "rtpengine's files are left"
     finally:
         await op.__aexit__(None, None, None)
         phone.close()

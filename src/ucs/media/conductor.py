@@ -525,13 +525,15 @@ class Conductor:
             )
 
         room_side: list[tuple[str, int]] = []
+        forwarding = self.media if isinstance(self.media, ForwardingMedia) else None
 
         async def join(at: tuple[str, int]) -> tuple[str, int]:
             room_side[:] = [at]
+            if forwarding is not None:  # rtpengine, not the room, records the party
+                return await forwarding.connect_rtp(uid, side, at, codec, relayed=True)
             return await self.media.connect_rtp(uid, side, at, codec)
 
         relay = self.relay
-        forwarding = self.media if isinstance(self.media, ForwardingMedia) else None
         relayed = dtmf is not None or forwarding is not None
         if relayed and side != "supervisor" and relay is not None and relay.available:
             payload = 8 if codec == "pcma" else 0

@@ -17,6 +17,12 @@ forwarded again if it can be (``JanusMedia.forwardable``: its room holds its two
 nothing else, no one muted, held, recorded or monitored, nothing playing). A key's tones
 (``key-N``, 200 ms) are given two seconds before the call leaves the room again.
 
+A recorded call is forwarded too: rtpengine records each relayed leg (``Relay.record``: what
+the leg's phone says arrives at its port, a pcap file a stretch; ``ucs.media.recorder`` makes
+the WAV of them), and the room records only the parties it does not relay (a browser). A leg
+is recorded while the call is recorded, not held and the leg's party not muted, as in a room,
+wherever its audio goes meanwhile (``_record_legs``).
+
 Only legs that agree are forwarded: the same G.711 format and the same telephone-event payload
 type (or none on both), since rtpengine passes the packets on as they are (a room transcodes).
 Every request about a call, and every move, runs under one lock of the call's, so a request
@@ -26,8 +32,10 @@ that needs the room never finds it vacated under it, and requests keep their ord
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from ucs.media.base import MediaError, Party
 from ucs.media.janus import JanusMedia
@@ -65,6 +73,8 @@ class ForwardingMedia(JanusMedia):
         """What is played into each call's room (by key) and not stopped yet."""
         self._calls: dict[str, asyncio.Lock] = {}
         self._timers: set[asyncio.Task[None]] = set()
+        self._recording: dict[str, dict[Party, str]] = {}
+        """Each call's legs rtpengine records now: each party's call-id."""
 
     @property
     def forwarded(self) -> int:
@@ -77,7 +87,7 @@ class ForwardingMedia(JanusMedia):
     def down(self) -> list[str]:
         """Janus failed: every call with audio ends (``Conductor._lost``), forwarded or not
         (a forwarded call's state is in its room's, which is gone)."""
-        for table in (self._legs, self._joined, self._playing, self._calls):
+        for table in (self._legs, self._joined, self._playing, self._calls, self._recording):
             table.clear()
         self._forwarded.clear()
         return super().down()
@@ -100,15 +110,25 @@ class ForwardingMedia(JanusMedia):
             return await super().connect_browser(uniqueid, party, offer)
 
     async def connect_rtp(
-        self, uniqueid: str, party: Party, address: tuple[str, int], codec: str
+        self,
+        uniqueid: str,
+        party: Party,
+        address: tuple[str, int],
+        codec: str,
+        *,
+        relayed: bool = False,
     ) -> tuple[str, int]:
+        """``relayed``: ``address`` is the room side of a leg rtpengine relays (``relayed``
+        follows once it is set up), so rtpengine, not the room, records the party."""
         async with self._call(uniqueid):
             await self._to_room(uniqueid)
             if party in SIDES:  # a new leg, or one not relayed: known again once relayed
                 self._legs.get(uniqueid, {}).pop(party, None)
+                self._recorded_by_relay(uniqueid, party, relayed)
             at = await super().connect_rtp(uniqueid, party, address, codec)
             if party in SIDES:
                 self._joined.setdefault(uniqueid, {})[party] = at
+                self._recorded_by_relay(uniqueid, party, relayed)  # (its room is made now)
             return at
 
     async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
@@ -130,10 +150,12 @@ class ForwardingMedia(JanusMedia):
 
     async def record(self, uniqueid: str, folder: str | None) -> None:
         async with self._call(uniqueid):
-            if uniqueid in self._forwarded and folder is None:
-                return  # (a forwarded call is not recorded)
-            await self._to_room(uniqueid)
-            await super().record(uniqueid, folder)
+            room = self._rooms.get(uniqueid)
+            if uniqueid in self._forwarded and room is not None and room.elsewhere >= set(SIDES):
+                room.record_to = folder  # (its two legs: rtpengine records them)
+            else:
+                await self._to_room(uniqueid)
+                await super().record(uniqueid, folder)
             await self._settle(uniqueid)
 
     async def play(self, uniqueid: str, path: str, *, loop: bool, key: str) -> None:
@@ -159,6 +181,7 @@ class ForwardingMedia(JanusMedia):
         async with self._call(uniqueid):
             await self._to_room(uniqueid)
             await super().hold(uniqueid, music)
+            await self._record_legs(uniqueid)
 
     async def unhold(self, uniqueid: str) -> None:
         async with self._call(uniqueid):
@@ -179,6 +202,7 @@ class ForwardingMedia(JanusMedia):
             self._legs.pop(uniqueid, None)
             self._joined.pop(uniqueid, None)
             self._playing.pop(uniqueid, None)
+            self._recording.pop(uniqueid, None)  # (its legs' files close as they are deleted)
             await super().end(uniqueid)
         self._calls.pop(uniqueid, None)
 
@@ -212,8 +236,62 @@ class ForwardingMedia(JanusMedia):
             await self.relay.repoint(uniqueid, party, joined[party])
         self._forwarded.discard(uniqueid)
 
+    def _recorded_by_relay(self, uniqueid: str, party: Party, relayed: bool) -> None:
+        """Whether rtpengine records ``party`` (its leg is relayed, and rtpengine records)
+        rather than the call's room (once the room is there to be told)."""
+        room = self._rooms.get(uniqueid)
+        if room is None:
+            return
+        if relayed and self.relay.config.recordings is not None:
+            room.elsewhere.add(party)
+        else:
+            room.elsewhere.discard(party)
+
+    async def _record_legs(self, uniqueid: str) -> None:
+        """rtpengine records each relayed leg of the call that should be (the call recorded,
+        not held, the party not muted), and no other. A leg starting is named in the call's
+        parts folder (``rtpengine-<call-id>.json``: whose side, at which port)."""
+        room = self._rooms.get(uniqueid)
+        wanted: dict[Party, tuple[str, int]] = {}
+        if room is not None and room.record_to is not None and not room.held:
+            for party in self._legs.get(uniqueid, {}):
+                leg = self.relay.leg(uniqueid, party)
+                if party in room.elsewhere and not room.muted.get(party) and leg is not None:
+                    wanted[party] = leg
+        recording = self._recording.setdefault(uniqueid, {})
+        for party, callid in list(recording.items()):
+            if wanted.get(party, ("", 0))[0] == callid:
+                continue
+            del recording[party]
+            if self.relay.leg(uniqueid, party) is not None:  # (a leg replaced is closed)
+                await self._relay_records(callid, False)
+        for party, (callid, port) in wanted.items():
+            if party in recording or room is None or room.record_to is None:
+                continue
+            about = {"party": party, "port": port}
+            named = Path(room.record_to) / f"rtpengine-{callid}.json"
+            try:
+                named.write_text(json.dumps(about), encoding="utf-8")
+            except OSError as err:
+                log.warning("recording of %s: %s not written (%s)", uniqueid, named, err)
+                continue
+            if await self._relay_records(callid, True):
+                recording[party] = callid
+
+    async def _relay_records(self, callid: str, on: bool) -> bool:
+        try:
+            await self.relay.record(callid, on)
+        except MediaError as err:
+            log.warning(
+                "rtpengine's leg %s: recording not %s: %s", callid, "on" if on else "off", err
+            )
+            return False
+        return True
+
     async def _settle(self, uniqueid: str) -> None:
-        """Forward the call leg to leg if nothing needs its room any more."""
+        """Record the call's legs as they should be, and forward the call leg to leg if
+        nothing needs its room any more."""
+        await self._record_legs(uniqueid)
         legs = dict(self._legs.get(uniqueid, {}))
         if (
             uniqueid in self._forwarded

@@ -87,6 +87,9 @@ class _Room:
     recordings go to (``.mjr``)."""
     files: int = 0
     """Recording files started in the room: each part's name is new, never overwritten."""
+    elsewhere: set[Party] = field(default_factory=set)
+    """The parties whose recording another engine makes (a leg rtpengine relays records
+    there: ``ucs.media.forwarding``); the room records the others."""
     rtp: set[Party] = field(default_factory=set)
     """The parties joined as plain RTP (the far party, a desk phone)."""
     bridge: _Bridge | None = None
@@ -107,8 +110,8 @@ class _Room:
     def record_body(self, party: Party) -> dict[str, object]:
         """What a ``join`` or ``configure`` of ``party`` adds to record it (nothing when the
         call is not being recorded)."""
-        if self.record_to is None or party not in ("far", "agent"):  # the call's two sides only
-            return {}
+        if self.record_to is None or party not in ("far", "agent") or party in self.elsewhere:
+            return {}  # (the call's two sides only, each recorded by one engine)
         if self.held:  # nothing said on hold is recorded: the stretch begins at the unhold
             return {}
         self.files += 1
@@ -156,8 +159,8 @@ class JanusMedia:
 
     def forwardable(self, uniqueid: str) -> bool:
         """Whether the call's room only joins its two sides, plain RTP both, with nothing
-        else to do: no one muted, held, recorded, monitored or waiting with the music, and
-        no other room of the call in use (what the room does then, forwarding, another
+        else to do: no one muted, held, recorded by the room, monitored or waiting with the
+        music, and no other room of the call in use (what the room does then, forwarding, another
         engine can do: ``ucs.media.forwarding``)."""
         room = self._rooms.get(uniqueid)
         return (
@@ -167,7 +170,7 @@ class JanusMedia:
             and room.rtp >= {"far", "agent"}
             and not any(room.muted.values())
             and not room.held
-            and room.record_to is None
+            and (room.record_to is None or room.elsewhere >= {"far", "agent"})
             and room.bridge is None
             and room.waiting is None
         )

@@ -97,6 +97,8 @@ def media_plane(
                 settings.media_relay_ip or settings.media_rtp_ip,
                 runtime,
                 prefix=settings.media_prefix,
+                # Forwarded calls have no room to record them: rtpengine records their legs.
+                recordings=recorder.relay_folder if settings.media_relay == "auto" else None,
             )
 
             def relay(conductor: Conductor) -> Relay:

@@ -4,11 +4,15 @@ agent's side right, kept in the recordings folder and indexed in the database.
 While a call is recorded the media engine writes what each party says into a folder of the
 call's own (``.parts/<uniqueid>``): a Janus ``.mjr`` file per party and stretch (a pause ends
 a stretch, ``startRecording()`` begins the next), beside ``call.json`` (who, which queue,
-when). When the call ends, ``finish`` turns them into the call's WAV off the event loop, with
-Debian's tools as child processes: ``janus-pp-rec`` unpacks each ``.mjr`` (μ-law to WAV; Opus
-to Ogg, decoded by ``opusdec``), ``sox`` puts each stretch at its time (the first packet's
-time in the ``.mjr`` header) on its channel, silence elsewhere (pauses, a party that joined
-late), and merges the two channels; the file is renamed into place whole and then indexed.
+when). A SIP leg that rtpengine relays is recorded by rtpengine instead (``ucs.media.forwarding``:
+a call forwarded leg to leg has no room to record it): a pcap file per leg and stretch in
+``.parts/.rtpengine/pcaps`` (``<call-id>-<random>.pcap``), named in the call's folder by an
+``rtpengine-<call-id>.json`` that says whose side it is and at which port it arrived. When the
+call ends, ``finish`` turns them into the call's WAV off the event loop, with child processes:
+``janus-pp-rec`` unpacks each ``.mjr`` (μ-law to WAV; Opus to Ogg, decoded by ``opusdec``),
+``ucs.media.pcap`` takes a side's G.711 out of a pcap file, ``sox`` puts each stretch at its
+time (its first packet's) on its channel, silence elsewhere (pauses, a party that joined late),
+and merges the two channels; the file is renamed into place whole and then indexed.
 Parts left by a server that died (kill -9, a power cut) are finished at the next start, so a
 recorded call is never lost. ``prune`` removes recordings older than the retention.
 """
@@ -17,12 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import glob
 import json
 import logging
 import os
 import re
 import shutil
 import struct
+import sys
 import tempfile
 import time
 import wave
@@ -33,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from ucs.media import pcap
 from ucs.media.base import run_tool
 from ucs.storage import recordings as index
 from ucs.storage.schema import agents_cell
@@ -49,6 +56,10 @@ PARTIES = ("far", "agent")
 """The channels, left to right."""
 _UID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _PART = re.compile(r"^[0-9]{4}-(far|agent)-audio\.mjr$")
+_RELAYED = re.compile(r"^rtpengine-(.+)\.json$")
+ENGINE = ".rtpengine"
+"""The folder in ``.parts`` where rtpengine records (``--recording-dir``): not a call's (a
+call's uniqueid never begins with a dot)."""
 TOOLS = ("janus-pp-rec", "opusdec", "sox")
 
 
@@ -72,6 +83,8 @@ class _Part:
     codec: str
     start: float
     """When its first packet was written (seconds, Unix time)."""
+    port: int | None = None
+    """A pcap file's: the party's audio is what arrived at this port (``ucs.media.pcap``)."""
 
 
 def _header(path: Path) -> dict[str, Any] | None:
@@ -100,8 +113,36 @@ def _seconds(path: Path) -> float:
         return float(w.getnframes()) / float(w.getframerate())
 
 
-def _parts(folder: Path) -> list[_Part]:
-    """The recorded stretches in a call's parts folder (files with no packet left out)."""
+def _relayed(folder: Path) -> dict[str, tuple[str, int]]:
+    """The legs rtpengine recorded for the call (``rtpengine-<call-id>.json``): each call-id's
+    party and the port its audio arrived at."""
+    legs = {}
+    for path in sorted(folder.iterdir()):
+        match = _RELAYED.match(path.name)
+        if match is None:
+            continue
+        try:
+            about = json.loads(path.read_text(encoding="utf-8"))
+            party, port = str(about["party"]), int(about["port"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            log.warning("recording part %s unreadable: %s", path, err)
+            continue
+        if party in PARTIES:
+            legs[match.group(1)] = (party, port)
+    return legs
+
+
+def _engine_files(engine: Path, callid: str) -> list[Path]:
+    """rtpengine's files of a leg: its pcap files (one a stretch) and their metadata."""
+    name = glob.escape(callid)
+    return sorted(
+        [*engine.glob(f"pcaps/{name}-*.pcap"), *engine.glob(f"metadata/rtpengine-meta-{name}-*")]
+    )
+
+
+def _parts(folder: Path, engine: Path) -> list[_Part]:
+    """The recorded stretches in a call's parts folder, and rtpengine's of its legs (files
+    with no packet left out)."""
     parts = []
     for path in sorted(folder.iterdir()):
         match = _PART.match(path.name)
@@ -109,6 +150,11 @@ def _parts(folder: Path) -> list[_Part]:
         if match and info is not None:
             start = float(info.get("u") or info.get("s") or 0) / 1e6
             parts.append(_Part(match.group(1), path, str(info.get("c")), start))
+    for callid, (party, port) in _relayed(folder).items():
+        for path in _engine_files(engine, callid):
+            first = pcap.first_time(path) if path.suffix == ".pcap" else None
+            if first is not None:
+                parts.append(_Part(party, path, "pcap", first, port))
     return parts
 
 
@@ -151,6 +197,11 @@ class Recorder:
     @property
     def parts(self) -> Path:
         return self.folder / ".parts"
+
+    @property
+    def relay_folder(self) -> Path:
+        """Where rtpengine records the legs it relays (``--recording-dir``)."""
+        return self.parts / ENGINE
 
     def file(self, uniqueid: str) -> Path:
         return self.folder / f"{uniqueid}.wav"
@@ -258,10 +309,17 @@ class Recorder:
         if engine is None:
             return
         await asyncio.to_thread(index.save, engine, row)
+        await asyncio.to_thread(self._remove, folder)
+
+    def _remove(self, folder: Path) -> None:
+        """A call's parts, its WAV made and indexed: its folder and rtpengine's files."""
+        for callid in _relayed(folder):
+            for path in _engine_files(self.relay_folder, callid):
+                path.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
 
     async def _make(self, uniqueid: str, folder: Path, about: dict[str, Any]) -> dict[str, Any]:
-        parts = await asyncio.to_thread(_parts, folder)
+        parts = await asyncio.to_thread(_parts, folder, self.relay_folder)
         target = self.file(uniqueid)
         ended = self._ended.pop(uniqueid, None)
         if not parts:  # recorded, but no packet came (a call hung up at once): its silence
@@ -321,23 +379,43 @@ class Recorder:
         placed = []
         for n, part in enumerate(parts):
             decoded = work / f"{party}-{n}.wav"
-            if part.codec == "opus":
+            start = part.start
+            if part.codec == "pcap":
+                found = await self._side(work / f"{party}-{n}.g711", part, decoded)
+                if found is None:
+                    continue  # nothing of this side arrived while it was recorded
+                start += found
+            elif part.codec == "opus":
                 ogg = work / f"{party}-{n}.opus"
                 await _run("janus-pp-rec", str(part.path), str(ogg))
                 await _run("opusdec", "--quiet", "--rate", str(RATE), str(ogg), str(decoded))
             else:
                 await _run("janus-pp-rec", str(part.path), str(decoded))
             at = work / f"{party}-{n}-at.wav"
-            offset = f"{max(0.0, part.start - t0):.3f}"
+            offset = f"{max(0.0, start - t0):.3f}"
             await _run(
                 "sox", str(decoded), "-r", str(RATE), "-c", "1", "-b", "16", str(at), "pad", offset
             )
             placed.append(at)
+        if not placed:
+            return await self._channel(work, party, [], t0)
         if len(placed) == 1:
             return placed[0]
         mix = [arg for p in placed for arg in ("-v", "1", str(p))]
         await _run("sox", "-m", *mix, str(out))
         return out
+
+    @staticmethod
+    async def _side(raw: Path, part: _Part, decoded: Path) -> float | None:
+        """A pcap part's side as a WAV (``decoded``): how long after the file's first packet
+        it begins; None when nothing of it arrived."""
+        await _run(sys.executable, "-I", pcap.__file__, str(part.path), str(part.port), str(raw))
+        about = json.loads(raw.with_name(raw.name + ".json").read_text(encoding="utf-8"))
+        if not about:
+            return None
+        kind = str(about["codec"])
+        await _run("sox", "-t", kind, "-r", str(RATE), "-c", "1", str(raw), str(decoded))
+        return float(about["offset"])
 
     # --- the index --------------------------------------------------------------------------
 

@@ -148,6 +148,10 @@ class RelayConfig:
     """A command it is started under, as Janus (``ip netns exec NAME`` in the tests). In
     another network namespace loopback is not ours: its control then listens on ``ip``, and
     its reports come to our address towards ``ip``."""
+    recordings: Path | None = None
+    """Where rtpengine writes what the legs it is asked to record receive (``pcaps/``, one
+    file a leg and stretch: ``<call-id>-<random>.pcap``; ``Relay.record``); None: it records
+    nothing."""
 
     @property
     def control_ip(self) -> str:
@@ -162,6 +166,15 @@ class RelayConfig:
         return self.runtime_dir / "rtpengine.log"
 
     def command(self, control: int, keys: int, ports: tuple[int, int]) -> list[str]:
+        recording = (
+            [
+                f"--recording-dir={self.recordings}",
+                "--recording-method=pcap",
+                "--recording-format=raw",
+            ]
+            if self.recordings is not None
+            else []
+        )
         return [
             *engine_command(),
             *self.prefix,
@@ -183,6 +196,7 @@ class RelayConfig:
             "--offer-timeout=86400",
             "--num-threads=2",
             "--no-log-timestamps",
+            *recording,
         ]
 
 
@@ -332,6 +346,8 @@ class Relay:
         """The first port of this rtpengine's block, bound (``_claim``)."""
         self._formats: dict[str, tuple[int, int | None]] = {}
         """Each leg's (call-id's) G.711 payload type and telephone-event payload type."""
+        self._phones: dict[str, int] = {}
+        """Each leg's (call-id's) port its phone sends to (rtpengine's, on the phone's side)."""
 
     @property
     def available(self) -> bool:
@@ -430,9 +446,11 @@ class Relay:
             raise MediaError(f"call {uid} has ended")
         old = self.legs.replace(uid, party, callid)
         self._formats[callid] = (payload, dtmf)
+        phone_side = _address(str(answered.get("sdp", "")))
+        self._phones[callid] = phone_side[1]
         if old is not None:
             await self._delete(old)
-        return _address(str(answered.get("sdp", "")))
+        return phone_side
 
     async def repoint(self, uid: str, party: str, room: tuple[str, int]) -> None:
         """From the next packet, ``party``'s phone is heard at ``room`` and hears only what
@@ -455,8 +473,26 @@ class Relay:
         formats = [self._formats.get(legs.get(p, "")) for p in (party, other)]
         return formats[0] is not None and formats[0] == formats[1]
 
+    def leg(self, uid: str, party: str) -> tuple[str, int] | None:
+        """``party``'s leg of call ``uid`` now, if relayed: its call-id and the port its phone
+        sends to (what was said on that side arrives there)."""
+        callid = self.legs.calls.get(uid, {}).get(party)
+        port = self._phones.get(callid or "")
+        return (callid, port) if callid is not None and port is not None else None
+
+    async def record(self, callid: str, on: bool) -> None:
+        """Record what leg ``callid`` receives from now on (a new file in
+        ``config.recordings``), or stop (its file is closed whole). ``MediaError`` when
+        rtpengine cannot."""
+        control = self._control
+        if control is None or not self._up or self.config.recordings is None:
+            raise MediaError("rtpengine does not record")
+        name = "start recording" if on else "stop recording"
+        await control.command(name, **{"call-id": callid})
+
     async def _delete(self, callid: str) -> None:
         self._formats.pop(callid, None)
+        self._phones.pop(callid, None)
         control = self._control
         if control is None or not self._up:
             return
@@ -499,7 +535,7 @@ class Relay:
             self._up = False
             log.warning("rtpengine failed: %s; restarting it", reason)
             lost = list(self.legs.calls)
-            self.legs, self._formats = _Legs(), {}
+            self.legs, self._formats, self._phones = _Legs(), {}, {}
             await self._kill()
             self._close()
             self.restarts += 1
@@ -509,6 +545,8 @@ class Relay:
     async def _start_once(self) -> None:
         loop = asyncio.get_running_loop()
         self.config.runtime_dir.mkdir(parents=True, exist_ok=True)
+        if self.config.recordings is not None:
+            self.config.recordings.mkdir(parents=True, exist_ok=True)
         keys, _ = await loop.create_datagram_endpoint(
             lambda: _Keys(self._key), local_addr=(self.config.report_ip, 0)
         )

@@ -1,0 +1,191 @@
+"""What one side of a leg said, from the packets rtpengine recorded (``--recording-method=pcap``).
+
+rtpengine writes every packet a leg receives, both sides, as it came (before it blocks or drops
+any), into a pcap file a leg and recorded stretch. What the leg's phone said is what arrived at
+the port the phone sends to (``Relay.leg``); the G.711 payloads of those packets, laid on a
+timeline by their RTP timestamps (a stream's packets keep their spacing whatever the jitter of
+their arrival; a new stream, or one that jumps, starts again where it arrived), are the side's
+audio, silence where nothing came.
+
+Run as a child process of its own (``python -I pcap.py FILE PORT OUT``; standard library only),
+so the server's event loop never handles audio packet by packet: it writes the raw G.711 to
+``OUT`` and what sox needs to ``OUT.json``, ``{"codec": "ul"|"al", "offset": seconds}`` (how
+long after the file's first packet the audio begins), or ``{}`` when no audio came to ``PORT``.
+A file cut short (rtpengine killed as it wrote) is read up to its last whole packet.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RATE = 8000
+CODECS = {0: ("ul", 0xFF), 8: ("al", 0xD5)}
+"""G.711's payload types: sox's name for the format and its byte of silence."""
+JUMP = RATE
+"""Samples a stream's timestamps may drift from its arrival times before it starts again."""
+_MAGIC = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+_LINK_OFFSET = {101: 0, 228: 0, 1: 14, 113: 16}
+"""Where the IP header begins for each link type: raw IP (101, 228), Ethernet, Linux cooked."""
+
+
+def first_time(path: Path) -> float | None:
+    """When the file's first packet was written (seconds, Unix time); None: it has none."""
+    for when, _ in _records(path):
+        return when
+    return None
+
+
+def _records(path: Path) -> Iterator[tuple[float, bytes]]:
+    """Each packet's time and its IP datagram (up to the last whole one)."""
+    with path.open("rb") as f:
+        head = f.read(24)
+        if len(head) < 24 or head[:4] not in _MAGIC:
+            return
+        order, unit = _MAGIC[head[:4]]
+        (link,) = struct.unpack(order + "I", head[20:24])
+        skip = _LINK_OFFSET.get(link & 0xFFFF)
+        if skip is None:
+            return
+        record = struct.Struct(order + "IIII")
+        while True:
+            header = f.read(16)
+            if len(header) < 16:
+                return
+            seconds, fraction, size, _ = record.unpack(header)
+            data = f.read(size)
+            if len(data) < size:
+                return
+            yield seconds + fraction * unit, data[skip:]
+
+
+def _udp(datagram: bytes) -> tuple[int, bytes] | None:
+    """An IPv4 or IPv6 UDP datagram's destination port and payload."""
+    if len(datagram) < 1:
+        return None
+    version = datagram[0] >> 4
+    if version == 4:
+        start = (datagram[0] & 0x0F) * 4
+        if len(datagram) < start + 8 or datagram[9] != 17:
+            return None
+    elif version == 6:
+        start = 40
+        if len(datagram) < start + 8 or datagram[6] != 17:
+            return None
+    else:
+        return None
+    (port,) = struct.unpack_from(">H", datagram, start + 2)
+    return port, datagram[start + 8 :]
+
+
+def _rtp(packet: bytes) -> tuple[int, int, int, bytes] | None:
+    """An RTP packet's payload type, timestamp, SSRC and payload (G.711 only)."""
+    if len(packet) < 12 or packet[0] >> 6 != 2:
+        return None
+    kind = packet[1] & 0x7F
+    if kind not in CODECS:
+        return None
+    start = 12 + 4 * (packet[0] & 0x0F)
+    if packet[0] & 0x10:  # a header extension
+        if len(packet) < start + 4:
+            return None
+        (words,) = struct.unpack_from(">H", packet, start + 2)
+        start += 4 + 4 * words
+    end = len(packet)
+    if packet[0] & 0x20 and end > start:  # padding
+        end -= packet[-1]
+    if end <= start:
+        return None
+    stamp, ssrc = struct.unpack_from(">II", packet, 4)
+    return kind, stamp, ssrc, packet[start:end]
+
+
+@dataclass
+class _Stream:
+    """Packets of one stream whose timestamps keep pace with their arrival."""
+
+    ssrc: int
+    first_stamp: int
+    last_at: float
+    last_stamp: int
+    packets: list[tuple[int, bytes]] = field(default_factory=list)
+    """Each packet's samples after the stream's first and its payload."""
+    base: float = float("inf")
+    """The stream's first sample, in samples after the file's first packet: the earliest its
+    packets' arrivals allow (a late packet is late, never early)."""
+
+
+def side(path: Path, port: int) -> tuple[str, float, bytes] | None:
+    """What arrived at ``port``: the codec (sox's name), how long after the file's first
+    packet it begins (seconds) and the G.711 audio, silence where nothing came."""
+    t0: float | None = None
+    kind: int | None = None
+    streams: list[_Stream] = []
+    current: _Stream | None = None
+    for when, datagram in _records(path):
+        if t0 is None:
+            t0 = when
+        udp = _udp(datagram)
+        if udp is None or udp[0] != port:
+            continue
+        rtp = _rtp(udp[1])
+        if rtp is None:
+            continue
+        payload_type, stamp, ssrc, payload = rtp
+        kind = payload_type if kind is None else kind
+        if payload_type != kind:
+            continue
+        at = (when - t0) * RATE
+        if current is not None and current.ssrc == ssrc:
+            step = (stamp - current.last_stamp) % 2**32
+            if step >= 2**31 or abs(step - (at - current.last_at)) > JUMP:
+                current = None  # it jumped (or went back): a stream again from here
+        else:
+            current = None
+        if current is None:
+            current = _Stream(ssrc, stamp, at, stamp)
+            streams.append(current)
+        offset = (stamp - current.first_stamp) % 2**32
+        current.packets.append((offset, payload))
+        current.base = min(current.base, at - offset)
+        current.last_at, current.last_stamp = at, stamp
+    if kind is None or not streams:
+        return None
+    codec, silence = CODECS[kind]
+    begin = max(0, round(min(s.base for s in streams)))
+    audio = bytearray()
+    for stream in streams:
+        start = max(0, round(stream.base)) - begin
+        for offset, payload in stream.packets:
+            at = start + offset
+            if len(audio) < at + len(payload):
+                audio.extend(bytes([silence]) * (at + len(payload) - len(audio)))
+            audio[at : at + len(payload)] = payload
+    return codec, begin / RATE, bytes(audio)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or not argv[1].isdigit():
+        print("usage: pcap.py FILE PORT OUT", file=sys.stderr)
+        return 2
+    found, out = side(Path(argv[0]), int(argv[1])), Path(argv[2])
+    about: dict[str, object] = {}
+    if found is not None:
+        codec, offset, audio = found
+        out.write_bytes(audio)
+        about = {"codec": codec, "offset": round(offset, 4)}
+    out.with_name(out.name + ".json").write_text(json.dumps(about), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
