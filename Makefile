@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest install clean chromium sip-peers sip-proxy doc-tools media-engine edge bench bench-media bench-workers
+.PHONY: run test lint typecheck pytest install clean chromium sip-peers sip-proxy doc-tools media-engine edge bench bench-media bench-media-sip bench-workers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: $(BENCH_STAMP)
 # Janus, with and without ucs; about 6 minutes, BENCH_QUICK=1 about 2. Skipped without Janus.
 bench-media: $(BENCH_STAMP) media-engine
 	$(BIN)/python -m bench.media
+
+# The same calls over SIP (bench/media_sip.py): a trunk, desk phones, every leg relayed by
+# rtpengine, talking calls forwarded and recorded by it; about 8 minutes, BENCH_QUICK=1 about 2.
+bench-media-sip: $(BENCH_STAMP) media-engine
+	$(BIN)/python -m bench.media_sip
 
 # call_load on `ucs serve --cluster --workers 2` against one worker, and a worker's failover
 # (bench/workers.py): needs UCS_BENCH_POSTGRES_URL and HAProxy; about 5 minutes, BENCH_QUICK=1 2.

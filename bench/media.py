@@ -76,31 +76,43 @@ def _comm(pid: int) -> str:
 
 
 class Cpu:
-    """CPU seconds of Janus, of the ucs process and of ucs's other helpers, and memory."""
+    """CPU seconds of Janus (and of rtpengine, ``relay``, when it relays the legs), of the
+    ucs process and of ucs's other helpers, and memory."""
 
-    def __init__(self, janus: int, ucs: int | None) -> None:
-        self.janus, self.ucs = janus, ucs
+    def __init__(self, janus: int, ucs: int | None, relay: int | None = None) -> None:
+        self.janus, self.ucs, self.relay = janus, ucs, relay
 
     def sample(self) -> dict[str, float]:
         out = {"janus": _ticks(self.janus), "janus_rss_mb": rss_kb(self.janus) / 1024}
+        engines = {self.janus} if self.relay is None else {self.janus, self.relay}
+        if self.relay is not None:
+            out["rtpengine"] = _ticks(self.relay)
+            out["rtpengine_rss_mb"] = rss_kb(self.relay) / 1024
         if self.ucs is not None:
-            helpers = [p for p in _descendants(self.ucs) if p != self.janus]
-            helpers = [p for p in helpers if self.janus not in (*_descendants(p), p)]
+            helpers = [p for p in _descendants(self.ucs) if p not in engines]
+            helpers = [p for p in helpers if not engines & {*_descendants(p), p}]
             out["ucs"] = _ticks(self.ucs)
-            out["helpers"] = sum(_ticks(p) for p in helpers if _comm(p) != "janus")
+            out["helpers"] = sum(_ticks(p) for p in helpers if _comm(p) not in ENGINES)
             out["ucs_rss_mb"] = rss_kb(self.ucs) / 1024
         return out
 
 
-def _janus_of(pid: int) -> int:
+ENGINES = ("janus", "rtpengine")
+
+
+def engine_of(pid: int, name: str = "janus") -> int:
+    """The server's engine child (``janus`` or ``rtpengine``)."""
     for child in _descendants(pid):
-        if _comm(child) == "janus":
+        if _comm(child) == name:
             return child
-    raise RuntimeError("the server runs no janus")
+    raise RuntimeError(f"the server runs no {name}")
 
 
-async def _measure(gen: Any, cpu: Cpu, n: int, music: int, started: float) -> dict[str, Any]:
-    """One level: settle, then ``WINDOW`` seconds of CPU and of what the callers received."""
+async def _measure(
+    gen: Any, cpu: Cpu, n: int, started: float, streams: int | None = None
+) -> dict[str, Any]:
+    """One level: settle, then ``WINDOW`` seconds of CPU and of what the callers (the first
+    ``streams`` peers sending, by default ``n``) received."""
     await asyncio.sleep(SETTLE)
     gen.send(("window",))
     await asyncio.to_thread(gen.recv)
@@ -110,7 +122,7 @@ async def _measure(gen: Any, cpu: Cpu, n: int, music: int, started: float) -> di
     gen.send(("window",))
     got = await asyncio.to_thread(gen.recv)
     expected = got["seconds"] / 0.02
-    received, gaps = got["received"][:n], got["gaps_ms"][:n]
+    received, gaps = got["received"][: streams or n], got["gaps_ms"][: streams or n]
     lost = sum(max(0.0, expected - r) for r in received) / (expected * len(received))
     sampled = [g for i, g in enumerate(gaps) if i % 10 == 0]
     figures = {
@@ -123,6 +135,11 @@ async def _measure(gen: Any, cpu: Cpu, n: int, music: int, started: float) -> di
         "sender_late_ms": got["sender_late_ms"],
         "at_s": round(time.monotonic() - started, 1),
     }
+    if "rtpengine" in after:
+        figures["rtpengine_cores"] = round((after["rtpengine"] - before["rtpengine"]) / seconds, 3)
+        figures["rtpengine_rss_mb"] = round(after["rtpengine_rss_mb"], 1)
+        figures["engine_cores"] = round(figures["janus_cores"] + figures["rtpengine_cores"], 3)
+        figures["engine_cpu_per_call_pct"] = round(100 * figures["engine_cores"] / n, 2)
     if "ucs" in after:
         figures["ucs_cores"] = round((after["ucs"] - before["ucs"]) / seconds, 3)
         figures["helpers_cores"] = round((after["helpers"] - before["helpers"]) / seconds, 3)
@@ -134,16 +151,21 @@ async def _measure(gen: Any, cpu: Cpu, n: int, music: int, started: float) -> di
 
 
 async def _levels(
-    gen: Any, cpu: Callable[[], Cpu], add: Callable[[int], Awaitable[None]]
+    gen: Any,
+    cpu: Callable[[], Cpu],
+    add: Callable[[int], Awaitable[None]],
+    streams: Callable[[int], int] = lambda n: n,
+    levels: tuple[int, ...] = LEVELS,
 ) -> list[dict[str, Any]]:
-    """Add calls up to each level and measure it; stop after the first level that does not
-    hold (past it the machine is saturated: minutes a level, and nothing more to learn)."""
+    """Add calls up to each level and measure it (what ``streams(n)`` peers received); stop
+    after the first level that does not hold (past it the machine is saturated: minutes a
+    level, and nothing more to learn)."""
     rows, have, started = [], 0, time.monotonic()
-    for n in LEVELS:
+    for n in levels:
         for i in range(have, n):
             await add(i)
         have = n
-        rows.append(await _measure(gen, cpu(), n, n // 2, started))
+        rows.append(await _measure(gen, cpu(), n, started, streams(n)))
         if not rows[-1]["holds"]:
             break
     return rows
@@ -206,8 +228,9 @@ def _mjr_rate(folder: Path, rows: list[dict[str, Any]]) -> float | None:
 # --- through ucs --------------------------------------------------------------------------
 
 
-async def _agent(url: str, i: int) -> ClientConnection:
-    """bench<i> on the softphone, READY, answering whatever rings it."""
+async def _agent(url: str, i: int, identifier: str = "softphone") -> ClientConnection:
+    """bench<i> on the softphone, READY, answering whatever rings it (or on ``identifier``, a
+    desk phone that answers by itself)."""
     ws = await connect(url, max_size=None)
     ids = iter(range(10**9))
 
@@ -225,7 +248,7 @@ async def _agent(url: str, i: int) -> ClientConnection:
     await ws.recv()
     for method, args in (
         ("login", (agent_name(i), PASSWORD)),
-        ("selectIdentifier", ("softphone",)),
+        ("selectIdentifier", (identifier,)),
         ("provision", ()),
         ("changeStatus", ("READY",)),
     ):
@@ -243,7 +266,8 @@ async def _agent(url: str, i: int) -> ClientConnection:
                     )
                 )
 
-    asyncio.get_running_loop().create_task(answer_rings())
+    if identifier == "softphone":
+        asyncio.get_running_loop().create_task(answer_rings())
     return ws
 
 
@@ -270,7 +294,7 @@ async def through_ucs(gen: Any, ports: list[int], sounds: Path, work: Path) -> d
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.5)
-        janus = _janus_of(server.pid)
+        janus = engine_of(server.pid)
         made = 1
 
         async def add(i: int) -> None:

@@ -96,7 +96,7 @@ async def _way(way: str, levels: tuple[int, ...], work: Path) -> list[dict[str, 
                 await add(i)
             have = n
             cpu = bench_media.Cpu(pid, None)
-            rows.append(await bench_media._measure(gen_end, cpu, n, n, started))
+            rows.append(await bench_media._measure(gen_end, cpu, n, started))
     finally:
         await supervisor.stop()
         gen_end.send(("stop",))

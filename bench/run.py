@@ -192,12 +192,12 @@ def cpu_seconds(pid: int) -> float:
 class Server:
     """``ucs serve`` on a free port with its own database, in a process of its own."""
 
-    def __init__(self, workdir: Path, agents: int, name: str) -> None:
+    def __init__(self, workdir: Path, agents: int, name: str, phone_secret: str = "") -> None:
         self.workdir = workdir
         self.db = f"sqlite:///{workdir / (name + '.db')}"
         self.port = free_port()
         self.name = name
-        self.seeded = seed(self.db, agents)
+        self.seeded = seed(self.db, agents, phone_secret=phone_secret)
         self.log_path = workdir / f"{name}-server.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.startup_s = 0.0

@@ -51,6 +51,7 @@ def seed(
     *,
     ring_timeout: float = 15.0,
     strategy: str = "longest-idle",
+    phone_secret: str = "",
 ) -> SeedInfo:
     """Migrate an empty database at ``db_url`` and insert ``agents`` agents with their phones."""
     started = time.perf_counter()
@@ -85,7 +86,7 @@ def seed(
                     "identifier": phone_name(i),
                     "extension": str(_EXTENSION_BASE + i),
                     "name": f"Bench phone {i}",
-                    "secret": "",
+                    "secret": phone_secret,  # (a SIP phone registers with it)
                 }
                 for i in ids
             ],

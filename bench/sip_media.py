@@ -70,10 +70,19 @@ class Trunk(Peer):
 
     async def call(self, number: str, password: str | None = None) -> tuple[Dialog, Msg]:
         rtp = await RtpPeer.bind(HOST, tone(440.0))
+        d, msg = await self.dial_with(number, _sdp(rtp))
+        audio = audio_of(msg.body)
+        assert audio is not None, msg.body
+        rtp.start((audio.ip, audio.port))
+        self.rtps.append(rtp)
+        return d, msg
+
+    async def dial_with(self, number: str, sdp: str) -> tuple[Dialog, Msg]:
+        """A call to ``number`` offering ``sdp``, answered (200, acknowledged)."""
         d = self.dialog_to(number)
         d.call_id = secrets.token_hex(8)
         inbox = self.calls[d.call_id] = asyncio.Queue()
-        self.request("INVITE", d.remote_target, d, _sdp(rtp))
+        self.request("INVITE", d.remote_target, d, sdp)
         async with asyncio.timeout(30):
             while True:
                 msg = await inbox.get()
@@ -82,10 +91,6 @@ class Trunk(Peer):
         if msg.code != 200:
             raise RuntimeError(f"the call to {number} failed: {msg.first}")
         self.ack(msg, d)
-        audio = audio_of(msg.body)
-        assert audio is not None, msg.body
-        rtp.start((audio.ip, audio.port))
-        self.rtps.append(rtp)
         return d, msg
 
 

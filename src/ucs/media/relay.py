@@ -142,7 +142,9 @@ class RelayConfig:
     ip: str
     """The address rtpengine relays on: phones send there, and the room's participants too."""
     runtime_dir: Path
-    ports: tuple[int, int] = (40000, 49999)
+    ports: tuple[int, int] = (40000, 59999)
+    """A fifth of them a server (``BLOCKS``): 4,000 ports, 1,000 legs (a leg takes an RTP and
+    an RTCP port on each side)."""
     binary: str = "rtpengine"
     prefix: tuple[str, ...] = ()
     """A command it is started under, as Janus (``ip netns exec NAME`` in the tests). In
