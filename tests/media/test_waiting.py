@@ -186,6 +186,10 @@ async def test_callers_waiting_share_the_music_hear_no_one_else_and_talk_once_an
         janus = media_server.server.media.media
         assert isinstance(janus, JanusMedia)
         assert len(janus._music) == 1  # one room plays the tune to both
+        assert janus.client is not None and janus._manager is not None
+        listed, _ = await janus.client.message(janus._manager, {"request": "list"})
+        rooms = [int(r["room"]) for r in listed["list"]]
+        assert rooms == list(janus._music.values())  # and their own rooms, empty, are gone
 
         page = await open_page(
             softphone_browser, crm, media_server, headless=False, extra="audioProcessing: false,"
@@ -203,3 +207,5 @@ async def test_callers_waiting_share_the_music_hear_no_one_else_and_talk_once_an
             (lambda: caller_heard(http, uid), (AGENT_TONE,), (MUSIC,)),
             (lambda: caller_heard(http, other), (MUSIC,), tones),
         )
+        listed, _ = await janus.client.message(janus._manager, {"request": "list"})
+        assert len(listed["list"]) == 2  # the music's, and the answered call's made again

@@ -96,6 +96,10 @@ class _Room:
     """A whisper to the plain-RTP agent going on: the agent is in the coach room."""
     waiting: int | None = None
     """The shared music room the far party waits in (muted); None: it is in the call's."""
+    made: bool = True
+    """The call's own room is in the engine. A caller waiting in a shared music room, alone
+    in its call, has none (a room costs its threads even empty): made again when it comes
+    back (``_from_music``)."""
     vacant: bool = False
     """The call's rooms are gone from the engine while its audio is forwarded elsewhere
     (``vacate``): the next request about it makes its room again."""
@@ -199,7 +203,7 @@ class JanusMedia:
     async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
         async with self._lock(uniqueid):
             client, room = await self._room(uniqueid)
-            await self._from_music(client, room)
+            await self._from_music(client, room, uniqueid)
             target = room.id
             if party.startswith("coach-"):  # a whisper: the agent hears the supervisor alone
                 if room.coach is None:
@@ -226,7 +230,7 @@ class JanusMedia:
         async with self._lock(uniqueid):
             client, room = await self._room(uniqueid)
             if party != "far":
-                await self._from_music(client, room)
+                await self._from_music(client, room, uniqueid)
             handle = await self._join(client, room, party)
             target = room.id
             if party == "agent" and room.held and room.parking is not None:
@@ -293,8 +297,9 @@ class JanusMedia:
         async with self._lock(uniqueid):
             client, room = await self._room(uniqueid)
             if key == MUSIC and loop and room.handles.keys() == {"far"} and "far" in room.rtp:
-                await self._to_music(client, room, path)
-            else:
+                await self._to_music(client, room, path, uniqueid)
+            else:  # (a sound for this call alone: never in a shared music room)
+                await self._from_music(client, room, uniqueid)
                 await self._play(client, room.id, path, loop=loop, key=key)
 
     async def stop_playing(self, uniqueid: str, key: str) -> None:
@@ -302,7 +307,7 @@ class JanusMedia:
             room = self._rooms.get(uniqueid)
             if room is not None and self.client is not None:
                 if key == MUSIC and room.waiting is not None:
-                    await self._from_music(self.client, room)
+                    await self._from_music(self.client, room, uniqueid)
                 else:
                     await self._stop(self.client, room, key)
 
@@ -311,7 +316,7 @@ class JanusMedia:
             client, room = await self._room(uniqueid)
             if room.held:
                 return
-            await self._from_music(client, room)
+            await self._from_music(client, room, uniqueid)
             room.held = True
             if room.record_to is not None:  # neither side is recorded while held
                 await self._close_files(client, room)
@@ -361,7 +366,7 @@ class JanusMedia:
                         except MediaError as err:
                             log.warning("recording of %s not closed: %s", uniqueid, err)
                     await client.detach(handle)
-                main = None if room.vacant else room.id
+                main = None if room.vacant or not room.made else room.id
                 for room_id in (main, room.parking, room.coach, room.whisper):
                     if room_id is not None:
                         await self._destroy(client, uniqueid, room_id)
@@ -507,10 +512,11 @@ class JanusMedia:
         if client is None:
             raise MediaError("no media engine is running")
         room = self._rooms.get(uniqueid)
-        if room is not None and room.vacant:  # forwarded elsewhere until now: made again
+        gone = room is not None and not room.made and room.waiting is None  # (its caller left)
+        if room is not None and (room.vacant or gone):  # forwarded elsewhere: made again
             made = next(self._ids)
             await self._create(client, made, uniqueid[:64])
-            room.id, room.vacant = made, False
+            room.id, room.vacant, room.made = made, False, True
         if room is not None:
             return client, room
         if uniqueid in self._ended:
@@ -534,10 +540,10 @@ class JanusMedia:
         }
         await client.message(self._manager, body)
 
-    async def _to_music(self, client: JanusClient, room: _Room, path: str) -> None:
+    async def _to_music(self, client: JanusClient, room: _Room, path: str, uniqueid: str) -> None:
         """The far party, alone in its call's room, goes to wait in the room that loops
         ``path`` for every caller waiting with it (made the first time), muted: the callers
-        there hear the music and not each other."""
+        there hear the music and not each other. The call's room, empty, is destroyed."""
         shared = self._music.get(path)
         if shared is None:
             shared = next(self._ids)
@@ -549,12 +555,20 @@ class JanusMedia:
         body = {"request": "changeroom", "room": shared, "display": "far", "group": "far"}
         await client.message(room.handles["far"], {**body, "muted": True})
         room.waiting = shared
+        if room.made and room.parking is None and room.coach is None and room.whisper is None:
+            room.made = False
+            await self._destroy(client, uniqueid, room.id)
 
-    async def _from_music(self, client: JanusClient, room: _Room) -> None:
-        """The far party back from the shared music room into its call's, with its own mute."""
+    async def _from_music(self, client: JanusClient, room: _Room, uniqueid: str) -> None:
+        """The far party back from the shared music room into its call's (made again), with
+        its own mute."""
         handle = room.handles.get("far")
         if room.waiting is None or handle is None:
             return
+        if not room.made:
+            room.id = next(self._ids)
+            await self._create(client, room.id, uniqueid[:64])
+            room.made = True
         room.waiting = None
         body = {"request": "changeroom", "room": room.id, "display": "far", "group": "far"}
         await client.message(handle, {**body, "muted": room.muted.get("far", False)})
