@@ -52,7 +52,7 @@ from bench.media import (
     engine_of,
 )
 from bench.rtpload import rtp_worker
-from bench.run import HOST, RESULTS, Server, log, machine
+from bench.run import HOST, RESULTS, Config, Server, log, machine, run_baseline
 from bench.seed import ADMIN_TOKEN, phone_name
 from bench.sip_media import Trunk
 from ucs.media.sdp import audio_of
@@ -253,7 +253,8 @@ def markdown(results: dict[str, Any]) -> str:
         "# Media benchmark over SIP",
         "",
         f"{m['date']}, {m['cores']} cores ({m['cpu']}), commit {m['commit']}, load average "
-        f"{m['load_avg_at_start']} at start and {m['load_avg_at_end']} at the end.",
+        f"{m['load_avg_at_start']} at start and {m['load_avg_at_end']} at the end; echo "
+        f"baseline {m.get('echo_msgs_per_s', 0):,.0f} msgs/s (after the runs).",
         "",
         f"Largest N that held: **{s['largest_n_ucs']}** through ucs, {s['largest_n_engine']} "
         f"with the engines alone (target {TARGET}).",
@@ -331,6 +332,8 @@ def main() -> int:
         print(f"bench-media-sip skipped: {', '.join(lacking)} missing (make media-engine)")
         return 0
     results = asyncio.run(_main())
+    echo = run_baseline(Config.from_env(), mp.get_context("spawn"), 40_000, 100)
+    results["machine"]["echo_msgs_per_s"] = echo["msgs_per_s"]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "media-sip.json").write_text(json.dumps(results, indent=2) + "\n")
     text = markdown(results)
