@@ -21,6 +21,7 @@ from tests.media.audio import (
     SILENCE_DBFS,
     assert_paused_recording,
     assert_tone,
+    assert_two_sides,
     channels,
     heard_sounds,
     level_dbfs,
@@ -255,13 +256,21 @@ async def test_a_blind_transfer_brings_the_new_party_into_the_callers_room(
     sip_media: tuple[Running, Peer], desk: tuple[SipAudio, Operator], netns: Netns
 ) -> None:
     """agent1 sends the caller to extension 1002 (phone2, 1.5 kHz, answering by its handset):
-    phone2 is called with a late offer and joins the caller's room; they hear each other."""
+    phone2 is called with a late offer and joins the caller's room; they hear each other. The
+    call is recorded: the caller throughout, agent1's phone then phone2's on the right (each
+    a new leg of rtpengine's, recorded by it once the call is forwarded again)."""
     (server, trunk), (phone, op) = sip_media, desk
     phone2 = await SipAudio.make("phone2", sip_address(server), netns.host_ip, OTHER)
+    http = httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30)
     try:
         assert (await phone2.register("phone2-secret")).code == 200
+        await set_recording(http, 1, "always")
         events = op.events()
         d = await connect_desk_call(trunk, phone, op, events, netns.engine_ip)
+        uid = str((await op.state())["call"]["uniqueid"])
+        talked = time.time()
+        await asyncio.sleep(STRETCH)
+        transferred = time.time()
         await op.blind_transfer("1002")
         phone.respond(await phone.expect("BYE"), 200)  # the agent's phone leaves
         ring = await phone2.expect("INVITE", wait=10)
@@ -271,10 +280,21 @@ async def test_a_blind_transfer_brings_the_new_party_into_the_callers_room(
         ack = await phone2.expect("ACK")
         assert engine_of(ack)[0] == netns.engine_ip
         phone2.speak_to(ack)
+        answered = time.time()
         assert_tone(await listen(trunk), 8000, OTHER)
         assert_tone(await listen(phone2), 8000, CALLER)
+        await asyncio.sleep(max(0.0, answered + STRETCH - time.time()))
         trunk.bye(d)
         assert (await trunk.expect(200)).cseq_method == "BYE"
         phone2.respond(await phone2.expect("BYE"), 200)
+        ended = time.time()
+        left, right, rate = channels(await recording_of(http, uid))
+        listed = (await http.get("/api/recordings", params={"queue": 1})).json()
+        start = next(x for x in listed if x["uniqueid"] == uid)["start"]
+        before = (talked - start + 0.5, transferred - talked - 1.0)
+        after = (answered - start + 0.5, ended - answered - 1.0)
+        assert_two_sides(left, right, rate, [before], [], CALLER, AGENT)
+        assert_two_sides(left, right, rate, [after], [], CALLER, OTHER)
     finally:
+        await http.aclose()
         phone2.close()

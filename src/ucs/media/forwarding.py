@@ -11,10 +11,10 @@ their SDP names, stay.
 
 Anything that needs the room brings the call back first (``_to_room``): the legs' room sides
 join a new room as before and are pointed at their participants, then the request is carried
-out as on any call: a hold (music for one side, silence for the other), mute, recording, a
-supervisor, a browser, keys played as tones, a party joining. After each request the call is
-forwarded again if it can be (``JanusMedia.forwardable``: its room holds its two legs and
-nothing else, no one muted, held, recorded or monitored, nothing playing). A key's tones
+out as on any call: a hold (music for one side, silence for the other), mute, a supervisor,
+a browser, keys played as tones, a party joining. After each request the call is forwarded
+again if it can be (``JanusMedia.forwardable``: its room holds its two legs and nothing else,
+no one muted, held, recorded by the room or monitored, nothing playing). A key's tones
 (``key-N``, 200 ms) are given two seconds before the call leaves the room again.
 
 A recorded call is forwarded too: rtpengine records each relayed leg (``Relay.record``: what
@@ -263,7 +263,8 @@ class ForwardingMedia(JanusMedia):
             if wanted.get(party, ("", 0))[0] == callid:
                 continue
             del recording[party]
-            if self.relay.leg(uniqueid, party) is not None:  # (a leg replaced is closed)
+            current = self.relay.leg(uniqueid, party)
+            if current is not None and current[0] == callid:  # (a leg replaced is closed)
                 await self._relay_records(callid, False)
         for party, (callid, port) in wanted.items():
             if party in recording or room is None or room.record_to is None:
