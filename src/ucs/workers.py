@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -75,19 +76,46 @@ class Worker:
     health: int
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def _ephemeral() -> range:
+    """The ports the kernel gives outgoing connections (and ``bind(0)``)."""
+    try:
+        low, high = (int(x) for x in EPHEMERAL.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+def _free_ports(count: int) -> list[int]:
+    """``count`` loopback ports free now and outside the ephemeral range: a standby binds its
+    port only when it takes a partition over, maybe minutes later, and a port of that range
+    could meanwhile be any outgoing connection's (its bind would then fail at each restart)."""
+    ephemeral = _ephemeral()
+    pool = [p for p in range(10000, 65536) if p not in ephemeral]
+    if len(pool) < 1000:  # a machine whose ephemeral range is nearly every port
+        pool = list(range(1024, 65536))
+    chosen: list[int] = []
+    for port in random.sample(pool, len(pool)):
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise OSError(f"no {count} free loopback ports for the workers")
 
 
 def plan(node: str, workers: int, public: str) -> list[Worker]:
-    """``workers`` nodes named after ``node``, each on a free loopback port, advertising
-    ``public`` (the URL clients reach the front at) plus ``/node/NAME/``."""
+    """``workers`` nodes named after ``node``, each on a free loopback port (and one for its
+    health check), advertising ``public`` (the URL clients reach the front at) plus
+    ``/node/NAME/``."""
     base = public.rstrip("/")
     names = [f"{node}-{i}" for i in range(1, workers + 1)]
-    return [Worker(n, _free_port(), f"{base}/node/{n}/", _free_port()) for n in names]
+    ports = _free_ports(2 * workers)
+    return [
+        Worker(n, ports[2 * i], f"{base}/node/{n}/", ports[2 * i + 1]) for i, n in enumerate(names)
+    ]
 
 
 def haproxy_config(host: str, port: int, workers: list[Worker]) -> str:

@@ -46,7 +46,10 @@ def test_workers_plan_names_ports_and_advertised_paths() -> None:
     assert [n.advertise for n in nodes] == [
         f"https://ucs.example.com/node/box-{i}/" for i in (1, 2, 3)
     ]
-    assert len({n.port for n in nodes} | {n.health for n in nodes}) == 6
+    ports = {n.port for n in nodes} | {n.health for n in nodes}
+    assert len(ports) == 6
+    # never a port an outgoing connection could hold when a standby binds it, later
+    assert not ports & set(workers._ephemeral())
 
 
 def test_a_node_path_reaches_the_node_as_its_own_path() -> None:
@@ -180,13 +183,18 @@ async def _partitions(front: str, names: list[str]) -> dict[str, tuple[str, int]
     return found
 
 
-async def _until(front: str, names: list[str], check: Any) -> dict[str, tuple[str, int]]:
-    async with asyncio.timeout(PATIENCE):
-        while True:
-            found = await _partitions(front, names)
-            if check(found):
-                return found
-            await asyncio.sleep(0.2)
+async def _until(front: str, names: list[str], check: Any, log: Path) -> dict[str, tuple[str, int]]:
+    found: dict[str, tuple[str, int]] = {}
+    try:
+        async with asyncio.timeout(PATIENCE):
+            while True:
+                found = await _partitions(front, names)
+                if check(found):
+                    return found
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        text = await asyncio.to_thread(log.read_text)
+        raise AssertionError(f"partitions served: {found}; the log:\n{text}") from None
 
 
 @pytest.mark.anyio
@@ -204,14 +212,14 @@ async def test_two_workers_behind_one_port_hand_clients_on_restart_and_stop(
     proc = _start(cmd, log)
     clients: list[Operator] = []
     try:
-        served = await _until(front, names, lambda found: "main" in found)
+        served = await _until(front, names, lambda found: "main" in found, log)
         async with httpx.AsyncClient(base_url=front, headers=ADMIN) as http:
             q = await http.post("/api/queues", json={"name": "North", "partition": "north"})
             body = {"username": "nina", "password": "nina-pass", "partition": "north"}
             a = await http.post("/api/agents", json=body | {"memberships": [{"queue": 4}]})
             assert (q.status_code, a.status_code) == (201, 201), (q.text, a.text)
         # the other worker was a standby: it takes the new partition
-        served = await _until(front, names, lambda found: {"main", "north"} <= set(found))
+        served = await _until(front, names, lambda found: {"main", "north"} <= set(found), log)
         assert served["main"][0] != served["north"][0]
         north = served["north"][0]
         # nina, added at main's worker, reaches north's by itself (within its next renewal)
@@ -244,7 +252,7 @@ async def test_two_workers_behind_one_port_hand_clients_on_restart_and_stop(
         pid = _worker_pid(proc.pid, north)
         assert pid is not None, log.read_text()
         os.kill(pid, signal.SIGKILL)
-        await _until(front, names, lambda found: "north" in found and found["north"][1] == 2)
+        await _until(front, names, lambda found: "north" in found and found["north"][1] == 2, log)
         for op in norths:
             state = await state_once_back(op, PATIENCE)
             assert (state["state"], state["identifier"]) == ("READY", "phone4")

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+__all__ = ["CODECS", "JUMP", "RATE", "first_time", "main", "side"]
+
 RATE = 8000
 CODECS = {0: ("ul", 0xFF), 8: ("al", 0xD5)}
 """G.711's payload types: sox's name for the format and its byte of silence."""
