@@ -395,30 +395,46 @@ def missing() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
-async def _main() -> dict[str, Any]:
+Run = Callable[[Any, list[int], Path, Path], Awaitable[dict[str, Any]]]
+"""A run of a media benchmark: ``(generator's pipe, its ports, sounds folder, work folder)``
+to its results."""
+
+
+async def both_runs(
+    results: dict[str, Any], name: str, runs: dict[str, Run], ports: int
+) -> dict[str, Any]:
+    """Each run (the engine alone, then through ucs) with an RTP generator of its own (a
+    process, ``ports`` ports bound) and the default sounds, its results in ``results`` with the
+    generator's CPU; the load average at the end."""
     from ucs.media.sounds import Sounds
 
     ctx = mp.get_context("spawn")
-    results: dict[str, Any] = {"machine": machine(), "window_s": WINDOW, "levels": LEVELS}
-    with tempfile.TemporaryDirectory(prefix="ucs-bench-media-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"ucs-bench-{name}-") as tmp:
         work = Path(tmp)
         sounds = work / "sounds"
         await Sounds(sounds).ensure_defaults()
-        for run, how in (("engine", engine_alone), ("ucs", through_ucs)):
-            log(f"media: {run}, levels {LEVELS}, {WINDOW:g} s each")
+        for run, how in runs.items():
+            log(f"{name}: {run}, levels {results['levels']}")
             parent, child = ctx.Pipe()
             gen = ctx.Process(target=rtp_worker, args=(HOST, child), daemon=True)
             gen.start()
-            parent.send(("bind", max(LEVELS)))
-            ports = parent.recv()
+            parent.send(("bind", ports))
+            bound = parent.recv()
             (work / run).mkdir()
             try:
-                results[run] = await how(parent, ports, sounds, work / run)
+                results[run] = await how(parent, bound, sounds, work / run)
             finally:
                 parent.send(("stop",))
                 results.setdefault(run, {})["generator_cpu_s"] = parent.recv()["cpu_s"]
                 gen.join(10)
     results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return results
+
+
+async def _main() -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine(), "window_s": WINDOW, "levels": LEVELS}
+    runs: dict[str, Run] = {"engine": engine_alone, "ucs": through_ucs}
+    await both_runs(results, "media", runs, max(LEVELS))
     results["summary"] = summary(results)
     return results
 

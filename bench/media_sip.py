@@ -33,10 +33,8 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing as mp
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +45,13 @@ from bench.media import (
     QUICK,
     TOOLS,
     Cpu,
+    Run,
     _agent,
     _largest,
+    both_runs,
     engine_of,
 )
-from bench.rtpload import rtp_worker
-from bench.run import HOST, RESULTS, Config, Server, log, machine, run_baseline
+from bench.run import HOST, RESULTS, Config, Server, machine, run_baseline
 from bench.seed import ADMIN_TOKEN, phone_name
 from bench.sip_media import Trunk
 from ucs.media.sdp import audio_of
@@ -299,29 +298,9 @@ def summary_of(results: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _main() -> dict[str, Any]:
-    from ucs.media.sounds import Sounds
-
-    ctx = mp.get_context("spawn")
     results: dict[str, Any] = {"machine": machine(), "levels": LEVELS}
-    with tempfile.TemporaryDirectory(prefix="ucs-bench-media-sip-") as tmp:
-        work = Path(tmp)
-        sounds = work / "sounds"
-        await Sounds(sounds).ensure_defaults()
-        for run, how in (("engine", engine_alone), ("ucs", through_ucs)):
-            log(f"media over SIP: {run}, levels {LEVELS}")
-            parent, child = ctx.Pipe()
-            gen = ctx.Process(target=rtp_worker, args=(HOST, child), daemon=True)
-            gen.start()
-            parent.send(("bind", _phone_index(max(LEVELS) // 2) + 1))
-            ports = parent.recv()
-            (work / run).mkdir()
-            try:
-                results[run] = await how(parent, ports, sounds, work / run)
-            finally:
-                parent.send(("stop",))
-                results.setdefault(run, {})["generator_cpu_s"] = parent.recv()["cpu_s"]
-                gen.join(10)
-    results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    runs: dict[str, Run] = {"engine": engine_alone, "ucs": through_ucs}
+    await both_runs(results, "media-sip", runs, _phone_index(max(LEVELS) // 2) + 1)
     results["summary"] = summary_of(results)
     return results
 

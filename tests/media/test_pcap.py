@@ -7,6 +7,7 @@ need no engine."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import struct
 import subprocess
@@ -27,11 +28,18 @@ PHONE, ROOM = 40014, 40002
 """rtpengine's ports of a leg: the one its phone sends to, the one its room side takes."""
 
 
-def _datagram(port: int, payload: bytes, ipv6: bool = False) -> bytes:
-    udp = struct.pack(">HHHH", 5004, port, 8 + len(payload), 0) + payload
+PHONE_AT = ("198.18.0.7", 5004)
+"""Where the phone sends from (as its SDP says)."""
+
+
+def _datagram(
+    port: int, payload: bytes, ipv6: bool = False, source: tuple[str, int] = PHONE_AT
+) -> bytes:
+    udp = struct.pack(">HHHH", source[1], port, 8 + len(payload), 0) + payload
     if ipv6:
         return struct.pack(">IHBB", 6 << 28, len(udp), 17, 64) + bytes(32) + udp
-    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes(4), bytes(4))
+    host = ipaddress.IPv4Address(source[0]).packed
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, host, bytes(4))
     return ip + udp
 
 
@@ -61,18 +69,25 @@ def _tone(frequency: float, seconds: float) -> bytes:
 
 
 def talk(
-    t0: float, seconds: float, frequency: float, port: int, ssrc: int, stamp: int = 0
+    t0: float,
+    seconds: float,
+    frequency: float,
+    port: int,
+    ssrc: int,
+    stamp: int = 0,
+    *,
+    source: tuple[str, int] = PHONE_AT,
+    every: int = 160,
 ) -> list[tuple[float, bytes]]:
-    """``seconds`` of a tone sent to ``port`` from ``t0``, a packet every 20 ms, each
-    arriving up to 15 ms late (jitter)."""
+    """``seconds`` of a tone sent to ``port`` from ``t0`` (from ``source``), a packet every
+    20 ms, each arriving up to 15 ms late (jitter), their timestamps ``every`` samples apart."""
     audio = _tone(frequency, seconds)
     packets = []
     for n in range(len(audio) // 160):
         late = (n * 7 % 16) / 1000
         payload = audio[n * 160 : (n + 1) * 160]
-        packets.append(
-            (t0 + n * 0.02 + late, _datagram(port, _rtp(stamp + n * 160, ssrc, payload)))
-        )
+        rtp = _rtp(stamp + n * every, ssrc, payload)
+        packets.append((t0 + n * 0.02 + late, _datagram(port, rtp, source=source)))
     return packets
 
 
@@ -100,11 +115,46 @@ def test_a_side_is_what_arrived_at_its_port_laid_by_timestamp(tmp_path: Path) ->
     assert pcap.first_time(path) == pytest.approx(t0)
 
 
+def test_packets_out_of_order_keep_their_place_and_timestamps_cannot_stretch_a_side(
+    tmp_path: Path,
+) -> None:
+    t0 = 1_800_000_000.0
+    packets = talk(t0, 1.0, 440, PHONE, 1)
+    packets[20], packets[21] = (packets[20][0], packets[21][1]), (packets[21][0], packets[20][1])
+    found = pcap.side(write_pcap(tmp_path / "reordered.pcap", packets), PHONE)
+    assert found is not None and found[2] == _tone(440, 1.0)  # every packet in its place
+    # A caller whose timestamps run nearly a second ahead at each packet (each step short of
+    # a jump) would make a second of packets into minutes of recording: the side is as long
+    # as the packets took to come, give or take a jump.
+    sped = talk(t0, 1.0, 440, PHONE, 1, every=160 + 7_900)
+    found = pcap.side(write_pcap(tmp_path / "sped.pcap", sped), PHONE)
+    assert found is not None and len(found[2]) < 1.0 * 8000 + pcap.JUMP + 160
+
+
+def test_a_side_is_what_came_from_the_phone_not_what_others_sprayed_at_its_port(
+    tmp_path: Path,
+) -> None:
+    t0 = 1_800_000_000.0
+    stranger = ("203.0.113.66", 40000)
+    phone = talk(t0, 1.0, 440, PHONE, 1)
+    sprayed = talk(t0, 1.0, 1000, PHONE, 5, source=stranger)
+    sprayed += talk(t0 + 0.01, 1.0, 1000, PHONE, 6, source=stranger)  # more than the phone's
+    path = write_pcap(tmp_path / "leg.pcap", sorted(phone + sprayed))
+    found = pcap.side(path, PHONE, PHONE_AT)
+    assert found is not None and found[2] == _tone(440, 1.0)
+    # A phone behind a NAT sends from elsewhere than its SDP says: where most packets came from
+    nat = write_pcap(
+        tmp_path / "nat.pcap", sorted(phone + talk(t0, 0.5, 1000, PHONE, 5, source=stranger))
+    )
+    found = pcap.side(nat, PHONE, ("10.0.0.9", 4000))
+    assert found is not None and found[2] == _tone(440, 1.0)
+
+
 def test_a_file_cut_short_extensions_ipv6_a_law_and_nanoseconds_are_read(tmp_path: Path) -> None:
     t0 = 1_800_000_000.0
     audio = bytes(range(160))
     packets = [
-        (t0 + n * 0.02, _datagram(PHONE, _rtp(n * 160, 7, audio, 8, extra=True), ipv6=n % 2 == 1))
+        (t0 + n * 0.02, _datagram(PHONE, _rtp(n * 160, 7, audio, 8, extra=True), ipv6=True))
         for n in range(5)
     ]
     packets.insert(2, (t0 + 0.03, _datagram(PHONE, _rtp(0, 7, b"\x01\x02", 101))))  # a key
@@ -124,14 +174,14 @@ def test_the_child_process_writes_the_audio_and_what_sox_needs(tmp_path: Path) -
     path = write_pcap(tmp_path / "leg.pcap", talk(1_800_000_000.0, 0.2, 440, PHONE, 1))
     out = tmp_path / "side.g711"
     for port, expected in ((PHONE, {"codec": "ul", "offset": 0.0}), (ROOM, {})):
-        done = subprocess.run(
-            [sys.executable, "-I", pcap.__file__, str(path), str(port), str(out)], check=False
-        )
+        command = [sys.executable, "-I", pcap.__file__, str(path), str(port), str(out)]
+        done = subprocess.run([*command, f"{PHONE_AT[0]}:{PHONE_AT[1]}"], check=False)
         assert done.returncode == 0
         assert json.loads((tmp_path / "side.g711.json").read_text()) == expected
     assert out.read_bytes() == _tone(440, 0.2)
-    bad = subprocess.run([sys.executable, "-I", pcap.__file__, "x"], capture_output=True)
-    assert bad.returncode == 2 and b"usage" in bad.stderr
+    for wrong in (["x"], [str(path), str(PHONE), str(out), "nowhere"]):
+        bad = subprocess.run([sys.executable, "-I", pcap.__file__, *wrong], capture_output=True)
+        assert bad.returncode == 2 and b"usage" in bad.stderr
 
 
 async def test_a_killed_servers_relayed_legs_are_recorded_at_the_next_start(
@@ -152,7 +202,7 @@ async def test_a_killed_servers_relayed_legs_are_recorded_at_the_next_start(
     pcaps = recorder.relay_folder / "pcaps"
     for callid, party in ((f"{uid}~far~1", "far"), (f"{uid}~agent~2", "agent")):
         (folder / f"rtpengine-{callid}.json").write_text(
-            json.dumps({"party": party, "port": PHONE})
+            json.dumps({"party": party, "port": PHONE, "source": list(PHONE_AT)})
         )
     far, agent = f"{uid}~far~1", f"{uid}~agent~2"
     write_pcap(pcaps / f"{far}-aa.pcap", talk(t0, 1.5, 440, PHONE, 1) + talk(t0, 1.5, 1, ROOM, 9))
@@ -160,6 +210,8 @@ async def test_a_killed_servers_relayed_legs_are_recorded_at_the_next_start(
     write_pcap(pcaps / f"{agent}-cc.pcap", talk(t0 + 0.01, 4.5, 1000, PHONE, 2))
     (recorder.relay_folder / "metadata").mkdir()
     (recorder.relay_folder / "metadata" / f"rtpengine-meta-{far}-aa.txt").write_text("x")
+    (recorder.relay_folder / "tmp").mkdir()  # (a stretch still recorded when it was killed)
+    (recorder.relay_folder / "tmp" / f"rtpengine-meta-{agent}-cc.txt").write_text("x")
     (pcaps / "1700000000.10~far~3-dd.pcap").write_bytes(b"")  # another call's: kept
 
     assert recorder.recover() == [uid]

@@ -6,6 +6,8 @@ room as well."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +16,14 @@ import numpy as np
 import pytest
 
 from tests.browser.helpers import open_page
-from tests.media.audio import assert_tone, stretch
+from tests.media.audio import assert_tone, assert_two_sides, channels, stretch
 from tests.media.conftest import AGENT_TONE, Netns
-from tests.media.helpers import ADMIN, HEARD_IN_BROWSER, ON_SOFTPHONE
-from tests.media.sip import SipAudio, engine_of, listen
+from tests.media.helpers import ADMIN, HEARD_IN_BROWSER, ON_SOFTPHONE, set_recording
+from tests.media.sip import SipAudio, connect_desk_call, engine_of, listen
+from tests.media.test_recording import STRETCH, recording_of
 from tests.server.conftest import Running
 from tests.sip.peer import Peer
+from ucs.client import Operator
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +83,47 @@ async def test_the_softphone_answers_a_sip_caller_and_dials_out(
         trunk.respond(await trunk.expect("BYE", wait=10), 200)
         cdr = (await http.get("/api/cdr")).json()
         assert {c["uniqueid"] for c in cdr} >= {uid, str(dialled["uniqueid"])}
+
+
+async def test_a_recorded_desk_call_blind_transferred_to_a_softphone_records_the_browser(
+    softphone_browser: Any,
+    crm: tuple[Path, str],
+    sip_media: tuple[Running, Peer],
+    desk: tuple[SipAudio, Operator],
+    netns: Netns,
+) -> None:
+    """agent1's desk phone talks with a recorded caller (both legs forwarded and recorded by
+    rtpengine), then sends the caller to Support again, where agent2 answers on the browser
+    softphone: the recording has agent2's browser on the right from then on (the room
+    records it: it is not a leg of rtpengine's)."""
+    (server, trunk), (phone, op) = sip_media, desk
+    assert isinstance(trunk, SipAudio)
+    page = await open_page(
+        softphone_browser, crm, server, headless=False, extra="audioProcessing: false,"
+    )
+    async with httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30) as http:
+        await set_recording(http, 1, "always")
+        events = op.events()
+        d = await connect_desk_call(trunk, phone, op, events, netns.engine_ip)
+        uid = str((await op.state())["call"]["uniqueid"])
+        talked = time.time()
+        await asyncio.sleep(STRETCH)
+        transferred = time.time()
+        await page.evaluate(ON_SOFTPHONE, ["agent2", "agent2-pass"])
+        await op.blind_transfer("100")  # Support, where agent2 is READY on the browser
+        phone.respond(await phone.expect("BYE"), 200)
+        await page.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
+        call = await page.evaluate("window.ucsOperator.answer()")
+        assert str(call["uniqueid"]) == uid
+        await _browser_hears(page, uid, CALLER)
+        answered = time.time()
+        await asyncio.sleep(STRETCH)
+        trunk.bye(d)
+        assert (await trunk.expect(200)).cseq_method == "BYE"
+        ended = time.time()
+        left, right, rate = channels(await recording_of(http, uid))
+        listed = (await http.get("/api/recordings", params={"queue": 1})).json()
+        start = next(x for x in listed if x["uniqueid"] == uid)["start"]
+        before = (talked - start + 0.5, transferred - talked - 1.0)
+        after = (answered - start + 0.5, ended - answered - 1.0)
+        assert_two_sides(left, right, rate, [before, after], [], CALLER, AGENT_TONE)

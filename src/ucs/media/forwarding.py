@@ -39,7 +39,7 @@ from pathlib import Path
 
 from ucs.media.base import MediaError, Party
 from ucs.media.janus import JanusMedia
-from ucs.media.relay import Relay
+from ucs.media.relay import Leg, Relay
 
 __all__ = ["ForwardingMedia"]
 
@@ -107,6 +107,8 @@ class ForwardingMedia(JanusMedia):
     async def connect_browser(self, uniqueid: str, party: Party, offer: str) -> str:
         async with self._call(uniqueid):
             await self._to_room(uniqueid)
+            self._recorded_by_relay(uniqueid, party, False)  # (a browser: the room records it)
+            await self._record_legs(uniqueid)
             return await super().connect_browser(uniqueid, party, offer)
 
     async def connect_rtp(
@@ -129,6 +131,8 @@ class ForwardingMedia(JanusMedia):
             if party in SIDES:
                 self._joined.setdefault(uniqueid, {})[party] = at
                 self._recorded_by_relay(uniqueid, party, relayed)  # (its room is made now)
+                if not relayed:  # (a relayed leg's recording starts once it is: ``relayed``)
+                    await self._record_legs(uniqueid)
             return at
 
     async def mute(self, uniqueid: str, party: Party, muted: bool) -> None:
@@ -145,6 +149,7 @@ class ForwardingMedia(JanusMedia):
                 return  # (a forwarded call has its two sides and no one else)
             await self._to_room(uniqueid)
             self._legs.get(uniqueid, {}).pop(party, None)
+            self._recorded_by_relay(uniqueid, party, False)  # (whoever joins next is new)
             await super().leave(uniqueid, party)
             await self._settle(uniqueid)
 
@@ -252,32 +257,40 @@ class ForwardingMedia(JanusMedia):
         not held, the party not muted), and no other. A leg starting is named in the call's
         parts folder (``rtpengine-<call-id>.json``: whose side, at which port)."""
         room = self._rooms.get(uniqueid)
-        wanted: dict[Party, tuple[str, int]] = {}
-        if room is not None and room.record_to is not None and not room.held:
+        if room is None:  # (ended: its legs' files closed as they were deleted)
+            self._recording.pop(uniqueid, None)
+            return
+        folder = room.record_to
+        wanted: dict[Party, Leg] = {}
+        if folder is not None and not room.held:
             for party in self._legs.get(uniqueid, {}):
                 leg = self.relay.leg(uniqueid, party)
                 if party in room.elsewhere and not room.muted.get(party) and leg is not None:
                     wanted[party] = leg
         recording = self._recording.setdefault(uniqueid, {})
         for party, callid in list(recording.items()):
-            if wanted.get(party, ("", 0))[0] == callid:
+            leg = wanted.get(party)
+            if leg is not None and leg.callid == callid:
                 continue
-            del recording[party]
             current = self.relay.leg(uniqueid, party)
-            if current is not None and current[0] == callid:  # (a leg replaced is closed)
-                await self._relay_records(callid, False)
-        for party, (callid, port) in wanted.items():
-            if party in recording or room is None or room.record_to is None:
+            if current is not None and current.callid == callid:  # (a leg replaced is closed)
+                if not await self._relay_records(callid, False):
+                    continue  # (still recorded, as far as is known: stopped at the next try)
+            del recording[party]
+        for party, leg in wanted.items():
+            if party in recording or folder is None:
                 continue
-            about = {"party": party, "port": port}
-            named = Path(room.record_to) / f"rtpengine-{callid}.json"
+            about = {"party": party, "port": leg.port, "source": list(leg.phone)}
+            named = Path(folder) / f"rtpengine-{leg.callid}.json"
             try:
                 named.write_text(json.dumps(about), encoding="utf-8")
             except OSError as err:
                 log.warning("recording of %s: %s not written (%s)", uniqueid, named, err)
                 continue
-            if await self._relay_records(callid, True):
-                recording[party] = callid
+            if await self._relay_records(leg.callid, True):
+                recording[party] = leg.callid
+            else:  # (it may have started all the same, unanswered: not recorded till retried)
+                await self._relay_records(leg.callid, False)
 
     async def _relay_records(self, callid: str, on: bool) -> bool:
         try:

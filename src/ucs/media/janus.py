@@ -84,7 +84,8 @@ class _Room:
     is in the call's room already)."""
     record_to: str | None = None
     """While the call is recorded (or held while recorded): the folder its parties'
-    recordings go to (``.mjr``)."""
+    recordings go to (the room's ``.mjr`` files, and rtpengine's notes of the legs it records
+    for ``elsewhere``)."""
     files: int = 0
     """Recording files started in the room: each part's name is new, never overwritten."""
     elsewhere: set[Party] = field(default_factory=set)
@@ -513,10 +514,8 @@ class JanusMedia:
             raise MediaError("no media engine is running")
         room = self._rooms.get(uniqueid)
         gone = room is not None and not room.made and room.waiting is None  # (its caller left)
-        if room is not None and (room.vacant or gone):  # forwarded elsewhere: made again
-            made = next(self._ids)
-            await self._create(client, made, uniqueid[:64])
-            room.id, room.vacant, room.made = made, False, True
+        if room is not None and (room.vacant or gone):  # forwarded, or its caller left
+            await self._remake(client, room, uniqueid)
         if room is not None:
             return client, room
         if uniqueid in self._ended:
@@ -525,6 +524,13 @@ class JanusMedia:
         await self._create(client, room.id, uniqueid[:64])
         self._rooms[uniqueid] = room
         return client, room
+
+    async def _remake(self, client: JanusClient, room: _Room, uniqueid: str) -> None:
+        """The call's room, gone from the engine (``vacant``, or not ``made``), made again
+        under a new id."""
+        made = next(self._ids)
+        await self._create(client, made, uniqueid[:64])
+        room.id, room.vacant, room.made = made, False, True
 
     async def _create(self, client: JanusClient, room: int, description: str) -> None:
         if self._manager is None:
@@ -566,9 +572,7 @@ class JanusMedia:
         if room.waiting is None or handle is None:
             return
         if not room.made:
-            room.id = next(self._ids)
-            await self._create(client, room.id, uniqueid[:64])
-            room.made = True
+            await self._remake(client, room, uniqueid)
         room.waiting = None
         body = {"request": "changeroom", "room": room.id, "display": "far", "group": "far"}
         await client.message(handle, {**body, "muted": room.muted.get("far", False)})

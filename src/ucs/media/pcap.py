@@ -2,13 +2,18 @@
 
 rtpengine writes every packet a leg receives, both sides, as it came (before it blocks or drops
 any), into a pcap file a leg and recorded stretch. What the leg's phone said is what arrived at
-the port the phone sends to (``Relay.leg``); the G.711 payloads of those packets, laid on a
-timeline by their RTP timestamps (a stream's packets keep their spacing whatever the jitter of
-their arrival; a new stream, or one that jumps, starts again where it arrived), are the side's
-audio, silence where nothing came.
+the port the phone sends to (``Relay.leg``) from the phone: from the address its SDP names
+when anything came from there, else (a phone behind a NAT) from the address most packets came
+from, so that packets sprayed at the port by anyone else are not in the recording. The G.711
+payloads of those packets, laid on a timeline by their RTP timestamps (a stream's packets keep
+their spacing whatever the jitter of their arrival; a new stream, or one whose timestamps
+stray from its arrivals, starts again where it arrived), are the side's audio, silence where
+nothing came: a side is never longer than the time its packets took to come, whatever their
+timestamps say.
 
-Run as a child process of its own (``python -I pcap.py FILE PORT OUT``; standard library only),
-so the server's event loop never handles audio packet by packet: it writes the raw G.711 to
+Run as a child process of its own (``python -I pcap.py FILE PORT OUT [HOST:PORT]``, the last
+the phone's address; standard library only), so the server's event loop never handles audio
+packet by packet: it writes the raw G.711 to
 ``OUT`` and what sox needs to ``OUT.json``, ``{"codec": "ul"|"al", "offset": seconds}`` (how
 long after the file's first packet the audio begins), or ``{}`` when no audio came to ``PORT``.
 A file cut short (rtpengine killed as it wrote) is read up to its last whole packet.
@@ -16,6 +21,7 @@ A file cut short (rtpengine killed as it wrote) is read up to its last whole pac
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import struct
 import sys
@@ -29,7 +35,8 @@ RATE = 8000
 CODECS = {0: ("ul", 0xFF), 8: ("al", 0xD5)}
 """G.711's payload types: sox's name for the format and its byte of silence."""
 JUMP = RATE
-"""Samples a stream's timestamps may drift from its arrival times before it starts again."""
+"""Samples a stream's timestamps may stray from its arrival times (counted from its first
+packet's) before the stream starts again where its packet arrived."""
 _MAGIC = {
     b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
     b"\xa1\xb2\xc3\xd4": (">", 1e-6),
@@ -70,8 +77,8 @@ def _records(path: Path) -> Iterator[tuple[float, bytes]]:
             yield seconds + fraction * unit, data[skip:]
 
 
-def _udp(datagram: bytes) -> tuple[int, bytes] | None:
-    """An IPv4 or IPv6 UDP datagram's destination port and payload."""
+def _udp(datagram: bytes) -> tuple[tuple[str, int], int, bytes] | None:
+    """An IPv4 or IPv6 UDP datagram's source address, destination port and payload."""
     if len(datagram) < 1:
         return None
     version = datagram[0] >> 4
@@ -79,14 +86,16 @@ def _udp(datagram: bytes) -> tuple[int, bytes] | None:
         start = (datagram[0] & 0x0F) * 4
         if len(datagram) < start + 8 or datagram[9] != 17:
             return None
+        host = str(ipaddress.IPv4Address(datagram[12:16]))
     elif version == 6:
         start = 40
         if len(datagram) < start + 8 or datagram[6] != 17:
             return None
+        host = str(ipaddress.IPv6Address(datagram[8:24]))
     else:
         return None
-    (port,) = struct.unpack_from(">H", datagram, start + 2)
-    return port, datagram[start + 8 :]
+    source, port = struct.unpack_from(">HH", datagram, start)
+    return (host, source), port, datagram[start + 8 :]
 
 
 def _rtp(packet: bytes) -> tuple[int, int, int, bytes] | None:
@@ -117,8 +126,8 @@ class _Stream:
 
     ssrc: int
     first_stamp: int
-    last_at: float
-    last_stamp: int
+    first_at: float
+    """When its first packet arrived, in samples after the file's first packet."""
     packets: list[tuple[int, bytes]] = field(default_factory=list)
     """Each packet's samples after the stream's first and its payload."""
     base: float = float("inf")
@@ -126,40 +135,54 @@ class _Stream:
     packets' arrivals allow (a late packet is late, never early)."""
 
 
-def side(path: Path, port: int) -> tuple[str, float, bytes] | None:
-    """What arrived at ``port``: the codec (sox's name), how long after the file's first
-    packet it begins (seconds) and the G.711 audio, silence where nothing came."""
+def _packets(
+    path: Path, port: int, phone: tuple[str, int] | None
+) -> list[tuple[float, tuple[int, int, int, bytes]]]:
+    """The RTP packets the phone sent to ``port``: each one's time (samples after the file's
+    first packet) and ``_rtp``'s fields. The phone is at ``phone`` if anything came from
+    there, else where most packets came from."""
     t0: float | None = None
-    kind: int | None = None
-    streams: list[_Stream] = []
-    current: _Stream | None = None
+    sent: dict[tuple[str, int], list[tuple[float, tuple[int, int, int, bytes]]]] = {}
     for when, datagram in _records(path):
         if t0 is None:
             t0 = when
         udp = _udp(datagram)
-        if udp is None or udp[0] != port:
+        if udp is None or udp[1] != port:
             continue
-        rtp = _rtp(udp[1])
-        if rtp is None:
-            continue
-        payload_type, stamp, ssrc, payload = rtp
+        rtp = _rtp(udp[2])
+        if rtp is not None:
+            sent.setdefault(udp[0], []).append(((when - t0) * RATE, rtp))
+    if phone in sent:
+        return sent[phone]
+    empty: list[tuple[float, tuple[int, int, int, bytes]]] = []
+    return max(sent.values(), key=len, default=empty)
+
+
+def side(
+    path: Path, port: int, phone: tuple[str, int] | None = None
+) -> tuple[str, float, bytes] | None:
+    """What the phone (at ``phone`` when known) sent to ``port``: the codec (sox's name), how
+    long after the file's first packet it begins (seconds) and the G.711 audio, silence where
+    nothing came."""
+    kind: int | None = None
+    streams: list[_Stream] = []
+    current: _Stream | None = None
+    for at, (payload_type, stamp, ssrc, payload) in _packets(path, port, phone):
         kind = payload_type if kind is None else kind
         if payload_type != kind:
             continue
-        at = (when - t0) * RATE
         if current is not None and current.ssrc == ssrc:
-            step = (stamp - current.last_stamp) % 2**32
-            if step >= 2**31 or abs(step - (at - current.last_at)) > JUMP:
-                current = None  # it jumped (or went back): a stream again from here
+            offset = (stamp - current.first_stamp) % 2**32
+            if offset >= 2**31 or abs(offset - (at - current.first_at)) > JUMP:
+                current = None  # it strayed (or went back): a stream again from here
         else:
             current = None
         if current is None:
-            current = _Stream(ssrc, stamp, at, stamp)
+            current = _Stream(ssrc, stamp, at)
             streams.append(current)
         offset = (stamp - current.first_stamp) % 2**32
         current.packets.append((offset, payload))
         current.base = min(current.base, at - offset)
-        current.last_at, current.last_stamp = at, stamp
     if kind is None or not streams:
         return None
     codec, silence = CODECS[kind]
@@ -176,10 +199,14 @@ def side(path: Path, port: int) -> tuple[str, float, bytes] | None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or not argv[1].isdigit():
-        print("usage: pcap.py FILE PORT OUT", file=sys.stderr)
+    phone: tuple[str, int] | None = None
+    if len(argv) == 4:
+        host, _, number = argv[3].rpartition(":")
+        phone = (host.strip("[]"), int(number)) if number.isdigit() else None
+    if len(argv) not in (3, 4) or not argv[1].isdigit() or (len(argv) == 4 and phone is None):
+        print("usage: pcap.py FILE PORT OUT [HOST:PORT]", file=sys.stderr)
         return 2
-    found, out = side(Path(argv[0]), int(argv[1])), Path(argv[2])
+    found, out = side(Path(argv[0]), int(argv[1]), phone), Path(argv[2])
     about: dict[str, object] = {}
     if found is not None:
         codec, offset, audio = found

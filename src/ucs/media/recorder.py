@@ -7,14 +7,16 @@ a stretch, ``startRecording()`` begins the next), beside ``call.json`` (who, whi
 when). A SIP leg that rtpengine relays is recorded by rtpengine instead (``ucs.media.forwarding``:
 a call forwarded leg to leg has no room to record it): a pcap file per leg and stretch in
 ``.parts/.rtpengine/pcaps`` (``<call-id>-<random>.pcap``), named in the call's folder by an
-``rtpengine-<call-id>.json`` that says whose side it is and at which port it arrived. When the
+``rtpengine-<call-id>.json`` that says whose side it is, at which port it arrived and from
+which address (the phone's, as its SDP names it). When the
 call ends, ``finish`` turns them into the call's WAV off the event loop, with child processes:
 ``janus-pp-rec`` unpacks each ``.mjr`` (μ-law to WAV; Opus to Ogg, decoded by ``opusdec``),
 ``ucs.media.pcap`` takes a side's G.711 out of a pcap file, ``sox`` puts each stretch at its
 time (its first packet's) on its channel, silence elsewhere (pauses, a party that joined late),
 and merges the two channels; the file is renamed into place whole and then indexed.
 Parts left by a server that died (kill -9, a power cut) are finished at the next start, so a
-recorded call is never lost. ``prune`` removes recordings older than the retention.
+recorded call is not lost: at most what the engine had not written yet (its last few hundred
+milliseconds, in its buffers) is. ``prune`` removes recordings older than the retention.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class _Part:
     """When its first packet was written (seconds, Unix time)."""
     port: int | None = None
     """A pcap file's: the party's audio is what arrived at this port (``ucs.media.pcap``)."""
+    phone: tuple[str, int] | None = None
+    """A pcap file's: from this address, the phone's (when anything came from there)."""
 
 
 def _header(path: Path) -> dict[str, Any] | None:
@@ -113,9 +117,16 @@ def _seconds(path: Path) -> float:
         return float(w.getnframes()) / float(w.getframerate())
 
 
-def _relayed(folder: Path) -> dict[str, tuple[str, int]]:
+@dataclass(frozen=True)
+class _Relayed:
+    party: str
+    port: int
+    phone: tuple[str, int] | None
+
+
+def _relayed(folder: Path) -> dict[str, _Relayed]:
     """The legs rtpengine recorded for the call (``rtpengine-<call-id>.json``): each call-id's
-    party and the port its audio arrived at."""
+    party, the port its audio arrived at and the phone's address."""
     legs = {}
     for path in sorted(folder.iterdir()):
         match = _RELAYED.match(path.name)
@@ -124,20 +135,23 @@ def _relayed(folder: Path) -> dict[str, tuple[str, int]]:
         try:
             about = json.loads(path.read_text(encoding="utf-8"))
             party, port = str(about["party"]), int(about["port"])
-        except (OSError, ValueError, KeyError, TypeError) as err:
+            source = about.get("source")
+            phone = (str(source[0]), int(source[1])) if source else None
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
             log.warning("recording part %s unreadable: %s", path, err)
             continue
         if party in PARTIES:
-            legs[match.group(1)] = (party, port)
+            legs[match.group(1)] = _Relayed(party, port, phone)
     return legs
 
 
 def _engine_files(engine: Path, callid: str) -> list[Path]:
-    """rtpengine's files of a leg: its pcap files (one a stretch) and their metadata."""
+    """rtpengine's files of a leg: its pcap files (one a stretch) and their metadata (in
+    ``tmp`` while the stretch is recorded, in ``metadata`` once it is closed)."""
     name = glob.escape(callid)
-    return sorted(
-        [*engine.glob(f"pcaps/{name}-*.pcap"), *engine.glob(f"metadata/rtpengine-meta-{name}-*")]
-    )
+    meta = f"rtpengine-meta-{name}-*"
+    found = engine.glob(f"pcaps/{name}-*.pcap")
+    return sorted([*found, *engine.glob(f"metadata/{meta}"), *engine.glob(f"tmp/{meta}")])
 
 
 def _parts(folder: Path, engine: Path) -> list[_Part]:
@@ -150,11 +164,11 @@ def _parts(folder: Path, engine: Path) -> list[_Part]:
         if match and info is not None:
             start = float(info.get("u") or info.get("s") or 0) / 1e6
             parts.append(_Part(match.group(1), path, str(info.get("c")), start))
-    for callid, (party, port) in _relayed(folder).items():
+    for callid, leg in _relayed(folder).items():
         for path in _engine_files(engine, callid):
             first = pcap.first_time(path) if path.suffix == ".pcap" else None
             if first is not None:
-                parts.append(_Part(party, path, "pcap", first, port))
+                parts.append(_Part(leg.party, path, "pcap", first, leg.port, leg.phone))
     return parts
 
 
@@ -409,7 +423,11 @@ class Recorder:
     async def _side(raw: Path, part: _Part, decoded: Path) -> float | None:
         """A pcap part's side as a WAV (``decoded``): how long after the file's first packet
         it begins; None when nothing of it arrived."""
-        await _run(sys.executable, "-I", pcap.__file__, str(part.path), str(part.port), str(raw))
+        command = [sys.executable, "-I", pcap.__file__, str(part.path), str(part.port), str(raw)]
+        if part.phone is not None:
+            host, port = part.phone
+            command.append(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+        await _run(*command)
         about = json.loads(raw.with_name(raw.name + ".json").read_text(encoding="utf-8"))
         if not about:
             return None

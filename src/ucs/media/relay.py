@@ -45,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -54,7 +54,7 @@ from ucs.media.base import MediaError, engine_command, no_core_files, stop_proce
 from ucs.media.rtp import local_address_towards
 from ucs.media.sdp import audio_of, engine_sdp
 
-__all__ = ["Relay", "RelayConfig", "bdecode", "bencode", "relay_installed"]
+__all__ = ["Leg", "Relay", "RelayConfig", "bdecode", "bencode", "relay_installed"]
 
 log = logging.getLogger("ucs.media")
 
@@ -281,6 +281,27 @@ def _address(sdp: str) -> tuple[str, int]:
     return audio.ip, audio.port
 
 
+class Leg(NamedTuple):
+    """A relayed leg now: its rtpengine call-id, the port its phone sends to (rtpengine's, on
+    the phone's side: what was said on that side arrives there) and the phone's address as
+    its SDP names it."""
+
+    callid: str
+    port: int
+    phone: tuple[str, int]
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What is known of a leg once set up: its G.711 and telephone-event payload types, and
+    ``Leg``'s port and phone."""
+
+    payload: int
+    dtmf: int | None
+    port: int
+    phone: tuple[str, int]
+
+
 @dataclass
 class _Legs:
     """The legs relayed, per call (its uniqueid): each party's rtpengine call-id."""
@@ -346,10 +367,8 @@ class Relay:
         """The calls ended last (``drop``), oldest first."""
         self._block: socket.socket | None = None
         """The first port of this rtpengine's block, bound (``_claim``)."""
-        self._formats: dict[str, tuple[int, int | None]] = {}
-        """Each leg's (call-id's) G.711 payload type and telephone-event payload type."""
-        self._phones: dict[str, int] = {}
-        """Each leg's (call-id's) port its phone sends to (rtpengine's, on the phone's side)."""
+        self._known: dict[str, _Known] = {}
+        """What is known of each leg (by call-id) once set up."""
 
     @property
     def available(self) -> bool:
@@ -447,9 +466,8 @@ class Relay:
             await self._delete(callid)
             raise MediaError(f"call {uid} has ended")
         old = self.legs.replace(uid, party, callid)
-        self._formats[callid] = (payload, dtmf)
         phone_side = _address(str(answered.get("sdp", "")))
-        self._phones[callid] = phone_side[1]
+        self._known[callid] = _Known(payload, dtmf, phone_side[1], phone)
         if old is not None:
             await self._delete(old)
         return phone_side
@@ -463,7 +481,8 @@ class Relay:
         callid = self.legs.calls.get(uid, {}).get(party)
         if control is None or not self._up or callid is None:
             raise MediaError(f"the {party} side of call {uid} is not relayed")
-        payload, dtmf = self._formats[callid]
+        known = self._known[callid]
+        payload, dtmf = known.payload, known.dtmf
         leg = {"call-id": callid, "from-tag": PHONE, "to-tag": ROOM}
         await control.command("answer", **leg, sdp=engine_sdp(room, payload, dtmf=dtmf), **_REPOINT)
 
@@ -472,20 +491,22 @@ class Relay:
         (G.711 and telephone-event payload types): pointed at each other, rtpengine passes
         their packets on as they are."""
         legs = self.legs.calls.get(uid, {})
-        formats = [self._formats.get(legs.get(p, "")) for p in (party, other)]
+        known = [self._known.get(legs.get(p, "")) for p in (party, other)]
+        formats = [(k.payload, k.dtmf) if k is not None else None for k in known]
         return formats[0] is not None and formats[0] == formats[1]
 
-    def leg(self, uid: str, party: str) -> tuple[str, int] | None:
-        """``party``'s leg of call ``uid`` now, if relayed: its call-id and the port its phone
-        sends to (what was said on that side arrives there)."""
+    def leg(self, uid: str, party: str) -> Leg | None:
+        """``party``'s leg of call ``uid`` now, if relayed."""
         callid = self.legs.calls.get(uid, {}).get(party)
-        port = self._phones.get(callid or "")
-        return (callid, port) if callid is not None and port is not None else None
+        known = self._known.get(callid or "")
+        if callid is None or known is None:
+            return None
+        return Leg(callid, known.port, known.phone)
 
     async def record(self, callid: str, on: bool) -> None:
-        """Record what leg ``callid`` receives from now on (a new file in
-        ``config.recordings``), or stop (its file is closed whole). ``MediaError`` when
-        rtpengine cannot."""
+        """Record what leg ``callid`` receives from now on (a new pcap file in
+        ``config.recordings``'s ``pcaps``, one a stretch), or stop (its file is closed
+        whole). ``MediaError`` when rtpengine cannot."""
         control = self._control
         if control is None or not self._up or self.config.recordings is None:
             raise MediaError("rtpengine does not record")
@@ -493,8 +514,7 @@ class Relay:
         await control.command(name, **{"call-id": callid})
 
     async def _delete(self, callid: str) -> None:
-        self._formats.pop(callid, None)
-        self._phones.pop(callid, None)
+        self._known.pop(callid, None)
         control = self._control
         if control is None or not self._up:
             return
@@ -537,7 +557,7 @@ class Relay:
             self._up = False
             log.warning("rtpengine failed: %s; restarting it", reason)
             lost = list(self.legs.calls)
-            self.legs, self._formats, self._phones = _Legs(), {}, {}
+            self.legs, self._known = _Legs(), {}
             await self._kill()
             self._close()
             self.restarts += 1
