@@ -127,6 +127,12 @@ def wait_text(minutes: int, language: str) -> str:
     return f"The expected wait is about {minutes} minute{'s' if minutes != 1 else ''}."
 
 
+def _told(task: asyncio.Task[None]) -> None:
+    """A request carried out after what awaited it was cancelled: its failure logged."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("media: %s", task.exception())
+
+
 class Conductor:
     def __init__(
         self,
@@ -377,13 +383,28 @@ class Conductor:
     async def _sequence(self, uid: str, prompts: list[Path], music: str | None) -> None:
         """Play ``prompts`` one after the other with the music paused, then the music."""
         if prompts:  # an announcement cut short by the next one stops too
-            await self.media.stop_playing(uid, "prompt")
-            await self.media.stop_playing(uid, "music")
+            await self._whole(self.media.stop_playing(uid, "prompt"))
+            await self._whole(self.media.stop_playing(uid, "music"))
         for prompt in prompts:
-            await self.media.play(uid, str(prompt), loop=False, key="prompt")
+            await self._whole(self.media.play(uid, str(prompt), loop=False, key="prompt"))
             await asyncio.sleep(self.sounds.seconds(prompt) + 0.3)
         if music is not None:
-            await self.media.play(uid, music, loop=True, key="music")
+            await self._whole(self.media.play(uid, music, loop=True, key="music"))
+
+    async def _whole(self, request: Coroutine[Any, Any, None]) -> None:
+        """Carry ``request`` (to the engine) out whole, even when what awaits it is cancelled
+        (a caller's announcements cut short by the next, or by an agent): cut between its
+        steps, it could leave the engine with a room ucs knows nothing of (made, not yet
+        noted) or a participant moved without ucs knowing. What follows it waits for it (each
+        call's requests take turns)."""
+        task = asyncio.get_running_loop().create_task(request)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_told)  # (no one awaits it now)
+            raise
 
     def _stop_waiting(self, uid: str) -> None:
         state = self.waiting.pop(uid)
