@@ -139,17 +139,23 @@ async def engine_alone(gen: Any, ports: list[int], sounds: Path, work: Path) -> 
     finally:
         await relay.stop()
         await supervisor.stop()
-    return {"levels": rows, "recorded_mb_per_call_minute": _pcap_rate(recorder.relay_folder, rows)}
+    return {"levels": rows, "recorded_mb_per_call_minute": _pcap_rate(recorder.relay_folder)}
 
 
-def _pcap_rate(folder: Path, rows: list[dict[str, Any]]) -> float | None:
-    """MB a recorded call's pcap files (two legs) grew by per minute."""
-    files = list((folder / "pcaps").glob("*.pcap"))
-    calls = rows[-1]["calls"] // 2 if rows else 0
-    seconds = rows[-1]["at_s"] if rows else 0
-    if not files or not calls or not seconds:
+def _pcap_rate(folder: Path) -> float | None:
+    """MB a recorded call's pcap files (two legs) grow by per minute: every file's bytes over
+    the time it was written (from its first packet to its last change), twice (two legs)."""
+    from ucs.media import pcap
+
+    size = seconds = 0.0
+    for path in (folder / "pcaps").glob("*.pcap"):
+        first = pcap.first_time(path)
+        if first is not None:
+            size += path.stat().st_size
+            seconds += max(0.0, path.stat().st_mtime - first)
+    if not seconds:
         return None
-    return round(sum(f.stat().st_size for f in files) / calls / 1e6 / (seconds / 60), 3)
+    return round(2 * size / seconds * 60 / 1e6, 3)
 
 
 # --- through ucs ---------------------------------------------------------------------------
