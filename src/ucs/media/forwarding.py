@@ -255,7 +255,7 @@ class ForwardingMedia(JanusMedia):
     async def _record_legs(self, uniqueid: str) -> None:
         """rtpengine records each relayed leg of the call that should be (the call recorded,
         not held, the party not muted), and no other. A leg starting is named in the call's
-        parts folder (``rtpengine-<call-id>.json``: whose side, at which port)."""
+        parts folder (``rtpengine-<call-id>.json``: whose side, at which port, from where)."""
         room = self._rooms.get(uniqueid)
         if room is None:  # (ended: its legs' files closed as they were deleted)
             self._recording.pop(uniqueid, None)
