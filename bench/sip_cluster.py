@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import csv
 import json
+import multiprocessing as mp
 import os
 import shutil
 import sys
@@ -33,6 +34,7 @@ import httpx
 from tests.cluster import ADMIN, Node, kamailio
 from tests.sip.peer import Peer, free_udp_port
 
+from bench.run import Config, machine, run_baseline
 from ucs.client import Operator
 
 SIPP = shutil.which("sipp")
@@ -65,11 +67,22 @@ def _pids_of(parent: int) -> list[int]:
 
 
 def _cpu_tree(pid: int) -> float:
-    total = 0.0
+    return sum(_cpu_by_process(pid).values())
+
+
+ENGINES = frozenset({"janus", "rtpengine"})
+
+
+def _cpu_by_process(pid: int) -> dict[str, float]:
+    """CPU seconds of a process and of each of its children, by the child's name (``comm``:
+    ``janus``, ``rtpengine``, ``python`` for a node's committer); the process itself as
+    ``self``."""
+    found: dict[str, float] = {}
     for p in _pids_of(pid):
         with contextlib.suppress(OSError):
-            total += _cpu(p)
-    return total
+            name = "self" if p == pid else Path(f"/proc/{p}/comm").read_text().strip()
+            found[name] = found.get(name, 0.0) + _cpu(p)
+    return found
 
 
 async def _partition(
@@ -265,12 +278,24 @@ async def _scenario(tag: str, tmp: Path) -> list[dict[str, Any]]:
                     pids = [n.proc.pid for n, _ in nodes.values()]
                     kam = _kamailio_pid(tmp) if behind else None
                     for rate in LEVELS:
-                        before = [_cpu_tree(p) for p in pids]
+                        before = [_cpu_by_process(p) for p in pids]
                         kbefore = _cpu_tree(kam) if kam else 0.0
                         row = await _level(rate, numbers, where, trunk_port, tmp, tag)
+                        used: dict[str, float] = {}
+                        for p, was in zip(pids, before, strict=True):
+                            for name, now in _cpu_by_process(p).items():
+                                used[name] = used.get(name, 0.0) + now - was.get(name, 0.0)
                         row["node_cpu_s"] = [
-                            round(_cpu_tree(p) - x, 2) for p, x in zip(pids, before, strict=True)
+                            round(_cpu_tree(p) - sum(x.values()), 2)
+                            for p, x in zip(pids, before, strict=True)
                         ]
+                        calls = max(1, row["ok"])
+                        engines = sum(v for k, v in used.items() if k in ENGINES)
+                        row["ms_per_call"] = {
+                            "ucs": round(used.get("self", 0.0) * 1000 / calls, 1),
+                            "engines": round(engines * 1000 / calls, 1),
+                            "committer": round(used.get("python", 0.0) * 1000 / calls, 1),
+                        }
                         row["kamailio_cpu_s"] = round(_cpu_tree(kam) - kbefore, 2) if kam else None
                         print(tag, row, flush=True)
                         rows.append(row)
@@ -290,25 +315,39 @@ def _kamailio_pid(tmp: Path) -> int:
 async def main() -> None:
     if SIPP is None or not KAMAILIO:
         sys.exit("sipp or kamailio is missing (make sip-peers sip-proxy)")
-    results = {}
+    results: dict[str, Any] = {"machine": machine()}
     for tag in os.environ.get("BENCH_SIP_SETUPS", "one,kamailio").split(","):
         tmp = tempfile.mkdtemp(prefix=f"ucs-bench-sip-{tag}-")  # kept: sipp's logs, the nodes'
         print(f"{tag}: logs in {tmp}", flush=True)
         results[tag] = await _scenario(tag, Path(tmp))
+    m = results["machine"]
+    m["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    echo = await asyncio.to_thread(
+        run_baseline, Config.from_env(), mp.get_context("spawn"), 40_000, 100
+    )
+    m["echo_msgs_per_s"] = echo["msgs_per_s"]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sip_cluster.json").write_text(json.dumps(results, indent=2) + "\n")
     lines = [
-        "# SIP: one node vs Kamailio in front of two (loaded machine, nice -n 19)",
+        "# SIP: one node vs Kamailio in front of two",
+        "",
+        f"{m['date']}, {m['cores']} cores, commit {m['commit']}, load average "
+        f"{m['load_avg_at_start']} at start and {m['load_avg_at_end']} at the end; echo "
+        f"baseline {m['echo_msgs_per_s']:,.0f} msgs/s (after the runs).",
         "",
         "| setup | calls/s | calls | ok | failed | INVITE→200 ms (sipp, mean) | node CPU s "
-        "| Kamailio CPU s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| ms a call: ucs, engines, committer | Kamailio CPU s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for tag, rows in results.items():
+        if tag == "machine":
+            continue
         for r in rows:
+            each = r["ms_per_call"]
             lines.append(
                 f"| {tag} | {r['rate']} | {r['calls']} | {r['ok']} | {r['failed']} | "
                 f"{r['invite_to_200_ms']} | {' + '.join(map(str, r['node_cpu_s']))} | "
+                f"{each['ucs']}, {each['engines']}, {each['committer']} | "
                 f"{r['kamailio_cpu_s'] if r['kamailio_cpu_s'] is not None else '-'} |"
             )
     (RESULTS / "sip_cluster.md").write_text("\n".join(lines) + "\n")

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from tests.helpers import free_port
+from ucs.workers import free_ports
 
 __all__ = ["ADMIN", "HAPROXY", "KAMAILIO", "PATIENCE", "Node", "haproxy", "kamailio"]
 
@@ -34,8 +35,10 @@ class Node:
     def __init__(self, db: str, name: str, log: Path, *args: str, port: int = 0) -> None:
         """``args``: more options of ``ucs serve``."""
         self.name = name
-        self.port = port or free_port()
-        self.health_port = free_port()
+        # (a standby binds them only when it takes a partition over: outside the ephemeral
+        # range, no outgoing connection holds them by then)
+        ours, self.health_port = free_ports(2)
+        self.port = port or ours
         """Where it answers its health check off its event loop (deploy/haproxy.cfg checks)."""
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log

@@ -36,6 +36,7 @@ __all__ = [
     "HAPROXY_PACKAGE",
     "Supervisor",
     "Worker",
+    "free_ports",
     "haproxy_binary",
     "haproxy_config",
     "plan",
@@ -88,7 +89,7 @@ def _ephemeral() -> range:
     return range(low, high + 1)
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """``count`` loopback ports free now and outside the ephemeral range: a standby binds its
     port only when it takes a partition over, maybe minutes later, and a port of that range
     could meanwhile be any outgoing connection's (its bind would then fail at each restart)."""
@@ -112,7 +113,7 @@ def plan(node: str, workers: int, public: str) -> list[Worker]:
     ``/node/NAME/``."""
     base = public.rstrip("/")
     names = [f"{node}-{i}" for i in range(1, workers + 1)]
-    ports = _free_ports(2 * workers)
+    ports = free_ports(2 * workers)
     return [
         Worker(n, ports[2 * i], f"{base}/node/{n}/", ports[2 * i + 1]) for i, n in enumerate(names)
     ]
