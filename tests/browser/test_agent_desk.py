@@ -201,3 +201,42 @@ class _Context:
 
     async def new_page(self) -> Any:
         return await self.context.new_page()
+
+
+async def test_keyboard_focus_goes_on_to_the_next_screen_and_past_an_ended_call(
+    browser: Any, crm: tuple[Path, str], running: Running
+) -> None:
+    """Signed in, a phone chosen and confirmed, a call hung up, the language switched, all
+    with the keyboard: each time the focus is on a control of the component, never back at
+    the page's start (where the next Tab would begin again)."""
+    page = await open_page(browser, crm, running, headless=False, extra="listDevices: true,")
+    ui = page.locator("ucs-operator")
+    focused = _shadow("activeElement && " + _shadow("activeElement.tagName"))
+    await ui.locator("input[name=username]").fill("agent1")
+    await ui.locator("input[name=password]").fill("agent1-pass")
+    await ui.locator("input[name=password]").press("Enter")
+    await ui.locator("button[data-phone=phone1]").wait_for()
+    assert await page.evaluate(focused) in ("BUTTON", "INPUT", "SELECT")
+    await ui.locator("button[data-phone=phone1]").focus()
+    await page.keyboard.press("Enter")
+    await ui.locator("button[data-confirm]").wait_for()
+    assert await page.evaluate(focused) in ("BUTTON", "INPUT", "SELECT")
+    await ui.locator("button[data-confirm]").focus()
+    await page.keyboard.press("Enter")
+    await ui.locator("select[data-change-status]").wait_for()
+    assert await page.evaluate(focused) in ("BUTTON", "INPUT", "SELECT")
+
+    await page.evaluate("window.ucsOperator.changeStatus('READY')")
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601123456"})
+    await ui.locator("button[data-do=answer]").focus()
+    await page.keyboard.press("Enter")
+    await ui.locator("button[data-do=hangup]").focus()
+    await page.keyboard.press("Enter")  # the card goes, with the focus that was on it
+    await ui.locator(".card.muted:text-is('No call')").wait_for()
+    assert await page.evaluate(focused) in ("BUTTON", "INPUT", "SELECT")
+
+    await ui.locator("button[data-lang]").focus()
+    await page.keyboard.press("Enter")
+    await ui.locator("button[data-lang]:text-is('English')").wait_for()
+    assert await page.evaluate(_shadow("activeElement.dataset.lang")) == ""  # still on it

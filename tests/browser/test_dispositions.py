@@ -114,6 +114,21 @@ async def test_the_agent_picks_a_disposition_from_the_queue_s_list(
         assert problems == []
 
         await page.evaluate("window.ucsOperator.hangup()")
+        # In wrap-up the call is still there to be given a code: a card of its own, until Done.
+        wrapup = ui.locator(f"[data-wrapup='{uid}']")
+        await wrapup.locator("h2:text-is('Wrap-up · code saved')").wait_for()
+        assert await wrapup.locator("[data-codes]").inner_text() == "Saved codes: Sale closed, VIP"
+        await wrapup.locator("button[type=submit]").click()  # nothing chosen: said, not sent
+        await ui.locator(".note:has-text('Choose a code (or type one) first.')").wait_for()
+        await wrapup.locator("select[data-listed]").select_option(label="Information only")
+        await wrapup.locator("button[type=submit]").click()
+        await wrapup.locator(
+            "[data-codes]:text-is('Saved codes: Sale closed, VIP, Information only')"
+        ).wait_for()
+        problems = await _looked_at(page, "3-wrapup")
+        assert problems == []
+        await wrapup.locator("button[data-close-wrapup]:text-is('Done')").click()
+        await ui.locator("[data-calls] .card.muted:text-is('No call')").wait_for()
         await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601123457"})
         await ui.locator("button[data-do=answer]").click()
         await ui.locator("button[data-do=hold]").wait_for()

@@ -35,7 +35,8 @@ async def test_the_home_page_reads_well_and_leads_to_each_page(
     await page.screenshot(path=str(SHOTS / f"home-{lang}-{scheme}-{width}.png"), full_page=True)
     wallboard = "Nástěnka" if lang == "cs" else "Wallboard"
     await page.get_by_role("link", name=wallboard).click()
-    await page.wait_for_url(f"{running.url}/wallboard/")
+    await page.wait_for_url(f"{running.url}/wallboard/?lang={lang}")  # in the same language
+    assert await page.get_attribute("html", "lang") == lang
     await page.go_back()
     other = "English" if lang == "cs" else "Česky"
     await page.get_by_role("link", name=other).click()

@@ -13,9 +13,12 @@ class Admin {
   constructor(root) {
     this.root = root;
     this.api = new Api();
+    // ?lang= (the home page's links carry its language), else the one chosen here last, else
+    // the browser's.
+    const asked = new URLSearchParams(location.search).get("lang");
     const saved = localStorage.getItem("ucsAdminLang");
     const browser = (navigator.language || "").startsWith("cs") ? "cs" : "en";
-    this.lang = saved === "cs" || saved === "en" ? saved : browser;
+    this.lang = asked === "cs" || asked === "en" ? asked : saved === "cs" || saved === "en" ? saved : browser;
     this.page = (location.hash || "#agents").slice(1);
     if (!(this.page in PAGES)) this.page = "agents";
     this.actor = null;
@@ -102,7 +105,8 @@ class Admin {
     });
   }
 
-  // Load what the page shows (and the names it needs), then draw it; `note` is said once.
+  // Load what the page shows (and the names it needs), then draw it; `note` (the key of its
+  // words, in whichever language the page is drawn) is said once.
   async show(note = "") {
     try {
       const [queues, lines, reasons] = await Promise.all([
@@ -146,7 +150,7 @@ class Admin {
       <span>${esc(this.tr("signedInAs"))} <strong>${esc(this.actor)}</strong></span>${this.langButton()}
       <button type="button" data-logout>${esc(this.tr("logout"))}</button></header>
       <nav aria-label="${esc(this.tr("title"))}">${nav.join("")}</nav>
-      <main><p class="note ok" data-note role="status">${esc(this.note)}</p>${this.view.html(this.view)}</main>`;
+      <main><p class="note ok" data-note role="status">${esc(this.note ? this.tr(this.note) : "")}</p>${this.view.html(this.view)}</main>`;
     this.bindLang();
     for (const b of this.root.querySelectorAll("[data-page]")) {
       b.addEventListener("click", () => { location.hash = b.dataset.page; });

@@ -1,5 +1,27 @@
 // Forms built from a list of fields, whose refusals are shown beside the field they name.
 
+import { ta } from "../operator/i18n.js";
+
+// The server's refusals of a field's value (pydantic's words, in English) that a person meets
+// most, in the page's language: the key of their words in ADMIN_TEXT and the number in them.
+const REFUSALS = [
+  [/^(?:String should have at least 1 character|Field required)$/, "v.required"],
+  [/^String should have at least (\d+) characters$/, "v.atLeastChars"],
+  [/^String should have at most (\d+) characters$/, "v.atMostChars"],
+  [/^Input should be greater than or equal to (\S+)$/, "v.atLeast"],
+  [/^Input should be less than or equal to (\S+)$/, "v.atMost"],
+  [/^Input should be a valid integer/, "v.integer"],
+];
+
+export function explain(message) {
+  const lang = document.documentElement.lang === "cs" ? "cs" : "en";
+  for (const [pattern, key] of REFUSALS) {
+    const found = pattern.exec(String(message));
+    if (found) return ta(lang, key).replace("{n}", found[1] || "");
+  }
+  return message;
+}
+
 export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -78,13 +100,13 @@ export function showErrors(form, error, fallback) {
   for (const [name, message] of Object.entries(fields)) {
     const slot = form.querySelector(`[data-error="${CSS.escape(name)}"]`);
     if (!slot) continue;
-    slot.textContent = message;
+    slot.textContent = explain(message);
     const input = form.elements.namedItem(name);
     if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
     placed = true;
   }
   const unplaced = Object.entries(fields).filter(([name]) => !form.querySelector(`[data-error="${CSS.escape(name)}"]`));
-  const general = [...unplaced.map(([n, m]) => `${n}: ${m}`), ...((error && error.general) || [])];
+  const general = [...unplaced.map(([n, m]) => `${n}: ${explain(m)}`), ...((error && error.general) || [])];
   if (!general.length && !placed) general.push((error && error.message) || String(error));
   form.querySelector('[data-error=""]').textContent = general.join(" ") || (placed ? fallback : "");
   const first = form.querySelector('[aria-invalid="true"]');

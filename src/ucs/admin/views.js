@@ -25,7 +25,7 @@ class Records {
       const cells = this.columns.map((c) => `<td data-label="${esc(tr(c))}">${esc(this.row(item)[c])}</td>`).join("");
       const more = this.extra ? this.extra.button(item) : "";
       return `<tr>${cells}<td class="actions"><button type="button" data-edit="${item.id}">${esc(tr("edit"))}</button>
-        ${more}<button type="button" class="danger" data-remove="${item.id}">${esc(tr("remove"))}</button></td></tr>`;
+        ${more} <button type="button" class="danger" data-remove="${item.id}">${esc(tr("remove"))}</button></td></tr>`;
     });
     const table = rows.length
       ? `<table><thead><tr>${heads}<th></th></tr></thead><tbody>${rows.join("")}</tbody></table>`
@@ -48,7 +48,7 @@ class Records {
         if (this.editing) await this.app.api.patch(`${this.path}/${this.editing.id}`, values);
         else await this.app.api.post(this.path, values);
         this.editing = null;
-        await this.app.show(this.app.tr("saved"));
+        await this.app.show("saved");
       } catch (err) {
         showErrors(form, err, this.app.tr("unsaved"));
       }
@@ -68,7 +68,7 @@ class Records {
         if (!window.confirm(this.app.tr("confirmRemove").replace("{what}", what))) return;
         try {
           await this.app.api.remove(`${this.path}/${item.id}`);
-          await this.app.show(this.app.tr("removed"));
+          await this.app.show("removed");
         } catch (err) {
           this.app.fail(err);
         }
@@ -83,10 +83,10 @@ export function agentsView(app) {
   return new Records(app, {
     path: "/api/agents",
     title: "agents",
-    columns: ["id", "username", "name", "superuser", "partition", "memberships", "lines"],
+    columns: ["id", "username", "fullname", "superuser", "partition", "memberships", "lines"],
     row: (a) => ({
       ...a,
-      name: [a.firstname, a.lastname].filter(Boolean).join(" "),
+      fullname: [a.firstname, a.lastname].filter(Boolean).join(" "),
       superuser: a.superuser ? "✓" : "",
       memberships: a.memberships.map((m) => d.queueName(m.queue) + (m.supervisor ? " ★" : "")).join(", "),
       lines: a.lines.map((l) => d.lineName(l)).join(", "),
@@ -174,7 +174,7 @@ const members = (app) => ({
       b.addEventListener("click", async () => {
         try {
           await app.api.remove(`/api/queues/${this.open}/members/${b.dataset.leave}`);
-          await app.show(app.tr("removed"));
+          await app.show("removed");
         } catch (err) { app.fail(err); }
       });
     }
@@ -186,7 +186,7 @@ const members = (app) => ({
       const body = { priority: priority === "" ? 1 : Number(priority), supervisor: form.elements.namedItem("supervisor").checked };
       try {
         await app.api.put(`/api/queues/${this.open}/members/${agent}`, body);
-        await app.show(app.tr("saved"));
+        await app.show("saved");
       } catch (err) { showErrors(form, err, app.tr("unsaved")); }
     });
   },
@@ -216,12 +216,13 @@ export function queuesView(app) {
     title: "queues",
     columns: ["id", "name", "type", "strategy", "ring_timeout", "wrapup", "number", "rona_reason", "recording", "partition", "dispositions"],
     row: (q) => ({ ...q, type: app.tr(q.type === 1 ? "incoming" : "outgoing"), rona_reason: q.rona_reason ?? "—",
+      strategy: app.tr(`strategy.${q.strategy}`),
       recording: app.tr(RECORDING[q.recording] || "recNever"),
       dispositions: (q.dispositions || []).map((x) => x.code).join(", ") || "—" }),
     fields: () => [
       { name: "name", label: app.tr("name"), kind: "text", required: true },
       { name: "type", label: app.tr("type"), kind: "select", int: true, options: [[1, app.tr("incoming")], [0, app.tr("outgoing")]] },
-      { name: "strategy", label: app.tr("strategy"), kind: "select", options: STRATEGIES.map((s) => [s, s]) },
+      { name: "strategy", label: app.tr("strategy"), kind: "select", options: STRATEGIES.map((s) => [s, app.tr(`strategy.${s}`)]) },
       { name: "ring_timeout", label: app.tr("ring_timeout"), kind: "number" },
       { name: "wrapup", label: app.tr("wrapup"), kind: "number" },
       { name: "service_level_target", label: app.tr("service_level_target"), kind: "number", step: "1" },
@@ -256,7 +257,7 @@ export function reasonsView(app) {
       const save = async (reasons) => {
         try {
           await app.api.put("/api/aux-reasons", { reasons });
-          await app.show(app.tr("saved"));
+          await app.show("saved");
         } catch (err) { showErrors(form, err, app.tr("unsaved")); }
       };
       for (const b of root.querySelectorAll("[data-drop]")) {
@@ -284,7 +285,7 @@ export function settingsView(app) {
         event.preventDefault();
         try {
           await app.api.put("/api/settings/sso-secret", { secret: form.elements.namedItem("secret").value });
-          await app.show(app.tr("saved"));
+          await app.show("saved");
         } catch (err) { showErrors(form, err, app.tr("unsaved")); }
       });
     },

@@ -60,7 +60,9 @@ for (const name of ["onConnect", "onCredentials", "onUser", "onIdentify", "onIde
 
 window.ucsOperator = {
   renderTo: "operator",
-  lang: navigator.language && navigator.language.startsWith("cs") ? "cs" : "en",
+  lang: ["cs", "en"].includes(new URLSearchParams(location.search).get("lang"))
+    ? new URLSearchParams(location.search).get("lang")
+    : navigator.language && navigator.language.startsWith("cs") ? "cs" : "en",
   listDevices: true,
   autologin: true,
   crmAutoOpen: true, // a ringing caller's contact page opens in a new tab

@@ -86,7 +86,11 @@ class Reports {
       button.disabled = true;
       try {
         if (values.get("token")) this.api.signedIn(String(values.get("token")).trim());
-        else {
+        else if (!values.get("username") || !values.get("password")) {
+          form.querySelector(".error").textContent = this.tr("fillIn");
+          button.disabled = false;
+          return;
+        } else {
           const session = await this.api.post("/api/admin/login", { username: values.get("username"), password: values.get("password") });
           this.api.signedIn(session.token);
         }
@@ -156,7 +160,14 @@ class Reports {
     form.onsubmit = (event) => {
       event.preventDefault();
       const values = new FormData(form);
-      this.period = { from: String(values.get("from")), to: String(values.get("to")), interval: String(values.get("interval")) };
+      const period = { from: String(values.get("from")), to: String(values.get("to")), interval: String(values.get("interval")) };
+      if (period.from && period.to && period.from > period.to) { // said here, in the page's language
+        this.data = null;
+        this.draw();
+        root.querySelector(".error").textContent = this.tr("backwards");
+        return;
+      }
+      this.period = period;
       this.load();
     };
     for (const button of root.querySelectorAll("[data-csv]")) button.onclick = () => this.download(button.dataset.csv);
@@ -260,7 +271,10 @@ class Reports {
 
   draw() {
     this.destroyCharts();
-    if (!this.data) return;
+    if (!this.data) { // nothing of another period is left under these dates
+      for (const id of ["queues", "agents", "recordings"]) root.querySelector(`#${id}`).innerHTML = "";
+      return;
+    }
     const { queues, agents } = this.data;
     const byQueue = new Map();
     for (const row of queues) {

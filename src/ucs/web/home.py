@@ -7,7 +7,7 @@ from html import escape
 from typing import NamedTuple
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from ucs import __version__
 from ucs.demo import DEMO_ADMIN_TOKEN
@@ -20,6 +20,8 @@ class Link(NamedTuple):
     path: str
     en: tuple[str, str]
     cs: tuple[str, str]
+    speaks: bool = True
+    """The page speaks English and Czech: opened from here in the home page's language."""
 
 
 _GROUPS: tuple[tuple[tuple[str, str], tuple[Link, ...]], ...] = (
@@ -69,8 +71,16 @@ _GROUPS: tuple[tuple[tuple[str, str], tuple[Link, ...]], ...] = (
         (
             Link(
                 "/admin/",
-                ("Administration", "Agents, phones, queues, sounds, recordings, settings."),
-                ("Správa", "Operátoři, telefony, fronty, zvuky, nahrávky, nastavení."),
+                (
+                    "Administration",
+                    "Agents, phones, queues (their recording and account codes), AUX reasons, "
+                    "settings, the audit log.",
+                ),
+                (
+                    "Správa",
+                    "Operátoři, telefony, fronty (nahrávání a kódy hovorů), důvody "
+                    "nepřipravenosti, nastavení, záznam změn.",
+                ),
             ),
             Link(
                 "/api/docs",
@@ -79,16 +89,19 @@ _GROUPS: tuple[tuple[tuple[str, str], tuple[Link, ...]], ...] = (
                     "REST API",
                     "Všechny cesty, vyzkoušené v prohlížeči (OpenAPI na /api/openapi.json).",
                 ),
+                speaks=False,
             ),
             Link(
                 "/healthz",
                 ("Health", "Whether the server and its database are well."),
                 ("Stav", "Zda server a jeho databáze fungují."),
+                speaks=False,
             ),
             Link(
                 "/metrics",
                 ("Metrics", "For Prometheus."),
                 ("Metriky", "Pro Prometheus."),
+                speaks=False,
             ),
         ),
     ),
@@ -178,7 +191,8 @@ def page(lang: str, *, demo: bool, demo_token: bool) -> str:
     for (title_en, title_cs), links in _GROUPS:
         shown = (_DEMO, *links) if demo and title_en == "Agents" else links
         items = "".join(
-            f'<li><a href="{link.path}">{escape(getattr(link, lang)[0])}</a>'
+            f'<li><a href="{link.path}{f"?lang={lang}" if link.speaks else ""}">'
+            f"{escape(getattr(link, lang)[0])}</a>"
             f"<p>{escape(getattr(link, lang)[1])}</p></li>"
             for link in shown
         )
@@ -215,3 +229,20 @@ async def home(request: Request, lang: str | None = None) -> HTMLResponse:
     demo_token = settings.admin_token_digest == token_digest(DEMO_ADMIN_TOKEN)
     body = page(chosen, demo=bool(settings.demo), demo_token=demo_token)
     return HTMLResponse(body, headers={"Content-Language": chosen, "Vary": "Accept-Language"})
+
+
+_ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="7" fill="#1d5fbf"/>'
+    '<path d="M8 17v-2a8 8 0 0 1 16 0v2" fill="none" stroke="#fff" stroke-width="2.5"/>'
+    '<rect x="6" y="16" width="5" height="8" rx="2" fill="#fff"/>'
+    '<rect x="21" y="16" width="5" height="8" rx="2" fill="#fff"/></svg>'
+)
+"""A headset: the icon of every page of the server (browsers ask ``/favicon.ico`` of each)."""
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(
+        _ICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )

@@ -62,6 +62,11 @@ button:disabled { opacity: .5; cursor: default; }
 .note span { flex: 1; } .note button { padding: 0 6px; background: transparent; border: 0; color: #fff; }
 .n-error { background: var(--bad); } .n-warning { background: var(--warn); }
 .n-success { background: var(--ok); } .n-info { background: var(--solid); }
+/* The notes stay in sight at the foot of the window while the component is, however far down
+   the page the button that caused them was. */
+footer { position: sticky; bottom: 0; z-index: 3; padding-bottom: 4px; }
+footer:empty { padding: 0; }
+.wrapup { border-style: dashed; }
 .phones button { margin: 4px 4px 0 0; }
 .keypad { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px; margin-top: 8px; }
 .keypad button { padding: 8px 0; font-size: 16px; font-variant-numeric: tabular-nums; }
@@ -76,9 +81,17 @@ const LANG_KEY = "ucsOperator:lang"; // the language the agent chose, remembered
 // attributes (those whose value flips with the state are left out).
 const FLIPPING = new Set(["data-suspended"]);
 function keyOf(el) {
-  const holder = el.closest("[data-uniqueid],[data-ended]");
+  const holder = el.closest("[data-uniqueid],[data-ended],[data-wrapup]");
   const own = [...el.attributes].filter((a) => a.name.startsWith("data-") && !FLIPPING.has(a.name));
-  return `${holder ? holder.dataset.uniqueid || holder.dataset.ended : ""}/${el.tagName}/${el.name || ""}/${own.map((a) => `${a.name}=${a.value}`).join("&")}`;
+  const card = holder ? (holder.dataset.uniqueid && `call:${holder.dataset.uniqueid}`) || (holder.dataset.ended && `ended:${holder.dataset.ended}`) || `wrapup:${holder.dataset.wrapup}` : "";
+  return `${card}/${el.tagName}/${el.name || ""}/${own.map((a) => `${a.name}=${a.value}`).join("&")}`;
+}
+
+/** The first control of ``root`` a keyboard user can reach (not in a hidden part). */
+function firstControl(root) {
+  if (!root) return null;
+  return [...root.querySelectorAll("input, select, button, textarea")]
+    .find((el) => !el.disabled && !el.closest("[hidden]")) || null;
 }
 
 function esc(value) {
@@ -164,7 +177,12 @@ class UcsOperator extends HTMLElement {
     const holder = cardId && [...box.querySelectorAll("[data-uniqueid],[data-ended]")]
       .find((el) => (el.dataset.uniqueid || el.dataset.ended) === cardId);
     const fallback = holder && holder.querySelector("button");
-    (same || fallback)?.focus();
+    // The call ended: its wrap-up card if it has one, else the first thing left to act on,
+    // else the agent's status (never the page's start, where the next Tab would begin again).
+    const wrapup = cardId && [...box.querySelectorAll("[data-wrapup]")].find((el) => el.dataset.wrapup === cardId);
+    const next = same || fallback || (wrapup && firstControl(wrapup))
+      || firstControl(box) || firstControl(this.main.querySelector("[data-status]"));
+    next?.focus();
   }
 
   async act(promise) {
@@ -178,6 +196,8 @@ class UcsOperator extends HTMLElement {
   render() {
     const c = this.c;
     this.setAttribute("theme", c.theme);
+    const hadFocus = this.shadow.activeElement !== null;
+    let rebuilt = false; // the screen of another phase, drawn while the focus was in it
     if (this.phase !== c.phase || (c.phase === "DEVICE" && this.shown !== c.identifier)) {
       this.phase = c.phase;
       this.shown = c.identifier;
@@ -185,14 +205,20 @@ class UcsOperator extends HTMLElement {
       this.root.innerHTML = `<header><h1>${esc(this.tr("title"))}</h1><span class="who"></span>
         <button type="button" data-lang lang="${c.lang === "cs" ? "en" : "cs"}">${esc(this.tr("language"))}</button></header>
         <div class="banner" hidden>${esc(this.tr("lost"))}</div><main></main><footer></footer>`;
-      this.root.querySelector("[data-lang]").onclick = () => {
+      const lang = this.root.querySelector("[data-lang]");
+      lang.onclick = () => {
         c.lang = c.lang === "cs" ? "en" : "cs";
         try { localStorage.setItem(LANG_KEY, c.lang); } catch { /* not remembered */ }
         this.phase = undefined;
+        this.relabel = true; // the same screen in the other language: the tab, the focus stay
         c.changed();
       };
       this.main = this.root.querySelector("main");
-      this.skeleton();
+      const relabel = this.relabel;
+      this.relabel = false;
+      this.skeleton(relabel);
+      if (relabel) lang.focus();
+      else rebuilt = hadFocus;
     }
     const user = c.user;
     this.root.querySelector(".who").textContent = user ? user.displayname : "";
@@ -209,6 +235,9 @@ class UcsOperator extends HTMLElement {
       if (theme) theme.checked = c.theme === "dark";
     }
     this.renderNotes();
+    // A keyboard user's step done (signed in, a phone chosen, confirmed): the next screen's
+    // first control, not the page's start.
+    if (rebuilt) firstControl(this.main)?.focus();
     this.alerts.update(c.phase === "READY" ? [...c.calls.values()] : [], (call) => this.describe(call));
   }
 
@@ -234,7 +263,9 @@ class UcsOperator extends HTMLElement {
     return this.tr("incomingFrom").replace("{party}", party) + (queue ? ` · ${this.tr("queueOf")}: ${queue.name}` : "");
   }
 
-  skeleton() {
+  /** The screen of the phase; ``relabel``: the same one again in the other language (what the
+   * agent had open stays open). */
+  skeleton(relabel = false) {
     const c = this.c;
     const m = this.main;
     if (c.phase === "CREDENTIALS" || c.phase === null) {
@@ -276,8 +307,10 @@ class UcsOperator extends HTMLElement {
       m.querySelector("[data-confirm]").onclick = () => { RingAlerts.ask(); this.act(c.api.provision()); };
       m.querySelector("[data-change]").onclick = () => this.act(c.api.identify());
     } else if (c.phase === "READY") {
-      this.tab = "desk";
-      this.teamState = { sort: "name", status: "", queue: "" };
+      if (!relabel || !this.teamState) {
+        this.tab = "desk";
+        this.teamState = { sort: "name", status: "", queue: "" };
+      }
       m.innerHTML = `<div class="tabs" role="tablist" data-tabs hidden>
           <button type="button" role="tab" data-tab="desk" aria-selected="true">${esc(this.tr("desk"))}</button>
           <button type="button" role="tab" data-tab="team" aria-selected="false">${esc(this.tr("team"))}</button></div>
@@ -395,8 +428,9 @@ class UcsOperator extends HTMLElement {
     const box = this.main.querySelector("[data-calls]");
     const calls = [...c.calls.values()];
     const ended = c.outcomes.list();
-    if (!calls.length && !ended.length) {
-      box.innerHTML = `<div class="card muted">${esc(this.tr("noCall"))}</div>`;
+    const wrapups = [...c.wrapups.values()];
+    if (!calls.length && !ended.length && !wrapups.length) {
+      this.keep(box, () => { box.innerHTML = `<div class="card muted">${esc(this.tr("noCall"))}</div>`; });
       return;
     }
     const focus = c.focus();
@@ -441,35 +475,65 @@ class UcsOperator extends HTMLElement {
         ${queue ? `<div class="number" data-queue-name>${esc(this.tr("queueOf"))}: ${esc(queue.name)}</div>` : ""}
         <div class="meta"><span data-duration="${esc(call.uniqueid)}"></span>${rec}<span>${call.subcalls > 1 ? `×${call.subcalls}` : ""}</span></div>
         <div class="buttons">${buttons}</div>
-        ${(this.codes.get(call.uniqueid) || []).length ? `<div class="number" data-codes>${esc(this.tr("savedCodes"))}: ${this.codes.get(call.uniqueid).map((x) => esc(x.subAccountCode ? `${x.label || x.accountCode} (${x.subAccountCode})` : x.label || x.accountCode)).join(", ")}</div>` : ""}
+        ${this.savedCodes(call.uniqueid)}
         ${this.codeForm(c.dispositions.get(call.uniqueid))}</div>`;
     }).join("") + ended.map(({ call, key }) => `<div class="card call ended" data-ended="${esc(call.uniqueid)}">
         <h2>${esc(this.tr("outgoing"))} · <span data-outcome="${esc(key)}">${esc(this.tr(`outcome.${key}`))}</span></h2>
         <div class="party">${esc(call.called_name || call.name || call.number || this.tr("unknown"))}</div>
         ${call.called_name || call.name ? `<div class="number">${esc(call.number)}</div>` : ""}
-        <div class="buttons"><button type="button" data-close-outcome>${esc(this.tr("close"))}</button></div></div>`).join(""); });
+        <div class="buttons"><button type="button" data-close-outcome>${esc(this.tr("close"))}</button></div></div>`).join("")
+      + wrapups.map(({ call, choices }) => this.wrapupCard(call, choices)).join(""); });
     for (const b of box.querySelectorAll("[data-do]")) b.onclick = () => this.act(c.api[b.dataset.do]());
     for (const b of box.querySelectorAll("[data-close-outcome]")) {
       b.onclick = () => c.outcomes.dismiss(b.closest("[data-ended]").dataset.ended);
     }
+    for (const b of box.querySelectorAll("[data-close-wrapup]")) {
+      b.onclick = () => c.dismissWrapup(b.closest("[data-wrapup]").dataset.wrapup);
+    }
     for (const f of box.querySelectorAll("[data-code]")) {
       f.onsubmit = (e) => {
         e.preventDefault();
-        const uid = f.closest("[data-uniqueid]").dataset.uniqueid;
+        const card = f.closest("[data-uniqueid], [data-wrapup]");
+        const uid = card.dataset.uniqueid || card.dataset.wrapup;
         // Typed text first (where the queue allows it), else the code picked from the list.
         const code = (f.code ? f.code.value.trim() : "") || (f.listed ? f.listed.value : "");
-        // The codes saved so far are shown on the call (the answer lists them all).
-        if (code) {
-          this.act(c.api.setAccountCode(uid, code).then((codes) => {
-            this.codes.set(uid, Array.isArray(codes) ? codes : []);
-            this.renderCalls();
-          }));
+        if (!code) {
+          c.notify(this.tr("chooseCodeFirst"), "warning", true, 5000, "READY");
+          (f.listed || f.code).focus();
+          return;
         }
+        // The codes saved so far are shown on the call (the answer lists them all).
+        this.act(c.api.setAccountCode(uid, code).then((codes) => {
+          this.codes.set(uid, Array.isArray(codes) ? codes : []);
+          this.renderCalls();
+        }));
         if (f.code) f.code.value = "";
         if (f.listed) f.listed.value = "";
       };
     }
     this.tick();
+  }
+
+  /** The codes saved for a call, as its card shows them ("" when none yet). */
+  savedCodes(uniqueid) {
+    const saved = this.codes.get(uniqueid) || [];
+    if (!saved.length) return "";
+    const names = saved.map((x) => esc(x.subAccountCode ? `${x.label || x.accountCode} (${x.subAccountCode})` : x.label || x.accountCode));
+    return `<div class="number" data-codes>${esc(this.tr("savedCodes"))}: ${names.join(", ")}</div>`;
+  }
+
+  /** A call the agent talked on that ended, whose queue has a list of codes: given one (or
+   * more) in wrap-up, then closed. */
+  wrapupCard(call, choices) {
+    const incoming = call.direction === "INCOMING";
+    const named = incoming ? (call.name || call.caller_name) : (call.called_name || call.name);
+    const number = incoming ? call.caller_number : call.called_number;
+    const saved = this.savedCodes(call.uniqueid);
+    return `<div class="card call wrapup" data-wrapup="${esc(call.uniqueid)}">
+        <h2>${esc(this.tr("wrapUp"))} · ${esc(this.tr(saved ? "codeSaved" : "codeAsked"))}</h2>
+        <div class="party">${esc(named || number || this.tr("unknown"))}</div>${named ? `<div class="number">${esc(number)}</div>` : ""}
+        ${saved}${this.codeForm(choices)}
+        <div class="buttons"><button type="button" data-close-wrapup>${esc(this.tr(saved ? "done" : "skipCode"))}</button></div></div>`;
   }
 
   /** A call's account code form: the list of its queue (dispositions) to pick from by label,
@@ -512,7 +576,7 @@ class UcsOperator extends HTMLElement {
   renderSettings() {
     const c = this.c;
     const box = this.main.querySelector("[data-settings]");
-    box.innerHTML = `<div class="settings-row"><label>${esc(this.tr("ringtone"))}<select data-sound>${RINGING_SOUNDS.map((s) => `<option>${s}</option>`).join("")}</select></label>
+    box.innerHTML = `<div class="settings-row"><label>${esc(this.tr("ringtone"))}<select data-sound>${RINGING_SOUNDS.map((s) => `<option value="${s}">${esc(this.tr(`sound.${s}`))}</option>`).join("")}</select></label>
       <button type="button" data-test>${esc(this.tr("test"))}</button><button type="button" data-stop>${esc(this.tr("stop"))}</button></div>
       <label class="check"><input type="checkbox" data-theme> ${esc(this.tr("theme"))}</label>`;
     const sound = box.querySelector("[data-sound]");

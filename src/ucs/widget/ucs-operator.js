@@ -46,6 +46,9 @@ export class Controller {
     this.calls = new Map(); // uniqueid -> Call object as this agent sees it
     this.dispositions = new Map(); // uniqueid -> {queue, codes, freeText}: the codes it may be given
     this.outcomes = new Outcomes(() => this.changed()); // dials that did not connect, shown a moment
+    // uniqueid -> {call, choices}: calls the agent talked on that ended, whose queue has a list
+    // of account codes: shown in wrap-up to be given one, until closed or the next call.
+    this.wrapups = new Map();
     this.recording = new Set(); // uniqueids of the agent's calls being recorded now
     this.monitoring = null; // a supervisor's listen or barge: {uniqueid, userId, mode}
     this.identifier = null;
@@ -219,6 +222,18 @@ export class Controller {
     this.notify(t(this.lang, `outcomeNote.${key}`), "warning", true, 8000, "READY", "outcome", { values });
   }
 
+  /** A call the agent talked on ended: kept for wrap-up when its queue has a list of codes
+   * (the server takes codes for it a while yet: `setAccountCode` on a call kept for wrap-up). */
+  _wrapup(call, before, choices) {
+    const talked = call.connected && before && !ringsHere(before);
+    if (!talked || !choices || !Array.isArray(choices.codes) || !choices.codes.length) return;
+    this.wrapups.set(call.uniqueid, { call: before, choices });
+  }
+
+  dismissWrapup(uniqueid) {
+    if (this.wrapups.delete(uniqueid)) this.changed();
+  }
+
   _welcome(snapshot) {
     this.user = snapshot.user;
     this.userAt = Date.now();
@@ -287,6 +302,7 @@ export class Controller {
     this.calls = new Map();
     this.dispositions = new Map();
     this.outcomes.clear();
+    this.wrapups.clear();
     this.recording = new Set();
     this.monitoring = null;
     this.identifier = null;
@@ -393,6 +409,7 @@ export class Controller {
         const call = msg.call;
         if (msg.what === "hangup") {
           this._outcome(call, this.calls.get(call.uniqueid));
+          this._wrapup(call, this.calls.get(call.uniqueid), this.dispositions.get(call.uniqueid));
           this.calls.delete(call.uniqueid);
           this.dispositions.delete(call.uniqueid);
           this.recording.delete(call.uniqueid);
@@ -400,7 +417,10 @@ export class Controller {
           this.softphone.hangup(call.uniqueid);
         }
         else {
-          if (!this.calls.has(call.uniqueid)) this.outcomes.clear(); // a new call: old news go
+          if (!this.calls.has(call.uniqueid)) { // a new call: old news go
+            this.outcomes.clear();
+            this.wrapups.clear();
+          }
           this.calls.set(call.uniqueid, call);
           if (msg.dispositions) this.dispositions.set(call.uniqueid, msg.dispositions);
         }
