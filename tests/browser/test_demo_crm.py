@@ -30,7 +30,7 @@ async def _agent2_ready(browser: Any, running: Running) -> tuple[Any, Any]:
     await host.locator("button[data-phone=phone2]").click()
     await host.locator("button[data-confirm]").click()
     await page.click("#status-buttons button[data-status=READY]")
-    await page.wait_for_function("document.getElementById('status-now').textContent === 'READY'")
+    await page.wait_for_function("document.getElementById('status-now').textContent === 'Ready'")
     return page, host
 
 

@@ -202,7 +202,7 @@ async def test_the_demo_crm_rings_support_and_the_agent_hears_the_caller_speak(
     await host.locator("button[data-confirm]").click()  # provision(): the microphone is asked
     await page.wait_for_function(f"{PHASE} === 'READY'")
     await page.click("#status-buttons button[data-status=READY]")
-    await page.wait_for_function("document.getElementById('status-now').textContent === 'READY'")
+    await page.wait_for_function("document.getElementById('status-now').textContent === 'Ready'")
     await page.click("#ring-support")
     await page.locator("#screen-pop:not([hidden])").wait_for()
     await page.locator("#log >> text=the caller speaks").wait_for()

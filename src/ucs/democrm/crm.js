@@ -58,6 +58,9 @@ for (const name of ["onConnect", "onCredentials", "onUser", "onIdentify", "onIde
   callbacks[name] = (...args) => log(name, args);
 }
 
+const STATUSES = { READY: "Ready", AUX: "Not ready", ACW: "After-call work", OFFLINE: "Offline" };
+const CALL_STATES = { 0: "new call", 1: "dialling", 2: "ringing", 3: "on a call", 4: "caller waiting", 5: "on hold" };
+
 window.ucsOperator = {
   renderTo: "operator",
   lang: ["cs", "en"].includes(new URLSearchParams(location.search).get("lang"))
@@ -73,8 +76,12 @@ window.ucsOperator = {
   },
   onCallHangup(call) { log("onCallHangup", [call]); document.getElementById("screen-pop").hidden = true; },
   onStateChange(state) {
-    document.getElementById("status-now").textContent =
-      state.user ? `${state.user.status}${state.call ? ` · call ${state.call.state}` : ""}` : "–";
+    // What the state object says, as a CRM would show it: the status (with its reason) and
+    // the call in focus.
+    const user = state.user;
+    const reason = user && user.status === "AUX" && user.reason ? ` (${user.reason})` : "";
+    const call = state.call ? ` · ${CALL_STATES[state.call.state] || "call"}` : "";
+    document.getElementById("status-now").textContent = user ? `${STATUSES[user.status] || user.status}${reason}${call}` : "–";
   },
   onReady(state) { log("onReady", [state]); this.onStateChange(state); },
 };

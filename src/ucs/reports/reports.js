@@ -335,14 +335,15 @@ class Reports {
     box.innerHTML = `<table id="recordings-table"><thead><tr>${head}<th scope="col"><span class="sr-only">${esc(this.tr("play"))}</span></th></tr></thead><tbody>${rows}</tbody></table>`;
   }
 
-  axes(values, incrs) {
+  /** The charts' axes: ``values`` names the x ticks (at ``incrs`` apart); ``whole``: the y
+   * axis counts (calls, seconds), so its ticks are whole numbers. */
+  axes(values, incrs, whole = false) {
     const style = getComputedStyle(document.documentElement);
     const text = style.getPropertyValue("--text").trim();
     const grid = style.getPropertyValue("--grid").trim();
-    return [
-      { stroke: text, grid: { stroke: grid }, ticks: { stroke: grid }, values, incrs, space: 48 },
-      { stroke: text, grid: { stroke: grid }, ticks: { stroke: grid } },
-    ];
+    const y = { stroke: text, grid: { stroke: grid }, ticks: { stroke: grid } };
+    if (whole) y.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+    return [{ stroke: text, grid: { stroke: grid }, ticks: { stroke: grid }, values, incrs, space: 48 }, y];
   }
 
   // An interval's name on the axis: its hour (and date at midnight), or its date.
@@ -367,7 +368,7 @@ class Reports {
         x: { time: false, range: [-0.5, Math.max(0.5, starts.length - 0.5)] },
         y: max ? { range: [0, max] } : { range: (u, lo, hi) => [0, Math.max(1, hi)] },
       },
-      axes: this.axes(name, [1, 2, 3, 4, 6, 12, 24, 48, 72, 168, 336]),
+      axes: this.axes(name, [1, 2, 3, 4, 6, 12, 24, 48, 72, 168, 336], !max),
       series: [
         { label: this.tr("start"), value: (u, v) => (v === null || starts[v] === undefined ? "" : this.when(starts[v], true)) },
         ...series.map((s, i) => ({
@@ -391,6 +392,10 @@ class Reports {
       return;
     }
     const names = busy.map((a) => a.displayname || a.username);
+    // Under each bar its agent's name; where the names would run into each other (a phone's
+    // width), the first word of each (the whole name is in the legend, at the pointer).
+    const roomy = box.clientWidth / busy.length >= 120;
+    const labels = roomy ? names : names.map((n) => n.split(" ")[0].slice(0, 12));
     const xs = busy.map((a, i) => i);
     const talk = busy.map((a) => Math.round(a.talktime / a.answered));
     const aht = busy.map((a) => Math.round((a.talktime + a.acwtime) / a.answered));
@@ -398,7 +403,7 @@ class Reports {
       width: box.clientWidth,
       height: 240,
       scales: { x: { time: false, range: [-0.6, busy.length - 0.4] }, y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
-      axes: this.axes((u, ticks) => ticks.map((t) => (Number.isInteger(t) && names[t] !== undefined ? names[t] : "")), [1, 2, 5, 10, 20, 50]),
+      axes: this.axes((u, ticks) => ticks.map((t) => (Number.isInteger(t) && labels[t] !== undefined ? labels[t] : "")), [1, 2, 5, 10, 20, 50], true),
       series: [
         { label: this.tr("agent"), value: (u, v) => (v === null ? "" : names[v] ?? "") },
         { label: `${this.tr("talk")} + ${this.tr("wrapUp")}`, stroke: COLOURS[0], fill: `${COLOURS[0]}99`, paths: window.uPlot.paths.bars({ size: [0.6, 80] }), points: { show: false } },
