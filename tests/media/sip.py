@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from tests.media.audio import TONE_SHARE, Samples, band_share
+from tests.media.audio import TONE_SHARE, Samples, band_share, channels
 from tests.media.conftest import Netns, media_serving
+from tests.media.helpers import set_recording
 from tests.server.conftest import Running
 from tests.sip.helpers import next_call
 from tests.sip.peer import Dialog, Msg, Peer, free_udp_port
@@ -221,3 +223,45 @@ async def sip_media_serving(
             yield server, trunk
     finally:
         trunk.close()
+
+
+@dataclass
+class Transferred:
+    """A recorded desk phone's call, talked on for a stretch, then transferred: its times
+    (wall clock) as the test goes, and its recording's stretches of each agent."""
+
+    http: Any
+    uid: str
+    dialog: Dialog
+    talked: float
+    transferred: float = 0.0
+    answered: float = 0.0
+    """When the new agent answered (the test says)."""
+
+    @classmethod
+    async def talk(
+        cls, http: Any, trunk: Peer, phone: SipAudio, op: Any, engine_ip: str, seconds: float
+    ) -> Transferred:
+        """Queue 1 recorded always; the trunk's caller answered on ``phone`` and talked with
+        for ``seconds``: the transfer is next."""
+        await set_recording(http, 1, "always")
+        d = await connect_desk_call(trunk, phone, op, op.events(), engine_ip)
+        uid = str((await op.state())["call"]["uniqueid"])
+        call = cls(http, uid, d, time.time())
+        await asyncio.sleep(seconds)
+        call.transferred = time.time()
+        return call
+
+    async def stretches(
+        self, ended: float
+    ) -> tuple[Samples, Samples, int, tuple[float, float], tuple[float, float]]:
+        """The recording's channels and rate, and the stretches (start, seconds, from the
+        recording's start) before the transfer and after the new agent answered."""
+        r = await self.http.get(f"/api/recordings/{self.uid}")
+        assert r.status_code == 200, r.text
+        left, right, rate = channels(r.content)
+        listed = (await self.http.get("/api/recordings", params={"queue": 1})).json()
+        start = next(x for x in listed if x["uniqueid"] == self.uid)["start"]
+        before = (self.talked - start + 0.5, self.transferred - self.talked - 1.0)
+        after = (self.answered - start + 0.5, ended - self.answered - 1.0)
+        return left, right, rate, before, after

@@ -34,6 +34,7 @@ from tests.media.helpers import ADMIN, set_recording
 from tests.media.sip import CALLER as CALLER_NUMBER
 from tests.media.sip import (
     SipAudio,
+    Transferred,
     call_in,
     connect_desk_call,
     engine_of,
@@ -264,13 +265,7 @@ async def test_a_blind_transfer_brings_the_new_party_into_the_callers_room(
     http = httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30)
     try:
         assert (await phone2.register("phone2-secret")).code == 200
-        await set_recording(http, 1, "always")
-        events = op.events()
-        d = await connect_desk_call(trunk, phone, op, events, netns.engine_ip)
-        uid = str((await op.state())["call"]["uniqueid"])
-        talked = time.time()
-        await asyncio.sleep(STRETCH)
-        transferred = time.time()
+        call = await Transferred.talk(http, trunk, phone, op, netns.engine_ip, STRETCH)
         await op.blind_transfer("1002")
         phone.respond(await phone.expect("BYE"), 200)  # the agent's phone leaves
         ring = await phone2.expect("INVITE", wait=10)
@@ -280,19 +275,14 @@ async def test_a_blind_transfer_brings_the_new_party_into_the_callers_room(
         ack = await phone2.expect("ACK")
         assert engine_of(ack)[0] == netns.engine_ip
         phone2.speak_to(ack)
-        answered = time.time()
+        call.answered = time.time()
         assert_tone(await listen(trunk), 8000, OTHER)
         assert_tone(await listen(phone2), 8000, CALLER)
-        await asyncio.sleep(max(0.0, answered + STRETCH - time.time()))
-        trunk.bye(d)
+        await asyncio.sleep(max(0.0, call.answered + STRETCH - time.time()))
+        trunk.bye(call.dialog)
         assert (await trunk.expect(200)).cseq_method == "BYE"
         phone2.respond(await phone2.expect("BYE"), 200)
-        ended = time.time()
-        left, right, rate = channels(await recording_of(http, uid))
-        listed = (await http.get("/api/recordings", params={"queue": 1})).json()
-        start = next(x for x in listed if x["uniqueid"] == uid)["start"]
-        before = (talked - start + 0.5, transferred - talked - 1.0)
-        after = (answered - start + 0.5, ended - answered - 1.0)
+        left, right, rate, before, after = await call.stretches(time.time())
         assert_two_sides(left, right, rate, [before], [], CALLER, AGENT)
         assert_two_sides(left, right, rate, [after], [], CALLER, OTHER)
     finally:

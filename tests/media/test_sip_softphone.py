@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from tests.browser.helpers import open_page
-from tests.media.audio import assert_tone, assert_two_sides, channels, stretch
+from tests.media.audio import assert_tone, assert_two_sides, stretch
 from tests.media.conftest import AGENT_TONE, Netns
-from tests.media.helpers import ADMIN, HEARD_IN_BROWSER, ON_SOFTPHONE, set_recording
-from tests.media.sip import SipAudio, connect_desk_call, engine_of, listen
-from tests.media.test_recording import STRETCH, recording_of
+from tests.media.helpers import ADMIN, HEARD_IN_BROWSER, ON_SOFTPHONE
+from tests.media.sip import SipAudio, Transferred, engine_of, listen
+from tests.media.test_recording import STRETCH
 from tests.server.conftest import Running
 from tests.sip.peer import Peer
 from ucs.client import Operator
@@ -102,28 +102,17 @@ async def test_a_recorded_desk_call_blind_transferred_to_a_softphone_records_the
         softphone_browser, crm, server, headless=False, extra="audioProcessing: false,"
     )
     async with httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30) as http:
-        await set_recording(http, 1, "always")
-        events = op.events()
-        d = await connect_desk_call(trunk, phone, op, events, netns.engine_ip)
-        uid = str((await op.state())["call"]["uniqueid"])
-        talked = time.time()
-        await asyncio.sleep(STRETCH)
-        transferred = time.time()
+        call = await Transferred.talk(http, trunk, phone, op, netns.engine_ip, STRETCH)
         await page.evaluate(ON_SOFTPHONE, ["agent2", "agent2-pass"])
         await op.blind_transfer("100")  # Support, where agent2 is READY on the browser
         phone.respond(await phone.expect("BYE"), 200)
         await page.wait_for_function("window.log.some(e => e[0] === 'onCallRinging')")
-        call = await page.evaluate("window.ucsOperator.answer()")
-        assert str(call["uniqueid"]) == uid
-        await _browser_hears(page, uid, CALLER)
-        answered = time.time()
+        answered = await page.evaluate("window.ucsOperator.answer()")
+        assert str(answered["uniqueid"]) == call.uid
+        await _browser_hears(page, call.uid, CALLER)
+        call.answered = time.time()
         await asyncio.sleep(STRETCH)
-        trunk.bye(d)
+        trunk.bye(call.dialog)
         assert (await trunk.expect(200)).cseq_method == "BYE"
-        ended = time.time()
-        left, right, rate = channels(await recording_of(http, uid))
-        listed = (await http.get("/api/recordings", params={"queue": 1})).json()
-        start = next(x for x in listed if x["uniqueid"] == uid)["start"]
-        before = (talked - start + 0.5, transferred - talked - 1.0)
-        after = (answered - start + 0.5, ended - answered - 1.0)
+        left, right, rate, before, after = await call.stretches(time.time())
         assert_two_sides(left, right, rate, [before, after], [], CALLER, AGENT_TONE)
