@@ -164,3 +164,29 @@ async def test_the_wallboard_needs_a_superuser_or_the_admin_token(
     await page.click("button[type=submit]")
     await page.wait_for_selector(".queue[data-queue='1']")
     await page.close()
+
+
+async def test_a_small_center_fills_the_wall_and_a_phone_reads_it(
+    browser: Any, running: Running
+) -> None:
+    """The demo's three queues and handful of agents take the screen in larger tiles, with
+    larger text, than a center of 60 agents would; on a phone, two columns at a size read
+    without zooming, the page scrolling."""
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    await page.goto(f"{running.url}/wallboard/?token=demo-admin-token")
+    await page.locator(".agent").first.wait_for()
+    agents = await page.locator(".agent").count()
+    assert 1 <= agents <= 10
+    tile = await page.locator(".agent").first.bounding_box()
+    assert tile is not None and tile["width"] > 1920 / 6  # 4 columns for so few, not 10
+    name = await page.locator(".agent .name").first.evaluate("e => getComputedStyle(e).fontSize")
+    assert float(name.removesuffix("px")) >= 30  # twice the size a full wall's tiles have
+    await page.screenshot(path=str(SHOTS / "wallboard-small-center-1920.png"))
+    await page.set_viewport_size({"width": 360, "height": 800})
+    tile = await page.locator(".agent").first.bounding_box()
+    assert tile is not None and tile["width"] > 140  # two columns
+    name = await page.locator(".agent .name").first.evaluate("e => getComputedStyle(e).fontSize")
+    assert float(name.removesuffix("px")) >= 12
+    assert await page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+    await page.screenshot(path=str(SHOTS / "wallboard-small-center-360.png"), full_page=True)
+    await page.close()

@@ -107,6 +107,16 @@ class Wallboard {
     const age = Math.round(Date.now() / 1000 - this.local);
     const stale = this.failing ? `<span class="stale">${esc(tr("stale", { seconds: age }))}</span>` : "";
     const wait = (q) => ({ ...q, longest_wait: q.waiting ? q.longest_wait + (now - this.at) : 0 });
+    // Few queues or agents take the screen in larger tiles (up to 10 queues and 60 agents fit
+    // at the smallest): columns by how many there are, text scaled with the tiles.
+    const queues = this.team.queues.length;
+    const agents = this.team.agents.length;
+    const queueCols = Math.min(5, Math.max(3, queues));
+    const agentCols = Math.min(10, Math.max(4, agents));
+    root.style.setProperty("--queue-cols", String(queueCols));
+    root.style.setProperty("--qk", String(Math.min(1.5, 5 / queueCols)));
+    root.style.setProperty("--agent-cols", String(agentCols));
+    root.style.setProperty("--ak", String(Math.min(2, 10 / agentCols)));
     root.innerHTML = `<header><h1>${esc(tr("title"))}</h1>${stale}<span class="clock">${new Date().toLocaleTimeString(lang)}</span></header>
       <div class="queues">${this.team.queues.map((q) => queueTile(wait(q))).join("")}</div>
       <div class="agents">${this.team.agents.map((a) => agentTile(a, now)).join("")}</div>`;
