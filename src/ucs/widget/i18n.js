@@ -35,7 +35,7 @@ export const TEXT = {
     thisBrowser: "This browser", microphone: "Microphone", speaker: "Speaker",
     defaultSpeaker: "System default", inputLevel: "Microphone level",
     micOff: "The microphone is asked for at the first call.",
-    keypad: "Keypad", startOn: "Start work on {phone}", numberOrName: "Number, or a colleague's name",
+    keypad: "Keypad", startOn: "Start work on {phone}", numberOrName: "Number or colleague",
     onCall: "on a call", savedCodes: "Saved codes", wrapUp: "Wrap-up", codeAsked: "choose the call's code",
     codeSaved: "code saved", done: "Done", skipCode: "Close without a code",
     chooseCodeFirst: "Choose a code (or type one) first.",
@@ -93,7 +93,7 @@ export const TEXT = {
     thisBrowser: "Tento prohlížeč", microphone: "Mikrofon", speaker: "Reproduktor",
     defaultSpeaker: "Výchozí systémový", inputLevel: "Úroveň mikrofonu",
     micOff: "O mikrofon se požádá při prvním hovoru.",
-    keypad: "Klávesnice", startOn: "Začít pracovat na {phone}", numberOrName: "Číslo nebo jméno kolegy",
+    keypad: "Klávesnice", startOn: "Začít pracovat na {phone}", numberOrName: "Číslo nebo kolega",
     onCall: "má hovor", savedCodes: "Uložené kódy", wrapUp: "Dopracování", codeAsked: "vyberte kód hovoru",
     codeSaved: "kód uložen", done: "Hotovo", skipCode: "Zavřít bez kódu",
     chooseCodeFirst: "Nejprve vyberte (nebo napište) kód.",
@@ -125,7 +125,8 @@ export function t(lang, key) {
 // message, which names what was wrong; in another language the code's words in it.
 export function errorText(lang, code, message) {
   if (lang !== "en" && TEXT[lang] && TEXT[lang][`error.${code}`]) return TEXT[lang][`error.${code}`];
-  return message || TEXT.en[`error.${code}`] || String(code || "error");
+  const text = message || TEXT.en[`error.${code}`] || String(code || "error");
+  return text.charAt(0).toUpperCase() + text.slice(1); // shown as the component's own notes are
 }
 
 // The web admin's strings (/admin/, src/ucs/admin): kept here with the component's, so that
