@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import logging
 import os
 import random
 import shutil
@@ -41,6 +42,8 @@ __all__ = [
     "haproxy_config",
     "plan",
 ]
+
+log = logging.getLogger("ucs.workers")
 
 HAPROXY_PACKAGE = "haproxy"
 """Debian's package of the front (``make edge`` installs it for the tests)."""
@@ -96,6 +99,12 @@ def free_ports(count: int) -> list[int]:
     ephemeral = _ephemeral()
     pool = [p for p in range(10000, 65536) if p not in ephemeral]
     if len(pool) < 1000:  # a machine whose ephemeral range is nearly every port
+        log.warning(
+            "workers: the ephemeral ports (%d-%d) leave too few others: a standby's port may "
+            "be held by an outgoing connection when it takes over",
+            ephemeral.start,
+            ephemeral.stop - 1,
+        )
         pool = list(range(1024, 65536))
     chosen: list[int] = []
     for port in random.sample(pool, len(pool)):

@@ -113,13 +113,18 @@ async def test_the_agent_picks_a_disposition_from_the_queue_s_list(
         problems += await _looked_at(page, "2-saved")
         assert problems == []
 
+        await listed.select_option(label="Information only")  # chosen, not saved yet …
         await page.evaluate("window.ucsOperator.hangup()")
         # In wrap-up the call is still there to be given a code: a card of its own, until Done.
         wrapup = ui.locator(f"[data-wrapup='{uid}']")
         await wrapup.locator("h2:text-is('Wrap-up · code saved')").wait_for()
         assert await wrapup.locator("[data-codes]").inner_text() == "Saved codes: Sale closed, VIP"
+        assert await wrapup.locator("select[data-listed]").input_value() == "INFO"  # … still
+        await wrapup.locator("select[data-listed]").select_option("")
         await wrapup.locator("button[type=submit]").click()  # nothing chosen: said, not sent
         await ui.locator(".note:has-text('Choose a code (or type one) first.')").wait_for()
+        focused = "document.querySelector('ucs-operator').shadowRoot.activeElement"
+        assert await page.evaluate(f"{focused}.name") == "listed"  # on what to choose
         await wrapup.locator("select[data-listed]").select_option(label="Information only")
         await wrapup.locator("button[type=submit]").click()
         await wrapup.locator(

@@ -176,7 +176,7 @@ async def test_a_small_center_fills_the_wall_and_a_phone_reads_it(
     await page.goto(f"{running.url}/wallboard/?token=demo-admin-token")
     await page.locator(".agent").first.wait_for()
     agents = await page.locator(".agent").count()
-    assert 1 <= agents <= 10
+    assert 1 <= agents <= 5  # (the demo's: with more, the tiles below would be narrower)
     tile = await page.locator(".agent").first.bounding_box()
     assert tile is not None and tile["width"] > 1920 / 6  # 4 columns for so few, not 10
     name = await page.locator(".agent .name").first.evaluate("e => getComputedStyle(e).fontSize")

@@ -150,6 +150,24 @@ def test_a_side_is_what_came_from_the_phone_not_what_others_sprayed_at_its_port(
     assert found is not None and found[2] == _tone(440, 1.0)
 
 
+def test_a_phone_whose_nat_moves_it_to_another_port_is_heard_throughout(
+    tmp_path: Path,
+) -> None:
+    """Behind a NAT (its SDP's address never seen), the phone's stream is its own from
+    whichever port it comes: 1 s from one, then 2 s from another, the same SSRC; a stranger's
+    stream sprayed at the port meanwhile stays out."""
+    t0 = 1_800_000_000.0
+    before, after = ("203.0.113.9", 61000), ("203.0.113.9", 61044)
+    moved = talk(t0, 1.0, 440, PHONE, 7, source=before)
+    moved += talk(t0 + 1.0, 2.0, 440, PHONE, 7, stamp=8000, source=after)
+    sprayed = talk(t0 + 0.5, 1.0, 1000, PHONE, 9, source=("198.51.100.1", 4000))
+    path = write_pcap(tmp_path / "nat.pcap", sorted(moved + sprayed))
+    found = pcap.side(path, PHONE, ("10.0.0.9", 4000))
+    assert found is not None
+    assert found[1] == 0.0 and found[2] == _tone(440, 1.0) + _tone(440, 2.0)
+    assert pcap._address("2001:DB8:0:0::0001", 5004) == ("2001:db8::1", 5004)  # as _udp says
+
+
 def test_a_file_cut_short_extensions_ipv6_a_law_and_nanoseconds_are_read(tmp_path: Path) -> None:
     t0 = 1_800_000_000.0
     audio = bytes(range(160))

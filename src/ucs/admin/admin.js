@@ -100,6 +100,12 @@ class Admin {
     this.root.querySelector("[data-lang]").addEventListener("click", () => {
       this.lang = this.lang === "cs" ? "en" : "cs";
       localStorage.setItem("ucsAdminLang", this.lang);
+      // the choice made here wins over the link's ?lang=, after a reload too
+      const url = new URL(window.location.href);
+      if (url.searchParams.has("lang")) {
+        url.searchParams.delete("lang");
+        window.history.replaceState(null, "", url);
+      }
       if (this.actor) this.render();
       else this.login();
     });

@@ -128,9 +128,15 @@ def wait_text(minutes: int, language: str) -> str:
 
 
 def _told(task: asyncio.Task[None]) -> None:
-    """A request carried out after what awaited it was cancelled: its failure logged."""
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("media: %s", task.exception())
+    """A request carried out after what awaited it was cancelled: its failure logged (with
+    its trace when it is not the engine's refusal)."""
+    if task.cancelled():
+        return
+    err = task.exception()
+    if isinstance(err, (MediaError, SoundError, RecordingError)):
+        log.warning("media: %s", err)
+    elif err is not None:
+        log.error("media: a request failed", exc_info=err)
 
 
 class Conductor:

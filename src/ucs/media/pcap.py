@@ -84,7 +84,7 @@ def _udp(datagram: bytes) -> tuple[tuple[str, int], int, bytes] | None:
     version = datagram[0] >> 4
     if version == 4:
         start = (datagram[0] & 0x0F) * 4
-        if len(datagram) < start + 8 or datagram[9] != 17:
+        if start < 20 or len(datagram) < start + 8 or datagram[9] != 17:
             return None
         host = str(ipaddress.IPv4Address(datagram[12:16]))
     elif version == 6:
@@ -135,14 +135,18 @@ class _Stream:
     packets' arrivals allow (a late packet is late, never early)."""
 
 
-def _packets(
-    path: Path, port: int, phone: tuple[str, int] | None
-) -> list[tuple[float, tuple[int, int, int, bytes]]]:
-    """The RTP packets the phone sent to ``port``: each one's time (samples after the file's
-    first packet) and ``_rtp``'s fields. The phone is at ``phone`` if anything came from
-    there, else where most packets came from."""
+_Packet = tuple[float, tuple[int, int, int, bytes]]
+"""A packet's time (samples after the file's first packet) and ``_rtp``'s fields."""
+
+
+def _packets(path: Path, port: int, phone: tuple[str, int] | None) -> list[_Packet]:
+    """The RTP packets the phone sent to ``port``, in the order they came. The phone is at
+    ``phone`` if anything came from there, else where most packets came from; and its streams
+    (their SSRCs) are its wherever they come from, so a phone whose NAT gives it another port
+    mid-call is heard throughout, while packets of other streams sprayed at the port are not."""
     t0: float | None = None
-    sent: dict[tuple[str, int], list[tuple[float, tuple[int, int, int, bytes]]]] = {}
+    came: list[tuple[tuple[str, int], _Packet]] = []
+    counts: dict[tuple[str, int], int] = {}
     for when, datagram in _records(path):
         if t0 is None:
             t0 = when
@@ -151,11 +155,21 @@ def _packets(
             continue
         rtp = _rtp(udp[2])
         if rtp is not None:
-            sent.setdefault(udp[0], []).append(((when - t0) * RATE, rtp))
-    if phone in sent:
-        return sent[phone]
-    empty: list[tuple[float, tuple[int, int, int, bytes]]] = []
-    return max(sent.values(), key=len, default=empty)
+            came.append((udp[0], ((when - t0) * RATE, rtp)))
+            counts[udp[0]] = counts.get(udp[0], 0) + 1
+    if not counts:
+        return []
+    main = phone if phone in counts else max(counts, key=lambda source: counts[source])
+    streams = {packet[1][2] for source, packet in came if source == main}
+    return [packet for source, packet in came if source == main or packet[1][2] in streams]
+
+
+def _address(host: str, port: int) -> tuple[str, int]:
+    """An address as ``_udp`` spells it (an IPv6 address compressed, in lower case)."""
+    try:
+        return str(ipaddress.ip_address(host)), port
+    except ValueError:
+        return host, port
 
 
 def side(
@@ -167,7 +181,8 @@ def side(
     kind: int | None = None
     streams: list[_Stream] = []
     current: _Stream | None = None
-    for at, (payload_type, stamp, ssrc, payload) in _packets(path, port, phone):
+    known = _address(*phone) if phone is not None else None
+    for at, (payload_type, stamp, ssrc, payload) in _packets(path, port, known):
         kind = payload_type if kind is None else kind
         if payload_type != kind:
             continue

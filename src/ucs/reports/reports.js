@@ -9,6 +9,14 @@ import { Api, ApiError } from "../admin/api.js";
 
 const params = new URLSearchParams(window.location.search);
 const root = document.getElementById("reports");
+
+/** The address without its ``?lang=`` (the home page's links carry one). */
+function dropLangParam() {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has("lang")) return;
+  url.searchParams.delete("lang");
+  window.history.replaceState(null, "", url);
+}
 const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 // Ten colours told apart in both themes (and by most colour-blind readers: Okabe-Ito first).
 const COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#8c564b", "#7f7f7f", "#bcbd22", "#9467bd"];
@@ -109,6 +117,7 @@ class Reports {
   switchLanguage(then) {
     this.lang = this.lang === "cs" ? "en" : "cs";
     localStorage.setItem("ucsReportsLang", this.lang);
+    dropLangParam(); // the choice made here wins over the link's, after a reload too
     this.applyLook();
     then();
   }
@@ -272,7 +281,9 @@ class Reports {
   draw() {
     this.destroyCharts();
     if (!this.data) { // nothing of another period is left under these dates
-      for (const id of ["queues", "agents", "recordings"]) root.querySelector(`#${id}`).innerHTML = "";
+      for (const id of ["sl-chart", "abandoned-chart", "aht-chart", "queues", "agents", "recordings"]) {
+        root.querySelector(`#${id}`).innerHTML = "";
+      }
       return;
     }
     const { queues, agents } = this.data;

@@ -64,7 +64,7 @@ button:disabled { opacity: .5; cursor: default; }
 .n-success { background: var(--ok); } .n-info { background: var(--solid); }
 /* The notes stay in sight at the foot of the window while the component is, however far down
    the page the button that caused them was. */
-footer { position: sticky; bottom: 0; z-index: 3; padding-bottom: 4px; }
+footer { position: sticky; bottom: 0; z-index: 3; padding-bottom: 4px; max-height: 40vh; overflow: auto; }
 footer:empty { padding: 0; }
 .wrapup { border-style: dashed; }
 .phones button { margin: 4px 4px 0 0; }
@@ -80,11 +80,18 @@ const LANG_KEY = "ucsOperator:lang"; // the language the agent chose, remembered
 // What identifies a control across a redraw: the call card it is in, and its name and data-*
 // attributes (those whose value flips with the state are left out).
 const FLIPPING = new Set(["data-suspended"]);
+const CARDS = "[data-uniqueid],[data-ended],[data-wrapup]";
+
+/** The call a card is of (its live card, the outcome of a dial, its wrap-up card: one call's
+ * cards share it, so a choice and the focus go on from one to the next), "" outside them. */
+function cardOf(el) {
+  const holder = el.closest(CARDS);
+  return holder ? holder.dataset.uniqueid || holder.dataset.ended || holder.dataset.wrapup : "";
+}
+
 function keyOf(el) {
-  const holder = el.closest("[data-uniqueid],[data-ended],[data-wrapup]");
   const own = [...el.attributes].filter((a) => a.name.startsWith("data-") && !FLIPPING.has(a.name));
-  const card = holder ? (holder.dataset.uniqueid && `call:${holder.dataset.uniqueid}`) || (holder.dataset.ended && `ended:${holder.dataset.ended}`) || `wrapup:${holder.dataset.wrapup}` : "";
-  return `${card}/${el.tagName}/${el.name || ""}/${own.map((a) => `${a.name}=${a.value}`).join("&")}`;
+  return `${cardOf(el)}/${el.tagName}/${el.name || ""}/${own.map((a) => `${a.name}=${a.value}`).join("&")}`;
 }
 
 /** The first control of ``root`` a keyboard user can reach (not in a hidden part). */
@@ -157,30 +164,25 @@ class UcsOperator extends HTMLElement {
   /** Redraw a part of the screen without losing what the agent is typing there. */
   keep(box, draw) {
     const drafts = new Map();
+    // (a code chosen on a call's card is still chosen on its wrap-up card once it ended)
     for (const input of box.querySelectorAll("input, select[data-listed]")) {
-      const holder = input.closest("[data-uniqueid]");
-      if (input.value) drafts.set(`${holder ? holder.dataset.uniqueid : ""}/${input.name}`, input.value);
+      if (input.value) drafts.set(`${cardOf(input)}/${input.name}`, input.value);
     }
     const active = this.shadow.activeElement;
     const focus = active && box.contains(active) ? keyOf(active) : null;
-    const card = active && box.contains(active) ? active.closest("[data-uniqueid],[data-ended]") : null;
-    const cardId = card ? card.dataset.uniqueid || card.dataset.ended : null;
+    const cardId = active && box.contains(active) ? cardOf(active) : "";
     draw();
     for (const input of box.querySelectorAll("input, select[data-listed]")) {
-      const holder = input.closest("[data-uniqueid]");
-      const key = `${holder ? holder.dataset.uniqueid : ""}/${input.name}`;
+      const key = `${cardOf(input)}/${input.name}`;
       if (drafts.has(key)) input.value = drafts.get(key); // a choice no longer listed: none
     }
     if (focus === null) return;
-    // Keyboard users stay where they were: the same control, else the first of its call card.
+    // Keyboard users stay where they were: the same control (on the call's wrap-up card once
+    // it ended), else the first of the call's card, else the first thing left to act on, else
+    // the agent's status (never the page's start, where the next Tab would begin again).
     const same = [...box.querySelectorAll("button, input, select")].find((el) => keyOf(el) === focus);
-    const holder = cardId && [...box.querySelectorAll("[data-uniqueid],[data-ended]")]
-      .find((el) => (el.dataset.uniqueid || el.dataset.ended) === cardId);
-    const fallback = holder && holder.querySelector("button");
-    // The call ended: its wrap-up card if it has one, else the first thing left to act on,
-    // else the agent's status (never the page's start, where the next Tab would begin again).
-    const wrapup = cardId && [...box.querySelectorAll("[data-wrapup]")].find((el) => el.dataset.wrapup === cardId);
-    const next = same || fallback || (wrapup && firstControl(wrapup))
+    const holder = cardId && [...box.querySelectorAll(CARDS)].find((el) => cardOf(el) === cardId);
+    const next = same || (holder && firstControl(holder))
       || firstControl(box) || firstControl(this.main.querySelector("[data-status]"));
     next?.focus();
   }
@@ -497,9 +499,9 @@ class UcsOperator extends HTMLElement {
         const uid = card.dataset.uniqueid || card.dataset.wrapup;
         // Typed text first (where the queue allows it), else the code picked from the list.
         const code = (f.code ? f.code.value.trim() : "") || (f.listed ? f.listed.value : "");
-        if (!code) {
-          c.notify(this.tr("chooseCodeFirst"), "warning", true, 5000, "READY");
+        if (!code) { // said, the focus on what to choose (kept there as the notes redraw)
           (f.listed || f.code).focus();
+          c.notify(this.tr("chooseCodeFirst"), "warning", true, 5000, "READY");
           return;
         }
         // The codes saved so far are shown on the call (the answer lists them all).
