@@ -187,3 +187,32 @@ async def test_the_admin_token_signs_in_and_the_pages_look_right(
                 assert not wide, (name, width, lang)
         await page.click("[data-lang]")  # back to English for the next round
         await page.context.close()
+
+
+async def test_the_admin_opens_in_the_links_language_until_one_is_chosen_in_it(
+    browser: Any, running: Running
+) -> None:
+    """The home page's link carries its language (?lang=cs): the admin opens in Czech in an
+    English browser; switched to English in the page, it stays English after a reload (the
+    choice wins over the link), and a refusal of a field is said in the page's language."""
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    await page.goto(f"{running.url}/admin/?lang=cs")
+    assert await page.get_attribute("html", "lang") == "cs"
+    await page.fill("#login-token-token", "demo-admin-token")
+    await page.click("#login-token button[type=submit]")
+    await page.click("nav button[data-page=agents]")
+    await page.fill("#record-username", "ivan")
+    await page.fill("#record-password", "short")
+    await page.click("#record button[type=submit]")
+    error = page.locator("#record [data-error=password]")
+    await page.wait_for_function(
+        "document.querySelector('#record [data-error=\"password\"]').textContent"
+    )
+    assert await error.inner_text() == "Aspoň 8 znaků."
+    await page.click("[data-lang]")  # English
+    assert "lang=" not in page.url
+    await page.reload()
+    await page.wait_for_selector("nav button[data-page=agents]")
+    assert await page.get_attribute("html", "lang") == "en"
+    await context.close()

@@ -2,23 +2,20 @@
 // agents, phones, queues and memberships, AUX reasons and settings, and read the audit log.
 // Plain ES modules over the REST API, no build step; English and Czech (i18n.js).
 
-import { ADMIN_TEXT, ta } from "../operator/i18n.js";
+import { ADMIN_TEXT, pageLanguage, rememberLanguage, ta } from "../operator/i18n.js";
 import { Api } from "./api.js";
 import { esc, formHtml, showErrors } from "./forms.js";
 import { agentsView, auditView, phonesView, queuesView, reasonsView, settingsView } from "./views.js";
 
 const PAGES = { agents: agentsView, phones: phonesView, queues: queuesView, reasons: reasonsView, settings: settingsView, audit: auditView };
 
+const LANG_KEY = "ucsAdminLang";
+
 class Admin {
   constructor(root) {
     this.root = root;
     this.api = new Api();
-    // ?lang= (the home page's links carry its language), else the one chosen here last, else
-    // the browser's.
-    const asked = new URLSearchParams(location.search).get("lang");
-    const saved = localStorage.getItem("ucsAdminLang");
-    const browser = (navigator.language || "").startsWith("cs") ? "cs" : "en";
-    this.lang = asked === "cs" || asked === "en" ? asked : saved === "cs" || saved === "en" ? saved : browser;
+    this.lang = pageLanguage(LANG_KEY);
     this.page = (location.hash || "#agents").slice(1);
     if (!(this.page in PAGES)) this.page = "agents";
     this.actor = null;
@@ -99,13 +96,7 @@ class Admin {
   bindLang() {
     this.root.querySelector("[data-lang]").addEventListener("click", () => {
       this.lang = this.lang === "cs" ? "en" : "cs";
-      localStorage.setItem("ucsAdminLang", this.lang);
-      // the choice made here wins over the link's ?lang=, after a reload too
-      const url = new URL(window.location.href);
-      if (url.searchParams.has("lang")) {
-        url.searchParams.delete("lang");
-        window.history.replaceState(null, "", url);
-      }
+      rememberLanguage(LANG_KEY, this.lang);
       if (this.actor) this.render();
       else this.login();
     });

@@ -4,19 +4,11 @@
 // with a supervisor's login (their own queues and team), a superuser's or the admin token.
 // The charts are uPlot (vendor/, MIT), loaded by index.html as window.uPlot.
 
-import { REPORTS_TEXT } from "../operator/i18n.js";
+import { REPORTS_TEXT, pageLanguage, rememberLanguage } from "../operator/i18n.js";
 import { Api, ApiError } from "../admin/api.js";
 
 const params = new URLSearchParams(window.location.search);
 const root = document.getElementById("reports");
-
-/** The address without its ``?lang=`` (the home page's links carry one). */
-function dropLangParam() {
-  const url = new URL(window.location.href);
-  if (!url.searchParams.has("lang")) return;
-  url.searchParams.delete("lang");
-  window.history.replaceState(null, "", url);
-}
 const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 // Ten colours told apart in both themes (and by most colour-blind readers: Okabe-Ito first).
 const COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#8c564b", "#7f7f7f", "#bcbd22", "#9467bd"];
@@ -38,7 +30,7 @@ class Reports {
   constructor() {
     this.api = new Api();
     if (params.get("token")) this.api.signedIn(params.get("token"));
-    this.lang = params.get("lang") || localStorage.getItem("ucsReportsLang") || ((navigator.language || "").startsWith("cs") ? "cs" : "en");
+    this.lang = pageLanguage("ucsReportsLang");
     if (this.lang !== "cs") this.lang = "en";
     const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
     this.theme = params.get("theme") || localStorage.getItem("ucsReportsTheme") || (dark ? "dark" : "light");
@@ -116,8 +108,7 @@ class Reports {
 
   switchLanguage(then) {
     this.lang = this.lang === "cs" ? "en" : "cs";
-    localStorage.setItem("ucsReportsLang", this.lang);
-    dropLangParam(); // the choice made here wins over the link's, after a reload too
+    rememberLanguage("ucsReportsLang", this.lang);
     this.applyLook();
     then();
   }

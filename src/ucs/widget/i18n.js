@@ -117,6 +117,27 @@ export const TEXT = {
   },
 };
 
+// The language a page of the server opens in (the admin's, the reports'): the address's
+// ?lang= (the home page's links carry its own), else the one chosen on that page before
+// (remembered under `key`), else the browser's.
+export function pageLanguage(key) {
+  const asked = new URLSearchParams(window.location.search).get("lang");
+  let saved = null;
+  try { saved = localStorage.getItem(key); } catch { /* not remembered */ }
+  const browser = (navigator.language || "").startsWith("cs") ? "cs" : "en";
+  return asked === "cs" || asked === "en" ? asked : saved === "cs" || saved === "en" ? saved : browser;
+}
+
+// A language chosen on the page: remembered, and it wins over the link's ?lang= from now on
+// (taken out of the address, so that a reload keeps the choice).
+export function rememberLanguage(key, lang) {
+  try { localStorage.setItem(key, lang); } catch { /* not remembered */ }
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has("lang")) return;
+  url.searchParams.delete("lang");
+  window.history.replaceState(null, "", url);
+}
+
 export function t(lang, key) {
   return (TEXT[lang] && TEXT[lang][key]) || TEXT.en[key] || key;
 }
