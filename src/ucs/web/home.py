@@ -209,7 +209,9 @@ def page(lang: str, *, demo: bool, demo_token: bool) -> str:
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(text['title'])}</title><style>{_STYLE}</style></head><body>"
+        f"<title>{escape(text['title'])}</title>"
+        '<link rel="icon" href="/favicon.ico" type="image/svg+xml">'
+        f"<style>{_STYLE}</style></head><body>"
         f"<header><h1>{escape(text['title'])}</h1>"
         f'<a href="/?lang={other}" lang="{other}">{escape(text["other"])}</a></header>'
         f"<main><p>{escape(text['lead'])}</p>{''.join(sections)}{notes}</main>"
