@@ -244,6 +244,15 @@ async def test_the_team_tab_filters_by_queue_and_fits_a_phone(
         assert await rows.count() == 2
         assert await ui.locator("[data-team-queue-filter]").input_value() == "2"
         await ui.locator("[data-team-queue-filter]").select_option("3")  # Campaign: Alice, Bob
+        campaign = await ui.locator("[data-team-queue='3'] td").all_inner_texts()
+        assert campaign == [
+            "Campaign\nOutgoing · on calls 0 · dialled today 0",
+            "–",
+            "–",
+            "0",
+            "–",
+            "–",
+        ]
         assert sorted([await r.get_attribute("data-team-agent") for r in await rows.all()]) == [
             "1",
             "2",

@@ -190,3 +190,40 @@ async def test_a_small_center_fills_the_wall_and_a_phone_reads_it(
     assert await page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
     await page.screenshot(path=str(SHOTS / "wallboard-small-center-360.png"), full_page=True)
     await page.close()
+
+
+async def test_a_campaign_shows_its_calls_not_a_service_level(
+    browser: Any, running: Running
+) -> None:
+    """Nobody waits in an outgoing queue: its tile counts the calls dialled under it now and
+    today, answered by the called party or not, and is never judged by a service level."""
+    bob = await ready_agent(running.url, 2)  # Support and Campaign
+    try:
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        await page.goto(f"{running.url}/wallboard/?token=demo-admin-token")
+        campaign = page.locator(".queue[data-queue='3']")
+        await campaign.wait_for()
+        figures = campaign.locator("dd")
+        assert await figures.all_inner_texts() == ["0", "0", "0", "–"]
+        events = bob.events()
+        await bob.dial("+420777123456", 3)
+        async for e in events:  # the simulated party answers after 1 s
+            if e.type == "call" and e.call["state"] == 3:
+                break
+        await page.wait_for_function(
+            "document.querySelector(\".queue[data-queue='3'] .waiting\").innerText === '1'"
+        )
+        assert "on calls" in (await campaign.inner_text()).lower()
+        await page.screenshot(path=str(SHOTS / "wallboard-campaign.png"))
+        await bob.hangup()
+        await bob.dial("+420777120001", 3)  # busy
+        await page.wait_for_function(
+            "[...document.querySelectorAll(\".queue[data-queue='3'] dd\")]"
+            ".map((e) => e.innerText).join() === '2,1,1,50 %'",
+            timeout=10_000,
+        )
+        assert await campaign.locator(".waiting").inner_text() == "0"
+        assert await campaign.get_attribute("class") == "queue none campaign"  # never red
+        await page.close()
+    finally:
+        await bob.close()

@@ -1020,12 +1020,25 @@ class CenterMachine(RuleBasedStateMachine):
                 )
             for entry in view["queues"]:
                 q = QueueId(entry["queue_id"])
+                day = c.queue_days.day(q)
+                if entry["type"] == 0:  # a campaign: its calls in progress and today's dialled
+                    dialling = [
+                        x for x in c.calls.values() if x.outbound_id == q and x.queue_id is None
+                    ]
+                    assert directory.queues[q].type is QueueType.OUTGOING
+                    assert entry["active"] == sum(not x.ended for x in dialling)
+                    assert (entry["dialled"], entry["answered"], entry["unanswered"]) == (
+                        day.offered,
+                        day.answered,
+                        day.unanswered,
+                    )
+                    assert day.offered >= day.answered + day.unanswered + day.open
+                    continue
                 waits = [
                     x.enqueued_at if x.enqueued_at is not None else x.created
                     for x in c.calls.values()
                     if x.queue_id == q and x.connected_party is None and not x.ended
                 ]
-                day = c.queue_days.day(q)
                 assert entry["waiting"] == len(waits)
                 assert entry["longest_wait"] == round(max((c.now - t for t in waits), default=0))
                 assert (entry["answered"], entry["abandoned"], entry["service_level"]) == (

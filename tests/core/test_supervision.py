@@ -253,3 +253,46 @@ def test_a_waiting_callers_growing_wait_is_pushed_and_a_quiet_team_is_not() -> N
     told = len(vc.messages(sup, "team.changed"))
     vc.advance(30)
     assert len(vc.messages(sup, "team.changed")) == told  # nothing changes: nothing is pushed
+
+
+def test_a_campaign_shows_its_calls_in_progress_and_todays_dialled_and_answered(
+    vc: VirtualCenter,
+) -> None:
+    """Nobody waits in an outgoing queue: the team view gives a campaign (``type`` 0) its calls
+    in progress, today's calls dialled under it, answered by the called party and not."""
+    sup = vc.agent_ready("supervisor", "supervisor-pass", "phone4")
+    a1 = vc.ready(1)
+
+    def campaign() -> dict[str, object]:
+        queues = {q["queue_id"]: q for q in vc.call(sup, "team")["queues"]}
+        assert queues[1]["type"] == 1  # Support: incoming
+        return queues[3]
+
+    assert campaign() == {
+        "queue_id": 3,
+        "name": "Campaign",
+        "type": 0,
+        "waiting": 0,
+        "longest_wait": 0,
+        "answered": 0,
+        "abandoned": 0,
+        "service_level": None,
+        "active": 0,
+        "dialled": 0,
+        "unanswered": 0,
+    }
+    vc.call(a1, "dial", "+420777123456", 3)
+    assert (campaign()["active"], campaign()["dialled"], campaign()["answered"]) == (1, 1, 0)
+    vc.advance(2)  # the called party answers after 1 s
+    assert (campaign()["active"], campaign()["answered"]) == (1, 1)
+    vc.call(a1, "hangup")
+    vc.call(a1, "dial", "+420777120001", 3)  # busy
+    vc.advance(2)
+    vc.call(a1, "dial", "+420777123457", "directCall")  # not the campaign's
+    vc.advance(2)
+    vc.call(a1, "hangup")
+    q = campaign()
+    assert (q["active"], q["dialled"], q["answered"], q["unanswered"]) == (0, 2, 1, 1)
+    assert (q["waiting"], q["abandoned"], q["service_level"]) == (0, 0, None)
+    vc.advance(24 * 3600)  # a new day
+    assert (campaign()["dialled"], campaign()["answered"]) == (0, 0)

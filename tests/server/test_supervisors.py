@@ -107,3 +107,29 @@ def test_todays_queue_figures_are_recounted_from_the_records_after_a_restart(
     assert (day.offered, day.answered, day.abandoned) == (4, 2, 2)
     assert day.service_level == round(100 * 1 / 3, 1)
     store.stop()
+
+
+def test_a_campaigns_figures_are_recounted_from_the_records_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """Calls dialled under a campaign have no queue in the records (the queue is the
+    call's ``outbound_id``): counted as dialled, answered or not; direct calls are not."""
+    store = Store(f"sqlite:///{tmp_path}/ucs.db")
+    store.migrate()
+
+    def dialled(uid: str, connected: float | None, campaign: int | None) -> CallRecord:
+        body = {"uniqueid": uid, "created": 1000.0, "connected": connected, "cause": 3}
+        return CallRecord({**body, "disconnected": 1100.0, "outbound_id": campaign}, (), None)
+
+    store.deliver(dialled("2.1", 1005.0, 3))
+    store.deliver(dialled("2.2", None, 3))
+    store.deliver(dialled("2.3", 1005.0, None))  # a direct call
+    store.flush()
+    days = store.queue_days(since=900.0)
+    assert set(days) == {QueueId(3)}
+    assert (days[QueueId(3)].offered, days[QueueId(3)].answered, days[QueueId(3)].unanswered) == (
+        2,
+        1,
+        1,
+    )
+    store.stop()

@@ -1,9 +1,11 @@
 """Today's figures of each queue: calls offered, answered (and within the service-level
-target), abandoned (and within the first seconds), as a supervisor's team view shows them.
+target), abandoned (and within the first seconds), as a supervisor's team view shows them;
+for an outgoing queue (a campaign), the calls dialled under it, answered by the called party
+and ended unanswered.
 
 ``QueueDays`` owns them. The ``Center`` shows it each call a step touched (live, or ended in
 that step); it counts a call once for each thing that happens to it, keeps only the live
-queue calls it has seen, and starts again at local midnight (``new_day``).
+queue and campaign calls it has seen, and starts again at local midnight (``new_day``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ class QueueDay:
     abandoned: int = 0
     abandoned_short: int = 0
     open: int = 0
-    """Calls offered that are neither answered nor ended yet (callers waiting)."""
+    """Calls offered that are neither answered nor ended yet (callers waiting; in a
+    campaign, calls still ringing the called party)."""
+    unanswered: int = 0
+    """A campaign's calls that ended before the called party answered."""
 
     @property
     def service_level(self) -> float | None:
@@ -65,6 +70,9 @@ class QueueDays:
     def see(self, call: Call, ended: bool, target: float | None = None) -> None:
         """Count what happened to ``call`` (``ended``: in the step that saw it end);
         ``target``: its queue's service-level target in seconds."""
+        if call.queue_id is None and call.outbound_id is not None:
+            self._see_dialled(call, call.outbound_id, ended)
+            return
         queue = call.queue_id
         seen = self._seen.get(call.uniqueid)
         if queue is not None and (seen is None or seen.queue != queue):
@@ -102,6 +110,29 @@ class QueueDays:
                 if end - waited_from <= ABANDONED_SHORT:
                     day.abandoned_short += 1
 
+    def _see_dialled(self, call: Call, campaign: QueueId, ended: bool) -> None:
+        """A call dialled under ``campaign``: dialled once, answered once the called party
+        answers, unanswered if it ends before."""
+        seen = self._seen.get(call.uniqueid)
+        if seen is None or seen.queue != campaign:
+            if seen is not None and not seen.answered:
+                self._day(seen.queue).open -= 1  # counted elsewhere before
+            seen = self._seen[call.uniqueid] = _Seen(campaign)
+            day = self._day(campaign)
+            day.offered += 1
+            day.open += 1
+        if call.connected_at is not None and not seen.answered:
+            seen.answered = True
+            day = self._day(campaign)
+            day.answered += 1
+            day.open -= 1
+        if ended:
+            del self._seen[call.uniqueid]
+            if not seen.answered:
+                day = self._day(campaign)
+                day.open -= 1
+                day.unanswered += 1
+
     def restore(self, days: Mapping[QueueId, QueueDay]) -> None:
         """After a restart: today's figures as the call records tell them (``recount``)."""
         self.days = {q: dataclasses.replace(day) for q, day in days.items()}
@@ -122,12 +153,21 @@ class QueueDays:
 def recount(
     records: Iterable[tuple[QueueId, Mapping[str, Any]]],
     targets: Mapping[QueueId, float] | None = None,
+    dialled: Iterable[tuple[QueueId, Mapping[str, Any]]] = (),
 ) -> dict[QueueId, QueueDay]:
     """Today's figures from the day's call records of ended queue calls (a Call object each,
-    as ``/api/cdr`` has them): what ``QueueDays`` counted before a restart. ``targets``: each
-    queue's service-level target (``SERVICE_LEVEL_TARGET`` for a queue not in it)."""
+    as ``/api/cdr`` has them) and of ended calls ``dialled`` under a campaign (with its
+    queue): what ``QueueDays`` counted before a restart. ``targets``: each queue's
+    service-level target (``SERVICE_LEVEL_TARGET`` for a queue not in it)."""
     days: dict[QueueId, QueueDay] = {}
     targets = targets or {}
+    for queue, call in dialled:
+        day = days.get(queue) or days.setdefault(queue, QueueDay())
+        day.offered += 1
+        if call.get("connected") is None:
+            day.unanswered += 1
+        else:
+            day.answered += 1
     for queue, call in records:
         day = days.get(queue) or days.setdefault(queue, QueueDay())
         day.offered += 1

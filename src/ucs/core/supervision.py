@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ucs.core.agent import check_status
-from ucs.core.directory import AgentConfig, Directory
+from ucs.core.directory import AgentConfig, Directory, QueueType
 from ucs.core.effects import Push
 from ucs.core.errors import Forbidden, InvalidState, NotFound
 from ucs.core.ids import AgentId, ClientId, QueueId
@@ -111,25 +111,52 @@ class Teams:
         return any(s in sessions for s in self.supervisors)
 
 
-def _waiting(c: Center) -> dict[QueueId, list[float]]:
-    """When each queue's waiting callers began to wait, by queue."""
-    waiting: dict[QueueId, list[float]] = {}
-    for call in c.calls.values():
-        q = call.queue_id
-        if q is not None and call.connected_party is None and not call.ended:
-            since = call.enqueued_at if call.enqueued_at is not None else call.created
-            waiting.setdefault(q, []).append(since)
-    return waiting
+class _Now:
+    """What the team view counts from the live calls: when each queue's waiting callers
+    began to wait, and each campaign's calls in progress."""
+
+    __slots__ = ("dialling", "waiting")
+
+    def __init__(self, c: Center) -> None:
+        self.waiting: dict[QueueId, list[float]] = {}
+        self.dialling: dict[QueueId, int] = {}
+        for call in c.calls.values():
+            if call.ended:
+                continue
+            q = call.queue_id
+            if q is None:
+                if call.outbound_id is not None:
+                    self.dialling[call.outbound_id] = self.dialling.get(call.outbound_id, 0) + 1
+            elif call.connected_party is None:
+                since = call.enqueued_at if call.enqueued_at is not None else call.created
+                self.waiting.setdefault(q, []).append(since)
 
 
-def _queue_entry(c: Center, q: QueueId, waiting: list[float], now: float) -> dict[str, Any] | None:
+def _queue_entry(c: Center, q: QueueId, live: _Now, now: float) -> dict[str, Any] | None:
     config = c.directory.queues.get(q)
     if config is None:
         return None
     day = c.queue_days.day(q)
+    if config.type is QueueType.OUTGOING:
+        # A campaign: nobody waits in it; what it has are calls dialled under it.
+        return {
+            "queue_id": q,
+            "name": config.name,
+            "type": int(config.type),
+            "waiting": 0,
+            "longest_wait": 0,
+            "answered": day.answered,
+            "abandoned": 0,
+            "service_level": None,
+            "active": live.dialling.get(q, 0),
+            "dialled": day.offered,
+            "unanswered": day.unanswered,
+        }
+    waiting = live.waiting.get(q, ())
     return {
         "queue_id": q,
         "name": config.name,
+        "type": int(config.type),
         "waiting": len(waiting),
         "longest_wait": round(max((now - t for t in waiting), default=0.0)),
         "answered": day.answered,
@@ -168,8 +195,8 @@ def view(
     c: Center, members: Iterable[AgentId], shown: Iterable[QueueId], now: float
 ) -> dict[str, Any]:
     """The team view of ``members`` and the ``shown`` queues at ``now``, as ``team()`` has it."""
-    waiting = _waiting(c)
-    queues = [_queue_entry(c, q, waiting.get(q, []), now) for q in shown]
+    live = _Now(c)
+    queues = [_queue_entry(c, q, live, now) for q in shown]
     agents = [_agent_entry(c, aid, now) for aid in sorted(members)]
     return {"queues": [q for q in queues if q], "agents": [x for x in agents if x]}
 
@@ -178,10 +205,10 @@ def tick(c: Center) -> None:
     """Tell each supervisor logged in what changed in their team since the last tick
     (``team.changed``: the changed queue and agent entries); queues with callers waiting are
     looked at again at the next tick (their longest wait grows)."""
-    waiting = _waiting(c)
+    live = _Now(c)
     agents, queues = c.team_watch.changes(
         lambda aid: _agent_entry(c, aid, c.now),
-        lambda q: _queue_entry(c, q, waiting.get(q, []), c.now),
+        lambda q: _queue_entry(c, q, live, c.now),
     )
     if agents or queues:
         # Supervisors told the same changes get the same body (one object: encoded once).
@@ -205,7 +232,7 @@ def tick(c: Center) -> None:
                 }
             c.out.effects.append(Push(sup, "team.changed", body))
     if c.teams.watched(c.sessions):
-        c.team_watch.note((), waiting)
+        c.team_watch.note((), live.waiting)
         if (due := c.team_watch.arm(c.now)) is not None:
             c.timers.arm(due, TeamTick(due))
 

@@ -493,17 +493,24 @@ class Store:
             ]
 
     def queue_days(self, since: float) -> dict[QueueId, QueueDay]:
-        """Each queue's figures from the records of the queue calls created since ``since``
-        (today's midnight) that have ended: what the core counts live (``core/queueday.py``)."""
-        query = select(t.cdr.c.queue_id, t.cdr.c.call).where(
-            t.cdr.c.live.is_(False), t.cdr.c.queue_id.is_not(None), t.cdr.c.created >= since
-        )
+        """Each queue's figures from the records of the queue calls and the calls dialled under
+        a campaign created since ``since`` (today's midnight) that have ended: what the core
+        counts live (``core/queueday.py``)."""
+        ended = (t.cdr.c.live.is_(False), t.cdr.c.created >= since)
+        queued = select(t.cdr.c.queue_id, t.cdr.c.call).where(*ended, t.cdr.c.queue_id.is_not(None))
+        direct = select(t.cdr.c.call).where(*ended, t.cdr.c.queue_id.is_(None))
         with self.engine.connect() as conn:
             targets = {
                 QueueId(q): float(s)
                 for q, s in conn.execute(select(t.queues.c.id, t.queues.c.service_level_target))
             }
-            return recount(((QueueId(q), call) for q, call in conn.execute(query)), targets)
+            records = [(QueueId(q), call) for q, call in conn.execute(queued)]
+            dialled = [
+                (QueueId(call["outbound_id"]), call)
+                for (call,) in conn.execute(direct)
+                if call.get("outbound_id") is not None
+            ]
+            return recount(records, targets, dialled)
 
     def abandoned_since(self, since: float) -> dict[int, int]:
         """Per queue: callers who hung up before anyone answered, since ``since``."""

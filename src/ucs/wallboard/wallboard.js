@@ -31,7 +31,25 @@ function level(q) {
   return q.service_level < goal + 10 ? "warn" : "ok";
 }
 
+function campaignTile(q) {
+  // An outgoing queue: nobody waits in it, so no service level; its calls in progress, and
+  // today's dialled, answered by the called party, unanswered and the share answered.
+  const ended = q.answered + q.unanswered;
+  const rate = ended ? `${Math.round((100 * q.answered) / ended)} %` : "–";
+  return `<section class="queue none campaign" data-queue="${q.queue_id}">
+    <h2>${esc(q.name)}</h2>
+    <div class="body">
+      <div><div class="waiting">${q.active}</div><div class="label">${esc(tr("dialling"))}</div></div>
+      <dl><dt>${esc(tr("dialled"))}</dt><dd>${q.dialled}</dd>
+        <dt>${esc(tr("reached"))}</dt><dd>${q.answered}</dd>
+        <dt>${esc(tr("unreached"))}</dt><dd>${q.unanswered}</dd>
+        <dt>${esc(tr("reachRate"))}</dt><dd>${rate}</dd></dl>
+    </div>
+  </section>`;
+}
+
 function queueTile(q) {
+  if (q.type === 0) return campaignTile(q);
   const sl = q.service_level === null ? "–" : `${Math.round(q.service_level)} %`;
   return `<section class="queue ${level(q)}" data-queue="${q.queue_id}">
     <h2>${esc(q.name)}</h2>

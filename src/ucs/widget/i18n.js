@@ -4,6 +4,7 @@ export const TEXT = {
   en: {
     desk: "My desk", team: "Team", loading: "Loading…", teamQueues: "Queues", queue: "Queue",
     waitingShort: "Waiting", longestShort: "Longest", abandonedShort: "Abandoned", serviceLevel: "SL",
+    campaignNow: "Outgoing · on calls", campaignDialled: "dialled today",
     teamAgents: "Agents", sortBy: "Sort by", byName: "Name", byTime: "Time in status",
     everyone: "Everyone", agent: "Agent", inStatus: "For", allQueues: "All queues",
     moreColumns: "Scroll sideways for more columns",
@@ -60,6 +61,7 @@ export const TEXT = {
   cs: {
     desk: "Moje pracoviště", team: "Tým", loading: "Načítám…", teamQueues: "Fronty", queue: "Fronta",
     waitingShort: "Čeká", longestShort: "Nejdéle", abandonedShort: "Zavěšeno", serviceLevel: "Úroveň",
+    campaignNow: "Odchozí · hovorů", campaignDialled: "vytočeno dnes",
     teamAgents: "Operátoři", sortBy: "Řadit podle", byName: "Jméno", byTime: "Doba ve stavu",
     everyone: "Všichni", agent: "Operátor", inStatus: "Doba", allQueues: "Všechny fronty",
     moreColumns: "Další sloupce: posuňte tabulku do strany",
@@ -235,6 +237,8 @@ export const WALLBOARD_TEXT = {
   en: {
     title: "Contact center", waiting: "waiting", longest: "Longest", answered: "Answered",
     abandoned: "Abandoned", serviceLevel: "SL", onCall: "On call", READY: "Ready",
+    dialling: "on calls", dialled: "Dialled", reached: "Answered", unreached: "Not answered",
+    reachRate: "Reached",
     AUX: "Not ready", ACW: "Wrap-up", OFFLINE: "Offline", signIn: "Sign in",
     username: "Username (a supervisor or superuser)", password: "Password", token: "or the admin token",
     stale: "No answer from the server: showing {seconds} s old figures",
@@ -243,6 +247,8 @@ export const WALLBOARD_TEXT = {
   cs: {
     title: "Kontaktní centrum", waiting: "čeká", longest: "Nejdéle", answered: "Přijato",
     abandoned: "Zavěšeno", serviceLevel: "Úroveň", onCall: "Hovor", READY: "K dispozici",
+    dialling: "hovorů", dialled: "Vytočeno", reached: "Přijato", unreached: "Nepřijato",
+    reachRate: "Dovoláno",
     AUX: "Pauza", ACW: "Dopracování", OFFLINE: "Offline", signIn: "Přihlásit",
     username: "Uživatelské jméno (supervizor nebo superuživatel)", password: "Heslo", token: "nebo token správce",
     stale: "Server neodpovídá: údaje jsou {seconds} s staré",

@@ -60,10 +60,15 @@ export function teamHtml(team, { tr, esc, clock, state, now, monitoring = null, 
   if (!team) return `<div class="card team muted">${esc(tr("loading"))}</div>`;
   // The queue filter: a queue that left the view (the directory changed) no longer narrows it.
   const queue = team.queues.some((q) => String(q.queue_id) === state.queue) ? Number(state.queue) : null;
-  const queues = team.queues.filter((q) => queue === null || q.queue_id === queue).map((q) => `<tr data-team-queue="${q.queue_id}"><td>${esc(q.name)}</td>
+  // A campaign (type 0, outgoing) has nobody waiting and no service level: its calls in
+  // progress and today's dialled under its name, and the calls answered by the called party.
+  const campaign = (q) => `<tr data-team-queue="${q.queue_id}" class="campaign"><td>${esc(q.name)}
+    <div class="muted">${esc(tr("campaignNow"))} ${q.active} · ${esc(tr("campaignDialled"))} ${q.dialled}</div></td>
+    <td class="n">–</td><td class="n">–</td><td class="n">${q.answered}</td><td class="n">–</td><td class="n">–</td></tr>`;
+  const queues = team.queues.filter((q) => queue === null || q.queue_id === queue).map((q) => (q.type === 0 ? campaign(q) : `<tr data-team-queue="${q.queue_id}"><td>${esc(q.name)}</td>
     <td class="n">${q.waiting}</td><td class="n" data-wait="${q.queue_id}">${clock(q.longest_wait)}</td>
     <td class="n">${q.answered}</td><td class="n">${q.abandoned}</td>
-    <td class="n ${slClass(q.service_level)}">${q.service_level === null ? "–" : `${Math.round(q.service_level)} %`}</td></tr>`).join("");
+    <td class="n ${slClass(q.service_level)}">${q.service_level === null ? "–" : `${Math.round(q.service_level)} %`}</td></tr>`)).join("");
   const shown = team.agents.filter((a) => (!state.status || a.status === state.status)
     && (queue === null || (a.queues || []).includes(queue)));
   // Names in the order a person expects: "Agent 5" before "Agent 10", "Černý" after "Cyril".

@@ -19,7 +19,8 @@ router = APIRouter(prefix="/api", tags=["supervisors"], responses=ERRORS)
 @router.get("/team")
 async def team(request: Request, reader: Reader = Depends(require_reader)) -> dict[str, Any]:
     """Every queue (callers waiting, the longest wait, today's answered, abandoned and
-    service level) and every agent (status, reason, since when, phone, call), as a
+    service level; a campaign: its calls in progress, today's dialled, answered and
+    unanswered) and every agent (status, reason, since when, phone, call), as a
     superuser's `team()` in the component has them (CONTRACT §11); with a supervisor's
     session, their queues and team as their `team()` has them."""
     server = request.app.state.server
