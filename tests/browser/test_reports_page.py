@@ -5,6 +5,7 @@ wallboard signed in by the same supervisor shows their team only."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import struct
 import wave
@@ -109,6 +110,22 @@ async def test_a_supervisor_reads_the_day_in_charts_and_tables(
         await page.wait_for_selector(".error:has-text('první je až po posledním')")
         # nothing of the day before is left under these dates
         assert await page.locator("#queues *, #agents *, #recordings *").count() == 0
+
+        # A period still loading when the dates go backwards is not shown when it answers.
+        async def slow(route: Any) -> None:
+            await asyncio.sleep(1.0)
+            await route.continue_()
+
+        await page.route("**/api/reports/queues*", slow)
+        await page.fill("input[name=from]", DAY)
+        await page.fill("input[name=to]", DAY)
+        await page.click("form.period button[type=submit]")
+        await page.fill("input[name=from]", "2026-11-25")
+        await page.click("form.period button[type=submit]")
+        await asyncio.sleep(1.5)
+        assert "první je až po posledním" in await page.locator(".error").inner_text()
+        assert await page.locator("#queues *, #agents *, #recordings *").count() == 0
+        await page.unroute("**/api/reports/queues*")
 
         # A period with no calls: a line in each chart's card, not three empty frames.
         await page.fill("input[name=from]", "2026-11-20")

@@ -85,6 +85,14 @@ async def test_an_agent_sees_who_set_its_status(
         await text.wait_for()
         await text.scroll_into_view_if_needed()
         await page.screenshot(path=str(SHOTS / "status-set-by-supervisor.png"))
+        # Switched to Czech, the note says the same in Czech, the status too.
+        await page.locator("ucs-operator").locator("[data-lang]").click()
+        czech = "Váš stav je nyní Pauza · Meeting (změna od: Sam Supervisor)."
+        await page.locator("ucs-operator").get_by_text(czech).wait_for()
+        assert await text.count() == 0
+        await boss.set_agent_status(1, "READY", None)  # the next such note replaces it
+        await page.locator("ucs-operator").get_by_text("Váš stav je nyní K dispozici").wait_for()
+        assert await page.locator("ucs-operator").get_by_text(czech).count() == 0
     finally:
         await boss.close()
 

@@ -162,6 +162,7 @@ class Reports {
       const values = new FormData(form);
       const period = { from: String(values.get("from")), to: String(values.get("to")), interval: String(values.get("interval")) };
       if (period.from && period.to && period.from > period.to) { // said here, in the page's language
+        this.asked = (this.asked || 0) + 1; // a period still loading is no longer wanted
         this.data = null;
         this.draw();
         root.querySelector(".error").textContent = this.tr("backwards");
@@ -191,14 +192,19 @@ class Reports {
   async load() {
     const shown = root.querySelector(".error");
     shown.textContent = this.tr("loading");
+    // Only the last period asked for is shown: an earlier one answering late is dropped.
+    const asked = this.asked = (this.asked || 0) + 1;
     try {
       const q = new URLSearchParams({ from: this.period.from, to: this.period.to });
       // A server without recordings, or a refusal of them alone, leaves the reports whole.
       const recordings = this.api.get(`/api/recordings?${q}`).catch((err) => err);
       const [queues, agents] = await Promise.all([this.api.get(this.query("queues")), this.api.get(this.query("agents"))]);
-      this.data = { queues, agents, recordings: await recordings };
+      const data = { queues, agents, recordings: await recordings };
+      if (asked !== this.asked) return undefined;
+      this.data = data;
       shown.textContent = "";
     } catch (err) {
+      if (asked !== this.asked) return undefined;
       this.data = null;
       if (err instanceof ApiError && err.status === 401) return this.login(this.tr("refused"));
       shown.textContent = err.status === 403 ? this.tr("agentOnly") : err.status === 422 ? this.tr("badPeriod", { detail: err.message }) : this.tr("unreachable");
@@ -395,9 +401,10 @@ class Reports {
     }
     const names = busy.map((a) => a.displayname || a.username);
     // Under each bar its agent's name; where the names would run into each other (a phone's
-    // width), the first word of each (the whole name is in the legend, at the pointer).
-    const roomy = box.clientWidth / busy.length >= 120;
-    const labels = roomy ? names : names.map((n) => n.split(" ")[0].slice(0, 12));
+    // width), the first word of each (the whole name is in the legend, at the pointer);
+    // judged at each drawing, so a resized window shortens or lengthens them.
+    const short = names.map((n) => n.split(" ")[0].slice(0, 12));
+    const labelsAt = (width) => (width / busy.length >= 120 ? names : short);
     const xs = busy.map((a, i) => i);
     const talk = busy.map((a) => Math.round(a.talktime / a.answered));
     const aht = busy.map((a) => Math.round((a.talktime + a.acwtime) / a.answered));
@@ -405,7 +412,10 @@ class Reports {
       width: box.clientWidth,
       height: 240,
       scales: { x: { time: false, range: [-0.6, busy.length - 0.4] }, y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
-      axes: this.axes((u, ticks) => ticks.map((t) => (Number.isInteger(t) && labels[t] !== undefined ? labels[t] : "")), [1, 2, 5, 10, 20, 50], true),
+      axes: this.axes((u, ticks) => {
+        const labels = labelsAt(u.width);
+        return ticks.map((t) => (Number.isInteger(t) && labels[t] !== undefined ? labels[t] : ""));
+      }, [1, 2, 5, 10, 20, 50], true),
       series: [
         { label: this.tr("agent"), value: (u, v) => (v === null ? "" : names[v] ?? "") },
         { label: `${this.tr("talk")} + ${this.tr("wrapUp")}`, stroke: COLOURS[0], fill: `${COLOURS[0]}99`, paths: window.uPlot.paths.bars({ size: [0.6, 80] }), points: { show: false } },

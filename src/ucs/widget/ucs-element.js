@@ -191,7 +191,7 @@ class UcsOperator extends HTMLElement {
     try {
       await promise;
     } catch (err) {
-      this.c.notify(errorText(this.c.lang, err.code, err.message || String(err)), "error", true, 6000, this.c.phase);
+      this.c.say((lang) => errorText(lang, err.code, err.message || String(err)), "error", `error.${err.code}.${err.message}`, 6000, this.c.phase);
     }
   }
 
@@ -210,6 +210,7 @@ class UcsOperator extends HTMLElement {
       const lang = this.root.querySelector("[data-lang]");
       lang.onclick = () => {
         c.lang = c.lang === "cs" ? "en" : "cs";
+        c.retranslate();
         try { localStorage.setItem(LANG_KEY, c.lang); } catch { /* not remembered */ }
         this.phase = undefined;
         this.relabel = true; // the same screen in the other language: the tab, the focus stay
@@ -501,7 +502,7 @@ class UcsOperator extends HTMLElement {
         const code = (f.code ? f.code.value.trim() : "") || (f.listed ? f.listed.value : "");
         if (!code) { // said, the focus on what to choose (kept there as the notes redraw)
           (f.listed || f.code).focus();
-          c.notify(this.tr("chooseCodeFirst"), "warning", true, 5000, "READY");
+          c.say((lang) => t(lang, "chooseCodeFirst"), "warning", "chooseCodeFirst", 5000, "READY");
           return;
         }
         // The codes saved so far are shown on the call (the answer lists them all).

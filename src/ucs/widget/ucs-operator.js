@@ -17,6 +17,9 @@ const CALLBACKS = [
   "onError", "onTeamChange",
 ];
 
+/** ``text`` with each ``{key}`` of ``values`` filled in. */
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+
 function error(code, message) {
   return new ProtocolError(code, message);
 }
@@ -219,7 +222,7 @@ export class Controller {
     if (!key || this.config.headless) return;
     this.outcomes.add(call, key);
     const values = { number: call.number || call.called_number || "" };
-    this.notify(t(this.lang, `outcomeNote.${key}`), "warning", true, 8000, "READY", "outcome", { values });
+    this.say((lang) => fill(t(lang, `outcomeNote.${key}`), values), "warning", `outcomeNote.${key}`, 8000, "READY", "outcome");
   }
 
   /** A call the agent talked on ended: kept for wrap-up when its queue has a list of codes
@@ -356,7 +359,7 @@ export class Controller {
         this._loggedOut();
         if (msg.by && typeof msg.by.displayname === "string") {
           const values = { name: msg.by.displayname };
-          this.notify(t(this.lang, "loggedOutBy"), "warning", true, 20000, "CREDENTIALS", "server", { values });
+          this.say((lang) => fill(t(lang, "loggedOutBy"), values), "warning", "loggedOutBy", 20000, "CREDENTIALS", "server");
         }
         break;
       case "team.changed":
@@ -365,9 +368,10 @@ export class Controller {
       case "supervisor.acted":
         // A supervisor set this agent's status (setAgentStatus): the agent is told who did it.
         if (msg.by && typeof msg.by.displayname === "string") {
-          const status = t(this.lang, msg.status) + (msg.reason ? ` · ${msg.reason}` : "");
-          const values = { name: msg.by.displayname, status };
-          this.notify(t(this.lang, "statusSetBy"), "info", true, 20000, "READY", "server", { values });
+          const name = msg.by.displayname;
+          const status = (lang) => t(lang, msg.status) + (msg.reason ? ` · ${msg.reason}` : "");
+          this.say((lang) => fill(t(lang, "statusSetBy"), { name, status: status(lang) }),
+            "info", "statusSetBy", 20000, "READY", "server");
         }
         break;
       case "monitor.changed": // listen(), barge(), or the end of it (mode null)
@@ -440,9 +444,9 @@ export class Controller {
         this.fire("onError", error(msg.code, msg.message));
         if (msg.reason === "unregistered" && typeof msg.identifier === "string") {
           const values = { identifier: msg.identifier };
-          this.notify(t(this.lang, "unregistered"), "error", true, 20000, "READY", "server", { values });
+          this.say((lang) => fill(t(lang, "unregistered"), values), "error", "unregistered", 20000, "READY", "server");
         } else if (typeof msg.message === "string" && msg.message) {
-          this.notify(errorText(this.lang, msg.code, msg.message), "error", true, 20000, "READY", "server");
+          this.say((lang) => errorText(lang, msg.code, msg.message), "error", `error.${msg.code}.${msg.message}`, 20000, "READY", "server");
         }
         break;
       default:
@@ -577,6 +581,22 @@ export class Controller {
       default:
         return result;
     }
+  }
+
+  /** A note of the component's own, said again in the other language when the agent switches
+   * (``render(lang)`` gives its whole text); ``key``: the note it replaces, the same note of
+   * other values (``null``: none); the rest as ``notify``'s. */
+  say(render, type, key, timeout, boundState, group = null) {
+    if (key) this.notifications = this.notifications.filter((n) => n.key !== key);
+    const id = this.notify(render(this.lang), type, false, timeout, boundState, group);
+    const note = this.notifications.find((n) => n.id === id);
+    if (note) Object.assign(note, { render, key });
+    return id;
+  }
+
+  /** The language changed: the component's own notes say the same in it. */
+  retranslate() {
+    for (const n of this.notifications) if (n.render) n.title = n.text = n.render(this.lang);
   }
 
   notify(title, type = "info", unique = false, timeout = null, boundState = null, group = null, other = {}) {
