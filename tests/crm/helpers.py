@@ -31,13 +31,16 @@ class FakeCrm:
     """A CRM's back end on loopback. Lookups: ``/lookup/{mode}`` where mode is ``ok``,
     ``hang``, ``500``, ``huge`` (10 MB), ``stream`` (10 MB chunked, with no length said first),
     ``invalid`` (not JSON), ``list`` (JSON, no object),
-    ``longname`` (10,000 characters), ``script`` (markup in the name)."""
+    ``longname`` (10,000 characters), ``script`` (markup in the name), ``unknown`` (a 404
+    with a body, as a CRM answers for a number it does not know)."""
 
     url: str
     crm_url: str = "https://crm/1"
     """The contact page its answers name (``data.crmUrl``)."""
     lookups: list[dict[str, str]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
+    peers: set[tuple[str, int]] = field(default_factory=set)
+    """The client addresses lookups came from: one a TCP connection."""
 
 
 def _answer(mode: str, number: str, crm_url: str) -> bytes | None:
@@ -73,6 +76,7 @@ def fake_crm(crm_url: str = "https://crm/1") -> Iterator[FakeCrm]:
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
             crm.lookups.append({"path": parts.path, **query})
+            crm.peers.add(self.client_address[:2])
             mode = parts.path.rsplit("/", 1)[-1]
             if mode == "hang":
                 crm.release.wait(30)
@@ -81,8 +85,9 @@ def fake_crm(crm_url: str = "https://crm/1") -> Iterator[FakeCrm]:
                 self._stream(b'{"name": "' + b"x" * (10 * 1024 * 1024) + b'"}')
                 return
             body = _answer(mode, query.get("number", ""), crm.crm_url)
-            self.send_response(500 if body is None else 200)
-            body = body or b"oops"
+            self.send_response(404 if mode == "unknown" else 500 if body is None else 200)
+            body = body or b'{"detail": "no such contact"}'
+
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -70,6 +70,29 @@ async def test_an_agents_dial_is_looked_up(running: Running) -> None:
         assert crm.lookups[0]["uniqueid"] == call["uniqueid"]
 
 
+@pytest.mark.parametrize("mode", ["ok", "unknown"])
+async def test_lookups_keep_their_connection_to_the_crm(running: Running, mode: str) -> None:
+    """A number the CRM does not know (404) costs no new connection: its answer is read
+    whole, so the connection goes back to the pool (a real CRM: no TLS handshake a caller)."""
+    with fake_crm() as crm:
+        await _set(running, {"url": f"{crm.url}/lookup/{mode}", "timeout_ms": 2000})
+        op = await ready_agent(running.url, 1)
+        async with op, httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+            for n in range(4):
+                events = op.events()
+                r = await http.post("/api/sim/calls", json={"queue": 2, "from": f"60112345{n}"})
+                uid = r.json()["uniqueid"]
+                async with asyncio.timeout(20):
+                    async for e in events:
+                        if e.type == "call" and e.what == "ringing" and e.call["uniqueid"] == uid:
+                            break
+                name = None if mode == "unknown" else f"Caller +42060112345{n}"
+                assert e.call["name"] == name
+                await http.post(f"/api/sim/calls/{uid}/hangup")
+        assert len(crm.lookups) == 4
+        assert len(crm.peers) == 1, crm.peers
+
+
 @pytest.mark.parametrize("mode", ["hang", "500", "huge", "stream", "invalid", "list"])
 async def test_a_crm_that_fails_never_holds_a_call_past_the_timeout(
     running: Running, mode: str

@@ -140,8 +140,9 @@ class LookupClient:
             "queue": "" if effect.queue is None else str(effect.queue),
         }
         async with self._http().stream("GET", config.url, params=params) as response:
-            if response.status_code != 200:
-                return None
+            # Any answer is read whole when it is small (a 404 for a number the CRM does not
+            # know, too): a connection left with its body unread is closed, and the next
+            # lookup would pay a new one (with TLS, its handshake).
             length = response.headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > MAX_BODY:
                 return None
@@ -150,7 +151,7 @@ class LookupClient:
                 body += chunk
                 if len(body) > MAX_BODY:
                     return None
-        return parse_answer(bytes(body))
+        return parse_answer(bytes(body)) if response.status_code == 200 else None
 
     def _answer(self, effect: Lookup, answer: Answer | None) -> None:
         if answer is None:
