@@ -254,7 +254,7 @@ async def test_the_team_tab_filters_by_queue_and_fits_a_phone(
         await ui.locator("[data-team-queue-filter]").select_option("3")  # Campaign: Alice, Bob
         campaign = await ui.locator("[data-team-queue='3'] td").all_inner_texts()
         assert campaign == [
-            "Campaign\nOutgoing · on calls 0 · dialled today 0",
+            "Campaign\nOutgoing · in progress 0 · dialled today 0",
             "–",
             "–",
             "0",

@@ -213,7 +213,7 @@ async def test_a_campaign_shows_its_calls_not_a_service_level(
         await page.wait_for_function(
             "document.querySelector(\".queue[data-queue='3'] .waiting\").innerText === '1'"
         )
-        assert "on calls" in (await campaign.inner_text()).lower()
+        assert "in progress" in (await campaign.inner_text()).lower()
         await page.screenshot(path=str(SHOTS / "wallboard-campaign.png"))
         await bob.hangup()
         await bob.dial("+420777120001", 3)  # busy

@@ -4,7 +4,7 @@ export const TEXT = {
   en: {
     desk: "My desk", team: "Team", loading: "Loading…", teamQueues: "Queues", queue: "Queue",
     waitingShort: "Waiting", longestShort: "Longest", abandonedShort: "Abandoned", serviceLevel: "SL",
-    campaignNow: "Outgoing · on calls", campaignDialled: "dialled today",
+    campaignNow: "Outgoing · in progress", campaignDialled: "dialled today",
     teamAgents: "Agents", sortBy: "Sort by", byName: "Name", byTime: "Time in status",
     everyone: "Everyone", agent: "Agent", inStatus: "For", allQueues: "All queues",
     moreColumns: "Scroll sideways for more columns",
@@ -61,7 +61,7 @@ export const TEXT = {
   cs: {
     desk: "Moje pracoviště", team: "Tým", loading: "Načítám…", teamQueues: "Fronty", queue: "Fronta",
     waitingShort: "Čeká", longestShort: "Nejdéle", abandonedShort: "Zavěšeno", serviceLevel: "Úroveň",
-    campaignNow: "Odchozí · hovorů", campaignDialled: "vytočeno dnes",
+    campaignNow: "Odchozí · probíhá", campaignDialled: "vytočeno dnes",
     teamAgents: "Operátoři", sortBy: "Řadit podle", byName: "Jméno", byTime: "Doba ve stavu",
     everyone: "Všichni", agent: "Operátor", inStatus: "Doba", allQueues: "Všechny fronty",
     moreColumns: "Další sloupce: posuňte tabulku do strany",
@@ -237,7 +237,7 @@ export const WALLBOARD_TEXT = {
   en: {
     title: "Contact center", waiting: "waiting", longest: "Longest", answered: "Answered",
     abandoned: "Abandoned", serviceLevel: "SL", onCall: "On call", READY: "Ready",
-    dialling: "on calls", dialled: "Dialled", reached: "Answered", unreached: "Not answered",
+    dialling: "in progress", dialled: "Dialled", reached: "Answered", unreached: "Not answered",
     reachRate: "Reached",
     AUX: "Not ready", ACW: "Wrap-up", OFFLINE: "Offline", signIn: "Sign in",
     username: "Username (a supervisor or superuser)", password: "Password", token: "or the admin token",
@@ -247,7 +247,7 @@ export const WALLBOARD_TEXT = {
   cs: {
     title: "Kontaktní centrum", waiting: "čeká", longest: "Nejdéle", answered: "Přijato",
     abandoned: "Zavěšeno", serviceLevel: "Úroveň", onCall: "Hovor", READY: "K dispozici",
-    dialling: "hovorů", dialled: "Vytočeno", reached: "Přijato", unreached: "Nepřijato",
+    dialling: "probíhá", dialled: "Vytočeno", reached: "Přijato", unreached: "Nepřijato",
     reachRate: "Dovoláno",
     AUX: "Pauza", ACW: "Dopracování", OFFLINE: "Offline", signIn: "Přihlásit",
     username: "Uživatelské jméno (supervizor nebo superuživatel)", password: "Heslo", token: "nebo token správce",
