@@ -101,6 +101,10 @@ async def test_the_wallboard_fits_a_wall_screen_and_follows_the_center(
             await page.goto(f"{running.url}/wallboard/?token=demo-admin-token&lang=cs")
             await page.wait_for_selector(".queue[data-queue='1']")
             assert "úroveň" in (await page.locator(".queue").first.inner_text()).lower()
+            for width, height in ((1920, 1080), (1024, 768)):  # Czech words are longer
+                await page.set_viewport_size({"width": width, "height": height})
+                assert await page.evaluate(_FITS), (width, height)
+                assert await page.evaluate(_CLIPPED) == [], (width, height)
             await page.close()
         finally:
             await alice.close()
