@@ -96,6 +96,54 @@ async def test_queue_and_status_metrics_count_what_happened(running: Running) ->
             await op.close()
 
 
+async def test_a_code_set_in_wrap_up_counts_the_call_once(running: Running) -> None:
+    """An account code set after the call writes its final record again: the queue's
+    counters count the call once."""
+    async with httpx.AsyncClient(base_url=running.url, headers=ADMIN) as http:
+        op = await ready_agent(running.url, 3)  # Sales: no wrap-up, so no call waits on it
+        try:
+            events = op.events()
+            r = await http.post("/api/sim/calls", json={"queue": 2, "from": "+420601000003"})
+            uid = r.json()["uniqueid"]
+            async for e in events:
+                if e.type == "call" and e.what == "ringing":
+                    break
+            await op.answer()
+            await op.hangup()
+            await op.set_account_code(uid, "SALE")
+            await op.set_account_code(uid, "FOLLOW-UP")
+            text = (await http.get("/metrics")).text
+            assert _value(text, "ucs_queue_offered_total", queue="2") == 1
+            assert _value(text, "ucs_queue_answered_total", queue="2") == 1
+        finally:
+            await op.close()
+
+
+async def test_campaign_metrics_count_dialled_and_answered_calls(running: Running) -> None:
+    async with httpx.AsyncClient(base_url=running.url) as http:
+        op = await ready_agent(running.url, 2)  # Support and Campaign
+        try:
+            events = op.events()
+            first = (await op.dial("+420777123456", 3))["uniqueid"]  # answers after 1 s
+            async for e in events:
+                if e.type == "call" and e.call["state"] == 3:
+                    break
+            text = (await http.get("/metrics")).text
+            assert _value(text, "ucs_campaign_dialled_total", queue="3", name="Campaign") == 1
+            await op.hangup()
+            await op.set_account_code(first, "CALLED")  # its final record again
+            busy = (await op.dial("+420777120001", 3))["uniqueid"]
+            async for e in events:
+                if e.type == "call" and e.call["uniqueid"] == busy and e.what == "hangup":
+                    break
+            text = (await http.get("/metrics")).text
+            assert _value(text, "ucs_campaign_dialled_total", queue="3") == 2
+            assert _value(text, "ucs_campaign_answered_total", queue="3") == 1
+            assert "ucs_queue_offered_total{" not in text  # nobody called into a queue
+        finally:
+            await op.close()
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
 def test_the_systemd_unit_is_valid_and_hardened(tmp_path: Path) -> None:
     unit = (DEPLOY / "ucs.service").read_text()

@@ -7,6 +7,7 @@ server late: the engine's step times, the event loop's lag and the garbage colle
 from __future__ import annotations
 
 import platform
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -126,6 +127,11 @@ def _queue_name(server: Server, queue: int) -> str:
     return config.name if config is not None else ""
 
 
+_COUNTED = 20_000
+"""Ended calls remembered by ``QueueCalls``: more than the core keeps for account codes set
+after the end (``callbook._RECENT_CALLS``)."""
+
+
 class QueueCalls:
     """Calls offered, answered and abandoned per queue since the server started, counted from
     the call records the core writes: a call is offered to a queue when a record first names
@@ -149,8 +155,25 @@ class QueueCalls:
             labels,
             registry=registry,
         )
+        self.dialled = Counter(
+            "ucs_campaign_dialled",
+            "Calls agents dialled under the campaign (an outgoing queue)",
+            labels,
+            registry=registry,
+        )
+        self.reached = Counter(
+            "ucs_campaign_answered",
+            "Calls dialled under the campaign that the called party answered",
+            labels,
+            registry=registry,
+        )
         self._live: dict[str, int] = {}
         """The queue each live queue call is in (by uniqueid)."""
+        self._dialling: set[str] = set()
+        """The live calls dialled under a campaign, counted as dialled (by uniqueid)."""
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        """The calls whose final record was counted, the latest ``_COUNTED``: a final record
+        written again (an account code set in wrap-up) counts nothing more."""
 
     def _labels(self, queue: int) -> tuple[str, str]:
         return str(queue), self.name_of(queue)
@@ -158,6 +181,16 @@ class QueueCalls:
     def observe(self, record: CallRecord) -> None:
         uid = str(record.call["uniqueid"])
         queue = record.queue_id
+        if not record.live:
+            if uid in self._ended:
+                return
+            self._ended[uid] = None
+            if len(self._ended) > _COUNTED:
+                self._ended.popitem(last=False)
+        campaign = record.call.get("outbound_id")
+        if queue is None and isinstance(campaign, int):
+            self._dialled(uid, campaign, record)
+            return
         if record.live:
             if queue is not None and self._live.get(uid) != queue:
                 self._live[uid] = queue
@@ -172,6 +205,21 @@ class QueueCalls:
             self.answered.labels(*self._labels(queue)).inc()
         elif record.call.get("cause") == int(Cause.CALLER_HANGUP):
             self.abandoned.labels(*self._labels(queue)).inc()
+
+    def _dialled(self, uid: str, campaign: int, record: CallRecord) -> None:
+        """A call dialled under ``campaign``: dialled when a record first says so, answered
+        when its final record has the called party's answer."""
+        if record.live:
+            if uid not in self._dialling:
+                self._dialling.add(uid)
+                self.dialled.labels(*self._labels(campaign)).inc()
+            return
+        if uid in self._dialling:
+            self._dialling.discard(uid)
+        else:  # ended in the step that dialled it
+            self.dialled.labels(*self._labels(campaign)).inc()
+        if record.call.get("connected") is not None:
+            self.reached.labels(*self._labels(campaign)).inc()
 
 
 def _crm(server: Server) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
