@@ -137,7 +137,9 @@ class QueueCalls:
     the call records the core writes: a call is offered to a queue when a record first names
     the queue (from outside, dialled, transferred or a callback: however it got there), and
     answered or abandoned (the caller hung up before anyone answered) when its final record
-    comes. Only live calls are remembered."""
+    comes; a call dialled under a campaign, dialled and answered (by the called party) the same
+    way. Live calls are remembered, and the latest ended ones (their final record may come
+    again)."""
 
     def __init__(self, registry: CollectorRegistry, name_of: Callable[[int], str]) -> None:
         self.name_of = name_of
@@ -191,6 +193,7 @@ class QueueCalls:
         if queue is None and isinstance(campaign, int):
             self._dialled(uid, campaign, record)
             return
+        self._dialling.discard(uid)  # (dialled, then transferred into a queue)
         if record.live:
             if queue is not None and self._live.get(uid) != queue:
                 self._live[uid] = queue
