@@ -265,7 +265,7 @@ class CallBook:
 
     # ------------------------------------------------------------------ questions
 
-    def record(self, call: Call, *, live: bool = False) -> CallRecord:
+    def record(self, call: Call, *, live: bool = False, again: bool = False) -> CallRecord:
         return CallRecord(
             call=call.view(None, self.now),
             account_codes=tuple(call.account_codes),
@@ -275,6 +275,7 @@ class CallBook:
             enqueued=call.enqueued_at,
             handled_by=call.handled_by,
             missed=tuple(call.missed_by),
+            again=again,
         )
 
     def calls_of(self, agent: AgentId) -> list[Call]:

@@ -252,6 +252,10 @@ class CallRecord:
     """The agent who answered it from its queue."""
     missed: tuple[tuple[int, float], ...] = ()
     """Agents whose offer of it rang and ended unanswered (agent id, when), in order."""
+    again: bool = False
+    """The final record of a call already recorded final, written again (an account code set
+    after the end): what counts calls counts it no more (the store writes it over the last,
+    and keeps nothing of this)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -374,7 +374,7 @@ def account_code(c: Center, client: ClientId, agent: AgentId | None, a: dict[str
     else:
         call.account_codes.append(code)
     if call.ended:
-        c.out.effects.append(c.book.record(call))
+        c.out.effects.append(c.book.record(call, again=True))
     return [x.wire() for x in call.account_codes]
 
 

@@ -7,7 +7,6 @@ server late: the engine's step times, the event loop's lag and the garbage colle
 from __future__ import annotations
 
 import platform
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -127,19 +126,14 @@ def _queue_name(server: Server, queue: int) -> str:
     return config.name if config is not None else ""
 
 
-_COUNTED = 20_000
-"""Ended calls remembered by ``QueueCalls``: more than the core keeps for account codes set
-after the end (``callbook._RECENT_CALLS``)."""
-
-
 class QueueCalls:
     """Calls offered, answered and abandoned per queue since the server started, counted from
     the call records the core writes: a call is offered to a queue when a record first names
     the queue (from outside, dialled, transferred or a callback: however it got there), and
     answered or abandoned (the caller hung up before anyone answered) when its final record
     comes; a call dialled under a campaign, dialled and answered (by the called party) the same
-    way. Live calls are remembered, and the latest ended ones (their final record may come
-    again)."""
+    way. Only live calls are remembered; a final record written again (``again``) counts
+    nothing more."""
 
     def __init__(self, registry: CollectorRegistry, name_of: Callable[[int], str]) -> None:
         self.name_of = name_of
@@ -173,22 +167,15 @@ class QueueCalls:
         """The queue each live queue call is in (by uniqueid)."""
         self._dialling: set[str] = set()
         """The live calls dialled under a campaign, counted as dialled (by uniqueid)."""
-        self._ended: OrderedDict[str, None] = OrderedDict()
-        """The calls whose final record was counted, the latest ``_COUNTED``: a final record
-        written again (an account code set in wrap-up) counts nothing more."""
 
     def _labels(self, queue: int) -> tuple[str, str]:
         return str(queue), self.name_of(queue)
 
     def observe(self, record: CallRecord) -> None:
+        if record.again:  # (an account code set after the end: counted already)
+            return
         uid = str(record.call["uniqueid"])
         queue = record.queue_id
-        if not record.live:
-            if uid in self._ended:
-                return
-            self._ended[uid] = None
-            if len(self._ended) > _COUNTED:
-                self._ended.popitem(last=False)
         campaign = record.call.get("outbound_id")
         if queue is None and isinstance(campaign, int):
             self._dialled(uid, campaign, record)
