@@ -158,6 +158,12 @@ class Call:
         return self.cause is not Cause.NOT_SET
 
     @property
+    def home_queue(self) -> QueueId | None:
+        """The queue the call belongs to: the one it came into (or was put in), else the
+        campaign it was dialled under; None: neither."""
+        return self.queue_id if self.queue_id is not None else self.outbound_id
+
+    @property
     def waiting(self) -> bool:
         """Waiting in a queue for an agent (no one rings, no one talks)."""
         return (

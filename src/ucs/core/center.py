@@ -309,8 +309,8 @@ class Center:
             q = self.directory.queues.get(call.queue_id) if call.queue_id is not None else None
             days.see(call, ended=call.ended, target=q.service_level_target if q else None)
             if watching:
-                counted = call.queue_id if call.queue_id is not None else call.outbound_id
-                watch.note(call.agents(), () if counted is None else (counted,))
+                home = call.home_queue
+                watch.note(call.agents(), () if home is None else (home,))
         if self.monitors:
             monitoring.sweep(self)
         if watching:  # (a session's change: its phone, in the team view too)

@@ -20,19 +20,15 @@ from ucs.core.ids import AgentId, ClientId, QueueId
 if TYPE_CHECKING:
     from ucs.core.center import Center
 
-__all__ = ["account_code", "choices", "offered", "queue_of"]
+__all__ = ["account_code", "choices", "offered"]
 
 _LISTED = 10
 """Codes named in a refusal's message (the list may be long)."""
 
 
-def queue_of(call: Call) -> QueueId | None:
-    """The queue whose dispositions apply to the call (None: no queue)."""
-    return call.queue_id if call.queue_id is not None else call.outbound_id
-
-
 def _queue(call: Call, queues: Mapping[QueueId, QueueConfig]) -> QueueConfig | None:
-    q = queue_of(call)
+    """The queue whose dispositions apply to the call (None: no queue)."""
+    q = call.home_queue
     return queues.get(q) if q is not None else None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ucs.core import dispositions
 from ucs.core.agent import Agent
 from ucs.core.directory import Disposition, QueueConfig
 from ucs.core.effects import Push
@@ -27,7 +26,7 @@ def on_reconfigure(c: Center, ev: Reconfigure) -> None:
     queues_before = c.directory.queues
     c.set_directory(d)
     for call in list(c.calls.values()):  # their agents see the account codes they may give
-        q = dispositions.queue_of(call)
+        q = call.home_queue
         if q is not None and _codes(queues_before.get(q)) != _codes(d.queues.get(q)):
             c.book.touch(call)
     if d.aux_reasons != reasons_before:  # the state's auxReasons, in every open component

@@ -41,7 +41,7 @@ __all__ = ["HANDLERS", "connected", "mode_of", "on_audio_anchored"]
 def mode_of(c: Center, call: Call) -> str:
     """The recording mode that rules ``call``: its queue's (or the campaign's it was dialled
     under); ``on_demand`` for a call of no queue."""
-    queue = call.queue_id if call.queue_id is not None else call.outbound_id
+    queue = call.home_queue
     config = c.directory.queues.get(queue) if queue is not None else None
     return config.recording if config is not None else "on_demand"
 
@@ -61,15 +61,11 @@ def _set(c: Center, call: Call, agent: AgentId, on: bool) -> None:
     if on:
         call.recorded = True
     username = c.agents[agent].config.username
-    c.out.effects.append(Record(call.uniqueid, on, (int(agent), username), _queue(call)))
+    c.out.effects.append(Record(call.uniqueid, on, (int(agent), username), call.home_queue))
     c.out.effects.append(
         Push(agent, "call.recording", {"uniqueid": call.uniqueid, "recording": on})
     )
     c.book.touch(call)
-
-
-def _queue(call: Call) -> int | None:
-    return call.queue_id if call.queue_id is not None else call.outbound_id
 
 
 def connected(c: Center, call: Call) -> None:
@@ -82,9 +78,9 @@ def connected(c: Center, call: Call) -> None:
     if audio is None:  # a desk phone's call being anchored: decided when the switch says
         return
     if agent is None or not audio:
-        c.out.effects.append(Unrecorded(call.uniqueid, _queue(call), "no_audio"))
+        c.out.effects.append(Unrecorded(call.uniqueid, call.home_queue, "no_audio"))
     elif not c.recording_available:
-        c.out.effects.append(Unrecorded(call.uniqueid, _queue(call), "no_tools"))
+        c.out.effects.append(Unrecorded(call.uniqueid, call.home_queue, "no_tools"))
     else:
         _set(c, call, agent, True)
 
