@@ -4,7 +4,7 @@
 // with a supervisor's login (their own queues and team), a superuser's or the admin token.
 // The charts are uPlot (vendor/, MIT), loaded by index.html as window.uPlot.
 
-import { REPORTS_TEXT, pageLanguage, rememberLanguage } from "../operator/i18n.js";
+import { REPORTS_TEXT, fill, pageLanguage, rememberLanguage } from "../operator/i18n.js";
 import { Api, ApiError } from "../admin/api.js";
 
 const params = new URLSearchParams(window.location.search);
@@ -42,8 +42,7 @@ class Reports {
   }
 
   tr(key, values = {}) {
-    const text = REPORTS_TEXT[this.lang][key] || REPORTS_TEXT.en[key] || key;
-    return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+    return fill(REPORTS_TEXT[this.lang][key] || REPORTS_TEXT.en[key] || key, values);
   }
 
   applyLook() {

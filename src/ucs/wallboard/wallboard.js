@@ -5,14 +5,13 @@
 // for the service level (percent) under which a queue turns red (within 10 points: amber).
 // It asks GET /api/team every 2 s.
 
-import { WALLBOARD_TEXT } from "../operator/i18n.js";
+import { WALLBOARD_TEXT, fill } from "../operator/i18n.js";
 import { ApiError, Api } from "../admin/api.js";
 
 const params = new URLSearchParams(window.location.search);
 const lang = params.get("lang") === "cs" ? "cs" : "en";
 const goal = Number(params.get("goal") || 80);
-const tr = (key, values = {}) =>
-  (WALLBOARD_TEXT[lang][key] || WALLBOARD_TEXT.en[key] || key).replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+const tr = (key, values = {}) => fill(WALLBOARD_TEXT[lang][key] || WALLBOARD_TEXT.en[key] || key, values);
 const esc = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const root = document.getElementById("wallboard");
 document.documentElement.lang = lang;

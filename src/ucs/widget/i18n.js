@@ -140,6 +140,11 @@ export function rememberLanguage(key, lang) {
   window.history.replaceState(null, "", url);
 }
 
+/** ``text`` with each ``{key}`` of ``values`` filled in (others left as they are). */
+export function fill(text, values = {}) {
+  return text.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+}
+
 export function t(lang, key) {
   return (TEXT[lang] && TEXT[lang][key]) || TEXT.en[key] || key;
 }

@@ -4,7 +4,7 @@
 
 import { focusOf, ringsHere } from "./calls.js";
 import { Connection, ProtocolError } from "./connection.js";
-import { errorText, t } from "./i18n.js";
+import { errorText, fill, t } from "./i18n.js";
 import { ALIASES, METHODS, RINGING_SOUNDS, THEMES } from "./methods.js";
 import { SOFTPHONE, Softphone } from "./softphone.js";
 import { Ringer } from "./sounds.js";
@@ -16,9 +16,6 @@ const CALLBACKS = [
   "onStateChange", "onCallRinging", "onCallConnect", "onCallHangup", "onCall", "onLogout",
   "onError", "onTeamChange",
 ];
-
-/** ``text`` with each ``{key}`` of ``values`` filled in. */
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
 
 function error(code, message) {
   return new ProtocolError(code, message);
@@ -605,7 +602,7 @@ export class Controller {
       throw error("INVALID_ARGUMENT", `type must be error, warning, success or info; got ${type}`);
     }
     const values = (other && other.values) || {};
-    const text = title.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+    const text = fill(title, values);
     if (unique) this.notifications = this.notifications.filter((n) => n.title !== title);
     const note = { id: `n${Date.now()}${Math.random().toString(16).slice(2, 6)}`, title, text, type,
       boundState: boundState || null, group: group || null, timeout };
